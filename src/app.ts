@@ -1,0 +1,64 @@
+import express, { type Express } from 'express';
+import cookieParser from 'cookie-parser';
+import helmet from 'helmet';
+import type Provider from 'oidc-provider';
+import type { Config } from './config/schema.ts';
+import type { Logger } from './lib/logger.ts';
+import type { PasswordSigninService } from './users/password-signin.service.ts';
+import type { RenderView } from './http/views.ts';
+import { requestContext } from './http/middleware/request-context.ts';
+import { requireDatabase } from './http/middleware/database-ready.ts';
+import { errorHandler } from './http/middleware/error-handler.ts';
+import { createCsrf } from './http/middleware/csrf.ts';
+import { healthRoutes } from './http/routes/health.routes.ts';
+import { assetRoutes } from './http/routes/assets.routes.ts';
+import { interactionRoutes } from './http/routes/interaction.routes.ts';
+import { logoutRoutes } from './http/routes/logout.routes.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  provider: Provider;
+  passwordSignin: PasswordSigninService;
+  renderView: RenderView;
+  isDatabaseReady: () => boolean;
+}
+
+/** Express wiring only: no listening, no environment. Tests build it with their own deps. */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger, provider, renderView, isDatabaseReady } = deps;
+  const app = express();
+  app.set('trust proxy', config.trust_proxy);
+  app.disable('x-powered-by');
+
+  app.use(requestContext(logger));
+  app.use(helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        // Not set: Chromium applies form-action to the redirects after a form post, and the sign-in
+        // form ends in a redirect to the client's redirect_uri, which is checked exactly by oidc-provider.
+        formAction: null,
+        upgradeInsecureRequests: config.issuer.startsWith('https://') ? [] : null,
+      },
+    },
+    strictTransportSecurity: config.issuer.startsWith('https://'),
+  }));
+
+  app.use(assetRoutes(config));
+  app.use(healthRoutes(isDatabaseReady));
+  app.use(requireDatabase(isDatabaseReady));
+  app.use(cookieParser());
+  app.use(interactionRoutes({ ...deps, csrf: createCsrf(config) }));
+  app.use(logoutRoutes(provider));
+  // oidc-provider parses its own bodies, so no Express body parser runs before it.
+  app.use(provider.callback());
+  app.use(errorHandler(renderView));
+  return app;
+}

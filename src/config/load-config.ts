@@ -1,0 +1,109 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { configSchema, type Config } from './schema.ts';
+
+const CONFIG_DIR = resolve(import.meta.dirname, '../../config');
+
+// Values shipped in config/default.json so `npm start` works out of the box. Production refuses them.
+const DEVELOPMENT_SECRETS = new Set([
+  'development-cookie-key-change-me-0000000000',
+  'development-key-encryption-key-change-me-00',
+  'storefront-development-secret',
+]);
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Json = Record<string, unknown>;
+type Env = Record<string, string | undefined>;
+
+export interface LoadOptions {
+  env?: Env;
+  /** Merged last; tests use it instead of writing files. */
+  overrides?: Json;
+}
+
+/** The one reader of process.env: files first, then environment variables, then overrides. */
+export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = {}): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  const layers: Json[] = [readJson(resolve(CONFIG_DIR, 'default.json'))];
+  const envFile = resolve(CONFIG_DIR, `${nodeEnv}.json`);
+  if (existsSync(envFile)) layers.push(readJson(envFile));
+  if (env.INSOLE_CONFIG) layers.push(readJson(resolve(env.INSOLE_CONFIG)));
+  layers.push(fromEnvironment(env), overrides);
+
+  const merged = layers.reduce((acc, layer) => deepMerge(acc, layer), {} as Json);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const config = parsed.data;
+  const problems = config.env === 'production' ? productionProblems(config) : [];
+  if (problems.length) throw new ConfigError(problems);
+  return { ...config, issuer: (config.issuer ?? `http://localhost:${config.port}`).replace(/\/$/, '') };
+}
+
+function fromEnvironment(env: Env): Json {
+  const out: Json = {};
+  if (env.NODE_ENV) out.env = env.NODE_ENV;
+  if (env.PORT) out.port = Number(env.PORT);
+  if (env.ISSUER) out.issuer = env.ISSUER;
+  if (env.MONGODB_URI) out.mongodb_uri = env.MONGODB_URI;
+  if (env.LOG_LEVEL) out.log_level = env.LOG_LEVEL;
+  if (env.TRUST_PROXY) out.trust_proxy = parseTrustProxy(env.TRUST_PROXY);
+  const secrets: Json = {};
+  if (env.INSOLE_COOKIE_SECRETS) secrets.cookie_keys = env.INSOLE_COOKIE_SECRETS.split(',').map((s) => s.trim());
+  if (env.INSOLE_KEY_ENCRYPTION_KEY) secrets.key_encryption_key = env.INSOLE_KEY_ENCRYPTION_KEY;
+  if (Object.keys(secrets).length) out.secrets = secrets;
+  return out;
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function productionProblems(config: ReturnType<typeof configSchema.parse>): string[] {
+  const problems: string[] = [];
+  if (config.secrets.cookie_keys.some((k) => DEVELOPMENT_SECRETS.has(k))) {
+    problems.push('secrets.cookie_keys: the development value is refused in production; set INSOLE_COOKIE_SECRETS');
+  }
+  if (DEVELOPMENT_SECRETS.has(config.secrets.key_encryption_key)) {
+    problems.push('secrets.key_encryption_key: the development value is refused in production; set INSOLE_KEY_ENCRYPTION_KEY');
+  }
+  for (const client of config.clients) {
+    if (client.client_secret && DEVELOPMENT_SECRETS.has(client.client_secret)) {
+      problems.push(`clients.${client.client_id}.client_secret: the development value is refused in production`);
+    }
+  }
+  if (!config.issuer?.startsWith('https://')) problems.push('issuer: must be an https:// URL in production (set ISSUER)');
+  if (!config.mongodb_uri) problems.push('mongodb_uri: the embedded database is for development; set MONGODB_URI');
+  return problems;
+}
+
+function readJson(path: string): Json {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Json;
+  } catch (err) {
+    throw new ConfigError([`${path}: ${(err as Error).message}`]);
+  }
+}
+
+function isPlainObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// Objects merge key by key; arrays and scalars from a later layer replace earlier ones.
+function deepMerge(base: Json, layer: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(layer)) {
+    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key] as Json, value) : value;
+  }
+  return out;
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+// OpenID Connect client metadata (RFC 7591 names), as operators declare relying parties.
+export const clientSchema = z.object({
+  client_id: z.string().min(1).describe('Public identifier of the relying party.'),
+  client_secret: z.string().min(16).optional().describe('Omit for public clients (SPAs, mobile apps).'),
+  client_name: z.string().optional(),
+  redirect_uris: z.array(z.url()).min(1),
+  post_logout_redirect_uris: z.array(z.url()).default([]),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code', 'refresh_token']),
+  response_types: z.array(z.literal('code')).default(['code']),
+  token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),
+  first_party: z.boolean().default(true).describe('First-party clients skip the consent screen.'),
+}).strict();
+
+export type ClientConfig = z.infer<typeof clientSchema>;
+
+// An API the storefront calls with insole access tokens (Auth0 "APIs"; RFC 8707 resources).
+const apiSchema = z.object({
+  identifier: z.url().describe('The audience: JWT access tokens for it carry aud = identifier.'),
+  scopes: z.array(z.string().min(1)).default([]),
+  access_token_ttl: z.number().int().positive().default(3600),
+}).strict();
+
+const secretsSchema = z.object({
+  cookie_keys: z.array(z.string().min(32)).min(1).describe('Signs cookies; first signs, all verify (rotation). From INSOLE_COOKIE_SECRETS.'),
+  key_encryption_key: z.string().min(32).describe('Encrypts private signing keys at rest. From INSOLE_KEY_ENCRYPTION_KEY.'),
+});
+
+export const configSchema = z.object({
+  env: z.enum(['development', 'test', 'production']).default('development'),
+  port: z.number().int().min(0).max(65535).default(3000),
+  issuer: z.url().optional().describe('Public base URL; default http://localhost:$PORT.'),
+  mongodb_uri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional()
+    .describe('When unset, an embedded MongoDB-wire server is started with its data under data_dir.'),
+  data_dir: z.string().default('./data'),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  trust_proxy: z.union([z.boolean(), z.number().int(), z.string()]).default(false)
+    .describe("Express 'trust proxy': set it only behind a proxy, or X-Forwarded-For can be spoofed."),
+  brand: z.object({
+    name: z.string().min(1).default('InnovaShoes'),
+    primary_color: z.string().regex(/^#[0-9a-fA-F]{6}$/).default('#e4572e'),
+    logo_url: z.string().default('/assets/logo.svg'),
+    support_email: z.email().optional(),
+  }).strict().default({ name: 'InnovaShoes', primary_color: '#e4572e', logo_url: '/assets/logo.svg' }),
+  password_policy: z.object({
+    min_length: z.number().int().min(8).default(8),
+    max_length: z.number().int().max(1024).default(128),
+  }).strict().default({ min_length: 8, max_length: 128 }),
+  // OWASP Password Storage Cheat Sheet: Argon2id, m=19 MiB, t=2, p=1.
+  argon2: z.object({
+    memory_cost_kib: z.number().int().min(8192).default(19456),
+    time_cost: z.number().int().min(1).default(2),
+    parallelism: z.number().int().min(1).default(1),
+  }).strict().default({ memory_cost_kib: 19456, time_cost: 2, parallelism: 1 }),
+  ttl: z.object({
+    authorization_code: z.number().int().positive().max(600).default(60),
+    access_token: z.number().int().positive().default(3600),
+    id_token: z.number().int().positive().default(3600),
+    refresh_token: z.number().int().positive().default(30 * 24 * 3600),
+    session: z.number().int().positive().default(14 * 24 * 3600),
+    interaction: z.number().int().positive().default(3600),
+  }).strict().default({ authorization_code: 60, access_token: 3600, id_token: 3600, refresh_token: 2592000, session: 1209600, interaction: 3600 }),
+  clients: z.array(clientSchema).default([]),
+  apis: z.array(apiSchema).default([]),
+  secrets: secretsSchema,
+}).strict();
+
+export type Config = z.infer<typeof configSchema> & { issuer: string };

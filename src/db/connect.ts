@@ -1,0 +1,31 @@
+import mongoose from 'mongoose';
+import type { Logger } from '../lib/logger.ts';
+
+// Refuse operator objects where a value is expected ({"$gt": ""}), and unknown query fields.
+mongoose.set('sanitizeFilter', true);
+mongoose.set('strictQuery', true);
+// Fail fast instead of queueing queries while the database is away: the caller answers 503.
+mongoose.set('bufferCommands', false);
+
+export async function connectDatabase(uri: string, logger: Logger): Promise<mongoose.Connection> {
+  const connection = mongoose.createConnection(uri, {
+    serverSelectionTimeoutMS: 5_000,
+    // Dev server and single-node setups have no replica set; production URIs carry their own options.
+    autoIndex: true,
+  });
+  connection.on('disconnected', () => logger.warn('database disconnected'));
+  connection.on('reconnected', () => logger.info('database reconnected'));
+  await connection.asPromise();
+  return connection;
+}
+
+export function isDatabaseReady(connection: mongoose.Connection): boolean {
+  return connection.readyState === mongoose.ConnectionStates.connected;
+}
+
+/** Network-level failures mean "the database is away", not "your request is wrong". */
+export function isDatabaseUnavailableError(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name ?? '';
+  return ['MongoNetworkError', 'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNotConnectedError',
+    'MongoNetworkTimeoutError', 'MongoTopologyClosedError', 'MongoPoolClearedError'].includes(name);
+}

@@ -1,0 +1,63 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const TOOL_DIR = resolve(import.meta.dirname, '../../tools/mongo-dev-server');
+export const DEV_SERVER_JAR = resolve(TOOL_DIR, 'target/mongo-dev-server.jar');
+
+export interface EmbeddedMongo { uri: string; stop(): Promise<void> }
+
+export class EmbeddedMongoUnavailable extends Error {}
+
+/**
+ * Starts the dev MongoDB-wire server (mongo-java-server, see tools/mongo-dev-server): in memory, or
+ * persisted to `dataFile` (H2 MVStore). It stops by itself when this process's end of its stdin closes.
+ */
+export async function startEmbeddedMongo({ dataFile }: { dataFile?: string } = {}): Promise<EmbeddedMongo> {
+  if (!existsSync(DEV_SERVER_JAR)) buildDevServerJar();
+  const args = ['-Xss4m', '-jar', DEV_SERVER_JAR, '--host', '127.0.0.1', '--port', '0'];
+  if (dataFile) {
+    mkdirSync(resolve(dataFile, '..'), { recursive: true });
+    args.push('--data', dataFile);
+  }
+  const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const address = await readReadyLine(child);
+  return {
+    uri: address,
+    stop: () => stopChild(child),
+  };
+}
+
+export function buildDevServerJar(): void {
+  const missing = ['java', 'mvn'].filter((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).error);
+  if (missing.length) {
+    throw new EmbeddedMongoUnavailable(
+      `The embedded database needs ${missing.join(' and ')} (JDK 17+ and Maven). Install them, or set MONGODB_URI to a MongoDB server.`,
+    );
+  }
+  const built = spawnSync('mvn', ['-q', '-B', 'package'], { cwd: TOOL_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0 || !existsSync(DEV_SERVER_JAR)) {
+    throw new EmbeddedMongoUnavailable(`Building ${DEV_SERVER_JAR} with Maven failed. Set MONGODB_URI to use a MongoDB server instead.`);
+  }
+}
+
+function readReadyLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolveUri, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    child.once('error', (err) => reject(new EmbeddedMongoUnavailable(`Cannot start java: ${err.message}. Set MONGODB_URI instead.`)));
+    child.once('exit', (code) => reject(new EmbeddedMongoUnavailable(`The embedded database exited early (code ${code}).`)));
+    lines.on('line', (line) => {
+      if (line.startsWith('READY ')) resolveUri(line.slice('READY '.length).trim());
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => { clearTimeout(timer); done(); });
+    child.stdin!.end();
+  });
+}

@@ -1,0 +1,53 @@
+import type { ErrorRequestHandler, Request } from 'express';
+import { AppError, UnavailableError } from '../../errors/app-error.ts';
+import { isDatabaseUnavailableError } from '../../db/connect.ts';
+import type { RenderView } from '../views.ts';
+
+interface PublicError { status: number; code: string; message: string }
+
+/**
+ * The one error handler: exposed errors keep their message, anything else becomes a generic
+ * server_error (logged with the request id). Browsers get the branded page, programs JSON.
+ */
+export function errorHandler(renderView: RenderView): ErrorRequestHandler {
+  return async (err, req, res, _next) => {
+    const shown = toPublicError(err);
+    if (shown.status >= 500 && shown.code === 'server_error') req.log.error({ err }, 'unhandled error');
+    else req.log.info({ code: shown.code, status: shown.status }, 'request refused');
+    if (res.headersSent) return;
+    if (shown.status === 503) res.setHeader('Retry-After', '5');
+    res.status(shown.status);
+    if (wantsHtml(req)) {
+      res.type('html').send(await renderView('error', { title: 'Something went wrong', error: shown.code, description: shown.message }));
+    } else {
+      res.json({ error: shown.code, error_description: shown.message });
+    }
+  };
+}
+
+function toPublicError(err: unknown): PublicError {
+  if (isDatabaseUnavailableError(err)) err = new UnavailableError();
+  if (err instanceof AppError && err.expose) return { status: err.status, code: err.code, message: err.message };
+  // body-parser (malformed JSON 400, too large 413) and oidc-provider errors carry status/expose.
+  const e = err as { status?: number; statusCode?: number; expose?: boolean; type?: string; code?: unknown; error?: string; error_description?: string; message?: string };
+  const status = e.status ?? e.statusCode ?? 500;
+  if (status < 500 && (e.expose || e.error)) {
+    const code = e.error ?? (typeof e.code === 'string' ? e.code : bodyErrorCode(e.type));
+    return { status, code, message: e.error_description ?? bodyErrorMessage(e.type, e.message) };
+  }
+  return { status: 500, code: 'server_error', message: 'Something went wrong on our side. Please try again.' };
+}
+
+function bodyErrorCode(type?: string): string {
+  return type === 'entity.too.large' ? 'payload_too_large' : 'invalid_request';
+}
+
+function bodyErrorMessage(type?: string, fallback?: string): string {
+  if (type === 'entity.parse.failed') return 'The request body is not valid JSON.';
+  if (type === 'entity.too.large') return 'The request body is too large.';
+  return fallback ?? 'The request is invalid.';
+}
+
+function wantsHtml(req: Request): boolean {
+  return req.accepts(['json', 'html']) === 'html' && !req.is('json');
+}

@@ -1,0 +1,67 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Connection } from 'mongoose';
+import { createApp } from './app.ts';
+import type { Config } from './config/schema.ts';
+import { connectDatabase, isDatabaseReady } from './db/connect.ts';
+import type { Logger } from './lib/logger.ts';
+import { createSealedBox } from './lib/sealed-box.ts';
+import { createLogModel } from './logs/log.model.ts';
+import { createLogService } from './logs/log.service.ts';
+import { createViewRenderer } from './http/views.ts';
+import { logoutLogging } from './oidc/logout-log.ts';
+import { createProvider } from './oidc/provider.ts';
+import { loadSigningKeys } from './oidc/signing-keys.ts';
+import { createPasswordHasher } from './users/password-hasher.ts';
+import { createPasswordSigninService } from './users/password-signin.service.ts';
+import { createUserModel } from './users/user.model.ts';
+import { createUserRepository } from './users/user.repository.ts';
+
+export interface RunningInsole {
+  server: Server;
+  url: string;
+  connection: Connection;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Builds every dependency from the config and serves. main.ts and the tests both start insole here. */
+export async function startInsole(config: Config, logger: Logger, mongodbUri: string): Promise<RunningInsole> {
+  const connection = await connectDatabase(mongodbUri, logger);
+  const userModel = createUserModel(connection);
+  const logModel = createLogModel(connection);
+  await Promise.all([userModel.init(), logModel.init()]);
+
+  const users = createUserRepository(userModel);
+  const logs = createLogService(logModel);
+  const renderView = createViewRenderer(config);
+  const signingKeys = await loadSigningKeys(connection, createSealedBox(config.secrets.key_encryption_key, 'signing-keys'));
+  const provider = createProvider({ config, connection, users, signingKeys, renderView });
+  provider.use(logoutLogging(logs));
+  provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
+
+  const passwordSignin = createPasswordSigninService({
+    users, logs, policy: config.password_policy, hasher: createPasswordHasher(config.argon2),
+  });
+  const app = createApp({
+    config, logger, provider, passwordSignin, renderView, isDatabaseReady: () => isDatabaseReady(connection),
+  });
+
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, issuer: config.issuer }, 'insole is listening');
+
+  return {
+    server, connection,
+    url: `http://127.0.0.1:${port}`,
+    async stop(graceMs = 10_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+/** Auth0 log event type codes insole writes (https://auth0.com/docs/deploy-monitor/logs/log-event-type-codes). */
+export const LOG_TYPES = {
+  s: 'Success Login',
+  f: 'Failed Login',
+  fp: 'Failed Login (Incorrect Password)',
+  fu: 'Failed Login (Invalid Email/Username)',
+  ss: 'Success Signup',
+  fs: 'Failed Signup',
+  slo: 'Success Logout',
+  flo: 'Failed Logout',
+} as const;
+
+export type LogType = keyof typeof LOG_TYPES;

@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig } from './config/load-config.ts';
+import { EmbeddedMongoUnavailable, startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo.ts';
+import { createLogger } from './lib/logger.ts';
+import { startInsole } from './insole.ts';
+
+// Composition root: config → database → insole → signals.
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.log_level);
+
+  let embedded: EmbeddedMongo | undefined;
+  let mongodbUri = config.mongodb_uri;
+  if (!mongodbUri) {
+    const dataFile = resolve(config.data_dir, 'mongo', 'insole.mv');
+    logger.warn({ dataFile }, 'MONGODB_URI is not set: starting the embedded development database (not for production)');
+    embedded = await startEmbeddedMongo({ dataFile });
+    mongodbUri = `${embedded.uri}/insole`;
+  }
+  if (config.secrets.cookie_keys[0].startsWith('development-')) {
+    logger.warn('using the development secrets from config/default.json: set INSOLE_COOKIE_SECRETS and INSOLE_KEY_ENCRYPTION_KEY before going live');
+  }
+
+  const insole = await startInsole(config, logger, mongodbUri).catch(async (err) => {
+    await embedded?.stop();
+    throw err;
+  });
+  logger.info(`sign-up page: ${config.issuer}/authorize?client_id=storefront&response_type=code&scope=openid … (or run the storefront example)`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await insole.stop();
+    await embedded?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof EmbeddedMongoUnavailable) {
+    console.error(err.message);
+  } else {
+    console.error('insole failed to start:', err);
+  }
+  process.exit(1);
+});

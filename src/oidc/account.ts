@@ -1,0 +1,34 @@
+import type { FindAccount } from 'oidc-provider';
+import type { UserRepository } from '../users/user.repository.ts';
+
+// Which profile fields each scope releases (OpenID Connect Core §5.4), Auth0 names.
+export const SCOPE_CLAIMS = {
+  openid: ['sub'],
+  email: ['email', 'email_verified'],
+  profile: ['name', 'nickname', 'given_name', 'family_name', 'picture', 'updated_at'],
+};
+
+/** `sub` is the Auth0 user_id, so tokens and the Management API name users the same way. */
+export function createFindAccount(users: UserRepository): FindAccount {
+  return async (_ctx, sub) => {
+    const user = await users.findByUserId(sub);
+    if (!user || user.blocked) return undefined;
+    return {
+      accountId: sub,
+      async claims() {
+        return {
+          sub,
+          email: user.email ?? undefined,
+          email_verified: user.email_verified ?? false,
+          name: user.name ?? undefined,
+          nickname: user.nickname ?? undefined,
+          given_name: user.given_name ?? undefined,
+          family_name: user.family_name ?? undefined,
+          picture: user.picture ?? undefined,
+          // OpenID Connect: seconds since the epoch.
+          updated_at: Math.floor(user.updated_at.getTime() / 1000),
+        };
+      },
+    };
+  };
+}

@@ -1,0 +1,81 @@
+import type { Connection } from 'mongoose';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+
+interface Stored { _id: string; payload: AdapterPayload; expiresAt?: Date }
+
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+/**
+ * oidc-provider storage in MongoDB: one collection per model (`oidc_<model>`). TTL indexes are
+ * declared for real MongoDB, but every read also filters on `expiresAt` because the dev server
+ * ignores TTL and MongoDB's TTL monitor runs only once a minute.
+ */
+export function createMongoAdapterFactory(connection: Connection) {
+  const prepared = new Map<string, Promise<void>>();
+
+  return class MongoAdapter implements Adapter {
+    readonly name: string;
+
+    constructor(name: string) {
+      this.name = name;
+      if (!prepared.has(name)) prepared.set(name, this.createIndexes());
+    }
+
+    private get collection() {
+      return connection.collection<Stored>(`oidc_${this.name.toLowerCase()}`);
+    }
+
+    private async createIndexes(): Promise<void> {
+      await this.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+      if (GRANTABLE.has(this.name)) await this.collection.createIndex({ 'payload.grantId': 1 });
+      if (this.name === 'Session') await this.collection.createIndex({ 'payload.uid': 1 }, { unique: true });
+      if (this.name === 'DeviceCode') await this.collection.createIndex({ 'payload.userCode': 1 }, { unique: true });
+    }
+
+    private notExpired() {
+      return { $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date() } }] };
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : undefined;
+      await prepared.get(this.name);
+      await this.collection.replaceOne(
+        { _id: id },
+        expiresAt ? { payload, expiresAt } : { payload },
+        { upsert: true },
+      );
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      return (await this.collection.findOne({ _id: id, ...this.notExpired() }))?.payload;
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return (await this.collection.findOne({ 'payload.uid': uid, ...this.notExpired() }))?.payload;
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return (await this.collection.findOne({ 'payload.userCode': userCode, ...this.notExpired() }))?.payload;
+    }
+
+    async destroy(id: string): Promise<void> {
+      await this.collection.deleteOne({ _id: id });
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await this.collection.deleteMany({ 'payload.grantId': grantId });
+    }
+
+    /**
+     * Marks single-use artifacts (codes, rotated refresh tokens). Conditional, so of two concurrent
+     * redemptions exactly one wins; oidc-provider only checks `consumed` before calling this.
+     */
+    async consume(id: string): Promise<void> {
+      const result = await this.collection.updateOne(
+        { _id: id, 'payload.consumed': { $exists: false } },
+        { $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } },
+      );
+      if (result.modifiedCount === 0) throw new errors.InvalidGrant(`${this.name} already consumed`);
+    }
+  };
+}

@@ -1,0 +1,105 @@
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Connection } from 'mongoose';
+import type { Config } from '../config/schema.ts';
+import type { RenderView } from '../http/views.ts';
+import type { UserRepository } from '../users/user.repository.ts';
+import { createFindAccount, SCOPE_CLAIMS } from './account.ts';
+import { loadExistingGrant } from './first-party-grant.ts';
+import { createMongoAdapterFactory } from './mongo-adapter.ts';
+import type { PrivateJwk } from './signing-keys.ts';
+
+// Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
+export const ROUTES = {
+  authorization: '/authorize',
+  token: '/oauth/token',
+  userinfo: '/userinfo',
+  jwks: '/.well-known/jwks.json',
+  revocation: '/oauth/revoke',
+  introspection: '/oauth/introspect',
+  end_session: '/oidc/logout',
+};
+
+export interface ProviderDeps {
+  config: Config;
+  connection: Connection;
+  users: UserRepository;
+  signingKeys: PrivateJwk[];
+  renderView: RenderView;
+}
+
+export function createProvider({ config, connection, users, signingKeys, renderView }: ProviderDeps): Provider {
+  const apis = new Map(config.apis.map((api) => [api.identifier, api]));
+  const { ttl } = config;
+
+  const configuration: Configuration = {
+    adapter: createMongoAdapterFactory(connection),
+    clients: config.clients.map(({ client_secret, ...client }) => (client_secret ? { ...client, client_secret } : client)),
+    jwks: { keys: signingKeys },
+    findAccount: createFindAccount(users),
+    claims: SCOPE_CLAIMS,
+    // Auth0 puts the profile claims in the ID token of the code flow too; storefronts rely on it.
+    conformIdTokenClaims: false,
+    routes: ROUTES,
+    responseTypes: ['code'], // no implicit or hybrid flows (RFC 9700 §2.1.2)
+    pkce: { required: () => true }, // every client, public or confidential (RFC 9700 §2.1.1)
+    extraParams: ['audience', 'screen_hint'], // Auth0's names: API audience, and "show sign-up first"
+    extraClientMetadata: { properties: ['first_party'] },
+    cookies: {
+      keys: config.secrets.cookie_keys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    ttl: {
+      AuthorizationCode: ttl.authorization_code,
+      AccessToken: (_ctx, token) => (token.aud && apis.get(String(token.aud))?.access_token_ttl) || ttl.access_token,
+      IdToken: ttl.id_token,
+      RefreshToken: ttl.refresh_token,
+      Session: ttl.session,
+      Grant: ttl.refresh_token,
+      Interaction: ttl.interaction,
+      ClientCredentials: ttl.access_token,
+    },
+    rotateRefreshToken: true, // reuse of a rotated token revokes the whole grant (oidc-provider does it)
+    // Auth0 issues refresh tokens for offline_access without forcing prompt=consent; here every
+    // client allowed the refresh_token grant gets one.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    loadExistingGrant,
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      clientCredentials: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => { ctx.body = await renderView('logout', { form, clientName: ctx.oidc.client?.clientName }); },
+        postLogoutSuccessSource: async (ctx) => { ctx.body = await renderView('logged-out', { clientName: ctx.oidc.client?.clientName }); },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (ctx, _client, oneOf) => (ctx.oidc.params?.audience as string | undefined) ?? oneOf,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, indicator) => {
+          const api = apis.get(indicator);
+          if (!api) throw new errors.InvalidTarget(`unknown audience ${indicator}`);
+          return {
+            audience: api.identifier,
+            scope: api.scopes.join(' '),
+            accessTokenTTL: api.access_token_ttl,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+    renderError: async (ctx: KoaContextWithOIDC, out) => {
+      ctx.type = 'html';
+      ctx.body = await renderView('error', { title: 'Something went wrong', error: out.error, description: out.error_description });
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  // Behind a TLS-terminating proxy, trust X-Forwarded-Proto for Secure cookies exactly when Express does.
+  provider.proxy = config.trust_proxy !== false;
+  return provider;
+}

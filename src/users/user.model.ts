@@ -1,0 +1,72 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+export interface Identity { provider: string; user_id: string; connection: string; isSocial: boolean; profileData?: Record<string, unknown> }
+
+export interface UserDoc {
+  user_id: string;
+  email?: string;
+  email_verified: boolean;
+  name?: string;
+  nickname?: string;
+  given_name?: string;
+  family_name?: string;
+  picture?: string;
+  identities: Identity[];
+  created_at: Date;
+  updated_at: Date;
+  last_login?: Date;
+  last_ip?: string;
+  logins_count: number;
+  blocked: boolean;
+  blocked_for: { identifier: string; ip?: string }[];
+  user_metadata: Record<string, unknown>;
+  app_metadata: Record<string, unknown>;
+  password_hash?: string;
+}
+
+// Auth0's user profile, field names verbatim: they are the contract with migrating teams and BI tools.
+const identitySchema = new Schema<Identity>({
+  provider: { type: String, required: true },
+  user_id: { type: String, required: true },
+  connection: { type: String, required: true },
+  isSocial: { type: Boolean, required: true },
+  profileData: { type: Schema.Types.Mixed },
+}, { _id: false });
+
+const blockedForSchema = new Schema({
+  identifier: { type: String, required: true },
+  ip: { type: String },
+}, { _id: false });
+
+const userSchema = new Schema<UserDoc>({
+  user_id: { type: String, required: true, unique: true },
+  // Unique and sparse: stored lower-cased and trimmed; never stored as null so users without email don't collide.
+  email: { type: String, unique: true, sparse: true },
+  email_verified: { type: Boolean, default: false },
+  name: { type: String },
+  nickname: { type: String },
+  given_name: { type: String },
+  family_name: { type: String },
+  picture: { type: String },
+  identities: { type: [identitySchema], default: [] },
+  created_at: { type: Date, required: true },
+  updated_at: { type: Date, required: true },
+  last_login: { type: Date },
+  last_ip: { type: String },
+  logins_count: { type: Number, default: 0 },
+  blocked: { type: Boolean, default: false },
+  blocked_for: { type: [blockedForSchema], default: [] },
+  user_metadata: { type: Schema.Types.Mixed, default: () => ({}) },
+  app_metadata: { type: Schema.Types.Mixed, default: () => ({}) },
+  // Secrets: never selected unless asked for, never serialised (see toPublicProfile).
+  password_hash: { type: String, select: false },
+}, { collection: 'users', versionKey: false, minimize: false, strict: 'throw' });
+
+userSchema.index({ created_at: 1 });
+userSchema.index({ last_login: 1 });
+
+export type UserModel = Model<UserDoc>;
+
+export function createUserModel(connection: Connection): UserModel {
+  return (connection.models.User as UserModel | undefined) ?? connection.model<UserDoc>('User', userSchema);
+}

@@ -1,0 +1,88 @@
+package insole;
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+
+/**
+ * Starts mongo-java-server on a chosen host and port with either the memory backend (tests) or
+ * the H2 MVStore file backend (the embedded default of `npm start`), prints one line
+ * {@code READY mongodb://host:port} once it listens, and stops when its standard input closes, so it
+ * never outlives the Node process that started it.
+ *
+ * Usage: java -jar mongo-dev-server.jar [--host 127.0.0.1] [--port 0] [--data FILE.mv]
+ */
+public final class MongoDevServer {
+
+    /**
+     * mongo-java-server advertises wire version 8 by default; the Node driver 7 (mongoose 9)
+     * refuses anything below 9. We advertise MongoDB 7.0, wire version 21, the release insole
+     * targets in production.
+     */
+    static final MongoVersion MONGO_7_0 = new MongoVersion() {
+        @Override public List<Integer> getVersionArray() { return List.of(7, 0, 0); }
+        @Override public int getWireVersion() { return 21; }
+    };
+
+    public static void main(String[] args) throws Exception {
+        String host = "127.0.0.1";
+        int port = 0;
+        String data = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--host" -> host = args[++i];
+                case "--port" -> port = Integer.parseInt(args[++i]);
+                case "--data" -> data = args[++i];
+                default -> {
+                    System.err.println("unknown argument: " + args[i]);
+                    System.exit(2);
+                }
+            }
+        }
+
+        MongoBackend backend = data == null ? new MemoryBackend() : openFileBackend(data);
+        backend.version(MONGO_7_0);
+        MongoServer server = new MongoServer(backend);
+        server.bind(host, port);
+        int boundPort = server.getLocalAddress().getPort();
+
+        Runnable stop = () -> {
+            server.shutdownNow();
+            backend.close();
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(stop));
+
+        System.out.println("READY mongodb://" + host + ":" + boundPort);
+        System.out.flush();
+
+        waitForStdinToClose(System.in);
+        System.exit(0);
+    }
+
+    private static MongoBackend openFileBackend(String path) {
+        File file = new File(path).getAbsoluteFile();
+        File dir = file.getParentFile();
+        if (dir != null && !dir.isDirectory() && !dir.mkdirs()) {
+            throw new IllegalStateException("cannot create data folder " + dir);
+        }
+        return new H2Backend(file.getPath());
+    }
+
+    private static void waitForStdinToClose(InputStream in) {
+        byte[] buffer = new byte[256];
+        try {
+            while (in.read(buffer) != -1) {
+                // input is ignored; only its end matters
+            }
+        } catch (IOException ignored) {
+            // a broken pipe means the parent is gone: stop as well
+        }
+    }
+}
