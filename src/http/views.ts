@@ -11,5 +11,5 @@ export function createViewRenderer(config: Config): RenderView {
   const brand = config.brand;
   return (name, locals = {}) => ejs.renderFile(resolve(VIEWS_DIR, `${name}.ejs`), {
     brand, error: undefined, title: brand.name, ...locals,
-  }, { async: true, cache: config.env === 'production' });
+  }, { cache: config.env === 'production' });
 }

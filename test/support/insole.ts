@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import mongoose from 'mongoose';
+import { loadConfig } from '../../src/config/load-config.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { startInsole, type RunningInsole } from '../../src/insole.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+
+export const STOREFRONT = {
+  client_id: 'test-storefront',
+  client_secret: 'test-storefront-secret-0123456789',
+  redirect_uri: 'http://127.0.0.1:4999/callback',
+  post_logout_redirect_uri: 'http://127.0.0.1:4999/',
+};
+
+export const TEST_API = 'https://api.test.example/';
+
+export interface TestInsole extends RunningInsole {
+  config: Config;
+  issuer: string;
+  db: mongoose.mongo.Db;
+}
+
+/** A fresh database name on the run's MongoDB-wire server (test/run.ts starts it). */
+export function testDatabaseUri(): string {
+  const base = process.env.MONGODB_URI;
+  if (!base) throw new Error('MONGODB_URI is not set: run the tests with `npm test`.');
+  const url = new URL(base);
+  url.pathname = `/insole_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  return url.toString();
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Starts a real insole on loopback with the test config; `databaseUri` lets two instances share one database. */
+export async function startTestInsole(overrides: Record<string, unknown> = {}, databaseUri = testDatabaseUri()): Promise<TestInsole> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const config = loadConfig({
+    env: { NODE_ENV: 'test' },
+    overrides: {
+      port, issuer,
+      clients: [{
+        client_id: STOREFRONT.client_id,
+        client_secret: STOREFRONT.client_secret,
+        client_name: 'Test Storefront',
+        redirect_uris: [STOREFRONT.redirect_uri],
+        post_logout_redirect_uris: [STOREFRONT.post_logout_redirect_uri],
+      }],
+      apis: [{ identifier: TEST_API, scopes: ['read:orders'] }],
+      ...overrides,
+    },
+  });
+  const running = await startInsole(config, createLogger(config.log_level), databaseUri);
+  return { ...running, config, issuer, db: running.connection.db! };
+}
