@@ -1,4 +1,6 @@
+import { rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { embeddedUriFile } from './cli/cli-database.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
 import { EmbeddedMongoUnavailable, startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo.ts';
 import { createLogger } from './lib/logger.ts';
@@ -16,6 +18,8 @@ async function main(): Promise<void> {
     logger.warn({ dataFile }, 'MONGODB_URI is not set: starting the embedded development database (not for production)');
     embedded = await startEmbeddedMongo({ dataFile });
     mongodbUri = `${embedded.uri}/insole`;
+    // The data file is locked while we run: the CLI reaches the database through this address.
+    await writeFile(embeddedUriFile(config), mongodbUri);
   }
   if (config.secrets.cookie_keys[0].startsWith('development-')) {
     logger.warn('using the development secrets from config/default.json: set INSOLE_COOKIE_SECRETS and INSOLE_KEY_ENCRYPTION_KEY before going live');
@@ -33,6 +37,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await insole.stop();
+    if (embedded) await rm(embeddedUriFile(config), { force: true });
     await embedded?.stop();
     logger.info('stopped');
     process.exit(0);

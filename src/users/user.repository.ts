@@ -24,7 +24,7 @@ export function createUserRepository(users: UserModel) {
       return users.findOneAndUpdate(
         { user_id: userId },
         { $set: { last_login: at, last_ip: ip, updated_at: at }, $inc: { logins_count: 1 } },
-        { new: true },
+        { returnDocument: 'after' },
       ).lean<UserDoc>().exec();
     },
 

@@ -60,5 +60,5 @@ export async function startTestInsole(overrides: Record<string, unknown> = {}, d
     },
   });
   const running = await startInsole(config, createLogger(config.log_level), databaseUri);
-  return { ...running, config, issuer, db: running.connection.db! };
+  return { ...running, config, issuer: config.issuer, db: running.connection.db! };
 }

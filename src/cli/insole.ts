@@ -1,0 +1,52 @@
+// The command-line tool: `npm run insole -- <command>`. Talks to the same MongoDB as the server.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { connectToConfiguredDatabase } from './cli-database.ts';
+import { createClient, listClients } from './clients.command.ts';
+import { listKeys, rotateKeys } from './keys.command.ts';
+
+const USAGE = `Usage: npm run insole -- <command> [options]
+
+Commands:
+  clients create --name NAME --redirect-uri URL [--redirect-uri URL …] [--post-logout-uri URL …]
+                 [--id CLIENT_ID] [--public] [--third-party]
+                 Registers a relying party and prints its client secret once.
+  clients list   Lists clients stored in the database (clients from config files are not listed).
+  keys rotate    Publishes a new signing key; the old ones stay in the JWKS until their tokens expire.
+                 Restart (or roll) the instances afterwards: each loads the key set when it starts.
+  keys list      Lists signing keys (public part only).`;
+
+export async function runCli(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: {
+      name: { type: 'string' }, id: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
+      public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals.join(' ');
+  const known = ['clients create', 'clients list', 'keys rotate', 'keys list'];
+  if (values.help || !known.includes(command)) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const config = loadConfig();
+  const db = await connectToConfiguredDatabase(config);
+  try {
+    if (command === 'clients create') await createClient(db.connection, values);
+    if (command === 'clients list') await listClients(db.connection);
+    if (command === 'keys rotate') await rotateKeys(db.connection, config);
+    if (command === 'keys list') await listKeys(db.connection);
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+if (import.meta.main) {
+  runCli(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+    console.error(err instanceof ConfigError || (err as Error)?.name === 'CliError' ? (err as Error).message : err);
+    process.exit(1);
+  });
+}
