@@ -14,9 +14,9 @@ export class EmbeddedMongoUnavailable extends Error {}
  * Starts the dev MongoDB-wire server (mongo-java-server, see tools/mongo-dev-server): in memory, or
  * persisted to `dataFile` (H2 MVStore). It stops by itself when this process's end of its stdin closes.
  */
-export async function startEmbeddedMongo({ dataFile }: { dataFile?: string } = {}): Promise<EmbeddedMongo> {
+export async function startEmbeddedMongo({ dataFile, port = 0 }: { dataFile?: string; port?: number } = {}): Promise<EmbeddedMongo> {
   if (!existsSync(DEV_SERVER_JAR)) buildDevServerJar();
-  const args = ['-Xss4m', '-jar', DEV_SERVER_JAR, '--host', '127.0.0.1', '--port', '0'];
+  const args = ['-Xss4m', '-jar', DEV_SERVER_JAR, '--host', '127.0.0.1', '--port', String(port)];
   if (dataFile) {
     mkdirSync(resolve(dataFile, '..'), { recursive: true });
     args.push('--data', dataFile);

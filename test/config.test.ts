@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config/load-config.ts';
+
+const PRODUCTION_SECRETS = {
+  INSOLE_COOKIE_SECRETS: 'a-real-production-cookie-key-0123456789abcdef',
+  INSOLE_KEY_ENCRYPTION_KEY: 'a-real-production-key-encryption-key-012345',
+};
+
+describe('configuration', () => {
+  test('defaults serve on 3000 with the issuer derived from the port', () => {
+    const config = loadConfig({ env: {} });
+    assert.equal(config.port, 3000);
+    assert.equal(config.issuer, 'http://localhost:3000');
+    assert.deepEqual(config.argon2, { memory_cost_kib: 19456, time_cost: 2, parallelism: 1 });
+  });
+
+  test('environment variables override files, and secrets come from the environment', () => {
+    const config = loadConfig({ env: { PORT: '8080', ISSUER: 'https://id.innovashoes.example/', ...PRODUCTION_SECRETS } });
+    assert.equal(config.port, 8080);
+    assert.equal(config.issuer, 'https://id.innovashoes.example');
+    assert.deepEqual(config.secrets.cookie_keys, [PRODUCTION_SECRETS.INSOLE_COOKIE_SECRETS]);
+  });
+
+  test('production refuses the development secrets, http issuers and the embedded database, all at once', () => {
+    const err = (() => { try { loadConfig({ env: { NODE_ENV: 'production' } }); } catch (e) { return e; } })();
+    assert.ok(err instanceof ConfigError);
+    const text = err.problems.join('\n');
+    assert.match(text, /cookie_keys/);
+    assert.match(text, /key_encryption_key/);
+    assert.match(text, /clients\.storefront\.client_secret/);
+    assert.match(text, /issuer/);
+    assert.match(text, /mongodb_uri/);
+  });
+
+  test('production starts with real secrets, an https issuer and a database', () => {
+    const config = loadConfig({
+      env: { NODE_ENV: 'production', ISSUER: 'https://id.innovashoes.example', MONGODB_URI: 'mongodb://db:27017/insole', ...PRODUCTION_SECRETS },
+      overrides: { clients: [] },
+    });
+    assert.equal(config.env, 'production');
+  });
+
+  test('short secrets and unknown keys are refused', () => {
+    assert.throws(() => loadConfig({ env: { INSOLE_COOKIE_SECRETS: 'short' } }), /cookie_keys\.0/);
+    assert.throws(() => loadConfig({ env: {}, overrides: { colour: 'red' } }), /colour/);
+  });
+});

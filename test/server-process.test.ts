@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { freePort } from './support/insole.ts';
+import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode } from './support/relying-party.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+interface Server { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+
+/** `npm start` as a user runs it (node src/main.ts), with no MONGODB_URI: the embedded database. */
+async function startServer(env: Record<string, string>): Promise<Server> {
+  const { MONGODB_URI: _unused, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...inherited, NODE_ENV: 'development', LOG_LEVEL: 'info', ...env } });
+  let output = '';
+  child.stdout!.on('data', (d) => { output += d; });
+  child.stderr!.on('data', (d) => { output += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('insole is listening')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output: () => output, exited };
+}
+
+describe('npm start on the embedded defaults', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'insole-start-'));
+    const port = await freePort();
+    const configFile = join(dir, 'insole.json');
+    await writeFile(configFile, JSON.stringify({
+      data_dir: join(dir, 'data'),
+      clients: [{ client_id: 'test-storefront', client_secret: 'test-storefront-secret-0123456789', redirect_uris: ['http://127.0.0.1:4999/callback'] }],
+    }));
+    env = { PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, INSOLE_CONFIG: configFile };
+  });
+  after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  test('users survive a restart, and SIGTERM stops the server cleanly with exit code 0', async () => {
+    const credentials = { email: 'persist@innovashoes.example', password: 'still here after restart' };
+    let server = await startServer(env);
+    const issuer = env.ISSUER;
+    assert.match(server.output(), /MONGODB_URI is not set: starting the embedded development database/);
+    const config = await discoverStorefront(issuer);
+    let request = await buildAuthorization(config);
+    const first = await exchangeCode(config, (await completeAuthorization(issuer, request, credentials, 'signup')).callback, request);
+
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+    assert.match(server.output(), /"msg":"stopped"/);
+
+    server = await startServer(env);
+    request = await buildAuthorization(await discoverStorefront(issuer));
+    const second = await exchangeCode(config, (await completeAuthorization(issuer, request, credentials, 'login')).callback, request);
+    assert.equal(second.claims()!.sub, first.claims()!.sub, 'the same user, read back from ./data');
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+  });
+
+  test('a broken configuration is refused at start with every problem listed', async () => {
+    const configFile = join(dir, 'broken.json');
+    await writeFile(configFile, JSON.stringify({ port: 'eighty', brand: { primary_color: 'orange' }, surprise: true }));
+    const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...process.env, INSOLE_CONFIG: configFile, NODE_ENV: 'development' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(stderr, /port:/);
+    assert.match(stderr, /brand\.primary_color:/);
+    assert.match(stderr, /surprise/);
+  });
+});
