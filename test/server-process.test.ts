@@ -55,6 +55,16 @@ describe('npm start on the embedded defaults', () => {
     assert.equal(await server.exited, 0);
     assert.match(server.output(), /"msg":"stopped"/);
 
+    // Structured logs: one JSON object a line, request lines carry a request id, no secret leaks.
+    const lines = server.output().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const requests = lines.filter((line) => line.msg === 'request');
+    assert.ok(requests.length > 5);
+    for (const line of requests) assert.match(String(line.request_id), /^[\w.-]+$/);
+    for (const secret of [credentials.password, first.access_token, first.refresh_token!, first.id_token!, 'test-storefront-secret']) {
+      assert.ok(!server.output().includes(secret), 'a credential appeared in the logs');
+    }
+    assert.ok(!/[?&](code|state)=/.test(server.output()), 'query strings are not logged');
+
     server = await startServer(env);
     request = await buildAuthorization(await discoverStorefront(issuer));
     const second = await exchangeCode(config, (await completeAuthorization(issuer, request, credentials, 'login')).callback, request);
