@@ -14,12 +14,25 @@ import { healthRoutes } from './http/routes/health.routes.ts';
 import { assetRoutes } from './http/routes/assets.routes.ts';
 import { interactionRoutes } from './http/routes/interaction.routes.ts';
 import { logoutRoutes } from './http/routes/logout.routes.ts';
+import { socialRoutes } from './http/routes/social.routes.ts';
+import type { Authenticator } from './http/routes/run-strategy.ts';
+import { createInteractionPages } from './http/interaction-pages.ts';
+import type { HandshakeStore } from './auth/handshake.store.ts';
+import type { ProviderResult } from './auth/passport-setup.ts';
+import type { SocialConnection } from './auth/profile-mapping.ts';
+import type { SocialSigninService } from './auth/social-signin.service.ts';
+import type { Identity } from './users/user.model.ts';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   provider: Provider;
   passwordSignin: PasswordSigninService;
+  socialSignin: SocialSigninService;
+  passport: Authenticator;
+  connections: SocialConnection[];
+  handshakes: HandshakeStore;
+  sealTokens: (tokens: ProviderResult['tokens']) => Identity['sealed_tokens'];
   renderView: RenderView;
   isDatabaseReady: () => boolean;
 }
@@ -55,7 +68,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(isDatabaseReady));
   app.use(requireDatabase(isDatabaseReady));
   app.use(cookieParser());
-  app.use(interactionRoutes({ ...deps, csrf: createCsrf(config) }));
+  const csrf = createCsrf(config);
+  const pages = createInteractionPages({ ...deps, csrf });
+  app.use(interactionRoutes({ ...deps, csrf, pages }));
+  app.use(socialRoutes({ ...deps, csrf, pages, timeoutMs: config.connections.timeout_ms }));
   app.use(logoutRoutes(provider));
   // oidc-provider parses its own bodies, so no Express body parser runs before it.
   app.use(provider.callback());

@@ -16,6 +16,9 @@ import { createPasswordHasher } from './users/password-hasher.ts';
 import { createPasswordSigninService } from './users/password-signin.service.ts';
 import { createUserModel } from './users/user.model.ts';
 import { createUserRepository } from './users/user.repository.ts';
+import { createHandshakeStore } from './auth/handshake.store.ts';
+import { createPassport, enabledConnections } from './auth/passport-setup.ts';
+import { createSocialSigninService } from './auth/social-signin.service.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -43,8 +46,15 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const passwordSignin = createPasswordSigninService({
     users, logs, policy: config.password_policy, hasher: createPasswordHasher(config.argon2),
   });
+  const handshakes = createHandshakeStore(connection);
+  const tokenBox = createSealedBox(config.secrets.key_encryption_key, 'idp-tokens');
   const app = createApp({
     config, logger, provider, passwordSignin, renderView, isDatabaseReady: () => isDatabaseReady(connection),
+    socialSignin: createSocialSigninService({ users, logs }),
+    passport: createPassport(config, handshakes),
+    connections: enabledConnections(config),
+    handshakes,
+    sealTokens: (tokens) => tokenBox.seal(JSON.stringify(tokens)),
   });
 
   const server = createServer(app);

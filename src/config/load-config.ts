@@ -61,7 +61,17 @@ function fromEnvironment(env: Env): Json {
   if (env.INSOLE_COOKIE_SECRETS) secrets.cookie_keys = env.INSOLE_COOKIE_SECRETS.split(',').map((s) => s.trim());
   if (env.INSOLE_KEY_ENCRYPTION_KEY) secrets.key_encryption_key = env.INSOLE_KEY_ENCRYPTION_KEY;
   if (Object.keys(secrets).length) out.secrets = secrets;
+  const connections = {
+    'google-oauth2': pick({ client_id: env.GOOGLE_CLIENT_ID, client_secret: env.GOOGLE_CLIENT_SECRET }),
+    facebook: pick({ client_id: env.FACEBOOK_APP_ID, client_secret: env.FACEBOOK_APP_SECRET }),
+    twitter: pick({ consumer_key: env.TWITTER_CONSUMER_KEY, consumer_secret: env.TWITTER_CONSUMER_SECRET }),
+  };
+  out.connections = connections;
   return out;
+}
+
+function pick(values: Record<string, string | undefined>): Json {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined && v !== ''));
 }
 
 function parseTrustProxy(value: string): boolean | number | string {

@@ -22,6 +22,47 @@ const apiSchema = z.object({
   access_token_ttl: z.number().int().positive().default(3600),
 }).strict();
 
+// Social connections: enabled when their credentials are set (from the environment). Every
+// provider URL can be overridden: tests point them at fakes, and Facebook's Graph version moves.
+const googleSchema = z.object({
+  client_id: z.string().min(1).optional().describe('From GOOGLE_CLIENT_ID.'),
+  client_secret: z.string().min(1).optional().describe('From GOOGLE_CLIENT_SECRET.'),
+  scope: z.array(z.string()).default(['openid', 'email', 'profile']),
+  authorization_url: z.url().default('https://accounts.google.com/o/oauth2/v2/auth'),
+  token_url: z.url().default('https://oauth2.googleapis.com/token'),
+  userinfo_url: z.url().default('https://openidconnect.googleapis.com/v1/userinfo'),
+}).strict();
+
+const facebookSchema = z.object({
+  client_id: z.string().min(1).optional().describe('From FACEBOOK_APP_ID.'),
+  client_secret: z.string().min(1).optional().describe('From FACEBOOK_APP_SECRET.'),
+  graph_version: z.string().regex(/^v\d+\.\d+$/).default('v19.0'),
+  scope: z.array(z.string()).default(['email', 'public_profile']).describe('Add user_birthday, user_gender, user_likes, user_location once Facebook approves them.'),
+  profile_fields: z.array(z.string()).default(['id', 'name', 'first_name', 'last_name', 'email', 'picture.type(large)', 'birthday', 'gender', 'location', 'likes']),
+  authorization_url: z.url().optional().describe('Default https://www.facebook.com/<graph_version>/dialog/oauth'),
+  token_url: z.url().optional().describe('Default https://graph.facebook.com/<graph_version>/oauth/access_token'),
+  profile_url: z.url().optional().describe('Default https://graph.facebook.com/<graph_version>/me'),
+}).strict();
+
+const twitterSchema = z.object({
+  consumer_key: z.string().min(1).optional().describe('From TWITTER_CONSUMER_KEY.'),
+  consumer_secret: z.string().min(1).optional().describe('From TWITTER_CONSUMER_SECRET.'),
+  include_email: z.boolean().default(true),
+  request_token_url: z.url().default('https://api.twitter.com/oauth/request_token'),
+  authorization_url: z.url().default('https://api.twitter.com/oauth/authenticate'),
+  access_token_url: z.url().default('https://api.twitter.com/oauth/access_token'),
+  profile_url: z.url().default('https://api.twitter.com/1.1/account/verify_credentials.json'),
+}).strict();
+
+const connectionsSchema = z.object({
+  'google-oauth2': googleSchema.prefault({}),
+  facebook: facebookSchema.prefault({}),
+  twitter: twitterSchema.prefault({}),
+  timeout_ms: z.number().int().positive().default(10_000).describe('How long to wait for a provider before giving up.'),
+}).strict();
+
+export type ConnectionsConfig = z.infer<typeof connectionsSchema>;
+
 const secretsSchema = z.object({
   cookie_keys: z.array(z.string().min(32)).min(1).describe('Signs cookies; first signs, all verify (rotation). From INSOLE_COOKIE_SECRETS.'),
   key_encryption_key: z.string().min(32).describe('Encrypts private signing keys at rest. From INSOLE_KEY_ENCRYPTION_KEY.'),
@@ -61,6 +102,7 @@ export const configSchema = z.object({
     session: z.number().int().positive().default(14 * 24 * 3600),
     interaction: z.number().int().positive().default(3600),
   }).strict().default({ authorization_code: 60, access_token: 3600, id_token: 3600, refresh_token: 2592000, session: 1209600, interaction: 3600 }),
+  connections: connectionsSchema.prefault({}),
   clients: z.array(clientSchema).default([]),
   apis: z.array(apiSchema).default([]),
   secrets: secretsSchema,

@@ -8,6 +8,9 @@ export const LOG_TYPES = {
   fs: 'Failed Signup',
   slo: 'Success Logout',
   flo: 'Failed Logout',
+  // insole additions (Auth0 records these as Management API events): account linking by the user.
+  link: 'Account Linked',
+  unlink: 'Account Unlinked',
 } as const;
 
 export type LogType = keyof typeof LOG_TYPES;

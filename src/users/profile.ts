@@ -10,6 +10,11 @@ export interface PublicProfile {
   given_name?: string;
   family_name?: string;
   picture?: string;
+  locale?: string;
+  screen_name?: string;
+  gender?: string;
+  birthday?: string;
+  location?: string;
   identities: { provider: string; user_id: string; connection: string; isSocial: boolean }[];
   created_at: string;
   updated_at: string;
@@ -31,6 +36,11 @@ export function toPublicProfile(user: UserDoc): PublicProfile {
     given_name: user.given_name ?? undefined,
     family_name: user.family_name ?? undefined,
     picture: user.picture ?? undefined,
+    locale: user.locale ?? undefined,
+    screen_name: user.screen_name ?? undefined,
+    gender: user.gender ?? undefined,
+    birthday: user.birthday ?? undefined,
+    location: user.location ?? undefined,
     identities: user.identities.map(({ provider, user_id, connection, isSocial }) => ({ provider, user_id, connection, isSocial })),
     created_at: user.created_at.toISOString(),
     updated_at: user.updated_at.toISOString(),

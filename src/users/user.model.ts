@@ -1,6 +1,14 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-export interface Identity { provider: string; user_id: string; connection: string; isSocial: boolean; profileData?: Record<string, unknown> }
+export interface Identity {
+  provider: string;
+  user_id: string;
+  connection: string;
+  isSocial: boolean;
+  profileData?: Record<string, unknown>;
+  /** The provider's tokens, sealed (AES-256-GCM). Never returned by any endpoint. */
+  sealed_tokens?: { iv: string; tag: string; data: string };
+}
 
 export interface UserDoc {
   user_id: string;
@@ -11,6 +19,13 @@ export interface UserDoc {
   given_name?: string;
   family_name?: string;
   picture?: string;
+  locale?: string;
+  // From social providers when granted: the Twitter handle (sentiment), Facebook's demographics (segments).
+  screen_name?: string;
+  gender?: string;
+  birthday?: string;
+  location?: string;
+  likes?: { id: string; name: string; category?: string }[];
   identities: Identity[];
   created_at: Date;
   updated_at: Date;
@@ -31,6 +46,7 @@ const identitySchema = new Schema<Identity>({
   connection: { type: String, required: true },
   isSocial: { type: Boolean, required: true },
   profileData: { type: Schema.Types.Mixed },
+  sealed_tokens: { type: Schema.Types.Mixed, select: false },
 }, { _id: false });
 
 const blockedForSchema = new Schema({
@@ -48,6 +64,12 @@ const userSchema = new Schema<UserDoc>({
   given_name: { type: String },
   family_name: { type: String },
   picture: { type: String },
+  locale: { type: String },
+  screen_name: { type: String },
+  gender: { type: String },
+  birthday: { type: String },
+  location: { type: String },
+  likes: { type: [new Schema({ id: String, name: String, category: String }, { _id: false })], default: undefined },
   identities: { type: [identitySchema], default: [] },
   created_at: { type: Date, required: true },
   updated_at: { type: Date, required: true },
@@ -62,6 +84,7 @@ const userSchema = new Schema<UserDoc>({
   password_hash: { type: String, select: false },
 }, { collection: 'users', versionKey: false, minimize: false, strict: 'throw' });
 
+userSchema.index({ 'identities.provider': 1, 'identities.user_id': 1 });
 userSchema.index({ created_at: 1 });
 userSchema.index({ last_login: 1 });
 

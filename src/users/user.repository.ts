@@ -1,4 +1,4 @@
-import type { UserDoc, UserModel } from './user.model.ts';
+import type { Identity, UserDoc, UserModel } from './user.model.ts';
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
 
@@ -11,6 +11,38 @@ export function createUserRepository(users: UserModel) {
 
     findByEmailWithSecret(email: string): Promise<UserDoc | null> {
       return users.findOne({ email }).select('+password_hash').lean<UserDoc>().exec();
+    },
+
+    findByEmail(email: string): Promise<UserDoc | null> {
+      return users.findOne({ email }).lean<UserDoc>().exec();
+    },
+
+    findByIdentity(provider: string, identityUserId: string): Promise<UserDoc | null> {
+      return users.findOne({ identities: { $elemMatch: { provider, user_id: identityUserId } } }).lean<UserDoc>().exec();
+    },
+
+    /** Adds a secondary identity unless some identity of that provider account is already there. */
+    async linkIdentity(userId: string, identity: Identity, at: Date): Promise<boolean> {
+      const result = await users.updateOne(
+        { user_id: userId, identities: { $not: { $elemMatch: { provider: identity.provider, user_id: identity.user_id } } } },
+        { $push: { identities: identity }, $set: { updated_at: at } },
+      ).exec();
+      return result.modifiedCount === 1;
+    },
+
+    /**
+     * A returning social sign-in: refreshes what the provider says (root fields only when it is
+     * the primary identity, as Auth0 does) and counts the login, in one atomic update.
+     */
+    recordSocialLogin(userId: string, identity: Identity, rootFields: Partial<UserDoc>, ip: string | undefined, at: Date): Promise<UserDoc | null> {
+      const set: Record<string, unknown> = { ...rootFields, last_login: at, last_ip: ip, updated_at: at };
+      set['identities.$[id].profileData'] = identity.profileData;
+      if (identity.sealed_tokens) set['identities.$[id].sealed_tokens'] = identity.sealed_tokens;
+      return users.findOneAndUpdate(
+        { user_id: userId },
+        { $set: set, $inc: { logins_count: 1 } },
+        { returnDocument: 'after', arrayFilters: [{ 'id.provider': identity.provider, 'id.user_id': identity.user_id }] },
+      ).lean<UserDoc>().exec();
     },
 
     /** One insert of the complete profile: a crash cannot leave a half-made user. */

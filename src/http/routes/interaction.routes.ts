@@ -1,46 +1,30 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router } from 'express';
 import type Provider from 'oidc-provider';
 import { AppError } from '../../errors/app-error.ts';
-import type { PasswordSigninService, RequestContext } from '../../users/password-signin.service.ts';
+import type { PasswordSigninService } from '../../users/password-signin.service.ts';
 import { consentForm, credentialsForm, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
-import type { RenderView } from '../views.ts';
+import type { InteractionPages } from '../interaction-pages.ts';
 
 interface Deps {
   provider: Provider;
   passwordSignin: PasswordSigninService;
-  renderView: RenderView;
+  pages: InteractionPages;
   csrf: ReturnType<typeof createCsrf>;
 }
 
-type Screen = 'login' | 'signup';
-
 /** The hosted pages inside an OIDC interaction: sign in, sign up, consent for third-party apps. */
-export function interactionRoutes({ provider, passwordSignin, renderView, csrf }: Deps): Router {
+export function interactionRoutes({ provider, passwordSignin, pages, csrf }: Deps): Router {
   const router = Router();
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), csrf.doubleCsrfProtection];
 
-  async function show(req: Request, res: Response, screen: Screen | 'consent', extra: Record<string, unknown> = {}, status = 200) {
-    const details = await provider.interactionDetails(req, res);
-    const client = await provider.Client.find(String(details.params.client_id));
-    res.status(status).type('html').send(await renderView(screen, {
-      title: screen === 'signup' ? 'Create your account' : screen === 'login' ? 'Sign in' : 'Allow access',
-      uid: details.uid,
-      csrfToken: csrf.generateCsrfToken(req, res, { overwrite: true }),
-      clientName: client?.clientName ?? client?.clientId,
-      scopes: String(details.params.scope ?? '').split(' ').filter(Boolean),
-      email: '',
-      ...extra,
-    }));
-  }
-
   router.get('/interaction/:uid', async (req, res) => {
     const { prompt, params } = await provider.interactionDetails(req, res);
-    if (prompt.name === 'consent') return show(req, res, 'consent');
-    return show(req, res, params.screen_hint === 'signup' ? 'signup' : 'login');
+    if (prompt.name === 'consent') return pages.show(req, res, 'consent');
+    return pages.show(req, res, params.screen_hint === 'signup' ? 'signup' : 'login');
   });
 
-  router.get('/interaction/:uid/signup', (req, res) => show(req, res, 'signup'));
+  router.get('/interaction/:uid/signup', (req, res) => pages.show(req, res, 'signup'));
 
   for (const screen of ['login', 'signup'] as const) {
     router.post(`/interaction/:uid/${screen}`, ...form, async (req, res) => {
@@ -49,15 +33,15 @@ export function interactionRoutes({ provider, passwordSignin, renderView, csrf }
       try {
         const credentials = parseForm(credentialsForm, req.body);
         email = credentials.email;
-        const ctx = await requestContextOf(req, provider, String(details.params.client_id));
+        const ctx = await pages.requestContext(req, details.params.client_id);
         const user = screen === 'login'
           ? await passwordSignin.signIn(credentials, ctx)
           : await passwordSignin.signUp(credentials, ctx);
-        await provider.interactionFinished(req, res, { login: { accountId: user.user_id } }, { mergeWithLastSubmission: false });
+        await pages.finishLogin(req, res, user, ctx);
       } catch (err) {
         // Expected refusals are shown in the form; anything else goes to the error handler.
         if (!(err instanceof AppError) || !err.expose || err.status === 503) throw err;
-        await show(req, res, screen, { error: err.message, email }, err.status);
+        await pages.show(req, res, screen, { error: err.message, email }, err.status);
       }
     });
   }
@@ -82,9 +66,4 @@ export function interactionRoutes({ provider, passwordSignin, renderView, csrf }
   });
 
   return router;
-}
-
-async function requestContextOf(req: Request, provider: Provider, clientId: string): Promise<RequestContext> {
-  const client = await provider.Client.find(clientId);
-  return { ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512), client_id: clientId, client_name: client?.clientName };
 }

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
+
+/**
+ * Short-lived, single-use records that carry a social sign-in across the provider round trip,
+ * bound to the OIDC interaction (uid) that started it. In MongoDB, so any instance can take the
+ * callback; every read filters on expiry (the TTL index is only housekeeping).
+ */
+export type HandshakeKind = 'state' | 'request_token' | 'result' | 'pending_email' | 'pending_link';
+
+export interface Handshake<T = Record<string, unknown>> {
+  _id: string;
+  kind: HandshakeKind;
+  uid: string;
+  connection: string;
+  data: T;
+  expiresAt: Date;
+}
+
+const LIFETIME_MS = 15 * 60 * 1000;
+
+export type HandshakeStore = ReturnType<typeof createHandshakeStore>;
+
+export function createHandshakeStore(connection: Connection) {
+  const records = connection.collection<Handshake>('social_handshakes');
+  const ready = Promise.all([
+    records.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
+    records.createIndex({ uid: 1, kind: 1 }),
+  ]);
+  const live = () => ({ expiresAt: { $gt: new Date() } });
+
+  return {
+    newId: () => randomBytes(24).toString('base64url'),
+
+    async put<T extends Record<string, unknown>>(record: Omit<Handshake<T>, 'expiresAt' | '_id'> & { _id?: string }): Promise<string> {
+      await ready;
+      const _id = record._id ?? randomBytes(24).toString('base64url');
+      await records.insertOne({ ...record, _id, expiresAt: new Date(Date.now() + LIFETIME_MS) } as Handshake);
+      return _id;
+    },
+
+    async peek(id: string, kind: HandshakeKind): Promise<Handshake | null> {
+      return records.findOne({ _id: id, kind, ...live() });
+    },
+
+    /** Atomic read-and-delete: of two concurrent uses, exactly one gets the record. */
+    async take(id: string, kind: HandshakeKind, uid?: string): Promise<Handshake | null> {
+      return records.findOneAndDelete({ _id: id, kind, ...(uid ? { uid } : {}), ...live() });
+    },
+
+    async takeFor(uid: string, kind: HandshakeKind): Promise<Handshake | null> {
+      return records.findOneAndDelete({ uid, kind, ...live() });
+    },
+
+    async drop(id: string): Promise<void> {
+      await records.deleteOne({ _id: id });
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { Request } from 'express';
+import type { HandshakeStore } from './handshake.store.ts';
+
+type Callback = (err: Error | null, ...rest: unknown[]) => void;
+
+declare module 'express-serve-static-core' {
+  interface Request { handshakeUid?: string }
+}
+
+/**
+ * passport-oauth2 state store: the state is the id of a single-use record naming the OIDC
+ * interaction that started the sign-in. Verification consumes it, so a state works once.
+ */
+export function oauth2StateStore(handshakes: HandshakeStore, connection: string) {
+  return {
+    store(req: Request, _meta: unknown, cb: Callback) {
+      handshakes.put({ kind: 'state', uid: String(req.params.uid), connection, data: {} })
+        .then((state) => cb(null, state), cb);
+    },
+    verify(req: Request, state: string, cb: Callback) {
+      if (typeof state !== 'string' || !state) return cb(null, false, { message: 'The sign-in request is missing its state.' });
+      handshakes.take(state, 'state').then((record) => {
+        if (!record || record.connection !== connection) return cb(null, false, { message: 'The sign-in request expired or was already used.' });
+        req.handshakeUid = record.uid;
+        cb(null, true);
+      }, cb);
+    },
+  };
+}
+
+/** passport-oauth1 request-token store: the token secret, keyed by the request token, bound to the interaction. */
+export function oauth1RequestTokenStore(handshakes: HandshakeStore) {
+  const id = (token: string) => `twitter:${token}`;
+  return {
+    get(req: Request, token: string, cb: Callback) {
+      handshakes.take(id(token), 'request_token').then((record) => {
+        if (!record) return cb(null, undefined, { message: 'The sign-in request expired or was already used.' });
+        req.handshakeUid = record.uid;
+        cb(null, record.data.token_secret);
+      }, cb);
+    },
+    set(req: Request, token: string, tokenSecret: string, _meta: unknown, cb: Callback) {
+      handshakes.put({ _id: id(token), kind: 'request_token', uid: String(req.params.uid), connection: 'twitter', data: { token_secret: tokenSecret } })
+        .then(() => cb(null), cb);
+    },
+    destroy(_req: Request, _token: string, cb: Callback) {
+      cb(null); // already consumed by get()
+    },
+  };
+}

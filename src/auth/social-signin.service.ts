@@ -1,0 +1,84 @@
+import type { LogService } from '../logs/log.service.ts';
+import type { Identity, UserDoc } from '../users/user.model.ts';
+import type { RequestContext } from '../users/password-signin.service.ts';
+import { isDuplicateKeyError, type UserRepository } from '../users/user.repository.ts';
+import type { SocialProfile } from './profile-mapping.ts';
+
+export type SocialOutcome =
+  | { kind: 'signed_in'; user: UserDoc }
+  /** X may not share an email: ask the shopper for one before finishing. */
+  | { kind: 'needs_email' }
+  /** The email belongs to an account we may not merge into yet: the shopper must sign in to it first. */
+  | { kind: 'needs_link'; existing: { user_id: string; email: string; connections: string[] } };
+
+type Sealed = Identity['sealed_tokens'];
+
+export type SocialSigninService = ReturnType<typeof createSocialSigninService>;
+
+export function createSocialSigninService({ users, logs }: { users: UserRepository; logs: LogService }) {
+  const strategyOf = (profile: SocialProfile) => ({ connection: profile.connection, strategy: profile.connection, strategy_type: 'social' });
+
+  function identityOf(profile: SocialProfile, sealed: Sealed): Identity {
+    return { provider: profile.connection, user_id: profile.id, connection: profile.connection, isSocial: true, profileData: profile.profileData, sealed_tokens: sealed };
+  }
+
+  /** Root profile fields as the provider states them (undefined ones are left alone). */
+  function rootFieldsOf(profile: SocialProfile): Partial<UserDoc> {
+    const { name, given_name, family_name, nickname, picture, locale, screen_name, gender, birthday, location, likes } = profile;
+    return Object.fromEntries(Object.entries({ name, given_name, family_name, nickname, picture, locale, screen_name, gender, birthday, location, likes })
+      .filter(([, v]) => v !== undefined)) as Partial<UserDoc>;
+  }
+
+  async function signInReturning(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<UserDoc> {
+    const primary = user.identities[0]?.provider === profile.connection && user.identities[0]?.user_id === profile.id;
+    const updated = await users.recordSocialLogin(user.user_id, identityOf(profile, sealed), primary ? rootFieldsOf(profile) : {}, ctx.ip, new Date());
+    await logs.record({ type: 's', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email ?? user.nickname });
+    return updated ?? user;
+  }
+
+  async function link(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<void> {
+    await users.linkIdentity(user.user_id, identityOf(profile, sealed), new Date());
+    await logs.record({ type: 'link', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email, details: { linked: `${profile.connection}|${profile.id}` } });
+  }
+
+  async function complete(profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<SocialOutcome> {
+    const known = await users.findByIdentity(profile.connection, profile.id);
+    if (known) return { kind: 'signed_in', user: await signInReturning(known, profile, sealed, ctx) };
+    if (!profile.email) return { kind: 'needs_email' };
+
+    const existing = await users.findByEmail(profile.email);
+    if (existing) {
+      // Merge only when both sides proved they own the address; otherwise the email is just a claim.
+      if (!(profile.email_verified && existing.email_verified)) {
+        return { kind: 'needs_link', existing: { user_id: existing.user_id, email: existing.email!, connections: existing.identities.map((i) => i.connection) } };
+      }
+      await link(existing, profile, sealed, ctx);
+      return { kind: 'signed_in', user: await signInReturning(existing, profile, sealed, ctx) };
+    }
+
+    const now = new Date();
+    const user_id = `${profile.connection}|${profile.id}`;
+    try {
+      const user = await users.insert({
+        user_id, email: profile.email, email_verified: profile.email_verified, ...rootFieldsOf(profile),
+        identities: [identityOf(profile, sealed)],
+        created_at: now, updated_at: now, last_login: now, last_ip: ctx.ip, logins_count: 1,
+        blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {},
+      });
+      await logs.record({ type: 'ss', ...ctx, ...strategyOf(profile), user_id, user_name: profile.email });
+      return { kind: 'signed_in', user };
+    } catch (err) {
+      // A concurrent first sign-in of the same account (user_id) or email won the insert: start over.
+      if (isDuplicateKeyError(err)) return complete(profile, sealed, ctx);
+      throw err;
+    }
+  }
+
+  return {
+    complete,
+    link,
+    async recordFailure(connection: string, reason: string, ctx: RequestContext): Promise<void> {
+      await logs.record({ type: 'f', ...ctx, connection, strategy: connection, strategy_type: 'social', details: { error: reason } });
+    },
+  };
+}

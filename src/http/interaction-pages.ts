@@ -1,0 +1,70 @@
+import type { Request, Response } from 'express';
+import type Provider from 'oidc-provider';
+import type { HandshakeStore } from '../auth/handshake.store.ts';
+import { CONNECTION_LABELS } from '../auth/passport-setup.ts';
+import type { SocialConnection, SocialProfile } from '../auth/profile-mapping.ts';
+import type { SocialSigninService } from '../auth/social-signin.service.ts';
+import type { Identity, UserDoc } from '../users/user.model.ts';
+import type { RequestContext } from '../users/password-signin.service.ts';
+import type { createCsrf } from './middleware/csrf.ts';
+import type { RenderView } from './views.ts';
+
+export type Screen = 'login' | 'signup' | 'consent' | 'social-email';
+
+const TITLES: Record<Screen, string> = {
+  login: 'Sign in', signup: 'Create your account', consent: 'Allow access', 'social-email': 'One more step',
+};
+
+export interface InteractionPagesDeps {
+  provider: Provider;
+  renderView: RenderView;
+  csrf: ReturnType<typeof createCsrf>;
+  connections: SocialConnection[];
+  handshakes: HandshakeStore;
+  socialSignin: SocialSigninService;
+}
+
+export type InteractionPages = ReturnType<typeof createInteractionPages>;
+
+/** What every hosted page of an interaction shares: rendering with brand, CSRF and connections, and finishing the login. */
+export function createInteractionPages({ provider, renderView, csrf, connections, handshakes, socialSignin }: InteractionPagesDeps) {
+  async function clientOf(clientId: unknown) {
+    return provider.Client.find(String(clientId));
+  }
+
+  return {
+    async show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200): Promise<void> {
+      const details = await provider.interactionDetails(req, res);
+      const client = await clientOf(details.params.client_id);
+      res.status(status).type('html').send(await renderView(screen, {
+        title: TITLES[screen],
+        uid: details.uid,
+        csrfToken: csrf.generateCsrfToken(req, res, { overwrite: true }),
+        clientName: client?.clientName ?? client?.clientId,
+        scopes: String(details.params.scope ?? '').split(' ').filter(Boolean),
+        connections: connections.map((id) => ({ id, label: CONNECTION_LABELS[id] })),
+        email: '',
+        notice: undefined,
+        ...extra,
+      }));
+    },
+
+    async requestContext(req: Request, clientId: unknown): Promise<RequestContext> {
+      const client = await clientOf(clientId);
+      return { ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512), client_id: String(clientId), client_name: client?.clientName };
+    },
+
+    /**
+     * Ends the login step of the interaction. If a social identity waits to be linked to this very
+     * account (the shopper was asked to prove they own it first), it is linked now.
+     */
+    async finishLogin(req: Request, res: Response, user: UserDoc, ctx: RequestContext): Promise<void> {
+      const uid = String(req.params.uid);
+      const pending = await handshakes.takeFor(uid, 'pending_link');
+      if (pending && pending.data.target_user_id === user.user_id) {
+        await socialSignin.link(user, pending.data.profile as SocialProfile, pending.data.sealed as Identity['sealed_tokens'], ctx);
+      }
+      await provider.interactionFinished(req, res, { login: { accountId: user.user_id } }, { mergeWithLastSubmission: false });
+    },
+  };
+}

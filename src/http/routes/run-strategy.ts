@@ -1,0 +1,48 @@
+import type { Request, Response } from 'express';
+import type { ProviderResult } from '../../auth/passport-setup.ts';
+
+export type StrategyOutcome =
+  | { kind: 'redirected' }
+  | { kind: 'success'; result: ProviderResult }
+  | { kind: 'denied'; reason: string }
+  | { kind: 'failed'; reason: string };
+
+/**
+ * Runs a passport strategy as a promise with a deadline: a provider that hangs (the oauth library
+ * has no timeouts) must not hang the shopper. After the deadline, late strategy output is ignored:
+ * a redirect can no longer be sent because the response is already out.
+ */
+/** The part of a Passport instance we use (its own typings describe only the global singleton). */
+export interface Authenticator {
+  authenticate(strategy: string, options: object, callback: (...args: never[]) => void): (req: Request, res: Response, next: (err?: unknown) => void) => void;
+}
+
+export function runStrategy(passport: Authenticator, connection: string, req: Request, res: Response, timeoutMs: number): Promise<StrategyOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: StrategyOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => settle({ kind: 'failed', reason: `no answer from the provider within ${timeoutMs} ms` }), timeoutMs);
+    // passport's redirect writes headers itself; once we have answered, swallow what comes late.
+    const setHeader = res.setHeader.bind(res);
+    res.setHeader = ((name: string, value: string | number | readonly string[]) => (res.headersSent ? res : setHeader(name, value))) as typeof res.setHeader;
+    res.once('finish', () => settle({ kind: 'redirected' }));
+
+    passport.authenticate(connection, { session: false }, (err: unknown, user: ProviderResult | false, info?: { message?: string }) => {
+      if (err) return settle({ kind: 'failed', reason: describe(err) });
+      if (!user) return settle({ kind: 'denied', reason: info?.message ?? 'denied by the user' });
+      settle({ kind: 'success', result: user });
+    })(req, res, (err?: unknown) => settle({ kind: 'failed', reason: describe(err) }));
+  });
+}
+
+// Only the error's name and message: provider errors can carry response bodies, never tokens, but keep logs lean.
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string; oauthError?: { statusCode?: number } } | undefined;
+  const status = e?.oauthError?.statusCode ? ` (HTTP ${e.oauthError.statusCode})` : '';
+  return `${e?.name ?? 'Error'}: ${e?.message ?? 'unknown'}${status}`.slice(0, 300);
+}

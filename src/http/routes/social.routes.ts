@@ -1,0 +1,136 @@
+import express, { Router, type Request, type Response } from 'express';
+import type Provider from 'oidc-provider';
+import { z } from 'zod';
+import type { HandshakeStore } from '../../auth/handshake.store.ts';
+import { CONNECTION_LABELS, type ProviderResult } from '../../auth/passport-setup.ts';
+import { PROFILE_MAPPERS, type SocialConnection, type SocialProfile } from '../../auth/profile-mapping.ts';
+import type { SocialOutcome, SocialSigninService } from '../../auth/social-signin.service.ts';
+import { AppError, NotFoundError } from '../../errors/app-error.ts';
+import type { Identity } from '../../users/user.model.ts';
+import { emailField, parseForm } from '../forms.ts';
+import type { createCsrf } from '../middleware/csrf.ts';
+import type { InteractionPages } from '../interaction-pages.ts';
+import { runStrategy, type Authenticator } from './run-strategy.ts';
+type Sealed = Identity['sealed_tokens'];
+
+interface Deps {
+  provider: Provider;
+  passport: Authenticator;
+  connections: SocialConnection[];
+  handshakes: HandshakeStore;
+  socialSignin: SocialSigninService;
+  pages: InteractionPages;
+  csrf: ReturnType<typeof createCsrf>;
+  sealTokens: (tokens: ProviderResult['tokens']) => Sealed;
+  timeoutMs: number;
+}
+
+const emailForm = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
+const expired = () => new AppError('invalid_request', 400, 'This sign-in has expired or was already used. Go back to the store and start again.');
+
+/**
+ * Social sign-in inside an OIDC interaction: /interaction/:uid/connect/:connection goes to the
+ * provider; the provider returns to the fixed /login/callback/:connection (what operators register),
+ * which hands the outcome back to the interaction's own URL, where the interaction cookie proves
+ * the browser that finishes is the one that started.
+ */
+export function socialRoutes(deps: Deps): Router {
+  const { provider, passport, connections, handshakes, socialSignin, pages, csrf, sealTokens, timeoutMs } = deps;
+  const router = Router();
+  const connectionOf = (req: Request): SocialConnection => {
+    const name = String(req.params.connection) as SocialConnection;
+    if (!connections.includes(name)) throw new NotFoundError('This sign-in method is not available.');
+    return name;
+  };
+  const handBack = async (res: Response, uid: string, connection: SocialConnection, data: Record<string, unknown>) => {
+    const id = await handshakes.put({ kind: 'result', uid, connection, data });
+    res.redirect(303, `/interaction/${uid}/social/${id}`);
+  };
+
+  router.get('/interaction/:uid/connect/:connection', async (req, res) => {
+    const connection = connectionOf(req);
+    await provider.interactionDetails(req, res); // the interaction must exist and belong to this browser
+    const outcome = await runStrategy(passport, connection, req, res, timeoutMs);
+    if (outcome.kind === 'redirected') return;
+    const ctx = await pages.requestContext(req, (await provider.interactionDetails(req, res)).params.client_id);
+    await socialSignin.recordFailure(connection, outcome.kind === 'success' ? 'unexpected result' : outcome.reason, ctx);
+    await pages.show(req, res, 'login', { error: `${CONNECTION_LABELS[connection]} is not answering right now. Please try again, or use another way to sign in.` }, 502);
+  });
+
+  router.get('/login/callback/:connection', async (req, res) => {
+    const connection = connectionOf(req);
+    const key = String(req.query.state ?? (req.query.oauth_token ? `twitter:${req.query.oauth_token}` : req.query.denied ? `twitter:${req.query.denied}` : ''));
+    const started = key ? await handshakes.peek(key, connection === 'twitter' ? 'request_token' : 'state') : null;
+    if (!started || started.connection !== connection) {
+      await socialSignin.recordFailure(connection, 'missing or unknown state', { ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512) });
+      throw expired();
+    }
+    const label = CONNECTION_LABELS[connection];
+    const outcome = await runStrategy(passport, connection, req, res, timeoutMs);
+    await handshakes.drop(key); // single use whatever happened (the strategy consumed it on success)
+    if (outcome.kind === 'redirected') return;
+    if (outcome.kind !== 'success') {
+      const message = outcome.kind === 'denied' ? `You cancelled signing in with ${label}.` : `${label} is not answering right now. Please try again, or use another way to sign in.`;
+      return handBack(res, started.uid, connection, { error: message, reason: outcome.reason });
+    }
+    let profile: SocialProfile;
+    try {
+      profile = PROFILE_MAPPERS[connection](outcome.result.raw);
+    } catch (err) {
+      return handBack(res, started.uid, connection, { error: `${label} sent a profile we could not read. Please try again.`, reason: (err as Error).message });
+    }
+    return handBack(res, started.uid, connection, { profile, sealed: sealTokens(outcome.result.tokens) });
+  });
+
+  async function respond(req: Request, res: Response, connection: SocialConnection, profile: SocialProfile, sealed: Sealed, outcome: SocialOutcome, ctx: Awaited<ReturnType<InteractionPages['requestContext']>>) {
+    const uid = String(req.params.uid);
+    if (outcome.kind === 'signed_in') return pages.finishLogin(req, res, outcome.user, ctx);
+    if (outcome.kind === 'needs_email') {
+      const id = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed } });
+      return pages.show(req, res, 'social-email', { pendingId: id, connectionLabel: CONNECTION_LABELS[connection] });
+    }
+    await handshakes.put({ kind: 'pending_link', uid, connection, data: { profile, sealed, target_user_id: outcome.existing.user_id } });
+    return pages.show(req, res, 'login', {
+      email: outcome.existing.email,
+      notice: `You already have an account with ${outcome.existing.email}. Sign in to it once to connect ${CONNECTION_LABELS[connection]}.`,
+    });
+  }
+
+  router.get('/interaction/:uid/social/:result', async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    const record = await handshakes.take(String(req.params.result), 'result', details.uid);
+    if (!record) throw expired();
+    const connection = record.connection as SocialConnection;
+    const ctx = await pages.requestContext(req, details.params.client_id);
+    if (record.data.error) {
+      await socialSignin.recordFailure(connection, String(record.data.reason ?? record.data.error), ctx);
+      return pages.show(req, res, 'login', { error: record.data.error }, 400);
+    }
+    const profile = record.data.profile as SocialProfile;
+    const sealed = record.data.sealed as Sealed;
+    return respond(req, res, connection, profile, sealed, await socialSignin.complete(profile, sealed, ctx), ctx);
+  });
+
+  const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
+  router.post('/interaction/:uid/social/:pending/email', ...form, async (req, res) => {
+    const details = await provider.interactionDetails(req, res);
+    const pendingId = String(req.params.pending);
+    const pending = await handshakes.peek(pendingId, 'pending_email');
+    if (!pending || pending.uid !== details.uid) throw expired();
+    const connection = pending.connection as SocialConnection;
+    let email: string;
+    try {
+      email = parseForm(emailForm, req.body).email;
+    } catch (err) {
+      return pages.show(req, res, 'social-email', { pendingId, connectionLabel: CONNECTION_LABELS[connection], error: (err as Error).message }, 400);
+    }
+    if (!(await handshakes.take(pendingId, 'pending_email', details.uid))) throw expired();
+    // The address is the shopper's word, not the provider's: unverified until they prove it.
+    const profile = { ...(pending.data.profile as SocialProfile), email, email_verified: false };
+    const sealed = pending.data.sealed as Sealed;
+    const ctx = await pages.requestContext(req, details.params.client_id);
+    return respond(req, res, connection, profile, sealed, await socialSignin.complete(profile, sealed, ctx), ctx);
+  });
+
+  return router;
+}
