@@ -1,0 +1,74 @@
+import { startFakeFacebook, type FakeFacebook } from '../fakes/fake-facebook.ts';
+import { startFakeGoogle, type FakeGoogle } from '../fakes/fake-google.ts';
+import { startFakeTwitter, type FakeTwitter } from '../fakes/fake-twitter.ts';
+import { answerConsent } from '../fakes/drive.ts';
+import { startTestInsole, type TestInsole } from './insole.ts';
+import { buildAuthorization, discoverStorefront, exchangeCode, oidc } from './relying-party.ts';
+import { UserAgent } from './user-agent.ts';
+
+export interface SocialWorld {
+  insole: TestInsole;
+  google: FakeGoogle;
+  facebook: FakeFacebook;
+  twitter: FakeTwitter;
+  close(): Promise<void>;
+}
+
+/** insole with all three connections pointed at fake providers on loopback. */
+export async function startSocialWorld(overrides: Record<string, unknown> = {}): Promise<SocialWorld> {
+  const google = await startFakeGoogle({ clientId: 'google-client', clientSecret: 'google-secret' });
+  const facebook = await startFakeFacebook({ appId: 'fb-app', appSecret: 'fb-secret' });
+  const twitter = await startFakeTwitter({ consumerKey: 'tw-key', consumerSecret: 'tw-secret' });
+  const insole = await startTestInsole({
+    connections: {
+      timeout_ms: 1_500,
+      'google-oauth2': {
+        client_id: 'google-client', client_secret: 'google-secret',
+        authorization_url: google.endpoints.authorizationURL, token_url: google.endpoints.tokenURL, userinfo_url: google.endpoints.userProfileURL,
+      },
+      facebook: {
+        client_id: 'fb-app', client_secret: 'fb-secret',
+        scope: ['email', 'public_profile', 'user_birthday', 'user_gender', 'user_location', 'user_likes'],
+        authorization_url: facebook.endpoints.authorizationURL, token_url: facebook.endpoints.tokenURL, profile_url: facebook.endpoints.profileURL,
+      },
+      twitter: {
+        consumer_key: 'tw-key', consumer_secret: 'tw-secret',
+        request_token_url: twitter.endpoints.requestTokenURL, authorization_url: twitter.endpoints.userAuthorizationURL,
+        access_token_url: twitter.endpoints.accessTokenURL, profile_url: twitter.endpoints.userProfileURL,
+      },
+    },
+    ...overrides,
+  });
+  for (const [fake, name] of [[google, 'google-oauth2'], [facebook, 'facebook'], [twitter, 'twitter']] as const) {
+    fake.registerRedirectUri(`${insole.issuer}/login/callback/${name}`);
+  }
+  return {
+    insole, google, facebook, twitter,
+    async close() { await insole.stop(); await Promise.all([google.close(), facebook.close(), twitter.close()]); },
+  };
+}
+
+/**
+ * A shopper on the storefront clicks "Continue with <provider>", answers the provider's consent
+ * page, and comes back. Returns the page insole shows, or the storefront callback URL it left for.
+ */
+export async function socialSignIn(insole: TestInsole, connection: string, decision: 'allow' | 'deny' = 'allow', agent = new UserAgent(insole.issuer)) {
+  const config = await discoverStorefront(insole.issuer);
+  const request = await buildAuthorization(config);
+  const page = await agent.get(request.url);
+  const html = await page.res.text();
+  const connect = new RegExp(`href="(/interaction/[^"]+/connect/${connection})"`).exec(html)?.[1];
+  if (!connect) throw new Error(`no "Continue with ${connection}" button on the sign-in page`);
+  const toProvider = await agent.get(new URL(connect, insole.issuer).href);
+  if (!toProvider.left) return { agent, config, request, page: toProvider.res, callback: undefined };
+  const back = await answerConsent(toProvider.left, decision);
+  const result = await agent.get(back.href);
+  return { agent, config, request, page: result.left ? undefined : result.res, callback: result.left };
+}
+
+export async function tokensFor(outcome: Awaited<ReturnType<typeof socialSignIn>>) {
+  if (!outcome.callback) throw new Error(`sign-in did not complete: ${(await outcome.page?.text())?.slice(0, 500)}`);
+  return exchangeCode(outcome.config, outcome.callback, outcome.request);
+}
+
+export { oidc };
