@@ -15,6 +15,8 @@ import { assetRoutes } from './http/routes/assets.routes.ts';
 import { interactionRoutes } from './http/routes/interaction.routes.ts';
 import { logoutRoutes } from './http/routes/logout.routes.ts';
 import { socialRoutes } from './http/routes/social.routes.ts';
+import { accountRoutes } from './http/routes/account.routes.ts';
+import type { AccountService } from './users/account.service.ts';
 import type { Authenticator } from './http/routes/run-strategy.ts';
 import { createInteractionPages } from './http/interaction-pages.ts';
 import type { HandshakeStore } from './auth/handshake.store.ts';
@@ -29,6 +31,7 @@ export interface AppDeps {
   provider: Provider;
   passwordSignin: PasswordSigninService;
   socialSignin: SocialSigninService;
+  account: AccountService;
   passport: Authenticator;
   connections: SocialConnection[];
   handshakes: HandshakeStore;
@@ -72,6 +75,7 @@ export function createApp(deps: AppDeps): Express {
   const pages = createInteractionPages({ ...deps, csrf });
   app.use(interactionRoutes({ ...deps, csrf, pages }));
   app.use(socialRoutes({ ...deps, csrf, pages, timeoutMs: config.connections.timeout_ms }));
+  app.use(accountRoutes({ ...deps, csrf }));
   app.use(logoutRoutes(provider));
   // oidc-provider parses its own bodies, so no Express body parser runs before it.
   app.use(provider.callback());

@@ -19,6 +19,11 @@ import { createUserRepository } from './users/user.repository.ts';
 import { createHandshakeStore } from './auth/handshake.store.ts';
 import { createPassport, enabledConnections } from './auth/passport-setup.ts';
 import { createSocialSigninService } from './auth/social-signin.service.ts';
+import { createMailer } from './integrations/mailer.ts';
+import { createAccountMails } from './users/account-mails.ts';
+import { createAccountService } from './users/account.service.ts';
+import { createAttackProtection } from './users/attack-protection.ts';
+import { createEmailTickets } from './users/email-tickets.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -43,14 +48,20 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   provider.use(logoutLogging(logs));
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
 
-  const passwordSignin = createPasswordSigninService({
-    users, logs, policy: config.password_policy, hasher: createPasswordHasher(config.argon2),
-  });
+  const mailer = createMailer(config, logger);
+  const tickets = createEmailTickets(connection);
+  const mails = createAccountMails({ config, mailer, tickets, render: renderView });
+  const protection = createAttackProtection(connection, config);
+  const hasher = createPasswordHasher(config.argon2);
+  const policy = config.password_policy;
+  const passwordSignin = createPasswordSigninService({ users, logs, policy, hasher, protection, mails });
+  const account = createAccountService({ connection, users, tickets, mails, logs, hasher, policy, protection });
   const handshakes = createHandshakeStore(connection);
   const tokenBox = createSealedBox(config.secrets.key_encryption_key, 'idp-tokens');
   const app = createApp({
     config, logger, provider, passwordSignin, renderView, isDatabaseReady: () => isDatabaseReady(connection),
     socialSignin: createSocialSigninService({ users, logs }),
+    account,
     passport: createPassport(config, handshakes),
     connections: enabledConnections(config),
     handshakes,
@@ -71,6 +82,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      mailer.close();
       await connection.close();
     },
   };

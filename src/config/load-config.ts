@@ -57,6 +57,7 @@ function fromEnvironment(env: Env): Json {
   if (env.MONGODB_URI) out.mongodb_uri = env.MONGODB_URI;
   if (env.LOG_LEVEL) out.log_level = env.LOG_LEVEL;
   if (env.TRUST_PROXY) out.trust_proxy = parseTrustProxy(env.TRUST_PROXY);
+  if (env.SMTP_URL) out.mail = { smtp_url: env.SMTP_URL };
   const secrets: Json = {};
   if (env.INSOLE_COOKIE_SECRETS) secrets.cookie_keys = env.INSOLE_COOKIE_SECRETS.split(',').map((s) => s.trim());
   if (env.INSOLE_KEY_ENCRYPTION_KEY) secrets.key_encryption_key = env.INSOLE_KEY_ENCRYPTION_KEY;

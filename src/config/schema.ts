@@ -103,6 +103,30 @@ export const configSchema = z.object({
     interaction: z.number().int().positive().default(3600),
   }).strict().default({ authorization_code: 60, access_token: 3600, id_token: 3600, refresh_token: 2592000, session: 1209600, interaction: 3600 }),
   connections: connectionsSchema.prefault({}),
+  mail: z.object({
+    smtp_url: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()
+      .describe('From SMTP_URL. Unset: mails are written as .eml files under <data_dir>/mail/ (development).'),
+    from: z.string().min(3).default('InnovaShoes <no-reply@innovashoes.example>'),
+  }).strict().prefault({}),
+  email_links: z.object({
+    verification_ttl: z.number().int().positive().default(5 * 24 * 3600).describe('Seconds an email-verification link works (Auth0: 5 days).'),
+    password_reset_ttl: z.number().int().positive().default(3600),
+    unblock_ttl: z.number().int().positive().default(7 * 24 * 3600),
+  }).strict().prefault({}),
+  // STANDARDS "Attack protection": Auth0's defaults.
+  attack_protection: z.object({
+    brute_force: z.object({
+      enabled: z.boolean().default(true),
+      max_attempts: z.number().int().min(1).default(10).describe('Consecutive failures for one user from one IP before that IP is blocked for that user.'),
+      block_seconds: z.number().int().positive().default(30 * 24 * 3600),
+    }).strict().prefault({}),
+    suspicious_ip: z.object({
+      enabled: z.boolean().default(true),
+      max_failed_logins: z.number().int().min(1).default(100).describe('Failed logins from one IP per window before it gets HTTP 429.'),
+      max_signups: z.number().int().min(1).default(50),
+      window_seconds: z.number().int().positive().default(24 * 3600),
+    }).strict().prefault({}),
+  }).strict().prefault({}),
   clients: z.array(clientSchema).default([]),
   apis: z.array(apiSchema).default([]),
   secrets: secretsSchema,

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { AppError, ConflictError } from '../errors/app-error.ts';
 import type { LogService } from '../logs/log.service.ts';
+import type { AccountMails } from './account-mails.ts';
+import type { AttackProtection } from './attack-protection.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
 import type { UserDoc } from './user.model.ts';
@@ -24,12 +26,23 @@ export type PasswordSigninService = ReturnType<typeof createPasswordSigninServic
 
 export function createPasswordSigninService(deps: {
   users: UserRepository; hasher: PasswordHasher; logs: LogService; policy: PasswordPolicy;
+  protection: AttackProtection; mails: AccountMails;
 }) {
-  const { users, hasher, logs, policy } = deps;
+  const { users, hasher, logs, policy, protection, mails } = deps;
+
+  /** Counts the failure; at the brute-force limit, blocks this IP for this user and tells the owner. */
+  async function recordLoginFailure(user: UserDoc | null, email: string, ctx: RequestContext): Promise<void> {
+    const reachedLimit = await protection.recordFailure(user?.user_id, ctx.ip);
+    if (!reachedLimit || !user || !ctx.ip) return;
+    await users.addBlockedFor(user.user_id, { identifier: email, ip: ctx.ip });
+    await logs.record({ type: 'limit_wc', ...ctx, ...STRATEGY, user_id: user.user_id, user_name: email, details: { error: 'too many failed sign-ins from this IP' } });
+    await mails.blocked({ user_id: user.user_id, email }, ctx.ip);
+  }
 
   return {
     /** Creates the user and counts the sign-up as their first login, as Auth0 does. */
     async signUp({ email, password }: Credentials, ctx: RequestContext): Promise<UserDoc> {
+      await protection.countSignup(ctx.ip);
       try {
         checkPasswordPolicy(password, policy);
       } catch (err) {
@@ -50,24 +63,32 @@ export function createPasswordSigninService(deps: {
           password_hash: await hasher.hash(password),
         });
         await logs.record({ type: 'ss', ...ctx, ...STRATEGY, user_id, user_name: email });
+        await mails.verification(user as { user_id: string; email: string });
         return user;
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
         await logs.record({ type: 'fs', ...ctx, ...STRATEGY, user_name: email, details: { error: 'user_exists' } });
+        const owner = await users.findByEmail(email);
+        if (owner) await mails.signupAttempt({ user_id: owner.user_id, email });
         throw new ConflictError('We could not create an account with that email. If you already have one, sign in instead.', 'user_exists');
       }
     },
 
     async signIn({ email, password }: Credentials, ctx: RequestContext): Promise<UserDoc> {
+      await protection.assertLoginAllowed(ctx.ip);
       const user = await users.findByEmailWithSecret(email);
-      // verify() hashes even for an unknown user, so both failures take the same time.
+      // verify() hashes even for an unknown user, so every failure takes the same time.
       const ok = await hasher.verify(user?.password_hash ?? undefined, password);
-      if (!user || !ok || user.blocked) {
-        const type = !user ? 'fu' : 'fp';
-        const reason = !user ? 'unknown user' : user.blocked ? 'user is blocked' : 'wrong password';
+      const ipBlocked = user ? await protection.isBlocked(user.user_id, ctx.ip) : false;
+      if (!user || !ok || user.blocked || ipBlocked) {
+        // A blocked user sees the same answer as a wrong password (STANDARDS: no enumeration).
+        const type = !user ? 'fu' : ok ? 'f' : 'fp';
+        const reason = !user ? 'unknown user' : user.blocked ? 'user is blocked' : ipBlocked ? 'blocked after too many failed sign-ins from this IP' : 'wrong password';
         await logs.record({ type, ...ctx, ...STRATEGY, user_id: user?.user_id, user_name: email, details: { error: reason } });
+        if (!ok) await recordLoginFailure(user, email, ctx);
         throw new LoginFailedError();
       }
+      await protection.recordSuccess(user.user_id, ctx.ip);
       if (hasher.needsRehash(user.password_hash!)) {
         await users.replacePasswordHash(user.user_id, await hasher.hash(password));
       }

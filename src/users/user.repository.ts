@@ -60,6 +60,22 @@ export function createUserRepository(users: UserModel) {
       ).lean<UserDoc>().exec();
     },
 
+    async addBlockedFor(userId: string, entry: { identifier: string; ip: string }): Promise<void> {
+      await users.updateOne({ user_id: userId }, { $addToSet: { blocked_for: entry }, $set: { updated_at: new Date() } }).exec();
+    },
+
+    /** Lifts brute-force blocks: for one IP, or all of them. */
+    async clearBlockedFor(userId: string, ip?: string): Promise<void> {
+      const update = ip ? { $pull: { blocked_for: { ip } } } : { $set: { blocked_for: [] } };
+      await users.updateOne({ user_id: userId }, update).exec();
+    },
+
+    /** Only if the address is still the one the link was sent to. */
+    async markEmailVerified(userId: string, email: string): Promise<boolean> {
+      const result = await users.updateOne({ user_id: userId, email }, { $set: { email_verified: true, updated_at: new Date() } }).exec();
+      return result.matchedCount === 1;
+    },
+
     async replacePasswordHash(userId: string, passwordHash: string): Promise<void> {
       await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec();
     },

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { startInsole, type RunningInsole } from '../../src/insole.ts';
-import { createLogger } from '../../src/lib/logger.ts';
+import { createLogger, type Logger } from '../../src/lib/logger.ts';
 
 export const STOREFRONT = {
   client_id: 'test-storefront',
@@ -40,14 +42,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a real insole on loopback with the test config; `databaseUri` lets two instances share one database. */
-export async function startTestInsole(overrides: Record<string, unknown> = {}, databaseUri = testDatabaseUri()): Promise<TestInsole> {
+/**
+ * Starts a real insole on loopback with the test config; `databaseUri` lets two instances share one
+ * database, `logger` lets a test read what insole logs (see log-capture.ts).
+ */
+export async function startTestInsole(overrides: Record<string, unknown> = {}, databaseUri = testDatabaseUri(), logger?: Logger): Promise<TestInsole> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const config = loadConfig({
     env: { NODE_ENV: 'test' },
     overrides: {
       port, issuer,
+      // Mails without an SMTP server and other files go to a throwaway folder, not ./data.
+      data_dir: join(tmpdir(), `insole-test-${randomUUID().slice(0, 8)}`),
       clients: [{
         client_id: STOREFRONT.client_id,
         client_secret: STOREFRONT.client_secret,
@@ -59,6 +66,6 @@ export async function startTestInsole(overrides: Record<string, unknown> = {}, d
       ...overrides,
     },
   });
-  const running = await startInsole(config, createLogger(config.log_level), databaseUri);
+  const running = await startInsole(config, logger ?? createLogger(config.log_level), databaseUri);
   return { ...running, config, issuer: config.issuer, db: running.connection.db! };
 }

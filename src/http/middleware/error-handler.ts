@@ -16,6 +16,8 @@ export function errorHandler(renderView: RenderView): ErrorRequestHandler {
     else req.log.info({ code: shown.code, status: shown.status }, 'request refused');
     if (res.headersSent) return;
     if (shown.status === 503) res.setHeader('Retry-After', '5');
+    const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
+    if (shown.status === 429 && retryAfter) res.setHeader('Retry-After', String(retryAfter));
     res.status(shown.status);
     if (wantsHtml(req)) {
       res.type('html').send(await renderView('error', { title: 'Something went wrong', error: shown.code, description: shown.message }));

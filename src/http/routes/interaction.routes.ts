@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import type Provider from 'oidc-provider';
 import { AppError } from '../../errors/app-error.ts';
 import type { PasswordSigninService } from '../../users/password-signin.service.ts';
+import { TooManyAttemptsError } from '../../users/attack-protection.ts';
 import { consentForm, credentialsForm, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
 import type { InteractionPages } from '../interaction-pages.ts';
@@ -41,6 +42,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf }: Dep
       } catch (err) {
         // Expected refusals are shown in the form; anything else goes to the error handler.
         if (!(err instanceof AppError) || !err.expose || err.status === 503) throw err;
+        if (err instanceof TooManyAttemptsError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
         await pages.show(req, res, screen, { error: err.message, email }, err.status);
       }
     });

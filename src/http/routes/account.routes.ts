@@ -1,0 +1,86 @@
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { AppError } from '../../errors/app-error.ts';
+import type { AccountService } from '../../users/account.service.ts';
+import { emailField, parseForm } from '../forms.ts';
+import type { createCsrf } from '../middleware/csrf.ts';
+import type { RenderView } from '../views.ts';
+
+interface Deps { account: AccountService; renderView: RenderView; csrf: ReturnType<typeof createCsrf> }
+
+const ticketField = z.string().min(1).max(100);
+const emailRequest = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
+const ticketForm = z.object({ ticket: ticketField, _csrf: z.string().max(512) }).strict();
+const newPasswordForm = z.object({ ticket: ticketField, password: z.string().min(1, 'Enter a new password.').max(1024), _csrf: z.string().max(512) }).strict();
+
+/**
+ * Pages behind emailed links. Opening a link only shows a page; the action (which uses the link up)
+ * is a POST, so mail scanners that prefetch links cannot use them.
+ */
+export function accountRoutes({ account, renderView, csrf }: Deps): Router {
+  const router = Router();
+  const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
+  const context = (req: Request) => ({ ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512) });
+  const page = async (req: Request, res: Response, view: string, locals: Record<string, unknown>, status = 200) => {
+    res.status(status).type('html').send(await renderView(view, { error: undefined, csrfToken: csrf.generateCsrfToken(req, res, { overwrite: true }), ...locals }));
+  };
+  const message = (req: Request, res: Response, title: string, text: string, status = 200) => page(req, res, 'message', { title, message: text }, status);
+  const ticketOf = (req: Request) => (typeof req.query.ticket === 'string' && req.query.ticket.length <= 100 ? req.query.ticket : '');
+
+  const emailPage = (path: string, title: string, lead: string, button: string) => {
+    router.get(path, (req, res) => page(req, res, 'email-request', { title, lead, button, action: path, email: '' }));
+  };
+
+  emailPage('/email/verify/resend', 'Confirm your email', 'Enter your email and we will send you a new confirmation link.', 'Send link');
+  router.post('/email/verify/resend', ...form, async (req, res) => {
+    const { email } = parseForm(emailRequest, req.body);
+    await account.resendVerification(email);
+    await message(req, res, 'Check your inbox', 'If that address has an account waiting to be confirmed, we have sent it a new link.');
+  });
+
+  router.get('/email/verify', (req, res) => page(req, res, 'confirm-action', {
+    title: 'Confirm your email', lead: 'One click and your email is confirmed.', action: '/email/verify', button: 'Confirm my email', ticket: ticketOf(req),
+  }));
+  router.post('/email/verify', ...form, async (req, res) => {
+    const { ticket } = parseForm(ticketForm, req.body);
+    await account.verifyEmail(ticket, context(req));
+    await message(req, res, 'Email confirmed', 'Thank you! Your email is confirmed. You can close this page and go back to the store.');
+  });
+
+  emailPage('/password/reset', 'Reset your password', 'Enter the email of your account and we will send you a link to choose a new password.', 'Send reset link');
+  router.post('/password/reset', ...form, async (req, res) => {
+    const { email } = parseForm(emailRequest, req.body);
+    await account.requestPasswordReset(email, context(req));
+    await message(req, res, 'Check your inbox', 'If that address has an account, we have sent it a link to reset the password.');
+  });
+
+  router.get('/password/reset/new', async (req, res) => {
+    const ticket = ticketOf(req);
+    if (!(await account.isResetLinkValid(ticket))) {
+      return message(req, res, 'Link expired', 'This link has expired or was already used. Please ask for a new one.', 400);
+    }
+    await page(req, res, 'new-password', { title: 'Choose a new password', ticket });
+  });
+  router.post('/password/reset/new', ...form, async (req, res) => {
+    const ticket = typeof req.body?.ticket === 'string' ? req.body.ticket.slice(0, 100) : '';
+    try {
+      const input = parseForm(newPasswordForm, req.body);
+      await account.resetPassword(input.ticket, input.password, context(req));
+    } catch (err) {
+      if (!(err instanceof AppError) || !err.expose || err.code === 'invalid_ticket' || err.status >= 500) throw err;
+      return page(req, res, 'new-password', { title: 'Choose a new password', ticket, error: err.message }, err.status);
+    }
+    await message(req, res, 'Password changed', 'Your password has been changed and you were signed out everywhere. Go back to the store and sign in with your new password.');
+  });
+
+  router.get('/account/unblock', (req, res) => page(req, res, 'confirm-action', {
+    title: 'Unblock sign-ins', lead: 'Allow sign-ins to your account from the network that was blocked.', action: '/account/unblock', button: 'Unblock', ticket: ticketOf(req),
+  }));
+  router.post('/account/unblock', ...form, async (req, res) => {
+    const { ticket } = parseForm(ticketForm, req.body);
+    await account.unblock(ticket);
+    await message(req, res, 'Sign-ins unblocked', 'You can sign in again from that network.');
+  });
+
+  return router;
+}

@@ -1,0 +1,42 @@
+import type { Config } from '../config/schema.ts';
+import type { Mailer } from '../integrations/mailer.ts';
+import type { EmailTickets } from './email-tickets.ts';
+
+type Render = (name: string, locals?: Record<string, unknown>) => Promise<string>;
+interface Recipient { user_id: string; email: string }
+
+export type AccountMails = ReturnType<typeof createAccountMails>;
+
+/** The mails of an account's life: each carries a single-use link and is sent in the background. */
+export function createAccountMails({ config, mailer, tickets, render }: { config: Config; mailer: Mailer; tickets: EmailTickets; render: Render }) {
+  const ttl = config.email_links;
+  const link = (path: string, token: string) => `${config.issuer}${path}?ticket=${encodeURIComponent(token)}`;
+
+  async function send(template: string, to: string, subject: string, locals: Record<string, unknown>): Promise<void> {
+    const data = { subject, ...locals };
+    const [html, text] = await Promise.all([render(`emails/${template}`, data), render(`emails/${template}.txt`, data)]);
+    mailer.sendInBackground({ to, subject, html, text });
+  }
+
+  return {
+    async verification(user: Recipient): Promise<void> {
+      const token = await tickets.issue('verify_email', user, ttl.verification_ttl);
+      await send('verify-email', user.email, `Confirm your email for ${config.brand.name}`, { url: link('/email/verify', token), days: Math.round(ttl.verification_ttl / 86400) });
+    },
+
+    async passwordReset(user: Recipient): Promise<void> {
+      const token = await tickets.issue('reset_password', user, ttl.password_reset_ttl);
+      await send('reset-password', user.email, `Reset your ${config.brand.name} password`, { url: link('/password/reset/new', token), minutes: Math.round(ttl.password_reset_ttl / 60) });
+    },
+
+    async blocked(user: Recipient, ip: string): Promise<void> {
+      const token = await tickets.issue('unblock', user, ttl.unblock_ttl, ip);
+      await send('blocked', user.email, `We blocked sign-ins to your ${config.brand.name} account from one device`, { url: link('/account/unblock', token), ip });
+    },
+
+    /** Sign-up with an address that already has an account: tell its owner, show the visitor nothing new. */
+    async signupAttempt(user: Recipient): Promise<void> {
+      await send('signup-attempt', user.email, `Someone tried to create a ${config.brand.name} account with your email`, { url: `${config.issuer}/password/reset` });
+    },
+  };
+}

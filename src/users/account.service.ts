@@ -1,0 +1,87 @@
+import type { Connection } from 'mongoose';
+import { AppError } from '../errors/app-error.ts';
+import type { LogService } from '../logs/log.service.ts';
+import { revokeAllForAccount } from '../oidc/revoke-account.ts';
+import type { AccountMails } from './account-mails.ts';
+import type { AttackProtection } from './attack-protection.ts';
+import type { EmailTickets } from './email-tickets.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
+import { PASSWORD_CONNECTION, type RequestContext } from './password-signin.service.ts';
+import type { UserRepository } from './user.repository.ts';
+
+export class InvalidLinkError extends AppError {
+  constructor() { super('invalid_ticket', 400, 'This link has expired or was already used. Please ask for a new one.'); }
+}
+
+const STRATEGY = { connection: PASSWORD_CONNECTION, strategy: 'auth0', strategy_type: 'database' } as const;
+
+export type AccountService = ReturnType<typeof createAccountService>;
+
+/** Email verification, password reset and unblocking: everything a mailed link can do. */
+export function createAccountService(deps: {
+  connection: Connection; users: UserRepository; tickets: EmailTickets; mails: AccountMails; logs: LogService;
+  hasher: PasswordHasher; policy: PasswordPolicy; protection: AttackProtection;
+}) {
+  const { connection, users, tickets, mails, logs, hasher, policy, protection } = deps;
+
+  return {
+    async verifyEmail(token: string, ctx: RequestContext): Promise<void> {
+      const ticket = await tickets.redeem('verify_email', token);
+      if (!ticket || !(await users.markEmailVerified(ticket.user_id, ticket.email))) {
+        await logs.record({ type: 'fv', ...ctx, ...STRATEGY, user_id: ticket?.user_id, user_name: ticket?.email, details: { error: 'invalid or used link' } });
+        throw new InvalidLinkError();
+      }
+      await logs.record({ type: 'sv', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
+    },
+
+    /** Same answer whether or not the address has an account (the caller cannot tell). */
+    async resendVerification(email: string): Promise<void> {
+      const user = await users.findByEmail(email);
+      if (user?.email && !user.email_verified) await mails.verification({ user_id: user.user_id, email: user.email });
+    },
+
+    /** Same answer and the same work whether or not the address has an account. */
+    async requestPasswordReset(email: string, ctx: RequestContext): Promise<void> {
+      const user = await users.findByEmail(email);
+      const hasPassword = user?.identities.some((i) => i.connection === PASSWORD_CONNECTION);
+      if (user && hasPassword) {
+        await mails.passwordReset({ user_id: user.user_id, email });
+        await logs.record({ type: 'scpr', ...ctx, ...STRATEGY, user_id: user.user_id, user_name: email });
+      } else {
+        await logs.record({ type: 'fcpr', ...ctx, ...STRATEGY, user_name: email, details: { error: user ? 'no password connection' : 'unknown user' } });
+      }
+    },
+
+    async isResetLinkValid(token: string): Promise<boolean> {
+      return Boolean(await tickets.peek('reset_password', token));
+    },
+
+    /**
+     * A new password ends every session and revokes every refresh token of the user, lifts brute-force
+     * blocks, and voids other reset links. The policy is checked before the link is used up.
+     */
+    async resetPassword(token: string, password: string, ctx: RequestContext): Promise<void> {
+      checkPasswordPolicy(password, policy);
+      const ticket = await tickets.redeem('reset_password', token);
+      if (!ticket) {
+        await logs.record({ type: 'fcp', ...ctx, ...STRATEGY, details: { error: 'invalid or used link' } });
+        throw new InvalidLinkError();
+      }
+      await users.replacePasswordHash(ticket.user_id, await hasher.hash(password));
+      await revokeAllForAccount(connection, ticket.user_id);
+      await tickets.voidAll(ticket.user_id, 'reset_password');
+      const user = await users.findByUserId(ticket.user_id);
+      for (const block of user?.blocked_for ?? []) if (block.ip) await protection.unblock(ticket.user_id, block.ip);
+      await users.clearBlockedFor(ticket.user_id);
+      await logs.record({ type: 'scp', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
+    },
+
+    async unblock(token: string): Promise<void> {
+      const ticket = await tickets.redeem('unblock', token);
+      if (!ticket?.ip) throw new InvalidLinkError();
+      await protection.unblock(ticket.user_id, ticket.ip);
+      await users.clearBlockedFor(ticket.user_id, ticket.ip);
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
+
+export type TicketKind = 'verify_email' | 'reset_password' | 'unblock';
+
+interface TicketRecord {
+  _id: string; // SHA-256 of the token: a database leak does not leak working links
+  kind: TicketKind;
+  user_id: string;
+  email: string;
+  ip?: string;
+  created_at: Date;
+  expiresAt: Date;
+  used_at?: Date;
+}
+
+export type Ticket = Omit<TicketRecord, '_id'>;
+export type EmailTickets = ReturnType<typeof createEmailTickets>;
+
+const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+/**
+ * The secrets behind emailed links: 256 random bits, stored hashed, single use (an atomic claim),
+ * and expiring (every read checks `expiresAt`; the TTL index only cleans up).
+ */
+export function createEmailTickets(connection: Connection) {
+  const tickets = connection.collection<TicketRecord>('email_tickets');
+  const ready = Promise.all([
+    tickets.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
+    tickets.createIndex({ user_id: 1, kind: 1 }),
+  ]);
+
+  return {
+    async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, ip?: string): Promise<string> {
+      await ready;
+      const token = randomBytes(32).toString('base64url');
+      const now = new Date();
+      await tickets.insertOne({
+        _id: digest(token), kind, user_id: user.user_id, email: user.email, ...(ip ? { ip } : {}),
+        created_at: now, expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+      });
+      return token;
+    },
+
+    /** Looks at a ticket without using it (to show the new-password form). */
+    async peek(kind: TicketKind, token: string): Promise<Ticket | null> {
+      if (typeof token !== 'string' || token.length > 100) return null;
+      return tickets.findOne({ _id: digest(token), kind, used_at: { $exists: false }, expiresAt: { $gt: new Date() } });
+    },
+
+    /** Uses a ticket: of two concurrent uses exactly one succeeds. */
+    async redeem(kind: TicketKind, token: string): Promise<Ticket | null> {
+      if (typeof token !== 'string' || token.length > 100) return null;
+      return tickets.findOneAndUpdate(
+        { _id: digest(token), kind, used_at: { $exists: false }, expiresAt: { $gt: new Date() } },
+        { $set: { used_at: new Date() } },
+      );
+    },
+
+    /** A new password voids every other reset link of the user. */
+    async voidAll(userId: string, kind: TicketKind): Promise<void> {
+      await tickets.updateMany({ user_id: userId, kind, used_at: { $exists: false } }, { $set: { used_at: new Date() } });
+    },
+  };
+}

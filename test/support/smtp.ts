@@ -1,0 +1,46 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface Inbox {
+  url: string;
+  mails: ParsedMail[];
+  /** Waits for a mail to `to` whose subject matches, and returns it. */
+  waitFor(to: string, subject: RegExp, timeoutMs?: number): Promise<ParsedMail>;
+  /** The first link in a mail's text that starts with `prefix`. */
+  linkIn(mail: ParsedMail, prefix: string): string;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server on loopback (npm smtp-server) that keeps every mail it receives. */
+export async function startInbox(): Promise<Inbox> {
+  const mails: ParsedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+    onData(stream, _session, done) {
+      simpleParser(stream).then((mail) => { mails.push(mail); done(); }, done);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as { port: number };
+  const recipients = (mail: ParsedMail) => [mail.to].flat().flatMap((a) => a?.value.map((v) => v.address?.toLowerCase()) ?? []);
+
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    mails,
+    async waitFor(to, subject, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = mails.find((m) => recipients(m).includes(to.toLowerCase()) && subject.test(m.subject ?? ''));
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no mail to ${to} matching ${subject} (got: ${mails.map((m) => m.subject).join(' | ')})`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    linkIn(mail, prefix) {
+      const link = (mail.text ?? '').match(/https?:\/\/\S+/g)?.find((l) => l.startsWith(prefix));
+      if (!link) throw new Error(`no link starting with ${prefix} in:\n${mail.text}`);
+      return link;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
