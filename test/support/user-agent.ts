@@ -5,10 +5,12 @@
 export class UserAgent {
   readonly cookies = new Map<string, string>();
   readonly origin: string;
-  constructor(origin: string) { this.origin = origin; }
+  /** Sent with every request (e.g. X-Forwarded-For, to act as another client behind a proxy). */
+  readonly headers: Record<string, string>;
+  constructor(origin: string, headers: Record<string, string> = {}) { this.origin = origin; this.headers = headers; }
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
+    const headers = new Headers({ ...this.headers, ...Object.fromEntries(new Headers(init.headers)) });
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     const res = await fetch(url, { ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) this.store(line);

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestInsole, type TestInsole } from './support/insole.ts';
+import { signInForTokens, oidc } from './support/relying-party.ts';
+import { startInbox, type Inbox } from './support/smtp.ts';
+import { readForm, UserAgent } from './support/user-agent.ts';
+
+/** Opens an emailed link (a page with a form) and submits that form, as a person clicking would. */
+async function followMailLink(insole: TestInsole, link: string, fields: Record<string, string> = {}) {
+  const agent = new UserAgent(insole.issuer);
+  const page = await agent.get(link);
+  assert.equal(page.res.status, 200);
+  const html = await page.res.text();
+  const { action, csrf } = readForm(html);
+  const ticket = /name="ticket" value="([^"]+)"/.exec(html)![1];
+  return agent.postForm(new URL(action, insole.issuer).href, { _csrf: csrf, ticket, ...fields });
+}
+
+async function postEmailForm(insole: TestInsole, path: string, email: string) {
+  const agent = new UserAgent(insole.issuer);
+  const { csrf } = readForm(await (await agent.get(`${insole.issuer}${path}`)).res.text());
+  const res = await agent.postForm(`${insole.issuer}${path}`, { email, _csrf: csrf });
+  return { status: res.res.status, text: (await res.res.text()).replace(/name="_csrf" value="[^"]+"/, '') };
+}
+
+describe('email verification and password reset', () => {
+  let inbox: Inbox;
+  let insole: TestInsole;
+  before(async () => {
+    inbox = await startInbox();
+    insole = await startTestInsole({ mail: { smtp_url: inbox.url } });
+  });
+  after(async () => { await insole.stop(); await inbox.close(); });
+  const user = (email: string) => insole.db.collection('users').findOne({ email });
+  const logTypes = async (email: string) => (await insole.db.collection('logs').find({ user_name: email }).sort({ date: 1 }).toArray()).map((l) => l.type);
+
+  test('a password sign-up gets a verification mail whose link works once', async () => {
+    const email = 'verify.me@innovashoes.example';
+    await signInForTokens(insole.issuer, { email, password: 'verify my address please' }, 'signup');
+    assert.equal((await user(email))!.email_verified, false);
+
+    const mail = await inbox.waitFor(email, /Confirm your email/);
+    assert.match(mail.html || '', /InnovaShoes/);
+    const link = inbox.linkIn(mail, `${insole.issuer}/email/verify?ticket=`);
+
+    const opened = await new UserAgent(insole.issuer).get(link);
+    assert.equal((await user(email))!.email_verified, false, 'opening the link (e.g. a mail scanner) does not use it');
+    assert.equal(opened.res.status, 200);
+
+    const confirmed = await followMailLink(insole, link);
+    assert.equal(confirmed.res.status, 200);
+    assert.match(await confirmed.res.text(), /Email confirmed/);
+    assert.equal((await user(email))!.email_verified, true);
+
+    const again = await followMailLink(insole, link);
+    assert.equal(again.res.status, 400);
+    assert.match(await again.res.text(), /expired or was already used/);
+    assert.deepEqual((await logTypes(email)).filter((t) => t === 'sv'), ['sv']);
+    assert.equal(await insole.db.collection('logs').countDocuments({ type: 'fv' }), 1);
+  });
+
+  test('resending a verification link answers the same for any address, and mails only the unverified', async () => {
+    const email = 'resend.me@innovashoes.example';
+    await signInForTokens(insole.issuer, { email, password: 'send it to me again' }, 'signup');
+    await inbox.waitFor(email, /Confirm your email/);
+    const before = inbox.mails.length;
+    const known = await postEmailForm(insole, '/email/verify/resend', email);
+    const unknown = await postEmailForm(insole, '/email/verify/resend', 'nobody.here@innovashoes.example');
+    assert.equal(known.status, 200);
+    assert.deepEqual(unknown, known);
+    await inbox.waitFor(email, /Confirm your email/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(inbox.mails.length, before + 1);
+    assert.ok(!inbox.mails.some((m) => m.to && JSON.stringify(m.to).includes('nobody.here')));
+  });
+
+  test('a password reset revokes the old refresh token, and its link works once', async () => {
+    const email = 'forgetful@innovashoes.example';
+    const { config, tokens } = await signInForTokens(insole.issuer, { email, password: 'my original password' }, 'signup');
+
+    const known = await postEmailForm(insole, '/password/reset', email);
+    const unknown = await postEmailForm(insole, '/password/reset', 'ghost@innovashoes.example');
+    assert.equal(known.status, 200);
+    assert.deepEqual(unknown, known, 'the same answer whether or not the account exists');
+
+    const mail = await inbox.waitFor(email, /Reset your/);
+    const link = inbox.linkIn(mail, `${insole.issuer}/password/reset/new?ticket=`);
+
+    const weak = await followMailLink(insole, link, { password: 'password123' });
+    assert.equal(weak.res.status, 400);
+    assert.match(await weak.res.text(), /too common/);
+
+    const changed = await followMailLink(insole, link, { password: 'a brand new long password' });
+    const changedText = await changed.res.clone().text();
+    assert.equal(changed.res.status, 200, changedText);
+    assert.match(await changed.res.text(), /Password changed/);
+
+    await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (err: { error?: string }) => err.error === 'invalid_grant');
+    await assert.rejects(signInForTokens(insole.issuer, { email, password: 'my original password' }), /HTTP 401/);
+    await signInForTokens(insole.issuer, { email, password: 'a brand new long password' });
+
+    const reused = await new UserAgent(insole.issuer).get(link);
+    assert.equal(reused.res.status, 400);
+    assert.match(await reused.res.text(), /expired or was already used/);
+    assert.ok((await logTypes(email)).includes('scp'));
+  });
+
+  test('a reset link that has expired is refused', async () => {
+    const short = await startTestInsole({ mail: { smtp_url: inbox.url }, email_links: { password_reset_ttl: 1 } }, undefined);
+    try {
+      const email = 'slow.reader@innovashoes.example';
+      await signInForTokens(short.issuer, { email, password: 'reads mail slowly' }, 'signup');
+      await postEmailForm(short, '/password/reset', email);
+      const link = inbox.linkIn(await inbox.waitFor(email, /Reset your/), `${short.issuer}/password/reset/new?ticket=`);
+      await new Promise((r) => setTimeout(r, 1_200));
+      const page = await new UserAgent(short.issuer).get(link);
+      assert.equal(page.res.status, 400);
+      assert.match(await page.res.text(), /expired or was already used/);
+    } finally {
+      await short.stop();
+    }
+  });
+});
