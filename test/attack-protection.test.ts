@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { buildAuthorization, discoverStorefront, signInForTokens } from './support/relying-party.ts';
+import { startInbox, type Inbox } from './support/smtp.ts';
+import { readForm, UserAgent } from './support/user-agent.ts';
+
+/** One sign-in attempt on the hosted page of `insole`, as a browser at `ip` (behind the trusted proxy). */
+async function attempt(insole: TestInsole, email: string, password: string, ip: string, screen: 'login' | 'signup' = 'login') {
+  const agent = new UserAgent(insole.issuer, { 'x-forwarded-for': ip });
+  const config = await discoverStorefront(insole.issuer);
+  let page = await agent.get((await buildAuthorization(config)).url);
+  if (screen === 'signup') page = await agent.get(page.url.replace(/\/?$/, '/signup'));
+  const form = readForm(await page.res.text());
+  const res = await agent.postForm(new URL(form.action, insole.issuer).href, { email, password, _csrf: form.csrf });
+  return { status: res.res.status, left: res.left, retryAfter: res.res.headers.get('retry-after'), text: res.left ? '' : await res.res.text() };
+}
+
+describe('attack protection across two instances sharing one database', () => {
+  let inbox: Inbox;
+  let a: TestInsole;
+  let b: TestInsole;
+  before(async () => {
+    inbox = await startInbox();
+    const settings = {
+      mail: { smtp_url: inbox.url },
+      trust_proxy: 'loopback', // the tests act as clients behind a proxy on loopback
+      attack_protection: { brute_force: { max_attempts: 3 }, suspicious_ip: { max_failed_logins: 6, max_signups: 3 } },
+    };
+    const shared = testDatabaseUri();
+    a = await startTestInsole(settings, shared);
+    b = await startTestInsole(settings, shared);
+  });
+  after(async () => { await a.stop(); await b.stop(); await inbox.close(); });
+
+  test('three wrong passwords from one IP block that IP for that user, on every instance, until unblocked by the mailed link', async () => {
+    const email = 'target@innovashoes.example';
+    const password = 'the right password here';
+    await signInForTokens(a.issuer, { email, password }, 'signup');
+
+    assert.equal((await attempt(a, email, 'wrong one', '203.0.113.7')).status, 401);
+    assert.equal((await attempt(b, email, 'wrong two', '203.0.113.7')).status, 401);
+    const third = await attempt(a, email, 'wrong three', '203.0.113.7');
+    assert.equal(third.status, 401);
+
+    const user = await a.db.collection('users').findOne({ email });
+    assert.deepEqual(user!.blocked_for, [{ identifier: email, ip: '203.0.113.7' }]);
+    assert.equal(await a.db.collection('logs').countDocuments({ type: 'limit_wc', user_name: email }), 1);
+
+    // The right password from the blocked IP: the same answer as a wrong one, on the other instance too.
+    const blocked = await attempt(b, email, password, '203.0.113.7');
+    assert.equal(blocked.status, 401);
+    assert.match(blocked.text, /Wrong email or password/);
+    // Another IP is not blocked.
+    assert.ok((await attempt(b, email, password, '198.51.100.20')).left, 'another network signs in');
+
+    const mail = await inbox.waitFor(email, /blocked/i);
+    const link = inbox.linkIn(mail, `${a.issuer}/account/unblock?ticket=`);
+    const agent = new UserAgent(a.issuer);
+    const html = await (await agent.get(link)).res.text();
+    const ticket = /name="ticket" value="([^"]+)"/.exec(html)![1];
+    const done = await agent.postForm(`${a.issuer}/account/unblock`, { ticket, _csrf: readForm(html).csrf });
+    assert.equal(done.res.status, 200);
+    assert.deepEqual((await a.db.collection('users').findOne({ email }))!.blocked_for, []);
+    assert.ok((await attempt(b, email, password, '203.0.113.7')).left, 'unblocked');
+  });
+
+  test('a successful sign-in resets the run of failures', async () => {
+    const email = 'careful@innovashoes.example';
+    const password = 'careful typist here';
+    await signInForTokens(a.issuer, { email, password }, 'signup');
+    for (let round = 0; round < 2; round++) {
+      assert.equal((await attempt(a, email, 'oops', '192.0.2.44')).status, 401);
+      assert.equal((await attempt(b, email, 'oops again', '192.0.2.44')).status, 401);
+      assert.ok((await attempt(a, email, password, '192.0.2.44')).left, 'two failures then a success: not blocked');
+    }
+  });
+
+  test('an IP with too many failed sign-ins gets 429 with Retry-After on every instance', async () => {
+    const ip = '198.51.100.99';
+    for (let i = 0; i < 6; i++) {
+      const res = await attempt(i % 2 ? a : b, `nobody${i}@innovashoes.example`, 'whatever it is', ip);
+      assert.equal(res.status, 401);
+    }
+    const throttled = await attempt(a, 'someone.else@innovashoes.example', 'whatever it is', ip);
+    assert.equal(throttled.status, 429);
+    assert.ok(Number(throttled.retryAfter) > 0);
+    assert.match(throttled.text, /Too many failed sign-ins/);
+    assert.ok((await attempt(b, 'someone.else@innovashoes.example', 'whatever it is', '198.51.100.100')).status === 401, 'other IPs are unaffected');
+  });
+
+  test('an IP with too many sign-ups gets 429, and nothing is created', async () => {
+    const ip = '192.0.2.200';
+    for (let i = 0; i < 3; i++) assert.ok((await attempt(i % 2 ? a : b, `new${i}@innovashoes.example`, 'a fine new password', ip, 'signup')).left);
+    const fourth = await attempt(a, 'new3@innovashoes.example', 'a fine new password', ip, 'signup');
+    assert.equal(fourth.status, 429);
+    assert.ok(Number(fourth.retryAfter) > 0);
+    assert.equal(await a.db.collection('users').countDocuments({ email: 'new3@innovashoes.example' }), 0);
+  });
+
+  test('without a trusted proxy, X-Forwarded-For is ignored', async () => {
+    const direct = await startTestInsole({}, testDatabaseUri());
+    try {
+      const email = 'direct@innovashoes.example';
+      const agent = new UserAgent(direct.issuer, { 'x-forwarded-for': '203.0.113.250' });
+      const config = await discoverStorefront(direct.issuer);
+      const page = await agent.get((await buildAuthorization(config)).url);
+      const form = readForm(await (await agent.get(page.url + '/signup')).res.text());
+      await agent.postForm(new URL(form.action.replace('/login', '/signup'), direct.issuer).href, { email, password: 'no spoofing please', _csrf: form.csrf });
+      const user = await direct.db.collection('users').findOne({ email });
+      assert.ok(user);
+      assert.notEqual(user.last_ip, '203.0.113.250');
+      assert.match(user.last_ip, /127\.0\.0\.1/);
+    } finally {
+      await direct.stop();
+    }
+  });
+});
