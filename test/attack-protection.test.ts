@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { runCli } from '../src/cli/insole.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { buildAuthorization, discoverStorefront, signInForTokens } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
@@ -20,6 +21,7 @@ describe('attack protection across two instances sharing one database', () => {
   let inbox: Inbox;
   let a: TestInsole;
   let b: TestInsole;
+  const sharedUri = testDatabaseUri();
   before(async () => {
     inbox = await startInbox();
     const settings = {
@@ -27,9 +29,8 @@ describe('attack protection across two instances sharing one database', () => {
       trust_proxy: 'loopback', // the tests act as clients behind a proxy on loopback
       attack_protection: { brute_force: { max_attempts: 3 }, suspicious_ip: { max_failed_logins: 6, max_signups: 3 } },
     };
-    const shared = testDatabaseUri();
-    a = await startTestInsole(settings, shared);
-    b = await startTestInsole(settings, shared);
+    a = await startTestInsole(settings, sharedUri);
+    b = await startTestInsole(settings, sharedUri);
   });
   after(async () => { await a.stop(); await b.stop(); await inbox.close(); });
 
@@ -63,6 +64,44 @@ describe('attack protection across two instances sharing one database', () => {
     assert.equal(done.res.status, 200);
     assert.deepEqual((await a.db.collection('users').findOne({ email }))!.blocked_for, []);
     assert.ok((await attempt(b, email, password, '203.0.113.7')).left, 'unblocked');
+  });
+
+  test('an admin unblock (CLI) and a password reset both lift the block; a user with blocked: true cannot sign in', async () => {
+    const email = 'locked.out@innovashoes.example';
+    const password = 'locked out twice today';
+    await signInForTokens(a.issuer, { email, password }, 'signup');
+    // Each round from its own address: the IP throttle (6 failures) must not be what stops us.
+    const block = async (ip: string) => { for (let i = 0; i < 3; i++) await attempt(a, email, `bad ${i}`, ip); };
+    const canSignIn = async (ip: string) => Boolean((await attempt(b, email, password, ip)).left);
+
+    await block('203.0.113.66');
+    assert.equal(await canSignIn('203.0.113.66'), false);
+    const saved = process.env.MONGODB_URI;
+    process.env.MONGODB_URI = sharedUri;
+    const log = console.log;
+    console.log = () => {};
+    try {
+      assert.equal(await runCli(['users', 'unblock', '--email', email]), 0);
+    } finally {
+      process.env.MONGODB_URI = saved;
+      console.log = log;
+    }
+    assert.equal(await canSignIn('203.0.113.66'), true, 'unblocked by the admin');
+
+    await block('203.0.113.67');
+    assert.equal(await canSignIn('203.0.113.67'), false);
+    const agent = new UserAgent(a.issuer);
+    const form = readForm(await (await agent.get(`${a.issuer}/password/reset`)).res.text());
+    await agent.postForm(`${a.issuer}/password/reset`, { email, _csrf: form.csrf });
+    const link = inbox.linkIn(await inbox.waitFor(email, /Reset your/), `${a.issuer}/password/reset/new?ticket=`);
+    const page = await (await agent.get(link)).res.text();
+    await agent.postForm(`${a.issuer}/password/reset/new`, { ticket: /name="ticket" value="([^"]+)"/.exec(page)![1], password, _csrf: readForm(page).csrf });
+    assert.equal(await canSignIn('203.0.113.67'), true, 'unblocked by the password reset');
+
+    await a.db.collection('users').updateOne({ email }, { $set: { blocked: true } });
+    const refused = await attempt(b, email, password, '198.51.100.1');
+    assert.equal(refused.status, 401);
+    assert.match(refused.text, /Wrong email or password/);
   });
 
   test('a successful sign-in resets the run of failures', async () => {

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients } from './clients.command.ts';
 import { listKeys, rotateKeys } from './keys.command.ts';
+import { unblockUser } from './users.command.ts';
 
 const USAGE = `Usage: npm run insole -- <command> [options]
 
@@ -14,7 +15,9 @@ Commands:
   clients list   Lists clients stored in the database (clients from config files are not listed).
   keys rotate    Publishes a new signing key; the old ones stay in the JWKS until their tokens expire.
                  Restart (or roll) the instances afterwards: each loads the key set when it starts.
-  keys list      Lists signing keys (public part only).`;
+  keys list      Lists signing keys (public part only).
+  users unblock --email ADDRESS
+                 Lifts the brute-force blocks of a user (the IPs in blocked_for).`;
 
 export async function runCli(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -22,11 +25,12 @@ export async function runCli(argv: string[]): Promise<number> {
     options: {
       name: { type: 'string' }, id: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
+      email: { type: 'string' },
       public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const command = positionals.join(' ');
-  const known = ['clients create', 'clients list', 'keys rotate', 'keys list'];
+  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'users unblock'];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -38,6 +42,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'clients list') await listClients(db.connection);
     if (command === 'keys rotate') await rotateKeys(db.connection, config);
     if (command === 'keys list') await listKeys(db.connection);
+    if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
     return 0;
   } finally {
     await db.close();

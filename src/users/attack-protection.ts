@@ -20,9 +20,12 @@ export type AttackProtection = ReturnType<typeof createAttackProtection>;
  * - brute force: consecutive failures per (user, IP); at the limit that IP is blocked for that user;
  * - suspicious IP: failed logins and sign-ups per IP per window → 429 with Retry-After.
  */
-export function createAttackProtection(connection: Connection, config: Config) {
+export function createAttackProtection(connection: Connection, config: Config, { createIndexes = true } = {}) {
   const { brute_force: bf, suspicious_ip: ip } = config.attack_protection;
-  const store = { storeClient: connection.getClient(), dbName: connection.db!.databaseName, tableName: 'rate_limits' };
+  const store = {
+    storeClient: connection.getClient(), dbName: connection.db!.databaseName, tableName: 'rate_limits',
+    disableIndexesCreation: !createIndexes, // the CLI only deletes, and exits before an index build would end
+  };
   // points = limit - 1: the limit-th failure is the one that is refused, and starts the block.
   const userIp = new RateLimiterMongo({ ...store, keyPrefix: 'bf', points: bf.max_attempts - 1, duration: bf.block_seconds, blockDuration: bf.block_seconds });
   const ipFailures = new RateLimiterMongo({ ...store, keyPrefix: 'ipf', points: ip.max_failed_logins, duration: ip.window_seconds });
