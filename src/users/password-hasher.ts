@@ -1,4 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
 import { normalizePassword } from './password-policy.ts';
 
 export interface Argon2Settings { memory_cost_kib: number; time_cost: number; parallelism: number }
@@ -10,6 +11,8 @@ export interface PasswordHasher {
   /** True when the stored hash is weaker than the current settings and should be replaced. */
   needsRehash(storedHash: string): boolean;
 }
+
+const BCRYPT = /^\$2[aby]\$\d{2}\$/;
 
 export function createPasswordHasher(settings: Argon2Settings): PasswordHasher {
   const options = {
@@ -25,11 +28,14 @@ export function createPasswordHasher(settings: Argon2Settings): PasswordHasher {
   return {
     hash: (password) => hash(normalizePassword(password), options),
     async verify(storedHash, password) {
+      // Auth0 exports carry bcrypt hashes: accepted, and replaced by Argon2id at that sign-in.
+      if (storedHash && BCRYPT.test(storedHash)) return bcrypt.compare(normalizePassword(password), storedHash);
       const target = storedHash ?? (await dummyHash);
       const ok = await verify(target, normalizePassword(password)).catch(() => false);
       return ok && storedHash !== undefined;
     },
     needsRehash(storedHash) {
+      if (BCRYPT.test(storedHash)) return true;
       const params = /^\$argon2id\$v=\d+\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(storedHash);
       if (!params) return true;
       const [m, t, p] = params.slice(1).map(Number);
