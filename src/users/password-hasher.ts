@@ -29,7 +29,8 @@ export function createPasswordHasher(settings: Argon2Settings): PasswordHasher {
     hash: (password) => hash(normalizePassword(password), options),
     async verify(storedHash, password) {
       // Auth0 exports carry bcrypt hashes: accepted, and replaced by Argon2id at that sign-in.
-      if (storedHash && BCRYPT.test(storedHash)) return bcrypt.compare(normalizePassword(password), storedHash);
+      // Compared as typed: Auth0 hashed the raw password, without our NFKC step.
+      if (storedHash && BCRYPT.test(storedHash)) return bcrypt.compare(password, storedHash);
       const target = storedHash ?? (await dummyHash);
       const ok = await verify(target, normalizePassword(password)).catch(() => false);
       return ok && storedHash !== undefined;
