@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(cookieParser());
   const csrf = createCsrf(config);
   const pages = createInteractionPages({ ...deps, csrf });
-  app.use(interactionRoutes({ ...deps, csrf, pages }));
+  app.use(interactionRoutes({ ...deps, csrf, pages, verifyEmailFirst: config.signup.verify_email_first }));
   app.use(socialRoutes({ ...deps, csrf, pages, timeoutMs: config.connections.timeout_ms }));
   app.use(accountRoutes({ ...deps, csrf }));
   app.use(logoutRoutes(provider));

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 
 /**
- * Short-lived, single-use records that carry a social sign-in across the provider round trip,
- * bound to the OIDC interaction (uid) that started it. In MongoDB, so any instance can take the
+ * Short-lived, single-use records that carry a sign-in across a round trip (to a social provider,
+ * or through an emailed link), bound to the OIDC interaction (uid) that started it. In MongoDB, so any instance can take the
  * callback; every read filters on expiry (the TTL index is only housekeeping).
  */
-export type HandshakeKind = 'state' | 'request_token' | 'result' | 'pending_email' | 'pending_link';
+export type HandshakeKind = 'state' | 'request_token' | 'result' | 'pending_email' | 'pending_link' | 'verified_signup';
 
 export interface Handshake<T = Record<string, unknown>> {
   _id: string;

@@ -14,6 +14,9 @@ declare module 'express-serve-static-core' {
 export function oauth2StateStore(handshakes: HandshakeStore, connection: string) {
   return {
     store(req: Request, _meta: unknown, cb: Callback) {
+      // passport starts a new authorization when a callback has neither code nor error; outside an
+      // interaction that would bind a state to no one, so it is a failed sign-in instead.
+      if (!req.params.uid) return cb(new Error('the provider came back without a code'));
       handshakes.put({ kind: 'state', uid: String(req.params.uid), connection, data: {} })
         .then((state) => cb(null, state), cb);
     },
@@ -40,6 +43,9 @@ export function oauth1RequestTokenStore(handshakes: HandshakeStore) {
       }, cb);
     },
     set(req: Request, token: string, tokenSecret: string, _meta: unknown, cb: Callback) {
+      // passport-oauth1 does not check the request-token answer; without a token it would send the
+      // shopper to the provider with oauth_token=undefined.
+      if (!token || !tokenSecret) return cb(new Error('the provider sent no request token'));
       handshakes.put({ _id: id(token), kind: 'request_token', uid: String(req.params.uid), connection: 'twitter', data: { token_secret: tokenSecret } })
         .then(() => cb(null), cb);
     },

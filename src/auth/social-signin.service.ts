@@ -22,11 +22,14 @@ export function createSocialSigninService({ users, logs }: { users: UserReposito
     return { provider: profile.connection, user_id: profile.id, connection: profile.connection, isSocial: true, profileData: profile.profileData, sealed_tokens: sealed };
   }
 
-  /** Root profile fields as the provider states them (undefined ones are left alone). */
+  /**
+   * Root profile fields as the provider states them; absent ones are left alone. The profile has
+   * been through a handshake record in MongoDB, which turns undefined into null: both mean absent.
+   */
   function rootFieldsOf(profile: SocialProfile): Partial<UserDoc> {
     const { name, given_name, family_name, nickname, picture, locale, screen_name, gender, birthday, location, likes } = profile;
     return Object.fromEntries(Object.entries({ name, given_name, family_name, nickname, picture, locale, screen_name, gender, birthday, location, likes })
-      .filter(([, v]) => v !== undefined)) as Partial<UserDoc>;
+      .filter(([, v]) => v !== undefined && v !== null)) as Partial<UserDoc>;
   }
 
   async function signInReturning(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<UserDoc> {

@@ -103,6 +103,10 @@ export const configSchema = z.object({
     interaction: z.number().int().positive().default(3600),
   }).strict().default({ authorization_code: 60, access_token: 3600, id_token: 3600, refresh_token: 2592000, session: 1209600, interaction: 3600 }),
   connections: connectionsSchema.prefault({}),
+  signup: z.object({
+    verify_email_first: z.boolean().default(true).describe(
+      'Password sign-ups finish only after the emailed link is opened, so a sign-up gives the same answer whether or not the email has an account (no enumeration). false: Auth0\'s behaviour, signed in at once.'),
+  }).strict().prefault({}),
   mail: z.object({
     smtp_url: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()
       .describe('From SMTP_URL. Unset: mails are written as .eml files under <data_dir>/mail/ (development).'),

@@ -9,10 +9,10 @@ import type { RequestContext } from '../users/password-signin.service.ts';
 import type { createCsrf } from './middleware/csrf.ts';
 import type { RenderView } from './views.ts';
 
-export type Screen = 'login' | 'signup' | 'consent' | 'social-email';
+export type Screen = 'login' | 'signup' | 'consent' | 'social-email' | 'check-inbox';
 
 const TITLES: Record<Screen, string> = {
-  login: 'Sign in', signup: 'Create your account', consent: 'Allow access', 'social-email': 'One more step',
+  login: 'Sign in', signup: 'Create your account', consent: 'Allow access', 'social-email': 'One more step', 'check-inbox': 'Check your inbox',
 };
 
 export interface InteractionPagesDeps {

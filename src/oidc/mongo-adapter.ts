@@ -75,7 +75,20 @@ export function createMongoAdapterFactory(connection: Connection) {
         { _id: id, 'payload.consumed': { $exists: false } },
         { $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } },
       );
-      if (result.modifiedCount === 0) throw new errors.InvalidGrant(`${this.name} already consumed`);
+      if (result.modifiedCount === 0) {
+        await this.revokeGrantOf(id);
+        throw new errors.InvalidGrant(`${this.name} already consumed`);
+      }
+    }
+
+    /**
+     * The loser of a concurrent redemption is a replay too (RFC 6749 §4.1.2), but oidc-provider only
+     * revokes when it saw `consumed` itself. Ending the grant voids what the winner issues, because
+     * every use of a token (introspection, userinfo, refresh) looks its grant up.
+     */
+    private async revokeGrantOf(id: string): Promise<void> {
+      const grantId = (await this.collection.findOne({ _id: id }))?.payload.grantId;
+      if (typeof grantId === 'string') await connection.collection<Stored>('oidc_grant').deleteOne({ _id: grantId });
     }
   };
 }

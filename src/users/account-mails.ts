@@ -19,8 +19,9 @@ export function createAccountMails({ config, mailer, tickets, render }: { config
   }
 
   return {
-    async verification(user: Recipient): Promise<void> {
-      const token = await tickets.issue('verify_email', user, ttl.verification_ttl);
+    /** `uid`: the sign-in to resume after the link is used (verify-first sign-ups). */
+    async verification(user: Recipient, uid?: string): Promise<void> {
+      const token = await tickets.issue('verify_email', user, ttl.verification_ttl, { uid });
       await send('verify-email', user.email, `Confirm your email for ${config.brand.name}`, { url: link('/email/verify', token), days: Math.round(ttl.verification_ttl / 86400) });
     },
 
@@ -30,7 +31,7 @@ export function createAccountMails({ config, mailer, tickets, render }: { config
     },
 
     async blocked(user: Recipient, ip: string): Promise<void> {
-      const token = await tickets.issue('unblock', user, ttl.unblock_ttl, ip);
+      const token = await tickets.issue('unblock', user, ttl.unblock_ttl, { ip });
       await send('blocked', user.email, `We blocked sign-ins to your ${config.brand.name} account from one device`, { url: link('/account/unblock', token), ip });
     },
 

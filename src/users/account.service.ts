@@ -26,13 +26,15 @@ export function createAccountService(deps: {
   const { connection, users, tickets, mails, logs, hasher, policy, protection } = deps;
 
   return {
-    async verifyEmail(token: string, ctx: RequestContext): Promise<void> {
+    /** Returns the ticket, whose `uid` names a sign-in waiting for this verification. */
+    async verifyEmail(token: string, ctx: RequestContext) {
       const ticket = await tickets.redeem('verify_email', token);
       if (!ticket || !(await users.markEmailVerified(ticket.user_id, ticket.email))) {
         await logs.record({ type: 'fv', ...ctx, ...STRATEGY, user_id: ticket?.user_id, user_name: ticket?.email, details: { error: 'invalid or used link' } });
         throw new InvalidLinkError();
       }
       await logs.record({ type: 'sv', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
+      return ticket;
     },
 
     /** Same answer whether or not the address has an account (the caller cannot tell). */

@@ -9,6 +9,8 @@ interface TicketRecord {
   user_id: string;
   email: string;
   ip?: string;
+  /** The sign-in (OIDC interaction) to resume once the link is used, if any. */
+  uid?: string;
   created_at: Date;
   expiresAt: Date;
   used_at?: Date;
@@ -31,12 +33,13 @@ export function createEmailTickets(connection: Connection) {
   ]);
 
   return {
-    async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, ip?: string): Promise<string> {
+    async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, extra: { ip?: string; uid?: string } = {}): Promise<string> {
       await ready;
       const token = randomBytes(32).toString('base64url');
       const now = new Date();
       await tickets.insertOne({
-        _id: digest(token), kind, user_id: user.user_id, email: user.email, ...(ip ? { ip } : {}),
+        _id: digest(token), kind, user_id: user.user_id, email: user.email,
+        ...(extra.ip ? { ip: extra.ip } : {}), ...(extra.uid ? { uid: extra.uid } : {}),
         created_at: now, expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
       });
       return token;

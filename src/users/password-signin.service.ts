@@ -24,6 +24,8 @@ export class LoginFailedError extends AppError {
 
 export type PasswordSigninService = ReturnType<typeof createPasswordSigninService>;
 
+export type SignupResult = { kind: 'signed_up'; user: UserDoc } | { kind: 'check_inbox'; email: string };
+
 export function createPasswordSigninService(deps: {
   users: UserRepository; hasher: PasswordHasher; logs: LogService; policy: PasswordPolicy;
   protection: AttackProtection; mails: AccountMails;
@@ -40,8 +42,12 @@ export function createPasswordSigninService(deps: {
   }
 
   return {
-    /** Creates the user and counts the sign-up as their first login, as Auth0 does. */
-    async signUp({ email, password }: Credentials, ctx: RequestContext): Promise<UserDoc> {
+    /**
+     * Creates the user. With `verifyFirst`, the sign-up waits for the emailed link (and an existing
+     * email gets the very same answer, after the same hashing work); otherwise the sign-up counts
+     * as the first login, as in Auth0.
+     */
+    async signUp({ email, password }: Credentials, ctx: RequestContext, { verifyFirst = false, uid }: { verifyFirst?: boolean; uid?: string } = {}): Promise<SignupResult> {
       await protection.countSignup(ctx.ip);
       try {
         checkPasswordPolicy(password, policy);
@@ -53,25 +59,34 @@ export function createPasswordSigninService(deps: {
       const id = new Types.ObjectId().toHexString();
       const user_id = `auth0|${id}`;
       const nickname = email.split('@')[0];
+      const password_hash = await hasher.hash(password);
+      const firstLogin = verifyFirst ? { logins_count: 0 } : { last_login: now, last_ip: ctx.ip, logins_count: 1 };
       try {
         const user = await users.insert({
           user_id, email, email_verified: false, name: email, nickname,
           picture: gravatarUrl(email),
           identities: [{ provider: 'auth0', user_id: id, connection: PASSWORD_CONNECTION, isSocial: false }],
-          created_at: now, updated_at: now, last_login: now, last_ip: ctx.ip, logins_count: 1,
-          blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {},
-          password_hash: await hasher.hash(password),
+          created_at: now, updated_at: now, ...firstLogin,
+          blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {}, password_hash,
         });
         await logs.record({ type: 'ss', ...ctx, ...STRATEGY, user_id, user_name: email });
-        await mails.verification(user as { user_id: string; email: string });
-        return user;
+        await mails.verification({ user_id, email }, verifyFirst ? uid : undefined);
+        return verifyFirst ? { kind: 'check_inbox', email } : { kind: 'signed_up', user };
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
         await logs.record({ type: 'fs', ...ctx, ...STRATEGY, user_name: email, details: { error: 'user_exists' } });
         const owner = await users.findByEmail(email);
         if (owner) await mails.signupAttempt({ user_id: owner.user_id, email });
+        if (verifyFirst) return { kind: 'check_inbox', email };
         throw new ConflictError('We could not create an account with that email. If you already have one, sign in instead.', 'user_exists');
       }
+    },
+
+    /** The first login of a verify-first sign-up, once its link was used in the browser that signed up. */
+    async completeVerifiedSignup(userId: string, ctx: RequestContext): Promise<UserDoc | null> {
+      const user = await users.recordLogin(userId, ctx.ip, new Date());
+      if (user) await logs.record({ type: 's', ...ctx, ...STRATEGY, user_id: userId, user_name: user.email });
+      return user;
     },
 
     async signIn({ email, password }: Credentials, ctx: RequestContext): Promise<UserDoc> {

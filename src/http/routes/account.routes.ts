@@ -2,11 +2,12 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../errors/app-error.ts';
 import type { AccountService } from '../../users/account.service.ts';
+import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import { emailField, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
 import type { RenderView } from '../views.ts';
 
-interface Deps { account: AccountService; renderView: RenderView; csrf: ReturnType<typeof createCsrf> }
+interface Deps { account: AccountService; renderView: RenderView; csrf: ReturnType<typeof createCsrf>; handshakes: HandshakeStore }
 
 const ticketField = z.string().min(1).max(100);
 const emailRequest = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
@@ -17,7 +18,7 @@ const newPasswordForm = z.object({ ticket: ticketField, password: z.string().min
  * Pages behind emailed links. Opening a link only shows a page; the action (which uses the link up)
  * is a POST, so mail scanners that prefetch links cannot use them.
  */
-export function accountRoutes({ account, renderView, csrf }: Deps): Router {
+export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): Router {
   const router = Router();
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
   const context = (req: Request) => ({ ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512) });
@@ -43,7 +44,12 @@ export function accountRoutes({ account, renderView, csrf }: Deps): Router {
   }));
   router.post('/email/verify', ...form, async (req, res) => {
     const { ticket } = parseForm(ticketForm, req.body);
-    await account.verifyEmail(ticket, context(req));
+    const verified = await account.verifyEmail(ticket, context(req));
+    if (verified.uid) {
+      // A sign-up waits for this: hand over to its interaction, which finishes the sign-in.
+      const handle = await handshakes.put({ kind: 'verified_signup', uid: verified.uid, connection: 'Username-Password-Authentication', data: { user_id: verified.user_id } });
+      return res.redirect(303, `/interaction/${verified.uid}/verified/${handle}`);
+    }
     await message(req, res, 'Email confirmed', 'Thank you! Your email is confirmed. You can close this page and go back to the store.');
   });
 

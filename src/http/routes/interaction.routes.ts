@@ -6,16 +6,21 @@ import { TooManyAttemptsError } from '../../users/attack-protection.ts';
 import { consentForm, credentialsForm, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
 import type { InteractionPages } from '../interaction-pages.ts';
+import type { HandshakeStore } from '../../auth/handshake.store.ts';
+import type { RenderView } from '../views.ts';
 
 interface Deps {
   provider: Provider;
+  handshakes: HandshakeStore;
+  renderView: RenderView;
+  verifyEmailFirst: boolean;
   passwordSignin: PasswordSigninService;
   pages: InteractionPages;
   csrf: ReturnType<typeof createCsrf>;
 }
 
 /** The hosted pages inside an OIDC interaction: sign in, sign up, consent for third-party apps. */
-export function interactionRoutes({ provider, passwordSignin, pages, csrf }: Deps): Router {
+export function interactionRoutes({ provider, passwordSignin, pages, csrf, handshakes, renderView, verifyEmailFirst }: Deps): Router {
   const router = Router();
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), csrf.doubleCsrfProtection];
 
@@ -35,10 +40,10 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf }: Dep
         const credentials = parseForm(credentialsForm, req.body);
         email = credentials.email;
         const ctx = await pages.requestContext(req, details.params.client_id);
-        const user = screen === 'login'
-          ? await passwordSignin.signIn(credentials, ctx)
-          : await passwordSignin.signUp(credentials, ctx);
-        await pages.finishLogin(req, res, user, ctx);
+        if (screen === 'login') return await pages.finishLogin(req, res, await passwordSignin.signIn(credentials, ctx), ctx);
+        const result = await passwordSignin.signUp(credentials, ctx, { verifyFirst: verifyEmailFirst, uid: details.uid });
+        if (result.kind === 'signed_up') return await pages.finishLogin(req, res, result.user, ctx);
+        await pages.show(req, res, 'check-inbox', { email: result.email });
       } catch (err) {
         // Expected refusals are shown in the form; anything else goes to the error handler.
         if (!(err instanceof AppError) || !err.expose || err.status === 503) throw err;
@@ -59,6 +64,19 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf }: Dep
     if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
     await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+  });
+
+  // A verify-first sign-up resumes here once its emailed link was used; only in the browser that
+  // signed up (the interaction cookie proves it). Elsewhere the shopper is told to sign in.
+  router.get('/interaction/:uid/verified/:handle', async (req, res) => {
+    const details = await provider.interactionDetails(req, res).catch(() => undefined);
+    const record = details && await handshakes.take(String(req.params.handle), 'verified_signup', details.uid);
+    const ctx = details && await pages.requestContext(req, details.params.client_id);
+    const user = record && ctx && await passwordSignin.completeVerifiedSignup(String(record.data.user_id), ctx);
+    if (!user || !ctx) {
+      return res.type('html').send(await renderView('message', { title: 'Email confirmed', message: 'Your email is confirmed. Go back to the store and sign in.' }));
+    }
+    await pages.finishLogin(req, res, user, ctx);
   });
 
   router.get('/interaction/:uid/abort', async (req, res) => {
