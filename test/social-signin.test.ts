@@ -1,20 +1,556 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { socialSignIn, startSocialWorld, tokensFor, type SocialWorld } from './support/social.ts';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { answerConsent } from './fakes/drive.ts';
+import type { FakeProvider } from './fakes/fake-common.ts';
+import { captureLogs } from './support/log-capture.ts';
+import { STOREFRONT } from './support/insole.ts';
+import { oidc, startSocialWorld, type SocialWorld } from './support/social.ts';
+import {
+  follow, freshFacebook, freshGoogle, freshTwitter, healAll, logsOf, logsSince, openSealedTokens, openSignIn, read, ShopperAgent,
+  socialTrip, storefrontTokens, submit, usersOf, type Connection, type Page, type Trip,
+} from './support/social-steps.ts';
 
-describe('social sign-in with Google, Facebook and X', () => {
+/**
+ * Social sign-in over HTTP, as a shopper's browser does it: storefront → insole's sign-in page →
+ * "Continue with …" → the (fake) provider's consent page → back through insole to the storefront.
+ */
+
+interface ProviderCase {
+  connection: Connection;
+  label: string;
+  fake: (world: SocialWorld) => FakeProvider<{ name: string }>;
+  /** A new person at the provider; returns their provider id and the root fields insole must store. */
+  fresh: (world: SocialWorld) => { id: string; root: Record<string, unknown>; absent: string[] };
+  /** Checks on identities[0].profileData, the provider's profile as it sent it. */
+  profileData: (world: SocialWorld, data: Record<string, unknown>) => void;
+  /** What the sealed tokens look like (so we know we opened the real ones). */
+  tokenShape: (world: SocialWorld) => Record<string, RegExp>;
+  /** The reason in the f log when the shopper clicks "Deny". */
+  deniedReason: string;
+}
+
+const PROVIDERS: ProviderCase[] = [
+  {
+    connection: 'google-oauth2', label: 'Google', deniedReason: 'denied by the user',
+    fake: (w) => w.google,
+    fresh: (w) => {
+      const a = freshGoogle(w, { email_verified: true });
+      return {
+        id: a.sub,
+        root: { email: a.email, email_verified: true, name: a.name, given_name: a.given_name, family_name: a.family_name, nickname: a.email.split('@')[0], picture: a.picture, locale: 'en' },
+        absent: ['screen_name', 'gender', 'birthday', 'location', 'likes'],
+      };
+    },
+    profileData: (w, data) => {
+      const a = w.google.account;
+      assert.deepEqual(data, { sub: a.sub, name: a.name, given_name: a.given_name, family_name: a.family_name, picture: a.picture, locale: a.locale, email: a.email, email_verified: a.email_verified });
+    },
+    tokenShape: () => ({ access_token: /^ya29\.a0/ }),
+  },
+  {
+    connection: 'facebook', label: 'Facebook', deniedReason: 'Permissions error',
+    fake: (w) => w.facebook,
+    fresh: (w) => {
+      const a = freshFacebook(w);
+      return {
+        id: a.id,
+        root: {
+          // Graph only returns an email the person confirmed with Facebook.
+          email: a.email, email_verified: true, name: a.name, given_name: a.first_name, family_name: a.last_name, nickname: a.first_name, picture: a.picture,
+          gender: 'female', birthday: '1991-08-14', location: 'New York, New York',
+          likes: [{ id: '40796308305', name: 'Coca-Cola', category: 'Food & beverage' }, { id: '15087023444', name: 'Nike', category: 'Sportswear store' }],
+        },
+        absent: ['locale', 'screen_name'],
+      };
+    },
+    profileData: (w, data) => {
+      const a = w.facebook.account;
+      assert.equal(data.id, a.id);
+      assert.equal(data.email, a.email);
+      assert.equal(data.birthday, '08/14/1991', 'Graph\'s own format is kept in profileData');
+      assert.equal((data.picture as { data: { url: string } }).data.url, a.picture);
+      assert.deepEqual((data.location as { name: string }).name, 'New York, New York');
+      assert.equal((data.likes as { data: unknown[] }).data.length, 2);
+    },
+    tokenShape: () => ({ access_token: /^EAA/ }),
+  },
+  {
+    connection: 'twitter', label: 'X (Twitter)', deniedReason: 'denied by the user',
+    fake: (w) => w.twitter,
+    fresh: (w) => {
+      const a = freshTwitter(w);
+      return {
+        id: a.id_str,
+        root: {
+          email: a.email, email_verified: true, name: a.name, nickname: a.screen_name, screen_name: a.screen_name,
+          picture: a.profile_image_url_https.replace('_normal.', '.'), location: a.location,
+        },
+        absent: ['given_name', 'family_name', 'gender', 'birthday', 'likes'],
+      };
+    },
+    profileData: (w, data) => {
+      const a = w.twitter.account;
+      assert.equal(data.id_str, a.id_str);
+      assert.equal(data.screen_name, a.screen_name);
+      assert.equal(data.email, a.email);
+      // The numeric id is past 2^53: JSON.parse rounds it, which is why the user_id is built from id_str.
+      assert.equal(typeof data.id, 'number');
+      assert.notEqual(String(data.id), a.id_str);
+    },
+    tokenShape: (w) => ({ access_token: new RegExp(`^${w.twitter.account.id_str}-`), access_token_secret: /^[\w-]{30,}$/ }),
+  },
+];
+
+function assertNoServerErrors(agent: ShopperAgent): void {
+  assert.deepEqual(agent.serverErrors(), [], 'no 5xx answer on the way');
+}
+
+/** The shopper is back on insole's sign-in page with `message` in the alert. */
+function assertSignInPageWith(page: Page, status: number, message: string | RegExp): void {
+  assert.equal(page.left, undefined, 'the shopper stays at insole');
+  assert.equal(page.status, status);
+  assert.equal(read.h1(page.html), 'Sign in');
+  if (typeof message === 'string') assert.equal(read.alert(page.html), message);
+  else assert.match(read.alert(page.html) ?? '', message);
+  assert.ok(read.form(page.html, /\/login$/), 'the password form is there to try another way');
+}
+
+describe('social sign-in: profiles, identities and counts', () => {
+  let world: SocialWorld;
+  const logged = captureLogs();
+  before(async () => { world = await startSocialWorld({}, logged.logger); });
+  after(async () => { await world.close(); });
+
+  for (const p of PROVIDERS) {
+    test(`${p.label}: the first sign-in stores the Auth0 profile and a sealed identity; the second counts 2 and refreshes the profile`, async () => {
+      const { id, root, absent } = p.fresh(world);
+      const user_id = `${p.connection}|${id}`;
+      const since = new Date();
+
+      // First sign-in: the storefront gets a code, openid-client exchanges it.
+      const first = await socialTrip(world.insole, p.connection);
+      assertNoServerErrors(first.agent);
+      const tokens = await storefrontTokens(first, first.landing);
+      const claims = tokens.claims()!;
+      assert.equal(claims.sub, user_id);
+      assert.equal(claims.email, root.email);
+      assert.equal(claims.email_verified, root.email_verified);
+      assert.equal(claims.name, root.name);
+
+      const user = (await usersOf(world.insole).findOne({ user_id }))!;
+      assert.ok(user, 'the user is stored under <connection>|<provider id>');
+      for (const [field, value] of Object.entries(root)) assert.deepEqual(user[field], value, `${field} as mapped`);
+      for (const field of absent) assert.equal(user[field], undefined, `no ${field} from ${p.label}`);
+      assert.equal(user.logins_count, 1);
+      assert.ok(user.last_login instanceof Date);
+      assert.match(user.last_ip, /127\.0\.0\.1/);
+
+      assert.equal(user.identities.length, 1);
+      const identity = user.identities[0];
+      const { profileData, sealed_tokens: sealed, ...identityFields } = identity;
+      assert.deepEqual(identityFields, { provider: p.connection, user_id: id, connection: p.connection, isSocial: true });
+      p.profileData(world, profileData);
+      assert.doesNotMatch(JSON.stringify(profileData), /access_token|oauth_token|token_secret|refresh_token/, 'no tokens in profileData');
+
+      // The provider's tokens are kept, sealed: AES-GCM's 12-byte iv and 16-byte tag, then ciphertext.
+      assert.deepEqual(Object.keys(sealed).sort(), ['data', 'iv', 'tag']);
+      assert.equal(Buffer.from(sealed.iv, 'base64').length, 12);
+      assert.equal(Buffer.from(sealed.tag, 'base64').length, 16);
+      const providerTokens = openSealedTokens(world.insole, sealed);
+      for (const [name, shape] of Object.entries(p.tokenShape(world))) assert.match(providerTokens[name] ?? '', shape, `sealed ${name}`);
+
+      // The plain tokens are nowhere else: stored documents, ID token, /userinfo, log events, log lines.
+      const userinfo = await oidc.fetchUserInfo(first.config, tokens.access_token, user_id);
+      assert.equal(userinfo.sub, user_id);
+      const places: Record<string, string> = {
+        'the user document': JSON.stringify(user),
+        'the ID token': tokens.id_token!,
+        'the ID token claims': JSON.stringify(claims),
+        '/userinfo': JSON.stringify(userinfo),
+        'the log events': JSON.stringify(await logsOf(world.insole).find().toArray()),
+        'the social handshakes': JSON.stringify(await world.insole.db.collection('social_handshakes').find().toArray()),
+        'insole\'s log lines': logged.lines.join(''),
+      };
+      assert.ok(logged.lines.some((l) => l.includes(`/login/callback/${p.connection}`)), 'the log lines were captured');
+      for (const token of Object.values(providerTokens)) {
+        for (const [place, text] of Object.entries(places)) assert.ok(!text.includes(token), `a provider token in ${place}`);
+      }
+
+      const firstLogs = await logsSince(world.insole, since, { user_id });
+      assert.deepEqual(firstLogs.map((l) => l.type), ['ss']);
+      assert.deepEqual(
+        { connection: firstLogs[0]!.connection, strategy: firstLogs[0]!.strategy, strategy_type: firstLogs[0]!.strategy_type, client_id: firstLogs[0]!.client_id },
+        { connection: p.connection, strategy: p.connection, strategy_type: 'social', client_id: STOREFRONT.client_id },
+      );
+
+      // Second sign-in, after the person changed their name at the provider.
+      const fake = p.fake(world);
+      fake.account = { ...fake.account, name: `${fake.account.name} Renamed` };
+      const second = await socialTrip(world.insole, p.connection);
+      assertNoServerErrors(second.agent);
+      assert.equal((await storefrontTokens(second, second.landing)).claims()!.sub, user_id);
+
+      const again = (await usersOf(world.insole).findOne({ user_id }))!;
+      assert.equal(await usersOf(world.insole).countDocuments({ 'identities.provider': p.connection, 'identities.user_id': id }), 1, 'still one user');
+      assert.equal(again.logins_count, 2);
+      assert.ok(again.last_login > user.last_login, 'last_login moves on');
+      assert.match(again.last_ip, /127\.0\.0\.1/);
+      assert.equal(again.name, fake.account.name, 'the name is refreshed from the provider');
+      assert.equal(again.identities.length, 1);
+      assert.equal(again.identities[0].profileData.name, fake.account.name, 'profileData is refreshed');
+      assert.notDeepEqual(again.identities[0].sealed_tokens, sealed, 'the new tokens are sealed');
+      assert.notEqual(openSealedTokens(world.insole, again.identities[0].sealed_tokens).access_token, providerTokens.access_token);
+      assert.equal(again.created_at.getTime(), user.created_at.getTime());
+
+      const allLogs = await logsSince(world.insole, since, { user_id });
+      assert.deepEqual(allLogs.map((l) => l.type), ['ss', 's']);
+      assert.equal(allLogs[1]!.connection, p.connection);
+      assert.equal(allLogs[1]!.strategy_type, 'social');
+    });
+  }
+
+  test('Google: an address Google has not verified is stored unverified', async () => {
+    const a = freshGoogle(world, { email_verified: false });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    const claims = (await storefrontTokens(trip, trip.landing)).claims()!;
+    assert.equal(claims.email, a.email);
+    assert.equal(claims.email_verified, false);
+    const user = await usersOf(world.insole).findOne({ user_id: `google-oauth2|${a.sub}` });
+    assert.equal(user?.email_verified, false);
+  });
+});
+
+describe('social sign-in: the shopper cancels, the provider fails', () => {
+  let world: SocialWorld;
+  let since: Date;
+  let usersBefore: number;
+  const logged = captureLogs();
+  before(async () => { world = await startSocialWorld({}, logged.logger); });
+  after(async () => {
+    await world.close();
+    // Late provider answers (after a timeout) included: nothing went wrong on insole's side.
+    assert.deepEqual(logged.lines.filter((l) => JSON.parse(l).level >= 50), [], 'no error logged');
+  });
+  beforeEach(async () => {
+    healAll(world);
+    since = new Date();
+    usersBefore = await usersOf(world.insole).countDocuments();
+  });
+
+  /** One f log for the connection, with the reason; nothing else logged; no user made. */
+  async function assertFailedCleanly(connection: Connection, reason: string | RegExp): Promise<void> {
+    const logs = await logsSince(world.insole, since);
+    assert.deepEqual(logs.map((l) => l.type), ['f'], 'exactly one failure event');
+    const f = logs[0]!;
+    assert.equal(f.connection, connection);
+    assert.equal(f.strategy, connection);
+    assert.equal(f.strategy_type, 'social');
+    assert.equal(f.client_id, STOREFRONT.client_id);
+    if (typeof reason === 'string') assert.equal(f.details.error, reason);
+    else assert.match(String(f.details.error), reason);
+    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore, 'no user was created');
+  }
+
+  /** The handshake records of an interaction that failed are gone (single use whatever happened). */
+  async function assertNoHandshakeLeft(trip: Trip): Promise<void> {
+    const left = await world.insole.db.collection('social_handshakes').find({ uid: trip.uid }).toArray();
+    assert.deepEqual(left.map((h) => h.kind), []);
+  }
+
+  for (const p of PROVIDERS) {
+    test(`${p.label}: the shopper clicks Deny → the sign-in page says so; "Cancel and go back" returns access_denied to the store`, async () => {
+      const { id } = p.fresh(world);
+      const trip = await socialTrip(world.insole, p.connection, { decision: 'deny' });
+      assertNoServerErrors(trip.agent);
+      assertSignInPageWith(trip.landing, 400, `You cancelled signing in with ${p.label}.`);
+      await assertFailedCleanly(p.connection, p.deniedReason);
+      await assertNoHandshakeLeft(trip);
+      assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': id }), 0);
+
+      const back = await follow(trip.agent, read.link(trip.landing.html, /^Cancel and go back$/), world.insole);
+      const callback = new URL(back.left!);
+      assert.equal(callback.origin + callback.pathname, STOREFRONT.redirect_uri);
+      assert.equal(callback.searchParams.get('error'), 'access_denied');
+      assert.equal(callback.searchParams.get('state'), trip.request.state);
+    });
+
+    for (const [mode, target] of [['down', 'token'], ['garbage', 'token'], ['down', 'profile'], ['garbage', 'profile']] as const) {
+      test(`${p.label}: ${target} endpoint ${mode === 'down' ? 'answers 500' : 'sends garbage'} → the sign-in page with a clear message, an f log, no user`, async () => {
+        p.fresh(world);
+        const fake = p.fake(world);
+        const trip = await socialTrip(world.insole, p.connection, { atProvider: () => { fake.mode = mode; fake.modeTarget = target; } });
+        assertNoServerErrors(trip.agent);
+        assertSignInPageWith(trip.landing, 400, `${p.label} is not answering right now. Please try again, or use another way to sign in.`);
+        await assertFailedCleanly(p.connection, /\w+: .+/);
+        await assertNoHandshakeLeft(trip);
+      });
+    }
+
+    test(`${p.label}: a profile without an id → "sent a profile we could not read", no user`, async () => {
+      p.fresh(world);
+      const fake = p.fake(world);
+      const idField = { 'google-oauth2': 'sub', facebook: 'id', twitter: 'id_str' }[p.connection];
+      fake.account = { ...fake.account, [idField]: '' };
+      const trip = await socialTrip(world.insole, p.connection);
+      assertNoServerErrors(trip.agent);
+      assertSignInPageWith(trip.landing, 400, `${p.label} sent a profile we could not read. Please try again.`);
+      await assertFailedCleanly(p.connection, /returned a profile without its (sub|id|id_str)$/);
+    });
+  }
+
+  for (const [p, target] of [[PROVIDERS[0]!, 'token'], [PROVIDERS[0]!, 'profile'], [PROVIDERS[1]!, 'token'], [PROVIDERS[2]!, 'token']] as const) {
+    test(`${p.label}: a ${target} endpoint slower than timeout_ms → the sign-in page within the timeout; the late answer creates nothing`, async () => {
+      const { id } = p.fresh(world);
+      const fake = p.fake(world);
+      const timeout = world.insole.config.connections.timeout_ms;
+      let answered = 0;
+      const trip = await socialTrip(world.insole, p.connection, {
+        atProvider: () => { fake.mode = 'slow'; fake.modeTarget = target; fake.delayMs = timeout + 700; answered = Date.now(); },
+      });
+      const waited = Date.now() - answered;
+      assertNoServerErrors(trip.agent);
+      assertSignInPageWith(trip.landing, 400, `${p.label} is not answering right now. Please try again, or use another way to sign in.`);
+      assert.ok(waited >= timeout - 100 && waited < timeout + 1_000, `the shopper waited about timeout_ms (${timeout}), not longer: ${waited} ms`);
+      await assertFailedCleanly(p.connection, `no answer from the provider within ${timeout} ms`);
+
+      // The provider finally answers after the shopper was sent back: insole must ignore it.
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      await assertFailedCleanly(p.connection, `no answer from the provider within ${timeout} ms`);
+      assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': id }), 0);
+    });
+  }
+
+  for (const mode of ['down', 'garbage', 'slow'] as const) {
+    test(`X (Twitter): the request-token endpoint ${mode} → the sign-in page (502) before the shopper leaves insole`, async () => {
+      freshTwitter(world);
+      world.twitter.mode = mode;
+      world.twitter.modeTarget = 'token';
+      world.twitter.delayMs = world.insole.config.connections.timeout_ms + 700;
+      const started = Date.now();
+      const trip = await socialTrip(world.insole, 'twitter');
+      assert.equal(trip.providerUrl, undefined, 'the shopper was not sent to X');
+      assertSignInPageWith(trip.landing, 502, 'X (Twitter) is not answering right now. Please try again, or use another way to sign in.');
+      assert.ok(Date.now() - started < world.insole.config.connections.timeout_ms + 1_000);
+      await assertFailedCleanly('twitter', mode === 'slow' ? /no answer from the provider within/ : /\w+: .+/);
+      if (mode !== 'slow') await assertNoHandshakeLeft(trip);
+      else await new Promise((resolve) => setTimeout(resolve, 1_000)); // X answers late: insole must shrug it off
+
+      // The page still works: another way in, e.g. Google.
+      world.twitter.mode = 'ok';
+      freshGoogle(world);
+      const button = read.link(trip.landing.html, /^Continue with Google$/);
+      const toGoogle = await trip.agent.get(new URL(button, world.insole.issuer).href);
+      assert.match(toGoogle.left ?? '', /\/o\/oauth2\/v2\/auth\?/);
+    });
+  }
+});
+
+describe('social sign-in: the callback cannot be forged, replayed or taken elsewhere', () => {
+  let world: SocialWorld;
+  let since: Date;
+  let usersBefore: number;
+  before(async () => { world = await startSocialWorld(); });
+  after(async () => { await world.close(); });
+  beforeEach(async () => {
+    healAll(world);
+    since = new Date();
+    usersBefore = await usersOf(world.insole).countDocuments();
+  });
+  afterEach(async () => {
+    assert.equal(await usersOf(world.insole).countDocuments({ logins_count: { $gt: 1 } }), 0, 'no sign-in was counted twice');
+  });
+
+  /** The shopper has consented; returns the callback URL the provider sent them to, not yet opened. */
+  async function consentedCallback(connection: Connection) {
+    const start = await openSignIn(world.insole);
+    const toProvider = await start.agent.get(`${world.insole.issuer}/interaction/${start.uid}/connect/${connection}`);
+    return { ...start, callback: new URL(await answerConsent(toProvider.left!, 'allow')) };
+  }
+
+  function assertRefused(page: Page): void {
+    assert.equal(page.status, 400);
+    assert.equal(page.left, undefined);
+    assert.equal(read.h1(page.html), 'Something went wrong');
+    assert.equal(read.alert(page.html), 'This sign-in has expired or was already used. Go back to the store and start again.');
+  }
+
+  async function assertUnknownStateLogged(connection: Connection): Promise<void> {
+    const logs = await logsSince(world.insole, since);
+    assert.deepEqual(logs.map((l) => [l.type, l.connection, l.details.error]), [['f', connection, 'missing or unknown state']]);
+    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore, 'no user was created');
+  }
+
+  for (const connection of ['google-oauth2', 'facebook'] as const) {
+    test(`${connection}: a callback without state is refused (400), and the genuine one still works`, async () => {
+      (connection === 'facebook' ? freshFacebook : freshGoogle)(world);
+      const { agent, callback } = await consentedCallback(connection);
+      const stripped = new URL(callback);
+      stripped.searchParams.delete('state');
+      assertRefused(await follow(agent, stripped.href, world.insole));
+      await assertUnknownStateLogged(connection);
+      const genuine = await follow(agent, callback.href, world.insole);
+      assert.ok(genuine.left?.startsWith(STOREFRONT.redirect_uri), 'a forged callback does not burn the real one');
+      assertNoServerErrors(agent);
+    });
+  }
+
+  test('a callback with a state insole never issued is refused (400)', async () => {
+    freshGoogle(world);
+    const { agent, callback } = await consentedCallback('google-oauth2');
+    const forged = new URL(callback);
+    forged.searchParams.set('state', 'x'.repeat(32));
+    assertRefused(await follow(agent, forged.href, world.insole));
+    await assertUnknownStateLogged('google-oauth2');
+  });
+
+  test('a Google state presented at the Facebook callback is refused (400)', async () => {
+    freshGoogle(world);
+    const { agent, callback } = await consentedCallback('google-oauth2');
+    const elsewhere = new URL(`/login/callback/facebook${callback.search}`, world.insole.issuer);
+    assertRefused(await follow(agent, elsewhere.href, world.insole));
+    await assertUnknownStateLogged('facebook');
+  });
+
+  test('X: a callback with an unknown or missing oauth_token is refused (400)', async () => {
+    freshTwitter(world);
+    const { agent, callback } = await consentedCallback('twitter');
+    const unknown = new URL(callback);
+    unknown.searchParams.set('oauth_token', 'not-a-request-token');
+    assertRefused(await follow(agent, unknown.href, world.insole));
+    const missing = new URL(callback);
+    missing.searchParams.delete('oauth_token');
+    assertRefused(await follow(agent, missing.href, world.insole));
+    assertRefused(await follow(agent, `${world.insole.issuer}/login/callback/twitter?denied=not-a-request-token`, world.insole));
+    const logs = await logsSince(world.insole, since);
+    assert.deepEqual(logs.map((l) => l.details.error), Array(3).fill('missing or unknown state'));
+  });
+
+  for (const connection of ['google-oauth2', 'facebook', 'twitter'] as const) {
+    test(`${connection}: opening the same callback URL twice: the second is refused and counts no login`, async () => {
+      ({ 'google-oauth2': freshGoogle, facebook: freshFacebook, twitter: freshTwitter })[connection](world);
+      const trip = await socialTrip(world.insole, connection);
+      assert.ok(trip.landing.left?.startsWith(STOREFRONT.redirect_uri));
+      assertRefused(await follow(trip.agent, trip.callbackUrl!, world.insole));
+      const logs = await logsSince(world.insole, since);
+      assert.deepEqual(logs.map((l) => [l.type, l.details?.error]), [['ss', undefined], ['f', 'missing or unknown state']]);
+      assertNoServerErrors(trip.agent);
+    });
+  }
+
+  test('two concurrent requests of one callback URL: exactly one signs in', async () => {
+    const a = freshGoogle(world);
+    const { agent, callback } = await consentedCallback('google-oauth2');
+    const pages = await Promise.all([follow(agent, callback.href, world.insole), follow(agent, callback.href, world.insole)]);
+    assert.equal(pages.filter((p) => p.left?.startsWith(STOREFRONT.redirect_uri)).length, 1, 'one reaches the storefront');
+    const other = pages.find((p) => !p.left)!;
+    assert.ok(other.status >= 400 && other.status < 500, `the other is refused: ${other.status}`);
+    const user = await usersOf(world.insole).findOne({ user_id: `google-oauth2|${a.sub}` });
+    assert.equal(user?.logins_count, 1);
+    assertNoServerErrors(agent);
+  });
+
+  test('a callback with a state but no code fails the sign-in instead of starting a new one', async () => {
+    freshGoogle(world);
+    const { agent, callback } = await consentedCallback('google-oauth2');
+    const noCode = new URL(callback);
+    noCode.searchParams.delete('code');
+    const page = await follow(agent, noCode.href, world.insole);
+    assertSignInPageWith(page, 400, 'Google is not answering right now. Please try again, or use another way to sign in.');
+    const logs = await logsSince(world.insole, since);
+    assert.deepEqual(logs.map((l) => [l.type, l.details.error]), [['f', 'Error: the provider came back without a code']]);
+    const orphans = await world.insole.db.collection('social_handshakes').countDocuments({ uid: { $in: ['undefined', ''] } });
+    assert.equal(orphans, 0, 'no state bound to no interaction');
+    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore);
+  });
+
+  test('the provider\'s callback opened in another browser signs no one in', async () => {
+    const a = freshGoogle(world);
+    const { callback } = await consentedCallback('google-oauth2');
+    const attacker = new ShopperAgent(world.insole.issuer); // e.g. a link sent to someone else
+    const page = await follow(attacker, callback.href, world.insole);
+    assert.equal(page.left, undefined, 'the other browser is not sent to the storefront');
+    assert.equal(page.status, 400);
+    assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': a.sub }), 0);
+    assertNoServerErrors(attacker);
+  });
+});
+
+describe('social sign-in without an email from the provider', () => {
   let world: SocialWorld;
   before(async () => { world = await startSocialWorld(); });
   after(async () => { await world.close(); });
+  beforeEach(() => healAll(world));
 
-  test('Google: the first sign-in creates an Auth0-shaped user, the second lands on the same user', async () => {
-    const first = await tokensFor(await socialSignIn(world.insole, 'google-oauth2'));
-    const sub = first.claims()!.sub;
-    assert.equal(sub, `google-oauth2|${world.google.account.sub}`);
-    const second = await tokensFor(await socialSignIn(world.insole, 'google-oauth2'));
-    assert.equal(second.claims()!.sub, sub);
-    const users = await world.insole.db.collection('users').find({ user_id: sub }).toArray();
-    assert.equal(users.length, 1);
-    assert.equal(users[0].logins_count, 2);
+  function assertEmailPage(page: Page, label: string, status: number): { action: string; csrf: string } {
+    assert.equal(page.left, undefined);
+    assert.equal(page.status, status);
+    assert.equal(read.h1(page.html), 'One more step');
+    assert.match(page.html, new RegExp(`${label.replace(/[()]/g, '\\$&')} did not share an email address with us`));
+    return read.form(page.html, /\/social\/[^/]+\/email$/);
+  }
+
+  test('X without email: the shopper is asked for one; garbage is refused; a valid address completes the sign-in, unverified', async () => {
+    const a = freshTwitter(world, { email: undefined });
+    const user_id = `twitter|${a.id_str}`;
+    const since = new Date();
+    const trip = await socialTrip(world.insole, 'twitter');
+    const form = assertEmailPage(trip.landing, 'X (Twitter)', 200);
+    assert.equal(await usersOf(world.insole).countDocuments({ user_id }), 0, 'no user before the email is given');
+
+    // Not an address: the same page with the error, nothing created.
+    const garbage = await submit(trip.agent, form.action, { email: 'not an email', _csrf: form.csrf }, world.insole);
+    const again = assertEmailPage(garbage, 'X (Twitter)', 400);
+    assert.equal(read.alert(garbage.html), 'Enter a valid email address.');
+    assert.equal(read.inputValue(garbage.html, 'email'), 'not an email', 'what was typed stays in the field');
+    assert.equal(again.action, form.action, 'the same pending sign-in');
+    assert.equal(await usersOf(world.insole).countDocuments({ user_id }), 0);
+
+    // Without the CSRF token: refused.
+    const forged = await submit(trip.agent, form.action, { email: 'alan@example.com' }, world.insole);
+    assert.equal(forged.status, 403);
+    assert.equal(await usersOf(world.insole).countDocuments({ user_id }), 0);
+
+    const done = await submit(trip.agent, again.action, { email: '  Alan.Typed@Example.COM ', _csrf: again.csrf }, world.insole);
+    const claims = (await storefrontTokens(trip, done)).claims()!;
+    assert.equal(claims.sub, user_id);
+    assert.equal(claims.email, 'alan.typed@example.com');
+    assert.equal(claims.email_verified, false, 'the shopper\'s word, not X\'s');
+    const user = (await usersOf(world.insole).findOne({ user_id }))!;
+    assert.equal(user.email, 'alan.typed@example.com');
+    assert.equal(user.email_verified, false);
+    assert.equal(user.screen_name, a.screen_name);
+    assert.equal(user.identities[0].profileData.email, undefined, 'profileData stays what X sent');
+    assert.deepEqual((await logsSince(world.insole, since, { user_id })).map((l) => l.type), ['ss']);
+    assertNoServerErrors(trip.agent);
+
+    // The form cannot be posted again.
+    const replay = await submit(trip.agent, again.action, { email: 'other@example.com', _csrf: again.csrf }, world.insole);
+    assert.equal(replay.status, 400);
+    assert.equal(replay.left, undefined);
+    assert.equal((await usersOf(world.insole).findOne({ user_id }))!.email, 'alan.typed@example.com');
+
+    // Next time X is enough: the identity is known.
+    const next = await socialTrip(world.insole, 'twitter');
+    assert.equal((await storefrontTokens(next, next.landing)).claims()!.sub, user_id);
+    assert.equal((await usersOf(world.insole).findOne({ user_id }))!.logins_count, 2);
+  });
+
+  test('X without email: "Cancel and go back" leaves nothing behind', async () => {
+    const a = freshTwitter(world, { email: undefined });
+    const trip = await socialTrip(world.insole, 'twitter');
+    assertEmailPage(trip.landing, 'X (Twitter)', 200);
+    const back = await follow(trip.agent, read.link(trip.landing.html, /^Cancel and go back$/), world.insole);
+    assert.equal(new URL(back.left!).searchParams.get('error'), 'access_denied');
+    assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': a.id_str }), 0);
+  });
+
+  test('a Facebook account registered with a phone number gets the same email step', async () => {
+    const a = freshFacebook(world, { email: undefined });
+    const trip = await socialTrip(world.insole, 'facebook');
+    const form = assertEmailPage(trip.landing, 'Facebook', 200);
+    const done = await submit(trip.agent, form.action, { email: `phone.${a.id}@example.com`, _csrf: form.csrf }, world.insole);
+    const claims = (await storefrontTokens(trip, done)).claims()!;
+    assert.equal(claims.sub, `facebook|${a.id}`);
+    assert.equal(claims.email_verified, false);
   });
 });

@@ -37,7 +37,7 @@ export class ProfileMappingError extends Error {}
 function requireId(raw: Json, key: string, provider: string): string {
   const id = raw[key];
   if ((typeof id !== 'string' && typeof id !== 'number') || String(id).trim() === '') {
-    throw new ProfileMappingError(`${provider} returned a profile without an ${key}`);
+    throw new ProfileMappingError(`${provider} returned a profile without its ${key}`);
   }
   return String(id);
 }

@@ -1,3 +1,4 @@
+import mongoose from 'mongoose';
 import type { Identity, UserDoc, UserModel } from './user.model.ts';
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
@@ -18,13 +19,14 @@ export function createUserRepository(users: UserModel) {
     },
 
     findByIdentity(provider: string, identityUserId: string): Promise<UserDoc | null> {
-      return users.findOne({ identities: { $elemMatch: { provider, user_id: identityUserId } } }).lean<UserDoc>().exec();
+      // trusted(): sanitizeFilter would otherwise strip our own $elemMatch (the values are plain strings).
+      return users.findOne({ identities: mongoose.trusted({ $elemMatch: { provider: String(provider), user_id: String(identityUserId) } }) }).lean<UserDoc>().exec();
     },
 
     /** Adds a secondary identity unless some identity of that provider account is already there. */
     async linkIdentity(userId: string, identity: Identity, at: Date): Promise<boolean> {
       const result = await users.updateOne(
-        { user_id: userId, identities: { $not: { $elemMatch: { provider: identity.provider, user_id: identity.user_id } } } },
+        { user_id: userId, identities: mongoose.trusted({ $not: { $elemMatch: { provider: String(identity.provider), user_id: String(identity.user_id) } } }) },
         { $push: { identities: identity }, $set: { updated_at: at } },
       ).exec();
       return result.modifiedCount === 1;

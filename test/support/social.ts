@@ -2,7 +2,8 @@ import { startFakeFacebook, type FakeFacebook } from '../fakes/fake-facebook.ts'
 import { startFakeGoogle, type FakeGoogle } from '../fakes/fake-google.ts';
 import { startFakeTwitter, type FakeTwitter } from '../fakes/fake-twitter.ts';
 import { answerConsent } from '../fakes/drive.ts';
-import { startTestInsole, type TestInsole } from './insole.ts';
+import type { Logger } from '../../src/lib/logger.ts';
+import { startTestInsole, testDatabaseUri, type TestInsole } from './insole.ts';
 import { buildAuthorization, discoverStorefront, exchangeCode, oidc } from './relying-party.ts';
 import { UserAgent } from './user-agent.ts';
 
@@ -14,8 +15,8 @@ export interface SocialWorld {
   close(): Promise<void>;
 }
 
-/** insole with all three connections pointed at fake providers on loopback. */
-export async function startSocialWorld(overrides: Record<string, unknown> = {}): Promise<SocialWorld> {
+/** insole with all three connections pointed at fake providers on loopback; `logger` to read its log lines. */
+export async function startSocialWorld(overrides: Record<string, unknown> = {}, logger?: Logger): Promise<SocialWorld> {
   const google = await startFakeGoogle({ clientId: 'google-client', clientSecret: 'google-secret' });
   const facebook = await startFakeFacebook({ appId: 'fb-app', appSecret: 'fb-secret' });
   const twitter = await startFakeTwitter({ consumerKey: 'tw-key', consumerSecret: 'tw-secret' });
@@ -38,7 +39,7 @@ export async function startSocialWorld(overrides: Record<string, unknown> = {}):
       },
     },
     ...overrides,
-  });
+  }, testDatabaseUri(), logger);
   for (const [fake, name] of [[google, 'google-oauth2'], [facebook, 'facebook'], [twitter, 'twitter']] as const) {
     fake.registerRedirectUri(`${insole.issuer}/login/callback/${name}`);
   }

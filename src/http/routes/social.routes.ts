@@ -122,7 +122,9 @@ export function socialRoutes(deps: Deps): Router {
     try {
       email = parseForm(emailForm, req.body).email;
     } catch (err) {
-      return pages.show(req, res, 'social-email', { pendingId, connectionLabel: CONNECTION_LABELS[connection], error: (err as Error).message }, 400);
+      // Shown again with what was typed, so a typo is fixed rather than retyped.
+      const typed = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
+      return pages.show(req, res, 'social-email', { pendingId, connectionLabel: CONNECTION_LABELS[connection], email: typed, error: (err as Error).message }, 400);
     }
     if (!(await handshakes.take(pendingId, 'pending_email', details.uid))) throw expired();
     // The address is the shopper's word, not the provider's: unverified until they prove it.

@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { signInForTokens } from './support/relying-party.ts';
+import { startSocialWorld, type SocialWorld } from './support/social.ts';
+import {
+  freshFacebook, freshGoogle, freshTwitter, healAll, logsSince, read, socialTrip, storefrontTokens, submit, usersOf, type Page, type Trip,
+} from './support/social-steps.ts';
+
+/**
+ * The linking rules: a social identity joins an existing account with the same email only when the
+ * provider and insole both verified that address; otherwise the shopper must sign in to the
+ * account once, in the same interaction, and the identity is linked then.
+ */
+describe('linking a social identity to an existing account', () => {
+  let world: SocialWorld;
+  let serial = 0;
+  before(async () => { world = await startSocialWorld(); });
+  after(async () => { await world.close(); });
+  beforeEach(() => healAll(world));
+
+  const password = 'heel toe heel toe marathon';
+  const newEmail = (name: string) => `${name}.${Date.now()}${++serial}@gmail.com`;
+
+  /** A password account made through the hosted sign-up page, its email verified or not. */
+  async function passwordUser(email: string, verified: boolean): Promise<string> {
+    const { tokens } = await signInForTokens(world.insole.issuer, { email, password }, 'signup');
+    // Verification by mail is another feature's business: set the flag directly.
+    if (verified) await usersOf(world.insole).updateOne({ email }, { $set: { email_verified: true } });
+    return tokens.claims()!.sub;
+  }
+
+  const identitiesOf = async (user_id: string) =>
+    ((await usersOf(world.insole).findOne({ user_id }))?.identities ?? []).map((i: { provider: string; user_id: string; connection: string; isSocial: boolean }) =>
+      `${i.connection}|${i.user_id}|${i.isSocial ? 'social' : 'database'}`);
+
+  /** The sign-in page asking the shopper to prove they own the existing account. */
+  function assertLinkNotice(page: Page, email: string, label: string): void {
+    assert.equal(page.left, undefined, 'not signed in yet');
+    assert.equal(page.status, 200);
+    assert.equal(read.h1(page.html), 'Sign in');
+    assert.equal(read.notice(page.html), `You already have an account with ${email}. Sign in to it once to connect ${label}.`);
+    assert.equal(read.inputValue(page.html, 'email'), email, 'the email is filled in');
+    assert.equal(read.alert(page.html), undefined, 'a notice, not an error');
+  }
+
+  async function signInWithPassword(trip: Trip, page: Page, email: string, pass = password): Promise<Page> {
+    const form = read.form(page.html, /\/interaction\/[^/]+\/login$/);
+    assert.equal(form.action, `/interaction/${trip.uid}/login`, 'the same interaction');
+    return submit(trip.agent, form.action, { email, password: pass, _csrf: form.csrf }, world.insole);
+  }
+
+  test('both emails verified: Google signs in to the existing password account and is linked to it', async () => {
+    const email = newEmail('verified.both');
+    const sub = await passwordUser(email, true);
+    const a = freshGoogle(world, { email: email.toUpperCase(), email_verified: true }); // the same address, however Google spells it
+    const since = new Date();
+
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    const claims = (await storefrontTokens(trip, trip.landing)).claims()!;
+    assert.equal(claims.sub, sub, 'the storefront gets the existing account');
+    assert.match(sub, /^auth0\|/);
+    assert.deepEqual(await identitiesOf(sub), [`Username-Password-Authentication|${sub.slice('auth0|'.length)}|database`, `google-oauth2|${a.sub}|social`]);
+    const user = (await usersOf(world.insole).findOne({ user_id: sub }))!;
+    assert.ok(user.identities[1].sealed_tokens?.data, 'the linked identity keeps its sealed tokens');
+    assert.equal(user.identities[1].profileData.sub, a.sub);
+    assert.equal(user.email, email, 'the primary profile stays as it was');
+    assert.equal(user.logins_count, 2);
+    assert.equal(await usersOf(world.insole).countDocuments({ user_id: `google-oauth2|${a.sub}` }), 0, 'no second user');
+
+    const logs = await logsSince(world.insole, since);
+    assert.deepEqual(logs.map((l) => l.type), ['link', 's']);
+    assert.equal(logs[0]!.user_id, sub);
+    assert.equal(logs[0]!.connection, 'google-oauth2');
+    assert.deepEqual(logs[0]!.details, { linked: `google-oauth2|${a.sub}` });
+
+    // From now on Google alone is enough, and it is not linked twice.
+    const again = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal((await storefrontTokens(again, again.landing)).claims()!.sub, sub);
+    assert.equal((await identitiesOf(sub)).length, 2);
+    assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), ['link', 's', 's']);
+  });
+
+  test('an existing social account is linked too: Google joins a Facebook account with the same verified email', async () => {
+    const email = newEmail('facebook.first');
+    const fb = freshFacebook(world, { email });
+    const first = await socialTrip(world.insole, 'facebook');
+    assert.equal((await storefrontTokens(first, first.landing)).claims()!.sub, `facebook|${fb.id}`);
+
+    const g = freshGoogle(world, { email, email_verified: true });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal((await storefrontTokens(trip, trip.landing)).claims()!.sub, `facebook|${fb.id}`);
+    assert.deepEqual(await identitiesOf(`facebook|${fb.id}`), [`facebook|${fb.id}|social`, `google-oauth2|${g.sub}|social`]);
+    const user = (await usersOf(world.insole).findOne({ user_id: `facebook|${fb.id}` }))!;
+    assert.equal(user.name, fb.name, 'root fields stay the primary identity\'s');
+  });
+
+  test('the account\'s email is not verified: no link; the shopper signs in with the password and Google is linked then', async () => {
+    const email = newEmail('unverified.account');
+    const sub = await passwordUser(email, false);
+    const a = freshGoogle(world, { email, email_verified: true });
+    const usersBefore = await usersOf(world.insole).countDocuments();
+    const since = new Date();
+
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assertLinkNotice(trip.landing, email, 'Google');
+    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore, 'no new user');
+    assert.equal((await identitiesOf(sub)).length, 1, 'not linked yet');
+    assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), [], 'nothing happened yet');
+
+    // A typo first: the pending link waits for the right password.
+    const wrong = await signInWithPassword(trip, trip.landing, email, 'not the password');
+    assert.equal(wrong.status, 401);
+    assert.equal(read.alert(wrong.html), 'Wrong email or password.');
+    assert.equal((await identitiesOf(sub)).length, 1);
+
+    const done = await signInWithPassword(trip, wrong, email);
+    const claims = (await storefrontTokens(trip, done)).claims()!;
+    assert.equal(claims.sub, sub);
+    assert.deepEqual(await identitiesOf(sub), [`Username-Password-Authentication|${sub.slice('auth0|'.length)}|database`, `google-oauth2|${a.sub}|social`]);
+    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore, 'still no new user');
+    const logs = await logsSince(world.insole, since);
+    assert.deepEqual(logs.map((l) => l.type), ['fp', 's', 'link']);
+    assert.deepEqual(logs[2]!.details, { linked: `google-oauth2|${a.sub}` });
+    assert.equal(logs[2]!.user_id, sub);
+
+    // Next time Google alone signs in to that account.
+    const again = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal((await storefrontTokens(again, again.landing)).claims()!.sub, sub);
+  });
+
+  test('signing in to a different account after the notice links nothing', async () => {
+    const owner = newEmail('owner');
+    const ownerSub = await passwordUser(owner, false);
+    const otherEmail = newEmail('someone.else');
+    const otherSub = await passwordUser(otherEmail, true);
+    freshGoogle(world, { email: owner, email_verified: true });
+    const since = new Date();
+
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assertLinkNotice(trip.landing, owner, 'Google');
+    const done = await signInWithPassword(trip, trip.landing, otherEmail);
+    assert.equal((await storefrontTokens(trip, done)).claims()!.sub, otherSub, 'signed in as the account whose password was given');
+    assert.equal((await identitiesOf(ownerSub)).length, 1);
+    assert.equal((await identitiesOf(otherSub)).length, 1, 'the Google identity does not follow the shopper to another account');
+    assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), ['s']);
+
+    // The pending link is gone: Google still has to be proven against the owner's account.
+    const later = await socialTrip(world.insole, 'google-oauth2');
+    assertLinkNotice(later.landing, owner, 'Google');
+  });
+
+  test('Google has not verified its email, the account has: no link either', async () => {
+    const email = newEmail('google.unverified');
+    const sub = await passwordUser(email, true);
+    const a = freshGoogle(world, { email, email_verified: false });
+    const usersBefore = await usersOf(world.insole).countDocuments();
+    const since = new Date();
+
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assertLinkNotice(trip.landing, email, 'Google');
+    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore);
+    assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': a.sub }), 0);
+    assert.equal((await identitiesOf(sub)).length, 1);
+    assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), []);
+  });
+
+  test('never linked while the shopper does not sign in: a later Google sign-in shows the notice again, and creates no user', async () => {
+    const email = newEmail('abandoned');
+    const sub = await passwordUser(email, true);
+    const a = freshGoogle(world, { email, email_verified: false });
+    const usersBefore = await usersOf(world.insole).countDocuments();
+    const since = new Date();
+
+    const first = await socialTrip(world.insole, 'google-oauth2');
+    assertLinkNotice(first.landing, email, 'Google'); // … and the shopper walks away
+    const later = await socialTrip(world.insole, 'google-oauth2');
+    assertLinkNotice(later.landing, email, 'Google');
+
+    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore);
+    assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': a.sub }), 0);
+    assert.equal((await identitiesOf(sub)).length, 1);
+    assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), []);
+  });
+
+  test('X without email: an address typed for an existing account needs that account\'s password, then X is linked', async () => {
+    const email = newEmail('typed.for.x');
+    const sub = await passwordUser(email, true);
+    const tw = freshTwitter(world, { email: undefined });
+    const usersBefore = await usersOf(world.insole).countDocuments();
+
+    const trip = await socialTrip(world.insole, 'twitter');
+    const form = read.form(trip.landing.html, /\/email$/);
+    const notice = await submit(trip.agent, form.action, { email, _csrf: form.csrf }, world.insole);
+    assertLinkNotice(notice, email, 'X (Twitter)'); // a typed address proves nothing
+    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore);
+
+    const done = await signInWithPassword(trip, notice, email);
+    assert.equal((await storefrontTokens(trip, done)).claims()!.sub, sub);
+    assert.deepEqual((await identitiesOf(sub)).slice(1), [`twitter|${tw.id_str}|social`]);
+  });
+});
