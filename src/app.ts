@@ -17,6 +17,7 @@ import { logoutRoutes } from './http/routes/logout.routes.ts';
 import { socialRoutes } from './http/routes/social.routes.ts';
 import { accountRoutes } from './http/routes/account.routes.ts';
 import type { AccountService } from './users/account.service.ts';
+import type { PostLogin } from './hooks/post-login.ts';
 import type { Authenticator } from './http/routes/run-strategy.ts';
 import { createInteractionPages } from './http/interaction-pages.ts';
 import type { HandshakeStore } from './auth/handshake.store.ts';
@@ -32,6 +33,7 @@ export interface AppDeps {
   passwordSignin: PasswordSigninService;
   socialSignin: SocialSigninService;
   account: AccountService;
+  postLogin: PostLogin;
   passport: Authenticator;
   connections: SocialConnection[];
   handshakes: HandshakeStore;

@@ -20,6 +20,7 @@ import { createHandshakeStore } from './auth/handshake.store.ts';
 import { createPassport, enabledConnections } from './auth/passport-setup.ts';
 import { createSocialSigninService } from './auth/social-signin.service.ts';
 import { createMailer } from './integrations/mailer.ts';
+import { createPostLogin } from './hooks/post-login.ts';
 import { createAccountMails } from './users/account-mails.ts';
 import { createAccountService } from './users/account.service.ts';
 import { createAttackProtection } from './users/attack-protection.ts';
@@ -62,6 +63,8 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     config, logger, provider, passwordSignin, renderView, isDatabaseReady: () => isDatabaseReady(connection),
     socialSignin: createSocialSigninService({ users, logs }),
     account,
+    // Rules and durable hooks plug in here (issue: post-login rules and hooks).
+    postLogin: createPostLogin([], logger),
     passport: createPassport(config, handshakes),
     connections: enabledConnections(config),
     handshakes,

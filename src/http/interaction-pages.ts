@@ -7,6 +7,7 @@ import type { SocialSigninService } from '../auth/social-signin.service.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { RequestContext } from '../users/password-signin.service.ts';
 import type { createCsrf } from './middleware/csrf.ts';
+import type { PostLogin } from '../hooks/post-login.ts';
 import type { RenderView } from './views.ts';
 
 export type Screen = 'login' | 'signup' | 'consent' | 'social-email' | 'check-inbox';
@@ -22,12 +23,13 @@ export interface InteractionPagesDeps {
   connections: SocialConnection[];
   handshakes: HandshakeStore;
   socialSignin: SocialSigninService;
+  postLogin: PostLogin;
 }
 
 export type InteractionPages = ReturnType<typeof createInteractionPages>;
 
 /** What every hosted page of an interaction shares: rendering with brand, CSRF and connections, and finishing the login. */
-export function createInteractionPages({ provider, renderView, csrf, connections, handshakes, socialSignin }: InteractionPagesDeps) {
+export function createInteractionPages({ provider, renderView, csrf, connections, handshakes, socialSignin, postLogin }: InteractionPagesDeps) {
   async function clientOf(clientId: unknown) {
     return provider.Client.find(String(clientId));
   }
@@ -56,15 +58,21 @@ export function createInteractionPages({ provider, renderView, csrf, connections
 
     /**
      * Ends the login step of the interaction. If a social identity waits to be linked to this very
-     * account (the shopper was asked to prove they own it first), it is linked now.
+     * account (the shopper was asked to prove they own it first), it is linked now. Then the
+     * post-login steps run (rules, durable hooks); a rule may still refuse the sign-in.
      */
-    async finishLogin(req: Request, res: Response, user: UserDoc, ctx: RequestContext): Promise<void> {
+    async finishLogin(req: Request, res: Response, user: UserDoc, ctx: RequestContext, connection: string): Promise<void> {
       const uid = String(req.params.uid);
       const pending = await handshakes.takeFor(uid, 'pending_link');
       if (pending && pending.data.target_user_id === user.user_id) {
         await socialSignin.link(user, pending.data.profile as SocialProfile, pending.data.sealed as Identity['sealed_tokens'], ctx);
       }
-      await provider.interactionFinished(req, res, { login: { accountId: user.user_id } }, { mergeWithLastSubmission: false });
+      const outcome = await postLogin.run(user, { ...ctx, connection, uid });
+      if (outcome.denied) {
+        await provider.interactionFinished(req, res, { error: 'access_denied', error_description: outcome.denied }, { mergeWithLastSubmission: false });
+        return;
+      }
+      await provider.interactionFinished(req, res, { login: { accountId: user.user_id }, postLogin: outcome }, { mergeWithLastSubmission: false });
     },
   };
 }
