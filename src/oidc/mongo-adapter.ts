@@ -18,11 +18,26 @@ export function createMongoAdapterFactory(connection: Connection) {
 
     constructor(name: string) {
       this.name = name;
-      if (!prepared.has(name)) prepared.set(name, this.createIndexes());
+      void this.indexesReady();
     }
 
     private get collection() {
       return connection.collection<Stored>(`oidc_${this.name.toLowerCase()}`);
+    }
+
+    /**
+     * Index builds start with the first use of a model and are awaited by writes. A failed build (the
+     * database away, or closing) is forgotten so the next write tries again; the handler also keeps
+     * it from being an unhandled rejection, which would end the process.
+     */
+    private indexesReady(): Promise<void> {
+      let ready = prepared.get(this.name);
+      if (!ready) {
+        ready = this.createIndexes();
+        ready.catch(() => prepared.delete(this.name));
+        prepared.set(this.name, ready);
+      }
+      return ready;
     }
 
     private async createIndexes(): Promise<void> {
@@ -38,7 +53,7 @@ export function createMongoAdapterFactory(connection: Connection) {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : undefined;
-      await prepared.get(this.name);
+      await this.indexesReady();
       await this.collection.replaceOne(
         { _id: id },
         expiresAt ? { payload, expiresAt } : { payload },

@@ -37,6 +37,9 @@ function toPublicError(err: unknown): PublicError {
     const code = e.error ?? (typeof e.code === 'string' ? e.code : bodyErrorCode(e.type));
     return { status, code, message: e.error_description ?? bodyErrorMessage(e.type, e.message) };
   }
+  // Still the caller's fault (Express's router answers a malformed %-escape in the path with a
+  // plain 400), but the library's message is not meant for them: keep the status, say it plainly.
+  if (status >= 400 && status < 500) return { status, code: 'invalid_request', message: 'The request is malformed.' };
   return { status: 500, code: 'server_error', message: 'Something went wrong on our side. Please try again.' };
 }
 

@@ -1,0 +1,515 @@
+// The OAuth 2.0 / OpenID Connect rules of STANDARDS.md (RFC 9700, OIDF conformance), each checked
+// against a real insole by sending what an attacker or a careless client would send.
+import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
+import mongoose from 'mongoose';
+import { ConfigError, loadConfig } from '../src/config/load-config.ts';
+import { createMongoAdapterFactory } from '../src/oidc/mongo-adapter.ts';
+import { BROWSER_HEADERS } from './support/checked-agent.ts';
+import { startTestInsole, STOREFRONT, TEST_API, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import {
+  alertText, authorizeUrl, fetchManual, introspect, postBackChannel, tokenRequest, userinfoStatus,
+} from './support/oauth-wire.ts';
+import {
+  buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode, oidc, signInForTokens, type AuthorizationRequest,
+} from './support/relying-party.ts';
+import { UserAgent } from './support/user-agent.ts';
+
+const BROWSER_ACCEPT = BROWSER_HEADERS.accept;
+const PASSWORD = 'long run on sunday morning';
+// A syntactically valid S256 challenge, for requests that are refused before any code is issued.
+const SOME_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+
+let emailCounter = 0;
+function newShopper() {
+  emailCounter += 1;
+  return { email: `protocol.${emailCounter}.${Date.now()}@innovashoes.example`, password: PASSWORD };
+}
+
+/** The parameters of a well-formed code request, for tests that change exactly one of them. */
+function validAuthorizeParams(): Record<string, string | undefined> {
+  return {
+    client_id: STOREFRONT.client_id,
+    redirect_uri: STOREFRONT.redirect_uri,
+    response_type: 'code',
+    scope: 'openid email',
+    state: 'state-123',
+    nonce: 'nonce-123',
+    code_challenge: SOME_CHALLENGE,
+    code_challenge_method: 'S256',
+  };
+}
+
+/** What a browser is told for an /authorize request, before it acts on it. */
+function openAuthorize(issuer: string, params: Record<string, string | undefined>) {
+  return fetchManual(authorizeUrl(issuer, params), { headers: { accept: BROWSER_ACCEPT } });
+}
+
+/** A redirect to the registered redirect_uri with an OAuth error, in the query or (implicit-style) in the fragment. */
+function callbackError(location: string | null): URLSearchParams {
+  assert.ok(location, 'expected a redirect');
+  const url = new URL(location);
+  assert.equal(url.origin + url.pathname, STOREFRONT.redirect_uri, 'errors go only to the registered redirect_uri');
+  return url.hash ? new URLSearchParams(url.hash.slice(1)) : url.searchParams;
+}
+
+/** Signs a new shopper up and returns what is needed to make more authorizations in the same browser. */
+async function signedInShopper(issuer: string) {
+  const config = await discoverStorefront(issuer);
+  const request = await buildAuthorization(config);
+  const { callback, agent } = await completeAuthorization(issuer, request, newShopper(), 'signup');
+  return { config, agent, request, callback };
+}
+
+/** A fresh authorization in a browser that is already signed in: no page, straight back with a code. */
+async function authorizeAgain(issuer: string, config: oidc.Configuration, agent: UserAgent, extra: Record<string, string> = {}) {
+  const request = await buildAuthorization(config, extra);
+  const { callback } = await completeAuthorization(issuer, request, { email: '', password: '' }, 'login', agent);
+  const code = new URL(callback).searchParams.get('code');
+  assert.ok(code, `expected a code in ${callback}`);
+  return { request, callback, code };
+}
+
+function redeem(issuer: string, code: string, request: AuthorizationRequest, overrides: Record<string, string> = {}) {
+  return tokenRequest(issuer, {
+    grant_type: 'authorization_code', code, redirect_uri: STOREFRONT.redirect_uri, code_verifier: request.verifier, ...overrides,
+  });
+}
+
+describe('the OpenID Connect protocol, as an attacker would try it', () => {
+  let insole: TestInsole;
+  before(async () => { insole = await startTestInsole(); });
+  after(async () => { await insole.stop(); });
+
+  describe('redirect_uri and client_id are checked before anything is redirected', () => {
+    const notRegistered = {
+      'an extra path segment': `${STOREFRONT.redirect_uri}/extra`,
+      'an extra query parameter': `${STOREFRONT.redirect_uri}?next=https://evil.example/`,
+      'a different port': STOREFRONT.redirect_uri.replace(':4999', ':5000'),
+      'a trailing slash': `${STOREFRONT.redirect_uri}/`,
+      'another host name for the same machine': STOREFRONT.redirect_uri.replace('127.0.0.1', 'localhost'),
+      'https instead of http': STOREFRONT.redirect_uri.replace('http:', 'https:'),
+      'upper-case path': STOREFRONT.redirect_uri.replace('/callback', '/CALLBACK'),
+      'a fragment': `${STOREFRONT.redirect_uri}#x`,
+      'an attacker site': 'https://evil.example/callback',
+    };
+    for (const [label, redirectUri] of Object.entries(notRegistered)) {
+      test(`a redirect_uri with ${label} gets an error page, not a redirect`, async () => {
+        const page = await openAuthorize(insole.issuer, { ...validAuthorizeParams(), redirect_uri: redirectUri });
+        assert.equal(page.status, 400);
+        assert.equal(page.location, null, 'never redirect to an unregistered redirect_uri');
+        assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+        assert.match(alertText(page.html) ?? '', /redirect_uri/);
+        assert.doesNotMatch(page.html, /state-123/, 'the state is not handed to an unverified destination');
+      });
+    }
+
+    test('an unknown client_id gets an error page, not a redirect, even with a plausible redirect_uri', async () => {
+      const page = await openAuthorize(insole.issuer, { ...validAuthorizeParams(), client_id: 'no-such-client' });
+      assert.equal(page.status, 400);
+      assert.equal(page.location, null);
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      assert.ok(alertText(page.html), 'the page says what went wrong');
+    });
+
+    test('the exactly registered redirect_uri is accepted (the same request as above, unchanged)', async () => {
+      const page = await openAuthorize(insole.issuer, validAuthorizeParams());
+      assert.equal(page.status, 303);
+      assert.match(page.location ?? '', /^\/interaction\//, 'goes on to the sign-in page');
+    });
+  });
+
+  describe('authorization codes', () => {
+    test('a code works once; redeeming it again fails and revokes the tokens it issued', async () => {
+      const { config, request, callback } = await signedInShopper(insole.issuer);
+      const code = new URL(callback).searchParams.get('code')!;
+      const tokens = await exchangeCode(config, callback, request);
+      assert.ok(tokens.refresh_token);
+      assert.equal((await introspect(insole.issuer, tokens.access_token)).active, true, 'usable before the replay');
+      assert.equal(await userinfoStatus(insole.issuer, tokens.access_token), 200);
+
+      const replay = await redeem(insole.issuer, code, request);
+      assert.equal(replay.status, 400);
+      assert.equal(replay.body.error, 'invalid_grant');
+      assert.equal(replay.body.access_token, undefined);
+
+      assert.equal((await introspect(insole.issuer, tokens.access_token)).active, false, 'the access token is revoked');
+      assert.equal(await userinfoStatus(insole.issuer, tokens.access_token), 401);
+      assert.equal((await introspect(insole.issuer, tokens.refresh_token!)).active, false, 'the refresh token is revoked');
+      const refresh = await tokenRequest(insole.issuer, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+      assert.equal(refresh.body.error, 'invalid_grant');
+    });
+
+    test('when one code is redeemed twice at the same moment, at most one succeeds and its tokens end up revoked', async () => {
+      // Two requests can both read the code before either marks it used; the one that loses the
+      // race is a replay all the same. Several rounds, so the race is actually hit.
+      const { agent, config } = await signedInShopper(insole.issuer);
+      for (let round = 0; round < 8; round++) {
+        const { request, code } = await authorizeAgain(insole.issuer, config, agent);
+        const answers = await Promise.all([redeem(insole.issuer, code, request), redeem(insole.issuer, code, request)]);
+        const issued = answers.filter((a) => a.status === 200);
+        assert.ok(issued.length <= 1, `round ${round}: both redemptions of one code succeeded`);
+        for (const refused of answers.filter((a) => a.status !== 200)) assert.equal(refused.body.error, 'invalid_grant');
+        for (const { body } of issued) {
+          assert.equal((await introspect(insole.issuer, String(body.access_token))).active, false, `round ${round}: the access token survived the replay`);
+          assert.equal((await introspect(insole.issuer, String(body.refresh_token))).active, false, `round ${round}: the refresh token survived the replay`);
+        }
+      }
+    });
+
+    test('a code is bound to the redirect_uri it was issued for', async () => {
+      const { agent, config } = await signedInShopper(insole.issuer);
+      const { request, code } = await authorizeAgain(insole.issuer, config, agent);
+      const answer = await redeem(insole.issuer, code, request, { redirect_uri: `${STOREFRONT.redirect_uri}/other` });
+      assert.equal(answer.status, 400);
+      assert.equal(answer.body.error, 'invalid_grant');
+    });
+
+    test('the code lifetime cannot be configured above 10 minutes', () => {
+      assert.throws(
+        () => loadConfig({ env: { NODE_ENV: 'test' }, overrides: { ttl: { authorization_code: 601 } } }),
+        (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('ttl.authorization_code')),
+      );
+    });
+  });
+
+  describe('PKCE (S256) is required', () => {
+    test('an authorization request without code_challenge is sent back to the client with invalid_request', async () => {
+      const page = await openAuthorize(insole.issuer, { ...validAuthorizeParams(), code_challenge: undefined, code_challenge_method: undefined });
+      assert.equal(page.status, 303);
+      const error = callbackError(page.location);
+      assert.equal(error.get('error'), 'invalid_request');
+      assert.match(error.get('error_description') ?? '', /PKCE/);
+      assert.equal(error.get('state'), 'state-123');
+      assert.equal(error.get('code'), null);
+    });
+
+    test('code_challenge_method=plain is refused (no downgrade from S256)', async () => {
+      const page = await openAuthorize(insole.issuer, {
+        ...validAuthorizeParams(), code_challenge_method: 'plain', code_challenge: 'plain-verifier-plain-verifier-plain-verifier-0123',
+      });
+      const error = callbackError(page.location);
+      assert.equal(error.get('error'), 'invalid_request');
+      assert.match(error.get('error_description') ?? '', /code_challenge_method/);
+      assert.equal(error.get('code'), null);
+    });
+
+    test('a wrong code_verifier, or none, at the token endpoint gets invalid_grant', async () => {
+      const { agent, config } = await signedInShopper(insole.issuer);
+      const { request, code } = await authorizeAgain(insole.issuer, config, agent);
+
+      const wrong = await redeem(insole.issuer, code, request, { code_verifier: oidc.randomPKCECodeVerifier() });
+      assert.equal(wrong.status, 400);
+      assert.equal(wrong.body.error, 'invalid_grant');
+
+      const missing = await tokenRequest(insole.issuer, { grant_type: 'authorization_code', code, redirect_uri: STOREFRONT.redirect_uri });
+      assert.equal(missing.status, 400);
+      assert.equal(missing.body.error, 'invalid_grant');
+      assert.equal(missing.body.access_token, undefined);
+    });
+  });
+
+  describe('state and nonce', () => {
+    test('state comes back in the callback and nonce in the ID token, exactly as sent, odd characters included', async () => {
+      const state = `a b+c/d?e=f&g#h%20i;j\\k"l'm<n>é😀 ${'z'.repeat(100)}`;
+      const nonce = 'n+/=ü? "x"';
+      const config = await discoverStorefront(insole.issuer);
+      const request = { ...(await buildAuthorization(config, { state, nonce })), state, nonce };
+      const { callback } = await completeAuthorization(insole.issuer, request, newShopper(), 'signup');
+      assert.equal(new URL(callback).searchParams.get('state'), state);
+      const tokens = await exchangeCode(config, callback, request); // openid-client checks both as well
+      assert.equal(tokens.claims()!.nonce, nonce);
+      assert.equal(decodeJwt(tokens.id_token!).nonce, nonce);
+    });
+  });
+
+  describe('refresh tokens', () => {
+    test('a rotated refresh token used again fails and revokes the whole family, the newest token included', async () => {
+      const { config, tokens } = await signInForTokens(insole.issuer, newShopper(), 'signup');
+      const first = tokens.refresh_token!;
+      const rotated = await oidc.refreshTokenGrant(config, first);
+      const second = rotated.refresh_token!;
+      assert.notEqual(second, first);
+      assert.equal((await introspect(insole.issuer, second)).active, true, 'the new token works before the replay');
+
+      const replay = await tokenRequest(insole.issuer, { grant_type: 'refresh_token', refresh_token: first });
+      assert.equal(replay.status, 400);
+      assert.equal(replay.body.error, 'invalid_grant');
+
+      assert.equal((await introspect(insole.issuer, second)).active, false, 'the newest refresh token is revoked too');
+      const withSecond = await tokenRequest(insole.issuer, { grant_type: 'refresh_token', refresh_token: second });
+      assert.equal(withSecond.body.error, 'invalid_grant');
+      assert.equal(await userinfoStatus(insole.issuer, rotated.access_token), 401, 'and so is the access token it came with');
+    });
+
+    test('when one refresh token is used twice at the same moment, the rotated family ends up revoked', async () => {
+      const { agent, config } = await signedInShopper(insole.issuer);
+      for (let round = 0; round < 8; round++) {
+        const { request, callback } = await authorizeAgain(insole.issuer, config, agent);
+        const { refresh_token } = await exchangeCode(config, callback, request);
+        const refresh = () => tokenRequest(insole.issuer, { grant_type: 'refresh_token', refresh_token: refresh_token! });
+        const answers = await Promise.all([refresh(), refresh()]);
+        const issued = answers.filter((a) => a.status === 200);
+        assert.ok(issued.length <= 1, `round ${round}: one refresh token was rotated twice`);
+        for (const { body } of issued) {
+          assert.equal((await introspect(insole.issuer, String(body.refresh_token))).active, false, `round ${round}: the rotated token survived the replay`);
+        }
+      }
+    });
+  });
+
+  describe('only the authorization code flow', () => {
+    for (const responseType of ['token', 'id_token', 'id_token token', 'code id_token', 'code token', 'code id_token token']) {
+      test(`response_type=${responseType} is refused with unsupported_response_type and no token`, async () => {
+        const page = await openAuthorize(insole.issuer, { ...validAuthorizeParams(), response_type: responseType });
+        const error = callbackError(page.location);
+        assert.equal(error.get('error'), 'unsupported_response_type');
+        for (const leaked of ['code', 'access_token', 'id_token']) assert.equal(error.get(leaked), null, `${leaked} in the redirect`);
+      });
+    }
+
+    test('grant_type=password is refused at /oauth/token', async () => {
+      const { email } = newShopper();
+      const answer = await tokenRequest(insole.issuer, { grant_type: 'password', username: email, password: PASSWORD, scope: 'openid' });
+      assert.equal(answer.status, 400);
+      assert.equal(answer.body.error, 'unsupported_grant_type');
+      assert.equal(answer.body.access_token, undefined);
+    });
+
+    test('discovery advertises only the code flow, S256 and no password or implicit grant', async () => {
+      const metadata = await (await fetch(new URL('/.well-known/openid-configuration', insole.issuer))).json() as Record<string, string[]>;
+      assert.deepEqual(metadata.response_types_supported, ['code']);
+      assert.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
+      for (const grant of ['password', 'implicit']) assert.ok(!metadata.grant_types_supported.includes(grant), grant);
+    });
+  });
+
+  describe('signed tokens and discovery', () => {
+    test("discovery advertises Auth0's endpoint paths", async () => {
+      const metadata = await (await fetch(new URL('/.well-known/openid-configuration', insole.issuer))).json() as Record<string, unknown>;
+      const at = (path: string) => `${insole.issuer}${path}`;
+      assert.equal(metadata.issuer, insole.issuer);
+      assert.equal(metadata.authorization_endpoint, at('/authorize'));
+      assert.equal(metadata.token_endpoint, at('/oauth/token'));
+      assert.equal(metadata.userinfo_endpoint, at('/userinfo'));
+      assert.equal(metadata.jwks_uri, at('/.well-known/jwks.json'));
+      assert.equal(metadata.revocation_endpoint, at('/oauth/revoke'));
+      assert.equal(metadata.introspection_endpoint, at('/oauth/introspect'));
+      assert.equal(metadata.end_session_endpoint, at('/oidc/logout'));
+    });
+
+    test('the ID token is RS256, its kid is in the JWKS, and the JWKS holds no private key material', async () => {
+      const { tokens } = await signInForTokens(insole.issuer, newShopper(), 'signup');
+      const header = decodeProtectedHeader(tokens.id_token!);
+      assert.equal(header.alg, 'RS256');
+      assert.ok(header.kid);
+      const jwks = await (await fetch(new URL('/.well-known/jwks.json', insole.issuer))).json() as { keys: JWK[] };
+      const key = jwks.keys.find((k) => k.kid === header.kid);
+      assert.ok(key, 'the signing key is published');
+      for (const published of jwks.keys) {
+        for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.equal(published[secret as keyof JWK], undefined, `JWKS exposes ${secret}`);
+      }
+      const { payload } = await jwtVerify(tokens.id_token!, await importJWK(key, 'RS256'), {
+        algorithms: ['RS256'], issuer: insole.issuer, audience: STOREFRONT.client_id,
+      });
+      assert.equal(payload.sub, tokens.claims()!.sub);
+    });
+  });
+
+  describe('JWT access tokens for an API, verified offline as we document', () => {
+    let accessToken: string;
+    let jwks: ReturnType<typeof createRemoteJWKSet>;
+    const verifyAsDocumented = (token: string) => jwtVerify(token, jwks, { algorithms: ['RS256'], issuer: insole.issuer, audience: TEST_API });
+
+    before(async () => {
+      const { tokens } = await signInForTokens(insole.issuer, newShopper(), 'signup', {
+        audience: TEST_API, scope: 'openid email offline_access read:orders',
+      });
+      accessToken = tokens.access_token;
+      jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', insole.issuer));
+    });
+
+    test('audience=<API> gives an RS256 JWT access token with that audience and the API scope', async () => {
+      assert.equal(accessToken.split('.').length, 3, 'a JWT, not an opaque token');
+      const { payload, protectedHeader } = await verifyAsDocumented(accessToken);
+      assert.equal(protectedHeader.alg, 'RS256');
+      assert.equal(payload.aud, TEST_API);
+      assert.equal(payload.iss, insole.issuer);
+      assert.match(String(payload.sub), /^auth0\|[0-9a-f]{24}$/);
+      assert.deepEqual(String(payload.scope).split(' '), ['read:orders']);
+    });
+
+    test('the same token is refused for another audience or issuer', async () => {
+      await assert.rejects(jwtVerify(accessToken, jwks, { algorithms: ['RS256'], issuer: insole.issuer, audience: 'https://other.example/' }));
+      await assert.rejects(jwtVerify(accessToken, jwks, { algorithms: ['RS256'], issuer: 'https://evil.example', audience: TEST_API }));
+    });
+
+    test('a token with alg "none" is refused', async () => {
+      const [, payload] = accessToken.split('.');
+      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: decodeProtectedHeader(accessToken).kid })).toString('base64url');
+      await assert.rejects(verifyAsDocumented(`${header}.${payload}.`));
+    });
+
+    test('a token signed HS256 with the public key as the HMAC secret is refused (RS/HS confusion)', async () => {
+      const { kid } = decodeProtectedHeader(accessToken);
+      const published = (await (await fetch(new URL('/.well-known/jwks.json', insole.issuer))).json() as { keys: JWK[] }).keys.find((k) => k.kid === kid)!;
+      const publicPem = createPublicKey({ key: published as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      const forged = await new SignJWT({ ...decodeJwt(accessToken), scope: 'read:orders write:orders' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid })
+        .sign(new TextEncoder().encode(String(publicPem)));
+      await assert.rejects(verifyAsDocumented(forged));
+      // Also with the key pinned rather than fetched.
+      await assert.rejects(jwtVerify(forged, await importJWK(published, 'RS256'), { algorithms: ['RS256'] }));
+    });
+
+    test('a token whose payload was changed after signing is refused', async () => {
+      const [header, , signature] = accessToken.split('.');
+      const payload = Buffer.from(JSON.stringify({ ...decodeJwt(accessToken), scope: 'read:orders write:orders' })).toString('base64url');
+      await assert.rejects(verifyAsDocumented(`${header}.${payload}.${signature}`));
+    });
+
+    test('insole itself refuses an id_token_hint signed with alg "none" or HS256 with the public key', async () => {
+      const { tokens } = await signInForTokens(insole.issuer, newShopper(), 'signup');
+      const real = decodeJwt(tokens.id_token!);
+      const { kid } = decodeProtectedHeader(tokens.id_token!);
+      const published = (await (await fetch(new URL('/.well-known/jwks.json', insole.issuer))).json() as { keys: JWK[] }).keys.find((k) => k.kid === kid)!;
+      const publicPem = createPublicKey({ key: published as import('node:crypto').JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', kid })).toString('base64url')}.${tokens.id_token!.split('.')[1]}.`;
+      const hs256 = await new SignJWT(real).setProtectedHeader({ alg: 'HS256', kid }).sign(new TextEncoder().encode(String(publicPem)));
+      for (const hint of [unsigned, hs256]) {
+        const url = new URL('/oidc/logout', insole.issuer);
+        url.searchParams.set('id_token_hint', hint);
+        url.searchParams.set('post_logout_redirect_uri', STOREFRONT.post_logout_redirect_uri);
+        const page = await fetchManual(url.href, { headers: { accept: BROWSER_ACCEPT } });
+        assert.equal(page.status, 400);
+        assert.equal(page.location, null);
+        assert.match(alertText(page.html) ?? '', /id_token_hint/);
+      }
+    });
+  });
+
+  describe('revocation', () => {
+    test('a revoked access token is inactive at introspection and refused at /userinfo', async () => {
+      const { tokens } = await signInForTokens(insole.issuer, newShopper(), 'signup');
+      assert.equal((await introspect(insole.issuer, tokens.access_token)).active, true);
+      const revoked = await postBackChannel(insole.issuer, '/oauth/revoke', { token: tokens.access_token, token_type_hint: 'access_token' });
+      assert.equal(revoked.status, 200);
+      assert.equal((await introspect(insole.issuer, tokens.access_token)).active, false);
+      assert.equal(await userinfoStatus(insole.issuer, tokens.access_token), 401);
+    });
+
+    test('a revoked refresh token is inactive and can no longer be used', async () => {
+      const { tokens } = await signInForTokens(insole.issuer, newShopper(), 'signup');
+      const revoked = await postBackChannel(insole.issuer, '/oauth/revoke', { token: tokens.refresh_token!, token_type_hint: 'refresh_token' });
+      assert.equal(revoked.status, 200);
+      assert.equal((await introspect(insole.issuer, tokens.refresh_token!)).active, false);
+      const refresh = await tokenRequest(insole.issuer, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! });
+      assert.equal(refresh.body.error, 'invalid_grant');
+    });
+  });
+
+  describe("Auth0's /v2/logout and RP-initiated logout", () => {
+    const v2Logout = (query: Record<string, string>) => {
+      const url = new URL('/v2/logout', insole.issuer);
+      for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+      return fetchManual(url.href, { headers: { accept: BROWSER_ACCEPT } });
+    };
+
+    test('a registered returnTo is passed on to /oidc/logout as post_logout_redirect_uri (303)', async () => {
+      const answer = await v2Logout({ client_id: STOREFRONT.client_id, returnTo: STOREFRONT.post_logout_redirect_uri });
+      assert.equal(answer.status, 303);
+      const next = new URL(answer.location!, insole.issuer);
+      assert.equal(next.origin, insole.issuer);
+      assert.equal(next.pathname, '/oidc/logout');
+      assert.equal(next.searchParams.get('post_logout_redirect_uri'), STOREFRONT.post_logout_redirect_uri);
+      assert.equal(next.searchParams.get('client_id'), STOREFRONT.client_id);
+    });
+
+    const unregistered = [
+      '//evil.example',
+      '//evil.example/',
+      'https://evil.example/',
+      '/\\evil.example',
+      'javascript:alert(1)',
+      `${STOREFRONT.post_logout_redirect_uri}evil`,
+      `${STOREFRONT.post_logout_redirect_uri}?next=https://evil.example/`,
+      STOREFRONT.post_logout_redirect_uri.replace(/\/$/, ''),
+      STOREFRONT.post_logout_redirect_uri.replace(':4999', ':5000'),
+      STOREFRONT.post_logout_redirect_uri.replace('127.0.0.1', '127.0.0.1.evil.example'),
+      STOREFRONT.redirect_uri, // registered, but as a redirect_uri, not for logout
+    ];
+    for (const returnTo of unregistered) {
+      test(`returnTo=${returnTo} gets a 400 error page, not a redirect`, async () => {
+        const answer = await v2Logout({ client_id: STOREFRONT.client_id, returnTo });
+        assert.equal(answer.status, 400);
+        assert.equal(answer.location, null);
+        assert.match(alertText(answer.html) ?? '', /returnTo/);
+      });
+    }
+
+    test('returnTo without client_id, or with an unknown one, gets a 400 page, not a redirect', async () => {
+      const queries: Record<string, string>[] = [{ returnTo: STOREFRONT.post_logout_redirect_uri }, { client_id: 'no-such-client', returnTo: STOREFRONT.post_logout_redirect_uri }];
+      for (const query of queries) {
+        const answer = await v2Logout(query);
+        assert.equal(answer.status, 400);
+        assert.equal(answer.location, null);
+        assert.ok(alertText(answer.html));
+      }
+    });
+
+    test('/oidc/logout itself refuses an unregistered post_logout_redirect_uri without redirecting', async () => {
+      const url = new URL('/oidc/logout', insole.issuer);
+      url.searchParams.set('client_id', STOREFRONT.client_id);
+      url.searchParams.set('post_logout_redirect_uri', 'https://evil.example/');
+      const page = await fetchManual(url.href, { headers: { accept: BROWSER_ACCEPT } });
+      assert.equal(page.status, 400);
+      assert.equal(page.location, null);
+      assert.match(alertText(page.html) ?? '', /post_logout_redirect_uri/);
+    });
+  });
+});
+
+describe('an authorization code that has expired', () => {
+  let insole: TestInsole;
+  before(async () => { insole = await startTestInsole({ ttl: { authorization_code: 1 } }); });
+  after(async () => { await insole.stop(); });
+
+  test('is refused with invalid_grant once its (1 s) lifetime has passed', async () => {
+    const { request, callback } = await signedInShopper(insole.issuer);
+    const code = new URL(callback).searchParams.get('code')!;
+    await sleep(2_000);
+    const answer = await redeem(insole.issuer, code, request);
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error, 'invalid_grant');
+    assert.equal(answer.body.access_token, undefined);
+  });
+});
+
+describe('OIDC storage while the database is away', () => {
+  test('a model first used while the database is away causes no unhandled rejection (it would end the process); its writes fail, then work once it is back', async () => {
+    const connection = await mongoose.createConnection(testDatabaseUri(), { serverSelectionTimeoutMS: 1_000 }).asPromise();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const Adapter = createMongoAdapterFactory(connection);
+      await connection.close(); // the index build of the first use below cannot succeed
+      const sessions = new Adapter('Session');
+      await assert.rejects(sessions.upsert('s1', { uid: 'u1' } as never, 60));
+      await sleep(100); // let a stray rejection surface
+      assert.deepEqual(unhandled, []);
+
+      await connection.openUri(testDatabaseUri());
+      await sessions.upsert('s2', { uid: 'u2' } as never, 60);
+      assert.equal((await sessions.findByUid('u2'))?.uid, 'u2');
+      const indexes = await connection.collection('oidc_session').indexes();
+      assert.ok(indexes.some((index) => index.key['payload.uid'] === 1 && index.unique), 'the index build was retried');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await connection.close();
+    }
+  });
+});
