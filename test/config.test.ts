@@ -33,9 +33,16 @@ describe('configuration', () => {
     assert.match(text, /mongodb_uri/);
   });
 
+  test('production behind https without a trusted proxy is refused (cookies would not be Secure)', () => {
+    assert.throws(() => loadConfig({
+      env: { NODE_ENV: 'production', ISSUER: 'https://id.innovashoes.example', MONGODB_URI: 'mongodb://db:27017/insole', ...PRODUCTION_SECRETS },
+      overrides: { clients: [] },
+    }), /trust_proxy/);
+  });
+
   test('production starts with real secrets, an https issuer and a database', () => {
     const config = loadConfig({
-      env: { NODE_ENV: 'production', ISSUER: 'https://id.innovashoes.example', MONGODB_URI: 'mongodb://db:27017/insole', ...PRODUCTION_SECRETS },
+      env: { NODE_ENV: 'production', ISSUER: 'https://id.innovashoes.example', MONGODB_URI: 'mongodb://db:27017/insole', TRUST_PROXY: '1', ...PRODUCTION_SECRETS },
       overrides: { clients: [] },
     });
     assert.equal(config.env, 'production');

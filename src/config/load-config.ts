@@ -58,6 +58,7 @@ function fromEnvironment(env: Env): Json {
   if (env.LOG_LEVEL) out.log_level = env.LOG_LEVEL;
   if (env.TRUST_PROXY) out.trust_proxy = parseTrustProxy(env.TRUST_PROXY);
   if (env.SMTP_URL) out.mail = { smtp_url: env.SMTP_URL };
+  if (env.AMQP_URL) out.events = { amqp_url: env.AMQP_URL };
   const secrets: Json = {};
   if (env.INSOLE_COOKIE_SECRETS) secrets.cookie_keys = env.INSOLE_COOKIE_SECRETS.split(',').map((s) => s.trim());
   if (env.INSOLE_KEY_ENCRYPTION_KEY) secrets.key_encryption_key = env.INSOLE_KEY_ENCRYPTION_KEY;
@@ -94,6 +95,11 @@ function productionProblems(config: ReturnType<typeof configSchema.parse>): stri
     }
   }
   if (!config.issuer?.startsWith('https://')) problems.push('issuer: must be an https:// URL in production (set ISSUER)');
+  // insole serves plain http: an https issuer means a TLS proxy in front, which must be trusted
+  // for Secure cookies and real client addresses.
+  if (config.issuer?.startsWith('https://') && config.trust_proxy === false) {
+    problems.push('trust_proxy: the issuer is https, so insole runs behind a TLS proxy; set TRUST_PROXY (e.g. 1, or the proxy address)');
+  }
   if (!config.mongodb_uri) problems.push('mongodb_uri: the embedded database is for development; set MONGODB_URI');
   return problems;
 }

@@ -10,6 +10,6 @@ export type RenderView = (name: string, locals?: Record<string, unknown>) => Pro
 export function createViewRenderer(config: Config): RenderView {
   const brand = config.brand;
   return (name, locals = {}) => ejs.renderFile(resolve(VIEWS_DIR, `${name}.ejs`), {
-    brand, error: undefined, title: brand.name, ...locals,
+    brand, password_policy: config.password_policy, error: undefined, title: brand.name, ...locals,
   }, { cache: config.env === 'production' });
 }
