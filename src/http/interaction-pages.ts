@@ -35,8 +35,9 @@ export function createInteractionPages({ provider, renderView, csrf, connections
   }
 
   return {
-    async show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200): Promise<void> {
-      const details = await provider.interactionDetails(req, res);
+    /** `loaded`: the interaction, when the caller has already read it (saves a database read). */
+    async show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200, loaded?: Awaited<ReturnType<Provider['interactionDetails']>>): Promise<void> {
+      const details = loaded ?? await provider.interactionDetails(req, res);
       const client = await clientOf(details.params.client_id);
       res.status(status).type('html').send(await renderView(screen, {
         title: TITLES[screen],

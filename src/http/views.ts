@@ -11,5 +11,5 @@ export function createViewRenderer(config: Config): RenderView {
   const brand = config.brand;
   return (name, locals = {}) => ejs.renderFile(resolve(VIEWS_DIR, `${name}.ejs`), {
     brand, password_policy: config.password_policy, error: undefined, title: brand.name, ...locals,
-  }, { cache: config.env === 'production' });
+  }, { cache: config.env !== 'development' }); // development re-reads templates so edits show at once
 }

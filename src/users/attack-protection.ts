@@ -59,11 +59,11 @@ export function createAttackProtection(connection: Connection, config: Config, {
       if (rejected) throw throttled(rejected, 'sign-ups');
     },
 
-    /** True when this user may not sign in from this IP (blocked after repeated failures). */
-    async isBlocked(userId: string, address: string | undefined): Promise<boolean> {
-      if (!bf.enabled || !address) return false;
-      const res = await userIp.get(key(userId, address));
-      return Boolean(res && res.consumedPoints > bf.max_attempts - 1);
+    /** The run of consecutive failures of this user from this IP; blocked when it reached the limit. */
+    async failuresOf(userId: string, address: string | undefined): Promise<{ count: number; blocked: boolean }> {
+      if (!bf.enabled || !address) return { count: 0, blocked: false };
+      const count = (await userIp.get(key(userId, address)))?.consumedPoints ?? 0;
+      return { count, blocked: count > bf.max_attempts - 1 };
     },
 
     /** Counts a failure; returns true exactly when this failure reached the brute-force limit. */

@@ -94,7 +94,8 @@ export function createPasswordSigninService(deps: {
       const user = await users.findByEmailWithSecret(email);
       // verify() hashes even for an unknown user, so every failure takes the same time.
       const ok = await hasher.verify(user?.password_hash ?? undefined, password);
-      const ipBlocked = user ? await protection.isBlocked(user.user_id, ctx.ip) : false;
+      const failures = user ? await protection.failuresOf(user.user_id, ctx.ip) : { count: 0, blocked: false };
+      const ipBlocked = failures.blocked;
       if (!user || !ok || user.blocked || ipBlocked) {
         // A blocked user sees the same answer as a wrong password (STANDARDS: no enumeration).
         const type = !user ? 'fu' : ok ? 'f' : 'fp';
@@ -103,7 +104,7 @@ export function createPasswordSigninService(deps: {
         if (!ok) await recordLoginFailure(user, email, ctx);
         throw new LoginFailedError();
       }
-      await protection.recordSuccess(user.user_id, ctx.ip);
+      if (failures.count > 0) await protection.recordSuccess(user.user_id, ctx.ip); // end the run of failures
       if (hasher.needsRehash(user.password_hash!)) {
         await users.replacePasswordHash(user.user_id, await hasher.hash(password));
       }

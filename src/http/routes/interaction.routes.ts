@@ -25,9 +25,9 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), csrf.doubleCsrfProtection];
 
   router.get('/interaction/:uid', async (req, res) => {
-    const { prompt, params } = await provider.interactionDetails(req, res);
-    if (prompt.name === 'consent') return pages.show(req, res, 'consent');
-    return pages.show(req, res, params.screen_hint === 'signup' ? 'signup' : 'login');
+    const details = await provider.interactionDetails(req, res);
+    const screen = details.prompt.name === 'consent' ? 'consent' : details.params.screen_hint === 'signup' ? 'signup' : 'login';
+    return pages.show(req, res, screen, {}, 200, details);
   });
 
   router.get('/interaction/:uid/signup', (req, res) => pages.show(req, res, 'signup'));
