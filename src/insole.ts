@@ -8,6 +8,8 @@ import type { Logger } from './lib/logger.ts';
 import { createSealedBox } from './lib/sealed-box.ts';
 import { createLogModel } from './logs/log.model.ts';
 import { createLogService } from './logs/log.service.ts';
+import { createEventOutbox } from './events/event-outbox.ts';
+import { startEventRelay } from './events/event-relay.ts';
 import { createViewRenderer } from './http/views.ts';
 import { logoutLogging } from './oidc/logout-log.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -21,6 +23,10 @@ import { createPassport, enabledConnections } from './auth/passport-setup.ts';
 import { createSocialSigninService } from './auth/social-signin.service.ts';
 import { createMailer } from './integrations/mailer.ts';
 import { createPostLogin } from './hooks/post-login.ts';
+import { createRulesStep } from './hooks/rules/rules.step.ts';
+import { createMetadataStore } from './hooks/rules/metadata-store.ts';
+import { createBuiltinHooks } from './hooks/builtin/builtin-hooks.ts';
+import { createDurableHooks, type DurableHooks } from './hooks/jobs/durable-hooks.ts';
 import { createAccountMails } from './users/account-mails.ts';
 import { createAccountService } from './users/account.service.ts';
 import { createAttackProtection } from './users/attack-protection.ts';
@@ -30,6 +36,8 @@ export interface RunningInsole {
   server: Server;
   url: string;
   connection: Connection;
+  /** The durable hooks' queue and worker (metrics() per hook). */
+  hooks: DurableHooks;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -42,7 +50,9 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   await Promise.all([userModel.init(), logModel.init()]);
 
   const users = createUserRepository(userModel);
-  const logs = createLogService(logModel);
+  const outbox = createEventOutbox(connection, { retentionDays: config.events.retention_days });
+  await outbox.prepare();
+  const logs = createLogService(logModel, outbox, logger);
   const renderView = createViewRenderer(config);
   const signingKeys = await loadSigningKeys(connection, createSealedBox(config.secrets.key_encryption_key, 'signing-keys'));
   const provider = createProvider({ config, connection, users, signingKeys, renderView });
@@ -59,12 +69,18 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const account = createAccountService({ connection, users, tickets, mails, logs, hasher, policy, protection });
   const handshakes = createHandshakeStore(connection);
   const tokenBox = createSealedBox(config.secrets.key_encryption_key, 'idp-tokens');
+  const durableHooks = await createDurableHooks({
+    config: config.hooks, connection, hooks: createBuiltinHooks(config.hooks, userModel), findUser: users.findByUserId, logger,
+  });
   const app = createApp({
     config, logger, provider, passwordSignin, renderView, isDatabaseReady: () => isDatabaseReady(connection),
     socialSignin: createSocialSigninService({ users, logs }),
     account,
     // Rules and durable hooks plug in here (issue: post-login rules and hooks).
-    postLogin: createPostLogin([], logger),
+    postLogin: createPostLogin([
+      createRulesStep({ rules: config.rules, issuer: config.issuer, logger, logs, metadata: createMetadataStore(userModel) }),
+      durableHooks.step,
+    ], logger),
     passport: createPassport(config, handshakes),
     connections: enabledConnections(config),
     handshakes,
@@ -75,17 +91,22 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const { port } = server.address() as AddressInfo;
   logger.info({ port, issuer: config.issuer }, 'insole is listening');
+  await durableHooks.start();
+  const relay = startEventRelay({ config: config.events, outbox, findWrittenLogIds: logs.findWrittenLogIds, logger });
 
   return {
-    server, connection,
+    server, connection, hooks: durableHooks,
     url: `http://127.0.0.1:${port}`,
     async stop(graceMs = 10_000) {
+      const hooksStopped = durableHooks.stop(graceMs); // claims no more; in-flight attempts get the same grace
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
       mailer.close();
+      await relay.stop(); // before the database: its last round marks what the broker confirmed
+      await hooksStopped; // before the database: the last attempts record their outcome
       await connection.close();
     },
   };

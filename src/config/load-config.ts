@@ -69,6 +69,16 @@ function fromEnvironment(env: Env): Json {
     twitter: pick({ consumer_key: env.TWITTER_CONSUMER_KEY, consumer_secret: env.TWITTER_CONSUMER_SECRET }),
   };
   out.connections = connections;
+  // Durable hooks' credentials (README "Hooks").
+  out.hooks = {
+    fullcontact: pick({ api_key: env.FULLCONTACT_API_KEY }),
+    sentiment: pick({ secret: env.SENTIMENT_SECRET, x_bearer_token: env.X_BEARER_TOKEN }),
+  };
+  // Rule settings and secrets, as Auth0's rule "Settings": RULE_CONFIG_FULLCONTACT_KEY → configuration.FULLCONTACT_KEY.
+  const ruleConfiguration = pick(Object.fromEntries(Object.entries(env)
+    .filter(([name]) => name.startsWith('RULE_CONFIG_') && name.length > 'RULE_CONFIG_'.length)
+    .map(([name, value]) => [name.slice('RULE_CONFIG_'.length), value])));
+  if (Object.keys(ruleConfiguration).length) out.rules = { configuration: ruleConfiguration };
   return out;
 }
 

@@ -133,6 +133,74 @@ export const configSchema = z.object({
   }).strict().prefault({}),
   clients: z.array(clientSchema).default([]),
   apis: z.array(apiSchema).default([]),
+  // Log events to RabbitMQ through the `event_outbox` collection (README "Events (RabbitMQ)").
+  events: z.object({
+    amqp_url: z.string().regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://').optional()
+      .describe('From AMQP_URL. Unset: the relay is off and events wait in event_outbox, unpublished.'),
+    exchange: z.string().min(1).default('insole.events').describe('Durable topic exchange; routing key = Auth0 log type code.'),
+    poll_ms: z.number().int().positive().default(500).describe('How often the relay looks for events written by other instances.'),
+    batch_size: z.number().int().min(1).max(1000).default(100),
+    claim_ms: z.number().int().min(1000).default(30_000).describe('Lease on claimed events: another instance retries them after this.'),
+    recover_after_ms: z.number().int().min(1000).default(60_000)
+      .describe('An event still unconfirmed this long after it was staged (a crash mid-write) is published if its log exists, else dropped.'),
+    reconnect_min_ms: z.number().int().positive().default(1000),
+    reconnect_max_ms: z.number().int().positive().default(30_000),
+    retention_days: z.number().positive().default(7).describe('Sent events are kept this long in event_outbox (TTL), for replays.'),
+  }).strict().prefault({}),
+  // Auth0-compatible rules (README "Rules"): operator JavaScript run inline after every sign-in.
+  rules: z.object({
+    folder: z.string().default('./rules').describe('Rule files (*.js directly in it, not sub-folders), run in name order. Missing folder: no rules.'),
+    timeout_ms: z.number().int().positive().default(5000).describe('Budget of one rule (Auth0: 5 s); a rule that has not called back by then is skipped.'),
+    pipeline_timeout_ms: z.number().int().positive().default(20_000).describe('Budget of all rules of one sign-in (Auth0: 20 s).'),
+    critical: z.array(z.string().min(1)).default([]).describe('Rule file names whose failure or timeout denies the sign-in instead of skipping the rule.'),
+    configuration: z.record(z.string(), z.string()).default({})
+      .describe("Auth0's `configuration` object seen by rules; secrets come from RULE_CONFIG_<KEY> environment variables."),
+  }).strict().prefault({}),
+  // Durable hooks (README "Hooks"): jobs in MongoDB run after sign-in by a worker in every instance.
+  hooks: z.object({
+    enabled: z.boolean().default(true).describe('false: no hook is queued or run (nothing else changes).'),
+    worker: z.object({
+      poll_ms: z.number().int().positive().default(500).describe('How often an idle worker looks for due jobs (a sign-in on the same instance wakes it at once).'),
+      concurrency: z.number().int().min(1).default(8).describe('Attempts in flight per instance (they mostly wait on HTTP).'),
+      lease_ms: z.number().int().positive().default(60_000).describe('How long a claimed job belongs to its worker; after that (a crash) another instance reclaims it. Must exceed every hook timeout.'),
+      max_attempts: z.number().int().min(1).default(8).describe('Attempts before a job that keeps failing is moved to `dead`.'),
+      base_delay_ms: z.number().int().positive().default(2_000).describe('Backoff: a random wait up to base·2^(attempt−1), capped at max_delay_ms; never shorter than a Retry-After.'),
+      max_delay_ms: z.number().int().positive().default(30 * 60_000),
+    }).strict().prefault({}),
+    fullcontact: z.object({
+      enabled: z.boolean().optional().describe('Default: on when api_key is set.'),
+      api_key: z.string().min(1).optional().describe('From FULLCONTACT_API_KEY.'),
+      base_url: z.url().default('https://api.fullcontact.com').describe('POST <base_url>/v3/person.enrich.'),
+      timeout_ms: z.number().int().positive().default(10_000),
+      refresh_after_days: z.number().positive().default(90).describe('An enriched (or unmatched) user is asked about again after this many days.'),
+    }).strict().prefault({}).transform((fc) => ({ ...fc, enabled: fc.enabled ?? Boolean(fc.api_key) })),
+    sentiment: z.object({
+      enabled: z.boolean().optional().describe("Default: on when the mode's credentials are set (remote: remote_url and secret; builtin: x_bearer_token)."),
+      mode: z.enum(['remote', 'builtin']).default('builtin').describe("remote: POST {twitterHandle, secret} to the store's sentiment service (Auth0's article); builtin: X API recent search + AFINN."),
+      remote_url: z.url().optional(),
+      secret: z.string().min(1).optional().describe('From SENTIMENT_SECRET; sent to remote_url.'),
+      x_bearer_token: z.string().min(1).optional().describe('From X_BEARER_TOKEN (app-only token of an X API v2 project).'),
+      x_base_url: z.url().default('https://api.x.com'),
+      brand_handle: z.string().regex(/^\w{1,15}$/, 'an X handle without @').default('InnovaShoes'),
+      max_tweets: z.number().int().min(10).max(100).default(100).describe('Tweets analysed per user (one page of recent search: 10–100).'),
+      timeout_ms: z.number().int().positive().default(10_000),
+      negative_below: z.number().default(-1).describe('Mean AFINN score per tweet below which the label is negative.'),
+      positive_above: z.number().default(1).describe('Mean AFINN score per tweet above which the label is positive.'),
+    }).strict().prefault({}).transform((s) => ({
+      ...s, enabled: s.enabled ?? (s.mode === 'remote' ? Boolean(s.remote_url && s.secret) : Boolean(s.x_bearer_token)),
+    })),
+  }).strict().prefault({}).superRefine((hooks, ctx) => {
+    const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const { fullcontact: fc, sentiment: s, worker } = hooks;
+    if (fc.enabled && !fc.api_key) problem(['fullcontact', 'api_key'], 'required when FullContact enrichment is enabled (set FULLCONTACT_API_KEY)');
+    if (s.enabled && s.mode === 'remote' && !s.remote_url) problem(['sentiment', 'remote_url'], 'required in remote mode');
+    if (s.enabled && s.mode === 'remote' && !s.secret) problem(['sentiment', 'secret'], 'required in remote mode (set SENTIMENT_SECRET)');
+    if (s.enabled && s.mode === 'builtin' && !s.x_bearer_token) problem(['sentiment', 'x_bearer_token'], 'required in builtin mode (set X_BEARER_TOKEN)');
+    if (s.negative_below > s.positive_above) problem(['sentiment', 'negative_below'], 'must not exceed positive_above');
+    for (const [name, timeout] of [['fullcontact', fc.timeout_ms], ['sentiment', s.timeout_ms]] as const) {
+      if (timeout >= worker.lease_ms) problem(['worker', 'lease_ms'], `must exceed ${name}.timeout_ms (${timeout}), or a slow attempt could run twice at once`);
+    }
+  }),
   secrets: secretsSchema,
 }).strict();
 

@@ -6,6 +6,7 @@ import type { UserRepository } from '../users/user.repository.ts';
 import { createFindAccount, SCOPE_CLAIMS } from './account.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
+import { accessTokenRuleClaims, createRuleClaimsStore, releaseRuleClaimsInIdTokens, rememberRuleClaims } from './rule-claims.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 
 // Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
@@ -30,6 +31,7 @@ export interface ProviderDeps {
 export function createProvider({ config, connection, users, signingKeys, renderView }: ProviderDeps): Provider {
   const apis = new Map(config.apis.map((api) => [api.identifier, api]));
   const { ttl } = config;
+  const ruleClaims = createRuleClaimsStore(connection, Math.max(ttl.session, ttl.refresh_token));
 
   const configuration: Configuration = {
     adapter: createMongoAdapterFactory(connection),
@@ -63,7 +65,12 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     // Auth0 issues refresh tokens for offline_access without forcing prompt=consent; here every
     // client allowed the refresh_token grant gets one.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    loadExistingGrant,
+    loadExistingGrant: async (ctx) => {
+      await rememberRuleClaims(ctx, ruleClaims);
+      return loadExistingGrant(ctx);
+    },
+    // Rules' `context.accessToken` claims (namespaced, Auth0-style) in the JWT access tokens of the sign-in.
+    extraTokenClaims: (_ctx, token) => accessTokenRuleClaims(token, ruleClaims),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
@@ -101,5 +108,6 @@ export function createProvider({ config, connection, users, signingKeys, renderV
   const provider = new Provider(config.issuer, configuration);
   // Behind a TLS-terminating proxy, trust X-Forwarded-Proto for Secure cookies exactly when Express does.
   provider.proxy = config.trust_proxy !== false;
+  releaseRuleClaimsInIdTokens(provider, ruleClaims);
   return provider;
 }

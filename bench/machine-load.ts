@@ -1,0 +1,58 @@
+// CPU accounting for benchmarks on a shared machine (Linux /proc; undefined elsewhere): how busy the
+// whole machine was, how much of that was us and our embedded database, and so how much was noise.
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** The embedded database's pid (our child), to charge its CPU to what is measured. */
+export function findChildPid(needle: string): number | undefined {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) return Number(entry);
+      } catch { /* the process went away */ }
+    }
+  } catch { /* no /proc */ }
+  return undefined;
+}
+
+/** Busy CPU time of the whole machine in ms, all cores (user+nice+system+irq+softirq+steal in /proc/stat). */
+export function machineBusyMs(): number | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = cpu;
+    return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of a process in ms (clock ticks assumed 100/s, as on Linux). */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts a measurement; `end()` gives the cores other processes kept busy meanwhile (noise). */
+export function startNoiseMeter(dbPid?: number): { end(): number | undefined } {
+  const t0 = performance.now();
+  const own0 = process.cpuUsage();
+  const db0 = dbPid ? processCpuMs(dbPid) : 0;
+  const machine0 = machineBusyMs();
+  return {
+    end() {
+      const machine1 = machineBusyMs();
+      const db1 = dbPid ? processCpuMs(dbPid) : 0;
+      if (machine0 === undefined || machine1 === undefined || db0 === undefined || db1 === undefined) return undefined;
+      const own = process.cpuUsage(own0);
+      const ours = (own.user + own.system) / 1000 + (db1 - db0);
+      return Math.max(0, (machine1 - machine0 - ours) / (performance.now() - t0));
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import { hostname } from 'node:os';
+import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import type { Logger } from '../lib/logger.ts';
+
+export interface OutgoingMessage {
+  id: string;
+  routingKey: string;
+  body: unknown;
+  timestamp: Date;
+}
+
+export interface PublishOutcome {
+  confirmed: string[];
+  failed: string[];
+  error?: string;
+}
+
+export interface PublisherOptions {
+  url: string;
+  exchange: string;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  /** A batch not confirmed by then counts as failed and the connection is dropped. */
+  confirmTimeoutMs: number;
+  logger: Logger;
+  onConnected(): void;
+}
+
+export type AmqpPublisher = ReturnType<typeof createAmqpPublisher>;
+
+/** Without a heartbeat, a broker that vanishes without closing the socket would go unnoticed. */
+const HEARTBEAT_SECONDS = '15';
+
+/** The URL without its credentials, for log lines. */
+export function brokerAddress(url: string): string {
+  const { protocol, host, pathname } = new URL(url);
+  return `${protocol}//${host}${pathname === '/' ? '' : pathname}`;
+}
+
+/**
+ * One connection and one confirm channel to RabbitMQ, kept open: when the broker is unreachable
+ * or the connection drops, it reconnects with capped exponential backoff. amqplib emits 'error'
+ * and 'close' on both the connection and the channel; all four are handled, so a broker outage is
+ * never an uncaught error.
+ */
+export function createAmqpPublisher(options: PublisherOptions) {
+  const { exchange, logger } = options;
+  const url = new URL(options.url);
+  if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', HEARTBEAT_SECONDS);
+  const where = brokerAddress(options.url);
+  let model: ChannelModel | undefined;
+  let channel: ConfirmChannel | undefined;
+  let connecting = false;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let delay = options.reconnectMinMs;
+  let outage = false;
+
+  async function open(): Promise<void> {
+    retryTimer = undefined;
+    if (stopped) return;
+    connecting = true;
+    let opened: ChannelModel | undefined;
+    try {
+      opened = await connect(url.href, { timeout: 10_000, clientProperties: { connection_name: `insole ${hostname()} pid ${process.pid}` } });
+      const current = opened;
+      current.on('error', (err: Error) => logger.warn({ err: { message: err.message }, broker: where }, 'RabbitMQ connection error'));
+      current.on('close', () => lost(current));
+      const ch = await current.createConfirmChannel();
+      ch.on('error', (err: Error) => logger.warn({ err: { message: err.message }, broker: where }, 'RabbitMQ channel error'));
+      // A channel closed on its own (e.g. a refused declaration) is replaced with the whole connection.
+      ch.on('close', () => { if (channel === ch) void current.close().catch(() => {}); });
+      await ch.assertExchange(exchange, 'topic', { durable: true });
+      connecting = false;
+      if (stopped) {
+        await current.close().catch(() => {});
+        return;
+      }
+      model = current;
+      channel = ch;
+      delay = options.reconnectMinMs;
+      outage = false;
+      logger.info({ broker: where, exchange }, 'connected to RabbitMQ: publishing login events');
+      options.onConnected();
+    } catch (err) {
+      connecting = false;
+      void opened?.close().catch(() => {});
+      retry(err as Error);
+    }
+  }
+
+  function lost(which: ChannelModel): void {
+    if (which !== model) return;
+    model = undefined;
+    channel = undefined;
+    if (!stopped) retry(new Error('connection closed'));
+  }
+
+  function retry(err: Error): void {
+    if (stopped || connecting || retryTimer) return;
+    // Once per outage at warn; each further attempt at debug.
+    const line = { err: { message: err.message }, broker: where, retry_in_ms: delay };
+    if (outage) logger.debug(line, 'RabbitMQ still unreachable');
+    else logger.warn(line, 'RabbitMQ unreachable: login events wait in MongoDB and are sent when it is back');
+    outage = true;
+    retryTimer = setTimeout(() => void open(), delay);
+    retryTimer.unref();
+    delay = Math.min(delay * 2, options.reconnectMaxMs);
+  }
+
+  /** Publishes persistent messages and waits for the broker's confirms; never throws. */
+  async function publish(messages: OutgoingMessage[]): Promise<PublishOutcome> {
+    const ch = channel;
+    if (!messages.length) return { confirmed: [], failed: [] };
+    if (!ch) return { confirmed: [], failed: messages.map((m) => m.id), error: 'not connected' };
+    const confirmed: string[] = [];
+    const failed: string[] = [];
+    let error: string | undefined;
+    const settled = new Set<string>();
+    let finish = () => {};
+    const done = new Promise<void>((resolve) => { finish = resolve; });
+    const settle = (id: string, err?: Error) => {
+      if (settled.has(id)) return;
+      settled.add(id);
+      if (err) { failed.push(id); error ??= err.message; } else confirmed.push(id);
+      if (settled.size === messages.length) finish();
+    };
+    const timer = setTimeout(() => {
+      logger.warn({ broker: where, unconfirmed: messages.length - settled.size }, 'RabbitMQ did not confirm in time: reconnecting');
+      for (const m of messages) settle(m.id, new Error('confirm timeout'));
+      if (channel === ch) { channel = undefined; void model?.close().catch(() => {}); }
+    }, options.confirmTimeoutMs);
+    for (const m of messages) {
+      try {
+        // The return value is amqplib's back-pressure hint; batches are small, and it buffers anyway.
+        ch.publish(exchange, m.routingKey, Buffer.from(JSON.stringify(m.body)), {
+          persistent: true, messageId: m.id, contentType: 'application/json', type: m.routingKey,
+          timestamp: Math.floor(m.timestamp.getTime() / 1000), appId: 'insole',
+        }, (err: Error | null) => settle(m.id, err ?? undefined));
+      } catch (err) {
+        settle(m.id, err as Error); // the channel closed under us
+      }
+    }
+    await done;
+    clearTimeout(timer);
+    return { confirmed, failed, error };
+  }
+
+  return {
+    start: () => void open(),
+    isConnected: () => channel !== undefined,
+    publish,
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(retryTimer);
+      const closing = model;
+      model = undefined;
+      channel = undefined;
+      // A broker that stopped answering would hold close() until the heartbeat gives up.
+      await Promise.race([closing?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import type { EventMessage } from './event-message.ts';
+
+/**
+ * `new`: staged before its log is written, not publishable yet. `ready`: the log is in MongoDB, the
+ * relay may publish. `sent`: the broker confirmed it (kept `retention_days`, then removed by TTL).
+ */
+export type OutboxState = 'new' | 'ready' | 'sent';
+
+export interface OutboxRecord {
+  _id: string; // the log_id
+  state: OutboxState;
+  event: EventMessage;
+  created_at: Date;
+  attempts: number;
+  /** A relay owns the record until then (its lease); the epoch means nobody does. */
+  claimed_until: Date;
+  claim?: string;
+  sent_at?: Date;
+  expires_at?: Date;
+  last_error?: string;
+}
+
+export type EventOutbox = ReturnType<typeof createEventOutbox>;
+
+const UNCLAIMED = new Date(0);
+const DUPLICATE_KEY = 11000;
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The `event_outbox` collection. No transactions (DESIGN), so a log event is written in three
+ * single-document steps — stage here, insert the log, mark ready here — and a crash between them
+ * leaves a `new` record that the relay settles later by looking for its log.
+ */
+export function createEventOutbox(connection: Connection, { retentionDays }: { retentionDays: number }) {
+  const records = connection.collection<OutboxRecord>('event_outbox');
+  const listeners = new Set<() => void>();
+  const ids = (list: OutboxRecord[]) => list.map((r) => r._id);
+
+  /** Takes up to `limit` records matching `filter`, one atomic findOneAndUpdate each: two relays never hold the same one. */
+  async function claim(filter: object, limit: number, leaseMs: number): Promise<OutboxRecord[]> {
+    const token = randomUUID();
+    const claimed: OutboxRecord[] = [];
+    while (claimed.length < limit) {
+      const now = new Date();
+      const record = await records.findOneAndUpdate(
+        { ...filter, claimed_until: { $lte: now } },
+        { $set: { claimed_until: new Date(now.getTime() + leaseMs), claim: token }, $inc: { attempts: 1 } },
+        { sort: { created_at: 1 }, returnDocument: 'after' },
+      );
+      if (!record) break;
+      claimed.push(record);
+    }
+    return claimed;
+  }
+
+  return {
+    async prepare(): Promise<void> {
+      await Promise.all([
+        records.createIndex({ state: 1, created_at: 1 }),
+        // Housekeeping only: expires_at is set when a record is sent.
+        records.createIndex({ expires_at: 1 }, { expireAfterSeconds: 0 }),
+      ]);
+    },
+
+    /** Step 1, before the log is written. */
+    async stage(event: EventMessage): Promise<void> {
+      await records.insertOne({ _id: event.log_id, state: 'new', event, created_at: new Date(), attempts: 0, claimed_until: UNCLAIMED });
+    },
+
+    /**
+     * Step 3, after the log is written. If the relay already dropped the record (the log took longer
+     * than `recover_after_ms`), it is written again; if the relay already published it, the
+     * duplicate key says so and nothing changes.
+     */
+    async markWritten(event: EventMessage): Promise<void> {
+      try {
+        await records.updateOne(
+          { _id: event.log_id, state: 'new' },
+          { $set: { state: 'ready' }, $setOnInsert: { event, created_at: new Date(), attempts: 0, claimed_until: UNCLAIMED } },
+          { upsert: true },
+        );
+      } catch (err) {
+        if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+      }
+      for (const listener of listeners) listener();
+    },
+
+    /** The log write failed: the event never happened. */
+    async abandon(logId: string): Promise<void> {
+      await records.deleteOne({ _id: logId, state: 'new' });
+    },
+
+    /** Called after every local markWritten, so this instance's relay need not wait for its next poll. */
+    onWritten(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    claimReady: (limit: number, leaseMs: number) => claim({ state: 'ready' }, limit, leaseMs),
+
+    /** `new` records older than `olderThanMs`: their writer crashed or is very late. */
+    claimStale: (olderThanMs: number, limit: number, leaseMs: number) =>
+      claim({ state: 'new', created_at: { $lt: new Date(Date.now() - olderThanMs) } }, limit, leaseMs),
+
+    async markSent(sent: OutboxRecord[]): Promise<void> {
+      if (!sent.length) return;
+      const now = new Date();
+      await records.updateMany(
+        { _id: { $in: ids(sent) } },
+        { $set: { state: 'sent', sent_at: now, expires_at: new Date(now.getTime() + retentionDays * DAY_MS) }, $unset: { last_error: '' } },
+      );
+    },
+
+    /** Hands records back (publish failed) so the next round, here or elsewhere, retries them at once. */
+    async unclaim(failed: OutboxRecord[], error: string): Promise<void> {
+      if (!failed.length) return;
+      const mine = failed.map((r) => ({ _id: r._id, claim: r.claim! }));
+      await records.updateMany({ $or: mine, state: 'ready' }, { $set: { claimed_until: UNCLAIMED, last_error: error } });
+    },
+
+    /** Stale records whose log exists: publishable. */
+    async markReady(found: OutboxRecord[]): Promise<void> {
+      if (!found.length) return;
+      await records.updateMany({ _id: { $in: ids(found) }, state: 'new' }, { $set: { state: 'ready', claimed_until: UNCLAIMED } });
+    },
+
+    /** Stale records without a log: the write failed and nobody heard of the event. */
+    async discard(orphans: OutboxRecord[]): Promise<void> {
+      if (!orphans.length) return;
+      await records.deleteMany({ _id: { $in: ids(orphans) }, state: 'new' });
+    },
+  };
+}

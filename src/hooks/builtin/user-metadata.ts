@@ -1,0 +1,42 @@
+import mongoose from 'mongoose';
+import type { UserDoc, UserModel } from '../../users/user.model.ts';
+import type { FullContactProfile } from './fullcontact-profile.ts';
+
+export type HookUserWrites = ReturnType<typeof createHookUserWrites>;
+
+/** What the built-in hooks write to a profile: each one atomic single-document update. */
+export function createHookUserWrites(users: UserModel) {
+  return {
+    /** The full answer under user_metadata.fullcontact (as Auth0's rule template does), plus the normalised profile. */
+    recordFullContactMatch(userId: string, person: Record<string, unknown>, profile: FullContactProfile, at: Date): Promise<UserDoc | null> {
+      return users.findOneAndUpdate({ user_id: userId }, {
+        $set: {
+          'user_metadata.fullcontact': storable(person),
+          'user_metadata.fullcontact_profile': profile,
+          'app_metadata.fullcontact': { status: 'matched', checked_at: at },
+          updated_at: at,
+        },
+      }, { returnDocument: 'after' }).lean<UserDoc>().exec();
+    },
+
+    async recordFullContactNoMatch(userId: string, at: Date): Promise<void> {
+      await users.updateOne({ user_id: userId }, { $set: { 'app_metadata.fullcontact': { status: 'no_match', checked_at: at }, updated_at: at } }).exec();
+    },
+
+    /** Once per user: false when the sentiment was already recorded. */
+    async recordSentiment(userId: string, sentiment: Record<string, unknown>, at: Date): Promise<boolean> {
+      const result = await users.updateOne(
+        { user_id: userId, 'app_metadata.sentiment_initialized': mongoose.trusted({ $ne: true }) },
+        { $set: { 'app_metadata.sentiment_initialized': true, 'app_metadata.sentiment': sentiment, updated_at: at } },
+      ).exec();
+      return result.modifiedCount === 1;
+    },
+  };
+}
+
+/** MongoDB refuses field names starting with "$" (and "." splits paths): such keys of a third party's JSON are dropped. */
+function storable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(storable);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !k.startsWith('$') && !k.includes('.')).map(([k, v]) => [k, storable(v)]));
+}

@@ -1,0 +1,58 @@
+/** What happened to one attempt. `released`: shutdown interrupted it; it does not count as a failure. */
+export type AttemptOutcome = 'done' | 'retry' | 'dead' | 'disabled' | 'released' | 'lost';
+
+export interface HookCounters {
+  /** Attempts started (claims). */
+  attempts: number;
+  succeeded: number;
+  retried: number;
+  dead: number;
+  /** Attempts that ended with the hook disabling itself; their jobs wait in state `disabled`. */
+  parked: number;
+  /** Times the hook disabled itself (a refused credential): 0 or 1 per instance. */
+  disabled: number;
+  released: number;
+  /** Attempts whose outcome could not be recorded: the lease had passed to another worker, or the database was away. */
+  lost: number;
+}
+
+export interface HookStatus extends HookCounters {
+  enabled: boolean;
+  /** Why the hook is disabled, when it is. */
+  disabled_reason?: string;
+}
+
+const FIELD: Record<AttemptOutcome, keyof HookCounters> = {
+  done: 'succeeded', retry: 'retried', dead: 'dead', disabled: 'parked', released: 'released', lost: 'lost',
+};
+
+/** In-memory counters of this instance, per hook (a scrape endpoint can read them with `snapshot`). */
+export function createHookMetrics(hooks: string[]) {
+  const counters = new Map(hooks.map((name) => [name, { attempts: 0, succeeded: 0, retried: 0, dead: 0, parked: 0, disabled: 0, released: 0, lost: 0 }]));
+  const disabledBecause = new Map<string, string>();
+  const of = (hook: string) => counters.get(hook)!;
+  return {
+    attemptStarted(hook: string): void {
+      of(hook).attempts++;
+    },
+    attemptEnded(hook: string, outcome: AttemptOutcome): void {
+      of(hook)[FIELD[outcome]]++;
+    },
+    /** False when the hook was already disabled. */
+    disable(hook: string, reason: string): boolean {
+      if (disabledBecause.has(hook)) return false;
+      disabledBecause.set(hook, reason);
+      of(hook).disabled++;
+      return true;
+    },
+    isEnabled: (hook: string) => counters.has(hook) && !disabledBecause.has(hook),
+    enabledHooks: () => [...counters.keys()].filter((name) => !disabledBecause.has(name)),
+    snapshot(): Record<string, HookStatus> {
+      return Object.fromEntries([...counters].map(([name, c]) => [name, {
+        ...c, enabled: !disabledBecause.has(name), ...(disabledBecause.has(name) ? { disabled_reason: disabledBecause.get(name) } : {}),
+      }]));
+    },
+  };
+}
+
+export type HookMetrics = ReturnType<typeof createHookMetrics>;

@@ -1,0 +1,96 @@
+import mongoose from 'mongoose';
+import { isDuplicateKeyError } from '../../users/user.repository.ts';
+import type { HookJob, HookJobModel, JobState } from './hook-job.model.ts';
+
+export type JobQueue = ReturnType<typeof createJobQueue>;
+
+/** How long MongoDB keeps a done job (TTL, best effort): long enough to answer "did it run?". */
+const KEEP_DONE_MS = 30 * 24 * 3600_000;
+
+/**
+ * The hook_jobs collection. Every transition is one atomic single-document update; the ones a
+ * worker makes after its claim are fenced by (worker, attempts), so a worker whose lease ran out
+ * and whose job another worker reclaimed cannot overwrite the newer attempt's outcome.
+ */
+export function createJobQueue(jobs: HookJobModel) {
+  const fence = (job: HookJob) => ({ _id: job._id, state: 'running' as const, worker: job.worker, attempts: job.attempts });
+
+  async function finish(job: HookJob, state: JobState, set: Partial<HookJob>, now: Date): Promise<boolean> {
+    const result = await jobs.updateOne(fence(job), { $set: { state, lease_until: null, updated_at: now, ...set } }).exec();
+    return result.modifiedCount === 1;
+  }
+
+  return {
+    /** Queues a job unless one with the same key exists (queued, running or finished): false then. */
+    async enqueue(job: { hook: string; user_id: string; key: string }, now = new Date()): Promise<boolean> {
+      try {
+        await jobs.create({ ...job, state: 'pending', attempts: 0, run_after: now, created_at: now, updated_at: now });
+        return true;
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return false;
+        throw err;
+      }
+    },
+
+    /**
+     * Claims the most overdue job of the given hooks: a pending one whose time has come, or a
+     * running one whose worker let its lease expire (it crashed, or lost the database).
+     */
+    claim(worker: string, hooks: string[], leaseMs: number, now = new Date()): Promise<HookJob | null> {
+      return jobs.findOneAndUpdate(
+        {
+          // trusted(): sanitizeFilter would otherwise neutralise our own operators (the values are ours).
+          hook: mongoose.trusted({ $in: hooks.map(String) }),
+          $or: [{ state: 'pending', run_after: mongoose.trusted({ $lte: now }) }, { state: 'running', lease_until: mongoose.trusted({ $lt: now }) }],
+        },
+        { $set: { state: 'running', worker, lease_until: new Date(now.getTime() + leaseMs), updated_at: now }, $inc: { attempts: 1 } },
+        { sort: { run_after: 1 }, returnDocument: 'after' },
+      ).lean<HookJob>().exec();
+    },
+
+    complete(job: HookJob, result: Record<string, unknown>, now = new Date()): Promise<boolean> {
+      return finish(job, 'done', { result, last_error: null, finished_at: now, expire_at: new Date(now.getTime() + KEEP_DONE_MS) }, now);
+    },
+
+    retry(job: HookJob, runAfter: Date, error: string, now = new Date()): Promise<boolean> {
+      return finish(job, 'pending', { run_after: runAfter, last_error: error, worker: null }, now);
+    },
+
+    bury(job: HookJob, error: string, now = new Date()): Promise<boolean> {
+      return finish(job, 'dead', { last_error: error, finished_at: now }, now);
+    },
+
+    /** The hook disabled itself: the job waits, untouched, until the hook is enabled again. */
+    park(job: HookJob, error: string, now = new Date()): Promise<boolean> {
+      return finish(job, 'disabled', { last_error: error, worker: null }, now);
+    },
+
+    /** Shutdown interrupted the attempt: it does not count, and any instance may take the job at once. */
+    async release(job: HookJob, now = new Date()): Promise<boolean> {
+      const result = await jobs.updateOne(fence(job), {
+        $set: { state: 'pending', run_after: now, lease_until: null, worker: null, updated_at: now },
+        $inc: { attempts: -1 },
+      }).exec();
+      return result.modifiedCount === 1;
+    },
+
+    /** Jobs parked by a hook that disabled itself go back to the queue (the key may have been fixed). */
+    async reopenParked(hooks: string[], now = new Date()): Promise<number> {
+      const result = await jobs.updateMany(
+        { hook: mongoose.trusted({ $in: hooks.map(String) }), state: 'disabled' },
+        { $set: { state: 'pending', run_after: now, updated_at: now } },
+      ).exec();
+      return result.modifiedCount;
+    },
+
+    /** Jobs per hook and state, for operators and metrics. */
+    async countByState(): Promise<Record<string, Partial<Record<JobState, number>>>> {
+      const rows = await jobs.aggregate<{ _id: { hook: string; state: JobState }; n: number }>([
+        { $group: { _id: { hook: '$hook', state: '$state' }, n: { $sum: 1 } } },
+      ]).exec();
+      const out: Record<string, Partial<Record<JobState, number>>> = {};
+      for (const { _id, n } of rows) (out[_id.hook] ??= {})[_id.state] = n;
+      return out;
+    },
+  };
+}

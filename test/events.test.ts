@@ -1,0 +1,295 @@
+// Issue 5 and 6: every log event reaches RabbitMQ (topic exchange insole.events, routing key = type),
+// survives broker outages, is published once per relay claim, and carries what a data team joins on.
+// Real RabbitMQ (Debian's, from .ci/run); "broker down" is a TCP proxy cut, since other files share it.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { mongo } from 'mongoose';
+import { createEventOutbox, type OutboxRecord, type OutboxState } from '../src/events/event-outbox.ts';
+import { captureLogs } from './support/log-capture.ts';
+import { startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { AMQP_URL, bindEventQueue, EVENTS_EXCHANGE, type EventQueue, type ReceivedEvent } from './support/rabbitmq.ts';
+import { signInForTokens } from './support/relying-party.ts';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+
+const PASSWORD = 'heel-to-toe drop 8mm';
+const CONNECTION = 'Username-Password-Authentication';
+const LOOPBACK = /^(::ffff:)?127\.0\.0\.1$/;
+const OFF_MESSAGE = 'AMQP_URL is not set: login events are kept in MongoDB and not published';
+
+/** Test timing for the relay: poll often, reconnect quickly. */
+const FAST = { poll_ms: 50, reconnect_min_ms: 50, reconnect_max_ms: 250 };
+
+async function until(check: () => Promise<boolean>, what: string, limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const outbox = (insole: TestInsole) => insole.db.collection<{ _id: string; state: string }>('event_outbox');
+const allSent = (insole: TestInsole, ids: string[]) => async () =>
+  (await outbox(insole).countDocuments({ _id: { $in: ids }, state: 'sent' })) === ids.length;
+
+async function logIdsOf(insole: TestInsole, filter: mongo.Filter<mongo.Document>): Promise<string[]> {
+  return (await insole.db.collection('logs').find(filter).toArray()).map((l) => l.log_id as string);
+}
+
+/** `count` sign-ins, a few at a time, spread over the instances given. */
+async function signInMany(instances: TestInsole[], email: string, count: number, parallel = 5): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) await signInForTokens(instances[i % instances.length].issuer, { email, password: PASSWORD });
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+}
+
+function brokerBehindProxy(proxy: TcpProxy): string {
+  const url = new URL(AMQP_URL);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return url.href;
+}
+
+function brokerTarget(): { host: string; port: number } {
+  const url = new URL(AMQP_URL);
+  return { host: url.hostname, port: Number(url.port || 5672) };
+}
+
+const ids = (events: ReceivedEvent[]) => events.map((e) => e.body.log_id as string);
+const sorted = (list: string[]) => [...list].sort();
+
+describe('when RabbitMQ is down during 50 sign-ins, then back', () => {
+  const email = 'outage.runner@innovashoes.example';
+  const captured = captureLogs('debug');
+  let queue: EventQueue;
+  let proxy: TcpProxy;
+  let insole: TestInsole;
+  let stopped = false;
+  let signupLogId: string;
+  let downLogIds: string[];
+  let downStates: string[];
+  let logs: mongo.WithId<mongo.Document>[];
+  let received: ReceivedEvent[];
+
+  before(async () => {
+    queue = await bindEventQueue();
+    proxy = await startTcpProxy(brokerTarget());
+    insole = await startTestInsole({ events: { amqp_url: brokerBehindProxy(proxy), ...FAST } }, testDatabaseUri(), captured.logger);
+
+    await signInForTokens(insole.issuer, { email, password: PASSWORD }, 'signup');
+    [signupLogId] = await logIdsOf(insole, { user_name: email, type: 'ss' });
+    await until(allSent(insole, [signupLogId]), 'the sign-up event is published');
+
+    await proxy.stop();
+    await signInMany([insole], email, 50);
+    downLogIds = await logIdsOf(insole, { user_name: email, type: 's' });
+    downStates = (await outbox(insole).find({ _id: { $in: downLogIds } }).toArray()).map((r) => r.state);
+
+    await proxy.start();
+    await until(allSent(insole, downLogIds), 'the relay publishes the 50 waiting events');
+    logs = await insole.db.collection('logs').find({ user_name: email }).toArray();
+    // Stopped, the relay publishes nothing more: what the queue holds now is everything it sent.
+    await insole.stop();
+    stopped = true;
+    received = (await queue.drain()).filter((e) => e.body.user_name === email);
+  });
+  after(async () => {
+    if (!stopped) await insole?.stop();
+    await proxy?.close();
+    await queue?.close();
+  });
+
+  test('sign-ins keep working while the broker is down, and their events wait in event_outbox', () => {
+    assert.equal(downLogIds.length, 50, 'all 50 sign-ins succeeded and were logged');
+    assert.equal(downStates.length, 50, 'each log event has its outbox record');
+    assert.deepEqual(new Set(downStates), new Set(['ready']), 'none was sent while the broker was unreachable');
+  });
+
+  test('once it is back, all 50 events arrive, and no log_id twice', () => {
+    const signIns = received.filter((e) => e.body.type === 's');
+    assert.equal(signIns.length, 50);
+    assert.deepEqual(sorted(ids(signIns)), sorted(downLogIds));
+    assert.equal(new Set(ids(received)).size, received.length, 'a log_id arrived twice');
+    assert.deepEqual(sorted(ids(received)), sorted([signupLogId, ...downLogIds]), 'the sign-up too, once');
+  });
+
+  test('each message is its Auth0 log event, with what a data team joins logins on', () => {
+    const user_id = logs[0].user_id as string;
+    assert.match(user_id, /^auth0\|[0-9a-f]{24}$/);
+    for (const event of received) {
+      const log = logs.find((l) => l.log_id === event.body.log_id)!;
+      const { _id, date, ...fields } = log;
+      assert.equal(event.body.user_id, user_id);
+      assert.equal(event.body.client_id, STOREFRONT.client_id);
+      assert.equal(event.body.client_name, 'Test Storefront');
+      assert.equal(event.body.connection, CONNECTION);
+      assert.match(event.body.ip as string, LOOPBACK);
+      assert.equal(typeof event.body.user_agent, 'string');
+      assert.ok((event.body.user_agent as string).length > 0, 'user_agent');
+      assert.match(event.body.date as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.match(event.body.log_id as string, /^[0-9a-f]{32}$/);
+      assert.deepEqual(event.body, { ...fields, date: (date as Date).toISOString() }, 'the same fields and values as in `logs`');
+    }
+    assert.equal(received.find((e) => e.body.type === 'ss')?.body.description, 'Success Signup');
+  });
+
+  test('messages are persistent JSON on insole.events, routed by type, with log_id as the message id', () => {
+    for (const { routingKey, exchange, properties, body } of received) {
+      assert.equal(exchange, EVENTS_EXCHANGE);
+      assert.equal(routingKey, body.type);
+      assert.equal(properties.deliveryMode, 2, 'persistent');
+      assert.equal(properties.messageId, body.log_id);
+      assert.equal(properties.contentType, 'application/json');
+      assert.equal(properties.type, body.type);
+    }
+  });
+
+  test('the relay said once that the broker was unreachable, and reconnected without crashing', () => {
+    const lines = captured.lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    const unreachable = lines.filter((l) => l.msg.startsWith('RabbitMQ unreachable'));
+    assert.equal(unreachable.length, 1);
+    assert.equal(unreachable[0].level, 40, 'warn');
+    assert.equal(lines.filter((l) => l.msg.startsWith('connected to RabbitMQ')).length, 2, 'at start and after the outage');
+    assert.ok(!captured.lines.some((l) => l.includes('guest:guest')), 'broker credentials never reach the log');
+  });
+});
+
+describe('two insole instances on one database catching up on a backlog together', () => {
+  const email = 'two.relays@innovashoes.example';
+  let queue: EventQueue;
+  let proxy: TcpProxy;
+  let instances: TestInsole[] = [];
+  let expected: string[];
+  let received: ReceivedEvent[];
+
+  before(async () => {
+    queue = await bindEventQueue();
+    proxy = await startTcpProxy(brokerTarget());
+    await proxy.stop();
+    // Small batches and fast polling, so both relays claim from the same backlog at the same time.
+    const events = { amqp_url: brokerBehindProxy(proxy), ...FAST, poll_ms: 10, batch_size: 3 };
+    const database = testDatabaseUri();
+    instances.push(await startTestInsole({ events }, database));
+    instances.push(await startTestInsole({ events }, database));
+
+    await signInForTokens(instances[0].issuer, { email, password: PASSWORD }, 'signup');
+    await signInMany(instances, email, 40, 8);
+    expected = await logIdsOf(instances[0], { user_name: email });
+    await proxy.start();
+    await until(allSent(instances[0], expected), 'the backlog is published');
+    await Promise.all(instances.map((i) => i.stop()));
+    instances = [];
+    received = (await queue.drain()).filter((e) => e.body.user_name === email);
+  });
+  after(async () => {
+    await Promise.all(instances.map((i) => i.stop()));
+    await proxy?.close();
+    await queue?.close();
+  });
+
+  test('every event is published exactly once', () => {
+    assert.equal(expected.length, 41, 'one sign-up and 40 sign-ins');
+    assert.equal(new Set(ids(received)).size, received.length, 'a log_id arrived twice');
+    assert.deepEqual(sorted(ids(received)), sorted(expected));
+  });
+});
+
+describe('without AMQP_URL', () => {
+  const email = 'no.broker@innovashoes.example';
+  const captured = captureLogs('debug');
+  const database = testDatabaseUri();
+  let queue: EventQueue;
+  let off: TestInsole;
+  let on: TestInsole | undefined;
+
+  before(async () => {
+    queue = await bindEventQueue();
+    off = await startTestInsole({}, database, captured.logger);
+  });
+  after(async () => {
+    await off?.stop();
+    await on?.stop();
+    await queue?.close();
+  });
+
+  test('the relay is off and says so once at start; events are kept in MongoDB', async () => {
+    assert.equal(captured.lines.filter((l) => l.includes(OFF_MESSAGE)).length, 1);
+    await signInForTokens(off.issuer, { email, password: PASSWORD }, 'signup');
+    const [logId] = await logIdsOf(off, { user_name: email });
+    const record = await outbox(off).findOne({ _id: logId });
+    assert.equal(record?.state, 'ready');
+  });
+
+  test('an instance with AMQP_URL on the same database publishes what waited', async () => {
+    on = await startTestInsole({ events: { amqp_url: AMQP_URL, ...FAST } }, database);
+    const waiting = await logIdsOf(on, { user_name: email });
+    await until(allSent(on, waiting), 'the waiting event is published');
+    await on.stop();
+    on = undefined;
+    const received = (await queue.drain()).filter((e) => e.body.user_name === email);
+    assert.deepEqual(ids(received), waiting);
+  });
+});
+
+describe('a log write interrupted between its steps (a crash)', () => {
+  let queue: EventQueue;
+  let insole: TestInsole;
+  let stopped = false;
+
+  before(async () => {
+    queue = await bindEventQueue();
+    insole = await startTestInsole({ events: { amqp_url: AMQP_URL, ...FAST, recover_after_ms: 1000 } });
+  });
+  after(async () => {
+    if (!stopped) await insole?.stop();
+    await queue?.close();
+  });
+
+  const USER_NAME = 'crash.test@innovashoes.example';
+  const event = (log_id: string) => ({
+    log_id, date: new Date().toISOString(), type: 's', description: 'Success Login', user_id: 'auth0|0123456789abcdef01234567',
+    user_name: USER_NAME, connection: CONNECTION, details: {},
+  });
+  const record = (log_id: string, state: OutboxState, created_at = new Date()): OutboxRecord => ({
+    _id: log_id, state, event: event(log_id), created_at, attempts: 0, claimed_until: new Date(0),
+  });
+
+  test('a log write that finishes after its record was dropped brings the record back, ready', async () => {
+    const records = createEventOutbox(insole.connection, { retentionDays: 7 });
+    const late = record('f0000000000c0000000000000000000c', 'new');
+    await records.stage(late.event);
+    await records.discard([late]);
+    assert.equal(await outbox(insole).countDocuments({ _id: late._id }), 0);
+    await records.markWritten(late.event);
+    const back = await outbox(insole).findOne({ _id: late._id });
+    assert.equal(back?.state, 'ready');
+    assert.deepEqual((back as unknown as OutboxRecord).event, late.event);
+    await until(allSent(insole, [late._id]), 'the late event is published');
+  });
+
+  test('marking an already published event ready changes nothing', async () => {
+    const records = createEventOutbox(insole.connection, { retentionDays: 7 });
+    const early = record('f0000000000d0000000000000000000d', 'new');
+    await records.stage(early.event);
+    await records.markSent([early]);
+    await records.markWritten(early.event);
+    assert.equal((await outbox(insole).findOne({ _id: early._id }))?.state, 'sent');
+  });
+
+  test('a staged event whose log was written is published; one whose log was not is dropped', async () => {
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    const written = record('f0000000000a0000000000000000000a', 'new', anHourAgo);
+    const orphan = record('f0000000000b0000000000000000000b', 'new', anHourAgo);
+    const { date, ...fields } = written.event;
+    await insole.db.collection('logs').insertOne({ ...fields, date: new Date(date) });
+    await insole.db.collection<OutboxRecord>('event_outbox').insertMany([written, orphan]);
+
+    await until(allSent(insole, [written._id]), 'the half-written event is published');
+    await until(async () => (await outbox(insole).countDocuments({ _id: orphan._id })) === 0, 'the orphan is dropped');
+    await insole.stop();
+    stopped = true;
+    const received = (await queue.drain()).filter((e) => e.body.user_name === USER_NAME);
+    assert.deepEqual(sorted(ids(received)), sorted(['f0000000000a0000000000000000000a', 'f0000000000c0000000000000000000c']));
+  });
+});

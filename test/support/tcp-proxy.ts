@@ -1,0 +1,59 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export interface TcpProxy {
+  readonly port: number;
+  /** Like the service dying: every proxied connection is cut and new ones are refused. */
+  stop(): Promise<void>;
+  /** Like the service coming back, on the same port. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy on loopback in front of a real service, so a test can take the service "down" for
+ * one client without stopping it for the other test files that share it.
+ */
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+
+  const pipe = (client: Socket) => {
+    const upstream = createConnection(target);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => { client.destroy(); upstream.destroy(); });
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  };
+
+  const listen = () => new Promise<void>((resolve, reject) => {
+    const next = createServer(pipe);
+    next.once('error', reject);
+    next.listen(port, '127.0.0.1', () => {
+      port = (next.address() as { port: number }).port;
+      server = next;
+      resolve();
+    });
+  });
+
+  // close() stops accepting at once but waits for open connections: so cut them, then wait.
+  const stop = async () => {
+    const closing = server;
+    server = undefined;
+    const closed = new Promise<void>((resolve) => (closing ? closing.close(() => resolve()) : resolve()));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  };
+
+  await listen();
+  return {
+    get port() { return port; },
+    stop,
+    start: listen,
+    close: stop,
+  };
+}
