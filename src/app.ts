@@ -18,6 +18,8 @@ import { socialRoutes } from './http/routes/social.routes.ts';
 import { accountRoutes } from './http/routes/account.routes.ts';
 import type { AccountService } from './users/account.service.ts';
 import type { PostLogin } from './hooks/post-login.ts';
+import type { DurableHooks } from './hooks/jobs/durable-hooks.ts';
+import { metricsRoutes } from './http/routes/metrics.routes.ts';
 import type { Authenticator } from './http/routes/run-strategy.ts';
 import { createInteractionPages } from './http/interaction-pages.ts';
 import type { HandshakeStore } from './auth/handshake.store.ts';
@@ -34,6 +36,7 @@ export interface AppDeps {
   socialSignin: SocialSigninService;
   account: AccountService;
   postLogin: PostLogin;
+  durableHooks: DurableHooks;
   passport: Authenticator;
   connections: SocialConnection[];
   handshakes: HandshakeStore;
@@ -72,6 +75,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(assetRoutes(config));
   app.use(healthRoutes(isDatabaseReady));
   app.use(requireDatabase(isDatabaseReady));
+  app.use(metricsRoutes(deps.durableHooks, config.metrics_token));
   app.use(cookieParser());
   const csrf = createCsrf(config);
   const pages = createInteractionPages({ ...deps, csrf });

@@ -76,7 +76,8 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     config, logger, provider, passwordSignin, renderView, isDatabaseReady: () => isDatabaseReady(connection),
     socialSignin: createSocialSigninService({ users, logs }),
     account,
-    // Rules and durable hooks plug in here (issue: post-login rules and hooks).
+    durableHooks,
+    // After every sign-in: Auth0-style rules inline, then the durable hooks are queued.
     postLogin: createPostLogin([
       createRulesStep({ rules: config.rules, issuer: config.issuer, logger, logs, metadata: createMetadataStore(userModel) }),
       durableHooks.step,

@@ -58,6 +58,7 @@ function fromEnvironment(env: Env): Json {
   if (env.LOG_LEVEL) out.log_level = env.LOG_LEVEL;
   if (env.TRUST_PROXY) out.trust_proxy = parseTrustProxy(env.TRUST_PROXY);
   if (env.SMTP_URL) out.mail = { smtp_url: env.SMTP_URL };
+  if (env.METRICS_TOKEN) out.metrics_token = env.METRICS_TOKEN;
   if (env.AMQP_URL) out.events = { amqp_url: env.AMQP_URL };
   const secrets: Json = {};
   if (env.INSOLE_COOKIE_SECRETS) secrets.cookie_keys = env.INSOLE_COOKIE_SECRETS.split(',').map((s) => s.trim());

@@ -201,6 +201,7 @@ export const configSchema = z.object({
       if (timeout >= worker.lease_ms) problem(['worker', 'lease_ms'], `must exceed ${name}.timeout_ms (${timeout}), or a slow attempt could run twice at once`);
     }
   }),
+  metrics_token: z.string().min(16).optional().describe('From METRICS_TOKEN. Unset: GET /metrics is not served; set: a scraper presents it as a bearer token.'),
   secrets: secretsSchema,
 }).strict();
 

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startFakeFullContact, type FakeFullContact } from './fakes/fake-fullcontact.ts';
+import { hookSettings, jobsOf, until } from './support/hooks.ts';
+import { startTestInsole, type TestInsole } from './support/insole.ts';
+import { signInForTokens } from './support/relying-party.ts';
+
+const TOKEN = 'scraper-token-0123456789abcdef';
+
+describe('hook metrics for a Prometheus scraper', () => {
+  let fullcontact: FakeFullContact;
+  let insole: TestInsole;
+  before(async () => {
+    fullcontact = await startFakeFullContact();
+    insole = await startTestInsole({ ...hookSettings({ fullcontact }), metrics_token: TOKEN });
+  });
+  after(async () => { await insole.stop(); await fullcontact.close(); });
+
+  test('only a scraper with the token reads them, and they count what the hooks did', async () => {
+    assert.equal((await fetch(`${insole.issuer}/metrics`)).status, 401);
+    assert.equal((await fetch(`${insole.issuer}/metrics`, { headers: { authorization: 'Bearer wrong-token-of-same-size!!' } })).status, 401);
+
+    await signInForTokens(insole.issuer, { email: 'counted@innovashoes.example', password: 'count my enrichment' }, 'signup');
+    await until('the enrichment job to finish', async () => (await jobsOf(insole).findOne({ hook: 'fullcontact', state: 'done' })));
+
+    const res = await fetch(`${insole.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type')!, /^text\/plain/);
+    const text = await res.text();
+    assert.match(text, /^insole_hook_attempts_total\{hook="fullcontact"\} 1$/m);
+    assert.match(text, /^insole_hook_succeeded_total\{hook="fullcontact"\} 1$/m);
+    assert.match(text, /^insole_hook_enabled\{hook="fullcontact"\} 1$/m);
+    assert.match(text, /^insole_hook_jobs\{hook="fullcontact",state="done"\} 1$/m);
+  });
+
+  test('without a configured token the endpoint does not exist', async () => {
+    const plain = await startTestInsole();
+    try {
+      assert.equal((await fetch(`${plain.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 404);
+    } finally {
+      await plain.stop();
+    }
+  });
+});
