@@ -2,6 +2,7 @@
 // survives broker outages, is published once per relay claim, and carries what a data team joins on.
 // Real RabbitMQ (Debian's, from .ci/run); "broker down" is a TCP proxy cut, since other files share it.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { mongo } from 'mongoose';
 import { createEventOutbox, type OutboxRecord, type OutboxState } from '../src/events/event-outbox.ts';
@@ -10,6 +11,9 @@ import { startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from '.
 import { AMQP_URL, bindEventQueue, EVENTS_EXCHANGE, type EventQueue, type ReceivedEvent } from './support/rabbitmq.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+
+// The exchange is shared by every test run on this broker: this run's shoppers have their own names.
+const RUN = randomUUID().slice(0, 8);
 
 const PASSWORD = 'heel-to-toe drop 8mm';
 const CONNECTION = 'Username-Password-Authentication';
@@ -60,7 +64,7 @@ const ids = (events: ReceivedEvent[]) => events.map((e) => e.body.log_id as stri
 const sorted = (list: string[]) => [...list].sort();
 
 describe('when RabbitMQ is down during 50 sign-ins, then back', () => {
-  const email = 'outage.runner@innovashoes.example';
+  const email = `outage.runner.${RUN}@innovashoes.example`;
   const captured = captureLogs('debug');
   let queue: EventQueue;
   let proxy: TcpProxy;
@@ -156,7 +160,7 @@ describe('when RabbitMQ is down during 50 sign-ins, then back', () => {
 });
 
 describe('two insole instances on one database catching up on a backlog together', () => {
-  const email = 'two.relays@innovashoes.example';
+  const email = `two.relays.${RUN}@innovashoes.example`;
   let queue: EventQueue;
   let proxy: TcpProxy;
   let instances: TestInsole[] = [];
@@ -196,7 +200,7 @@ describe('two insole instances on one database catching up on a backlog together
 });
 
 describe('without AMQP_URL', () => {
-  const email = 'no.broker@innovashoes.example';
+  const email = `no.broker.${RUN}@innovashoes.example`;
   const captured = captureLogs('debug');
   const database = testDatabaseUri();
   let queue: EventQueue;
@@ -246,7 +250,7 @@ describe('a log write interrupted between its steps (a crash)', () => {
     await queue?.close();
   });
 
-  const USER_NAME = 'crash.test@innovashoes.example';
+  const USER_NAME = `crash.test.${RUN}@innovashoes.example`;
   const event = (log_id: string) => ({
     log_id, date: new Date().toISOString(), type: 's', description: 'Success Login', user_id: 'auth0|0123456789abcdef01234567',
     user_name: USER_NAME, connection: CONNECTION, details: {},
