@@ -275,7 +275,7 @@ describe('a rule that hangs, loops or throws is skipped; the sign-in completes',
   user.app_metadata.after = true;
   auth0.users.updateAppMetadata(user.user_id, user.app_metadata).then(function () { callback(null, user, context); });
 }`,
-    }, { timeout_ms: 300 }, logged.logger);
+    }, { timeout_ms: 1_000 }, logged.logger); // roomy: the rules that should finish must, even on a loaded machine
   });
   after(async () => {
     await insole.stop();
@@ -293,7 +293,7 @@ describe('a rule that hangs, loops or throws is skipped; the sign-in completes',
 
     const skipped = new Map(lines(logged.lines).filter((l) => l.msg && String(l.msg).startsWith('rule ') && l.reason).map((l) => [l.rule, l]));
     assert.equal(skipped.get('01-never-calls-back.js')?.timed_out, true);
-    assert.match(String(skipped.get('01-never-calls-back.js')?.reason), /did not call back within 300 ms/);
+    assert.match(String(skipped.get('01-never-calls-back.js')?.reason), /did not call back within 1000 ms/);
     assert.equal(skipped.get('02-loops.js')?.timed_out, true, 'a synchronous loop is cut by the vm timeout');
     assert.equal(skipped.get('03-waits-on-a-silent-api.js')?.timed_out, true);
     assert.match(String(skipped.get('04-throws.js')?.reason), /enrichment exploded/);
@@ -344,7 +344,7 @@ describe('critical rules and UnauthorizedError deny the sign-in', () => {
     const shopper = newShopper('hangs');
     const back = await signInAt(insole, shopper);
     assert.equal(back.searchParams.get('error'), 'access_denied');
-    assert.match(String((await failedLogin(shopper.email))?.details.error), /did not call back within 300 ms/);
+    assert.match(String((await failedLogin(shopper.email))?.details.error), /did not call back within 1000 ms/);
   });
 
   test('callback(new UnauthorizedError(message)) denies with that message', async () => {
