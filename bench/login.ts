@@ -10,9 +10,9 @@
 // --log-level L (insole's log level, default silent: logging is not what is measured),
 // --memory-kib N / --time-cost N (override insole's Argon2id cost for both sides, to see how the ratio moves).
 // A measurement, not a test: it exits 0 whatever the ratio, and non-zero only when something fails.
-import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { findChildPid, machineBusyMs, processCpuMs } from './machine-load.ts';
 import { verify } from '@node-rs/argon2';
 import { Types } from 'mongoose';
 
@@ -350,42 +350,6 @@ function combine(runs: Measured[]): Measured {
   };
 }
 
-/** The embedded database's pid (our child), to charge its CPU to the sign-ins. Linux only; undefined elsewhere. */
-function findChildPid(needle: string): number | undefined {
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) return Number(entry);
-      } catch { /* the process went away */ }
-    }
-  } catch { /* no /proc */ }
-  return undefined;
-}
-
-/** Busy CPU time of the whole machine in ms, all cores (user+nice+system+irq+softirq+steal in /proc/stat). */
-function machineBusyMs(): number | undefined {
-  try {
-    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = cpu;
-    return (user + nice + system + irq + softirq + (steal ?? 0)) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
-/** utime + stime of a process in ms (clock ticks assumed 100/s, as on Linux). */
-function processCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // fields 14 and 15 of stat(5), counted from after the name
-  } catch {
-    return undefined;
-  }
-}
 
 function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

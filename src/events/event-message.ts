@@ -6,22 +6,7 @@ import type { LogDoc } from '../logs/log.model.ts';
  * carries what joins a login with storefront behaviour: user_id, client_id, connection, ip,
  * user_agent and date.
  */
-export interface EventMessage {
-  log_id: string;
-  date: string;
-  type: string;
-  description?: string;
-  client_id?: string;
-  client_name?: string;
-  ip?: string;
-  user_agent?: string;
-  user_id?: string;
-  user_name?: string;
-  connection?: string;
-  strategy?: string;
-  strategy_type?: string;
-  details: Record<string, unknown>;
-}
+export type EventMessage = Omit<LogDoc, 'date'> & { date: string };
 
 /** Absent fields stay absent (as in Auth0's log events), never `null` or `undefined`. */
 export function toEventMessage(log: LogDoc): EventMessage {

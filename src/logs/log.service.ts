@@ -6,20 +6,8 @@ import type { Logger } from '../lib/logger.ts';
 import type { LogDoc, LogModel } from './log.model.ts';
 import { LOG_TYPES, type LogType } from './log-types.ts';
 
-export interface LogEventInput {
-  type: LogType;
-  description?: string;
-  client_id?: string;
-  client_name?: string;
-  ip?: string;
-  user_agent?: string;
-  user_id?: string;
-  user_name?: string;
-  connection?: string;
-  strategy?: string;
-  strategy_type?: string;
-  details?: Record<string, unknown>;
-}
+/** A log event as callers give it: Auth0's fields; `log_id`, `date` and `description` are filled in. */
+export type LogEventInput = Partial<Omit<LogDoc, 'log_id' | 'date' | 'type'>> & { type: LogType };
 
 export type LogService = ReturnType<typeof createLogService>;
 
