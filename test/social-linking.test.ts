@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { runCli } from '../src/cli/insole.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import {
@@ -78,6 +79,33 @@ describe('linking a social identity to an existing account', () => {
     assert.equal((await storefrontTokens(again, again.landing)).claims()!.sub, sub);
     assert.equal((await identitiesOf(sub)).length, 2);
     assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), ['link', 's', 's']);
+  });
+
+  test('an admin unlinks the linked identity (CLI), which is logged; the primary identity cannot be unlinked', async () => {
+    const email = newEmail('unlink.me');
+    const sub = await passwordUser(email, true);
+    const a = freshGoogle(world, { email, email_verified: true });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal((await storefrontTokens(trip, trip.landing)).claims()!.sub, sub);
+    assert.equal((await identitiesOf(sub)).length, 2);
+    const since = new Date();
+
+    const cli = async (...args: string[]) => {
+      const saved = { uri: process.env.MONGODB_URI, log: console.log };
+      const url = new URL(saved.uri!);
+      url.pathname = `/${world.insole.db.databaseName}`;
+      process.env.MONGODB_URI = url.toString();
+      console.log = () => {};
+      try { return await runCli(args); } finally { process.env.MONGODB_URI = saved.uri; console.log = saved.log; }
+    };
+    assert.equal(await cli('users', 'unlink', '--email', email, '--connection', 'google-oauth2'), 0);
+    assert.deepEqual(await identitiesOf(sub), [`Username-Password-Authentication|${sub.slice('auth0|'.length)}|database`]);
+    const logs = await logsSince(world.insole, since);
+    assert.deepEqual(logs.map((l) => l.type), ['unlink']);
+    assert.deepEqual(logs[0]!.details, { unlinked: `google-oauth2|${a.sub}`, by: 'cli' });
+
+    await assert.rejects(cli('users', 'unlink', '--email', email, '--connection', 'Username-Password-Authentication'), /primary identity cannot be unlinked/);
+    assert.equal((await identitiesOf(sub)).length, 1);
   });
 
   test('an existing social account is linked too: Google joins a Facebook account with the same verified email', async () => {

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients } from './clients.command.ts';
 import { listKeys, rotateKeys } from './keys.command.ts';
-import { unblockUser } from './users.command.ts';
+import { unblockUser, unlinkIdentity } from './users.command.ts';
 
 const USAGE = `Usage: npm run insole -- <command> [options]
 
@@ -17,7 +17,9 @@ Commands:
                  Restart (or roll) the instances afterwards: each loads the key set when it starts.
   keys list      Lists signing keys (public part only).
   users unblock --email ADDRESS
-                 Lifts the brute-force blocks of a user (the IPs in blocked_for).`;
+                 Lifts the brute-force blocks of a user (the IPs in blocked_for).
+  users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
+                 Removes a linked (secondary) social identity from a user.`;
 
 export async function runCli(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -25,12 +27,12 @@ export async function runCli(argv: string[]): Promise<number> {
     options: {
       name: { type: 'string' }, id: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
-      email: { type: 'string' },
+      email: { type: 'string' }, connection: { type: 'string' },
       public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const command = positionals.join(' ');
-  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'users unblock'];
+  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'users unblock', 'users unlink'];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -43,6 +45,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'keys rotate') await rotateKeys(db.connection, config);
     if (command === 'keys list') await listKeys(db.connection);
     if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
+    if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);
     return 0;
   } finally {
     await db.close();

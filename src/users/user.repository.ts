@@ -32,6 +32,15 @@ export function createUserRepository(users: UserModel) {
       return result.modifiedCount === 1;
     },
 
+    /** Removes a secondary identity (never the primary, identities[0], which the user_id names). */
+    async unlinkIdentity(userId: string, provider: string, identityUserId: string, at: Date): Promise<boolean> {
+      const result = await users.updateOne(
+        { user_id: userId, 'identities.0.provider': mongoose.trusted({ $ne: String(provider) }) },
+        { $pull: { identities: { provider: String(provider), user_id: String(identityUserId) } }, $set: { updated_at: at } },
+      ).exec();
+      return result.modifiedCount === 1;
+    },
+
     /**
      * A returning social sign-in: refreshes what the provider says (root fields only when it is
      * the primary identity, as Auth0 does) and counts the login, in one atomic update.
