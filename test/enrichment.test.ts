@@ -85,6 +85,8 @@ describe('FullContact enrichment after sign-in', () => {
     assert.equal(job.attempts, 4);
     assert.deepEqual(job.result, { match: true, twitter: false });
     assert.equal(fullcontact.enrichCalls().length, 4);
+    // The attempt's log line follows its database write: wait for it rather than race it.
+    await until('the fourth attempt to be logged', () => attemptLines(logs.lines, String(job._id)).length === 4);
     assert.deepEqual(attemptLines(logs.lines, String(job._id)).map((l) => [l.attempt, l.outcome]), [[1, 'retry'], [2, 'retry'], [3, 'retry'], [4, 'done']]);
     assert.match(String(attemptLines(logs.lines, String(job._id))[2]!.error), /fullcontact: no outcome within its 1000 ms budget/);
 
@@ -179,6 +181,7 @@ describe('FullContact refusing the API key (401)', () => {
         return jobs[0]?.state === 'disabled' && jobs;
       });
       assert.match(job!.last_error, /FullContact: HTTP 401/);
+      await until('the parked attempt to be counted', () => wrongKey.hooks.metrics().fullcontact!.parked === 1);
       const status = wrongKey.hooks.metrics().fullcontact!;
       assert.equal(status.enabled, false);
       assert.equal(status.disabled, 1);

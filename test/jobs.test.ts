@@ -178,6 +178,8 @@ describe('the hook worker', () => {
       assert.equal(job!.state, 'dead');
       assert.equal(job!.attempts, 3);
       assert.equal(job!.last_error, 'FullContact: HTTP 503 (attempt 3 of 3)');
+      // Counters and the log line follow the job's database write: wait for them rather than race them.
+      await until('the last attempt to be counted', () => insole.hooks.metrics().fullcontact!.dead === 1);
       const { fullcontact: counters } = insole.hooks.metrics();
       assert.deepEqual({ attempts: counters!.attempts, retried: counters!.retried, dead: counters!.dead, succeeded: counters!.succeeded }, { attempts: 3, retried: 2, dead: 1, succeeded: 0 });
       const outcomes = logs.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'hook attempt').map((l) => `${l.attempt}:${l.outcome}`);
