@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     await embedded?.stop();
     throw err;
   });
-  logger.info(`sign-up page: ${config.issuer}/authorize?client_id=storefront&response_type=code&scope=openid … (or run the storefront example)`);
+  logger.info(`ready at ${config.issuer} — to sign up as a shopper, run the storefront example (npm run storefront) and open http://localhost:4000`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
