@@ -4,28 +4,23 @@
  * test them. Emails and their verification are taken exactly as the provider asserts them.
  */
 
+import type { UserDoc } from '../users/user.model.ts';
+
 export type SocialConnection = 'google-oauth2' | 'facebook' | 'twitter';
 
-export interface SocialProfile {
+/** The root profile fields a provider states; a sign-in through the primary identity refreshes them. */
+export const PROVIDER_PROFILE_FIELDS = [
+  'name', 'given_name', 'family_name', 'nickname', 'picture', 'locale', 'screen_name', 'gender', 'birthday', 'location', 'likes',
+] as const;
+
+export type SocialProfile = Partial<Pick<UserDoc, (typeof PROVIDER_PROFILE_FIELDS)[number] | 'email'>> & {
   connection: SocialConnection;
   /** The provider's own id of the account. */
   id: string;
-  email?: string;
   email_verified: boolean;
-  name?: string;
-  given_name?: string;
-  family_name?: string;
-  nickname?: string;
-  picture?: string;
-  locale?: string;
-  screen_name?: string;
-  gender?: string;
-  birthday?: string;
-  location?: string;
-  likes?: { id: string; name: string; category?: string }[];
   /** The provider's profile as it sent it (it never contains tokens: those arrive separately). */
   profileData: Record<string, unknown>;
-}
+};
 
 type Json = Record<string, unknown>;
 

@@ -2,7 +2,7 @@ import type { LogService } from '../logs/log.service.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { RequestContext } from '../users/password-signin.service.ts';
 import { isDuplicateKeyError, type UserRepository } from '../users/user.repository.ts';
-import type { SocialProfile } from './profile-mapping.ts';
+import { PROVIDER_PROFILE_FIELDS, type SocialProfile } from './profile-mapping.ts';
 
 export type SocialOutcome =
   | { kind: 'signed_in'; user: UserDoc }
@@ -27,8 +27,7 @@ export function createSocialSigninService({ users, logs }: { users: UserReposito
    * been through a handshake record in MongoDB, which turns undefined into null: both mean absent.
    */
   function rootFieldsOf(profile: SocialProfile): Partial<UserDoc> {
-    const { name, given_name, family_name, nickname, picture, locale, screen_name, gender, birthday, location, likes } = profile;
-    return Object.fromEntries(Object.entries({ name, given_name, family_name, nickname, picture, locale, screen_name, gender, birthday, location, likes })
+    return Object.fromEntries(PROVIDER_PROFILE_FIELDS.map((field) => [field, profile[field]])
       .filter(([, v]) => v !== undefined && v !== null)) as Partial<UserDoc>;
   }
 
