@@ -6,7 +6,7 @@ import { createSealedBox } from '../../src/lib/sealed-box.ts';
 import type { TestInsole } from './insole.ts';
 import { buildAuthorization, discoverStorefront, exchangeCode, type AuthorizationRequest, type oidc } from './relying-party.ts';
 import type { SocialWorld } from './social.ts';
-import { UserAgent } from './user-agent.ts';
+import { BrowserAgent } from './checked-agent.ts';
 
 /**
  * A social sign-in taken one step at a time (sign-in page → provider → consent → back), so tests
@@ -15,23 +15,8 @@ import { UserAgent } from './user-agent.ts';
 
 export type Connection = 'google-oauth2' | 'facebook' | 'twitter';
 
-const BROWSER_HEADERS = {
-  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
-  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) insole-social-tests/1.0',
-};
-
-/** A UserAgent that sends what a browser sends (so errors come back as pages) and remembers every answer. */
-export class ShopperAgent extends UserAgent {
-  readonly seen: { method: string; url: string; status: number }[] = [];
-
-  override async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    for (const [name, value] of Object.entries(BROWSER_HEADERS)) if (!headers.has(name)) headers.set(name, value);
-    const res = await super.request(url, { ...init, headers });
-    this.seen.push({ method: init.method ?? 'GET', url, status: res.status });
-    return res;
-  }
-
+/** A browser-like agent that can list the server errors it met (see checked-agent.ts). */
+export class ShopperAgent extends BrowserAgent {
   /** Answers in the 5xx range, except the documented 502 of a provider that fails before its consent page. */
   serverErrors() {
     return this.seen.filter((s) => s.status >= 500 && !(s.status === 502 && new URL(s.url).pathname.includes('/connect/')));
