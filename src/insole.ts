@@ -50,7 +50,9 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   await Promise.all([userModel.init(), logModel.init()]);
 
   const users = createUserRepository(userModel);
-  const outbox = createEventOutbox(connection, { retentionDays: config.events.retention_days });
+  const outbox = createEventOutbox(connection, {
+    retentionDays: config.events.retention_days, undeliveredRetentionDays: config.events.undelivered_retention_days,
+  });
   await outbox.prepare();
   const logs = createLogService(logModel, outbox, logger);
   const renderView = createViewRenderer(config);

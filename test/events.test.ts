@@ -18,7 +18,7 @@ const RUN = randomUUID().slice(0, 8);
 const PASSWORD = 'heel-to-toe drop 8mm';
 const CONNECTION = 'Username-Password-Authentication';
 const LOOPBACK = /^(::ffff:)?127\.0\.0\.1$/;
-const OFF_MESSAGE = 'AMQP_URL is not set: login events are kept in MongoDB and not published';
+const OFF_MESSAGE = 'AMQP_URL is not set: login events are not published';
 
 /** Test timing for the relay: poll often, reconnect quickly. */
 const FAST = { poll_ms: 50, reconnect_min_ms: 50, reconnect_max_ms: 250 };
@@ -31,7 +31,7 @@ async function until(check: () => Promise<boolean>, what: string, limitMs = 60_0
   }
 }
 
-const outbox = (insole: TestInsole) => insole.db.collection<{ _id: string; state: string }>('event_outbox');
+const outbox = (insole: TestInsole) => insole.db.collection<{ _id: string; state: string; expires_at?: Date }>('event_outbox');
 const allSent = (insole: TestInsole, ids: string[]) => async () =>
   (await outbox(insole).countDocuments({ _id: { $in: ids }, state: 'sent' })) === ids.length;
 
@@ -260,7 +260,7 @@ describe('a log write interrupted between its steps (a crash)', () => {
   });
 
   test('a log write that finishes after its record was dropped brings the record back, ready', async () => {
-    const records = createEventOutbox(insole.connection, { retentionDays: 7 });
+    const records = createEventOutbox(insole.connection, { retentionDays: 7, undeliveredRetentionDays: 30 });
     const late = record('f0000000000c0000000000000000000c', 'new');
     await records.stage(late.event);
     await records.discard([late]);
@@ -273,12 +273,24 @@ describe('a log write interrupted between its steps (a crash)', () => {
   });
 
   test('marking an already published event ready changes nothing', async () => {
-    const records = createEventOutbox(insole.connection, { retentionDays: 7 });
+    const records = createEventOutbox(insole.connection, { retentionDays: 7, undeliveredRetentionDays: 30 });
     const early = record('f0000000000d0000000000000000000d', 'new');
     await records.stage(early.event);
     await records.markSent([early]);
     await records.markWritten(early.event);
     assert.equal((await outbox(insole).findOne({ _id: early._id }))?.state, 'sent');
+  });
+
+  test('unsent records expire after undelivered_retention_days, sent ones after retention_days', async () => {
+    const records = createEventOutbox(insole.connection, { retentionDays: 7, undeliveredRetentionDays: 30 });
+    const days = (d?: Date) => Math.round(((d?.getTime() ?? 0) - Date.now()) / (24 * 3600 * 1000));
+    const kept = record('f0000000000e0000000000000000000e', 'new');
+    await records.stage(kept.event);
+    assert.equal(days((await outbox(insole).findOne({ _id: kept._id }))?.expires_at), 30);
+    await records.markSent([kept]);
+    assert.equal(days((await outbox(insole).findOne({ _id: kept._id }))?.expires_at), 7);
+    const ttl = (await outbox(insole).indexes()).find((index) => index.key.expires_at === 1);
+    assert.equal(ttl?.expireAfterSeconds, 0);
   });
 
   test('a staged event whose log was written is published; one whose log was not is dropped', async () => {

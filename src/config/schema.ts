@@ -146,6 +146,8 @@ export const configSchema = z.object({
     reconnect_min_ms: z.number().int().positive().default(1000),
     reconnect_max_ms: z.number().int().positive().default(30_000),
     retention_days: z.number().positive().default(7).describe('Sent events are kept this long in event_outbox (TTL), for replays.'),
+    undelivered_retention_days: z.number().positive().default(30)
+      .describe('Events never confirmed by a broker (AMQP_URL unset, or the broker away) are dropped by TTL after this long, so event_outbox cannot grow without bound.'),
   }).strict().prefault({}),
   // Auth0-compatible rules (README "Rules"): operator JavaScript run inline after every sign-in.
   rules: z.object({

@@ -5,6 +5,7 @@ import type { EventMessage } from './event-message.ts';
 /**
  * `new`: staged before its log is written, not publishable yet. `ready`: the log is in MongoDB, the
  * relay may publish. `sent`: the broker confirmed it (kept `retention_days`, then removed by TTL).
+ * Unsent records expire `undeliveredRetentionDays` after staging, so a store without a broker stays bounded.
  */
 export type OutboxState = 'new' | 'ready' | 'sent';
 
@@ -33,10 +34,13 @@ const DAY_MS = 24 * 3600 * 1000;
  * single-document steps — stage here, insert the log, mark ready here — and a crash between them
  * leaves a `new` record that the relay settles later by looking for its log.
  */
-export function createEventOutbox(connection: Connection, { retentionDays }: { retentionDays: number }) {
+export interface OutboxRetention { retentionDays: number; undeliveredRetentionDays: number }
+
+export function createEventOutbox(connection: Connection, { retentionDays, undeliveredRetentionDays }: OutboxRetention) {
   const records = connection.collection<OutboxRecord>('event_outbox');
   const listeners = new Set<() => void>();
   const ids = (list: OutboxRecord[]) => list.map((r) => r._id);
+  const unsentExpiry = (from: Date) => new Date(from.getTime() + undeliveredRetentionDays * DAY_MS);
 
   /** Takes up to `limit` records matching `filter`, one atomic findOneAndUpdate each: two relays never hold the same one. */
   async function claim(filter: object, limit: number, leaseMs: number): Promise<OutboxRecord[]> {
@@ -59,14 +63,17 @@ export function createEventOutbox(connection: Connection, { retentionDays }: { r
     async prepare(): Promise<void> {
       await Promise.all([
         records.createIndex({ state: 1, created_at: 1 }),
-        // Housekeeping only: expires_at is set when a record is sent.
+        // Housekeeping only: sent records expire after retentionDays, unsent ones after undeliveredRetentionDays.
         records.createIndex({ expires_at: 1 }, { expireAfterSeconds: 0 }),
       ]);
     },
 
     /** Step 1, before the log is written. */
     async stage(event: EventMessage): Promise<void> {
-      await records.insertOne({ _id: event.log_id, state: 'new', event, created_at: new Date(), attempts: 0, claimed_until: UNCLAIMED });
+      const now = new Date();
+      await records.insertOne({
+        _id: event.log_id, state: 'new', event, created_at: now, attempts: 0, claimed_until: UNCLAIMED, expires_at: unsentExpiry(now),
+      });
     },
 
     /**
@@ -78,7 +85,7 @@ export function createEventOutbox(connection: Connection, { retentionDays }: { r
       try {
         await records.updateOne(
           { _id: event.log_id, state: 'new' },
-          { $set: { state: 'ready' }, $setOnInsert: { event, created_at: new Date(), attempts: 0, claimed_until: UNCLAIMED } },
+          { $set: { state: 'ready' }, $setOnInsert: { event, created_at: new Date(), attempts: 0, claimed_until: UNCLAIMED, expires_at: unsentExpiry(new Date()) } },
           { upsert: true },
         );
       } catch (err) {

@@ -28,7 +28,7 @@ const MAX_ROUNDS = 20;
 export function startEventRelay(deps: EventRelayDeps): EventRelay {
   const { config, logger } = deps;
   if (!config.amqp_url) {
-    logger.warn('AMQP_URL is not set: login events are kept in MongoDB and not published');
+    logger.warn('AMQP_URL is not set: login events are not published; they wait in event_outbox until events.undelivered_retention_days');
     return { stop: async () => {} };
   }
   const log = logger.child({ component: 'event-relay' });
