@@ -1,8 +1,8 @@
 import express, { type Express } from 'express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
-import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
+import type { LiveProvider } from './oidc/live-provider.ts';
 import type { Logger } from './lib/logger.ts';
 import type { PasswordSigninService } from './users/password-signin.service.ts';
 import type { RenderView } from './http/views.ts';
@@ -31,7 +31,8 @@ import type { Identity } from './users/user.model.ts';
 export interface AppDeps {
   config: Config;
   logger: Logger;
-  provider: Provider;
+  /** oidc-provider, replaced when the signing keys change (a rotation). */
+  oidc: LiveProvider;
   passwordSignin: PasswordSigninService;
   socialSignin: SocialSigninService;
   account: AccountService;
@@ -47,7 +48,8 @@ export interface AppDeps {
 
 /** Express wiring only: no listening, no environment. Tests build it with their own deps. */
 export function createApp(deps: AppDeps): Express {
-  const { config, logger, provider, renderView, isDatabaseReady } = deps;
+  const { config, logger, oidc, renderView, isDatabaseReady } = deps;
+  const routeDeps = { ...deps, provider: oidc.current };
   const app = express();
   app.set('trust proxy', config.trust_proxy);
   app.disable('x-powered-by');
@@ -78,13 +80,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(metricsRoutes(deps.durableHooks, config.metrics_token));
   app.use(cookieParser());
   const csrf = createCsrf(config);
-  const pages = createInteractionPages({ ...deps, csrf });
-  app.use(interactionRoutes({ ...deps, csrf, pages, verifyEmailFirst: config.signup.verify_email_first }));
-  app.use(socialRoutes({ ...deps, csrf, pages, timeoutMs: config.connections.timeout_ms }));
+  const pages = createInteractionPages({ ...routeDeps, csrf });
+  app.use(interactionRoutes({ ...routeDeps, csrf, pages, verifyEmailFirst: config.signup.verify_email_first }));
+  app.use(socialRoutes({ ...routeDeps, csrf, pages, timeoutMs: config.connections.timeout_ms }));
   app.use(accountRoutes({ ...deps, csrf }));
-  app.use(logoutRoutes(provider));
+  app.use(logoutRoutes(oidc.current));
   // oidc-provider parses its own bodies, so no Express body parser runs before it.
-  app.use(provider.callback());
+  app.use(oidc.handle);
   app.use(errorHandler(renderView));
   return app;
 }

@@ -13,6 +13,7 @@ import { startEventRelay } from './events/event-relay.ts';
 import { createViewRenderer } from './http/views.ts';
 import { logoutLogging } from './oidc/logout-log.ts';
 import { createProvider } from './oidc/provider.ts';
+import { startLiveProvider } from './oidc/live-provider.ts';
 import { loadSigningKeys } from './oidc/signing-keys.ts';
 import { createPasswordHasher } from './users/password-hasher.ts';
 import { createPasswordSigninService } from './users/password-signin.service.ts';
@@ -56,10 +57,18 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   await outbox.prepare();
   const logs = createLogService(logModel, outbox, logger);
   const renderView = createViewRenderer(config);
-  const signingKeys = await loadSigningKeys(connection, createSealedBox(config.secrets.key_encryption_key, 'signing-keys'));
-  const provider = createProvider({ config, connection, users, signingKeys, renderView });
-  provider.use(logoutLogging(logs));
-  provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
+  const keyBox = createSealedBox(config.secrets.key_encryption_key, 'signing-keys');
+  const oidc = await startLiveProvider({
+    loadKeys: () => loadSigningKeys(connection, keyBox),
+    build: (signingKeys) => {
+      const provider = createProvider({ config, connection, users, signingKeys, renderView });
+      provider.use(logoutLogging(logs));
+      provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
+      return provider;
+    },
+    refreshMs: config.signing_keys.refresh_seconds * 1000,
+    logger,
+  });
 
   const mailer = createMailer(config, logger);
   const tickets = createEmailTickets(connection);
@@ -75,7 +84,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     config: config.hooks, connection, hooks: createBuiltinHooks(config.hooks, userModel), findUser: users.findByUserId, logger,
   });
   const app = createApp({
-    config, logger, provider, passwordSignin, renderView, isDatabaseReady: () => isDatabaseReady(connection),
+    config, logger, oidc, passwordSignin, renderView, isDatabaseReady: () => isDatabaseReady(connection),
     socialSignin: createSocialSigninService({ users, logs }),
     account,
     durableHooks,
@@ -101,6 +110,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     server, connection, hooks: durableHooks,
     url: `http://127.0.0.1:${port}`,
     async stop(graceMs = 10_000) {
+      oidc.stop();
       const hooksStopped = durableHooks.stop(graceMs); // claims no more; in-flight attempts get the same grace
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

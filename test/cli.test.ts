@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { runCli } from '../src/cli/insole.ts';
+import { until } from './support/hooks.ts';
 import { freePort, startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { buildAuthorization, completeAuthorization, exchangeCode, oidc } from './support/relying-party.ts';
 
@@ -50,34 +51,60 @@ describe('the insole command line', () => {
     assert.equal(await insole.db.collection('oidc_client').countDocuments(), before);
   });
 
-  test('keys rotate: after a restart the new key signs and the old one stays published', async () => {
-    const jwks = async () => (await (await fetch(`${insole.issuer}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-    const signIn = async (email: string, screen: 'login' | 'signup') => {
-      const config = await oidc.discovery(new URL(insole.issuer), 'test-storefront', 'test-storefront-secret-0123456789', undefined, { execute: [oidc.allowInsecureRequests] });
-      const request = await buildAuthorization(config);
-      const { callback } = await completeAuthorization(insole.issuer, request, { email, password: 'rotating keys safely' }, screen);
-      return (await exchangeCode(config, callback, request)).id_token!;
-    };
-    const oldToken = await signIn('keys@innovashoes.example', 'signup');
-    const oldKid = decodeProtectedHeader(oldToken).kid!;
-
-    const { code, out } = await cli(databaseUri, 'keys', 'rotate');
-    assert.equal(code, 0);
-    const newKid = /New signing key (\S+)\./.exec(out)![1];
-    assert.notEqual(newKid, oldKid);
-
+  test('keys rotate: published at once on every instance, signs after the delay, old key kept; no restart', async () => {
+    const fast = { signing_keys: { refresh_seconds: 0.2, activate_after_seconds: 0.2 } };
     await insole.stop();
-    insole = await startTestInsole({ port: insole.config.port, issuer: insole.issuer }, databaseUri);
-    const kids = (await jwks()).keys.map((k) => k.kid);
-    assert.deepEqual(kids, [newKid, oldKid], 'new key first, old key still published');
+    insole = await startTestInsole({ ...fast, port: insole.config.port, issuer: insole.issuer }, databaseUri);
+    const other = await startTestInsole(fast, databaseUri);
+    try {
+      const kidsAt = async (instance: TestInsole) =>
+        ((await (await fetch(`${instance.issuer}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+      const signIn = async (instance: TestInsole, email: string, screen: 'login' | 'signup') => {
+        const config = await oidc.discovery(new URL(instance.issuer), 'test-storefront', 'test-storefront-secret-0123456789', undefined, { execute: [oidc.allowInsecureRequests] });
+        const request = await buildAuthorization(config);
+        const { callback } = await completeAuthorization(instance.issuer, request, { email, password: 'rotating keys safely' }, screen);
+        return (await exchangeCode(config, callback, request)).id_token!;
+      };
+      const oldToken = await signIn(insole, 'keys@innovashoes.example', 'signup');
+      const oldKid = decodeProtectedHeader(oldToken).kid!;
 
-    const newToken = await signIn('keys@innovashoes.example', 'login');
-    assert.equal(decodeProtectedHeader(newToken).kid, newKid);
-    const keySet = createRemoteJWKSet(new URL(`${insole.issuer}/.well-known/jwks.json`));
-    for (const token of [oldToken, newToken]) {
-      const { payload } = await jwtVerify(token, keySet, { issuer: insole.issuer, algorithms: ['RS256'] });
-      assert.equal(payload.email, 'keys@innovashoes.example');
+      const { code, out } = await cli(databaseUri, 'keys', 'rotate', '--activate-in', '4');
+      assert.equal(code, 0);
+      const newKid = /New signing key (\S+):/.exec(out)![1];
+      assert.notEqual(newKid, oldKid);
+
+      // Published first, on both instances, while the old key still signs.
+      for (const instance of [insole, other]) {
+        await until('the new key is published', async () => (await kidsAt(instance)).join() === [oldKid, newKid].join());
+      }
+      assert.equal(decodeProtectedHeader(await signIn(other, 'keys@innovashoes.example', 'login')).kid, oldKid);
+      assert.match((await cli(databaseUri, 'keys', 'list')).out, new RegExp(`${newKid}\\tRS256\\t\\S+\\tpublished, signs from `));
+
+      // Then it signs, and the old key stays published for what it signed.
+      for (const instance of [insole, other]) {
+        await until('the new key signs', async () => (await kidsAt(instance)).join() === [newKid, oldKid].join());
+      }
+      const newToken = await signIn(other, 'keys@innovashoes.example', 'login');
+      assert.equal(decodeProtectedHeader(newToken).kid, newKid);
+      // One key set on every instance: each verifies what the other signed, before and after.
+      const keySet = createRemoteJWKSet(new URL(`${other.issuer}/.well-known/jwks.json`));
+      for (const [token, issuer] of [[oldToken, insole.issuer], [newToken, other.issuer]]) {
+        const { payload } = await jwtVerify(token, keySet, { issuer, algorithms: ['RS256'] });
+        assert.equal(payload.email, 'keys@innovashoes.example');
+      }
+      const listed = (await cli(databaseUri, 'keys', 'list')).out;
+      assert.match(listed, new RegExp(`${newKid}\\tRS256\\t\\S+\\tsigning`));
+      assert.match(listed, new RegExp(`${oldKid}\\tRS256\\t\\S+\\tretired, published until `));
+    } finally {
+      await other.stop();
     }
+  });
+
+  test('keys rotate refuses a bad --activate-in and writes nothing', async () => {
+    const before = await insole.db.collection('signing_keys').countDocuments();
+    await assert.rejects(cli(databaseUri, 'keys', 'rotate', '--activate-in', 'soon'), /--activate-in must be a whole number of seconds/);
+    await assert.rejects(cli(databaseUri, 'keys', 'rotate', '--activate-in', '-5'), /--activate-in/);
+    assert.equal(await insole.db.collection('signing_keys').countDocuments(), before);
   });
 
   test('private signing keys are stored encrypted', async () => {

@@ -1,7 +1,7 @@
 // The command-line tool: `npm run insole -- <command>`. Talks to the same MongoDB as the server.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
-import { connectToConfiguredDatabase } from './cli-database.ts';
+import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients } from './clients.command.ts';
 import { listKeys, rotateKeys } from './keys.command.ts';
 import { unblockUser, unlinkIdentity } from './users.command.ts';
@@ -13,13 +13,22 @@ Commands:
                  [--id CLIENT_ID] [--public] [--third-party]
                  Registers a relying party and prints its client secret once.
   clients list   Lists clients stored in the database (clients from config files are not listed).
-  keys rotate    Publishes a new signing key; the old ones stay in the JWKS until their tokens expire.
-                 Restart (or roll) the instances afterwards: each loads the key set when it starts.
+  keys rotate [--activate-in SECONDS]
+                 Publishes a new signing key at once; it signs after signing_keys.activate_after_seconds
+                 (or SECONDS), and the old ones stay in the JWKS until their tokens expire. Running
+                 instances pick it up within signing_keys.refresh_seconds: no restart.
   keys list      Lists signing keys (public part only).
   users unblock --email ADDRESS
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
                  Removes a linked (secondary) social identity from a user.`;
+
+/** `--activate-in`: whole seconds, 0 or more; checked before anything is written. */
+function seconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw new CliError(`--activate-in must be a whole number of seconds, not "${value}"`);
+  return Number(value);
+}
 
 export async function runCli(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -27,7 +36,7 @@ export async function runCli(argv: string[]): Promise<number> {
     options: {
       name: { type: 'string' }, id: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
-      email: { type: 'string' }, connection: { type: 'string' },
+      email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' },
       public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -37,12 +46,13 @@ export async function runCli(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
+  const activateIn = seconds(values['activate-in']);
   const config = loadConfig();
   const db = await connectToConfiguredDatabase(config);
   try {
     if (command === 'clients create') await createClient(db.connection, values);
     if (command === 'clients list') await listClients(db.connection);
-    if (command === 'keys rotate') await rotateKeys(db.connection, config);
+    if (command === 'keys rotate') await rotateKeys(db.connection, config, activateIn);
     if (command === 'keys list') await listKeys(db.connection);
     if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
     if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);

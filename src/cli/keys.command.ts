@@ -1,20 +1,32 @@
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
 import { createSealedBox } from '../lib/sealed-box.ts';
-import { listSigningKeys, rotateSigningKey } from '../oidc/signing-keys.ts';
+import { describeKeyState, listSigningKeys, rotateSigningKey } from '../oidc/signing-keys.ts';
 
-export async function rotateKeys(connection: Connection, config: Config): Promise<void> {
-  // Keep old keys published while anything they signed may still be presented.
-  const grace = Math.max(config.ttl.id_token, config.ttl.access_token, ...config.apis.map((a) => a.access_token_ttl));
+/**
+ * `keys rotate [--activate-in SECONDS]`. Every instance re-reads the key set each
+ * `signing_keys.refresh_seconds`, so the new key is published everywhere before it signs; a shorter
+ * delay (0 for an emergency) risks tokens signed by a key another instance does not publish yet.
+ */
+export async function rotateKeys(connection: Connection, config: Config, activateIn?: number): Promise<void> {
+  const { refresh_seconds, activate_after_seconds } = config.signing_keys;
+  // Keep old keys published while anything they signed may still be presented, including what an
+  // instance signed before it noticed the new key.
+  const longestToken = Math.max(config.ttl.id_token, config.ttl.access_token, ...config.apis.map((a) => a.access_token_ttl));
   const box = createSealedBox(config.secrets.key_encryption_key, 'signing-keys');
-  const { kid, retire_after } = await rotateSigningKey(connection, box, grace);
-  console.log(`New signing key ${kid}. Previous keys stay in the JWKS until ${retire_after.toISOString()}.`);
-  console.log('Restart (or roll) every insole instance now: each loads the key set when it starts.');
+  const { kid, activates_at, retire_after } = await rotateSigningKey(connection, box, {
+    activateAfterSeconds: activateIn ?? activate_after_seconds,
+    graceSeconds: longestToken + refresh_seconds,
+  });
+  console.log(`New signing key ${kid}: published now, signs from ${activates_at.toISOString()}.`);
+  console.log(`Previous keys stay in the JWKS until ${retire_after.toISOString()}. Running instances pick this up within ${refresh_seconds} s; no restart needed.`);
+  if (activateIn !== undefined && activateIn < refresh_seconds) {
+    console.log(`Warning: --activate-in ${activateIn} is shorter than signing_keys.refresh_seconds (${refresh_seconds}); for a while some instances may sign with a key others do not publish yet.`);
+  }
 }
 
 export async function listKeys(connection: Connection): Promise<void> {
   for (const key of await listSigningKeys(connection)) {
-    const state = key.retired_at ? `retired, published until ${key.retire_after?.toISOString()}` : 'signing';
-    console.log(`${key._id}\t${key.alg}\t${key.created_at.toISOString()}\t${state}`);
+    console.log(`${key._id}\t${key.alg}\t${key.created_at.toISOString()}\t${describeKeyState(key)}`);
   }
 }

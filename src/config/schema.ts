@@ -131,6 +131,15 @@ export const configSchema = z.object({
       window_seconds: z.number().int().positive().default(24 * 3600),
     }).strict().prefault({}),
   }).strict().prefault({}),
+  // README "Signing keys": rotation without restarts.
+  signing_keys: z.object({
+    refresh_seconds: z.number().positive().max(3600).default(60)
+      .describe('How often each instance re-reads signing_keys, so a rotation (or a key becoming active or expiring) reaches it without a restart.'),
+    activate_after_seconds: z.number().min(0).default(300)
+      .describe('`insole keys rotate`: the new key is published at once and signs this much later, once every instance and relying party cache has it.'),
+  }).strict().prefault({}).refine((keys) => keys.activate_after_seconds >= keys.refresh_seconds, {
+    path: ['activate_after_seconds'], message: 'must be at least refresh_seconds, or an instance could sign with a key another does not publish yet',
+  }),
   clients: z.array(clientSchema).default([]),
   apis: z.array(apiSchema).default([]),
   // Log events to RabbitMQ through the `event_outbox` collection (README "Events (RabbitMQ)").

@@ -1,5 +1,4 @@
 import type { Request, Response } from 'express';
-import type Provider from 'oidc-provider';
 import type { HandshakeStore } from '../auth/handshake.store.ts';
 import { CONNECTION_LABELS } from '../auth/passport-setup.ts';
 import type { SocialConnection, SocialProfile } from '../auth/profile-mapping.ts';
@@ -9,6 +8,9 @@ import type { RequestContext } from '../users/password-signin.service.ts';
 import type { createCsrf } from './middleware/csrf.ts';
 import type { PostLogin } from '../hooks/post-login.ts';
 import type { RenderView } from './views.ts';
+import type { CurrentProvider } from '../oidc/live-provider.ts';
+
+type InteractionDetails = Awaited<ReturnType<ReturnType<CurrentProvider>['interactionDetails']>>;
 
 export type Screen = 'login' | 'signup' | 'consent' | 'social-email' | 'check-inbox';
 
@@ -17,7 +19,7 @@ const TITLES: Record<Screen, string> = {
 };
 
 export interface InteractionPagesDeps {
-  provider: Provider;
+  provider: CurrentProvider;
   renderView: RenderView;
   csrf: ReturnType<typeof createCsrf>;
   connections: SocialConnection[];
@@ -31,13 +33,13 @@ export type InteractionPages = ReturnType<typeof createInteractionPages>;
 /** What every hosted page of an interaction shares: rendering with brand, CSRF and connections, and finishing the login. */
 export function createInteractionPages({ provider, renderView, csrf, connections, handshakes, socialSignin, postLogin }: InteractionPagesDeps) {
   async function clientOf(clientId: unknown) {
-    return provider.Client.find(String(clientId));
+    return provider().Client.find(String(clientId));
   }
 
   return {
     /** `loaded`: the interaction, when the caller has already read it (saves a database read). */
-    async show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200, loaded?: Awaited<ReturnType<Provider['interactionDetails']>>): Promise<void> {
-      const details = loaded ?? await provider.interactionDetails(req, res);
+    async show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200, loaded?: InteractionDetails): Promise<void> {
+      const details = loaded ?? await provider().interactionDetails(req, res);
       const client = await clientOf(details.params.client_id);
       res.status(status).type('html').send(await renderView(screen, {
         title: TITLES[screen],
@@ -70,10 +72,10 @@ export function createInteractionPages({ provider, renderView, csrf, connections
       }
       const outcome = await postLogin.run(user, { ...ctx, connection, uid });
       if (outcome.denied) {
-        await provider.interactionFinished(req, res, { error: 'access_denied', error_description: outcome.denied }, { mergeWithLastSubmission: false });
+        await provider().interactionFinished(req, res, { error: 'access_denied', error_description: outcome.denied }, { mergeWithLastSubmission: false });
         return;
       }
-      await provider.interactionFinished(req, res, { login: { accountId: user.user_id }, postLogin: outcome }, { mergeWithLastSubmission: false });
+      await provider().interactionFinished(req, res, { login: { accountId: user.user_id }, postLogin: outcome }, { mergeWithLastSubmission: false });
     },
   };
 }

@@ -10,7 +10,9 @@ interface SigningKeyRecord {
   public_jwk: Record<string, unknown>;
   private_jwk: Sealed;
   created_at: Date;
-  /** Set when a newer key took over signing; the key stays published until retire_after. */
+  /** A rotated-in key is published at once and signs from then on; unset: signs since created_at. */
+  activates_at?: Date;
+  /** When a newer key takes over signing; the key stays published until retire_after. */
   retired_at?: Date;
   retire_after?: Date;
 }
@@ -34,10 +36,14 @@ function newKeyRecord(box: SealedBox, now: Date, id?: string): SigningKeyRecord 
   };
 }
 
+const isActive = (record: SigningKeyRecord, now: Date) => !record.activates_at || record.activates_at <= now;
+
 /**
- * The signing keys every instance uses: created on the very first start (the insert with a fixed id
- * makes concurrent first starts agree on one key), newest first, so the newest signs and older ones
- * stay published in the JWKS until the tokens they signed have expired.
+ * The signing keys every instance publishes, the one that signs first (oidc-provider signs with the
+ * first key of the algorithm): the newest active key. Then, newest first, a rotated-in key that is
+ * not active yet (published ahead, so every instance and every relying party's JWKS cache knows it
+ * before any token carries it) and older keys until the tokens they signed have expired. The very
+ * first start creates the key (a fixed id makes concurrent first starts agree on one).
  */
 export async function loadSigningKeys(connection: Connection, box: SealedBox, now = new Date()): Promise<PrivateJwk[]> {
   const keys = collection(connection);
@@ -48,19 +54,36 @@ export async function loadSigningKeys(connection: Connection, box: SealedBox, no
   }
   const records = await keys.find({ $or: [{ retire_after: { $exists: false } }, { retire_after: { $gt: now } }] })
     .sort({ created_at: -1 }).toArray();
-  return records.map((record) => JSON.parse(box.open(record.private_jwk)) as PrivateJwk);
+  const signer = records.find((record) => isActive(record, now)) ?? records[0];
+  const ordered = signer ? [signer, ...records.filter((record) => record !== signer)] : records;
+  return ordered.map((record) => JSON.parse(box.open(record.private_jwk)) as PrivateJwk);
 }
 
-/** `insole keys rotate`: a new key signs from the next start; the old ones are published for `graceSeconds` more. */
-export async function rotateSigningKey(connection: Connection, box: SealedBox, graceSeconds: number, now = new Date()) {
+export interface RotationTimes {
+  /** Seconds before the new key signs: at least the instances' refresh interval, so all publish it first. */
+  activateAfterSeconds: number;
+  /** Seconds the old keys stay published once they stop signing: the longest token lifetime. */
+  graceSeconds: number;
+}
+
+/** `insole keys rotate`: a new key, published now, signs after `activateAfterSeconds`; older keys are published `graceSeconds` longer. */
+export async function rotateSigningKey(connection: Connection, box: SealedBox, times: RotationTimes, now = new Date()) {
   const keys = collection(connection);
-  const record = newKeyRecord(box, now);
-  await keys.updateMany(
-    { retired_at: { $exists: false } },
-    { $set: { retired_at: now, retire_after: new Date(now.getTime() + graceSeconds * 1000) } },
-  );
+  const activates_at = new Date(now.getTime() + times.activateAfterSeconds * 1000);
+  const retire_after = new Date(activates_at.getTime() + times.graceSeconds * 1000);
+  const record = { ...newKeyRecord(box, now), activates_at };
+  // Keys still waiting for their turn are superseded too: the newest rotation wins.
+  await keys.updateMany({ retired_at: { $exists: false } }, { $set: { retired_at: activates_at, retire_after } });
   await keys.insertOne(record);
-  return { kid: record._id, retire_after: new Date(now.getTime() + graceSeconds * 1000) };
+  return { kid: record._id, activates_at, retire_after };
+}
+
+export function describeKeyState(key: Pick<SigningKeyRecord, 'activates_at' | 'retired_at' | 'retire_after'>, now = new Date()): string {
+  if (key.retire_after && key.retire_after <= now) return 'expired, no longer published';
+  if (key.activates_at && key.activates_at > now) return `published, signs from ${key.activates_at.toISOString()}`;
+  if (key.retired_at && key.retired_at <= now) return `retired, published until ${key.retire_after?.toISOString()}`;
+  if (key.retired_at) return `signing until ${key.retired_at.toISOString()}`;
+  return 'signing';
 }
 
 export async function listSigningKeys(connection: Connection) {

@@ -1,5 +1,4 @@
 import express, { Router } from 'express';
-import type Provider from 'oidc-provider';
 import { AppError } from '../../errors/app-error.ts';
 import { PASSWORD_CONNECTION, type PasswordSigninService } from '../../users/password-signin.service.ts';
 import { TooManyAttemptsError } from '../../users/attack-protection.ts';
@@ -8,9 +7,10 @@ import type { createCsrf } from '../middleware/csrf.ts';
 import type { InteractionPages } from '../interaction-pages.ts';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import type { RenderView } from '../views.ts';
+import type { CurrentProvider } from '../../oidc/live-provider.ts';
 
 interface Deps {
-  provider: Provider;
+  provider: CurrentProvider;
   handshakes: HandshakeStore;
   renderView: RenderView;
   verifyEmailFirst: boolean;
@@ -25,7 +25,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), csrf.doubleCsrfProtection];
 
   router.get('/interaction/:uid', async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await provider().interactionDetails(req, res);
     const screen = details.prompt.name === 'consent' ? 'consent' : details.params.screen_hint === 'signup' ? 'signup' : 'login';
     return pages.show(req, res, screen, {}, 200, details);
   });
@@ -34,7 +34,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
 
   for (const screen of ['login', 'signup'] as const) {
     router.post(`/interaction/:uid/${screen}`, ...form, async (req, res) => {
-      const details = await provider.interactionDetails(req, res);
+      const details = await provider().interactionDetails(req, res);
       let email = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
       try {
         const credentials = parseForm(credentialsForm, req.body);
@@ -55,21 +55,21 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
 
   router.post('/interaction/:uid/consent', ...form, async (req, res) => {
     parseForm(consentForm, req.body);
-    const { prompt, params, session, grantId } = await provider.interactionDetails(req, res);
+    const { prompt, params, session, grantId } = await provider().interactionDetails(req, res);
     if (prompt.name !== 'consent' || !session) throw new AppError('invalid_request', 400, 'There is nothing to approve here.');
-    const grant = grantId ? await provider.Grant.find(grantId) : new provider.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
+    const grant = grantId ? await provider().Grant.find(grantId) : new (provider().Grant)({ accountId: session.accountId, clientId: String(params.client_id) });
     if (!grant) throw new AppError('invalid_request', 400, 'This approval has expired. Please start again.');
     const details = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
     if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-    await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+    await provider().interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
   });
 
   // A verify-first sign-up resumes here once its emailed link was used; only in the browser that
   // signed up (the interaction cookie proves it). Elsewhere the shopper is told to sign in.
   router.get('/interaction/:uid/verified/:handle', async (req, res) => {
-    const details = await provider.interactionDetails(req, res).catch(() => undefined);
+    const details = await provider().interactionDetails(req, res).catch(() => undefined);
     const record = details && await handshakes.take(String(req.params.handle), 'verified_signup', details.uid);
     const ctx = details && await pages.requestContext(req, details.params.client_id);
     const user = record && ctx && await passwordSignin.completeVerifiedSignup(String(record.data.user_id), ctx);
@@ -80,7 +80,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
   });
 
   router.get('/interaction/:uid/abort', async (req, res) => {
-    await provider.interactionFinished(req, res, {
+    await provider().interactionFinished(req, res, {
       error: 'access_denied', error_description: 'The user cancelled the sign-in.',
     }, { mergeWithLastSubmission: false });
   });

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type Provider from 'oidc-provider';
 import { BadRequestError } from '../../errors/app-error.ts';
 import { parseForm } from '../forms.ts';
 import { ROUTES } from '../../oidc/provider.ts';
+import type { CurrentProvider } from '../../oidc/live-provider.ts';
 
 const logoutQuery = z.object({
   client_id: z.string().min(1).max(200).optional(),
@@ -15,14 +15,14 @@ const logoutQuery = z.object({
  * Auth0's `/v2/logout?client_id=…&returnTo=…`, translated to RP-initiated logout. `returnTo` must
  * equal one of the client's post_logout_redirect_uris exactly (no open redirect), else an error page.
  */
-export function logoutRoutes(provider: Provider): Router {
+export function logoutRoutes(provider: CurrentProvider): Router {
   const router = Router();
   router.get('/v2/logout', async (req, res) => {
     const { client_id, returnTo } = parseForm(logoutQuery, req.query);
     const target = new URLSearchParams();
     if (returnTo !== undefined) {
       if (!client_id) throw new BadRequestError('returnTo needs the client_id of the application it belongs to.');
-      const client = await provider.Client.find(client_id);
+      const client = await provider().Client.find(client_id);
       if (!client) throw new BadRequestError('Unknown client_id.', 'invalid_client');
       if (!(client.postLogoutRedirectUris ?? []).includes(returnTo)) {
         throw new BadRequestError('returnTo is not one of this application\'s allowed logout URLs.');

@@ -1,5 +1,4 @@
 import express, { Router, type Request, type Response } from 'express';
-import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import { CONNECTION_LABELS, type ProviderResult } from '../../auth/passport-setup.ts';
@@ -11,10 +10,11 @@ import { emailField, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
 import type { InteractionPages } from '../interaction-pages.ts';
 import { runStrategy, type Authenticator } from './run-strategy.ts';
+import type { CurrentProvider } from '../../oidc/live-provider.ts';
 type Sealed = Identity['sealed_tokens'];
 
 interface Deps {
-  provider: Provider;
+  provider: CurrentProvider;
   passport: Authenticator;
   connections: SocialConnection[];
   handshakes: HandshakeStore;
@@ -49,10 +49,10 @@ export function socialRoutes(deps: Deps): Router {
 
   router.get('/interaction/:uid/connect/:connection', async (req, res) => {
     const connection = connectionOf(req);
-    await provider.interactionDetails(req, res); // the interaction must exist and belong to this browser
+    await provider().interactionDetails(req, res); // the interaction must exist and belong to this browser
     const outcome = await runStrategy(passport, connection, req, res, timeoutMs);
     if (outcome.kind === 'redirected') return;
-    const ctx = await pages.requestContext(req, (await provider.interactionDetails(req, res)).params.client_id);
+    const ctx = await pages.requestContext(req, (await provider().interactionDetails(req, res)).params.client_id);
     await socialSignin.recordFailure(connection, outcome.kind === 'success' ? 'unexpected result' : outcome.reason, ctx);
     await pages.show(req, res, 'login', { error: `${CONNECTION_LABELS[connection]} is not answering right now. Please try again, or use another way to sign in.` }, 502);
   });
@@ -97,7 +97,7 @@ export function socialRoutes(deps: Deps): Router {
   }
 
   router.get('/interaction/:uid/social/:result', async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await provider().interactionDetails(req, res);
     const record = await handshakes.take(String(req.params.result), 'result', details.uid);
     if (!record) throw expired();
     const connection = record.connection as SocialConnection;
@@ -113,7 +113,7 @@ export function socialRoutes(deps: Deps): Router {
 
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
   router.post('/interaction/:uid/social/:pending/email', ...form, async (req, res) => {
-    const details = await provider.interactionDetails(req, res);
+    const details = await provider().interactionDetails(req, res);
     const pendingId = String(req.params.pending);
     const pending = await handshakes.peek(pendingId, 'pending_email');
     if (!pending || pending.uid !== details.uid) throw expired();
