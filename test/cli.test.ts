@@ -41,8 +41,24 @@ describe('the insole command line', () => {
     const tokens = await exchangeCode(config, callback, request);
     assert.equal(tokens.claims()!.aud, created.client_id);
 
+    // At rest the secret is sealed: a database dump holds no working credential.
+    const stored = JSON.stringify(await insole.db.collection('oidc_client').findOne({ _id: created.client_id as never }));
+    assert.ok(!stored.includes(created.client_secret));
+    assert.match(stored, /"client_secret_sealed":\{"iv":/);
+
     const listed = await cli(databaseUri, 'clients', 'list');
     assert.match(listed.out, new RegExp(`${created.client_id}\\tOutlet shop`));
+  });
+
+  test('a client stored before secrets were sealed (plain client_secret) still authenticates', async () => {
+    const port = await freePort();
+    const redirect = `http://127.0.0.1:${port}/cb`;
+    const legacy = { client_id: 'legacy-shop', client_secret: 'a-legacy-secret-stored-in-plain-text-0123', client_name: 'Legacy shop', redirect_uris: [redirect], token_endpoint_auth_method: 'client_secret_basic', first_party: true };
+    await insole.db.collection('oidc_client').insertOne({ _id: legacy.client_id as never, payload: legacy });
+    const config = await oidc.discovery(new URL(insole.issuer), legacy.client_id, legacy.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const request = await buildAuthorization(config, { redirect_uri: redirect });
+    const { callback } = await completeAuthorization(insole.issuer, request, { email: 'legacy@innovashoes.example', password: 'a long legacy password' }, 'signup');
+    assert.equal((await exchangeCode(config, callback, request)).claims()!.aud, legacy.client_id);
   });
 
   test('clients create refuses a redirect URI that is not a URL, and writes nothing', async () => {

@@ -8,6 +8,7 @@ import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVer
 import mongoose from 'mongoose';
 import { ConfigError, loadConfig } from '../src/config/load-config.ts';
 import { createMongoAdapterFactory } from '../src/oidc/mongo-adapter.ts';
+import { createSealedBox } from '../src/lib/sealed-box.ts';
 import { BROWSER_HEADERS } from './support/checked-agent.ts';
 import { startTestInsole, STOREFRONT, TEST_API, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import {
@@ -495,7 +496,7 @@ describe('OIDC storage while the database is away', () => {
     const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
     process.on('unhandledRejection', onUnhandled);
     try {
-      const Adapter = createMongoAdapterFactory(connection);
+      const Adapter = createMongoAdapterFactory(connection, createSealedBox('a test secret of at least 32 characters', 'client-secrets'));
       await connection.close(); // the index build of the first use below cannot succeed
       const sessions = new Adapter('Session');
       await assert.rejects(sessions.upsert('s1', { uid: 'u1' } as never, 60));

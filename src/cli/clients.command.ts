@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { clientSchema } from '../config/schema.ts';
+import { clientSchema, type Config } from '../config/schema.ts';
+import { createSealedBox } from '../lib/sealed-box.ts';
+import { CLIENT_SECRETS_PURPOSE, sealClientSecret } from '../oidc/client-secrets.ts';
 import { CliError } from './cli-database.ts';
 
 interface CreateOptions {
@@ -8,10 +10,11 @@ interface CreateOptions {
   'redirect-uri'?: string[]; 'post-logout-uri'?: string[];
 }
 
-// oidc-provider's Client model reads this collection through our adapter (src/oidc/mongo-adapter.ts).
+// oidc-provider's Client model reads this collection through our adapter (src/oidc/mongo-adapter.ts),
+// which opens the sealed secret.
 const clients = (connection: Connection) => connection.collection<{ _id: string; payload: Record<string, unknown> }>('oidc_client');
 
-export async function createClient(connection: Connection, options: CreateOptions): Promise<void> {
+export async function createClient(connection: Connection, config: Config, options: CreateOptions): Promise<void> {
   const client_id = options.id ?? randomBytes(16).toString('hex');
   const client_secret = options.public ? undefined : randomBytes(32).toString('base64url');
   const parsed = clientSchema.safeParse({
@@ -24,7 +27,8 @@ export async function createClient(connection: Connection, options: CreateOption
   if (!parsed.success) {
     throw new CliError(`Cannot create the client:\n  - ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  - ')}`);
   }
-  const payload = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  const plain = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  const payload = sealClientSecret(plain, createSealedBox(config.secrets.key_encryption_key, CLIENT_SECRETS_PURPOSE));
   try {
     await clients(connection).insertOne({ _id: client_id, payload });
   } catch (err) {

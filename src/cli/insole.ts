@@ -50,7 +50,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const config = loadConfig();
   const db = await connectToConfiguredDatabase(config);
   try {
-    if (command === 'clients create') await createClient(db.connection, values);
+    if (command === 'clients create') await createClient(db.connection, config, values);
     if (command === 'clients list') await listClients(db.connection);
     if (command === 'keys rotate') await rotateKeys(db.connection, config, activateIn);
     if (command === 'keys list') await listKeys(db.connection);

@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { openClientSecret, sealClientSecret, type SecretBox } from './client-secrets.ts';
 
 interface Stored { _id: string; payload: AdapterPayload; expiresAt?: Date }
 
@@ -10,7 +11,7 @@ const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', '
  * declared for real MongoDB, but every read also filters on `expiresAt` because the dev server
  * ignores TTL and MongoDB's TTL monitor runs only once a minute.
  */
-export function createMongoAdapterFactory(connection: Connection) {
+export function createMongoAdapterFactory(connection: Connection, clientSecrets: SecretBox) {
   const prepared = new Map<string, Promise<void>>();
 
   return class MongoAdapter implements Adapter {
@@ -51,7 +52,8 @@ export function createMongoAdapterFactory(connection: Connection) {
       return { $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date() } }] };
     }
 
-    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    async upsert(id: string, given: AdapterPayload, expiresIn?: number): Promise<void> {
+      const payload = this.name === 'Client' ? sealClientSecret(given, clientSecrets) : given;
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : undefined;
       await this.indexesReady();
       await this.collection.replaceOne(
@@ -62,7 +64,8 @@ export function createMongoAdapterFactory(connection: Connection) {
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      return (await this.collection.findOne({ _id: id, ...this.notExpired() }))?.payload;
+      const payload = (await this.collection.findOne({ _id: id, ...this.notExpired() }))?.payload;
+      return payload && this.name === 'Client' ? openClientSecret(payload, clientSecrets) : payload;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
