@@ -67,7 +67,7 @@ describe('the insole command line', () => {
     assert.equal(await insole.db.collection('oidc_client').countDocuments(), before);
   });
 
-  test('keys rotate: published at once on every instance, signs after the delay, old key kept; no restart', async () => {
+  test('keys rotate: published at once on every instance, signs after the delay, old key kept; revoke; no restart', async () => {
     const fast = { signing_keys: { refresh_seconds: 0.2, activate_after_seconds: 0.2 } };
     await insole.stop();
     insole = await startTestInsole({ ...fast, port: insole.config.port, issuer: insole.issuer }, databaseUri);
@@ -111,6 +111,17 @@ describe('the insole command line', () => {
       const listed = (await cli(databaseUri, 'keys', 'list')).out;
       assert.match(listed, new RegExp(`${newKid}\\tRS256\\t\\S+\\tsigning`));
       assert.match(listed, new RegExp(`${oldKid}\\tRS256\\t\\S+\\tretired, published until `));
+
+      // A compromised key leaves at once; the signing one cannot (rotate first).
+      await assert.rejects(cli(databaseUri, 'keys', 'revoke', '--kid', newKid), /signs now: rotate first/);
+      await assert.rejects(cli(databaseUri, 'keys', 'revoke', '--kid', 'no-such-key'), /No signing key "no-such-key"/);
+      assert.equal((await cli(databaseUri, 'keys', 'revoke', '--kid', oldKid)).code, 0);
+      for (const instance of [insole, other]) {
+        await until('the revoked key leaves the JWKS', async () => (await kidsAt(instance)).join() === newKid);
+      }
+      const freshKeySet = createRemoteJWKSet(new URL(`${other.issuer}/.well-known/jwks.json`));
+      await assert.rejects(jwtVerify(oldToken, freshKeySet, { issuer: insole.issuer, algorithms: ['RS256'] }), /no applicable key found/);
+      assert.equal(decodeProtectedHeader(await signIn(insole, 'keys@innovashoes.example', 'login')).kid, newKid);
     } finally {
       await other.stop();
     }

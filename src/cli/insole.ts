@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients } from './clients.command.ts';
-import { listKeys, rotateKeys } from './keys.command.ts';
+import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
 import { unblockUser, unlinkIdentity } from './users.command.ts';
 
 const USAGE = `Usage: npm run insole -- <command> [options]
@@ -17,7 +17,9 @@ Commands:
                  Publishes a new signing key at once; it signs after signing_keys.activate_after_seconds
                  (or SECONDS), and the old ones stay in the JWKS until their tokens expire. Running
                  instances pick it up within signing_keys.refresh_seconds: no restart.
-  keys list      Lists signing keys (public part only).
+  keys list      Lists signing keys (public part only) and their state.
+  keys revoke --kid KID
+                 Takes a compromised key out of the JWKS at once (not the one that signs: rotate first).
   users unblock --email ADDRESS
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
@@ -36,12 +38,12 @@ export async function runCli(argv: string[]): Promise<number> {
     options: {
       name: { type: 'string' }, id: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
-      email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' },
+      email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' }, kid: { type: 'string' },
       public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const command = positionals.join(' ');
-  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'users unblock', 'users unlink'];
+  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink'];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -54,6 +56,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'clients list') await listClients(db.connection);
     if (command === 'keys rotate') await rotateKeys(db.connection, config, activateIn);
     if (command === 'keys list') await listKeys(db.connection);
+    if (command === 'keys revoke') await revokeKey(db.connection, config, values.kid);
     if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
     if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);
     return 0;

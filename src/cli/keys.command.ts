@@ -1,7 +1,8 @@
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
 import { createSealedBox } from '../lib/sealed-box.ts';
-import { describeKeyState, listSigningKeys, rotateSigningKey } from '../oidc/signing-keys.ts';
+import { describeKeyState, listSigningKeys, revokeSigningKey, rotateSigningKey } from '../oidc/signing-keys.ts';
+import { CliError } from './cli-database.ts';
 
 /**
  * `keys rotate [--activate-in SECONDS]`. Every instance re-reads the key set each
@@ -23,6 +24,14 @@ export async function rotateKeys(connection: Connection, config: Config, activat
   if (activateIn !== undefined && activateIn < refresh_seconds) {
     console.log(`Warning: --activate-in ${activateIn} is shorter than signing_keys.refresh_seconds (${refresh_seconds}); for a while some instances may sign with a key others do not publish yet.`);
   }
+}
+
+export async function revokeKey(connection: Connection, config: Config, kid: string | undefined): Promise<void> {
+  if (!kid) throw new CliError('keys revoke needs --kid KID (see keys list)');
+  const outcome = await revokeSigningKey(connection, kid);
+  if (outcome === 'unknown') throw new CliError(`No signing key "${kid}".`);
+  if (outcome === 'signing') throw new CliError(`Key "${kid}" signs now: rotate first (keys rotate --activate-in 0), then revoke it.`);
+  console.log(`Key ${kid} is revoked: it leaves every instance's JWKS within ${config.signing_keys.refresh_seconds} s, and what it signed stops verifying.`);
 }
 
 export async function listKeys(connection: Connection): Promise<void> {

@@ -15,6 +15,8 @@ interface SigningKeyRecord {
   /** When a newer key takes over signing; the key stays published until retire_after. */
   retired_at?: Date;
   retire_after?: Date;
+  /** `insole keys revoke`: taken out of the JWKS at once. */
+  revoked_at?: Date;
 }
 
 export type PrivateJwk = Record<string, unknown> & { kid: string };
@@ -78,7 +80,22 @@ export async function rotateSigningKey(connection: Connection, box: SealedBox, t
   return { kid: record._id, activates_at, retire_after };
 }
 
-export function describeKeyState(key: Pick<SigningKeyRecord, 'activates_at' | 'retired_at' | 'retire_after'>, now = new Date()): string {
+/**
+ * `insole keys revoke`: a compromised key leaves the JWKS now, so what it signed stops verifying.
+ * The key that signs cannot be revoked: rotate first (`--activate-in 0` in an emergency).
+ */
+export async function revokeSigningKey(connection: Connection, kid: string, now = new Date()): Promise<'revoked' | 'unknown' | 'signing'> {
+  const keys = collection(connection);
+  const live = await keys.find({ $or: [{ retire_after: { $exists: false } }, { retire_after: { $gt: now } }] })
+    .sort({ created_at: -1 }).toArray();
+  if (!live.some((record) => record._id === kid)) return (await keys.findOne({ _id: kid })) ? 'revoked' : 'unknown';
+  if (live.find((record) => isActive(record, now))?._id === kid) return 'signing';
+  await keys.updateOne({ _id: kid }, { $set: { retired_at: now, retire_after: now, revoked_at: now } });
+  return 'revoked';
+}
+
+export function describeKeyState(key: Pick<SigningKeyRecord, 'activates_at' | 'retired_at' | 'retire_after' | 'revoked_at'>, now = new Date()): string {
+  if (key.revoked_at) return `revoked ${key.revoked_at.toISOString()}`;
   if (key.retire_after && key.retire_after <= now) return 'expired, no longer published';
   if (key.activates_at && key.activates_at > now) return `published, signs from ${key.activates_at.toISOString()}`;
   if (key.retired_at && key.retired_at <= now) return `retired, published until ${key.retire_after?.toISOString()}`;
