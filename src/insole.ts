@@ -14,7 +14,7 @@ import { createViewRenderer } from './http/views.ts';
 import { logoutLogging } from './oidc/logout-log.ts';
 import { createProvider } from './oidc/provider.ts';
 import { startLiveProvider } from './oidc/live-provider.ts';
-import { loadSigningKeys } from './oidc/signing-keys.ts';
+import { loadSigningKeys, signingKeysBox } from './oidc/signing-keys.ts';
 import { createPasswordHasher } from './users/password-hasher.ts';
 import { createPasswordSigninService } from './users/password-signin.service.ts';
 import { createUserModel } from './users/user.model.ts';
@@ -51,13 +51,11 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   await Promise.all([userModel.init(), logModel.init()]);
 
   const users = createUserRepository(userModel);
-  const outbox = createEventOutbox(connection, {
-    retentionDays: config.events.retention_days, undeliveredRetentionDays: config.events.undelivered_retention_days,
-  });
+  const outbox = createEventOutbox(connection, config.events);
   await outbox.prepare();
   const logs = createLogService(logModel, outbox, logger);
   const renderView = createViewRenderer(config);
-  const keyBox = createSealedBox(config.secrets.key_encryption_key, 'signing-keys');
+  const keyBox = signingKeysBox(config);
   const oidc = await startLiveProvider({
     loadKeys: () => loadSigningKeys(connection, keyBox),
     build: (signingKeys) => {

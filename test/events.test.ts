@@ -260,7 +260,7 @@ describe('a log write interrupted between its steps (a crash)', () => {
   });
 
   test('a log write that finishes after its record was dropped brings the record back, ready', async () => {
-    const records = createEventOutbox(insole.connection, { retentionDays: 7, undeliveredRetentionDays: 30 });
+    const records = createEventOutbox(insole.connection, { retention_days: 7, undelivered_retention_days: 30 });
     const late = record('f0000000000c0000000000000000000c', 'new');
     await records.stage(late.event);
     await records.discard([late]);
@@ -273,7 +273,7 @@ describe('a log write interrupted between its steps (a crash)', () => {
   });
 
   test('marking an already published event ready changes nothing', async () => {
-    const records = createEventOutbox(insole.connection, { retentionDays: 7, undeliveredRetentionDays: 30 });
+    const records = createEventOutbox(insole.connection, { retention_days: 7, undelivered_retention_days: 30 });
     const early = record('f0000000000d0000000000000000000d', 'new');
     await records.stage(early.event);
     await records.markSent([early]);
@@ -282,7 +282,7 @@ describe('a log write interrupted between its steps (a crash)', () => {
   });
 
   test('unsent records expire after undelivered_retention_days, sent ones after retention_days', async () => {
-    const records = createEventOutbox(insole.connection, { retentionDays: 7, undeliveredRetentionDays: 30 });
+    const records = createEventOutbox(insole.connection, { retention_days: 7, undelivered_retention_days: 30 });
     const days = (d?: Date) => Math.round(((d?.getTime() ?? 0) - Date.now()) / (24 * 3600 * 1000));
     const kept = record('f0000000000e0000000000000000000e', 'new');
     await records.stage(kept.event);

@@ -496,7 +496,7 @@ describe('OIDC storage while the database is away', () => {
     const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
     process.on('unhandledRejection', onUnhandled);
     try {
-      const Adapter = createMongoAdapterFactory(connection, createSealedBox('a test secret of at least 32 characters', 'client-secrets'));
+      const Adapter = createMongoAdapterFactory(connection, createSealedBox('a test secret of at least 32 characters', 'test'));
       await connection.close(); // the index build of the first use below cannot succeed
       const sessions = new Adapter('Session');
       await assert.rejects(sessions.upsert('s1', { uid: 'u1' } as never, 60));

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { clientSchema, type Config } from '../config/schema.ts';
-import { createSealedBox } from '../lib/sealed-box.ts';
-import { CLIENT_SECRETS_PURPOSE, sealClientSecret } from '../oidc/client-secrets.ts';
+import { clientSecretsBox, sealClientSecret } from '../oidc/client-secrets.ts';
 import { CliError } from './cli-database.ts';
 
 interface CreateOptions {
@@ -28,7 +27,7 @@ export async function createClient(connection: Connection, config: Config, optio
     throw new CliError(`Cannot create the client:\n  - ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  - ')}`);
   }
   const plain = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
-  const payload = sealClientSecret(plain, createSealedBox(config.secrets.key_encryption_key, CLIENT_SECRETS_PURPOSE));
+  const payload = sealClientSecret(plain, clientSecretsBox(config));
   try {
     await clients(connection).insertOne({ _id: client_id, payload });
   } catch (err) {

@@ -1,7 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
-import { createSealedBox } from '../lib/sealed-box.ts';
-import { describeKeyState, listSigningKeys, revokeSigningKey, rotateSigningKey } from '../oidc/signing-keys.ts';
+import { describeKeyState, listSigningKeys, revokeSigningKey, rotateSigningKey, signingKeysBox } from '../oidc/signing-keys.ts';
 import { CliError } from './cli-database.ts';
 
 /**
@@ -14,8 +13,7 @@ export async function rotateKeys(connection: Connection, config: Config, activat
   // Keep old keys published while anything they signed may still be presented, including what an
   // instance signed before it noticed the new key.
   const longestToken = Math.max(config.ttl.id_token, config.ttl.access_token, ...config.apis.map((a) => a.access_token_ttl));
-  const box = createSealedBox(config.secrets.key_encryption_key, 'signing-keys');
-  const { kid, activates_at, retire_after } = await rotateSigningKey(connection, box, {
+  const { kid, activates_at, retire_after } = await rotateSigningKey(connection, signingKeysBox(config), {
     activateAfterSeconds: activateIn ?? activate_after_seconds,
     graceSeconds: longestToken + refresh_seconds,
   });

@@ -33,7 +33,7 @@ export async function unlinkIdentity(connection: Connection, config: Config, ema
   const identity = user.identities.find((i, index) => index > 0 && i.connection === connectionName);
   if (!identity) throw new CliError(`${user.user_id} has no linked ${connectionName} identity (the primary identity cannot be unlinked).`);
   await users.unlinkIdentity(user.user_id, identity.provider, identity.user_id, new Date());
-  const logs = createLogService(createLogModel(connection), createEventOutbox(connection, { retentionDays: config.events.retention_days, undeliveredRetentionDays: config.events.undelivered_retention_days }), createLogger('error'));
+  const logs = createLogService(createLogModel(connection), createEventOutbox(connection, config.events), createLogger('error'));
   await logs.record({ type: 'unlink', user_id: user.user_id, user_name: user.email, connection: identity.connection, strategy: identity.provider, strategy_type: 'social', details: { unlinked: `${identity.provider}|${identity.user_id}`, by: 'cli' } });
   console.log(`Unlinked ${identity.provider}|${identity.user_id} from ${user.user_id}.`);
 }

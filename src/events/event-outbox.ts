@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import type { Config } from '../config/schema.ts';
 import type { EventMessage } from './event-message.ts';
 
 /**
  * `new`: staged before its log is written, not publishable yet. `ready`: the log is in MongoDB, the
  * relay may publish. `sent`: the broker confirmed it (kept `retention_days`, then removed by TTL).
- * Unsent records expire `undeliveredRetentionDays` after staging, so a store without a broker stays bounded.
+ * Unsent records expire `undelivered_retention_days` after staging, so a store without a broker stays bounded.
  */
 export type OutboxState = 'new' | 'ready' | 'sent';
 
@@ -34,13 +35,13 @@ const DAY_MS = 24 * 3600 * 1000;
  * single-document steps — stage here, insert the log, mark ready here — and a crash between them
  * leaves a `new` record that the relay settles later by looking for its log.
  */
-export interface OutboxRetention { retentionDays: number; undeliveredRetentionDays: number }
+export type OutboxRetention = Pick<Config['events'], 'retention_days' | 'undelivered_retention_days'>;
 
-export function createEventOutbox(connection: Connection, { retentionDays, undeliveredRetentionDays }: OutboxRetention) {
+export function createEventOutbox(connection: Connection, retention: OutboxRetention) {
   const records = connection.collection<OutboxRecord>('event_outbox');
   const listeners = new Set<() => void>();
   const ids = (list: OutboxRecord[]) => list.map((r) => r._id);
-  const unsentExpiry = (from: Date) => new Date(from.getTime() + undeliveredRetentionDays * DAY_MS);
+  const expiry = (from: Date, days: number) => new Date(from.getTime() + days * DAY_MS);
 
   /** Takes up to `limit` records matching `filter`, one atomic findOneAndUpdate each: two relays never hold the same one. */
   async function claim(filter: object, limit: number, leaseMs: number): Promise<OutboxRecord[]> {
@@ -63,7 +64,7 @@ export function createEventOutbox(connection: Connection, { retentionDays, undel
     async prepare(): Promise<void> {
       await Promise.all([
         records.createIndex({ state: 1, created_at: 1 }),
-        // Housekeeping only: sent records expire after retentionDays, unsent ones after undeliveredRetentionDays.
+        // Housekeeping only: sent records expire after retention_days, unsent ones after undelivered_retention_days.
         records.createIndex({ expires_at: 1 }, { expireAfterSeconds: 0 }),
       ]);
     },
@@ -72,7 +73,7 @@ export function createEventOutbox(connection: Connection, { retentionDays, undel
     async stage(event: EventMessage): Promise<void> {
       const now = new Date();
       await records.insertOne({
-        _id: event.log_id, state: 'new', event, created_at: now, attempts: 0, claimed_until: UNCLAIMED, expires_at: unsentExpiry(now),
+        _id: event.log_id, state: 'new', event, created_at: now, attempts: 0, claimed_until: UNCLAIMED, expires_at: expiry(now, retention.undelivered_retention_days),
       });
     },
 
@@ -82,10 +83,11 @@ export function createEventOutbox(connection: Connection, { retentionDays, undel
      * duplicate key says so and nothing changes.
      */
     async markWritten(event: EventMessage): Promise<void> {
+      const now = new Date();
       try {
         await records.updateOne(
           { _id: event.log_id, state: 'new' },
-          { $set: { state: 'ready' }, $setOnInsert: { event, created_at: new Date(), attempts: 0, claimed_until: UNCLAIMED, expires_at: unsentExpiry(new Date()) } },
+          { $set: { state: 'ready' }, $setOnInsert: { event, created_at: now, attempts: 0, claimed_until: UNCLAIMED, expires_at: expiry(now, retention.undelivered_retention_days) } },
           { upsert: true },
         );
       } catch (err) {
@@ -116,7 +118,7 @@ export function createEventOutbox(connection: Connection, { retentionDays, undel
       const now = new Date();
       await records.updateMany(
         { _id: { $in: ids(sent) } },
-        { $set: { state: 'sent', sent_at: now, expires_at: new Date(now.getTime() + retentionDays * DAY_MS) }, $unset: { last_error: '' } },
+        { $set: { state: 'sent', sent_at: now, expires_at: expiry(now, retention.retention_days) }, $unset: { last_error: '' } },
       );
     },
 

@@ -3,6 +3,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 /** AES-256-GCM with a key derived (HKDF-SHA256) from an operator secret of any length. */
 export interface Sealed { iv: string; tag: string; data: string }
 
+export type SealedBox = ReturnType<typeof createSealedBox>;
+
 export function createSealedBox(secret: string, purpose: string) {
   const key = Buffer.from(hkdfSync('sha256', secret, 'insole', purpose, 32));
   return {

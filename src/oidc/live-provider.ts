@@ -13,8 +13,6 @@ export interface LiveProvider {
   current: CurrentProvider;
   /** oidc-provider's own routes, served by the current provider. */
   handle: Handler;
-  /** Re-reads the keys now (the timer does it every refreshMs). */
-  refresh(): Promise<void>;
   stop(): void;
 }
 
@@ -63,7 +61,6 @@ export async function startLiveProvider({ loadKeys, build, refreshMs, logger }: 
   return {
     current: () => provider,
     handle: (req, res) => handler(req, res),
-    refresh,
     stop: () => clearInterval(timer),
   };
 }

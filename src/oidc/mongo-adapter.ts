@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
-import { openClientSecret, sealClientSecret, type SecretBox } from './client-secrets.ts';
+import type { SealedBox } from '../lib/sealed-box.ts';
+import { openClientSecret, sealClientSecret } from './client-secrets.ts';
 
 interface Stored { _id: string; payload: AdapterPayload; expiresAt?: Date }
 
@@ -11,7 +12,7 @@ const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', '
  * declared for real MongoDB, but every read also filters on `expiresAt` because the dev server
  * ignores TTL and MongoDB's TTL monitor runs only once a minute.
  */
-export function createMongoAdapterFactory(connection: Connection, clientSecrets: SecretBox) {
+export function createMongoAdapterFactory(connection: Connection, clientSecrets: SealedBox) {
   const prepared = new Map<string, Promise<void>>();
 
   return class MongoAdapter implements Adapter {

@@ -6,8 +6,7 @@ import type { UserRepository } from '../users/user.repository.ts';
 import { createFindAccount, SCOPE_CLAIMS } from './account.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
-import { CLIENT_SECRETS_PURPOSE } from './client-secrets.ts';
-import { createSealedBox } from '../lib/sealed-box.ts';
+import { clientSecretsBox } from './client-secrets.ts';
 import { accessTokenRuleClaims, createRuleClaimsStore, releaseRuleClaimsInIdTokens, rememberRuleClaims } from './rule-claims.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 
@@ -36,7 +35,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
   const ruleClaims = createRuleClaimsStore(connection, Math.max(ttl.session, ttl.refresh_token));
 
   const configuration: Configuration = {
-    adapter: createMongoAdapterFactory(connection, createSealedBox(config.secrets.key_encryption_key, CLIENT_SECRETS_PURPOSE)),
+    adapter: createMongoAdapterFactory(connection, clientSecretsBox(config)),
     clients: config.clients.map(({ client_secret, ...client }) => (client_secret ? { ...client, client_secret } : client)),
     jwks: { keys: signingKeys },
     findAccount: createFindAccount(users),

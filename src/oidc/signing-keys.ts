@@ -1,8 +1,10 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import type { Sealed } from '../lib/sealed-box.ts';
+import type { Config } from '../config/schema.ts';
+import { createSealedBox, type Sealed, type SealedBox } from '../lib/sealed-box.ts';
 
-interface SealedBox { seal(plaintext: string): Sealed; open(box: Sealed): string }
+/** Encrypts the private halves at rest, with its own derived key. */
+export const signingKeysBox = (config: Config): SealedBox => createSealedBox(config.secrets.key_encryption_key, 'signing-keys');
 
 interface SigningKeyRecord {
   _id: string; // kid
@@ -41,12 +43,19 @@ function newKeyRecord(box: SealedBox, now: Date, id?: string): SigningKeyRecord 
 const isActive = (record: SigningKeyRecord, now: Date) => !record.activates_at || record.activates_at <= now;
 
 /**
- * The signing keys every instance publishes, the one that signs first (oidc-provider signs with the
- * first key of the algorithm): the newest active key. Then, newest first, a rotated-in key that is
- * not active yet (published ahead, so every instance and every relying party's JWKS cache knows it
- * before any token carries it) and older keys until the tokens they signed have expired. The very
- * first start creates the key (a fixed id makes concurrent first starts agree on one).
+ * The keys every instance publishes, the one that signs first (oidc-provider signs with the first
+ * key of the algorithm): the newest active key. Then, newest first, a rotated-in key that is not
+ * active yet (published ahead, so every instance and every relying party's JWKS cache knows it
+ * before any token carries it) and older keys until the tokens they signed have expired.
  */
+async function publishedKeys(connection: Connection, now: Date): Promise<SigningKeyRecord[]> {
+  const records = await collection(connection).find({ $or: [{ retire_after: { $exists: false } }, { retire_after: { $gt: now } }] })
+    .sort({ created_at: -1 }).toArray();
+  const signer = records.find((record) => isActive(record, now)) ?? records[0];
+  return signer ? [signer, ...records.filter((record) => record !== signer)] : records;
+}
+
+/** The published keys, signer first. The very first start creates the key (a fixed id makes concurrent first starts agree on one). */
 export async function loadSigningKeys(connection: Connection, box: SealedBox, now = new Date()): Promise<PrivateJwk[]> {
   const keys = collection(connection);
   if (!(await keys.findOne({}))) {
@@ -54,11 +63,7 @@ export async function loadSigningKeys(connection: Connection, box: SealedBox, no
     await keys.insertOne(newKeyRecord(box, now, 'initial'))
       .catch((err: { code?: number }) => { if (err.code !== 11000) throw err; });
   }
-  const records = await keys.find({ $or: [{ retire_after: { $exists: false } }, { retire_after: { $gt: now } }] })
-    .sort({ created_at: -1 }).toArray();
-  const signer = records.find((record) => isActive(record, now)) ?? records[0];
-  const ordered = signer ? [signer, ...records.filter((record) => record !== signer)] : records;
-  return ordered.map((record) => JSON.parse(box.open(record.private_jwk)) as PrivateJwk);
+  return (await publishedKeys(connection, now)).map((record) => JSON.parse(box.open(record.private_jwk)) as PrivateJwk);
 }
 
 export interface RotationTimes {
@@ -86,10 +91,9 @@ export async function rotateSigningKey(connection: Connection, box: SealedBox, t
  */
 export async function revokeSigningKey(connection: Connection, kid: string, now = new Date()): Promise<'revoked' | 'unknown' | 'signing'> {
   const keys = collection(connection);
-  const live = await keys.find({ $or: [{ retire_after: { $exists: false } }, { retire_after: { $gt: now } }] })
-    .sort({ created_at: -1 }).toArray();
-  if (!live.some((record) => record._id === kid)) return (await keys.findOne({ _id: kid })) ? 'revoked' : 'unknown';
-  if (live.find((record) => isActive(record, now))?._id === kid) return 'signing';
+  const [signer, ...others] = await publishedKeys(connection, now);
+  if (signer?._id === kid) return 'signing';
+  if (!others.some((record) => record._id === kid)) return (await keys.findOne({ _id: kid })) ? 'revoked' : 'unknown';
   await keys.updateOne({ _id: kid }, { $set: { retired_at: now, retire_after: now, revoked_at: now } });
   return 'revoked';
 }

@@ -55,15 +55,16 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
 
   router.post('/interaction/:uid/consent', ...form, async (req, res) => {
     parseForm(consentForm, req.body);
-    const { prompt, params, session, grantId } = await provider().interactionDetails(req, res);
+    const oidc = provider();
+    const { prompt, params, session, grantId } = await oidc.interactionDetails(req, res);
     if (prompt.name !== 'consent' || !session) throw new AppError('invalid_request', 400, 'There is nothing to approve here.');
-    const grant = grantId ? await provider().Grant.find(grantId) : new (provider().Grant)({ accountId: session.accountId, clientId: String(params.client_id) });
+    const grant = grantId ? await oidc.Grant.find(grantId) : new oidc.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
     if (!grant) throw new AppError('invalid_request', 400, 'This approval has expired. Please start again.');
     const details = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
     if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-    await provider().interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+    await oidc.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
   });
 
   // A verify-first sign-up resumes here once its emailed link was used; only in the browser that
