@@ -35,6 +35,14 @@ describe('linking a social identity to an existing account', () => {
       `${i.connection}|${i.user_id}|${i.isSocial ? 'social' : 'database'}`);
 
   /** The sign-in page asking the shopper to prove they own the existing account. */
+  /** A refused or abandoned link: no user made, the social identity nowhere, the account unchanged, nothing logged. */
+  async function assertNotLinked({ usersBefore, socialId, sub, since }: { usersBefore: number; socialId: string; sub: string; since: Date }): Promise<void> {
+    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore);
+    assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': socialId }), 0);
+    assert.equal((await identitiesOf(sub)).length, 1);
+    assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), []);
+  }
+
   function assertLinkNotice(page: Page, email: string, label: string): void {
     assert.equal(page.left, undefined, 'not signed in yet');
     assert.equal(page.status, 200);
@@ -186,10 +194,7 @@ describe('linking a social identity to an existing account', () => {
 
     const trip = await socialTrip(world.insole, 'google-oauth2');
     assertLinkNotice(trip.landing, email, 'Google');
-    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore);
-    assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': a.sub }), 0);
-    assert.equal((await identitiesOf(sub)).length, 1);
-    assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), []);
+    await assertNotLinked({ usersBefore, socialId: a.sub, sub, since });
   });
 
   test('never linked while the shopper does not sign in: a later Google sign-in shows the notice again, and creates no user', async () => {
@@ -204,10 +209,7 @@ describe('linking a social identity to an existing account', () => {
     const later = await socialTrip(world.insole, 'google-oauth2');
     assertLinkNotice(later.landing, email, 'Google');
 
-    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore);
-    assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': a.sub }), 0);
-    assert.equal((await identitiesOf(sub)).length, 1);
-    assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), []);
+    await assertNotLinked({ usersBefore, socialId: a.sub, sub, since });
   });
 
   test('X without email: an address typed for an existing account needs that account\'s password, then X is linked', async () => {
