@@ -44,6 +44,8 @@ export interface AppDeps {
   sealTokens: (tokens: ProviderResult['tokens']) => Identity['sealed_tokens'];
   renderView: RenderView;
   isDatabaseReady: () => boolean;
+  /** The Management API, mounted at /api/v2 with its own database gate and error shape. */
+  managementApi: express.Router;
 }
 
 /** Express wiring only: no listening, no environment. Tests build it with their own deps. */
@@ -76,6 +78,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(assetRoutes(config));
   app.use(healthRoutes(isDatabaseReady));
+  app.use('/api/v2', deps.managementApi);
   app.use(requireDatabase(isDatabaseReady));
   app.use(metricsRoutes(deps.durableHooks, config.metrics_token));
   app.use(cookieParser());

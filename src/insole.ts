@@ -32,6 +32,7 @@ import { createAccountMails } from './users/account-mails.ts';
 import { createAccountService } from './users/account.service.ts';
 import { createAttackProtection } from './users/attack-protection.ts';
 import { createEmailTickets } from './users/email-tickets.ts';
+import { createAdminArea } from './admin/admin.area.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -81,8 +82,10 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const durableHooks = await createDurableHooks({
     config: config.hooks, connection, hooks: createBuiltinHooks(config.hooks, userModel), findUser: users.findByUserId, logger,
   });
+  const ready = () => isDatabaseReady(connection);
+  const admin = createAdminArea({ config, connection, users, logs, hasher, protection, mails, oidc, isDatabaseReady: ready });
   const app = createApp({
-    config, logger, oidc, passwordSignin, renderView, isDatabaseReady: () => isDatabaseReady(connection),
+    config, logger, oidc, passwordSignin, renderView, isDatabaseReady: ready, managementApi: admin.router,
     socialSignin: createSocialSigninService({ users, logs }),
     account,
     durableHooks,

@@ -1,17 +1,28 @@
 import { z } from 'zod';
 
 // OpenID Connect client metadata (RFC 7591 names), as operators declare relying parties.
+// Auth0's client grants: which scopes of an API a client may get with client_credentials.
+const clientGrantSchema = z.object({
+  audience: z.url().optional().describe('The API; default the Management API (`${ISSUER}/api/v2/`).'),
+  scope: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is one word')).min(1),
+}).strict();
+
 export const clientSchema = z.object({
   client_id: z.string().min(1).describe('Public identifier of the relying party.'),
   client_secret: z.string().min(16).optional().describe('Omit for public clients (SPAs, mobile apps).'),
   client_name: z.string().optional(),
-  redirect_uris: z.array(z.url()).min(1),
+  redirect_uris: z.array(z.url()).default([]).describe('Required for the authorization_code grant.'),
   post_logout_redirect_uris: z.array(z.url()).default([]),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code', 'refresh_token']),
-  response_types: z.array(z.literal('code')).default(['code']),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).default(['authorization_code', 'refresh_token']),
+  response_types: z.array(z.literal('code')).optional().describe("Default ['code'] with the authorization_code grant, else none."),
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),
   first_party: z.boolean().default(true).describe('First-party clients skip the consent screen.'),
-}).strict();
+  grants: z.array(clientGrantSchema).default([]).describe('Machine-to-machine access: the scopes this client gets for each API with client_credentials.'),
+}).strict().superRefine((client, ctx) => {
+  const signsInUsers = client.grant_types.includes('authorization_code');
+  if (signsInUsers && !client.redirect_uris.length) ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'at least one is required for the authorization_code grant' });
+  if (client.grants.length && !client.grant_types.includes('client_credentials')) ctx.addIssue({ code: 'custom', path: ['grants'], message: 'need the client_credentials grant' });
+}).transform((client) => ({ ...client, response_types: client.response_types ?? (client.grant_types.includes('authorization_code') ? ['code' as const] : []) }));
 
 export type ClientConfig = z.infer<typeof clientSchema>;
 
@@ -141,6 +152,14 @@ export const configSchema = z.object({
     path: ['activate_after_seconds'], message: 'must be at least refresh_seconds, or an instance could sign with a key another does not publish yet',
   }),
   clients: z.array(clientSchema).default([]),
+  // The Management API (README "Admin API"): /api/v2 for machine-to-machine clients.
+  admin_api: z.object({
+    access_token_ttl: z.number().int().positive().default(86_400).describe('Lifetime of Management API access tokens in seconds (Auth0: 24 h).'),
+    rate_limit: z.object({
+      requests: z.number().int().min(1).default(50).describe('Requests one client may make per window; then HTTP 429 (Auth0 sends x-ratelimit-* headers).'),
+      window_seconds: z.number().int().min(1).default(1),
+    }).strict().prefault({}),
+  }).strict().prefault({}),
   apis: z.array(apiSchema).default([]),
   // Log events to RabbitMQ through the `event_outbox` collection (README "Events (RabbitMQ)").
   events: z.object({

@@ -24,6 +24,16 @@ export class NotFoundError extends AppError {
   constructor(message = 'Not found.') { super('not_found', 404, message); }
 }
 
+/** No credentials, or credentials we do not accept (RFC 6750 `invalid_token`). */
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Invalid token', code = 'invalid_token', options?: ErrorOptions) { super(code, 401, message, options); }
+}
+
+/** Good credentials without the right to do this (Auth0's wording). */
+export class InsufficientScopeError extends AppError {
+  constructor(anyOf: readonly string[]) { super('insufficient_scope', 403, `Insufficient scope, expected any of: ${anyOf.join(',')}`); }
+}
+
 export class ConflictError extends AppError {
   constructor(message: string, code = 'conflict') { super(code, 409, message); }
 }

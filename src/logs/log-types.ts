@@ -16,6 +16,8 @@ export const LOG_TYPES = {
   scpr: 'Success Change Password Request',
   fcpr: 'Failed Change Password Request',
   flo: 'Failed Logout',
+  sapi: 'Success API Operation',
+  fapi: 'Failed API Operation',
   // insole additions (Auth0 records these as Management API events): account linking by the user.
   link: 'Account Linked',
   unlink: 'Account Unlinked',

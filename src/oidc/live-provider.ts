@@ -13,6 +13,8 @@ export interface LiveProvider {
   current: CurrentProvider;
   /** oidc-provider's own routes, served by the current provider. */
   handle: Handler;
+  /** The public keys now published (the JWKS), for verifying our own tokens offline. */
+  publicKeys: () => PublicJwk[];
   stop(): void;
 }
 
@@ -25,6 +27,10 @@ export interface LiveProviderDeps {
 
 const fingerprint = (keys: PrivateJwk[]) => keys.map((key) => key.kid).join(',');
 
+export type PublicJwk = Record<string, unknown> & { kid: string };
+// RSA private members (RFC 7518 §6.3.2): what the JWKS never shows.
+const publicPart = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...key }: PrivateJwk): PublicJwk => key;
+
 /**
  * oidc-provider fixes its signing keys when it is constructed, so a key rotation (or a rotated-in key
  * becoming active, or an old one expiring) means a new provider. Everything else the provider keeps
@@ -36,13 +42,14 @@ export async function startLiveProvider({ loadKeys, build, refreshMs, logger }: 
   let provider = build(initial);
   let handler: Handler = provider.callback();
   let loaded = fingerprint(initial);
+  let published = initial.map(publicPart);
   let failing = false;
 
   async function refresh(): Promise<void> {
     const keys = await loadKeys();
     if (fingerprint(keys) === loaded) return;
     const next = build(keys);
-    [provider, handler, loaded] = [next, next.callback(), fingerprint(keys)];
+    [provider, handler, loaded, published] = [next, next.callback(), fingerprint(keys), keys.map(publicPart)];
     logger.info({ kids: keys.map((key) => key.kid), signing: keys[0]?.kid }, 'signing keys changed; the new set is published and used');
   }
 
@@ -61,6 +68,7 @@ export async function startLiveProvider({ loadKeys, build, refreshMs, logger }: 
   return {
     current: () => provider,
     handle: (req, res) => handler(req, res),
+    publicKeys: () => published,
     stop: () => clearInterval(timer),
   };
 }

@@ -1,4 +1,4 @@
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
 import type { RenderView } from '../http/views.ts';
@@ -9,6 +9,7 @@ import { createMongoAdapterFactory } from './mongo-adapter.ts';
 import { clientSecretsBox } from './client-secrets.ts';
 import { accessTokenRuleClaims, createRuleClaimsStore, releaseRuleClaimsInIdTokens, rememberRuleClaims } from './rule-claims.ts';
 import type { PrivateJwk } from './signing-keys.ts';
+import { createResourceServerInfo, defaultResource } from './resource-servers.ts';
 
 // Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
 export const ROUTES = {
@@ -46,7 +47,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     responseTypes: ['code'], // no implicit or hybrid flows (RFC 9700 §2.1.2)
     pkce: { required: () => true }, // every client, public or confidential (RFC 9700 §2.1.1)
     extraParams: ['audience', 'screen_hint'], // Auth0's names: API audience, and "show sign-up first"
-    extraClientMetadata: { properties: ['first_party'] },
+    extraClientMetadata: { properties: ['first_party', 'grants'] },
     cookies: {
       keys: config.secrets.cookie_keys,
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
@@ -60,7 +61,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
       Session: ttl.session,
       Grant: ttl.refresh_token,
       Interaction: ttl.interaction,
-      ClientCredentials: ttl.access_token,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl.access_token,
     },
     rotateRefreshToken: true, // reuse of a rotated token revokes the whole grant (oidc-provider does it)
     // Auth0 issues refresh tokens for offline_access without forcing prompt=consent; here every
@@ -85,19 +86,9 @@ export function createProvider({ config, connection, users, signingKeys, renderV
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async (ctx, _client, oneOf) => (ctx.oidc.params?.audience as string | undefined) ?? oneOf,
+        defaultResource,
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, indicator) => {
-          const api = apis.get(indicator);
-          if (!api) throw new errors.InvalidTarget(`unknown audience ${indicator}`);
-          return {
-            audience: api.identifier,
-            scope: api.scopes.join(' '),
-            accessTokenTTL: api.access_token_ttl,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
-        },
+        getResourceServerInfo: createResourceServerInfo(config),
       },
     },
     renderError: async (ctx: KoaContextWithOIDC, out) => {

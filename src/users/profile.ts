@@ -1,30 +1,41 @@
+import { z } from 'zod';
 import type { UserDoc } from './user.model.ts';
 
-/** The Auth0 profile as the world sees it: ISO dates, no secrets, no Mongo internals. */
-export interface PublicProfile {
-  user_id: string;
-  email?: string;
-  email_verified: boolean;
-  name?: string;
-  nickname?: string;
-  given_name?: string;
-  family_name?: string;
-  picture?: string;
-  locale?: string;
-  screen_name?: string;
-  gender?: string;
-  birthday?: string;
-  location?: string;
-  identities: { provider: string; user_id: string; connection: string; isSocial: boolean }[];
-  created_at: string;
-  updated_at: string;
-  last_login?: string;
-  last_ip?: string;
-  logins_count: number;
-  blocked_for: { identifier: string; ip?: string }[];
-  user_metadata: Record<string, unknown>;
-  app_metadata: Record<string, unknown>;
-}
+const isoDate = z.string().describe('ISO 8601 date-time');
+const metadata = z.record(z.string(), z.unknown());
+
+/**
+ * The Auth0 profile as the world sees it: ISO dates, no secrets, no Mongo internals. The schema is
+ * the contract: the Management API parses every profile it sends through it, so a field not declared
+ * here (a password hash, sealed provider tokens) cannot leave the server.
+ */
+export const publicProfileSchema = z.object({
+  user_id: z.string(),
+  email: z.string().optional(),
+  email_verified: z.boolean(),
+  name: z.string().optional(),
+  nickname: z.string().optional(),
+  given_name: z.string().optional(),
+  family_name: z.string().optional(),
+  picture: z.string().optional(),
+  locale: z.string().optional(),
+  screen_name: z.string().optional(),
+  gender: z.string().optional(),
+  birthday: z.string().optional(),
+  location: z.string().optional(),
+  identities: z.array(z.object({ provider: z.string(), user_id: z.string(), connection: z.string(), isSocial: z.boolean() })),
+  created_at: isoDate,
+  updated_at: isoDate,
+  last_login: isoDate.optional(),
+  last_ip: z.string().optional(),
+  logins_count: z.number().int(),
+  blocked: z.boolean().optional().describe('Present (true) when an admin blocked the user.'),
+  blocked_for: z.array(z.object({ identifier: z.string(), ip: z.string().optional() })),
+  user_metadata: metadata,
+  app_metadata: metadata,
+}).meta({ id: 'User' });
+
+export type PublicProfile = z.infer<typeof publicProfileSchema>;
 
 export function toPublicProfile(user: UserDoc): PublicProfile {
   return dropUndefined({
@@ -47,6 +58,7 @@ export function toPublicProfile(user: UserDoc): PublicProfile {
     last_login: user.last_login?.toISOString(),
     last_ip: user.last_ip ?? undefined,
     logins_count: user.logins_count ?? 0,
+    blocked: user.blocked ? true : undefined,
     blocked_for: user.blocked_for.map(({ identifier, ip }) => dropUndefined({ identifier, ip: ip ?? undefined })),
     user_metadata: user.user_metadata ?? {},
     app_metadata: user.app_metadata ?? {},

@@ -87,6 +87,16 @@ export function createUserRepository(users: UserModel) {
       return result.matchedCount === 1;
     },
 
+    /** An admin's change: `$set`/`$unset` paths built by the caller from known fields only. */
+    update(userId: string, set: Record<string, unknown>, unset: Record<string, ''>): Promise<UserDoc | null> {
+      const update = Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set };
+      return users.findOneAndUpdate({ user_id: userId }, update, { returnDocument: 'after' }).lean<UserDoc>().exec();
+    },
+
+    async remove(userId: string): Promise<boolean> {
+      return (await users.deleteOne({ user_id: userId }).exec()).deletedCount === 1;
+    },
+
     async replacePasswordHash(userId: string, passwordHash: string): Promise<void> {
       await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec();
     },

@@ -3,7 +3,7 @@ import { AppError, UnavailableError } from '../../errors/app-error.ts';
 import { isDatabaseUnavailableError } from '../../db/connect.ts';
 import type { RenderView } from '../views.ts';
 
-interface PublicError { status: number; code: string; message: string }
+export interface PublicError { status: number; code: string; message: string }
 
 /**
  * The one error handler: exposed errors keep their message, anything else becomes a generic
@@ -27,7 +27,7 @@ export function errorHandler(renderView: RenderView): ErrorRequestHandler {
   };
 }
 
-function toPublicError(err: unknown): PublicError {
+export function toPublicError(err: unknown): PublicError {
   if (isDatabaseUnavailableError(err)) err = new UnavailableError();
   if (err instanceof AppError && err.expose) return { status: err.status, code: err.code, message: err.message };
   // body-parser (malformed JSON 400, too large 413) and oidc-provider errors carry status/expose.

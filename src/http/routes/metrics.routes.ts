@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { DurableHooks } from '../../hooks/jobs/durable-hooks.ts';
-import { AppError, NotFoundError } from '../../errors/app-error.ts';
+import { NotFoundError } from '../../errors/app-error.ts';
+import { requireBearer, staticBearer } from '../edge/bearer.ts';
 
 /**
  * Prometheus text for the durable hooks: this instance's attempt counters, and the job states of
@@ -10,14 +10,11 @@ import { AppError, NotFoundError } from '../../errors/app-error.ts';
  */
 export function metricsRoutes(hooks: DurableHooks, token: string | undefined): Router {
   const router = Router();
-  router.get('/metrics', async (req, res) => {
-    if (!token) throw new NotFoundError();
-    const presented = Buffer.from(req.get('authorization')?.replace(/^Bearer /i, '') ?? '');
-    const expected = Buffer.from(token);
-    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="insole-metrics"');
-      throw new AppError('unauthorized', 401, 'A valid metrics token is required.');
-    }
+  if (!token) {
+    router.get('/metrics', () => { throw new NotFoundError(); });
+    return router;
+  }
+  router.get('/metrics', requireBearer(staticBearer(token, 'metrics-scraper', ['read:metrics']), 'insole-metrics'), async (_req, res) => {
     const lines: string[] = [];
     const counters = hooks.metrics();
     const metric = (name: string, help: string, type: 'counter' | 'gauge', rows: [string, number][]) => {

@@ -1,0 +1,91 @@
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { requireBearer, requireScope, type VerifyBearer } from '../../http/edge/bearer.ts';
+import { parseInput } from '../../http/edge/input.ts';
+import { requireDatabase } from '../../http/middleware/database-ready.ts';
+import { toPublicError } from '../../http/middleware/error-handler.ts';
+import type { LogService } from '../../logs/log.service.ts';
+import type { AnyApiRoute, ApiCall } from './api-route.ts';
+import { managementApiErrors, unknownEndpoint } from './api-errors.ts';
+
+export interface ApiRouterDeps {
+  routes: AnyApiRoute[];
+  /** Served without a token: the OpenAPI document and the reference page. */
+  publicRouter: Router;
+  verify: VerifyBearer;
+  rateLimit: RequestHandler;
+  logs: LogService;
+  issuer: string;
+  isDatabaseReady: () => boolean;
+}
+
+const noInput = z.object({}).passthrough();
+
+/** `/users/{id}` → `/users/:id`. */
+const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
+/**
+ * The Management API under /api/v2: database gate, public documents, then bearer token, per-client
+ * rate limit, JSON bodies, and each declared route with its scope check, input guard and response
+ * schema. Every error, whatever raised it, leaves in Auth0's shape.
+ */
+export function createApiRouter(deps: ApiRouterDeps): Router {
+  const router = Router();
+  router.use(requireDatabase(deps.isDatabaseReady));
+  router.use(deps.publicRouter);
+  router.use(requireBearer(deps.verify, 'insole Management API'));
+  router.use(deps.rateLimit);
+  router.use(express.json({ limit: '100kb' }));
+  for (const route of deps.routes) {
+    router[route.method](expressPath(route.path), requireScope(...route.scopes), routeHandler(route, deps));
+  }
+  router.use(unknownEndpoint);
+  router.use(managementApiErrors());
+  return router;
+}
+
+function routeHandler(route: AnyApiRoute, { logs, issuer }: ApiRouterDeps): RequestHandler {
+  return async (req, res) => {
+    const input = {
+      params: parseInput(route.params ?? noInput, req.params, 'params'),
+      query: parseInput(route.query ?? noInput, req.query, 'query'),
+      body: route.body ? parseInput(route.body, req.body, 'body') : undefined,
+    };
+    const call: ApiCall = { bearer: req.bearer!, ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 512), url: new URL(req.originalUrl, issuer) };
+    const audit = route.audit && { ...call, type: 'sapi' as const, description: route.audit.description, userId: route.audit.userId?.(input), req };
+    let reply;
+    try {
+      reply = await route.handle(input, call, res);
+    } catch (err) {
+      if (audit) await record(logs, { ...audit, type: 'fapi' }, toPublicError(err));
+      throw err;
+    }
+    if (audit) await record(logs, audit, { status: reply?.status ?? res.statusCode });
+    if (reply) send(res, route, reply);
+  };
+}
+
+function send(res: Response, route: AnyApiRoute, reply: NonNullable<Awaited<ReturnType<AnyApiRoute['handle']>>>): void {
+  const spec = route.responses[reply.status];
+  if (!spec) throw new Error(`${route.method.toUpperCase()} ${route.path} answered ${reply.status}, which it does not declare`);
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  res.status(reply.status);
+  // Parsing strips what the schema does not declare: a field added to a document cannot leak here.
+  if (spec.schema) res.json(spec.schema.parse(reply.body));
+  else res.end();
+}
+
+type AuditEntry = ApiCall & { type: 'sapi' | 'fapi'; description: string; userId?: string; req: Request };
+
+/** Auth0's "Success/Failed API Operation" events: who (client), what (route), on whom (user). No bodies: they can hold passwords. */
+async function record(logs: LogService, entry: AuditEntry, outcome: { status: number; message?: string }): Promise<void> {
+  await logs.record({
+    type: entry.type, description: entry.description,
+    client_id: entry.bearer.clientId, ip: entry.ip, user_agent: entry.userAgent, user_id: entry.userId,
+    details: {
+      request: { method: entry.req.method, path: entry.req.baseUrl + entry.req.path, channel: 'api', auth: { strategy: 'jwt', client_id: entry.bearer.clientId } },
+      response: { statusCode: outcome.status },
+      ...(outcome.message ? { error: outcome.message } : {}),
+    },
+  });
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { assertSafeKeys } from '../metadata-merge.ts';
+import { publicProfileSchema } from '../../users/profile.ts';
+import { PASSWORD_CONNECTION } from '../../users/new-user.ts';
+
+// As at sign-up: trimmed, lower-cased, ASCII addresses.
+export const emailField = z.string().trim().toLowerCase().max(254).pipe(z.email());
+
+// Auth0 caps each metadata object at 16 kB of JSON.
+const METADATA_MAX_CHARS = 16 * 1024;
+export const metadataField = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  try {
+    assertSafeKeys(value, 'metadata');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+  if (JSON.stringify(value).length > METADATA_MAX_CHARS) ctx.addIssue({ code: 'custom', message: `must be at most ${METADATA_MAX_CHARS} characters of JSON` });
+});
+
+const names = {
+  name: z.string().min(1).max(300).optional(),
+  nickname: z.string().min(1).max(300).optional(),
+  given_name: z.string().min(1).max(150).optional(),
+  family_name: z.string().min(1).max(150).optional(),
+  picture: z.url().max(2000).optional(),
+};
+
+export const userIdParams = z.object({ id: z.string().min(1).max(300) });
+
+export const createUserBody = z.object({
+  connection: z.string().min(1).max(200).describe(`Only ${PASSWORD_CONNECTION} can create users here.`),
+  email: emailField,
+  password: z.string().min(1).max(1024),
+  user_id: z.string().regex(/^[\w-]{1,100}$/).optional().describe('Keep an id when migrating: the user becomes auth0|<user_id>.'),
+  email_verified: z.boolean().optional(),
+  verify_email: z.boolean().optional().describe('Send the verification mail (default: when email_verified is not true).'),
+  blocked: z.boolean().optional(),
+  ...names,
+  user_metadata: metadataField.optional(),
+  app_metadata: metadataField.optional(),
+}).strict();
+
+export const patchUserBody = z.object({
+  email: emailField.optional(),
+  email_verified: z.boolean().optional(),
+  verify_email: z.boolean().optional(),
+  password: z.string().min(1).max(1024).optional(),
+  blocked: z.boolean().optional(),
+  ...names,
+  user_metadata: metadataField.optional().describe('Merged one level deep; a key set to null is deleted; {} removes all.'),
+  app_metadata: metadataField.optional().describe('Merged like user_metadata.'),
+  connection: z.literal(PASSWORD_CONNECTION).optional(),
+  client_id: z.string().max(200).optional(),
+}).strict().refine((body) => Object.keys(body).length > 0, 'Too few properties defined (0), minimum 1');
+
+/** Profiles as sent: every field optional, because `fields` may leave any out. */
+export const userResponse = publicProfileSchema.partial();
+export const PROFILE_FIELDS = Object.keys(publicProfileSchema.shape);

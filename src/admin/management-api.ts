@@ -1,0 +1,15 @@
+/**
+ * The Management API as a resource server: its audience and the scopes a client can be granted,
+ * named as Auth0 names them (https://auth0.com/docs/api/management/v2 lists the scope per endpoint).
+ */
+export const MANAGEMENT_SCOPES = [
+  'read:users', 'create:users', 'update:users', 'delete:users',
+  'read:logs', 'read:stats',
+] as const;
+
+export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
+
+/** Auth0's audience for its Management API: `https://<tenant>/api/v2/`, here `${ISSUER}/api/v2/`. */
+export function managementAudience(issuer: string): string {
+  return `${issuer}/api/v2/`;
+}

@@ -1,0 +1,36 @@
+import { BadRequestError } from '../errors/app-error.ts';
+
+/** A PATCH of user_metadata or app_metadata: a value replaces that key, null deletes it. */
+export type MetadataPatch = Record<string, unknown>;
+
+// MongoDB reads `.` as a path and `$` as an operator: such keys could reach into other fields.
+const SAFE_KEY = /^(?!\$)[^.\0]{1,255}$/;
+
+/**
+ * Auth0's merge rule, as MongoDB updates: "only properties at the first level are merged"; a key
+ * set to null is deleted; an empty object removes the metadata completely
+ * (https://auth0.com/docs/manage-users/user-accounts/metadata/manage-metadata-api).
+ */
+export function metadataUpdate(field: 'user_metadata' | 'app_metadata', patch: MetadataPatch, set: Record<string, unknown>, unset: Record<string, ''>): void {
+  assertSafeKeys(patch, field);
+  const keys = Object.keys(patch);
+  if (!keys.length) {
+    set[field] = {};
+    return;
+  }
+  for (const key of keys) {
+    if (patch[key] === null) unset[`${field}.${key}`] = '';
+    else set[`${field}.${key}`] = patch[key];
+  }
+}
+
+/** Every key at every depth: nested keys become stored field names too. */
+export function assertSafeKeys(value: unknown, path: string, depth = 0): void {
+  if (depth > 10) throw new BadRequestError(`${path}: nested more than 10 levels deep.`, 'invalid_body');
+  if (Array.isArray(value)) return value.forEach((item, i) => assertSafeKeys(item, `${path}[${i}]`, depth + 1));
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, inner] of Object.entries(value)) {
+    if (!SAFE_KEY.test(key)) throw new BadRequestError(`${path}: the key "${key.slice(0, 50)}" may not start with $ or contain a dot.`, 'invalid_body');
+    assertSafeKeys(inner, `${path}.${key}`, depth + 1);
+  }
+}

@@ -1,0 +1,139 @@
+import type { Connection } from 'mongoose';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors/app-error.ts';
+import type { LogService } from '../logs/log.service.ts';
+import { revokeAllForAccount } from '../oidc/revoke-account.ts';
+import type { AccountMails } from '../users/account-mails.ts';
+import type { AttackProtection } from '../users/attack-protection.ts';
+import { newPasswordUser, PASSWORD_CONNECTION } from '../users/new-user.ts';
+import type { PasswordHasher } from '../users/password-hasher.ts';
+import { checkPasswordPolicy, type PasswordPolicy } from '../users/password-policy.ts';
+import type { Identity, UserDoc } from '../users/user.model.ts';
+import { isDuplicateKeyError, type UserRepository } from '../users/user.repository.ts';
+import { metadataUpdate, type MetadataPatch } from './metadata-merge.ts';
+
+export class UserNotFoundError extends NotFoundError {
+  constructor() { super('The user does not exist.'); }
+  override readonly code = 'inexistent_user';
+}
+
+type Names = Partial<Pick<UserDoc, 'name' | 'nickname' | 'given_name' | 'family_name' | 'picture'>>;
+
+export interface NewUserInput extends Names {
+  email: string; password: string; connection: string; user_id?: string;
+  email_verified?: boolean; verify_email?: boolean; blocked?: boolean;
+  user_metadata?: Record<string, unknown>; app_metadata?: Record<string, unknown>;
+}
+
+export interface UserPatch extends Names {
+  email?: string; email_verified?: boolean; verify_email?: boolean; password?: string; blocked?: boolean;
+  user_metadata?: MetadataPatch; app_metadata?: MetadataPatch;
+}
+
+export type UserAdminService = ReturnType<typeof createUserAdminService>;
+
+/**
+ * What an admin does to users, in one place for both faces: the Management API and the CLI.
+ * Each operation is one atomic write of the user (plus the sessions it must end).
+ */
+export function createUserAdminService(deps: {
+  connection: Connection; users: UserRepository; hasher: PasswordHasher; policy: PasswordPolicy;
+  protection: AttackProtection; mails: AccountMails; logs: LogService;
+}) {
+  const { connection, users, hasher, policy, protection, mails, logs } = deps;
+
+  async function getUser(userId: string): Promise<UserDoc> {
+    const user = await users.findByUserId(userId);
+    if (!user) throw new UserNotFoundError();
+    return user;
+  }
+
+  async function createUser(input: NewUserInput): Promise<UserDoc> {
+    if (input.connection !== PASSWORD_CONNECTION) throw new BadRequestError(`The connection does not exist: ${input.connection}. Users can be created in ${PASSWORD_CONNECTION}.`, 'inexistent_connection');
+    checkPasswordPolicy(input.password, policy);
+    const { email, email_verified, user_metadata, app_metadata } = input;
+    const user = newPasswordUser({
+      email, passwordHash: await hasher.hash(input.password), now: new Date(), id: input.user_id, emailVerified: email_verified,
+      names: input, metadata: { user_metadata: user_metadata ?? {}, app_metadata: app_metadata ?? {} },
+    });
+    try {
+      const created = await users.insert({ ...user, blocked: input.blocked ?? false });
+      if (input.verify_email ?? !email_verified) await mails.verification({ user_id: created.user_id, email });
+      return created;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) throw new ConflictError('The user already exists.', 'auth0_idp_error');
+      throw err;
+    }
+  }
+
+  async function updateUser(userId: string, patch: UserPatch): Promise<UserDoc> {
+    const current = await getUser(userId);
+    const set: Record<string, unknown> = { updated_at: new Date() };
+    const unset: Record<string, ''> = {};
+    for (const field of ['name', 'nickname', 'given_name', 'family_name', 'picture', 'email_verified', 'blocked'] as const) {
+      if (patch[field] !== undefined) set[field] = patch[field];
+    }
+    if (patch.email !== undefined && patch.email !== current.email) {
+      set.email = patch.email;
+      set.email_verified = patch.email_verified ?? false; // a new address is unproven until said otherwise
+    }
+    if (patch.password !== undefined) {
+      if (!current.identities.some((i) => i.connection === PASSWORD_CONNECTION)) throw new BadRequestError('This user has no password: it signs in with a social connection.', 'operation_not_supported');
+      checkPasswordPolicy(patch.password, policy);
+      set.password_hash = await hasher.hash(patch.password);
+    }
+    for (const field of ['user_metadata', 'app_metadata'] as const) {
+      if (patch[field] !== undefined) metadataUpdate(field, patch[field], set, unset);
+    }
+    let updated: UserDoc | null;
+    try {
+      updated = await users.update(userId, set, unset);
+    } catch (err) {
+      if (isDuplicateKeyError(err)) throw new ConflictError('The specified new email already exists', 'email_conflict');
+      throw err;
+    }
+    if (!updated) throw new UserNotFoundError();
+    // A new password (or a block) ends every session and token: the old ones were the reason to change it.
+    if (patch.password !== undefined || patch.blocked === true) await revokeAllForAccount(connection, userId);
+    if (set.email && patch.verify_email) await mails.verification({ user_id: userId, email: set.email as string });
+    return updated;
+  }
+
+  async function deleteUser(userId: string): Promise<void> {
+    if (!(await users.remove(userId))) throw new UserNotFoundError();
+    await revokeAllForAccount(connection, userId);
+  }
+
+  async function userByIdentifier(identifier: string): Promise<UserDoc> {
+    const user = await users.findByEmail(identifier.trim().toLowerCase());
+    if (!user) throw new UserNotFoundError();
+    return user;
+  }
+
+  /** Lifts every brute-force block of the user (Auth0: DELETE /user-blocks). */
+  async function unblock(userId: string): Promise<number> {
+    const user = await getUser(userId);
+    for (const block of user.blocked_for) if (block.ip) await protection.unblock(user.user_id, block.ip);
+    await users.clearBlockedFor(user.user_id);
+    return user.blocked_for.length;
+  }
+
+  /** Separates a linked identity; the primary one, which the user_id names, stays. */
+  async function unlink(userId: string, provider: string, identityUserId: string, by: string): Promise<Identity[]> {
+    const user = await getUser(userId);
+    const index = user.identities.findIndex((i) => i.provider === provider && i.user_id === identityUserId);
+    if (index === 0) throw new BadRequestError('Main identity cannot be removed', 'operation_not_supported');
+    if (index < 0) throw new NotFoundError(`${userId} has no ${provider} identity ${identityUserId}.`);
+    await users.unlinkIdentity(userId, provider, identityUserId, new Date());
+    const identity = user.identities[index];
+    await logs.record({ type: 'unlink', user_id: userId, user_name: user.email, connection: identity.connection, strategy: identity.provider, strategy_type: 'social', details: { unlinked: `${provider}|${identityUserId}`, by } });
+    return (await getUser(userId)).identities;
+  }
+
+  return {
+    getUser, createUser, updateUser, deleteUser, unblock, unlink, userByIdentifier,
+    usersByEmail: async (email: string) => {
+      const user = await users.findByEmail(email.trim().toLowerCase());
+      return user ? [user] : [];
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { errors, type Client, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+import type { Config } from '../config/schema.ts';
+import { managementAudience } from '../admin/management-api.ts';
+
+interface ClientGrant { audience?: string; scope: string[] }
+
+/** The scopes a client was granted for an API (Auth0's client grants); none without a grant. */
+export function grantedScopes(client: Client | undefined, audience: string, management: string): string[] {
+  const grants = (client?.metadata().grants ?? []) as ClientGrant[];
+  return grants.filter((grant) => (grant.audience ?? management) === audience).flatMap((grant) => grant.scope);
+}
+
+/**
+ * What oidc-provider asks about an audience (RFC 8707 resource indicator):
+ * - the Management API only for client_credentials, with exactly the scopes granted to that client.
+ *   Auth0 issues every granted scope when the request names none; oidc-provider would issue none,
+ *   so the request's scope is filled in here (the grant reads it after resolving the resource).
+ * - the APIs in config (`apis`) as before: their scopes, JWT access tokens.
+ */
+export function createResourceServerInfo(config: Config) {
+  const apis = new Map(config.apis.map((api) => [api.identifier, api]));
+  const management = managementAudience(config.issuer);
+  const jwt = { accessTokenFormat: 'jwt' as const, jwt: { sign: { alg: 'RS256' as const } } };
+
+  return async (ctx: KoaContextWithOIDC, indicator: string, client: Client): Promise<ResourceServer> => {
+    if (indicator === management) {
+      const scopes = grantedScopes(client, management, management);
+      const params = ctx.oidc.params as { grant_type?: string; scope?: string } | undefined;
+      if (params?.grant_type !== 'client_credentials' || !scopes.length) {
+        throw new errors.InvalidTarget('this client is not allowed to call the Management API');
+      }
+      if (!params.scope) params.scope = scopes.join(' ');
+      return { audience: management, scope: scopes.join(' '), accessTokenTTL: config.admin_api.access_token_ttl, ...jwt };
+    }
+    const api = apis.get(indicator);
+    if (!api) throw new errors.InvalidTarget(`unknown audience ${indicator}`);
+    return { audience: api.identifier, scope: api.scopes.join(' '), accessTokenTTL: api.access_token_ttl, ...jwt };
+  };
+}
+
+/** Auth0 clients name the API with `audience`, also at the token endpoint, where oidc-provider only reads `resource`. */
+export async function defaultResource(ctx: KoaContextWithOIDC, _client: Client, oneOf?: readonly string[]) {
+  const audience = ctx.oidc.params?.audience ?? (ctx.oidc.body as { audience?: unknown } | undefined)?.audience;
+  return typeof audience === 'string' ? audience : oneOf;
+}
