@@ -25,8 +25,9 @@ type Resolved = { name: string; spec: FieldSpec | { type: 'open'; path: string }
 export interface CompileOptions {
   /**
    * Called on each field's condition object (`{ $regex … }`, `{ $gte … }`, `{ $in … }`). A mongoose
-   * caller passes `mongoose.trusted`: the app runs mongoose with `sanitizeFilter`, which would turn
-   * these conditions (ours, built from literals) into `$eq` matches. The driver needs nothing.
+   * caller passes `mongoose.trusted`: the app runs mongoose with `sanitizeFilter`, which would wrap
+   * these conditions (ours, built from literals) in `$eq`, and the query then fails to cast. The
+   * driver (`collection.find`) needs nothing.
    */
   trustCondition?: <T extends object>(condition: T) => T;
 }
