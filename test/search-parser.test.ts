@@ -178,6 +178,10 @@ describe('search syntax: limits hold against hostile input', () => {
     assert.match(err.message, /more than 100 terms/);
   });
 
+  test('a query that is not a string (q given twice) is a 400 too', () => {
+    assert.equal(refusal(['name:a', 'name:b'] as unknown as string).position, 0);
+  });
+
   test('odd input of every kind ends as a SearchQueryError or an AST, never as another exception', () => {
     const pieces = ['(', ')', '"', '\\', ':', '*', '[', ']', '{', '}', ' TO ', ' AND ', ' OR ', 'NOT ', 'name', 'a', ' ', '$', '?', '\u0000', '\ud800'];
     let seed = 42;

@@ -22,23 +22,46 @@ type TermNode = Extract<SearchNode, { kind: 'term' }>;
 type RangeNode = Extract<SearchNode, { kind: 'range' }>;
 type Resolved = { name: string; spec: FieldSpec | { type: 'open'; path: string } };
 
+export interface CompileOptions {
+  /**
+   * Called on each field's condition object (`{ $regex … }`, `{ $gte … }`, `{ $in … }`). A mongoose
+   * caller passes `mongoose.trusted`: the app runs mongoose with `sanitizeFilter`, which would wrap
+   * these conditions (ours, built from literals) in `$eq`, and the query then fails to cast. The
+   * driver (`collection.find`) needs nothing.
+   */
+  trustCondition?: <T extends object>(condition: T) => T;
+}
+
 /** The MongoDB filter for Auth0-syntax `q` over the catalogue's collection; `{}` for an empty `q`. Throws SearchQueryError (400). */
-export function compileSearch(q: string, catalogue: SearchCatalogue): MongoFilter {
+export function compileSearch(q: string, catalogue: SearchCatalogue, options: CompileOptions = {}): MongoFilter {
   const ast = parseSearchQuery(q);
-  return ast ? compileSearchNode(ast, catalogue) : {};
+  return ast ? compileSearchNode(ast, catalogue, options) : {};
 }
 
 /** The same for an already parsed query (depth is bounded by the parser). */
-export function compileSearchNode(node: SearchNode, catalogue: SearchCatalogue): MongoFilter {
+export function compileSearchNode(node: SearchNode, catalogue: SearchCatalogue, options: CompileOptions = {}): MongoFilter {
+  const filter = compileNode(node, catalogue);
+  return options.trustCondition ? trustConditions(filter, options.trustCondition) : filter;
+}
+
+function trustConditions(filter: MongoFilter, trust: NonNullable<CompileOptions['trustCondition']>): MongoFilter {
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$and' || key === '$or' || key === '$nor') (value as MongoFilter[]).forEach((part) => trustConditions(part, trust));
+    else if (typeof value === 'object' && value !== null && !(value instanceof Date)) filter[key] = trust(value);
+  }
+  return filter;
+}
+
+function compileNode(node: SearchNode, catalogue: SearchCatalogue): MongoFilter {
   switch (node.kind) {
     case 'and':
     case 'or': {
       const operator = `$${node.kind}`;
       // (a AND b) AND c is one $and of three: fewer levels for the database to walk.
-      const parts = node.children.map((child) => compileSearchNode(child, catalogue));
+      const parts = node.children.map((child) => compileNode(child, catalogue));
       return { [operator]: parts.flatMap((part) => (Object.keys(part).length === 1 && Array.isArray(part[operator]) ? part[operator] as MongoFilter[] : [part])) };
     }
-    case 'not': return { $nor: [compileSearchNode(node.child, catalogue)] };
+    case 'not': return { $nor: [compileNode(node.child, catalogue)] };
     case 'exists': return exists(resolveField(node.field, catalogue).spec.path);
     case 'range': return compileRange(node, resolveField(node.field, catalogue));
     case 'term': return node.field ? compileTerm(node, resolveField(node.field, catalogue)) : compileBareTerm(node, catalogue);
@@ -72,6 +95,7 @@ function compileTerm(node: TermNode, { name, spec }: Resolved): MongoFilter {
   switch (spec.type) {
     case 'text': return { [spec.path]: textCondition(spec.case, value, wildcard, position) };
     case 'email-domain': {
+      // A suffix: the email index cannot serve it (a stored domain field could, should it matter).
       const pattern = wildcard
         ? wildcardPattern(wildcard.map((piece) => piece.toLowerCase()), position, '@')
         : `@${escapeRegex(value.trim().toLowerCase())}$`;

@@ -47,6 +47,8 @@ export type SearchNode =
 
 /** The AST of `q`, or null when `q` is empty or blank (which matches everything). */
 export function parseSearchQuery(q: string): SearchNode | null {
+  // `?q=a&q=b` arrives as an array if the route forgets to check: still a 400, never a TypeError.
+  if (typeof q !== 'string') throw new SearchQueryError(0, 'the query must be one string');
   if (q.length > SEARCH_LIMITS.maxLength) {
     throw new SearchQueryError(SEARCH_LIMITS.maxLength, `the query is ${q.length} characters long; at most ${SEARCH_LIMITS.maxLength} are accepted`);
   }
