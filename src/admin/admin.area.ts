@@ -13,6 +13,7 @@ import { clientRateLimit } from './http/client-rate-limit.ts';
 import { userRoutes } from './http/user.routes.ts';
 import { managementAudience } from './management-api.ts';
 import { createUserAdminService } from './user-admin.service.ts';
+import { createUserListing } from './user-listing.service.ts';
 
 export interface AdminAreaDeps {
   config: Config;
@@ -31,7 +32,7 @@ export function createAdminArea(deps: AdminAreaDeps) {
   const { config, connection, logs } = deps;
   const users = createUserAdminService({ ...deps, policy: config.password_policy });
   const router = createApiRouter({
-    routes: [...userRoutes(users)],
+    routes: [...userRoutes(users, createUserListing(deps.users))],
     publicRouter: Router(),
     verify: createAccessTokenVerifier({ publicKeys: deps.oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
     rateLimit: clientRateLimit(connection, config.admin_api.rate_limit),
