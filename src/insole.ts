@@ -32,6 +32,8 @@ import { createAccountMails } from './users/account-mails.ts';
 import { createAccountService } from './users/account.service.ts';
 import { createAttackProtection } from './users/attack-protection.ts';
 import { createEmailTickets } from './users/email-tickets.ts';
+import { createPendingSignupRepository } from './users/pending-signup.repository.ts';
+import { createVerifyFirstSignup } from './users/verify-first-signup.service.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -74,8 +76,10 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const protection = createAttackProtection(connection, config);
   const hasher = createPasswordHasher(config.argon2);
   const policy = config.password_policy;
-  const passwordSignin = createPasswordSigninService({ users, logs, policy, hasher, protection, mails });
-  const account = createAccountService({ connection, users, tickets, mails, logs, hasher, policy, protection });
+  const pendingSignups = createPendingSignupRepository(connection);
+  const verifyFirstSignup = createVerifyFirstSignup({ pending: pendingSignups, users, logs, mails, ttlSeconds: config.email_links.verification_ttl });
+  const passwordSignin = createPasswordSigninService({ users, logs, policy, hasher, protection, mails, verifyFirstSignup });
+  const account = createAccountService({ connection, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup });
   const handshakes = createHandshakeStore(connection);
   const tokenBox = createSealedBox(config.secrets.key_encryption_key, 'idp-tokens');
   const durableHooks = await createDurableHooks({
@@ -83,7 +87,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   });
   const app = createApp({
     config, logger, oidc, passwordSignin, renderView, isDatabaseReady: () => isDatabaseReady(connection),
-    socialSignin: createSocialSigninService({ users, logs }),
+    socialSignin: createSocialSigninService({ users, logs, pendingSignups }),
     account,
     durableHooks,
     // After every sign-in: Auth0-style rules inline, then the durable hooks are queued.
