@@ -21,6 +21,7 @@ import { createUserModel } from './users/user.model.ts';
 import { createUserRepository } from './users/user.repository.ts';
 import { createHandshakeStore } from './auth/handshake.store.ts';
 import { createPassport, enabledConnections } from './auth/passport-setup.ts';
+import { createSocialCallbacks } from './auth/social-callback.ts';
 import { createSocialSigninService } from './auth/social-signin.service.ts';
 import { createMailer } from './integrations/mailer.ts';
 import { createPostLogin } from './hooks/post-login.ts';
@@ -98,7 +99,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     passport: createPassport(config, handshakes),
     connections: enabledConnections(config),
     handshakes,
-    sealTokens: (tokens) => tokenBox.seal(JSON.stringify(tokens)),
+    socialCallbacks: createSocialCallbacks({ handshakes, sealTokens: (tokens) => tokenBox.seal(JSON.stringify(tokens)) }),
   });
 
   const server = createServer(app);
