@@ -1,6 +1,7 @@
 import type { LogService } from '../logs/log.service.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { RequestContext } from '../users/password-signin.service.ts';
+import type { PendingSignupRepository } from '../users/pending-signup.repository.ts';
 import { isDuplicateKeyError, type UserRepository } from '../users/user.repository.ts';
 import { PROVIDER_PROFILE_FIELDS, type SocialProfile } from './profile-mapping.ts';
 
@@ -15,7 +16,9 @@ type Sealed = Identity['sealed_tokens'];
 
 export type SocialSigninService = ReturnType<typeof createSocialSigninService>;
 
-export function createSocialSigninService({ users, logs }: { users: UserRepository; logs: LogService }) {
+export function createSocialSigninService({ users, logs, pendingSignups }: {
+  users: UserRepository; logs: LogService; pendingSignups: Pick<PendingSignupRepository, 'drop'>;
+}) {
   const strategyOf = (profile: SocialProfile) => ({ connection: profile.connection, strategy: profile.connection, strategy_type: 'social' });
 
   function identityOf(profile: SocialProfile, sealed: Sealed): Identity {
@@ -68,6 +71,9 @@ export function createSocialSigninService({ users, logs }: { users: UserReposito
         blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {},
       });
       await logs.record({ type: 'ss', ...ctx, ...strategyOf(profile), user_id, user_name: profile.email });
+      // The provider proved the mailbox, which a pending (unconfirmed) password sign-up never did: the
+      // address is this user's now. An unverified provider email proves nothing and touches nothing pending.
+      if (profile.email_verified) await pendingSignups.drop(profile.email);
       return { kind: 'signed_in', user };
     } catch (err) {
       // A concurrent first sign-in of the same account (user_id) or email won the insert: start over.

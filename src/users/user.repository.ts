@@ -115,6 +115,11 @@ export function createUserRepository(users: UserModel) {
   };
 }
 
+/** A database user's own id (the part after `auth0|`): an ObjectId's 24 hex digits, as Auth0's. */
+export function newUserObjectId(): string {
+  return new mongoose.Types.ObjectId().toHexString();
+}
+
 export function isDuplicateKeyError(err: unknown): boolean {
   return (err as { code?: number } | null)?.code === 11000;
 }
