@@ -210,6 +210,20 @@ describe('social sign-in: profiles, identities and counts', () => {
     });
   }
 
+  test('a user an admin blocked cannot sign in with their provider: the sign-in page says so, an f event says why', async () => {
+    const user_id = `google-oauth2|${freshGoogle(world, { email_verified: true }).sub}`;
+    const first = await socialTrip(world.insole, 'google-oauth2');
+    await storefrontTokens(first, first.landing);
+    await usersOf(world.insole).updateOne({ user_id }, { $set: { blocked: true } });
+    const since = new Date();
+    const refused = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal(refused.landing.left, undefined, 'not sent back to the storefront');
+    assert.equal(refused.landing.status, 403);
+    assert.match(refused.landing.html, /This account cannot sign in/);
+    assert.deepEqual((await logsSince(world.insole, since, { user_id })).map((l) => [l.type, l.details.error]), [['f', 'user is blocked']]);
+    assert.equal((await usersOf(world.insole).findOne({ user_id }))!.logins_count, 1, 'no login counted');
+  });
+
   test('Google: an address Google has not verified is stored unverified', async () => {
     const a = freshGoogle(world, { email_verified: false });
     const trip = await socialTrip(world.insole, 'google-oauth2');

@@ -10,7 +10,9 @@ export type SocialOutcome =
   /** X may not share an email: ask the shopper for one before finishing. */
   | { kind: 'needs_email' }
   /** The email belongs to an account we may not merge into yet: the shopper must sign in to it first. */
-  | { kind: 'needs_link'; existing: { user_id: string; email: string; connections: string[] } };
+  | { kind: 'needs_link'; existing: { user_id: string; email: string; connections: string[] } }
+  /** An admin blocked this user (Management API `blocked: true`): no sign-in, by any connection. */
+  | { kind: 'blocked' };
 
 type Sealed = Identity['sealed_tokens'];
 
@@ -46,8 +48,14 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
     await logs.record({ type: 'link', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email, details: { linked: `${profile.connection}|${profile.id}` } });
   }
 
+  async function refuseBlocked(user: UserDoc, profile: SocialProfile, ctx: RequestContext): Promise<SocialOutcome> {
+    await logs.record({ type: 'f', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email ?? user.nickname, details: { error: 'user is blocked' } });
+    return { kind: 'blocked' };
+  }
+
   async function complete(profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<SocialOutcome> {
     const known = await users.findByIdentity(profile.connection, profile.id);
+    if (known?.blocked) return refuseBlocked(known, profile, ctx);
     if (known) return { kind: 'signed_in', user: await signInReturning(known, profile, sealed, ctx) };
     if (!profile.email) return { kind: 'needs_email' };
 
@@ -57,6 +65,7 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
       if (!(profile.email_verified && existing.email_verified)) {
         return { kind: 'needs_link', existing: { user_id: existing.user_id, email: existing.email!, connections: existing.identities.map((i) => i.connection) } };
       }
+      if (existing.blocked) return refuseBlocked(existing, profile, ctx);
       await link(existing, profile, sealed, ctx);
       return { kind: 'signed_in', user: await signInReturning(existing, profile, sealed, ctx) };
     }

@@ -88,6 +88,7 @@ export function socialRoutes(deps: Deps): Router {
   async function respond(req: Request, res: Response, connection: SocialConnection, profile: SocialProfile, sealed: Sealed, outcome: SocialOutcome, ctx: Awaited<ReturnType<InteractionPages['requestContext']>>) {
     const uid = String(req.params.uid);
     if (outcome.kind === 'signed_in') return pages.finishLogin(req, res, outcome.user, ctx, connection);
+    if (outcome.kind === 'blocked') return pages.show(req, res, 'login', { error: 'This account cannot sign in. Please contact the store.' }, 403);
     if (outcome.kind === 'needs_email') {
       const id = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed } });
       return pages.show(req, res, 'social-email', { pendingId: id, connectionLabel: CONNECTION_LABELS[connection] });
