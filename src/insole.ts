@@ -2,40 +2,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from 'mongoose';
 import { createApp } from './app.ts';
+import type { Area } from './area.ts';
 import type { Config } from './config/schema.ts';
-import { connectDatabase, isDatabaseReady } from './db/connect.ts';
+import { createCore } from './core.ts';
 import type { Logger } from './lib/logger.ts';
-import { createSealedBox } from './lib/sealed-box.ts';
-import { createLogModel } from './logs/log.model.ts';
-import { createLogService } from './logs/log.service.ts';
-import { createEventOutbox } from './events/event-outbox.ts';
-import { startEventRelay } from './events/event-relay.ts';
-import { createViewRenderer } from './http/views.ts';
-import { logoutLogging } from './oidc/logout-log.ts';
-import { createProvider } from './oidc/provider.ts';
-import { startLiveProvider } from './oidc/live-provider.ts';
-import { loadSigningKeys, signingKeysBox } from './oidc/signing-keys.ts';
-import { createPasswordHasher } from './users/password-hasher.ts';
-import { createPasswordSigninService } from './users/password-signin.service.ts';
-import { createUserModel } from './users/user.model.ts';
-import { createUserRepository } from './users/user.repository.ts';
-import { createHandshakeStore } from './auth/handshake.store.ts';
-import { createPassport, enabledConnections } from './auth/passport-setup.ts';
-import { createSocialCallbacks } from './auth/social-callback.ts';
-import { createSocialSigninService } from './auth/social-signin.service.ts';
-import { createMailer } from './integrations/mailer.ts';
-import { createPostLogin } from './hooks/post-login.ts';
-import { createRulesStep } from './hooks/rules/rules.step.ts';
-import { createMetadataStore } from './hooks/rules/metadata-store.ts';
-import { createBuiltinHooks } from './hooks/builtin/builtin-hooks.ts';
-import { createDurableHooks, type DurableHooks } from './hooks/jobs/durable-hooks.ts';
-import { createAccountMails } from './users/account-mails.ts';
-import { createAccountService } from './users/account.service.ts';
-import { createAttackProtection } from './users/attack-protection.ts';
-import { createEmailTickets } from './users/email-tickets.ts';
 import { createAdminArea } from './admin/admin.area.ts';
-import { createPendingSignupRepository } from './users/pending-signup.repository.ts';
-import { createVerifyFirstSignup } from './users/verify-first-signup.service.ts';
+import { createSocialArea } from './auth/social.area.ts';
+import { createHooksArea } from './hooks/hooks.area.ts';
+import type { DurableHooks } from './hooks/jobs/durable-hooks.ts';
+import { createHostedPagesArea } from './http/pages.area.ts';
+import { createOidcArea } from './oidc/oidc.area.ts';
+import { createAccountsArea } from './users/accounts.area.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -47,86 +24,39 @@ export interface RunningInsole {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Builds every dependency from the config and serves. main.ts and the tests both start insole here. */
+/** The composition root: shared core, then one line per area, then the app that mounts them. main.ts and the tests start insole here. */
 export async function startInsole(config: Config, logger: Logger, mongodbUri: string): Promise<RunningInsole> {
-  const connection = await connectDatabase(mongodbUri, logger);
-  const userModel = createUserModel(connection);
-  const logModel = createLogModel(connection);
-  await Promise.all([userModel.init(), logModel.init()]);
+  const core = await createCore(config, logger, mongodbUri);
+  const oidc = await createOidcArea(core);
+  const accounts = createAccountsArea(core);
+  const social = createSocialArea(core, accounts);
+  const hooks = await createHooksArea(core);
+  const admin = createAdminArea(core, { oidc: oidc.provider, accounts });
+  const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
+  const areas: Area[] = [hooks, admin, pages, oidc];
 
-  const users = createUserRepository(userModel);
-  const outbox = createEventOutbox(connection, config.events);
-  await outbox.prepare();
-  const logs = createLogService(logModel, outbox, logger);
-  const renderView = createViewRenderer(config);
-  const keyBox = signingKeysBox(config);
-  const oidc = await startLiveProvider({
-    loadKeys: () => loadSigningKeys(connection, keyBox),
-    build: (signingKeys) => {
-      const provider = createProvider({ config, connection, users, signingKeys, renderView });
-      provider.use(logoutLogging(logs));
-      provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
-      return provider;
-    },
-    refreshMs: config.signing_keys.refresh_seconds * 1000,
-    logger,
-  });
-
-  const mailer = createMailer(config, logger);
-  const tickets = createEmailTickets(connection);
-  const mails = createAccountMails({ config, mailer, tickets, render: renderView });
-  const protection = createAttackProtection(connection, config);
-  const hasher = createPasswordHasher(config.argon2);
-  const policy = config.password_policy;
-  const pendingSignups = createPendingSignupRepository(connection);
-  const verifyFirstSignup = createVerifyFirstSignup({ pending: pendingSignups, users, logs, mails, ttlSeconds: config.email_links.verification_ttl });
-  const passwordSignin = createPasswordSigninService({ users, logs, policy, hasher, protection, mails, verifyFirstSignup });
-  const account = createAccountService({ connection, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup });
-  const handshakes = createHandshakeStore(connection);
-  const tokenBox = createSealedBox(config.secrets.key_encryption_key, 'idp-tokens');
-  const durableHooks = await createDurableHooks({
-    config: config.hooks, connection, hooks: createBuiltinHooks(config.hooks, userModel), findUser: users.findByUserId, logger,
-  });
-  const ready = () => isDatabaseReady(connection);
-  const admin = createAdminArea({ config, connection, users, logs, hasher, protection, mails, oidc, isDatabaseReady: ready });
-  const app = createApp({
-    config, logger, oidc, passwordSignin, renderView, isDatabaseReady: ready, managementApi: admin.router,
-    socialSignin: createSocialSigninService({ users, logs, pendingSignups }),
-    account,
-    durableHooks,
-    // After every sign-in: Auth0-style rules inline, then the durable hooks are queued.
-    postLogin: createPostLogin([
-      createRulesStep({ rules: config.rules, issuer: config.issuer, logger, logs, metadata: createMetadataStore(userModel) }),
-      durableHooks.step,
-    ], logger),
-    passport: createPassport(config, handshakes),
-    connections: enabledConnections(config),
-    handshakes,
-    socialCallbacks: createSocialCallbacks({ handshakes, sealTokens: (tokens) => tokenBox.seal(JSON.stringify(tokens)) }),
-  });
-
+  const app = createApp({ config, logger, renderView: core.renderView, isDatabaseReady: core.isDatabaseReady, oidc: oidc.provider, areas });
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const { port } = server.address() as AddressInfo;
   logger.info({ port, issuer: config.issuer }, 'insole is listening');
-  await durableHooks.start();
-  const relay = startEventRelay({ config: config.events, outbox, findWrittenLogIds: logs.findWrittenLogIds, logger });
+  for (const area of areas) await area.start?.();
+  const stopRelay = core.startRelay();
 
   return {
-    server, connection, hooks: durableHooks,
+    server, connection: core.connection, hooks: hooks.durableHooks,
     url: `http://127.0.0.1:${port}`,
     async stop(graceMs = 10_000) {
-      oidc.stop();
-      const hooksStopped = durableHooks.stop(graceMs); // claims no more; in-flight attempts get the same grace
+      const areasStopped = Promise.all(areas.map((area) => area.stop?.(graceMs))); // no new work; in-flight work gets the grace
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
-      mailer.close();
-      await relay.stop(); // before the database: its last round marks what the broker confirmed
-      await hooksStopped; // before the database: the last attempts record their outcome
-      await connection.close();
+      core.mailer.close();
+      await stopRelay(); // before the database: its last round marks what the broker confirmed
+      await areasStopped; // before the database: the last attempts record their outcome
+      await core.connection.close();
     },
   };
 }

@@ -1,13 +1,9 @@
 import { Router } from 'express';
-import type { Connection } from 'mongoose';
-import type { Config } from '../config/schema.ts';
-import type { LogService } from '../logs/log.service.ts';
+import type { Area } from '../area.ts';
+import type { Core } from '../core.ts';
 import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
 import type { LiveProvider } from '../oidc/live-provider.ts';
-import type { AccountMails } from '../users/account-mails.ts';
-import type { AttackProtection } from '../users/attack-protection.ts';
-import type { PasswordHasher } from '../users/password-hasher.ts';
-import type { UserRepository } from '../users/user.repository.ts';
+import type { AccountsArea } from '../users/accounts.area.ts';
 import { createApiRouter } from './http/api-router.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
 import { userRoutes } from './http/user.routes.ts';
@@ -15,30 +11,18 @@ import { managementAudience } from './management-api.ts';
 import { createUserAdminService } from './user-admin.service.ts';
 import { createUserListing } from './user-listing.service.ts';
 
-export interface AdminAreaDeps {
-  config: Config;
-  connection: Connection;
-  users: UserRepository;
-  logs: LogService;
-  hasher: PasswordHasher;
-  protection: AttackProtection;
-  mails: AccountMails;
-  oidc: LiveProvider;
-  isDatabaseReady: () => boolean;
-}
-
 /** The Management API (/api/v2): its services, and the router that serves them to M2M clients. */
-export function createAdminArea(deps: AdminAreaDeps) {
-  const { config, connection, logs } = deps;
-  const users = createUserAdminService({ ...deps, policy: config.password_policy });
+export function createAdminArea(core: Core, { oidc, accounts }: { oidc: LiveProvider; accounts: AccountsArea }) {
+  const { config, connection, logs } = core;
+  const users = createUserAdminService({ ...core, ...accounts, policy: config.password_policy });
   const router = createApiRouter({
-    routes: [...userRoutes(users, createUserListing(deps.users))],
+    routes: [...userRoutes(users, createUserListing(core.users))],
     publicRouter: Router(),
-    verify: createAccessTokenVerifier({ publicKeys: deps.oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
+    verify: createAccessTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
     rateLimit: clientRateLimit(connection, config.admin_api.rate_limit),
-    logs, issuer: config.issuer, isDatabaseReady: deps.isDatabaseReady,
+    logs, issuer: config.issuer, isDatabaseReady: core.isDatabaseReady,
   });
-  return { users, router };
+  return { users, apis: [{ path: '/api/v2', router }] } satisfies Area & Record<string, unknown>;
 }
 
 export type AdminArea = ReturnType<typeof createAdminArea>;

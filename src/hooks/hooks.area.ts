@@ -1,0 +1,25 @@
+import type { Area } from '../area.ts';
+import type { Core } from '../core.ts';
+import { metricsRoutes } from '../http/routes/metrics.routes.ts';
+import { createBuiltinHooks } from './builtin/builtin-hooks.ts';
+import { createDurableHooks, type DurableHooks } from './jobs/durable-hooks.ts';
+import { createPostLogin, type PostLogin } from './post-login.ts';
+import { createMetadataStore } from './rules/metadata-store.ts';
+import { createRulesStep } from './rules/rules.step.ts';
+
+export type HooksArea = Area & { postLogin: PostLogin; durableHooks: DurableHooks };
+
+/** After every sign-in: Auth0-style rules inline, then the durable hooks queued for the worker; their metrics. */
+export async function createHooksArea({ config, connection, userModel, users, logs, logger }: Core): Promise<HooksArea> {
+  const durableHooks = await createDurableHooks({
+    config: config.hooks, connection, hooks: createBuiltinHooks(config.hooks, userModel), findUser: users.findByUserId, logger,
+  });
+  const rules = createRulesStep({ rules: config.rules, issuer: config.issuer, logger, logs, metadata: createMetadataStore(userModel) });
+  return {
+    durableHooks,
+    postLogin: createPostLogin([rules, durableHooks.step], logger),
+    apis: [{ path: '/', router: metricsRoutes(durableHooks, config.metrics_token) }],
+    start: () => durableHooks.start(),
+    stop: (graceMs) => durableHooks.stop(graceMs), // claims no more; in-flight attempts get the grace
+  };
+}

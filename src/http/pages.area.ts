@@ -1,0 +1,32 @@
+import cookieParser from 'cookie-parser';
+import { Router } from 'express';
+import type { Area } from '../area.ts';
+import type { SocialArea } from '../auth/social.area.ts';
+import type { Core } from '../core.ts';
+import type { HooksArea } from '../hooks/hooks.area.ts';
+import type { LiveProvider } from '../oidc/live-provider.ts';
+import type { AccountsArea } from '../users/accounts.area.ts';
+import { createCallbackCookie, signedCookieSecrets } from './callback-cookie.ts';
+import { createInteractionPages } from './interaction-pages.ts';
+import { createCsrf } from './middleware/csrf.ts';
+import { accountRoutes } from './routes/account.routes.ts';
+import { interactionRoutes } from './routes/interaction.routes.ts';
+import { socialRoutes } from './routes/social.routes.ts';
+
+interface PagesDeps { oidc: LiveProvider; accounts: AccountsArea; social: SocialArea; hooks: Pick<HooksArea, 'postLogin'> }
+
+/** The hosted pages a shopper's browser sees: sign-in and sign-up inside the OIDC interaction, social sign-in, emailed links. */
+export function createHostedPagesArea({ config, renderView }: Core, { oidc, accounts, social, hooks }: PagesDeps): Area {
+  const csrf = createCsrf(config);
+  const provider = oidc.current;
+  const pages = createInteractionPages({ ...social, provider, renderView, csrf, postLogin: hooks.postLogin });
+  const cookies = Router().use(cookieParser(signedCookieSecrets(config)));
+  return {
+    pages: [
+      cookies,
+      interactionRoutes({ provider, pages, csrf, renderView, handshakes: social.handshakes, passwordSignin: accounts.passwordSignin, verifyEmailFirst: config.signup.verify_email_first }),
+      socialRoutes({ ...social, provider, pages, csrf, callbackCookie: createCallbackCookie(config), timeoutMs: config.connections.timeout_ms }),
+      accountRoutes({ account: accounts.account, renderView, csrf, handshakes: social.handshakes }),
+    ],
+  };
+}

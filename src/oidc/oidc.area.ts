@@ -1,0 +1,26 @@
+import type { Area } from '../area.ts';
+import type { Core } from '../core.ts';
+import { logoutRoutes } from '../http/routes/logout.routes.ts';
+import { logoutLogging } from './logout-log.ts';
+import { startLiveProvider, type LiveProvider } from './live-provider.ts';
+import { createProvider } from './provider.ts';
+import { loadSigningKeys, signingKeysBox } from './signing-keys.ts';
+
+export type OidcArea = Area & { provider: LiveProvider };
+
+/** The OpenID Provider: oidc-provider over MongoDB, rebuilt when the signing keys change, and Auth0's /v2/logout. */
+export async function createOidcArea({ config, connection, users, logs, logger, renderView }: Core): Promise<OidcArea> {
+  const keyBox = signingKeysBox(config);
+  const provider = await startLiveProvider({
+    loadKeys: () => loadSigningKeys(connection, keyBox),
+    build: (signingKeys) => {
+      const built = createProvider({ config, connection, users, signingKeys, renderView });
+      built.use(logoutLogging(logs));
+      built.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
+      return built;
+    },
+    refreshMs: config.signing_keys.refresh_seconds * 1000,
+    logger,
+  });
+  return { provider, pages: [logoutRoutes(provider.current)], stop: () => provider.stop() };
+}
