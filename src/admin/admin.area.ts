@@ -1,6 +1,9 @@
 import { Router } from 'express';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
+import { AppError } from '../errors/app-error.ts';
+import { createLogModel } from '../logs/log.model.ts';
+import { createLogRepository } from '../logs/log.repository.ts';
 import type { LogService } from '../logs/log.service.ts';
 import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
 import type { LiveProvider } from '../oidc/live-provider.ts';
@@ -10,6 +13,7 @@ import type { PasswordHasher } from '../users/password-hasher.ts';
 import type { UserRepository } from '../users/user.repository.ts';
 import { createApiRouter } from './http/api-router.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
+import { logRoutes, type CompileLogSearch } from './http/log.routes.ts';
 import { userRoutes } from './http/user.routes.ts';
 import { managementAudience } from './management-api.ts';
 import { createUserAdminService } from './user-admin.service.ts';
@@ -30,8 +34,12 @@ export interface AdminAreaDeps {
 export function createAdminArea(deps: AdminAreaDeps) {
   const { config, connection, logs } = deps;
   const users = createUserAdminService({ ...deps, policy: config.password_policy });
+  const logModel = createLogModel(connection);
   const router = createApiRouter({
-    routes: [...userRoutes(users)],
+    routes: [
+      ...userRoutes(users),
+      ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch }),
+    ],
     publicRouter: Router(),
     verify: createAccessTokenVerifier({ publicKeys: deps.oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
     rateLimit: clientRateLimit(connection, config.admin_api.rate_limit),
@@ -41,3 +49,8 @@ export function createAdminArea(deps: AdminAreaDeps) {
 }
 
 export type AdminArea = ReturnType<typeof createAdminArea>;
+
+// TEMPORARY until the log-search compiler (src/search/) is merged: every non-blank `q`/`search` is a 400.
+const compileLogSearch: CompileLogSearch = () => {
+  throw new AppError('invalid_query_string', 400, 'q is not supported yet');
+};
