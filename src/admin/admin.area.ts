@@ -14,6 +14,8 @@ import type { UserRepository } from '../users/user.repository.ts';
 import { createApiRouter } from './http/api-router.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
 import { logRoutes, type CompileLogSearch } from './http/log.routes.ts';
+import { userBlockRoutes } from './http/user-block.routes.ts';
+import { userIdentityRoutes } from './http/user-identity.routes.ts';
 import { userRoutes } from './http/user.routes.ts';
 import { managementAudience } from './management-api.ts';
 import { createUserAdminService } from './user-admin.service.ts';
@@ -38,6 +40,8 @@ export function createAdminArea(deps: AdminAreaDeps) {
   const router = createApiRouter({
     routes: [
       ...userRoutes(users),
+      ...userIdentityRoutes(users),
+      ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
       ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch }),
     ],
     publicRouter: Router(),
