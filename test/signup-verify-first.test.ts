@@ -57,6 +57,9 @@ describe('sign-up that waits for the emailed link (the production default)', () 
     const created = await insole.db.collection('users').findOne({ email });
     assert.equal(created!.logins_count, 0);
     assert.equal(created!.last_login, undefined);
+    const logsOf = () => insole.db.collection('logs').find({ user_id: created!.user_id }).sort({ log_id: 1 }).toArray();
+    // Marked, so daily stats do not count this sign-up as a login: that login comes later, as an `s`.
+    assert.deepEqual((await logsOf()).map((l) => [l.type, l.details]), [['ss', { signed_in: false }]]);
 
     const link = inbox.linkIn(await inbox.waitFor(email, /Confirm your email/), `${insole.issuer}/email/verify?ticket=`);
     const html = await (await signup.agent.get(link)).res.text();
@@ -69,6 +72,7 @@ describe('sign-up that waits for the emailed link (the production default)', () 
     const user = await insole.db.collection('users').findOne({ email });
     assert.equal(user!.logins_count, 1);
     assert.ok(user!.last_login instanceof Date);
+    assert.deepEqual((await logsOf()).map((l) => l.type), ['ss', 'sv', 's']);
   });
 
   test('opening the link in another browser confirms the email and asks to sign in there', async () => {

@@ -10,10 +10,14 @@ import type { LiveProvider } from '../oidc/live-provider.ts';
 import type { AccountMails } from '../users/account-mails.ts';
 import type { AttackProtection } from '../users/attack-protection.ts';
 import type { PasswordHasher } from '../users/password-hasher.ts';
+import { createUserModel } from '../users/user.model.ts';
 import type { UserRepository } from '../users/user.repository.ts';
+import { countActiveUsers } from '../reports/active-users.report.ts';
+import { runDailyStats } from '../reports/daily-stats.report.ts';
 import { createApiRouter } from './http/api-router.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
 import { logRoutes, type CompileLogSearch } from './http/log.routes.ts';
+import { statsRoutes } from './http/stats.routes.ts';
 import { userBlockRoutes } from './http/user-block.routes.ts';
 import { userIdentityRoutes } from './http/user-identity.routes.ts';
 import { userRoutes } from './http/user.routes.ts';
@@ -37,12 +41,18 @@ export function createAdminArea(deps: AdminAreaDeps) {
   const { config, connection, logs } = deps;
   const users = createUserAdminService({ ...deps, policy: config.password_policy });
   const logModel = createLogModel(connection);
+  const userModel = createUserModel(connection);
   const router = createApiRouter({
     routes: [
       ...userRoutes(users),
       ...userIdentityRoutes(users),
       ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
       ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch }),
+      ...statsRoutes({
+        dailyStats: (from, to) => runDailyStats(logModel, from, to),
+        activeUsers: (since) => countActiveUsers(userModel, since),
+        now: () => new Date(),
+      }),
     ],
     publicRouter: Router(),
     verify: createAccessTokenVerifier({ publicKeys: deps.oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),

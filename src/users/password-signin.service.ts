@@ -69,7 +69,8 @@ export function createPasswordSigninService(deps: {
           created_at: now, updated_at: now, ...firstLogin,
           blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {}, password_hash,
         });
-        await logs.record({ type: 'ss', ...ctx, ...STRATEGY, user_id, user_name: email });
+        // A verify-first sign-up does not sign in yet: daily stats must not count it as a login.
+        await logs.record({ type: 'ss', ...ctx, ...STRATEGY, user_id, user_name: email, ...(verifyFirst ? { details: { signed_in: false } } : {}) });
         await mails.verification({ user_id, email }, verifyFirst ? uid : undefined);
         return verifyFirst ? { kind: 'check_inbox', email } : { kind: 'signed_up', user };
       } catch (err) {
