@@ -3,19 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../src/cli/insole.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { buildAuthorization, discoverStorefront, signInForTokens } from './support/relying-party.ts';
+import { attempt } from './support/sign-in-attempt.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { readForm, UserAgent } from './support/user-agent.ts';
-
-/** One sign-in attempt on the hosted page of `insole`, as a browser at `ip` (behind the trusted proxy). */
-async function attempt(insole: TestInsole, email: string, password: string, ip: string, screen: 'login' | 'signup' = 'login') {
-  const agent = new UserAgent(insole.issuer, { 'x-forwarded-for': ip });
-  const config = await discoverStorefront(insole.issuer);
-  let page = await agent.get((await buildAuthorization(config)).url);
-  if (screen === 'signup') page = await agent.get(page.url.replace(/\/?$/, '/signup'));
-  const form = readForm(await page.res.text());
-  const res = await agent.postForm(new URL(form.action, insole.issuer).href, { email, password, _csrf: form.csrf });
-  return { status: res.res.status, left: res.left, retryAfter: res.res.headers.get('retry-after'), text: res.left ? '' : await res.res.text() };
-}
 
 describe('attack protection across two instances sharing one database', () => {
   let inbox: Inbox;

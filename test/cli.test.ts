@@ -4,6 +4,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { runCli } from '../src/cli/insole.ts';
 import { until } from './support/hooks.ts';
 import { freePort, startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { api, managementToken } from './support/management.ts';
 import { buildAuthorization, completeAuthorization, exchangeCode, oidc } from './support/relying-party.ts';
 
 /** Runs the CLI in-process against `databaseUri` and returns what it printed. */
@@ -64,6 +65,42 @@ describe('the insole command line', () => {
   test('clients create refuses a redirect URI that is not a URL, and writes nothing', async () => {
     const before = await insole.db.collection('oidc_client').countDocuments();
     await assert.rejects(cli(databaseUri, 'clients', 'create', '--name', 'Bad', '--redirect-uri', 'not a url'), /redirect_uris/);
+    assert.equal(await insole.db.collection('oidc_client').countDocuments(), before);
+  });
+
+  test('clients create --m2m: a Management API client whose token carries exactly its scopes, listed with its grant', async () => {
+    const { code, out } = await cli(databaseUri, 'clients', 'create', '--m2m', '--scopes', 'read:logs, read:stats', '--name', 'Back office');
+    assert.equal(code, 0);
+    const created = JSON.parse(out.slice(0, out.lastIndexOf('}') + 1)) as { client_id: string; client_secret: string; grants: unknown };
+    assert.deepEqual(created.grants, [{ scope: ['read:logs', 'read:stats'] }]);
+    const stored = await insole.db.collection('oidc_client').findOne({ _id: created.client_id as never });
+    assert.deepEqual(
+      [stored!.payload.grant_types, stored!.payload.token_endpoint_auth_method, stored!.payload.redirect_uris, stored!.payload.response_types],
+      [['client_credentials'], 'client_secret_post', [], []],
+    );
+
+    // The running server reads it from the database, as Auth0's SDKs ask: secret in the form, no scope.
+    const token = await managementToken(insole, created);
+    assert.deepEqual(token.scope!.split(' ').sort(), ['read:logs', 'read:stats']);
+    const stats = await api(insole, token.access_token, 'GET', '/stats/active-users');
+    assert.equal(stats.status, 200);
+    assert.equal(typeof stats.body, 'number');
+    assert.equal((await api(insole, token.access_token, 'GET', '/logs?per_page=1')).status, 200);
+    assert.equal((await api(insole, token.access_token, 'GET', '/users/auth0%7Canyone')).status, 403, 'no read:users');
+
+    const listed = await cli(databaseUri, 'clients', 'list');
+    assert.match(listed.out, new RegExp(`${created.client_id}\\tBack office\\t\\tManagement API: read:logs read:stats`));
+  });
+
+  test('clients create --m2m refuses an unknown scope (or none, or redirect URIs) in one line, and writes nothing', async () => {
+    const before = await insole.db.collection('oidc_client').countDocuments();
+    const refused = await cli(databaseUri, 'clients', 'create', '--m2m', '--scopes', 'read:users,read:everything').catch((err: Error) => err);
+    assert.ok(refused instanceof Error);
+    assert.match(refused.message, /^Unknown Management API scope\(s\): read:everything \(known: read:users, /);
+    assert.ok(!refused.message.includes('\n'));
+    await assert.rejects(cli(databaseUri, 'clients', 'create', '--m2m'), /^CliError: Say which scopes/);
+    await assert.rejects(cli(databaseUri, 'clients', 'create', '--m2m', '--scopes', 'read:users', '--redirect-uri', 'https://shop.example/cb'), /signs no users in/);
+    await assert.rejects(cli(databaseUri, 'clients', 'create', '--scopes', 'read:users', '--redirect-uri', 'https://shop.example/cb'), /--scopes goes with --m2m/);
     assert.equal(await insole.db.collection('oidc_client').countDocuments(), before);
   });
 

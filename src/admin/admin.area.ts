@@ -1,11 +1,21 @@
 import { Router } from 'express';
 import type { Area } from '../area.ts';
 import type { Core } from '../core.ts';
+import { createLogModel } from '../logs/log.model.ts';
+import { createLogRepository } from '../logs/log.repository.ts';
 import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
 import type { LiveProvider } from '../oidc/live-provider.ts';
+import { countActiveUsers } from '../reports/active-users.report.ts';
+import { runDailyStats } from '../reports/daily-stats.report.ts';
+import { logSearchCatalogue } from '../search/search-catalogues.ts';
+import { compileSearch } from '../search/search-compiler.ts';
 import type { AccountsArea } from '../users/accounts.area.ts';
 import { createApiRouter } from './http/api-router.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
+import { logRoutes } from './http/log.routes.ts';
+import { statsRoutes } from './http/stats.routes.ts';
+import { userBlockRoutes } from './http/user-block.routes.ts';
+import { userIdentityRoutes } from './http/user-identity.routes.ts';
 import { userRoutes } from './http/user.routes.ts';
 import { managementAudience } from './management-api.ts';
 import { createUserAdminService } from './user-admin.service.ts';
@@ -13,10 +23,21 @@ import { createUserListing } from './user-listing.service.ts';
 
 /** The Management API (/api/v2): its services, and the router that serves them to M2M clients. */
 export function createAdminArea(core: Core, { oidc, accounts }: { oidc: LiveProvider; accounts: AccountsArea }) {
-  const { config, connection, logs } = core;
+  const { config, connection, logs, userModel } = core;
   const users = createUserAdminService({ ...core, ...accounts, policy: config.password_policy });
+  const logModel = createLogModel(connection);
   const router = createApiRouter({
-    routes: [...userRoutes(users, createUserListing(core.users))],
+    routes: [
+      ...userRoutes(users, createUserListing(core.users)),
+      ...userIdentityRoutes(users),
+      ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
+      ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch: (q) => compileSearch(q, logSearchCatalogue) }),
+      ...statsRoutes({
+        dailyStats: (from, to) => runDailyStats(logModel, from, to),
+        activeUsers: (since) => countActiveUsers(userModel, since),
+        now: () => new Date(),
+      }),
+    ],
     publicRouter: Router(),
     verify: createAccessTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
     rateLimit: clientRateLimit(connection, config.admin_api.rate_limit),

@@ -4,7 +4,8 @@
  */
 export const MANAGEMENT_SCOPES = [
   'read:users', 'create:users', 'update:users', 'delete:users',
-  'read:logs', 'read:stats',
+  // read:logs_users: Auth0's narrower scope for one user's logs (GET /users/{id}/logs accepts it or read:logs).
+  'read:logs', 'read:logs_users', 'read:stats',
 ] as const;
 
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];

@@ -1,24 +1,37 @@
 import type { Connection } from 'mongoose';
+import { UserNotFoundError, type UserAdminService } from '../admin/user-admin.service.ts';
 import type { Config } from '../config/schema.ts';
-import { createAttackProtection } from '../users/attack-protection.ts';
-import { createUserModel } from '../users/user.model.ts';
-import { createUserRepository } from '../users/user.repository.ts';
+import type { UserDoc } from '../users/user.model.ts';
+import { createCliUserAdmin } from './cli-admin.ts';
 import { CliError } from './cli-database.ts';
-import { createLogModel } from '../logs/log.model.ts';
-import { createLogService } from '../logs/log.service.ts';
-import { createEventOutbox } from '../events/event-outbox.ts';
-import { createLogger } from '../lib/logger.ts';
 
-/** An admin lifts every brute-force block of a user (Auth0: "unblock" in the dashboard). */
+/** The admin service for one command, closed after it. */
+async function withAdmin<T>(connection: Connection, config: Config, work: (admin: UserAdminService) => Promise<T>): Promise<T> {
+  const { admin, close } = createCliUserAdmin(connection, config);
+  try {
+    return await work(admin);
+  } finally {
+    close();
+  }
+}
+
+async function userWithEmail(admin: UserAdminService, email: string): Promise<UserDoc> {
+  try {
+    return await admin.userByIdentifier(email);
+  } catch (err) {
+    if (err instanceof UserNotFoundError) throw new CliError(`No user with the email ${email}.`);
+    throw err;
+  }
+}
+
+/** An admin lifts every brute-force block of a user (Auth0: "unblock" in the dashboard; DELETE /api/v2/user-blocks). */
 export async function unblockUser(connection: Connection, config: Config, email: string | undefined): Promise<void> {
   if (!email) throw new CliError('Say which user: users unblock --email ADDRESS');
-  const users = createUserRepository(createUserModel(connection));
-  const user = await users.findByEmail(email.trim().toLowerCase());
-  if (!user) throw new CliError(`No user with the email ${email}.`);
-  const protection = createAttackProtection(connection, config, { createIndexes: false });
-  for (const block of user.blocked_for) if (block.ip) await protection.unblock(user.user_id, block.ip);
-  await users.clearBlockedFor(user.user_id);
-  console.log(`Unblocked ${user.user_id} (${user.blocked_for.length} blocked address(es) cleared).`);
+  await withAdmin(connection, config, async (admin) => {
+    const user = await userWithEmail(admin, email);
+    const cleared = await admin.unblock(user.user_id);
+    console.log(`Unblocked ${user.user_id} (${cleared} blocked address(es) cleared).`);
+  });
 }
 
 /**
@@ -27,13 +40,11 @@ export async function unblockUser(connection: Connection, config: Config, email:
  */
 export async function unlinkIdentity(connection: Connection, config: Config, email: string | undefined, connectionName: string | undefined): Promise<void> {
   if (!email || !connectionName) throw new CliError('Say which user and which identity: users unlink --email ADDRESS --connection google-oauth2|facebook|twitter');
-  const users = createUserRepository(createUserModel(connection));
-  const user = await users.findByEmail(email.trim().toLowerCase());
-  if (!user) throw new CliError(`No user with the email ${email}.`);
-  const identity = user.identities.find((i, index) => index > 0 && i.connection === connectionName);
-  if (!identity) throw new CliError(`${user.user_id} has no linked ${connectionName} identity (the primary identity cannot be unlinked).`);
-  await users.unlinkIdentity(user.user_id, identity.provider, identity.user_id, new Date());
-  const logs = createLogService(createLogModel(connection), createEventOutbox(connection, config.events), createLogger('error'));
-  await logs.record({ type: 'unlink', user_id: user.user_id, user_name: user.email, connection: identity.connection, strategy: identity.provider, strategy_type: 'social', details: { unlinked: `${identity.provider}|${identity.user_id}`, by: 'cli' } });
-  console.log(`Unlinked ${identity.provider}|${identity.user_id} from ${user.user_id}.`);
+  await withAdmin(connection, config, async (admin) => {
+    const user = await userWithEmail(admin, email);
+    const identity = user.identities.find((i, index) => index > 0 && i.connection === connectionName);
+    if (!identity) throw new CliError(`${user.user_id} has no linked ${connectionName} identity (the primary identity cannot be unlinked).`);
+    await admin.unlink(user.user_id, identity.provider, identity.user_id, 'cli');
+    console.log(`Unlinked ${identity.provider}|${identity.user_id} from ${user.user_id}.`);
+  });
 }

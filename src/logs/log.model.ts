@@ -35,9 +35,11 @@ const logSchema = new Schema<LogDoc>({
   details: { type: Schema.Types.Mixed, default: () => ({}) },
 }, { collection: 'logs', versionKey: false, minimize: false, strict: 'throw' });
 
-logSchema.index({ date: -1 });
-logSchema.index({ user_id: 1, date: -1 });
-logSchema.index({ type: 1, date: -1 });
+// Date-ordered reads sort on (date, log_id): log_id breaks ties, so offset pages never repeat or skip
+// a log at an equal date, and ending each index with it lets MongoDB take the order from the index.
+logSchema.index({ date: -1, log_id: -1 });
+logSchema.index({ user_id: 1, date: -1, log_id: -1 });
+logSchema.index({ type: 1, date: -1, log_id: -1 });
 
 export type LogModel = Model<LogDoc>;
 

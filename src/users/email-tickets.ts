@@ -35,12 +35,13 @@ export const isPlausibleToken = (token: unknown): token is string => typeof toke
  * The secrets behind emailed links: 256 random bits, stored hashed, single use (an atomic claim),
  * and expiring (every read checks `expiresAt`; the TTL index only cleans up).
  */
-export function createEmailTickets(connection: Connection) {
+export function createEmailTickets(connection: Connection, { createIndexes = true } = {}) {
   const tickets = connection.collection<TicketRecord>('email_tickets');
-  const ready = Promise.all([
+  // The CLI issues no tickets, and closes the connection before an index build would end.
+  const ready = createIndexes ? Promise.all([
     tickets.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
     tickets.createIndex({ user_id: 1, kind: 1 }),
-  ]);
+  ]) : Promise.resolve();
 
   return {
     async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, extra: { ip?: string; uid?: string } = {}): Promise<string> {

@@ -57,7 +57,8 @@ export function createVerifyFirstSignup(deps: {
         return { kind: 'taken', email };
       }
       // The sign-up happens now, and the same click proved the mailbox.
-      await logs.record({ type: 'ss', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
+      // Not a sign-in yet: the `s` follows when the browser that signed up finishes (daily stats count logins by it).
+      await logs.record({ type: 'ss', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email, details: { signed_in: false } });
       await logs.record({ type: 'sv', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
       return { kind: 'created', user_id: user.user_id, uid: signup.uid };
     },

@@ -23,3 +23,6 @@ export function managementApiErrors(): ErrorRequestHandler {
 
 /** Anything under /api/v2 that no route answers. */
 export const unknownEndpoint: RequestHandler = () => { throw new NotFoundError('Not Found'); };
+
+/** How a route declares its error answers (for the OpenAPI document). */
+export const auth0ErrorResponse = { description: 'Auth0 error body: { statusCode, error, message, errorCode }' };

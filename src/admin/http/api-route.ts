@@ -45,7 +45,12 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
   body?: B;
   responses: Record<number, ResponseSpec>;
   /** A write: recorded as an Auth0 `sapi`/`fapi` log event naming the user it touched. */
-  audit?: { description: string; userId?: (input: RouteInput<P, Q, B>) => string | undefined };
+  audit?: {
+    description: string;
+    userId?: (input: RouteInput<P, Q, B>) => string | undefined;
+    /** When the request names its user by identifier (email), not by id: recorded as user_name. */
+    userName?: (input: RouteInput<P, Q, B>) => string | undefined;
+  };
   /** Either a reply to validate and send, or `undefined` after streaming the answer to `res` itself. */
   handle(input: RouteInput<P, Q, B>, call: ApiCall, res: NodeJS.WritableStream & { setHeader(name: string, value: string): unknown }): Promise<ApiReply | undefined>;
 }

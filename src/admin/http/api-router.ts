@@ -52,7 +52,10 @@ function routeHandler(route: AnyApiRoute, { logs, issuer }: ApiRouterDeps): Requ
       body: route.body ? parseInput(route.body, req.body, 'body') : undefined,
     };
     const call: ApiCall = { bearer: req.bearer!, ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 512), url: new URL(req.originalUrl, issuer) };
-    const audit = route.audit && { ...call, type: 'sapi' as const, description: route.audit.description, userId: route.audit.userId?.(input), req };
+    const audit = route.audit && {
+      ...call, type: 'sapi' as const, description: route.audit.description, req,
+      userId: route.audit.userId?.(input), userName: route.audit.userName?.(input),
+    };
     let reply;
     try {
       reply = await route.handle(input, call, res);
@@ -75,13 +78,13 @@ function send(res: Response, route: AnyApiRoute, reply: NonNullable<Awaited<Retu
   else res.end();
 }
 
-type AuditEntry = ApiCall & { type: 'sapi' | 'fapi'; description: string; userId?: string; req: Request };
+type AuditEntry = ApiCall & { type: 'sapi' | 'fapi'; description: string; userId?: string; userName?: string; req: Request };
 
 /** Auth0's "Success/Failed API Operation" events: who (client), what (route), on whom (user). No bodies: they can hold passwords. */
 async function record(logs: LogService, entry: AuditEntry, outcome: { status: number; message?: string }): Promise<void> {
   await logs.record({
     type: entry.type, description: entry.description,
-    client_id: entry.bearer.clientId, ip: entry.ip, user_agent: entry.userAgent, user_id: entry.userId,
+    client_id: entry.bearer.clientId, ip: entry.ip, user_agent: entry.userAgent, user_id: entry.userId, user_name: entry.userName,
     details: {
       request: { method: entry.req.method, path: entry.req.baseUrl + entry.req.path, channel: 'api', auth: { strategy: 'jwt', client_id: entry.bearer.clientId } },
       response: { statusCode: outcome.status },

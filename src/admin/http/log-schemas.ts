@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { LogDoc } from '../../logs/log.model.ts';
+import { fieldsParams, pagingParams, sortParam } from './query-params.ts';
+
+/**
+ * A log event as Auth0's Management API returns it. The SDKs' Log types declare no `_id`, so none is
+ * sent; every field is optional because `fields` may leave any out. Parsing the answer through this
+ * schema drops anything else a stored document holds.
+ */
+export const logResponse = z.object({
+  date: z.string().describe('ISO 8601 date-time of the event.'),
+  type: z.string().describe('Auth0 log event type code (s, f, ss, sapi, …).'),
+  description: z.string(),
+  client_id: z.string(),
+  client_name: z.string(),
+  ip: z.string(),
+  user_agent: z.string(),
+  user_id: z.string(),
+  user_name: z.string(),
+  connection: z.string(),
+  strategy: z.string(),
+  strategy_type: z.string(),
+  log_id: z.string().describe('Unique and time-sortable: the checkpoint for `from`.'),
+  details: z.record(z.string(), z.unknown()),
+}).partial().meta({ id: 'Log' });
+
+export type PublicLog = z.infer<typeof logResponse>;
+export const LOG_FIELDS = Object.keys(logResponse.shape);
+
+export function toPublicLog(log: LogDoc): PublicLog {
+  const { date, ...rest } = log;
+  const present = Object.entries(rest).filter(([, value]) => value !== undefined && value !== null);
+  return { ...Object.fromEntries(present), date: date.toISOString() } as PublicLog;
+}
+
+export const logPage = z.union([
+  z.array(logResponse),
+  z.object({ start: z.number().int(), limit: z.number().int(), length: z.number().int(), total: z.number().int(), logs: z.array(logResponse) }),
+]);
+
+// A search runs a query per request: a bound keeps each one small (Auth0's own q is far shorter).
+const searchText = z.string().max(2000);
+const CHECKPOINT_EXCLUDES = ['page', 'per_page', 'sort', 'include_totals', 'q', 'search'] as const;
+
+/** GET /logs: offset mode (page/per_page/sort, q or search) or checkpoint mode (from/take), never both. */
+export const logListQuery = z.object({
+  ...pagingParams,
+  sort: sortParam(['date']),
+  ...fieldsParams(LOG_FIELDS),
+  q: searchText.optional().describe('Auth0 log search (Lucene query syntax), e.g. `type:s AND user_name:ann*`.'),
+  search: searchText.optional().describe('The v5 SDK\'s name for `q`: the same query syntax.'),
+  from: z.string().regex(/^[0-9A-Za-z]{1,64}$/, 'expected a log_id').optional().describe('Checkpoint: the logs after this log_id, in log_id order.'),
+  take: z.coerce.number().int().min(1).max(100).optional().describe('Checkpoint: how many logs (at most 100; default 50). Alone, starts from the oldest log.'),
+}).strict().superRefine((query, ctx) => {
+  if (query.q !== undefined && query.search !== undefined) ctx.addIssue({ code: 'custom', path: ['search'], message: 'give q or search, not both' });
+  if (query.from === undefined && query.take === undefined) return;
+  for (const name of CHECKPOINT_EXCLUDES) {
+    if (query[name] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'cannot be combined with from/take (checkpoint mode)' });
+  }
+});
+
+/** GET /users/{id}/logs: Auth0 offers paging and date order only. */
+export const userLogsQuery = z.object({ ...pagingParams, sort: sortParam(['date']) }).strict();
+
+export const logIdParams = z.object({ id: z.string().min(1).max(100) });
