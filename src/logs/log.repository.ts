@@ -1,4 +1,3 @@
-import mongoose from 'mongoose';
 import type { LogDoc, LogModel } from './log.model.ts';
 
 /**
@@ -43,9 +42,14 @@ export function createLogRepository(logs: LogModel) {
      * very first one without `from`). log_ids start with their time, so this is also the order they
      * were written in; the unique log_id index serves it at any depth.
      */
-    after(from: string | undefined, take: number): Promise<LogDoc[]> {
-      const filter = from === undefined ? {} : { log_id: mongoose.trusted({ $gt: String(from) }) };
-      return logs.find(filter, { _id: 0 }).sort({ log_id: 1 }).limit(take).lean<LogDoc[]>().exec();
+    after(from: string | undefined, take: number, filter: LogFilter = {}): Promise<LogDoc[]> {
+      const after = from === undefined ? {} : { log_id: { $gt: String(from) } };
+      return logs.aggregate<LogDoc>([
+        { $match: Object.keys(filter).length ? { $and: [filter, after] } : after },
+        { $sort: { log_id: 1 } },
+        { $limit: take },
+        { $project: { _id: 0 } },
+      ]).exec();
     },
   };
 }

@@ -3,11 +3,12 @@ import type { LogDoc } from '../../logs/log.model.ts';
 import { fieldsParams, pagingParams, sortParam } from './query-params.ts';
 
 /**
- * A log event as Auth0's Management API returns it. The SDKs' Log types declare no `_id`, so none is
- * sent; every field is optional because `fields` may leave any out. Parsing the answer through this
- * schema drops anything else a stored document holds.
+ * A log event as Auth0's Management API returns it, `_id` included (equal to log_id: Auth0's log
+ * streaming tools checkpoint on it). Every field is optional because `fields` may leave any out.
+ * Parsing the answer through this schema drops anything else a stored document holds.
  */
 export const logResponse = z.object({
+  _id: z.string().describe('The same value as log_id (Auth0 sends both).'),
   date: z.string().describe('ISO 8601 date-time of the event.'),
   type: z.string().describe('Auth0 log event type code (s, f, ss, sapi, …).'),
   description: z.string(),
@@ -30,7 +31,7 @@ export const LOG_FIELDS = Object.keys(logResponse.shape);
 export function toPublicLog(log: LogDoc): PublicLog {
   const { date, ...rest } = log;
   const present = Object.entries(rest).filter(([, value]) => value !== undefined && value !== null);
-  return { ...Object.fromEntries(present), date: date.toISOString() } as PublicLog;
+  return { _id: log.log_id, ...Object.fromEntries(present), date: date.toISOString() } as PublicLog;
 }
 
 export const logPage = z.union([
@@ -40,7 +41,9 @@ export const logPage = z.union([
 
 // A search runs a query per request: a bound keeps each one small (Auth0's own q is far shorter).
 const searchText = z.string().max(2000);
-const CHECKPOINT_EXCLUDES = ['page', 'per_page', 'sort', 'include_totals', 'q', 'search'] as const;
+// Auth0's own log exporters send sort and q along with from/take: sort is ignored there (checkpoints
+// are in log_id order) and q still filters; offset paging has no meaning in a checkpoint.
+const CHECKPOINT_EXCLUDES = ['page', 'per_page', 'include_totals'] as const;
 
 /** GET /logs: offset mode (page/per_page/sort, q or search) or checkpoint mode (from/take), never both. */
 export const logListQuery = z.object({
@@ -49,7 +52,7 @@ export const logListQuery = z.object({
   ...fieldsParams(LOG_FIELDS),
   q: searchText.optional().describe('Auth0 log search (Lucene query syntax), e.g. `type:s AND user_name:ann*`.'),
   search: searchText.optional().describe('The v5 SDK\'s name for `q`: the same query syntax.'),
-  from: z.string().regex(/^[0-9A-Za-z]{1,64}$/, 'expected a log_id').optional().describe('Checkpoint: the logs after this log_id, in log_id order.'),
+  from: z.string().regex(/^[0-9A-Za-z]{1,64}$/, 'expected a log_id').optional().describe('Checkpoint: the logs after this log_id, in log_id order (q still filters; sort is ignored).'),
   take: z.coerce.number().int().min(1).max(100).optional().describe('Checkpoint: how many logs (at most 100; default 50). Alone, starts from the oldest log.'),
 }).strict().superRefine((query, ctx) => {
   if (query.q !== undefined && query.search !== undefined) ctx.addIssue({ code: 'custom', path: ['search'], message: 'give q or search, not both' });

@@ -35,8 +35,8 @@ export function logRoutes({ logs, compileLogSearch }: { logs: LogRepository; com
     return { status: 200, body: withTotals('logs', items, skip, perPage, await logs.count(filter)) };
   }
 
-  async function checkpointPage(query: CheckpointQuery, url: URL): Promise<ApiReply> {
-    const found = await logs.after(query.from, query.take ?? DEFAULT_PER_PAGE);
+  async function checkpointPage(query: CheckpointQuery, filter: LogFilter, url: URL): Promise<ApiReply> {
+    const found = await logs.after(query.from, query.take ?? DEFAULT_PER_PAGE, filter);
     // Auth0: each following page is fetched from rel="next"; past the newest log it is this same URL.
     const next = new URL(url);
     if (found.length) next.searchParams.set('from', found.at(-1)!.log_id);
@@ -52,14 +52,15 @@ export function logRoutes({ logs, compileLogSearch }: { logs: LogRepository; com
       method: 'get', path: '/logs', tag: 'Logs', summary: 'Search log events', scopes: ['read:logs'],
       description: 'Offset mode: `page`/`per_page`/`sort` (date only), optionally filtered by `q` (or `search`). '
         + 'Checkpoint mode: `from` and/or `take`, ascending by log_id with no limit on depth; the next page is in the '
-        + '`Link: <…>; rel="next"` header (the same URL once there is nothing newer). `take` without `from` starts at '
-        + 'the oldest log. Combining the two modes is a 400.',
+        + '`Link: <…>; rel="next"` header (the same URL once there is nothing newer); `q` still filters, `sort` is ignored. '
+        + '`take` without `from` starts at the oldest log. page/per_page/include_totals with from/take is a 400.',
       query: logListQuery,
       responses: { 200: { description: 'The logs, or with include_totals { start, limit, length, total, logs }.', schema: logPage }, 400: auth0Error },
       async handle({ query }, call) {
-        if (query.from !== undefined || query.take !== undefined) return checkpointPage(query, call.url);
         const text = (query.q ?? query.search)?.trim();
-        return offsetPage(text ? compileLogSearch(text) : {}, query);
+        const filter = text ? compileLogSearch(text) : {};
+        if (query.from !== undefined || query.take !== undefined) return checkpointPage(query, filter, call.url);
+        return offsetPage(filter, query);
       },
     }),
     defineRoute({
