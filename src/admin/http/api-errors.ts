@@ -6,11 +6,11 @@ import { toPublicError } from '../../http/middleware/error-handler.ts';
 
 /** Auth0's error body, as its SDKs parse it; the OpenAPI document gives it to every 4xx and 5xx. */
 export const auth0ErrorSchema = z.object({
-  statusCode: z.number().int().describe('The HTTP status, repeated.'),
+  statusCode: z.number().int().min(400).max(599).describe('The HTTP status, repeated.'),
   error: z.string().describe('The HTTP reason phrase, e.g. "Bad Request".'),
   message: z.string().describe('What was wrong, for a person.'),
   errorCode: z.string().describe('What was wrong, for a program, e.g. "invalid_query_string", "insufficient_scope".'),
-}).meta({ id: 'Error', examples: [{ statusCode: 404, error: 'Not Found', message: 'The user does not exist.', errorCode: 'inexistent_user' }] });
+}).meta({ id: 'Error' });
 
 /**
  * Errors of the Management API in Auth0's shape, which its SDKs parse:

@@ -2,7 +2,9 @@ import type { AnyApiRoute } from './api-route.ts';
 import type { JsonSchema, SchemaComponents } from './openapi-schemas.ts';
 
 const ERROR = { $ref: '#/components/schemas/Error' };
-const errorContent = { 'application/json': { schema: ERROR } };
+const errorContent = (statusCode: number, error: string, message: string, errorCode: string) => ({
+  'application/json': { schema: ERROR, example: { statusCode, error, message, errorCode } },
+});
 
 /** Sent on every answer past the bearer check, as Auth0 sends them (see client-rate-limit.ts). */
 export const RATE_LIMIT_HEADERS = {
@@ -18,11 +20,26 @@ const rateLimitHeaders = Object.fromEntries(Object.keys(RATE_LIMIT_HEADERS).map(
  * database unreachable (503, before anything else).
  */
 export const COMMON_RESPONSES = {
-  BadRequest: { description: 'A path parameter, query parameter or body property is not valid.', headers: rateLimitHeaders, content: errorContent },
-  Unauthorized: { description: 'No token, or a token that is not a valid Management API access token.', content: errorContent },
-  Forbidden: { description: 'The token lacks the scope this operation needs.', headers: rateLimitHeaders, content: errorContent },
-  TooManyRequests: { description: 'Rate limit reached: wait until x-ratelimit-reset.', headers: rateLimitHeaders, content: errorContent },
-  ServiceUnavailable: { description: 'The database is unreachable; retry after Retry-After seconds.', content: errorContent },
+  BadRequest: {
+    description: 'A path parameter, query parameter or body property is not valid.', headers: rateLimitHeaders,
+    content: errorContent(400, 'Bad Request', 'Query parameter "fields": unknown field(s): password.', 'invalid_query_string'),
+  },
+  Unauthorized: {
+    description: 'No token, or a token that is not a valid Management API access token.',
+    content: errorContent(401, 'Unauthorized', 'Missing authentication', 'missing_authentication'),
+  },
+  Forbidden: {
+    description: 'The token lacks the scope this operation needs.', headers: rateLimitHeaders,
+    content: errorContent(403, 'Forbidden', 'Insufficient scope, expected any of: update:users', 'insufficient_scope'),
+  },
+  TooManyRequests: {
+    description: 'Rate limit reached: wait until x-ratelimit-reset.', headers: rateLimitHeaders,
+    content: errorContent(429, 'Too Many Requests', 'Global limit has been reached', 'too_many_requests'),
+  },
+  ServiceUnavailable: {
+    description: 'The database is unreachable; retry after Retry-After seconds.',
+    content: errorContent(503, 'Service Unavailable', 'The service is temporarily unavailable. Please try again shortly.', 'temporarily_unavailable'),
+  },
 };
 
 const ALWAYS = [[401, 'Unauthorized'], [403, 'Forbidden'], [429, 'TooManyRequests'], [503, 'ServiceUnavailable']] as const;
