@@ -32,7 +32,7 @@ import { createAccountMails } from './users/account-mails.ts';
 import { createAccountService } from './users/account.service.ts';
 import { createAttackProtection } from './users/attack-protection.ts';
 import { createEmailTickets } from './users/email-tickets.ts';
-import { createAdminArea } from './admin/admin.area.ts';
+import { createAdminArea, type AdminArea } from './admin/admin.area.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -40,6 +40,8 @@ export interface RunningInsole {
   connection: Connection;
   /** The durable hooks' queue and worker (metrics() per hook). */
   hooks: DurableHooks;
+  /** The Management API area: its route list and the OpenAPI document made from it. */
+  admin: AdminArea;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -108,7 +110,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const relay = startEventRelay({ config: config.events, outbox, findWrittenLogIds: logs.findWrittenLogIds, logger });
 
   return {
-    server, connection, hooks: durableHooks,
+    server, connection, hooks: durableHooks, admin,
     url: `http://127.0.0.1:${port}`,
     async stop(graceMs = 10_000) {
       oidc.stop();

@@ -1,4 +1,3 @@
-import { Router } from 'express';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
 import type { LogService } from '../logs/log.service.ts';
@@ -9,6 +8,8 @@ import type { AttackProtection } from '../users/attack-protection.ts';
 import type { PasswordHasher } from '../users/password-hasher.ts';
 import type { UserRepository } from '../users/user.repository.ts';
 import { createApiRouter } from './http/api-router.ts';
+import { buildOpenApiDocument } from './http/openapi-document.ts';
+import { openApiRoutes } from './http/openapi.routes.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
 import { userRoutes } from './http/user.routes.ts';
 import { managementAudience } from './management-api.ts';
@@ -30,14 +31,17 @@ export interface AdminAreaDeps {
 export function createAdminArea(deps: AdminAreaDeps) {
   const { config, connection, logs } = deps;
   const users = createUserAdminService({ ...deps, policy: config.password_policy });
+  const routes = [...userRoutes(users)];
+  // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.
+  const openApi = buildOpenApiDocument(routes, { issuer: config.issuer, referenceUrl: `${config.issuer}/api/v2/docs` });
   const router = createApiRouter({
-    routes: [...userRoutes(users)],
-    publicRouter: Router(),
+    routes,
+    publicRouter: openApiRoutes(openApi),
     verify: createAccessTokenVerifier({ publicKeys: deps.oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
     rateLimit: clientRateLimit(connection, config.admin_api.rate_limit),
     logs, issuer: config.issuer, isDatabaseReady: deps.isDatabaseReady,
   });
-  return { users, router };
+  return { users, routes, openApi, router };
 }
 
 export type AdminArea = ReturnType<typeof createAdminArea>;

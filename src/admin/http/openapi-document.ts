@@ -74,6 +74,8 @@ export function buildOpenApiDocument(routes: readonly AnyApiRoute[], { issuer, r
         [SECURITY_SCHEME]: {
           type: 'oauth2',
           description: `Machine-to-machine access token (RS256 JWT) for the audience ${managementAudience(issuer)}.`,
+          // Auth0's token request names the API (`audience`); the reference page adds it for "Authorize".
+          'x-audience': managementAudience(issuer),
           flows: { clientCredentials: { tokenUrl: `${issuer}/oauth/token`, scopes: SCOPE_DESCRIPTIONS } },
         },
       },
