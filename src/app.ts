@@ -23,10 +23,10 @@ import { metricsRoutes } from './http/routes/metrics.routes.ts';
 import type { Authenticator } from './http/routes/run-strategy.ts';
 import { createInteractionPages } from './http/interaction-pages.ts';
 import type { HandshakeStore } from './auth/handshake.store.ts';
-import type { ProviderResult } from './auth/passport-setup.ts';
 import type { SocialConnection } from './auth/profile-mapping.ts';
+import type { SocialCallbacks } from './auth/social-callback.ts';
 import type { SocialSigninService } from './auth/social-signin.service.ts';
-import type { Identity } from './users/user.model.ts';
+import { createCallbackCookie, signedCookieSecrets } from './http/callback-cookie.ts';
 
 export interface AppDeps {
   config: Config;
@@ -41,7 +41,7 @@ export interface AppDeps {
   passport: Authenticator;
   connections: SocialConnection[];
   handshakes: HandshakeStore;
-  sealTokens: (tokens: ProviderResult['tokens']) => Identity['sealed_tokens'];
+  socialCallbacks: SocialCallbacks;
   renderView: RenderView;
   isDatabaseReady: () => boolean;
   /** The Management API, mounted at /api/v2 with its own database gate and error shape. */
@@ -81,11 +81,11 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/v2', deps.managementApi);
   app.use(requireDatabase(isDatabaseReady));
   app.use(metricsRoutes(deps.durableHooks, config.metrics_token));
-  app.use(cookieParser());
+  app.use(cookieParser(signedCookieSecrets(config)));
   const csrf = createCsrf(config);
   const pages = createInteractionPages({ ...routeDeps, csrf });
   app.use(interactionRoutes({ ...routeDeps, csrf, pages, verifyEmailFirst: config.signup.verify_email_first }));
-  app.use(socialRoutes({ ...routeDeps, csrf, pages, timeoutMs: config.connections.timeout_ms }));
+  app.use(socialRoutes({ ...routeDeps, csrf, pages, callbackCookie: createCallbackCookie(config), timeoutMs: config.connections.timeout_ms }));
   app.use(accountRoutes({ ...deps, csrf }));
   app.use(logoutRoutes(oidc.current));
   // oidc-provider parses its own bodies, so no Express body parser runs before it.

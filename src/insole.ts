@@ -21,6 +21,7 @@ import { createUserModel } from './users/user.model.ts';
 import { createUserRepository } from './users/user.repository.ts';
 import { createHandshakeStore } from './auth/handshake.store.ts';
 import { createPassport, enabledConnections } from './auth/passport-setup.ts';
+import { createSocialCallbacks } from './auth/social-callback.ts';
 import { createSocialSigninService } from './auth/social-signin.service.ts';
 import { createMailer } from './integrations/mailer.ts';
 import { createPostLogin } from './hooks/post-login.ts';
@@ -33,6 +34,8 @@ import { createAccountService } from './users/account.service.ts';
 import { createAttackProtection } from './users/attack-protection.ts';
 import { createEmailTickets } from './users/email-tickets.ts';
 import { createAdminArea, type AdminArea } from './admin/admin.area.ts';
+import { createPendingSignupRepository } from './users/pending-signup.repository.ts';
+import { createVerifyFirstSignup } from './users/verify-first-signup.service.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -77,8 +80,10 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const protection = createAttackProtection(connection, config);
   const hasher = createPasswordHasher(config.argon2);
   const policy = config.password_policy;
-  const passwordSignin = createPasswordSigninService({ users, logs, policy, hasher, protection, mails });
-  const account = createAccountService({ connection, users, tickets, mails, logs, hasher, policy, protection });
+  const pendingSignups = createPendingSignupRepository(connection);
+  const verifyFirstSignup = createVerifyFirstSignup({ pending: pendingSignups, users, logs, mails, ttlSeconds: config.email_links.verification_ttl });
+  const passwordSignin = createPasswordSigninService({ users, logs, policy, hasher, protection, mails, verifyFirstSignup });
+  const account = createAccountService({ connection, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup });
   const handshakes = createHandshakeStore(connection);
   const tokenBox = createSealedBox(config.secrets.key_encryption_key, 'idp-tokens');
   const durableHooks = await createDurableHooks({
@@ -88,7 +93,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const admin = createAdminArea({ config, connection, users, logs, hasher, protection, mails, oidc, isDatabaseReady: ready });
   const app = createApp({
     config, logger, oidc, passwordSignin, renderView, isDatabaseReady: ready, managementApi: admin.router,
-    socialSignin: createSocialSigninService({ users, logs }),
+    socialSignin: createSocialSigninService({ users, logs, pendingSignups }),
     account,
     durableHooks,
     // After every sign-in: Auth0-style rules inline, then the durable hooks are queued.
@@ -99,7 +104,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     passport: createPassport(config, handshakes),
     connections: enabledConnections(config),
     handshakes,
-    sealTokens: (tokens) => tokenBox.seal(JSON.stringify(tokens)),
+    socialCallbacks: createSocialCallbacks({ handshakes, sealTokens: (tokens) => tokenBox.seal(JSON.stringify(tokens)) }),
   });
 
   const server = createServer(app);

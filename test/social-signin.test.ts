@@ -3,6 +3,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { answerConsent } from './fakes/drive.ts';
 import type { FakeProvider } from './fakes/fake-common.ts';
 import { captureLogs } from './support/log-capture.ts';
+import { parseSetCookie } from './support/web-checks.ts';
 import { STOREFRONT } from './support/insole.ts';
 import { oidc, startSocialWorld, type SocialWorld } from './support/social.ts';
 import {
@@ -209,6 +210,20 @@ describe('social sign-in: profiles, identities and counts', () => {
     });
   }
 
+  test('a user an admin blocked cannot sign in with their provider: the sign-in page says so, an f event says why', async () => {
+    const user_id = `google-oauth2|${freshGoogle(world, { email_verified: true }).sub}`;
+    const first = await socialTrip(world.insole, 'google-oauth2');
+    await storefrontTokens(first, first.landing);
+    await usersOf(world.insole).updateOne({ user_id }, { $set: { blocked: true } });
+    const since = new Date();
+    const refused = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal(refused.landing.left, undefined, 'not sent back to the storefront');
+    assert.equal(refused.landing.status, 403);
+    assert.match(refused.landing.html, /This account cannot sign in/);
+    assert.deepEqual((await logsSince(world.insole, since, { user_id })).map((l) => [l.type, l.details.error]), [['f', 'user is blocked']]);
+    assert.equal((await usersOf(world.insole).findOne({ user_id }))!.logins_count, 1, 'no login counted');
+  });
+
   test('Google: an address Google has not verified is stored unverified', async () => {
     const a = freshGoogle(world, { email_verified: false });
     const trip = await socialTrip(world.insole, 'google-oauth2');
@@ -360,90 +375,146 @@ describe('social sign-in: the callback cannot be forged, replayed or taken elsew
     assert.equal(await usersOf(world.insole).countDocuments({ logins_count: { $gt: 1 } }), 0, 'no sign-in was counted twice');
   });
 
+  const FRESH = { 'google-oauth2': freshGoogle, facebook: freshFacebook, twitter: freshTwitter } as const;
+  const LABEL = { 'google-oauth2': 'Google', facebook: 'Facebook', twitter: 'X (Twitter)' } as const;
+  /** Requests that spend a code (OAuth 2) or a verifier (OAuth 1.0a) at the provider. */
+  const tokenRequests = (connection: Connection) => {
+    const fake = { 'google-oauth2': world.google, facebook: world.facebook, twitter: world.twitter }[connection] as FakeProvider<unknown>;
+    return fake.requests.filter((r) => r.path.endsWith(connection === 'google-oauth2' ? '/token' : '/oauth/access_token')).length;
+  };
+
   /** The shopper has consented; returns the callback URL the provider sent them to, not yet opened. */
-  async function consentedCallback(connection: Connection) {
-    const start = await openSignIn(world.insole);
+  async function consentedCallback(connection: Connection, agent?: ShopperAgent) {
+    const start = await openSignIn(world.insole, agent);
     const toProvider = await start.agent.get(`${world.insole.issuer}/interaction/${start.uid}/connect/${connection}`);
     return { ...start, callback: new URL(await answerConsent(toProvider.left!, 'allow')) };
   }
 
-  function assertRefused(page: Page): void {
+  /** Back on this browser's own sign-in page (interaction `uid`), told to try again. */
+  function assertBackOnSignIn(page: Page, uid: string, connection: Connection): void {
+    assertSignInPageWith(page, 400, `That sign-in with ${LABEL[connection]} has expired, was already used, or was started in another browser. Please try again.`);
+    assert.ok(page.url.includes(`/interaction/${uid}/`), `the shopper's own sign-in: ${page.url}`);
+  }
+
+  /** A browser that is in no sign-in (any more): told to start again from the store, never a 5xx. */
+  function assertStartAgainPage(page: Page): void {
     assert.equal(page.status, 400);
     assert.equal(page.left, undefined);
     assert.equal(read.h1(page.html), 'Something went wrong');
     assert.equal(read.alert(page.html), 'This sign-in has expired or was already used. Go back to the store and start again.');
   }
 
-  async function assertUnknownStateLogged(connection: Connection): Promise<void> {
+  async function assertRefusalLogged(connection: Connection, reason = 'missing or unknown state'): Promise<void> {
     const logs = await logsSince(world.insole, since);
-    assert.deepEqual(logs.map((l) => [l.type, l.connection, l.details.error]), [['f', connection, 'missing or unknown state']]);
+    assert.deepEqual(logs.map((l) => [l.type, l.connection, l.details.error]), [['f', connection, reason]]);
     assert.equal(await usersOf(world.insole).countDocuments(), usersBefore, 'no user was created');
   }
 
   for (const connection of ['google-oauth2', 'facebook'] as const) {
-    test(`${connection}: a callback without state is refused (400), and the genuine one still works`, async () => {
-      (connection === 'facebook' ? freshFacebook : freshGoogle)(world);
-      const { agent, callback } = await consentedCallback(connection);
+    test(`${connection}: a callback without state → the sign-in page with a message, no call to the provider; the genuine one still works`, async () => {
+      FRESH[connection](world);
+      const { agent, callback, uid } = await consentedCallback(connection);
       const stripped = new URL(callback);
       stripped.searchParams.delete('state');
-      assertRefused(await follow(agent, stripped.href, world.insole));
-      await assertUnknownStateLogged(connection);
+      const tokensBefore = tokenRequests(connection);
+      assertBackOnSignIn(await follow(agent, stripped.href, world.insole), uid, connection);
+      assert.equal(tokenRequests(connection), tokensBefore, 'the code was not sent to the provider');
+      await assertRefusalLogged(connection);
       const genuine = await follow(agent, callback.href, world.insole);
       assert.ok(genuine.left?.startsWith(STOREFRONT.redirect_uri), 'a forged callback does not burn the real one');
       assertNoServerErrors(agent);
     });
   }
 
-  test('a callback with a state insole never issued is refused (400)', async () => {
+  test('a callback with a state insole never issued → the sign-in page with a message', async () => {
     freshGoogle(world);
-    const { agent, callback } = await consentedCallback('google-oauth2');
+    const { agent, callback, uid } = await consentedCallback('google-oauth2');
     const forged = new URL(callback);
     forged.searchParams.set('state', 'x'.repeat(32));
-    assertRefused(await follow(agent, forged.href, world.insole));
-    await assertUnknownStateLogged('google-oauth2');
+    assertBackOnSignIn(await follow(agent, forged.href, world.insole), uid, 'google-oauth2');
+    await assertRefusalLogged('google-oauth2');
   });
 
-  test('a Google state presented at the Facebook callback is refused (400)', async () => {
+  test('a Google state presented at the Facebook callback → the sign-in page with a message', async () => {
     freshGoogle(world);
-    const { agent, callback } = await consentedCallback('google-oauth2');
+    const { agent, callback, uid } = await consentedCallback('google-oauth2');
     const elsewhere = new URL(`/login/callback/facebook${callback.search}`, world.insole.issuer);
-    assertRefused(await follow(agent, elsewhere.href, world.insole));
-    await assertUnknownStateLogged('facebook');
+    assertBackOnSignIn(await follow(agent, elsewhere.href, world.insole), uid, 'facebook');
+    await assertRefusalLogged('facebook');
   });
 
-  test('X: a callback with an unknown or missing oauth_token is refused (400)', async () => {
+  test('X: a callback with an unknown or missing oauth_token → the sign-in page with a message', async () => {
     freshTwitter(world);
-    const { agent, callback } = await consentedCallback('twitter');
+    const { agent, callback, uid } = await consentedCallback('twitter');
     const unknown = new URL(callback);
     unknown.searchParams.set('oauth_token', 'not-a-request-token');
-    assertRefused(await follow(agent, unknown.href, world.insole));
+    assertBackOnSignIn(await follow(agent, unknown.href, world.insole), uid, 'twitter');
     const missing = new URL(callback);
     missing.searchParams.delete('oauth_token');
-    assertRefused(await follow(agent, missing.href, world.insole));
-    assertRefused(await follow(agent, `${world.insole.issuer}/login/callback/twitter?denied=not-a-request-token`, world.insole));
+    assertBackOnSignIn(await follow(agent, missing.href, world.insole), uid, 'twitter');
+    assertBackOnSignIn(await follow(agent, `${world.insole.issuer}/login/callback/twitter?denied=not-a-request-token`, world.insole), uid, 'twitter');
     const logs = await logsSince(world.insole, since);
     assert.deepEqual(logs.map((l) => l.details.error), Array(3).fill('missing or unknown state'));
   });
 
   for (const connection of ['google-oauth2', 'facebook', 'twitter'] as const) {
-    test(`${connection}: opening the same callback URL twice: the second is refused and counts no login`, async () => {
-      ({ 'google-oauth2': freshGoogle, facebook: freshFacebook, twitter: freshTwitter })[connection](world);
+    test(`${connection}: a callback with another browser's state → this browser's own sign-in page; the provider is not called, so the other browser still finishes`, async () => {
+      const victim = await openSignIn(world.insole);
+      const toProvider = await victim.agent.get(`${world.insole.issuer}/interaction/${victim.uid}/connect/${connection}`);
+      assert.ok(toProvider.left, 'the victim is at the provider');
+      const account = FRESH[connection](world);
+      const attacker = await consentedCallback(connection); // e.g. sends the victim this link
+      const tokensBefore = tokenRequests(connection);
+
+      const page = await follow(victim.agent, attacker.callback.href, world.insole);
+      assertBackOnSignIn(page, victim.uid, connection);
+      assert.equal(tokenRequests(connection), tokensBefore, 'no request to the provider\'s token endpoint');
+      await assertRefusalLogged(connection, 'state of a sign-in this browser did not start');
+
+      const own = await follow(attacker.agent, attacker.callback.href, world.insole);
+      assert.ok(own.left?.startsWith(STOREFRONT.redirect_uri), 'the code (or verifier) was not spent');
+      assert.equal(tokenRequests(connection), tokensBefore + 1);
+      const id = 'sub' in account ? account.sub : 'id_str' in account ? account.id_str : account.id;
+      assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': id }), 1, 'only the other browser signed in');
+      assertNoServerErrors(victim.agent);
+    });
+
+    test(`${connection}: a replayed callback after a failed one → the sign-in page with a message, and the provider is not asked again`, async () => {
+      FRESH[connection](world);
+      const fake = { 'google-oauth2': world.google, facebook: world.facebook, twitter: world.twitter }[connection];
+      const trip = await socialTrip(world.insole, connection, { atProvider: () => { fake.mode = 'down'; fake.modeTarget = 'token'; } });
+      assertSignInPageWith(trip.landing, 400, `${LABEL[connection]} is not answering right now. Please try again, or use another way to sign in.`);
+      healAll(world);
+      const tokensBefore = tokenRequests(connection);
+      assertBackOnSignIn(await follow(trip.agent, trip.callbackUrl!, world.insole), trip.uid, connection);
+      assert.equal(tokenRequests(connection), tokensBefore, 'the replay reached no provider endpoint');
+      const logs = await logsSince(world.insole, since);
+      assert.deepEqual(logs.map((l) => l.details.error).slice(1), ['missing or unknown state']);
+      assertNoServerErrors(trip.agent);
+    });
+
+    test(`${connection}: opening the same callback URL twice after it signed in: the second is refused (the sign-in is over) and counts no login`, async () => {
+      FRESH[connection](world);
       const trip = await socialTrip(world.insole, connection);
       assert.ok(trip.landing.left?.startsWith(STOREFRONT.redirect_uri));
-      assertRefused(await follow(trip.agent, trip.callbackUrl!, world.insole));
+      const tokensBefore = tokenRequests(connection);
+      assertStartAgainPage(await follow(trip.agent, trip.callbackUrl!, world.insole));
+      assert.equal(tokenRequests(connection), tokensBefore);
       const logs = await logsSince(world.insole, since);
       assert.deepEqual(logs.map((l) => [l.type, l.details?.error]), [['ss', undefined], ['f', 'missing or unknown state']]);
       assertNoServerErrors(trip.agent);
     });
   }
 
-  test('two concurrent requests of one callback URL: exactly one signs in', async () => {
+  test('two concurrent requests of one callback URL: exactly one signs in, one code exchange', async () => {
     const a = freshGoogle(world);
     const { agent, callback } = await consentedCallback('google-oauth2');
+    const tokensBefore = tokenRequests('google-oauth2');
     const pages = await Promise.all([follow(agent, callback.href, world.insole), follow(agent, callback.href, world.insole)]);
     assert.equal(pages.filter((p) => p.left?.startsWith(STOREFRONT.redirect_uri)).length, 1, 'one reaches the storefront');
     const other = pages.find((p) => !p.left)!;
     assert.ok(other.status >= 400 && other.status < 500, `the other is refused: ${other.status}`);
+    assert.equal(tokenRequests('google-oauth2'), tokensBefore + 1);
     const user = await usersOf(world.insole).findOne({ user_id: `google-oauth2|${a.sub}` });
     assert.equal(user?.logins_count, 1);
     assertNoServerErrors(agent);
@@ -463,15 +534,40 @@ describe('social sign-in: the callback cannot be forged, replayed or taken elsew
     assert.equal(await usersOf(world.insole).countDocuments(), usersBefore);
   });
 
-  test('the provider\'s callback opened in another browser signs no one in', async () => {
+  test('the provider\'s callback opened in a browser that is in no sign-in: a page saying to start again, no call to the provider', async () => {
     const a = freshGoogle(world);
     const { callback } = await consentedCallback('google-oauth2');
+    const tokensBefore = tokenRequests('google-oauth2');
     const attacker = new ShopperAgent(world.insole.issuer); // e.g. a link sent to someone else
     const page = await follow(attacker, callback.href, world.insole);
-    assert.equal(page.left, undefined, 'the other browser is not sent to the storefront');
-    assert.equal(page.status, 400);
+    assertStartAgainPage(page);
+    assert.equal(tokenRequests('google-oauth2'), tokensBefore, 'the code was not sent to the provider');
+    await assertRefusalLogged('google-oauth2', 'state of a sign-in this browser did not start');
     assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': a.sub }), 0);
     assertNoServerErrors(attacker);
+  });
+
+  test('the callback cookie is signed, HttpOnly, SameSite=Lax and scoped to /login/callback; a forged one is ignored', async () => {
+    freshGoogle(world);
+    const { agent, uid } = await openSignIn(world.insole);
+    const leaving = await agent.request(`${world.insole.issuer}/interaction/${uid}/connect/google-oauth2`);
+    const name = `insole.callback.${uid}`;
+    const cookie = leaving.headers.getSetCookie().map(parseSetCookie).find((c) => c.name === name);
+    assert.ok(cookie, 'set when the shopper leaves for Google');
+    assert.equal(cookie.attributes.get('path'), '/login/callback');
+    assert.equal(cookie.attributes.get('samesite'), 'Lax');
+    assert.ok(cookie.attributes.has('httponly'));
+    assert.equal(Number(cookie.attributes.get('max-age')), world.insole.config.ttl.interaction, 'gone when the interaction would be');
+    assert.match(decodeURIComponent(cookie.value), new RegExp(`^s:${uid}\\.[\\w+/]+$`), 'signed');
+    const callback = await answerConsent(leaving.headers.get('location')!, 'allow');
+
+    const forger = new ShopperAgent(world.insole.issuer);
+    forger.cookies.set(name, encodeURIComponent(`s:${uid}.not-the-signature`));
+    forger.cookies.set('insole.callback.other', uid);
+    const tokensBefore = tokenRequests('google-oauth2');
+    assertStartAgainPage(await follow(forger, callback.href, world.insole));
+    assert.equal(tokenRequests('google-oauth2'), tokensBefore, 'a forged cookie binds nothing');
+    assert.ok((await follow(agent, callback.href, world.insole)).left?.startsWith(STOREFRONT.redirect_uri), 'the genuine browser still finishes');
   });
 });
 

@@ -14,6 +14,7 @@ import { clientRateLimit } from './http/client-rate-limit.ts';
 import { userRoutes } from './http/user.routes.ts';
 import { managementAudience } from './management-api.ts';
 import { createUserAdminService } from './user-admin.service.ts';
+import { createUserListing } from './user-listing.service.ts';
 
 export interface AdminAreaDeps {
   config: Config;
@@ -31,7 +32,7 @@ export interface AdminAreaDeps {
 export function createAdminArea(deps: AdminAreaDeps) {
   const { config, connection, logs } = deps;
   const users = createUserAdminService({ ...deps, policy: config.password_policy });
-  const routes = [...userRoutes(users)];
+  const routes = [...userRoutes(users, createUserListing(deps.users))];
   // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.
   const openApi = buildOpenApiDocument(routes, { issuer: config.issuer, referenceUrl: `${config.issuer}/api/v2/docs` });
   const router = createApiRouter({

@@ -4,7 +4,7 @@ import type { LogService } from '../logs/log.service.ts';
 import { revokeAllForAccount } from '../oidc/revoke-account.ts';
 import type { AccountMails } from '../users/account-mails.ts';
 import type { AttackProtection } from '../users/attack-protection.ts';
-import { newPasswordUser, PASSWORD_CONNECTION } from '../users/new-user.ts';
+import { newPasswordUser, PASSWORD_CONNECTION } from '../users/password-user.ts';
 import type { PasswordHasher } from '../users/password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from '../users/password-policy.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
@@ -52,7 +52,7 @@ export function createUserAdminService(deps: {
     checkPasswordPolicy(input.password, policy);
     const { email, email_verified, user_metadata, app_metadata } = input;
     const user = newPasswordUser({
-      email, passwordHash: await hasher.hash(input.password), now: new Date(), id: input.user_id, emailVerified: email_verified,
+      email, password_hash: await hasher.hash(input.password), now: new Date(), id: input.user_id, email_verified: email_verified ?? false,
       names: input, metadata: { user_metadata: user_metadata ?? {}, app_metadata: app_metadata ?? {} },
     });
     try {

@@ -3,6 +3,7 @@ import { Strategy as GoogleStrategy } from 'passport-google-oauth20';
 import { Strategy as FacebookStrategy } from 'passport-facebook';
 import { Strategy as TwitterStrategy } from 'passport-twitter';
 import type { Config } from '../config/schema.ts';
+import { joinUrl } from '../lib/join-url.ts';
 import type { SocialConnection } from './profile-mapping.ts';
 import { oauth1RequestTokenStore, oauth2StateStore } from './passport-stores.ts';
 import type { HandshakeStore } from './handshake.store.ts';
@@ -55,12 +56,14 @@ export function createPassport(config: Config, handshakes: HandshakeStore): Inst
     if (connection === 'facebook') {
       const fb = connections.facebook;
       const graph = `https://graph.facebook.com/${fb.graph_version}`;
-      // The fields go in the URL as Graph names: passport-facebook would rename some of them.
-      const profileUrl = `${fb.profile_url ?? `${graph}/me`}?fields=${encodeURIComponent(fb.profile_fields.join(','))}`;
+      // The fields go in the URL as Graph names (passport-facebook would rename some of them), added
+      // with the URL API so a configured URL keeps its own path and query (a gateway's, say).
+      const profileUrl = new URL(fb.profile_url ?? joinUrl(graph, 'me'));
+      profileUrl.searchParams.set('fields', fb.profile_fields.join(','));
       passport.use(connection, new FacebookStrategy({
         clientID: fb.client_id!, clientSecret: fb.client_secret!, callbackURL: callbackUrl(config, connection),
         authorizationURL: fb.authorization_url ?? `https://www.facebook.com/${fb.graph_version}/dialog/oauth`,
-        tokenURL: fb.token_url ?? `${graph}/oauth/access_token`, profileURL: profileUrl,
+        tokenURL: fb.token_url ?? joinUrl(graph, 'oauth/access_token').href, profileURL: profileUrl.href,
         enableProof: true, scope: fb.scope, store: oauth2StateStore(handshakes, connection),
       } as ConstructorParameters<typeof FacebookStrategy>[0], oauth2Done as never));
     }

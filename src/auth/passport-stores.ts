@@ -7,6 +7,9 @@ declare module 'express-serve-static-core' {
   interface Request { handshakeUid?: string }
 }
 
+/** Why a strategy fails when its state or request token was used up (by a concurrent use of the same callback). */
+export const STATE_USED_UP = 'The sign-in request expired or was already used.';
+
 /**
  * passport-oauth2 state store: the state is the id of a single-use record naming the OIDC
  * interaction that started the sign-in. Verification consumes it, so a state works once.
@@ -23,7 +26,7 @@ export function oauth2StateStore(handshakes: HandshakeStore, connection: string)
     verify(req: Request, state: string, cb: Callback) {
       if (typeof state !== 'string' || !state) return cb(null, false, { message: 'The sign-in request is missing its state.' });
       handshakes.take(state, 'state').then((record) => {
-        if (!record || record.connection !== connection) return cb(null, false, { message: 'The sign-in request expired or was already used.' });
+        if (!record || record.connection !== connection) return cb(null, false, { message: STATE_USED_UP });
         req.handshakeUid = record.uid;
         cb(null, true);
       }, cb);
@@ -37,7 +40,7 @@ export function oauth1RequestTokenStore(handshakes: HandshakeStore) {
   return {
     get(req: Request, token: string, cb: Callback) {
       handshakes.take(id(token), 'request_token').then((record) => {
-        if (!record) return cb(null, undefined, { message: 'The sign-in request expired or was already used.' });
+        if (!record) return cb(null, undefined, { message: STATE_USED_UP });
         req.handshakeUid = record.uid;
         cb(null, record.data.token_secret);
       }, cb);

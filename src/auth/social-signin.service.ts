@@ -1,6 +1,7 @@
 import type { LogService } from '../logs/log.service.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { RequestContext } from '../users/password-signin.service.ts';
+import type { PendingSignupRepository } from '../users/pending-signup.repository.ts';
 import { isDuplicateKeyError, type UserRepository } from '../users/user.repository.ts';
 import { PROVIDER_PROFILE_FIELDS, type SocialProfile } from './profile-mapping.ts';
 
@@ -9,13 +10,17 @@ export type SocialOutcome =
   /** X may not share an email: ask the shopper for one before finishing. */
   | { kind: 'needs_email' }
   /** The email belongs to an account we may not merge into yet: the shopper must sign in to it first. */
-  | { kind: 'needs_link'; existing: { user_id: string; email: string; connections: string[] } };
+  | { kind: 'needs_link'; existing: { user_id: string; email: string; connections: string[] } }
+  /** An admin blocked this user (Management API `blocked: true`): no sign-in, by any connection. */
+  | { kind: 'blocked' };
 
 type Sealed = Identity['sealed_tokens'];
 
 export type SocialSigninService = ReturnType<typeof createSocialSigninService>;
 
-export function createSocialSigninService({ users, logs }: { users: UserRepository; logs: LogService }) {
+export function createSocialSigninService({ users, logs, pendingSignups }: {
+  users: UserRepository; logs: LogService; pendingSignups: Pick<PendingSignupRepository, 'drop'>;
+}) {
   const strategyOf = (profile: SocialProfile) => ({ connection: profile.connection, strategy: profile.connection, strategy_type: 'social' });
 
   function identityOf(profile: SocialProfile, sealed: Sealed): Identity {
@@ -43,8 +48,14 @@ export function createSocialSigninService({ users, logs }: { users: UserReposito
     await logs.record({ type: 'link', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email, details: { linked: `${profile.connection}|${profile.id}` } });
   }
 
+  async function refuseBlocked(user: UserDoc, profile: SocialProfile, ctx: RequestContext): Promise<SocialOutcome> {
+    await logs.record({ type: 'f', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email ?? user.nickname, details: { error: 'user is blocked' } });
+    return { kind: 'blocked' };
+  }
+
   async function complete(profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<SocialOutcome> {
     const known = await users.findByIdentity(profile.connection, profile.id);
+    if (known?.blocked) return refuseBlocked(known, profile, ctx);
     if (known) return { kind: 'signed_in', user: await signInReturning(known, profile, sealed, ctx) };
     if (!profile.email) return { kind: 'needs_email' };
 
@@ -54,6 +65,7 @@ export function createSocialSigninService({ users, logs }: { users: UserReposito
       if (!(profile.email_verified && existing.email_verified)) {
         return { kind: 'needs_link', existing: { user_id: existing.user_id, email: existing.email!, connections: existing.identities.map((i) => i.connection) } };
       }
+      if (existing.blocked) return refuseBlocked(existing, profile, ctx);
       await link(existing, profile, sealed, ctx);
       return { kind: 'signed_in', user: await signInReturning(existing, profile, sealed, ctx) };
     }
@@ -68,6 +80,9 @@ export function createSocialSigninService({ users, logs }: { users: UserReposito
         blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {},
       });
       await logs.record({ type: 'ss', ...ctx, ...strategyOf(profile), user_id, user_name: profile.email });
+      // The provider proved the mailbox, which a pending (unconfirmed) password sign-up never did: the
+      // address is this user's now. An unverified provider email proves nothing and touches nothing pending.
+      if (profile.email_verified) await pendingSignups.drop(profile.email);
       return { kind: 'signed_in', user };
     } catch (err) {
       // A concurrent first sign-in of the same account (user_id) or email won the insert: start over.

@@ -116,7 +116,7 @@ export const configSchema = z.object({
   connections: connectionsSchema.prefault({}),
   signup: z.object({
     verify_email_first: z.boolean().default(true).describe(
-      'Password sign-ups finish only after the emailed link is opened, so a sign-up gives the same answer whether or not the email has an account (no enumeration). false: Auth0\'s behaviour, signed in at once.'),
+      'Password sign-ups finish only after the emailed link is confirmed (until then they wait in pending_signups and are no account), so a sign-up, and a sign-in with its password, answer the same whether or not the email has an account (no enumeration). false: Auth0\'s behaviour, signed in at once.'),
   }).strict().prefault({}),
   mail: z.object({
     smtp_url: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()

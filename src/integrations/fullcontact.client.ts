@@ -1,3 +1,4 @@
+import { joinUrl } from '../lib/join-url.ts';
 import { ApiError, callJsonApi } from './json-api.ts';
 
 /**
@@ -15,7 +16,7 @@ export interface FullContactClient {
 }
 
 export function createFullContactClient({ apiKey, baseUrl }: { apiKey: string; baseUrl: string }): FullContactClient {
-  const url = new URL('/v3/person.enrich', baseUrl).href;
+  const url = joinUrl(baseUrl, 'v3/person.enrich').href;
   return {
     async enrich(email, signal) {
       const answer = await callJsonApi({

@@ -1,3 +1,4 @@
+import { joinUrl } from '../lib/join-url.ts';
 import { ApiError, callJsonApi } from './json-api.ts';
 
 /**
@@ -12,7 +13,7 @@ export interface XApiClient {
 export function createXApiClient({ bearerToken, baseUrl, maxResults }: { bearerToken: string; baseUrl: string; maxResults: number }): XApiClient {
   return {
     async recentMentions(handle, brandHandle, signal) {
-      const url = new URL('/2/tweets/search/recent', baseUrl);
+      const url = joinUrl(baseUrl, '2/tweets/search/recent');
       url.searchParams.set('query', `from:${handle} @${brandHandle} -is:retweet`);
       url.searchParams.set('max_results', String(maxResults));
       const answer = await callJsonApi({

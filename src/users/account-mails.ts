@@ -18,11 +18,18 @@ export function createAccountMails({ config, mailer, tickets, render }: { config
     mailer.sendInBackground({ to, subject, html, text });
   }
 
+  const sendVerifyLink = (to: string, token: string) =>
+    send('verify-email', to, `Confirm your email for ${config.brand.name}`, { url: link('/email/verify', token), days: Math.round(ttl.verification_ttl / 86400) });
+
   return {
-    /** `uid`: the sign-in to resume after the link is used (verify-first sign-ups). */
-    async verification(user: Recipient, uid?: string): Promise<void> {
-      const token = await tickets.issue('verify_email', user, ttl.verification_ttl, { uid });
-      await send('verify-email', user.email, `Confirm your email for ${config.brand.name}`, { url: link('/email/verify', token), days: Math.round(ttl.verification_ttl / 86400) });
+    /** Confirms the address of an existing user. */
+    async verification(user: Recipient): Promise<void> {
+      await sendVerifyLink(user.email, await tickets.issue('verify_email', user, ttl.verification_ttl));
+    },
+
+    /** The link that turns a pending (verify-first) sign-up into an account; the same mail to the shopper. */
+    async signupConfirmation(email: string, token: string): Promise<void> {
+      await sendVerifyLink(email, token);
     },
 
     async passwordReset(user: Recipient): Promise<void> {

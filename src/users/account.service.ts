@@ -7,40 +7,46 @@ import type { AttackProtection } from './attack-protection.ts';
 import type { EmailTickets } from './email-tickets.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
-import { PASSWORD_CONNECTION, type RequestContext } from './password-signin.service.ts';
+import type { RequestContext } from './password-signin.service.ts';
+import { PASSWORD_CONNECTION, PASSWORD_STRATEGY as STRATEGY } from './password-user.ts';
 import type { UserRepository } from './user.repository.ts';
+import type { SignupConfirmation, VerifyFirstSignup } from './verify-first-signup.service.ts';
 
 export class InvalidLinkError extends AppError {
   constructor() { super('invalid_ticket', 400, 'This link has expired or was already used. Please ask for a new one.'); }
 }
 
-const STRATEGY = { connection: PASSWORD_CONNECTION, strategy: 'auth0', strategy_type: 'database' } as const;
+/** What confirming an email did; `uid` names a sign-in waiting for it. */
+export type EmailConfirmation = SignupConfirmation | { kind: 'verified'; user_id: string; uid?: string };
 
 export type AccountService = ReturnType<typeof createAccountService>;
 
 /** Email verification, password reset and unblocking: everything a mailed link can do. */
 export function createAccountService(deps: {
   connection: Connection; users: UserRepository; tickets: EmailTickets; mails: AccountMails; logs: LogService;
-  hasher: PasswordHasher; policy: PasswordPolicy; protection: AttackProtection;
+  hasher: PasswordHasher; policy: PasswordPolicy; protection: AttackProtection; verifyFirstSignup: VerifyFirstSignup;
 }) {
-  const { connection, users, tickets, mails, logs, hasher, policy, protection } = deps;
+  const { connection, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup } = deps;
 
   return {
-    /** Returns the ticket, whose `uid` names a sign-in waiting for this verification. */
-    async verifyEmail(token: string, ctx: RequestContext) {
+    /** The link of a pending sign-up creates its user; the link of an existing user verifies its email. */
+    async verifyEmail(token: string, ctx: RequestContext): Promise<EmailConfirmation> {
+      const signup = await verifyFirstSignup.confirm(token, ctx);
+      if (signup) return signup;
       const ticket = await tickets.redeem('verify_email', token);
       if (!ticket || !(await users.markEmailVerified(ticket.user_id, ticket.email))) {
         await logs.record({ type: 'fv', ...ctx, ...STRATEGY, user_id: ticket?.user_id, user_name: ticket?.email, details: { error: 'invalid or used link' } });
         throw new InvalidLinkError();
       }
       await logs.record({ type: 'sv', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
-      return ticket;
+      return { kind: 'verified', user_id: ticket.user_id, uid: ticket.uid };
     },
 
-    /** Same answer whether or not the address has an account (the caller cannot tell). */
+    /** Same answer whether or not the address has an account or a pending sign-up (the caller cannot tell). */
     async resendVerification(email: string): Promise<void> {
       const user = await users.findByEmail(email);
-      if (user?.email && !user.email_verified) await mails.verification({ user_id: user.user_id, email: user.email });
+      if (!user) return verifyFirstSignup.resend(email);
+      if (user.email && !user.email_verified) await mails.verification({ user_id: user.user_id, email: user.email });
     },
 
     /** Same answer and the same work whether or not the address has an account. */

@@ -19,7 +19,17 @@ interface TicketRecord {
 export type Ticket = Omit<TicketRecord, '_id'>;
 export type EmailTickets = ReturnType<typeof createEmailTickets>;
 
-const digest = (token: string) => createHash('sha256').update(token).digest('base64url');
+/** What is stored of a link's token: a database leak does not leak working links. */
+export const linkDigest = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+/** A new link secret (256 random bits): the token goes in the mail, only its digest is stored. */
+export function newLinkToken(): { token: string; digest: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, digest: linkDigest(token) };
+}
+
+/** Tokens are 43 characters: anything else is no token and is never looked up. */
+export const isPlausibleToken = (token: unknown): token is string => typeof token === 'string' && token.length <= 100;
 
 /**
  * The secrets behind emailed links: 256 random bits, stored hashed, single use (an atomic claim),
@@ -35,10 +45,10 @@ export function createEmailTickets(connection: Connection) {
   return {
     async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, extra: { ip?: string; uid?: string } = {}): Promise<string> {
       await ready;
-      const token = randomBytes(32).toString('base64url');
+      const { token, digest } = newLinkToken();
       const now = new Date();
       await tickets.insertOne({
-        _id: digest(token), kind, user_id: user.user_id, email: user.email,
+        _id: digest, kind, user_id: user.user_id, email: user.email,
         ...(extra.ip ? { ip: extra.ip } : {}), ...(extra.uid ? { uid: extra.uid } : {}),
         created_at: now, expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
       });
@@ -47,15 +57,15 @@ export function createEmailTickets(connection: Connection) {
 
     /** Looks at a ticket without using it (to show the new-password form). */
     async peek(kind: TicketKind, token: string): Promise<Ticket | null> {
-      if (typeof token !== 'string' || token.length > 100) return null;
-      return tickets.findOne({ _id: digest(token), kind, used_at: { $exists: false }, expiresAt: { $gt: new Date() } });
+      if (!isPlausibleToken(token)) return null;
+      return tickets.findOne({ _id: linkDigest(token), kind, used_at: { $exists: false }, expiresAt: { $gt: new Date() } });
     },
 
     /** Uses a ticket: of two concurrent uses exactly one succeeds. */
     async redeem(kind: TicketKind, token: string): Promise<Ticket | null> {
-      if (typeof token !== 'string' || token.length > 100) return null;
+      if (!isPlausibleToken(token)) return null;
       return tickets.findOneAndUpdate(
-        { _id: digest(token), kind, used_at: { $exists: false }, expiresAt: { $gt: new Date() } },
+        { _id: linkDigest(token), kind, used_at: { $exists: false }, expiresAt: { $gt: new Date() } },
         { $set: { used_at: new Date() } },
       );
     },

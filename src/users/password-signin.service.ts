@@ -1,16 +1,15 @@
-import { createHash } from 'node:crypto';
-import { Types } from 'mongoose';
 import { AppError, ConflictError } from '../errors/app-error.ts';
 import type { LogService } from '../logs/log.service.ts';
 import type { AccountMails } from './account-mails.ts';
 import type { AttackProtection } from './attack-protection.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
+import { newPasswordUser, PASSWORD_CONNECTION, PASSWORD_STRATEGY as STRATEGY } from './password-user.ts';
 import type { UserDoc } from './user.model.ts';
 import { isDuplicateKeyError, type UserRepository } from './user.repository.ts';
+import type { VerifyFirstSignup } from './verify-first-signup.service.ts';
 
-export const PASSWORD_CONNECTION = 'Username-Password-Authentication';
-const STRATEGY = { connection: PASSWORD_CONNECTION, strategy: 'auth0', strategy_type: 'database' } as const;
+export { PASSWORD_CONNECTION };
 
 /** Who is asking, for logs and `last_ip`. */
 export interface RequestContext { ip?: string; user_agent?: string; client_id?: string; client_name?: string }
@@ -28,9 +27,9 @@ export type SignupResult = { kind: 'signed_up'; user: UserDoc } | { kind: 'check
 
 export function createPasswordSigninService(deps: {
   users: UserRepository; hasher: PasswordHasher; logs: LogService; policy: PasswordPolicy;
-  protection: AttackProtection; mails: AccountMails;
+  protection: AttackProtection; mails: AccountMails; verifyFirstSignup: VerifyFirstSignup;
 }) {
-  const { users, hasher, logs, policy, protection, mails } = deps;
+  const { users, hasher, logs, policy, protection, mails, verifyFirstSignup } = deps;
 
   /** Counts the failure; at the brute-force limit, blocks this IP for this user and tells the owner. */
   async function recordLoginFailure(user: UserDoc | null, email: string, ctx: RequestContext): Promise<void> {
@@ -41,11 +40,27 @@ export function createPasswordSigninService(deps: {
     await mails.blocked({ user_id: user.user_id, email }, ctx.ip);
   }
 
+  /** Auth0's behaviour: the user exists at once, unverified, and the sign-up is its first login. */
+  async function signUpNow(email: string, password_hash: string, ctx: RequestContext): Promise<UserDoc> {
+    try {
+      const user = await users.insert(newPasswordUser({ email, password_hash, email_verified: false, now: new Date(), login: { ip: ctx.ip } }));
+      await logs.record({ type: 'ss', ...ctx, ...STRATEGY, user_id: user.user_id, user_name: email });
+      await mails.verification({ user_id: user.user_id, email });
+      return user;
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      await logs.record({ type: 'fs', ...ctx, ...STRATEGY, user_name: email, details: { error: 'user_exists' } });
+      const owner = await users.findByEmail(email);
+      if (owner) await mails.signupAttempt({ user_id: owner.user_id, email });
+      throw new ConflictError('We could not create an account with that email. If you already have one, sign in instead.', 'user_exists');
+    }
+  }
+
   return {
     /**
-     * Creates the user. With `verifyFirst`, the sign-up waits for the emailed link (and an existing
-     * email gets the very same answer, after the same hashing work); otherwise the sign-up counts
-     * as the first login, as in Auth0.
+     * With `verifyFirst`, nothing is created until the emailed link is confirmed (see
+     * verify-first-signup.service.ts), and an existing email gets the very same answer after the
+     * same hashing work; otherwise the user is created and signed in at once, as in Auth0.
      */
     async signUp({ email, password }: Credentials, ctx: RequestContext, { verifyFirst = false, uid }: { verifyFirst?: boolean; uid?: string } = {}): Promise<SignupResult> {
       await protection.countSignup(ctx.ip);
@@ -55,31 +70,10 @@ export function createPasswordSigninService(deps: {
         await logs.record({ type: 'fs', ...ctx, ...STRATEGY, user_name: email, details: { error: (err as AppError).code } });
         throw err;
       }
-      const now = new Date();
-      const id = new Types.ObjectId().toHexString();
-      const user_id = `auth0|${id}`;
-      const nickname = email.split('@')[0];
       const password_hash = await hasher.hash(password);
-      const firstLogin = verifyFirst ? { logins_count: 0 } : { last_login: now, last_ip: ctx.ip, logins_count: 1 };
-      try {
-        const user = await users.insert({
-          user_id, email, email_verified: false, name: email, nickname,
-          picture: gravatarUrl(email),
-          identities: [{ provider: 'auth0', user_id: id, connection: PASSWORD_CONNECTION, isSocial: false }],
-          created_at: now, updated_at: now, ...firstLogin,
-          blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {}, password_hash,
-        });
-        await logs.record({ type: 'ss', ...ctx, ...STRATEGY, user_id, user_name: email });
-        await mails.verification({ user_id, email }, verifyFirst ? uid : undefined);
-        return verifyFirst ? { kind: 'check_inbox', email } : { kind: 'signed_up', user };
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-        await logs.record({ type: 'fs', ...ctx, ...STRATEGY, user_name: email, details: { error: 'user_exists' } });
-        const owner = await users.findByEmail(email);
-        if (owner) await mails.signupAttempt({ user_id: owner.user_id, email });
-        if (verifyFirst) return { kind: 'check_inbox', email };
-        throw new ConflictError('We could not create an account with that email. If you already have one, sign in instead.', 'user_exists');
-      }
+      if (!verifyFirst) return { kind: 'signed_up', user: await signUpNow(email, password_hash, ctx) };
+      await verifyFirstSignup.start({ email, password_hash }, ctx, uid);
+      return { kind: 'check_inbox', email };
     },
 
     /** The first login of a verify-first sign-up, once its link was used in the browser that signed up. */
@@ -114,9 +108,4 @@ export function createPasswordSigninService(deps: {
       return updated;
     },
   };
-}
-
-// As Auth0 does for database users: the Gravatar URL of the email (the browser fetches it, not us).
-function gravatarUrl(email: string): string {
-  return `https://s.gravatar.com/avatar/${createHash('md5').update(email).digest('hex')}?s=480&r=pg&d=identicon`;
 }

@@ -85,8 +85,9 @@ const userSchema = new Schema<UserDoc>({
 }, { collection: 'users', versionKey: false, minimize: false, strict: 'throw' });
 
 userSchema.index({ 'identities.provider': 1, 'identities.user_id': 1 });
-userSchema.index({ created_at: 1 });
-userSchema.index({ last_login: 1 });
+// With user_id second, sorted pages (Admin API: sort, cursor) come straight from the index, ties included.
+userSchema.index({ created_at: 1, user_id: 1 });
+userSchema.index({ last_login: 1, user_id: 1 });
 
 export type UserModel = Model<UserDoc>;
 

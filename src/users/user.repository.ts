@@ -97,10 +97,27 @@ export function createUserRepository(users: UserModel) {
       return (await users.deleteOne({ user_id: userId }).exec()).deletedCount === 1;
     },
 
+    /**
+     * Searches with a filter compiled from Auth0's query syntax (src/search): through the driver,
+     * because it carries our own operators, which mongoose's sanitizeFilter would strip.
+     */
+    search(filter: Record<string, unknown>, { sort, skip = 0, limit }: { sort: Record<string, 1 | -1>; skip?: number; limit: number }): Promise<UserDoc[]> {
+      return users.collection.find<UserDoc>(filter, { sort, skip, limit, projection: { password_hash: 0, 'identities.sealed_tokens': 0 } }).toArray();
+    },
+
+    countMatching(filter: Record<string, unknown>): Promise<number> {
+      return users.collection.countDocuments(filter);
+    },
+
     async replacePasswordHash(userId: string, passwordHash: string): Promise<void> {
       await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec();
     },
   };
+}
+
+/** A database user's own id (the part after `auth0|`): an ObjectId's 24 hex digits, as Auth0's. */
+export function newUserObjectId(): string {
+  return new mongoose.Types.ObjectId().toHexString();
 }
 
 export function isDuplicateKeyError(err: unknown): boolean {

@@ -17,8 +17,10 @@ export type FakeModeTarget = 'all' | 'token' | 'profile';
 
 export interface FakeRequest {
   method: string;
-  /** Path without the query string, e.g. '/token'. */
+  /** Path without the query string and without `pathPrefix`, e.g. '/token'. */
   path: string;
+  /** The path as it arrived, prefix included. */
+  fullPath: string;
   /** The raw query string including '?', or ''. */
   search: string;
 }
@@ -27,6 +29,8 @@ export interface FakeOptionsBase<A> {
   account?: A;
   /** Redirect (callback) URIs registered for the client; more with registerRedirectUri(). */
   redirectUris?: string[];
+  /** Serve every endpoint under this path (e.g. '/gw/google', as behind an API gateway); anything else is a 404. */
+  pathPrefix?: string;
 }
 
 export class HttpError extends Error {
@@ -49,12 +53,15 @@ export abstract class FakeProvider<A> {
   delayMs = 10_000;
   readonly requests: FakeRequest[] = [];
   readonly redirectUris = new Set<string>();
+  readonly pathPrefix: string;
+  /** Where the fake serves: origin plus pathPrefix. */
   url = '';
   private server?: Server;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(account: A, redirectUris: string[] = []) {
+  constructor(account: A, redirectUris: string[] = [], pathPrefix = '') {
     this.account = account;
+    this.pathPrefix = pathPrefix.replace(/\/+$/, '');
     for (const uri of redirectUris) this.redirectUris.add(uri);
   }
 
@@ -66,9 +73,13 @@ export abstract class FakeProvider<A> {
   /** Starts listening; resolves once `url` is known. */
   async listen(): Promise<this> {
     const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', this.url || 'http://127.0.0.1');
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (url.pathname === '/favicon.ico') return void res.writeHead(204).end(); // not logged
-      this.requests.push({ method: req.method ?? 'GET', path: url.pathname, search: url.search });
+      const fullPath = url.pathname;
+      const inside = !this.pathPrefix || fullPath.startsWith(`${this.pathPrefix}/`);
+      if (inside) url.pathname = fullPath.slice(this.pathPrefix.length);
+      this.requests.push({ method: req.method ?? 'GET', path: url.pathname, fullPath, search: url.search });
+      if (!inside) return send(res, 404, `${fullPath} is outside ${this.pathPrefix}`, 'text/plain; charset=utf-8');
       this.handle(req, res, url).catch((err: unknown) => {
         if (res.headersSent) return void res.destroy();
         if (err instanceof HttpError) return send(res, err.status, err.body, err.contentType);
@@ -77,7 +88,7 @@ export abstract class FakeProvider<A> {
     });
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${this.pathPrefix}`;
     return this;
   }
 

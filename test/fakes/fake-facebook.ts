@@ -65,7 +65,7 @@ export class FakeFacebook extends FakeProvider<FacebookAccount> {
   private readonly tokens = new Expiring<Grant>(60 * 24 * 3600_000);
 
   constructor(options: FakeFacebookOptions) {
-    super(options.account ?? DEFAULT_FACEBOOK_ACCOUNT, options.redirectUris);
+    super(options.account ?? DEFAULT_FACEBOOK_ACCOUNT, options.redirectUris, options.pathPrefix);
     this.appId = options.appId;
     this.appSecret = options.appSecret;
     this.graphVersion = options.graphVersion ?? 'v19.0';
@@ -101,7 +101,7 @@ export class FakeFacebook extends FakeProvider<FacebookAccount> {
     const a = this.account;
     sendHtml(res, 200, consentPage({
       provider: 'Facebook', brand: '#1877f2', accountLines: [a.name, ...(a.email ? [a.email] : [])], clientLabel: new URL(redirectUri).host,
-      permissions, action: `/${this.graphVersion}/dialog/oauth/approve`, hidden: { dialog: id },
+      permissions, action: `${this.pathPrefix}/${this.graphVersion}/dialog/oauth/approve`, hidden: { dialog: id },
     }));
   }
 

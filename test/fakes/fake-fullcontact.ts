@@ -33,8 +33,9 @@ export class FakeFullContact extends FakeJsonApi {
   }
 }
 
-export async function startFakeFullContact(apiKey = 'fc-test-key'): Promise<FakeFullContact> {
-  return new FakeFullContact(apiKey).listen();
+/** `pathPrefix`: served under that path, as behind an API gateway. */
+export async function startFakeFullContact(apiKey = 'fc-test-key', pathPrefix = ''): Promise<FakeFullContact> {
+  return new FakeFullContact(apiKey).listen(pathPrefix);
 }
 
 export interface PersonOptions {

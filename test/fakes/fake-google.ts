@@ -44,7 +44,7 @@ export class FakeGoogle extends FakeProvider<GoogleAccount> {
   private readonly tokens = new Expiring<{ account: GoogleAccount; scopes: string[] }>(3599_000);
 
   constructor(options: FakeGoogleOptions) {
-    super(options.account ?? DEFAULT_GOOGLE_ACCOUNT, options.redirectUris);
+    super(options.account ?? DEFAULT_GOOGLE_ACCOUNT, options.redirectUris, options.pathPrefix);
     this.clientId = options.clientId;
     this.clientSecret = options.clientSecret;
     this.requireOpenidScope = options.requireOpenidScope ?? true;
@@ -88,7 +88,7 @@ export class FakeGoogle extends FakeProvider<GoogleAccount> {
     const a = this.account;
     sendHtml(res, 200, consentPage({
       provider: 'Google', brand: '#1a73e8', accountLines: [a.name, a.email], clientLabel: new URL(redirectUri).host,
-      permissions: scopes, action: '/o/oauth2/v2/auth/approve', hidden: { consent: id },
+      permissions: scopes, action: `${this.pathPrefix}/o/oauth2/v2/auth/approve`, hidden: { consent: id },
     }));
   }
 

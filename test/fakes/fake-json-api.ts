@@ -19,7 +19,10 @@ export interface Answer {
 
 export interface Call {
   method: string;
+  /** Without `pathPrefix`. */
   path: string;
+  /** The path as it arrived, prefix included. */
+  fullPath: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: unknown;
@@ -37,7 +40,10 @@ export interface Hold {
 }
 
 export abstract class FakeJsonApi {
+  /** Where the fake serves: origin plus pathPrefix. */
   url = '';
+  /** Every endpoint is served under this path (as behind an API gateway); anything else is a 404. */
+  pathPrefix = '';
   readonly calls: Call[] = [];
   /** Every answer waits this long (e.g. "the APIs answer after 2 s"). */
   delayMs = 0;
@@ -77,11 +83,12 @@ export abstract class FakeJsonApi {
   /** How the API answers when nothing is scripted. */
   protected abstract answer(call: Call): Answer;
 
-  async listen(): Promise<this> {
+  async listen(pathPrefix = ''): Promise<this> {
+    this.pathPrefix = pathPrefix.replace(/\/+$/, '');
     const server = createServer((req, res) => void this.serve(req, res).catch(() => res.destroy()));
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${this.pathPrefix}`;
     return this;
   }
 
@@ -97,12 +104,15 @@ export abstract class FakeJsonApi {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.url);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const text = await readBody(req);
     let body: unknown = text;
     try { body = text ? JSON.parse(text) : undefined; } catch { /* kept as text */ }
-    const call: Call = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, at: Date.now(), answered: false };
+    const inside = !this.pathPrefix || url.pathname.startsWith(`${this.pathPrefix}/`);
+    const path = inside ? url.pathname.slice(this.pathPrefix.length) : url.pathname;
+    const call: Call = { method: req.method ?? 'GET', path, fullPath: url.pathname, query: url.searchParams, headers: req.headers, body, at: Date.now(), answered: false };
     this.calls.push(call);
+    if (!inside) return sendJson(res, 404, { error: `${url.pathname} is outside ${this.pathPrefix}` });
     const held = this.holds.shift();
     if (held) {
       held.arrive(call);

@@ -27,6 +27,6 @@ export class FakeSentimentService extends FakeJsonApi {
   }
 }
 
-export async function startFakeSentiment(secret = 'sentiment-test-secret'): Promise<FakeSentimentService> {
-  return new FakeSentimentService(secret).listen();
+export async function startFakeSentiment(secret = 'sentiment-test-secret', pathPrefix = ''): Promise<FakeSentimentService> {
+  return new FakeSentimentService(secret).listen(pathPrefix);
 }

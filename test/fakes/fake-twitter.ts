@@ -47,7 +47,7 @@ export class FakeTwitter extends FakeProvider<TwitterAccount> {
   private readonly nonces = new Expiring<true>(30 * 60_000);
 
   constructor(options: FakeTwitterOptions) {
-    super(options.account ?? DEFAULT_TWITTER_ACCOUNT, options.redirectUris);
+    super(options.account ?? DEFAULT_TWITTER_ACCOUNT, options.redirectUris, options.pathPrefix);
     this.consumerKey = options.consumerKey;
     this.consumerSecret = options.consumerSecret;
     this.timestampSkewSeconds = options.timestampSkewSeconds ?? 300;
@@ -118,7 +118,7 @@ export class FakeTwitter extends FakeProvider<TwitterAccount> {
     sendHtml(res, 200, consentPage({
       provider: 'X (Twitter)', brand: '#0f1419', accountLines: [a.name, `@${a.screen_name}`], clientLabel: new URL(pending.callback).host,
       permissions: ['Read your profile information', ...(a.email ? ['See your email address'] : [])],
-      action: '/oauth/authenticate/approve', hidden: { oauth_token: token },
+      action: `${this.pathPrefix}/oauth/authenticate/approve`, hidden: { oauth_token: token },
     }));
   }
 

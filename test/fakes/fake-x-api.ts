@@ -48,6 +48,6 @@ export class FakeXApi extends FakeJsonApi {
 const problem = (status: number, title: string, detail: string): Answer =>
   ({ status, body: { title, detail, type: 'about:blank', status } });
 
-export async function startFakeXApi(bearerToken = 'x-test-bearer'): Promise<FakeXApi> {
-  return new FakeXApi(bearerToken).listen();
+export async function startFakeXApi(bearerToken = 'x-test-bearer', pathPrefix = ''): Promise<FakeXApi> {
+  return new FakeXApi(bearerToken).listen(pathPrefix);
 }

@@ -6,6 +6,8 @@ export interface Inbox {
   mails: ParsedMail[];
   /** Waits for a mail to `to` whose subject matches, and returns it. */
   waitFor(to: string, subject: RegExp, timeoutMs?: number): Promise<ParsedMail>;
+  /** Waits for the n-th such mail (1 = the first), in the order they arrived. */
+  waitForNth(to: string, subject: RegExp, n: number, timeoutMs?: number): Promise<ParsedMail>;
   /** The first link in a mail's text that starts with `prefix`. */
   linkIn(mail: ParsedMail, prefix: string): string;
   close(): Promise<void>;
@@ -24,18 +26,21 @@ export async function startInbox(): Promise<Inbox> {
   const { port } = server.server.address() as { port: number };
   const recipients = (mail: ParsedMail) => [mail.to].flat().flatMap((a) => a?.value.map((v) => v.address?.toLowerCase()) ?? []);
 
+  async function waitForNth(to: string, subject: RegExp, n: number, timeoutMs = 10_000): Promise<ParsedMail> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = mails.filter((m) => recipients(m).includes(to.toLowerCase()) && subject.test(m.subject ?? ''))[n - 1];
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no mail #${n} to ${to} matching ${subject} (got: ${mails.map((m) => m.subject).join(' | ')})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   return {
     url: `smtp://127.0.0.1:${port}`,
     mails,
-    async waitFor(to, subject, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = mails.find((m) => recipients(m).includes(to.toLowerCase()) && subject.test(m.subject ?? ''));
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no mail to ${to} matching ${subject} (got: ${mails.map((m) => m.subject).join(' | ')})`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    waitFor: (to, subject, timeoutMs) => waitForNth(to, subject, 1, timeoutMs),
+    waitForNth,
     linkIn(mail, prefix) {
       const link = (mail.text ?? '').match(/https?:\/\/\S+/g)?.find((l) => l.startsWith(prefix));
       if (!link) throw new Error(`no link starting with ${prefix} in:\n${mail.text}`);

@@ -15,11 +15,20 @@ export interface SocialWorld {
   close(): Promise<void>;
 }
 
+export interface FakesLayout {
+  /** Each fake is served under `<pathPrefix>/<google|facebook|twitter>`, as behind an API gateway. */
+  pathPrefix?: string;
+  /** A query string (without '?') the configured Facebook profile URL carries already. */
+  facebookProfileQuery?: string;
+}
+
 /** insole with all three connections pointed at fake providers on loopback; `logger` to read its log lines. */
-export async function startSocialWorld(overrides: Record<string, unknown> = {}, logger?: Logger): Promise<SocialWorld> {
-  const google = await startFakeGoogle({ clientId: 'google-client', clientSecret: 'google-secret' });
-  const facebook = await startFakeFacebook({ appId: 'fb-app', appSecret: 'fb-secret' });
-  const twitter = await startFakeTwitter({ consumerKey: 'tw-key', consumerSecret: 'tw-secret' });
+export async function startSocialWorld(overrides: Record<string, unknown> = {}, logger?: Logger, layout: FakesLayout = {}): Promise<SocialWorld> {
+  const under = (name: string) => (layout.pathPrefix === undefined ? undefined : `${layout.pathPrefix}/${name}`);
+  const google = await startFakeGoogle({ clientId: 'google-client', clientSecret: 'google-secret', pathPrefix: under('google') });
+  const facebook = await startFakeFacebook({ appId: 'fb-app', appSecret: 'fb-secret', pathPrefix: under('facebook') });
+  const twitter = await startFakeTwitter({ consumerKey: 'tw-key', consumerSecret: 'tw-secret', pathPrefix: under('twitter') });
+  const facebookProfile = facebook.endpoints.profileURL + (layout.facebookProfileQuery ? `?${layout.facebookProfileQuery}` : '');
   const insole = await startTestInsole({
     connections: {
       timeout_ms: 1_500,
@@ -30,7 +39,7 @@ export async function startSocialWorld(overrides: Record<string, unknown> = {}, 
       facebook: {
         client_id: 'fb-app', client_secret: 'fb-secret',
         scope: ['email', 'public_profile', 'user_birthday', 'user_gender', 'user_location', 'user_likes'],
-        authorization_url: facebook.endpoints.authorizationURL, token_url: facebook.endpoints.tokenURL, profile_url: facebook.endpoints.profileURL,
+        authorization_url: facebook.endpoints.authorizationURL, token_url: facebook.endpoints.tokenURL, profile_url: facebookProfile,
       },
       twitter: {
         consumer_key: 'tw-key', consumer_secret: 'tw-secret',

@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const queryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 export const pagingParams = {
-  page: z.coerce.number().int().min(0).optional().describe('Page index, from 0.'),
+  page: z.coerce.number().int().min(0).max(10_000_000).optional().describe('Page index, from 0.'),
   per_page: z.coerce.number().int().min(1).max(100).optional().describe('Results per page (at most 100; default 50).'),
   include_totals: queryBoolean.optional().describe('Wrap the results with start, limit, length and total.'),
 };

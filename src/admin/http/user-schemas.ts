@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { assertSafeKeys } from '../metadata-merge.ts';
 import { publicProfileSchema } from '../../users/profile.ts';
-import { PASSWORD_CONNECTION } from '../../users/new-user.ts';
+import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
 
 // As at sign-up: trimmed, lower-cased, ASCII addresses.
 export const emailField = z.string().trim().toLowerCase().max(254).pipe(z.email()).meta({ format: 'email' });

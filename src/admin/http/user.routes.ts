@@ -1,17 +1,58 @@
 import { z } from 'zod';
 import { toPublicProfile } from '../../users/profile.ts';
 import type { UserAdminService } from '../user-admin.service.ts';
+import { USER_CURSOR_FIELDS, USER_SORT_FIELDS, type UserListing, type UserSort } from '../user-listing.service.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
-import { fieldsParams, projectFields } from './query-params.ts';
+import { fieldsParams, pagingParams, projectFields, queryBoolean, sortParam, withTotals } from './query-params.ts';
 import { createUserBody, emailField, patchUserBody, PROFILE_FIELDS, userIdParams, userResponse } from './user-schemas.ts';
 
 const fieldsQuery = z.object(fieldsParams(PROFILE_FIELDS)).strict();
 const auth0Error = { description: 'Auth0 error body: { statusCode, error, message, errorCode }' };
 const byParamId = ({ params }: { params: { id: string } }) => params.id;
 
-/** One user at a time: read, create, update, delete (Auth0's /api/v2/users/{id} and /users-by-email). */
-export function userRoutes(admin: UserAdminService): AnyApiRoute[] {
+const listQuery = z.object({
+  ...pagingParams,
+  sort: sortParam(USER_SORT_FIELDS).describe(`field:1 or field:-1; fields: ${USER_SORT_FIELDS.join(', ')}.`),
+  ...fieldsParams(PROFILE_FIELDS),
+  q: z.string().optional().describe("Auth0's user search syntax (search engine v3): field:value, quoted phrases, AND/OR/NOT, parentheses, trailing * wildcards, [a TO b] ranges, _exists_:field, metadata paths."),
+  search_engine: z.enum(['v2', 'v3']).optional().describe('Accepted for compatibility; the syntax is always v3.'),
+  primary_order: queryBoolean.optional().describe('Accepted for compatibility; no effect.'),
+  connection: z.string().max(200).optional().describe('Only users with an identity in this connection.'),
+  from: z.string().max(1000).optional().describe('Cursor paging (beyond Auth0): the cursor from the previous page\'s Link header.'),
+  take: z.coerce.number().int().min(1).max(100).optional().describe('Cursor paging: users per page (default 50); the next page is in the Link header (rel="next").'),
+}).strict().superRefine((query, ctx) => {
+  const cursor = query.from !== undefined || query.take !== undefined;
+  if (cursor && (query.page !== undefined || query.per_page !== undefined || query.include_totals)) {
+    ctx.addIssue({ code: 'custom', message: 'from/take (cursor paging) cannot be combined with page, per_page or include_totals' });
+  }
+  if (cursor && query.sort && !(USER_CURSOR_FIELDS as readonly string[]).includes(query.sort.field)) {
+    ctx.addIssue({ code: 'custom', path: ['sort'], message: `cursor paging sorts by ${USER_CURSOR_FIELDS.join(' or ')}` });
+  }
+});
+
+/** Users: list and search, read, create, update, delete (Auth0's /api/v2/users and /users-by-email). */
+export function userRoutes(admin: UserAdminService, listing: UserListing): AnyApiRoute[] {
   return [
+    defineRoute({
+      method: 'get', path: '/users', tag: 'Users', summary: 'List or search users', scopes: ['read:users'],
+      description: 'Offset pages as Auth0 (page, per_page, include_totals), without its 1,000-result cap; or a cursor (take, then the Link header) for constant cost per page at any depth.',
+      query: listQuery,
+      responses: {
+        200: { description: 'The users; an envelope with totals when include_totals=true.', schema: z.union([z.array(userResponse), z.object({ start: z.number(), limit: z.number(), length: z.number(), total: z.number(), users: z.array(userResponse) })]) },
+        400: auth0Error,
+      },
+      async handle({ query }, call) {
+        const project = (users: Parameters<typeof toPublicProfile>[0][]) => users.map((user) => projectFields(toPublicProfile(user), query.fields, query.include_fields));
+        if (query.from !== undefined || query.take !== undefined) {
+          const take = query.take ?? 50;
+          const { users, next } = await listing.after(query, { from: query.from, take, field: (query.sort?.field as 'user_id' | 'created_at' | undefined) ?? 'user_id' });
+          return { status: 200, body: project(users), headers: next ? { link: `<${nextPage(call.url, next, take)}>; rel="next"` } : undefined };
+        }
+        const [page, perPage] = [query.page ?? 0, query.per_page ?? 50];
+        const { users, total } = await listing.page(query, { page, perPage, sort: (query.sort as UserSort | undefined) ?? { field: 'created_at', direction: 1 }, withTotal: Boolean(query.include_totals) });
+        return { status: 200, body: query.include_totals ? withTotals('users', project(users), page * perPage, perPage, total!) : project(users) };
+      },
+    }),
     defineRoute({
       method: 'get', path: '/users/{id}', tag: 'Users', summary: 'Get a user', scopes: ['read:users'],
       params: userIdParams, query: fieldsQuery,
@@ -59,4 +100,12 @@ export function userRoutes(admin: UserAdminService): AnyApiRoute[] {
       },
     }),
   ];
+}
+
+/** The same request, moved on to the next cursor page. */
+function nextPage(url: URL, from: string, take: number): string {
+  const next = new URL(url);
+  next.searchParams.set('from', from);
+  next.searchParams.set('take', String(take));
+  return next.href;
 }

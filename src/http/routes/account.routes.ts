@@ -2,6 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../errors/app-error.ts';
 import type { AccountService } from '../../users/account.service.ts';
+import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import { emailField, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
@@ -36,7 +37,7 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
   router.post('/email/verify/resend', ...form, async (req, res) => {
     const { email } = parseForm(emailRequest, req.body);
     await account.resendVerification(email);
-    await message(req, res, 'Check your inbox', 'If that address has an account waiting to be confirmed, we have sent it a new link.');
+    await message(req, res, 'Check your inbox', 'If that address has an account or a sign-up waiting to be confirmed, we have sent it a new link.');
   });
 
   router.get('/email/verify', (req, res) => page(req, res, 'confirm-action', {
@@ -44,11 +45,14 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
   }));
   router.post('/email/verify', ...form, async (req, res) => {
     const { ticket } = parseForm(ticketForm, req.body);
-    const verified = await account.verifyEmail(ticket, context(req));
-    if (verified.uid) {
-      // A sign-up waits for this: hand over to its interaction, which finishes the sign-in.
-      const handle = await handshakes.put({ kind: 'verified_signup', uid: verified.uid, connection: 'Username-Password-Authentication', data: { user_id: verified.user_id } });
-      return res.redirect(303, `/interaction/${verified.uid}/verified/${handle}`);
+    const confirmed = await account.verifyEmail(ticket, context(req));
+    if (confirmed.kind === 'taken') {
+      return message(req, res, 'You already have an account', 'This email got an account in the meantime, so we did not create another one. Go back to the store and sign in the way you did then, or reset your password.');
+    }
+    if (confirmed.uid) {
+      // A sign-up waits for this: hand over to its interaction, which finishes the sign-in if this browser is in it.
+      const handle = await handshakes.put({ kind: 'verified_signup', uid: confirmed.uid, connection: PASSWORD_CONNECTION, data: { user_id: confirmed.user_id } });
+      return res.redirect(303, `/interaction/${confirmed.uid}/verified/${handle}`);
     }
     await message(req, res, 'Email confirmed', 'Thank you! Your email is confirmed. You can close this page and go back to the store.');
   });

@@ -1,11 +1,9 @@
 import type { Request, Response } from 'express';
 import type { ProviderResult } from '../../auth/passport-setup.ts';
+import type { ProviderOutcome } from '../../auth/social-callback.ts';
 
-export type StrategyOutcome =
-  | { kind: 'redirected' }
-  | { kind: 'success'; result: ProviderResult }
-  | { kind: 'denied'; reason: string }
-  | { kind: 'failed'; reason: string };
+/** `redirected`: passport answered itself (to the provider); otherwise how the round trip ended. */
+export type StrategyOutcome = { kind: 'redirected' } | ProviderOutcome;
 
 /**
  * Runs a passport strategy as a promise with a deadline: a provider that hangs (the oauth library

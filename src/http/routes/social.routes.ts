@@ -1,11 +1,13 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
-import { CONNECTION_LABELS, type ProviderResult } from '../../auth/passport-setup.ts';
-import { PROFILE_MAPPERS, type SocialConnection, type SocialProfile } from '../../auth/profile-mapping.ts';
+import { CONNECTION_LABELS } from '../../auth/passport-setup.ts';
+import type { SocialProfile, SocialConnection } from '../../auth/profile-mapping.ts';
+import type { SocialCallbacks } from '../../auth/social-callback.ts';
 import type { SocialOutcome, SocialSigninService } from '../../auth/social-signin.service.ts';
 import { AppError, NotFoundError } from '../../errors/app-error.ts';
 import type { Identity } from '../../users/user.model.ts';
+import type { CallbackCookie } from '../callback-cookie.ts';
 import { emailField, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
 import type { InteractionPages } from '../interaction-pages.ts';
@@ -19,9 +21,10 @@ interface Deps {
   connections: SocialConnection[];
   handshakes: HandshakeStore;
   socialSignin: SocialSigninService;
+  socialCallbacks: SocialCallbacks;
+  callbackCookie: CallbackCookie;
   pages: InteractionPages;
   csrf: ReturnType<typeof createCsrf>;
-  sealTokens: (tokens: ProviderResult['tokens']) => Sealed;
   timeoutMs: number;
 }
 
@@ -35,7 +38,7 @@ const expired = () => new AppError('invalid_request', 400, 'This sign-in has exp
  * the browser that finishes is the one that started.
  */
 export function socialRoutes(deps: Deps): Router {
-  const { provider, passport, connections, handshakes, socialSignin, pages, csrf, sealTokens, timeoutMs } = deps;
+  const { provider, passport, connections, handshakes, socialSignin, socialCallbacks, callbackCookie, pages, csrf, timeoutMs } = deps;
   const router = Router();
   const connectionOf = (req: Request): SocialConnection => {
     const name = String(req.params.connection) as SocialConnection;
@@ -47,44 +50,45 @@ export function socialRoutes(deps: Deps): Router {
     res.redirect(303, `/interaction/${uid}/social/${id}`);
   };
 
+  /**
+   * A callback that answers no sign-in of this browser: back to this browser's own sign-in page
+   * with a message when it is still in one, else a page saying to start again from the store.
+   */
+  async function refuse(req: Request, res: Response, connection: SocialConnection, reason: string) {
+    for (const uid of callbackCookie.uidsOf(req)) {
+      if (await provider().Interaction.find(uid)) return handBack(res, uid, connection, { error: socialCallbacks.refusedMessage(connection), reason });
+    }
+    await socialSignin.recordFailure(connection, reason, { ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512) });
+    throw expired();
+  }
+
   router.get('/interaction/:uid/connect/:connection', async (req, res) => {
     const connection = connectionOf(req);
-    await provider().interactionDetails(req, res); // the interaction must exist and belong to this browser
+    const details = await provider().interactionDetails(req, res); // the interaction must exist and belong to this browser
+    callbackCookie.remember(res, details.uid);
     const outcome = await runStrategy(passport, connection, req, res, timeoutMs);
     if (outcome.kind === 'redirected') return;
-    const ctx = await pages.requestContext(req, (await provider().interactionDetails(req, res)).params.client_id);
+    const ctx = await pages.requestContext(req, details.params.client_id);
     await socialSignin.recordFailure(connection, outcome.kind === 'success' ? 'unexpected result' : outcome.reason, ctx);
-    await pages.show(req, res, 'login', { error: `${CONNECTION_LABELS[connection]} is not answering right now. Please try again, or use another way to sign in.` }, 502);
+    await pages.show(req, res, 'login', { error: `${CONNECTION_LABELS[connection]} is not answering right now. Please try again, or use another way to sign in.` }, 502, details);
   });
 
+  // The state and its binding to this browser are checked before passport runs: a callback that is
+  // not ours never spends a code at the provider.
   router.get('/login/callback/:connection', async (req, res) => {
     const connection = connectionOf(req);
-    const key = String(req.query.state ?? (req.query.oauth_token ? `twitter:${req.query.oauth_token}` : req.query.denied ? `twitter:${req.query.denied}` : ''));
-    const started = key ? await handshakes.peek(key, connection === 'twitter' ? 'request_token' : 'state') : null;
-    if (!started || started.connection !== connection) {
-      await socialSignin.recordFailure(connection, 'missing or unknown state', { ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512) });
-      throw expired();
-    }
-    const label = CONNECTION_LABELS[connection];
+    const admission = await socialCallbacks.admit(connection, req.query, (uid) => callbackCookie.startedHere(req, uid));
+    if (admission.kind === 'refused') return refuse(req, res, connection, admission.reason);
     const outcome = await runStrategy(passport, connection, req, res, timeoutMs);
-    await handshakes.drop(key); // single use whatever happened (the strategy consumed it on success)
+    await handshakes.drop(admission.key); // single use whatever happened (the strategy consumed it on success)
     if (outcome.kind === 'redirected') return;
-    if (outcome.kind !== 'success') {
-      const message = outcome.kind === 'denied' ? `You cancelled signing in with ${label}.` : `${label} is not answering right now. Please try again, or use another way to sign in.`;
-      return handBack(res, started.uid, connection, { error: message, reason: outcome.reason });
-    }
-    let profile: SocialProfile;
-    try {
-      profile = PROFILE_MAPPERS[connection](outcome.result.raw);
-    } catch (err) {
-      return handBack(res, started.uid, connection, { error: `${label} sent a profile we could not read. Please try again.`, reason: (err as Error).message });
-    }
-    return handBack(res, started.uid, connection, { profile, sealed: sealTokens(outcome.result.tokens) });
+    return handBack(res, admission.uid, connection, socialCallbacks.resultOf(connection, outcome));
   });
 
   async function respond(req: Request, res: Response, connection: SocialConnection, profile: SocialProfile, sealed: Sealed, outcome: SocialOutcome, ctx: Awaited<ReturnType<InteractionPages['requestContext']>>) {
     const uid = String(req.params.uid);
     if (outcome.kind === 'signed_in') return pages.finishLogin(req, res, outcome.user, ctx, connection);
+    if (outcome.kind === 'blocked') return pages.show(req, res, 'login', { error: 'This account cannot sign in. Please contact the store.' }, 403);
     if (outcome.kind === 'needs_email') {
       const id = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed } });
       return pages.show(req, res, 'social-email', { pendingId: id, connectionLabel: CONNECTION_LABELS[connection] });

@@ -1,0 +1,71 @@
+import type { LogService } from '../logs/log.service.ts';
+import type { AccountMails } from './account-mails.ts';
+import type { RequestContext } from './password-signin.service.ts';
+import { displayNamesOf, newPasswordUser, PASSWORD_STRATEGY } from './password-user.ts';
+import type { PendingSignupRepository } from './pending-signup.repository.ts';
+import { isDuplicateKeyError, type UserRepository } from './user.repository.ts';
+
+export type SignupConfirmation =
+  /** The user now exists; `uid` names the sign-in to finish if the confirming browser is still in it. */
+  | { kind: 'created'; user_id: string; uid?: string }
+  /** The address got an account meanwhile (a social sign-in, say): nothing was created. */
+  | { kind: 'taken'; email: string };
+
+export type VerifyFirstSignup = ReturnType<typeof createVerifyFirstSignup>;
+
+/**
+ * Sign-ups that wait for the emailed link (`signup.verify_email_first`). Until the link is confirmed
+ * there is no user, only a pending sign-up, so a sign-in with its email and password takes the
+ * unknown-user path: the same answer, and the same one Argon2 verification (of the dummy hash), as a
+ * wrong password for an existing account. That is what makes a sign-up followed by a sign-in unable
+ * to tell which emails have accounts.
+ */
+export function createVerifyFirstSignup(deps: {
+  pending: PendingSignupRepository; users: UserRepository; logs: LogService; mails: AccountMails; ttlSeconds: number;
+}) {
+  const { pending, users, logs, mails, ttlSeconds } = deps;
+
+  return {
+    /**
+     * Keeps the sign-up and mails its link; a newer sign-up for the email replaces it. An address
+     * with an account changes nothing: its owner is told, and the visitor gets the same answer.
+     */
+    async start({ email, password_hash }: { email: string; password_hash: string }, ctx: RequestContext, uid?: string): Promise<void> {
+      const owner = await users.findByEmail(email);
+      if (owner) {
+        await logs.record({ type: 'fs', ...ctx, ...PASSWORD_STRATEGY, user_name: email, details: { error: 'user_exists' } });
+        await mails.signupAttempt({ user_id: owner.user_id, email });
+        return;
+      }
+      const token = await pending.save({ email, password_hash, ...displayNamesOf(email), ...(uid ? { uid } : {}) }, ttlSeconds);
+      await mails.signupConfirmation(email, token);
+    },
+
+    /** The link was confirmed: the user is created, verified, in one insert. Null: no live sign-up has this link. */
+    async confirm(token: string, ctx: RequestContext): Promise<SignupConfirmation | null> {
+      const signup = await pending.take(token);
+      if (!signup) return null;
+      const { email } = signup;
+      const user = newPasswordUser({
+        email, password_hash: signup.password_hash, email_verified: true, now: new Date(), names: { name: signup.name, nickname: signup.nickname },
+      });
+      try {
+        await users.insert(user);
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        await logs.record({ type: 'fs', ...ctx, ...PASSWORD_STRATEGY, user_name: email, details: { error: 'user_exists' } });
+        return { kind: 'taken', email };
+      }
+      // The sign-up happens now, and the same click proved the mailbox.
+      await logs.record({ type: 'ss', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
+      await logs.record({ type: 'sv', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
+      return { kind: 'created', user_id: user.user_id, uid: signup.uid };
+    },
+
+    /** Mails a fresh link (the older one stops working) when a sign-up for the email is pending. */
+    async resend(email: string): Promise<void> {
+      const token = await pending.renew(email, ttlSeconds);
+      if (token) await mails.signupConfirmation(email, token);
+    },
+  };
+}

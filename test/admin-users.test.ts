@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestInsole, type TestInsole } from './support/insole.ts';
+import { api, m2mClientConfig, managementToken } from './support/management.ts';
+import { signInForTokens, oidc } from './support/relying-party.ts';
+import { UserAgent } from './support/user-agent.ts';
+
+const ADMIN = { client_id: 'backoffice', client_secret: 'backoffice-secret-0123456789abcdef', scopes: ['read:users', 'create:users', 'update:users', 'delete:users', 'read:logs'] };
+const SEEDED = 1_200;
+
+/** Seeded shoppers: created one minute apart, every tenth a man interested in running. */
+function seedUser(i: number) {
+  const created = new Date(Date.UTC(2026, 0, 1) + i * 60_000);
+  return {
+    user_id: `auth0|seed${String(i).padStart(6, '0')}`, email: `shopper${i}@${i % 3 ? 'innovashoes.example' : 'outlet.example'}`, email_verified: i % 2 === 0,
+    name: `Shopper ${i}`, nickname: `shopper${i}`, identities: [{ provider: 'auth0', user_id: `seed${i}`, connection: 'Username-Password-Authentication', isSocial: false }],
+    created_at: created, updated_at: created, logins_count: i % 7, blocked: false, blocked_for: [],
+    user_metadata: i % 10 === 0 ? { fullcontact_profile: { gender: 'male', topics: ['Running', 'Gym'] } } : {}, app_metadata: {},
+  };
+}
+
+describe('Management API: users', () => {
+  let insole: TestInsole;
+  let token: string;
+  before(async () => {
+    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN), {
+      client_id: 'test-storefront', client_secret: 'test-storefront-secret-0123456789', redirect_uris: ['http://127.0.0.1:4999/callback'],
+    }] });
+    await insole.db.collection('users').insertMany(Array.from({ length: SEEDED }, (_, i) => seedUser(i)));
+    token = (await managementToken(insole, ADMIN)).access_token;
+  });
+  after(() => insole.stop());
+
+  test('offset pages go past 1,000 results and cover every user once; include_totals wraps them', async () => {
+    const seen = new Set<string>();
+    for (let page = 0; page < 13; page++) {
+      const res = await api(insole, token, 'GET', `/users?page=${page}&per_page=100&include_totals=true&sort=created_at:1`);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.total, SEEDED);
+      assert.equal(res.body.start, page * 100);
+      assert.equal(res.body.length, res.body.users.length);
+      for (const user of res.body.users) seen.add(user.user_id);
+    }
+    assert.equal(seen.size, SEEDED);
+    const last = await api(insole, token, 'GET', '/users?page=11&per_page=100&sort=created_at:-1');
+    assert.equal(last.body.at(-1).user_id, 'auth0|seed000000', 'descending order ends with the oldest');
+  });
+
+  test('a cursor pages through every match via the Link header, in order, each exactly once', async () => {
+    const q = encodeURIComponent('email.domain:innovashoes.example');
+    let url: string | undefined = `${insole.issuer}/api/v2/users?q=${q}&take=100&sort=created_at:1`;
+    const seen: string[] = [];
+    while (url) {
+      const res: Response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200);
+      const users = await res.json() as { user_id: string; created_at: string }[];
+      seen.push(...users.map((u) => u.user_id));
+      url = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+    }
+    const expected = Array.from({ length: SEEDED }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => seedUser(i).user_id);
+    assert.deepEqual(seen, expected);
+  });
+
+  test('q in Auth0 syntax over metadata paths and dates; a malformed q is a 400 naming the position', async () => {
+    const q = encodeURIComponent('user_metadata.fullcontact_profile.gender:"male" AND user_metadata.fullcontact_profile.topics:Running AND created_at:[2026-01-01 TO 2026-01-01T03:00:00Z}');
+    const res = await api(insole, token, 'GET', `/users?q=${q}&per_page=100&include_totals=true`);
+    assert.equal(res.status, 200);
+    // created one minute apart: the first 180 minutes hold users 0..179, every tenth of them matches
+    assert.equal(res.body.total, 18);
+    assert.ok(res.body.users.every((u: { user_metadata: { fullcontact_profile?: { gender: string } } }) => u.user_metadata.fullcontact_profile?.gender === 'male'));
+
+    const bad = await api(insole, token, 'GET', `/users?q=${encodeURIComponent('name:(jo OR')}`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.errorCode, 'invalid_query_string');
+    assert.match(bad.body.message, /position \d+/);
+  });
+
+  test('fields and include_fields shape the answer; secrets cannot be asked for', async () => {
+    const only = await api(insole, token, 'GET', '/users/auth0%7Cseed000010?fields=user_id,email');
+    assert.deepEqual(Object.keys(only.body).sort(), ['email', 'user_id']);
+    const without = await api(insole, token, 'GET', '/users/auth0%7Cseed000010?fields=user_metadata,identities&include_fields=false');
+    assert.equal(without.body.user_metadata, undefined);
+    assert.equal(without.body.identities, undefined);
+    assert.equal(without.body.email, 'shopper10@innovashoes.example');
+    const secret = await api(insole, token, 'GET', '/users/auth0%7Cseed000010?fields=password_hash');
+    assert.equal(secret.status, 400);
+    assert.match(secret.body.message, /unknown field/);
+  });
+
+  test('bad parameters are 400s in Auth0 words and name the parameter', async () => {
+    for (const [query, parameter] of [['per_page=101', 'per_page'], ['page=-1', 'page'], ['sort=password_hash:1', 'sort'], ['include_totals=yes', 'include_totals'], ['take=5&page=1', 'cursor']] as const) {
+      const res = await api(insole, token, 'GET', `/users?${query}`);
+      assert.equal(res.status, 400, query);
+      assert.equal(res.body.error, 'Bad Request');
+      assert.ok(res.body.message.includes(parameter) || parameter === 'cursor' && /cursor paging/.test(res.body.message), `${query}: ${res.body.message}`);
+    }
+  });
+
+  test('PATCH merges metadata one level deep, null deletes a key, {} empties it', async () => {
+    const id = 'auth0%7Cseed000020';
+    await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { shoe_size: 44, fullcontact_profile: { gender: 'male' } } });
+    let user = (await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { newsletter: true, shoe_size: null } })).body;
+    assert.deepEqual(user.user_metadata, { fullcontact_profile: { gender: 'male' }, newsletter: true });
+    user = (await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: {} })).body;
+    assert.deepEqual(user.user_metadata, {});
+    const hostile = await api(insole, token, 'PATCH', `/users/${id}`, { app_metadata: { '$set': { blocked: true } } });
+    assert.equal(hostile.status, 400);
+    const stored = await insole.db.collection('users').findOne({ user_id: 'auth0|seed000020' });
+    assert.deepEqual(stored!.app_metadata, {});
+    assert.equal(stored!.blocked, false);
+  });
+
+  test('a new email resets email_verified unless it is given; a taken email is a 409', async () => {
+    const id = 'auth0%7Cseed000030';
+    const moved = await api(insole, token, 'PATCH', `/users/${id}`, { email: 'Moved@Innovashoes.example' });
+    assert.equal(moved.body.email, 'moved@innovashoes.example');
+    assert.equal(moved.body.email_verified, false);
+    const taken = await api(insole, token, 'PATCH', `/users/${id}`, { email: 'shopper31@innovashoes.example' });
+    assert.equal(taken.status, 409);
+    assert.equal((await insole.db.collection('users').findOne({ user_id: 'auth0|seed000030' }))!.email, 'moved@innovashoes.example');
+  });
+
+  test('create, block (sign-in refused like a wrong password), new password (sessions end), delete', async () => {
+    const email = 'lifecycle@innovashoes.example';
+    const created = await api(insole, token, 'POST', '/users', { connection: 'Username-Password-Authentication', email, password: 'first secret phrase', email_verified: true, user_metadata: { source: 'import' } });
+    assert.equal(created.status, 201);
+    assert.equal((await api(insole, token, 'POST', '/users', { connection: 'Username-Password-Authentication', email, password: 'another secret here' })).status, 409);
+    assert.equal((await api(insole, token, 'POST', '/users', { connection: 'Username-Password-Authentication', email: 'weak@innovashoes.example', password: 'password' })).status, 400);
+    const id = encodeURIComponent(created.body.user_id);
+
+    const { tokens, config } = await signInForTokens(insole.issuer, { email, password: 'first secret phrase' });
+    await api(insole, token, 'PATCH', `/users/${id}`, { password: 'second secret phrase' });
+    await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), 'the old session and its refresh token are gone');
+    await signInForTokens(insole.issuer, { email, password: 'second secret phrase' });
+
+    assert.equal((await api(insole, token, 'PATCH', `/users/${id}`, { blocked: true })).body.blocked, true);
+    const refused = await signInAnswer(insole, email, 'second secret phrase');
+    const wrong = await signInAnswer(insole, email, 'not the password at all');
+    assert.equal(refused.status, wrong.status);
+    assert.equal(refused.message, 'Wrong email or password.');
+    assert.equal(refused.message, wrong.message);
+
+    assert.equal((await api(insole, token, 'DELETE', `/users/${id}`)).status, 204);
+    assert.equal((await api(insole, token, 'GET', `/users/${id}`)).status, 404);
+    const events = await insole.db.collection('logs').find({ type: 'sapi', user_id: created.body.user_id }).toArray();
+    assert.deepEqual(events.map((e) => e.description).sort(), ['Delete a User', 'Update a User', 'Update a User']);
+    assert.ok(events.every((e) => e.client_id === ADMIN.client_id));
+  });
+
+  test('users-by-email finds the user whatever the case of the address', async () => {
+    const res = await api(insole, token, 'GET', `/users-by-email?email=${encodeURIComponent('Shopper39@Outlet.example')}&fields=user_id`);
+    assert.deepEqual(res.body, [{ user_id: 'auth0|seed000039' }]);
+  });
+});
+
+/** The hosted sign-in page's answer to a password, as a shopper sees it. */
+async function signInAnswer(insole: TestInsole, email: string, password: string) {
+  const config = await oidc.discovery(new URL(insole.issuer), 'test-storefront', 'test-storefront-secret-0123456789', undefined, { execute: [oidc.allowInsecureRequests] });
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: 'http://127.0.0.1:4999/callback', scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+  const agent = new UserAgent(insole.issuer);
+  const page = await agent.get(url.href);
+  const html = await page.res.text();
+  const action = /<form[^>]*action="([^"]+)"/.exec(html)![1];
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1];
+  const res = await agent.postForm(new URL(action, insole.issuer).href, { email, password, _csrf: csrf });
+  return { status: res.res.status, message: /id="form-error">([^<]+)</.exec(await res.res.text())?.[1] };
+}

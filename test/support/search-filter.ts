@@ -1,0 +1,28 @@
+import type { SearchCatalogue } from '../../src/search/search-catalogues.ts';
+
+/** The operators search-compiler.ts writes; any other `$` key in a filter came from somewhere else. */
+const OUR_OPERATORS = new Set(['$and', '$or', '$nor', '$in', '$regex', '$options', '$gte', '$gt', '$lt', '$lte', '$exists', '$ne']);
+const LITERAL_TYPES = new Set(['string', 'number', 'boolean']);
+
+/**
+ * Walks a compiled filter and lists what could not have come from the compiler alone: a `$` key
+ * that is not ours, a field key that is neither a catalogue path nor a plain metadata path, a
+ * `$options` other than "i", or a value that is not a literal (a RegExp, a function, …).
+ */
+export function filterProblems(filter: unknown, catalogue: SearchCatalogue): string[] {
+  const paths = new Set(Object.values(catalogue.fields).map((spec) => spec.path));
+  const open = new RegExp(`^(${catalogue.openObjects.join('|')})(\\.[A-Za-z0-9_-]+)+$`);
+  const problems: string[] = [];
+  const walk = (value: unknown, where: string): void => {
+    if (value === null || LITERAL_TYPES.has(typeof value) || value instanceof Date) return;
+    if (Array.isArray(value)) { value.forEach((item, i) => walk(item, `${where}[${i}]`)); return; }
+    if (Object.getPrototypeOf(value) !== Object.prototype) { problems.push(`${where}: not a literal`); return; }
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      if (key.startsWith('$') ? !OUR_OPERATORS.has(key) : !(paths.has(key) || open.test(key))) problems.push(`${where}: key ${key}`);
+      if (key === '$options' && inner !== 'i') problems.push(`${where}: $options ${String(inner)}`);
+      walk(inner, `${where}.${key}`);
+    }
+  };
+  walk(filter, 'filter');
+  return problems;
+}
