@@ -63,7 +63,7 @@ describe('OpenAPI document of the Management API', () => {
 
   test('every route of the area is in the document with its scopes, and the router serves nothing undocumented', () => {
     const { routes, router } = insole.admin;
-    assert.ok(routes.length >= 5);
+    assert.ok(routes.length >= 6);
     for (const route of routes) {
       const operation = doc.paths[route.path]?.[route.method];
       assert.ok(operation, `${route.method.toUpperCase()} ${route.path} is in the document`);
@@ -91,7 +91,7 @@ describe('OpenAPI document of the Management API', () => {
     assert.equal(doc.paths['/users/{id}'].delete.responses['204'] && (doc.paths['/users/{id}'].delete.responses['204'] as { content?: unknown }).content, undefined);
   });
 
-  test('real answers of every user route, successes and errors, are what the document says', async () => {
+  test('real answers of every user route (list and search too), successes and errors, are what the document says', async () => {
     const email = 'openapi.alice@innovashoes.example';
     const created = await checked(admin, 'POST', '/users', { ...PASSWORD_USER, email, name: 'Alice', user_metadata: { size: 42 } });
     assert.equal(created.status, 201);
@@ -117,6 +117,17 @@ describe('OpenAPI document of the Management API', () => {
     await checked(admin, 'POST', '/users', { ...PASSWORD_USER, email: 'openapi.bob@innovashoes.example' });
     assert.equal((await checked(admin, 'PATCH', `/users/${id}`, { email: 'openapi.bob@innovashoes.example' })).status, 409);
     assert.deepEqual((await checked(reader, 'PATCH', `/users/${id}`, { name: 'Nope' })).body, exampleOf(doc, 'Forbidden'));
+
+    assert.ok((await checked(reader, 'GET', '/users')).body.length >= 2);
+    const totals = await checked(reader, 'GET', '/users?include_totals=true&per_page=1&sort=email:1');
+    assert.deepEqual([totals.body.start, totals.body.limit, totals.body.length, totals.body.users[0].email], [0, 1, 1, email]);
+    assert.deepEqual((await checked(reader, 'GET', `/users?q=${encodeURIComponent(`email:"${email}"`)}&fields=email`)).body, [{ email }]);
+    const cursor = await checked(reader, 'GET', '/users?take=1');
+    assert.match(cursor.headers.get('link')!, /rel="next"/);
+    const linkHeader = doc.paths['/users'].get.responses['200'] as { headers: Record<string, unknown> };
+    assert.ok(linkHeader.headers.link, 'the Link header is documented');
+    assert.equal((await checked(reader, 'GET', '/users?q=email%3A(')).status, 400);
+    assert.equal((await checked(reader, 'GET', '/users?per_page=101')).status, 400);
 
     const found = await checked(reader, 'GET', `/users-by-email?email=${encodeURIComponent(email)}`);
     assert.equal(found.body.length, 1);

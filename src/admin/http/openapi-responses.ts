@@ -50,7 +50,8 @@ export function describeResponses(route: AnyApiRoute, schemas: SchemaComponents)
   for (const [status, spec] of Object.entries(route.responses)) {
     const schema: JsonSchema | undefined = spec.schema ? schemas.toSchema(spec.schema, 'output') : Number(status) >= 400 ? ERROR : undefined;
     const content = schema || spec.contentType ? { [spec.contentType ?? 'application/json']: schema ? { schema } : {} } : undefined;
-    responses[status] = { description: spec.description, headers: rateLimitHeaders, ...(content ? { content } : {}) };
+    const own = Object.fromEntries(Object.entries(spec.headers ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+    responses[status] = { description: spec.description, headers: { ...rateLimitHeaders, ...own }, ...(content ? { content } : {}) };
   }
   if (route.params || route.query || route.body) responses[400] ??= { $ref: '#/components/responses/BadRequest' };
   for (const [status, name] of ALWAYS) responses[status] ??= { $ref: `#/components/responses/${name}` };
