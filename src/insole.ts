@@ -6,7 +6,7 @@ import type { Area } from './area.ts';
 import type { Config } from './config/schema.ts';
 import { createCore } from './core.ts';
 import type { Logger } from './lib/logger.ts';
-import { createAdminArea } from './admin/admin.area.ts';
+import { createAdminArea, type AdminArea } from './admin/admin.area.ts';
 import { createSocialArea } from './auth/social.area.ts';
 import { createHooksArea } from './hooks/hooks.area.ts';
 import type { DurableHooks } from './hooks/jobs/durable-hooks.ts';
@@ -20,6 +20,8 @@ export interface RunningInsole {
   connection: Connection;
   /** The durable hooks' queue and worker (metrics() per hook). */
   hooks: DurableHooks;
+  /** The Management API: its routes and the OpenAPI document built from them. */
+  admin: AdminArea;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -44,7 +46,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const stopRelay = core.startRelay();
 
   return {
-    server, connection: core.connection, hooks: hooks.durableHooks,
+    server, connection: core.connection, hooks: hooks.durableHooks, admin,
     url: `http://127.0.0.1:${port}`,
     async stop(graceMs = 10_000) {
       const areasStopped = Promise.all(areas.map((area) => area.stop?.(graceMs))); // no new work; in-flight work gets the grace

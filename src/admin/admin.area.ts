@@ -1,4 +1,3 @@
-import { Router } from 'express';
 import type { Area } from '../area.ts';
 import type { Core } from '../core.ts';
 import { createLogModel } from '../logs/log.model.ts';
@@ -12,6 +11,8 @@ import { compileSearch } from '../search/search-compiler.ts';
 import type { AccountsArea } from '../users/accounts.area.ts';
 import { createApiRouter } from './http/api-router.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
+import { buildOpenApiDocument } from './http/openapi-document.ts';
+import { openApiRoutes } from './http/openapi.routes.ts';
 import { logRoutes } from './http/log.routes.ts';
 import { statsRoutes } from './http/stats.routes.ts';
 import { userBlockRoutes } from './http/user-block.routes.ts';
@@ -26,24 +27,27 @@ export function createAdminArea(core: Core, { oidc, accounts }: { oidc: LiveProv
   const { config, connection, logs, userModel } = core;
   const users = createUserAdminService({ ...core, ...accounts, policy: config.password_policy });
   const logModel = createLogModel(connection);
+  const routes = [
+    ...userRoutes(users, createUserListing(core.users)),
+    ...userIdentityRoutes(users),
+    ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
+    ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch: (q) => compileSearch(q, logSearchCatalogue) }),
+    ...statsRoutes({
+      dailyStats: (from, to) => runDailyStats(logModel, from, to),
+      activeUsers: (since) => countActiveUsers(userModel, since),
+      now: () => new Date(),
+    }),
+  ];
+  // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.
+  const openApi = buildOpenApiDocument(routes, { issuer: config.issuer, referenceUrl: `${config.issuer}/api/v2/docs` });
   const router = createApiRouter({
-    routes: [
-      ...userRoutes(users, createUserListing(core.users)),
-      ...userIdentityRoutes(users),
-      ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
-      ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch: (q) => compileSearch(q, logSearchCatalogue) }),
-      ...statsRoutes({
-        dailyStats: (from, to) => runDailyStats(logModel, from, to),
-        activeUsers: (since) => countActiveUsers(userModel, since),
-        now: () => new Date(),
-      }),
-    ],
-    publicRouter: Router(),
+    routes,
+    publicRouter: openApiRoutes(openApi),
     verify: createAccessTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
     rateLimit: clientRateLimit(connection, config.admin_api.rate_limit),
     logs, issuer: config.issuer, isDatabaseReady: core.isDatabaseReady,
   });
-  return { users, apis: [{ path: '/api/v2', router }] } satisfies Area & Record<string, unknown>;
+  return { users, routes, openApi, apis: [{ path: '/api/v2', router }] } satisfies Area & Record<string, unknown>;
 }
 
 export type AdminArea = ReturnType<typeof createAdminArea>;

@@ -10,6 +10,17 @@ export const MANAGEMENT_SCOPES = [
 
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 
+/** What each scope allows, for the OpenAPI document's security scheme (a new scope cannot go undescribed). */
+export const SCOPE_DESCRIPTIONS: Record<ManagementScope, string> = {
+  'read:users': 'Read users, their logs and blocks; start user exports.',
+  'create:users': 'Create users; start user imports.',
+  'update:users': 'Update, block and unblock users; unlink identities.',
+  'delete:users': 'Delete users.',
+  'read:logs': 'Read log events.',
+  'read:logs_users': "Read one user's log events (GET /users/{id}/logs).",
+  'read:stats': 'Read daily and active-user statistics.',
+};
+
 /** Auth0's audience for its Management API: `https://<tenant>/api/v2/`, here `${ISSUER}/api/v2/`. */
 export function managementAudience(issuer: string): string {
   return `${issuer}/api/v2/`;

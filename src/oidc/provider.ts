@@ -10,6 +10,7 @@ import { clientSecretsBox } from './client-secrets.ts';
 import { accessTokenRuleClaims, createRuleClaimsStore, releaseRuleClaimsInIdTokens, rememberRuleClaims } from './rule-claims.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 import { createResourceServerInfo, defaultResource } from './resource-servers.ts';
+import { createClientCors } from './client-cors.ts';
 
 // Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
 export const ROUTES = {
@@ -48,6 +49,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     pkce: { required: () => true }, // every client, public or confidential (RFC 9700 §2.1.1)
     extraParams: ['audience', 'screen_hint'], // Auth0's names: API audience, and "show sign-up first"
     extraClientMetadata: { properties: ['first_party', 'grants'] },
+    clientBasedCORS: createClientCors(config.issuer),
     cookies: {
       keys: config.secrets.cookie_keys,
       long: { signed: true, httpOnly: true, sameSite: 'lax' },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { UserDoc } from './user.model.ts';
 
-const isoDate = z.string().describe('ISO 8601 date-time');
+const isoDate = z.iso.datetime().describe('ISO 8601 date-time, UTC');
 const metadata = z.record(z.string(), z.unknown());
 
 /**
@@ -33,7 +33,7 @@ export const publicProfileSchema = z.object({
   blocked_for: z.array(z.object({ identifier: z.string(), ip: z.string().optional() })),
   user_metadata: metadata,
   app_metadata: metadata,
-}).meta({ id: 'User' });
+});
 
 export type PublicProfile = z.infer<typeof publicProfileSchema>;
 

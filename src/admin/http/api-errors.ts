@@ -1,7 +1,16 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
 import { NotFoundError } from '../../errors/app-error.ts';
 import { toPublicError } from '../../http/middleware/error-handler.ts';
+
+/** Auth0's error body, as its SDKs parse it; the OpenAPI document gives it to every 4xx and 5xx. */
+export const auth0ErrorSchema = z.object({
+  statusCode: z.number().int().min(400).max(599).describe('The HTTP status, repeated.'),
+  error: z.string().describe('The HTTP reason phrase, e.g. "Bad Request".'),
+  message: z.string().describe('What was wrong, for a person.'),
+  errorCode: z.string().describe('What was wrong, for a program, e.g. "invalid_query_string", "insufficient_scope".'),
+}).meta({ id: 'Error' });
 
 /**
  * Errors of the Management API in Auth0's shape, which its SDKs parse:
@@ -17,7 +26,8 @@ export function managementApiErrors(): ErrorRequestHandler {
     if (shown.status === 503) res.setHeader('Retry-After', '5');
     const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
     if (shown.status === 429 && retryAfter) res.setHeader('Retry-After', String(retryAfter));
-    res.status(shown.status).json({ statusCode: shown.status, error: STATUS_CODES[shown.status] ?? 'Error', message: shown.message, errorCode: shown.code });
+    const body: z.output<typeof auth0ErrorSchema> = { statusCode: shown.status, error: STATUS_CODES[shown.status] ?? 'Error', message: shown.message, errorCode: shown.code };
+    res.status(shown.status).json(body);
   };
 }
 

@@ -25,6 +25,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Default application/json. */
   contentType?: string;
+  /** Headers this answer may carry beyond the rate-limit ones (name → what it holds), for the OpenAPI document. */
+  headers?: Record<string, string>;
 }
 
 /**

@@ -4,7 +4,7 @@ import { publicProfileSchema } from '../../users/profile.ts';
 import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
 
 // As at sign-up: trimmed, lower-cased, ASCII addresses.
-export const emailField = z.string().trim().toLowerCase().max(254).pipe(z.email());
+export const emailField = z.string().trim().toLowerCase().max(254).pipe(z.email()).meta({ format: 'email' });
 
 // Auth0 caps each metadata object at 16 kB of JSON.
 const METADATA_MAX_CHARS = 16 * 1024;
@@ -53,6 +53,15 @@ export const patchUserBody = z.object({
   client_id: z.string().max(200).optional(),
 }).strict().refine((body) => Object.keys(body).length > 0, 'Too few properties defined (0), minimum 1');
 
-/** Profiles as sent: every field optional, because `fields` may leave any out. */
-export const userResponse = publicProfileSchema.partial();
+/** Profiles as sent: every field optional, because `fields` may leave any out. The OpenAPI document's `User`. */
+export const userResponse = publicProfileSchema.partial().meta({
+  id: 'User',
+  description: 'An Auth0 user profile. Without `fields`, user_id, email_verified, identities, created_at, updated_at, logins_count, blocked_for, user_metadata and app_metadata are always present.',
+  examples: [{
+    user_id: 'auth0|65f1c0ffee0123456789abcd', email: 'runner@innovashoes.example', email_verified: true, name: 'Ada Runner', nickname: 'ada',
+    identities: [{ provider: 'auth0', user_id: '65f1c0ffee0123456789abcd', connection: 'Username-Password-Authentication', isSocial: false }],
+    created_at: '2024-03-13T09:30:00.000Z', updated_at: '2024-06-01T18:05:12.345Z', last_login: '2024-06-01T18:05:12.345Z', last_ip: '203.0.113.7',
+    logins_count: 12, blocked_for: [], user_metadata: { shoe_size: 42 }, app_metadata: {},
+  }],
+});
 export const PROFILE_FIELDS = Object.keys(publicProfileSchema.shape);

@@ -38,7 +38,11 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
       description: 'Offset pages as Auth0 (page, per_page, include_totals), without its 1,000-result cap; or a cursor (take, then the Link header) for constant cost per page at any depth.',
       query: listQuery,
       responses: {
-        200: { description: 'The users; an envelope with totals when include_totals=true.', schema: z.union([z.array(userResponse), z.object({ start: z.number(), limit: z.number(), length: z.number(), total: z.number(), users: z.array(userResponse) })]) },
+        200: {
+          description: 'The users; an envelope with totals when include_totals=true.',
+          headers: { link: 'Cursor paging: `<url>; rel="next"`, the next page, while there is one.' },
+          schema: z.union([z.array(userResponse), z.object({ start: z.number(), limit: z.number(), length: z.number(), total: z.number(), users: z.array(userResponse) })]),
+        },
         400: auth0Error,
       },
       async handle({ query }, call) {
