@@ -1,4 +1,3 @@
-import { twitterHandleOf } from '../../hooks/builtin/twitter-handle.ts';
 import type { UserDoc } from '../../users/user.model.ts';
 import { resolveAge, type AgeSource } from './age-resolution.ts';
 import { readFacebook } from './facebook-sources.ts';
@@ -8,6 +7,7 @@ import { matchInterestKeys, type InterestVocabulary } from './interest-vocabular
 import { collectInterests } from './interests.ts';
 import { resolvePlace } from './location.ts';
 import { readSentiment, type SentimentThresholds } from './sentiment-facts.ts';
+import { xHandleOf } from './x-handle.ts';
 
 /**
  * What reports and segments query, derived from the profile alone and stored under `facts` on the
@@ -67,7 +67,7 @@ export function deriveFacts(user: UserDoc, { vocabulary, now, enrichmentEnabled 
     interests,
     interest_keys: matchInterestKeys(interests, vocabulary),
     ...resolvePlace(enrichment, facebook),
-    x_handle: twitterHandleOf(user)?.toLowerCase(),
+    x_handle: xHandleOf(user, enrichment),
     sentiment_label: sentiment.label,
     sentiment_score: sentiment.score,
     connections: [...new Set((user.identities ?? []).map((i) => i.connection))],
