@@ -1,4 +1,5 @@
 import type { UserDoc } from '../../users/user.model.ts';
+import type { Lifecycle } from '../lifecycle/lifecycle-state.ts';
 import { resolveAge, type AgeSource } from './age-resolution.ts';
 import { readFacebook } from './facebook-sources.ts';
 import { readEnrichment, type Enrichment } from './fullcontact-sources.ts';
@@ -38,6 +39,11 @@ export interface UserFacts {
   /** FullContact: matched, no match, or waiting for its first check; absent when enrichment is off and nothing is stored. */
   enrichment?: 'matched' | 'no_match' | 'pending';
   computed_at: Date;
+}
+
+/** The stored `facts`: the profile's facts, plus the lifecycle kept by sign-ins and the sweep. */
+export interface StoredFacts extends UserFacts {
+  lifecycle?: Lifecycle;
 }
 
 export interface DeriveOptions {
