@@ -166,3 +166,10 @@ describe('ages stay right as years pass', () => {
     assert.deepEqual(bornIn(facts), ['1991-08-14', '1991-08-15']);
   });
 });
+
+test('an odd profile (no updated_at to date an age by, an unparseable check date) falls through to a dated source', () => {
+  const odd = { ...storedProfile({ age: 30, birthday: '1991', app_metadata: { fullcontact: { status: 'matched', checked_at: 'soon' } } }), updated_at: undefined as unknown as Date };
+  const facts = deriveFacts(odd, { vocabulary: DEFAULT_INTEREST_VOCABULARY, now: day('2025-06-01') });
+  assert.equal(facts.age_source, 'birthday');
+  assert.equal(factsOf({ age: 'thirty', birthday: '1991' }).age_source, 'birthday', 'an age in words is no age');
+});

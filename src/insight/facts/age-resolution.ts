@@ -14,20 +14,21 @@ export interface ResolvedAge extends BirthBounds {
   age_source: AgeSource;
 }
 
-/** A whole age observed at `at` → the birth dates it allows. */
-function agedAt(value: unknown, at: Date): BirthBounds | undefined {
-  const age = num(value);
-  return age !== undefined && age >= 0 && age <= MAX_AGE ? ageRangeToBirthDates(Math.floor(age), Math.floor(age), at) : undefined;
-}
-
-/** "30-39" observed at `at` → the birth dates of everyone that old then. */
-function bracketAt(min: unknown, max: unknown, at: Date): BirthBounds | undefined {
+/** "30-39" observed at `at` → the birth dates of everyone that old then (undefined for nonsense, or no date). */
+function bracketAt(min: unknown, max: unknown, at: Date | undefined): BirthBounds | undefined {
   const [low, high] = [num(min), num(max)];
-  if (low === undefined || high === undefined || !Number.isInteger(low) || !Number.isInteger(high)) return undefined;
-  return low >= 0 && low <= high && high <= MAX_AGE ? ageRangeToBirthDates(low, high, at) : undefined;
+  if (low === undefined || high === undefined || !(at instanceof Date) || Number.isNaN(at.getTime())) return undefined;
+  const whole = Number.isInteger(low) && Number.isInteger(high);
+  return whole && low >= 0 && low <= high && high <= MAX_AGE ? ageRangeToBirthDates(low, high, at) : undefined;
 }
 
-function bracketTextAt(range: unknown, at: Date): BirthBounds | undefined {
+/** A whole age observed at `at` → the birth dates it allows (33.5 counts as 33). */
+function agedAt(value: unknown, at: Date | undefined): BirthBounds | undefined {
+  const age = num(value);
+  return age === undefined ? undefined : bracketAt(Math.floor(age), Math.floor(age), at);
+}
+
+function bracketTextAt(range: unknown, at: Date | undefined): BirthBounds | undefined {
   const bounds = /^(\d+)\s*-\s*(\d+)$/.exec(str(range) ?? '');
   return bounds ? bracketAt(bounds[1], bounds[2], at) : undefined;
 }

@@ -20,8 +20,8 @@ export interface Enrichment {
   demographics: Json;
   /** What the last check said (durable hook only). */
   status?: 'matched' | 'no_match';
-  /** When the answer was obtained: ages in it were true then. */
-  observedAt: Date;
+  /** When the answer was obtained: ages in it were true then (undefined only for a profile without updated_at). */
+  observedAt: Date | undefined;
   /** Whether any answer is stored at all. */
   present: boolean;
 }
@@ -59,6 +59,6 @@ function countryCodeOf(answer: Json | undefined): string | undefined {
  * (a rule keeps no date); else the profile's `updated_at`, which later sign-ins move forward, so
  * such an age reads as "this old at the last profile write" — the best the profile can tell.
  */
-function observedAt(user: UserDoc, checkedAt: unknown, updated: unknown): Date {
-  return dateOf(checkedAt) ?? dateOf(typeof updated === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(updated) ? `${updated}T00:00:00Z` : undefined) ?? user.updated_at;
+function observedAt(user: UserDoc, checkedAt: unknown, updated: unknown): Date | undefined {
+  return dateOf(checkedAt) ?? dateOf(typeof updated === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(updated) ? `${updated}T00:00:00Z` : undefined) ?? dateOf(user.updated_at);
 }
