@@ -14,7 +14,9 @@ export const interestVocabularySchema = z.record(
 
 /** How topics and terms are compared: compatibility-normalised, lower case, single spaces. */
 export function normaliseTopic(text: string): string {
-  return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+  // NFKC is the costly step of a reindex over a million profiles, and plain ASCII needs none.
+  const composed = /^[\x20-\x7e]*$/.test(text) ? text : text.normalize('NFKC');
+  return composed.toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
