@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { insightConfigSchema } from '../insight/insight-config.ts';
 
 // OpenID Connect client metadata (RFC 7591 names), as operators declare relying parties.
 // Auth0's client grants: which scopes of an API a client may get with client_credentials.
@@ -231,6 +232,8 @@ export const configSchema = z.object({
       if (timeout >= worker.lease_ms) problem(['worker', 'lease_ms'], `must exceed ${name}.timeout_ms (${timeout}), or a slow attempt could run twice at once`);
     }
   }),
+  // Customer insight (README "Customer insight"): the interest vocabulary and the lifecycle windows.
+  insight: insightConfigSchema,
   metrics_token: z.string().min(16).optional().describe('From METRICS_TOKEN. Unset: GET /metrics is not served; set: a scraper presents it as a bearer token.'),
   secrets: secretsSchema,
 }).strict();

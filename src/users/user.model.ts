@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { StoredFacts } from '../insight/facts/user-facts.ts';
 
 export interface Identity {
   provider: string;
@@ -37,7 +38,14 @@ export interface UserDoc {
   user_metadata: Record<string, unknown>;
   app_metadata: Record<string, unknown>;
   password_hash?: string;
+  /** Derived for reports and segments (src/insight); never part of the Auth0 profile. */
+  facts?: StoredFacts;
+  /** Insight events (lifecycle, segment enter/exit) written with the change that caused them, until the relay takes them. */
+  pending_events?: PendingEvent[];
 }
+
+/** An event that belongs to a user write: it is moved to the event outbox after the write, never lost in between. */
+export interface PendingEvent { id: string; type: string; at: Date; data: Record<string, unknown> }
 
 // Auth0's user profile, field names verbatim: they are the contract with migrating teams and BI tools.
 const identitySchema = new Schema<Identity>({
@@ -82,12 +90,22 @@ const userSchema = new Schema<UserDoc>({
   app_metadata: { type: Schema.Types.Mixed, default: () => ({}) },
   // Secrets: never selected unless asked for, never serialised (see toPublicProfile).
   password_hash: { type: String, select: false },
+  facts: { type: Schema.Types.Mixed },
+  pending_events: { type: Schema.Types.Mixed, default: undefined },
 }, { collection: 'users', versionKey: false, minimize: false, strict: 'throw' });
 
 userSchema.index({ 'identities.provider': 1, 'identities.user_id': 1 });
 // With user_id second, sorted pages (Admin API: sort, cursor) come straight from the index, ties included.
 userSchema.index({ created_at: 1, user_id: 1 });
 userSchema.index({ last_login: 1, user_id: 1 });
+// Facts (src/insight): what segments and reports filter on; each a small index, sparse where most users lack the fact.
+userSchema.index({ 'facts.lifecycle.state': 1, 'facts.lifecycle.since': 1 });
+userSchema.index({ 'facts.interest_keys': 1, 'facts.gender': 1, 'facts.born_from': 1 });
+userSchema.index({ 'facts.gender': 1, 'facts.born_from': 1 });
+userSchema.index({ 'facts.country': 1, 'facts.city': 1 }, { sparse: true });
+userSchema.index({ 'facts.sentiment_label': 1, 'facts.sentiment_score': 1 }, { sparse: true });
+userSchema.index({ 'facts.segments': 1 }, { sparse: true });
+userSchema.index({ 'pending_events.0.at': 1 }, { sparse: true });
 
 export type UserModel = Model<UserDoc>;
 

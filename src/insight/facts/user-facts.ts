@@ -44,6 +44,8 @@ export interface UserFacts {
 /** The stored `facts`: the profile's facts, plus the lifecycle kept by sign-ins and the sweep. */
 export interface StoredFacts extends UserFacts {
   lifecycle?: Lifecycle;
+  /** Ids of the saved dynamic segments the user is in (kept with every write, src/insight/segments). */
+  segments?: string[];
 }
 
 export interface DeriveOptions {
