@@ -46,6 +46,11 @@ export interface StoredFacts extends UserFacts {
   lifecycle?: Lifecycle;
   /** Ids of the saved dynamic segments the user is in (kept with every write, src/insight/segments). */
   segments?: string[];
+  /**
+   * Weeks since sign-up (0 = the sign-up week, by whole 7-day periods from created_at) in which the
+   * user signed in; the retention cohorts are counted from it. Kept by sign-ins; the newest 104.
+   */
+  active_weeks?: number[];
 }
 
 export interface DeriveOptions {
