@@ -10,6 +10,15 @@ import { createLogModel } from './logs/log.model.ts';
 import { createLogService, type LogService } from './logs/log.service.ts';
 import { createUserModel, type UserModel } from './users/user.model.ts';
 import { createUserRepository, type UserRepository } from './users/user.repository.ts';
+import { createUserChanges, type UserChanges } from './users/user-changes.ts';
+import { createUserInsight, type SegmentMembership } from './insight/user-insight.ts';
+
+/** The users collection with the write funnel that keeps facts (for the server, the CLI and benches alike). */
+export function userWritesFor(connection: Connection, config: Pick<Config, 'insight' | 'hooks'>, segments?: () => SegmentMembership | undefined) {
+  const userModel = createUserModel(connection);
+  const changes = createUserChanges(userModel, createUserInsight(config, segments));
+  return { userModel, changes, users: createUserRepository(userModel, changes) };
+}
 
 /** What every area shares: the database, users and their log events (with the outbox behind them), mail and views. */
 export interface Core {
@@ -18,6 +27,8 @@ export interface Core {
   connection: Connection;
   userModel: UserModel;
   users: UserRepository;
+  /** The write funnel that keeps facts and their events with every profile change. */
+  changes: UserChanges;
   logs: LogService;
   outbox: EventOutbox;
   mailer: Mailer;
@@ -29,7 +40,7 @@ export interface Core {
 
 export async function createCore(config: Config, logger: Logger, mongodbUri: string): Promise<Core> {
   const connection = await connectDatabase(mongodbUri, logger);
-  const userModel = createUserModel(connection);
+  const { userModel, changes } = userWritesFor(connection, config);
   const logModel = createLogModel(connection);
   await Promise.all([userModel.init(), logModel.init()]);
   const outbox = createEventOutbox(connection, config.events);
@@ -37,7 +48,8 @@ export async function createCore(config: Config, logger: Logger, mongodbUri: str
   const logs = createLogService(logModel, outbox, logger);
   return {
     config, logger, connection, userModel, outbox, logs,
-    users: createUserRepository(userModel),
+    users: createUserRepository(userModel, changes),
+    changes,
     mailer: createMailer(config, logger),
     renderView: createViewRenderer(config),
     isDatabaseReady: () => isDatabaseReady(connection),

@@ -12,6 +12,7 @@ import { createHooksArea } from './hooks/hooks.area.ts';
 import type { DurableHooks } from './hooks/jobs/durable-hooks.ts';
 import { createHostedPagesArea } from './http/pages.area.ts';
 import { createOidcArea } from './oidc/oidc.area.ts';
+import { createInsightArea, type InsightArea } from './insight/insight.area.ts';
 import { createAccountsArea } from './users/accounts.area.ts';
 
 export interface RunningInsole {
@@ -22,6 +23,8 @@ export interface RunningInsole {
   hooks: DurableHooks;
   /** The Management API: its routes and the OpenAPI document built from them. */
   admin: AdminArea;
+  /** Customer insight: `sweepNow(at)` brings lifecycles to a moment (tests drive time with it). */
+  insight: InsightArea;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -35,7 +38,8 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const hooks = await createHooksArea(core);
   const admin = createAdminArea(core, { oidc: oidc.provider, accounts });
   const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
-  const areas: Area[] = [hooks, admin, pages, oidc];
+  const insight = createInsightArea(core);
+  const areas: Area[] = [hooks, admin, pages, oidc, insight];
 
   const app = createApp({ config, logger, renderView: core.renderView, isDatabaseReady: core.isDatabaseReady, oidc: oidc.provider, areas });
   const server = createServer(app);
@@ -46,7 +50,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const stopRelay = core.startRelay();
 
   return {
-    server, connection: core.connection, hooks: hooks.durableHooks, admin,
+    server, connection: core.connection, hooks: hooks.durableHooks, admin, insight,
     url: `http://127.0.0.1:${port}`,
     async stop(graceMs = 10_000) {
       const areasStopped = Promise.all(areas.map((area) => area.stop?.(graceMs))); // no new work; in-flight work gets the grace

@@ -86,7 +86,7 @@ export function createUserAdminService(deps: {
     }
     let updated: UserDoc | null;
     try {
-      updated = await users.update(userId, set, unset);
+      updated = await users.update(userId, set, unset, current);
     } catch (err) {
       if (isDuplicateKeyError(err)) throw new ConflictError('The specified new email already exists', 'email_conflict');
       throw err;

@@ -96,6 +96,25 @@ export function createEventOutbox(connection: Connection, retention: OutboxReten
       for (const listener of listeners) listener();
     },
 
+    /**
+     * Events that are already durable elsewhere (insight events, stored with the user write that
+     * caused them): ready at once. Enqueueing one again is harmless: its id is taken, nothing changes.
+     */
+    async enqueue(events: EventMessage[]): Promise<void> {
+      if (!events.length) return;
+      const now = new Date();
+      try {
+        await records.insertMany(events.map((event) => ({
+          _id: event.log_id, state: 'ready' as const, event, created_at: now, attempts: 0, claimed_until: UNCLAIMED, expires_at: expiry(now, retention.undelivered_retention_days),
+        })), { ordered: false });
+      } catch (err) {
+        const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+        const codes = [writeErrors ?? err].flat().map((e) => (e as { code?: number }).code);
+        if (!codes.every((code) => code === DUPLICATE_KEY)) throw err;
+      }
+      for (const listener of listeners) listener();
+    },
+
     /** The log write failed: the event never happened. */
     async abandon(logId: string): Promise<void> {
       await records.deleteOne({ _id: logId, state: 'new' });
