@@ -97,6 +97,20 @@ export function createUserRepository(users: UserModel) {
       return (await users.deleteOne({ user_id: userId }).exec()).deletedCount === 1;
     },
 
+    /**
+     * Every user (of one connection when asked), in `_id` order, read in batches through a cursor:
+     * an export of any size holds one batch at a time. Secrets stay unselected (select: false).
+     */
+    streamAll({ connection, limit }: { connection?: string; limit?: number }, batchSize = 500): AsyncIterable<UserDoc> {
+      let query = users.find(connection ? { 'identities.connection': String(connection) } : {}).sort({ _id: 1 }).batchSize(batchSize);
+      if (limit) query = query.limit(limit);
+      return query.lean<UserDoc[]>().cursor();
+    },
+
+    countAll({ connection }: { connection?: string }): Promise<number> {
+      return users.countDocuments(connection ? { 'identities.connection': String(connection) } : {}).exec();
+    },
+
     async replacePasswordHash(userId: string, passwordHash: string): Promise<void> {
       await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec();
     },
