@@ -6,7 +6,8 @@ export const PASSWORD_CONNECTION = 'Username-Password-Authentication';
 
 export interface NewPasswordUser {
   email: string;
-  passwordHash: string;
+  /** Absent for an imported user who came without one: they set a password through a reset. */
+  passwordHash: string | undefined;
   now: Date;
   /** Auth0 lets migrations keep their ids (`auth0|<id>`); otherwise a new ObjectId. */
   id?: string;
@@ -28,7 +29,7 @@ export function newPasswordUser({ email, passwordHash, now, id = new Types.Objec
     identities: [{ provider: 'auth0', user_id: id, connection: PASSWORD_CONNECTION, isSocial: false }],
     created_at: now, updated_at: now, ...logins,
     blocked: false, blocked_for: [], user_metadata: metadata?.user_metadata ?? {}, app_metadata: metadata?.app_metadata ?? {},
-    password_hash: passwordHash,
+    ...(passwordHash ? { password_hash: passwordHash } : {}),
   };
 }
 
