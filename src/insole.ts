@@ -33,6 +33,7 @@ import { createAccountService } from './users/account.service.ts';
 import { createAttackProtection } from './users/attack-protection.ts';
 import { createEmailTickets } from './users/email-tickets.ts';
 import { createAdminArea } from './admin/admin.area.ts';
+import { PASSWORD_CONNECTION } from './users/new-user.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -83,7 +84,10 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     config: config.hooks, connection, hooks: createBuiltinHooks(config.hooks, userModel), findUser: users.findByUserId, logger,
   });
   const ready = () => isDatabaseReady(connection);
-  const admin = createAdminArea({ config, connection, users, logs, hasher, protection, mails, oidc, isDatabaseReady: ready });
+  const admin = createAdminArea({
+    config, connection, users, logs, hasher, protection, mails, oidc, isDatabaseReady: ready, logger,
+    connections: [PASSWORD_CONNECTION, ...enabledConnections(config)],
+  });
   const app = createApp({
     config, logger, oidc, passwordSignin, renderView, isDatabaseReady: ready, managementApi: admin.router,
     socialSignin: createSocialSigninService({ users, logs }),
@@ -105,6 +109,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const { port } = server.address() as AddressInfo;
   logger.info({ port, issuer: config.issuer }, 'insole is listening');
   await durableHooks.start();
+  await admin.start();
   const relay = startEventRelay({ config: config.events, outbox, findWrittenLogIds: logs.findWrittenLogIds, logger });
 
   return {
@@ -113,6 +118,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     async stop(graceMs = 10_000) {
       oidc.stop();
       const hooksStopped = durableHooks.stop(graceMs); // claims no more; in-flight attempts get the same grace
+      const adminStopped = admin.stop(graceMs); // a running export or import: the same grace, then handed back
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
@@ -121,6 +127,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
       mailer.close();
       await relay.stop(); // before the database: its last round marks what the broker confirmed
       await hooksStopped; // before the database: the last attempts record their outcome
+      await adminStopped;
       await connection.close();
     },
   };
