@@ -49,7 +49,7 @@ export function createJobRunner(deps: JobRunnerDeps): RunJob {
     const upload = files.openUpload(fileId, `${job.job_id}.${job.format}.gz`, new Date(Date.now() + retentionMs + 24 * 3600_000));
     const plan = { format: job.format ?? 'json', fields: job.fields?.length ? job.fields : defaultExportFields(job.format ?? 'json') };
     try {
-      await writeExport(users.streamAll(source), plan, { through: [createGzip()], to: upload }, { signal, progress });
+      await writeExport(users.streamBatches(source), plan, { through: [createGzip()], to: upload }, { signal, progress });
     } catch (err) {
       await files.remove(fileId).catch(() => undefined);
       throw err;

@@ -35,27 +35,29 @@ export function csvHeader(plan: ExportPlan): string {
   return plan.fields.map((field) => csvHeaderCell(title(field))).join(',') + CSV_LINE_END;
 }
 
-async function* exportBlocks(users: AsyncIterable<UserDoc>, plan: ExportPlan, counter: { written: number }): AsyncGenerator<string> {
+async function* exportBlocks(batches: AsyncIterable<UserDoc[]>, plan: ExportPlan, counter: { written: number }): AsyncGenerator<string> {
   let block = plan.format === 'csv' ? csvHeader(plan) : '';
-  for await (const user of users) {
-    block += exportLine(user, plan);
-    counter.written++;
-    if (block.length >= BLOCK_CHARS) {
-      yield block;
-      block = '';
+  for await (const batch of batches) {
+    for (const user of batch) {
+      block += exportLine(user, plan);
+      counter.written++;
+      if (block.length >= BLOCK_CHARS) {
+        yield block;
+        block = '';
+      }
     }
   }
   if (block) yield block;
 }
 
 /**
- * Streams users from a cursor into `to` (through `through`, e.g. gzip), one block at a time and only
+ * Streams users from a cursor (batch by batch) into `to` (through `through`, e.g. gzip), one block at a time and only
  * as fast as `to` drains: the process holds one cursor batch and one block, whatever the number of
  * users. The export job and `insole users export` both write through here. Returns the number of
  * users written; `progress` lets a caller watch how far it got while it runs.
  */
 export async function writeExport(
-  users: AsyncIterable<UserDoc>, plan: ExportPlan, target: { through?: Transform[]; to: Writable },
+  users: AsyncIterable<UserDoc[]>, plan: ExportPlan, target: { through?: Transform[]; to: Writable },
   options: { signal?: AbortSignal; progress?: { written: number } } = {},
 ): Promise<number> {
   const counter = options.progress ?? { written: 0 };
