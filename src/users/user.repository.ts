@@ -103,7 +103,7 @@ export function createUserRepository(users: UserModel) {
      * knows nothing of `select: false`, so the secrets are left out here by name. Natural order,
      * as Auth0 promises none (a sort would make the dev database sort every user first).
      */
-    async *streamBatches({ connection, limit }: { connection?: string; limit?: number }, batchSize = 200): AsyncGenerator<UserDoc[]> {
+    async *streamBatches({ connection, limit }: { connection?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
       const filter = connection ? { 'identities.connection': String(connection) } : {};
       const cursor = users.collection.find(filter, { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
       try {

@@ -39,14 +39,26 @@ export function exportFieldProblem(name: string, format: ExportFormat): string |
   return undefined;
 }
 
-/** The value of a field in a public profile; undefined when the user has none. Own properties only. */
-export function readExportField(profile: PublicProfile, name: string): unknown {
+/** Reads one field from a public profile; undefined when the user has none. */
+export type FieldReader = (profile: PublicProfile) => unknown;
+
+/**
+ * The reader of a field, made once per export rather than once per user: a path is split here,
+ * and walked over own properties only (a key such as `constructor` reads nothing inherited).
+ */
+export function fieldReader(name: string): FieldReader {
   const identity = IDENTITY_PATH.exec(name);
-  if (identity) return profile.identities[Number(identity[1])]?.[identity[2] as 'provider'];
-  let value: unknown = profile;
-  for (const key of name.split('.')) {
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string, unknown>)[key];
+  if (identity) {
+    const [position, attribute] = [Number(identity[1]), identity[2] as 'provider'];
+    return (profile) => profile.identities[position]?.[attribute];
   }
-  return value;
+  const keys = name.split('.');
+  return (profile) => {
+    let value: unknown = profile;
+    for (const key of keys) {
+      if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+      value = (value as Record<string, unknown>)[key];
+    }
+    return value;
+  };
 }
