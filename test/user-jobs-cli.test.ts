@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../src/cli/insole.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { m2mClientConfig, managementToken } from './support/management.ts';
-import { exportThroughApi, seededUser, seedUsers } from './support/user-jobs.ts';
+import { exportThroughApi, seededUser, seedUsers, JOBS_SETTINGS } from './support/user-jobs.ts';
 
 const ADMIN = { client_id: 'cli-jobs-admin', client_secret: 'cli-jobs-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users'] };
 
@@ -30,7 +30,7 @@ describe('insole users export / users import: the jobs\' own code from the comma
   let insole: TestInsole;
   let folder: string;
   before(async () => {
-    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN)], admin_api: { jobs: { poll_ms: 50 } } }, databaseUri);
+    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN)], admin_api: JOBS_SETTINGS() }, databaseUri);
     folder = await mkdtemp(join(tmpdir(), 'insole-cli-jobs-'));
     await seedUsers(insole.db, 25, (n) => seededUser(n, { name: n === 3 ? '=1+2' : `Runner ${n}`, user_metadata: { size: 40 + (n % 5) }, app_metadata: { tier: n % 2 ? 'gold' : 'silver' } }));
   });

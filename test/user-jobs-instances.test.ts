@@ -5,7 +5,7 @@ import { createUserJobRepository } from '../src/admin/jobs/user-job.repository.t
 import { until } from './support/hooks.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
-import { download, finishedJob, postImport, seededUser, seedUsers } from './support/user-jobs.ts';
+import { download, finishedJob, postImport, seededUser, seedUsers, JOBS_SETTINGS } from './support/user-jobs.ts';
 
 const ADMIN = { client_id: 'fleet-admin', client_secret: 'fleet-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users'] };
 const USERS = 100_000;
@@ -13,7 +13,7 @@ const MB = 1024 * 1024;
 
 /** An instance of the fleet: every one shares the database; `worker: false` ones never run jobs. */
 const instance = (databaseUri: string, worker: boolean) =>
-  startTestInsole({ clients: [m2mClientConfig(ADMIN)], admin_api: { jobs: { worker, poll_ms: 50, lease_ms: 2_000 } } }, databaseUri);
+  startTestInsole({ clients: [m2mClientConfig(ADMIN)], admin_api: JOBS_SETTINGS({ worker, lease_ms: 2_000 }) }, databaseUri);
 
 describe('jobs across instances: any instance runs them, takes them over, serves their files', () => {
   const databaseUri = testDatabaseUri();
@@ -44,7 +44,7 @@ describe('jobs across instances: any instance runs them, takes them over, serves
       assert.equal(created.status, 201);
       const running = await until('the export to run', async () => {
         const { body } = await api(front, token, 'GET', `/jobs/${created.body.id}`);
-        return body.status === 'processing' && body.percentage_done > 0 ? body : undefined;
+        return body?.status === 'processing' && body.percentage_done > 0 ? body : undefined;
       }, 30_000);
       assert.ok(running.percentage_done < 100 && running.time_left_seconds >= 0, JSON.stringify(running));
       const job = await finishedJob(front, token, created.body.id, 60_000);
@@ -70,6 +70,38 @@ describe('jobs across instances: any instance runs them, takes them over, serves
       assert.equal((await fetch(crossed)).status, 200);
     } finally {
       await worker.stop();
+    }
+  });
+
+  test('a running job keeps its lease while it renews it, and a shutdown hands it back to another instance at once', async () => {
+    const jobsOf = front.db.collection('user_jobs');
+    const first = await instance(databaseUri, true);
+    let second: TestInsole | undefined;
+    try {
+      const created = await api(front, token, 'POST', '/jobs/users-exports', { format: 'csv', fields: [{ name: 'email' }] });
+      const running = await until('the first instance to run the export', async () => {
+        const job = await jobsOf.findOne({ job_id: created.body.id, status: 'processing', processed: { $gt: 0 } });
+        return job ?? undefined;
+      });
+      second = await instance(databaseUri, true);
+      await new Promise((resolve) => setTimeout(resolve, 3_000)); // longer than the 2 s lease: renewals keep it
+      const held = (await jobsOf.findOne({ job_id: created.body.id }))!;
+      assert.equal(held.status, 'processing', 'the export takes longer than the wait, or the test proves nothing');
+      assert.equal(held.worker, running.worker, 'still the first worker');
+      assert.equal(held.attempts, 1);
+
+      await first.stop(0); // SIGTERM with no grace: the job is handed back, not left to its lease
+      const done = await finishedJob(front, token, created.body.id, 60_000);
+      assert.equal(done.status, 'completed');
+      const final = (await jobsOf.findOne({ job_id: created.body.id }))!;
+      assert.notEqual(final.worker, running.worker);
+      assert.equal(final.attempts, 1, 'an attempt cut short by a shutdown does not count');
+      const file = await download(done.location!);
+      assert.equal(file.text!.split('\r\n').length, USERS + 2, 'header, every user once, final CRLF');
+      assert.equal(await front.db.collection('export_files.files').countDocuments({ _id: { $ne: final.file_id } , filename: `${done.id}.csv.gz` }), 0, 'the interrupted attempt left no file');
+    } finally {
+      await first.stop();
+      await second?.stop();
     }
   });
 

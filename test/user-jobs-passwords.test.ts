@@ -5,7 +5,7 @@ import bcrypt from 'bcryptjs';
 import { startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { signInForTokens } from './support/relying-party.ts';
-import { finishedJob, postImport } from './support/user-jobs.ts';
+import { finishedJob, postImport, JOBS_SETTINGS } from './support/user-jobs.ts';
 
 const ADMIN = { client_id: 'import-admin', client_secret: 'import-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users'] };
 const CURRENT_HASH = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
@@ -15,7 +15,7 @@ describe('imported password hashes (Auth0 password_hash and custom_password_hash
   let admin: string;
   before(async () => {
     const storefront = { client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, redirect_uris: [STOREFRONT.redirect_uri] };
-    insole = await startTestInsole({ clients: [storefront, m2mClientConfig(ADMIN)], admin_api: { jobs: { poll_ms: 50 } } });
+    insole = await startTestInsole({ clients: [storefront, m2mClientConfig(ADMIN)], admin_api: JOBS_SETTINGS() });
     admin = (await managementToken(insole, ADMIN)).access_token;
   });
   after(() => insole.stop());

@@ -3,14 +3,14 @@ import { after, before, describe, test } from 'node:test';
 import { createDownloadLinks } from '../src/admin/jobs/download-link.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
-import { download, exportThroughApi, finishedJob, postImport, seededUser, seedUsers } from './support/user-jobs.ts';
+import { download, exportThroughApi, finishedJob, postImport, seededUser, seedUsers, JOBS_SETTINGS } from './support/user-jobs.ts';
 
 const ADMIN = { client_id: 'jobs-admin', client_secret: 'jobs-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users', 'update:users', 'delete:users'] };
 const READER = { client_id: 'jobs-reader', client_secret: 'jobs-reader-secret-0123456789abcdef', scopes: ['read:users'] };
 const CREATOR = { client_id: 'jobs-creator', client_secret: 'jobs-creator-secret-0123456789abcdef', scopes: ['create:users'] };
 const LOGS = { client_id: 'jobs-logs', client_secret: 'jobs-logs-secret-0123456789abcdef', scopes: ['read:logs'] };
 const CLIENTS = [ADMIN, READER, CREATOR, LOGS].map(m2mClientConfig);
-const JOBS = { jobs: { poll_ms: 50 } };
+const JOBS = JOBS_SETTINGS();
 
 const IMPORTABLE = ['user_id', 'email', 'email_verified', 'name', 'nickname', 'given_name', 'family_name', 'picture', 'blocked', 'identities', 'user_metadata', 'app_metadata'];
 const pick = (profile: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((key) => key in profile).map((key) => [key, profile[key]]));
