@@ -26,30 +26,36 @@ const invalid = (why: string) => new BadRequestError(`Payload validation error: 
  * second file or an unexpected one is a 400.
  */
 export function multipartBody(spec: MultipartSpec): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     if (!req.is('multipart/form-data')) throw invalid('expected Content-Type multipart/form-data');
     if (Number(req.get('content-length')) > spec.maxBytes + ENVELOPE_BYTES) throw new PayloadTooLargeError(spec.maxBytes);
+    try {
+      req.body = await readForm(req, spec);
+    } catch (err) {
+      // Answer before the upload is over: discard the rest, and close the connection after the answer.
+      req.unpipe();
+      req.resume();
+      res.setHeader('Connection', 'close');
+      throw err;
+    }
+    next();
+  };
+}
+
+/** The form's fields, and the file (as text) under its part name when one was sent. */
+function readForm(req: Request, spec: MultipartSpec): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
       parser = busboy({ headers: req.headers, limits: { fileSize: spec.maxBytes, files: 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1 } });
     } catch (err) {
-      throw invalid((err as Error).message);
+      return reject(invalid((err as Error).message));
     }
     const fields: Record<string, string> = {};
     const chunks: Buffer[] = [];
     let fileSeen = false;
     let failure: Error | undefined;
-    let done = false;
-    const finish = (err?: Error) => {
-      if (done) return;
-      done = true;
-      if (err) return stopReading(req, res, parser, () => next(err));
-      const text = decodeUtf8(Buffer.concat(chunks));
-      if (text === undefined) return next(invalid(`the ${spec.file} file is not UTF-8 text`));
-      req.body = fileSeen ? { ...fields, [spec.file]: text } : fields;
-      next();
-    };
-    const fail = (err: Error) => { failure ??= err; finish(failure); };
+    const fail = (err: Error) => { failure ??= err; reject(failure); };
 
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) return fail(invalid(`the field ${name.slice(0, 40)} is longer than ${MAX_FIELD_BYTES} bytes`));
@@ -67,18 +73,16 @@ export function multipartBody(spec: MultipartSpec): RequestHandler {
     });
     for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) parser.on(limit, () => fail(invalid(`too many parts (${limit})`)));
     parser.on('error', (err: Error) => fail(invalid(err.message)));
-    parser.on('close', () => finish(failure));
     req.on('aborted', () => fail(invalid('the upload was interrupted')));
+    parser.on('close', () => {
+      if (failure) return;
+      if (!fileSeen) return resolve(fields);
+      const text = decodeUtf8(Buffer.concat(chunks));
+      if (text === undefined) return fail(invalid(`the ${spec.file} file is not UTF-8 text`));
+      resolve({ ...fields, [spec.file]: text });
+    });
     req.pipe(parser);
-  };
-}
-
-/** Answers before the upload is over: stop parsing, discard the rest, and close the connection after the answer. */
-function stopReading(req: Request, res: Parameters<RequestHandler>[1], parser: busboy.Busboy, answer: () => void): void {
-  req.unpipe(parser);
-  req.resume();
-  res.setHeader('Connection', 'close');
-  answer();
+  });
 }
 
 function decodeUtf8(bytes: Buffer): string | undefined {
