@@ -12,8 +12,8 @@ const USERS = 100_000;
 const MB = 1024 * 1024;
 
 /** An instance of the fleet: every one shares the database; `worker: false` ones never run jobs. */
-const instance = (databaseUri: string, worker: boolean) =>
-  startTestInsole({ clients: [m2mClientConfig(ADMIN)], admin_api: JOBS_SETTINGS({ worker, lease_ms: 2_000 }) }, databaseUri);
+const instance = (databaseUri: string, worker: boolean, leaseMs = 2_000) =>
+  startTestInsole({ clients: [m2mClientConfig(ADMIN)], admin_api: JOBS_SETTINGS({ worker, lease_ms: leaseMs }) }, databaseUri);
 
 describe('jobs across instances: any instance runs them, takes them over, serves their files', () => {
   const databaseUri = testDatabaseUri();
@@ -75,16 +75,17 @@ describe('jobs across instances: any instance runs them, takes them over, serves
 
   test('a running job keeps its lease while it renews it, and a shutdown hands it back to another instance at once', async () => {
     const jobsOf = front.db.collection('user_jobs');
-    const first = await instance(databaseUri, true);
+    const first = await instance(databaseUri, true, 1_000);
     let second: TestInsole | undefined;
     try {
-      const created = await api(front, token, 'POST', '/jobs/users-exports', { format: 'csv', fields: [{ name: 'email' }] });
+      const created = await api(front, token, 'POST', '/jobs/users-exports', { format: 'json' });
       const running = await until('the first instance to run the export', async () => {
         const job = await jobsOf.findOne({ job_id: created.body.id, status: 'processing', processed: { $gt: 0 } });
         return job ?? undefined;
       });
-      second = await instance(databaseUri, true);
-      await new Promise((resolve) => setTimeout(resolve, 3_000)); // longer than the 2 s lease: renewals keep it
+      second = await instance(databaseUri, true, 1_000);
+      // Past the lease the claim gave: only renewals can have kept the job from the second worker.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, running.lease_until.getTime() - Date.now()) + 1_000));
       const held = (await jobsOf.findOne({ job_id: created.body.id }))!;
       assert.equal(held.status, 'processing', 'the export takes longer than the wait, or the test proves nothing');
       assert.equal(held.worker, running.worker, 'still the first worker');
@@ -97,8 +98,8 @@ describe('jobs across instances: any instance runs them, takes them over, serves
       assert.notEqual(final.worker, running.worker);
       assert.equal(final.attempts, 1, 'an attempt cut short by a shutdown does not count');
       const file = await download(done.location!);
-      assert.equal(file.text!.split('\r\n').length, USERS + 2, 'header, every user once, final CRLF');
-      assert.equal(await front.db.collection('export_files.files').countDocuments({ _id: { $ne: final.file_id } , filename: `${done.id}.csv.gz` }), 0, 'the interrupted attempt left no file');
+      assert.equal(new Set(file.text!.trimEnd().split('\n').map((line) => JSON.parse(line).user_id)).size, USERS, 'every user once');
+      assert.equal(await front.db.collection('export_files.files').countDocuments({ _id: { $ne: final.file_id }, filename: `${done.id}.json.gz` }), 0, 'the interrupted attempt left no file');
     } finally {
       await first.stop();
       await second?.stop();
