@@ -14,6 +14,7 @@ import { createHostedPagesArea } from './http/pages.area.ts';
 import { createOidcArea } from './oidc/oidc.area.ts';
 import { createInsightArea, type InsightArea } from './insight/insight.area.ts';
 import { createAccountsArea } from './users/accounts.area.ts';
+import { PASSWORD_CONNECTION } from './users/password-user.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -36,7 +37,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const accounts = createAccountsArea(core);
   const social = createSocialArea(core, accounts);
   const hooks = await createHooksArea(core);
-  const admin = createAdminArea(core, { oidc: oidc.provider, accounts });
+  const admin = createAdminArea(core, { oidc: oidc.provider, accounts, connections: [PASSWORD_CONNECTION, ...social.connections] });
   const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
   const insight = createInsightArea(core);
   const areas: Area[] = [hooks, admin, pages, oidc, insight];

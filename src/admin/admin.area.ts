@@ -1,3 +1,4 @@
+import { Router } from 'express';
 import type { Area } from '../area.ts';
 import type { Core } from '../core.ts';
 import { createLogModel } from '../logs/log.model.ts';
@@ -11,6 +12,8 @@ import { compileSearch } from '../search/search-compiler.ts';
 import type { AccountsArea } from '../users/accounts.area.ts';
 import { createApiRouter } from './http/api-router.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
+import { jobDownloadRouter, jobRoutes } from './http/job.routes.ts';
+import { createUserJobs } from './jobs/user-jobs.ts';
 import { buildOpenApiDocument } from './http/openapi-document.ts';
 import { openApiRoutes } from './http/openapi.routes.ts';
 import { logRoutes } from './http/log.routes.ts';
@@ -23,9 +26,10 @@ import { createUserAdminService } from './user-admin.service.ts';
 import { createUserListing } from './user-listing.service.ts';
 
 /** The Management API (/api/v2): its services, and the router that serves them to M2M clients. */
-export function createAdminArea(core: Core, { oidc, accounts }: { oidc: LiveProvider; accounts: AccountsArea }) {
-  const { config, connection, logs, userModel } = core;
+export function createAdminArea(core: Core, { oidc, accounts, connections }: { oidc: LiveProvider; accounts: AccountsArea; connections: string[] }) {
+  const { config, connection, logs, userModel, logger } = core;
   const users = createUserAdminService({ ...core, ...accounts, policy: config.password_policy });
+  const jobs = createUserJobs({ config, connection, users: core.users, connections, logger });
   const logModel = createLogModel(connection);
   const routes = [
     ...userRoutes(users, createUserListing(core.users)),
@@ -37,17 +41,23 @@ export function createAdminArea(core: Core, { oidc, accounts }: { oidc: LiveProv
       activeUsers: (since) => countActiveUsers(userModel, since),
       now: () => new Date(),
     }),
+    ...jobRoutes(jobs.service, { importMaxBytes: config.admin_api.jobs.import_max_bytes }),
   ];
   // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.
   const openApi = buildOpenApiDocument(routes, { issuer: config.issuer, referenceUrl: `${config.issuer}/api/v2/docs` });
   const router = createApiRouter({
     routes,
-    publicRouter: openApiRoutes(openApi),
+    publicRouter: Router().use(openApiRoutes(openApi), jobDownloadRouter(jobs.service)),
     verify: createAccessTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
     rateLimit: clientRateLimit(connection, config.admin_api.rate_limit),
     logs, issuer: config.issuer, isDatabaseReady: core.isDatabaseReady,
   });
-  return { users, routes, openApi, apis: [{ path: '/api/v2', router }] } satisfies Area & Record<string, unknown>;
+  return {
+    users, jobs, routes, openApi, apis: [{ path: '/api/v2', router }],
+    // The export/import worker; on shutdown a running job gets the grace, then is handed back.
+    start: () => jobs.start(),
+    stop: (graceMs: number) => jobs.stop(graceMs),
+  } satisfies Area & Record<string, unknown>;
 }
 
 export type AdminArea = ReturnType<typeof createAdminArea>;

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients } from './clients.command.ts';
 import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
+import { exportUsersToFile, importUsersFromFile } from './user-jobs.command.ts';
 import { unblockUser, unlinkIdentity } from './users.command.ts';
 
 const USAGE = `Usage: npm run insole -- <command> [options]
@@ -26,7 +27,14 @@ Commands:
   users unblock --email ADDRESS
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
-                 Removes a linked (secondary) social identity from a user.`;
+                 Removes a linked (secondary) social identity from a user.
+  users export [--format json|csv] [--fields user_id,email,user_metadata.country,…] [--output FILE]
+               [--connection NAME] [--limit N]
+                 Writes users as the export job does (json: NDJSON, one user per line; csv: Auth0's
+                 escaping), to FILE (created, never overwritten) or stdout; no secrets, no gzip.
+  users import --file FILE [--upsert]
+                 Imports users as the import job does (a JSON array in Auth0's bulk-import format,
+                 or NDJSON such as an export); prints each refused record, exits 1 if any was.`;
 
 /** `--activate-in`: whole seconds, 0 or more; checked before anything is written. */
 function seconds(value: string | undefined): number | undefined {
@@ -44,10 +52,12 @@ export async function runCli(argv: string[]): Promise<number> {
       email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' }, kid: { type: 'string' },
       public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       m2m: { type: 'boolean' }, scopes: { type: 'string' },
+      format: { type: 'string' }, fields: { type: 'string' }, output: { type: 'string' }, limit: { type: 'string' },
+      file: { type: 'string' }, upsert: { type: 'boolean' },
     },
   });
   const command = positionals.join(' ');
-  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink'];
+  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users export', 'users import'];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -63,6 +73,8 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'keys revoke') await revokeKey(db.connection, config, values.kid);
     if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
     if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);
+    if (command === 'users export') await exportUsersToFile(db.connection, config, values);
+    if (command === 'users import') return await importUsersFromFile(db.connection, config, values.file, values.upsert ?? false);
     return 0;
   } finally {
     await db.close();

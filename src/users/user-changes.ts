@@ -38,9 +38,13 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
     /** Called after a write that stored events, so the relay moves them at once. */
     onEvents(listener: () => void): void { listeners.add(listener); },
 
-    /** A new user, complete with facts and its first events, in one insert. */
-    async insert(user: UserDoc): Promise<UserDoc> {
-      const { facts, events } = insight.update('insert', undefined, user);
+    /**
+     * A new user, complete with facts and its first events, in one insert. `quiet`: a migration
+     * (an import) brings existing customers, not shoppers doing something: facts, but no events.
+     */
+    async insert(user: UserDoc, { quiet = false } = {}): Promise<UserDoc> {
+      const { facts, events: caused } = insight.update('insert', undefined, user);
+      const events = quiet ? [] : caused;
       const created = await users.create({ ...user, facts, ...(events.length ? { pending_events: events } : {}) });
       written(events);
       return created.toObject({ versionKey: false });

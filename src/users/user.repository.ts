@@ -60,7 +60,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     },
 
     /** One insert of the complete profile and its facts: a crash cannot leave a half-made user. */
-    insert: (user: UserDoc): Promise<UserDoc> => changes.insert(user),
+    insert: (user: UserDoc, options?: { quiet?: boolean }): Promise<UserDoc> => changes.insert(user, options),
 
     /** Atomic, so concurrent logins on several instances all count. `before`: the user as the sign-in read it. */
     recordLogin(userId: string, ip: string | undefined, at: Date, before?: UserDoc): Promise<UserDoc | null> {
@@ -101,6 +101,26 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
 
     countMatching(filter: Record<string, unknown>): Promise<number> {
       return users.collection.countDocuments(filter);
+    },
+
+    /**
+     * Every user (of one connection when asked), a cursor batch at a time: an export of any size
+     * holds one batch, and waits once per batch rather than once per user. The driver's cursor
+     * knows nothing of `select: false`, so the secrets are left out here by name. Natural order,
+     * as Auth0 promises none (a sort would make the dev database sort every user first).
+     */
+    async *streamBatches({ connection, limit }: { connection?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
+      const filter = connection ? { 'identities.connection': String(connection) } : {};
+      const cursor = users.collection.find(filter, { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
+      try {
+        while (await cursor.hasNext()) yield cursor.readBufferedDocuments() as unknown as UserDoc[];
+      } finally {
+        await cursor.close();
+      }
+    },
+
+    countAll({ connection }: { connection?: string }): Promise<number> {
+      return users.countDocuments(connection ? { 'identities.connection': String(connection) } : {}).exec();
     },
 
     async replacePasswordHash(userId: string, passwordHash: string): Promise<void> {

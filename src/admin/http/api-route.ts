@@ -45,6 +45,11 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * The body is multipart/form-data (not JSON): its fields and the one file named `file` (as UTF-8
+   * text, at most `maxBytes`) become the body that `body` then validates.
+   */
+  multipart?: { file: string; maxBytes: number };
   responses: Record<number, ResponseSpec>;
   /** A write: recorded as an Auth0 `sapi`/`fapi` log event naming the user it touched. */
   audit?: {
