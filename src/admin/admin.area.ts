@@ -6,6 +6,8 @@ import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
 import type { LiveProvider } from '../oidc/live-provider.ts';
 import { countActiveUsers } from '../reports/active-users.report.ts';
 import { runDailyStats } from '../reports/daily-stats.report.ts';
+import { runSegmentPreview } from '../reports/segment-preview.report.ts';
+import { compileSegmentFilter } from '../insight/segments/segment-filter.ts';
 import { logSearchCatalogue } from '../search/search-catalogues.ts';
 import { compileSearch } from '../search/search-compiler.ts';
 import type { AccountsArea } from '../users/accounts.area.ts';
@@ -14,6 +16,7 @@ import { clientRateLimit } from './http/client-rate-limit.ts';
 import { buildOpenApiDocument } from './http/openapi-document.ts';
 import { openApiRoutes } from './http/openapi.routes.ts';
 import { logRoutes } from './http/log.routes.ts';
+import { segmentPreviewRoutes } from './http/segment-preview.routes.ts';
 import { statsRoutes } from './http/stats.routes.ts';
 import { userBlockRoutes } from './http/user-block.routes.ts';
 import { userIdentityRoutes } from './http/user-identity.routes.ts';
@@ -36,6 +39,12 @@ export function createAdminArea(core: Core, { oidc, accounts }: { oidc: LiveProv
       dailyStats: (from, to) => runDailyStats(logModel, from, to),
       activeUsers: (since) => countActiveUsers(userModel, since),
       now: () => new Date(),
+    }),
+    ...segmentPreviewRoutes({
+      preview(filter) {
+        const now = new Date();
+        return runSegmentPreview(userModel, compileSegmentFilter(filter, { now, vocabulary: config.insight.interests }), now);
+      },
     }),
   ];
   // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.
