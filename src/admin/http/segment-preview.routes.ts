@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { AGE_BUCKETS, UNKNOWN_AGE } from '../../insight/segments/age-buckets.ts';
 import { segmentFilterSchema, segmentQuerySchema, type SegmentFilter } from '../../insight/segments/segment-filter-schema.ts';
 import { describeSegmentFilter } from '../../insight/segments/segment-description.ts';
-import { PREORDER_SEGMENT_FILTER } from '../../insight/segments/campaign-segments.ts';
 import { PREVIEW_SAMPLE_SIZE, PREVIEW_TOP_VALUES, type SegmentPreview } from '../../reports/segment-preview.report.ts';
 import { toPublicProfile } from '../../users/profile.ts';
 import { auth0ErrorResponse as auth0Error } from './api-errors.ts';
@@ -17,8 +16,7 @@ export interface SegmentPreviewer {
 const previewBody = z.strictObject({
   filter: segmentFilterSchema.optional().describe('The segment filter (see SegmentFilter); {} is every user.'),
   q: segmentQuerySchema.optional().describe('Instead of a filter: Auth0\'s user search syntax alone, the same as { "filter": { "q": … } }.'),
-}).refine((body) => (body.filter === undefined) !== (body.q === undefined), 'give either filter or q (one of them)')
-  .meta({ examples: [{ filter: PREORDER_SEGMENT_FILTER }, { q: 'app_metadata.plan:gold' }] });
+}).refine((body) => (body.filter === undefined) !== (body.q === undefined), 'give either filter or q (one of them)');
 
 const valueCounts = (what: string) => z.array(z.object({ value: z.string(), count: z.number().int() }))
   .describe(`${what}: the ${PREVIEW_TOP_VALUES} most frequent values, then "other" (the rest together) and "unknown" (users without it), each only when non-zero.`);

@@ -102,7 +102,14 @@ const node: z.ZodType<SegmentFilter> = z.strictObject({
   sentiment: oneOrMany(z.enum(SENTIMENT_LABELS), `a sentiment label (${SENTIMENT_LABELS.join(', ')})`).optional(),
   sentiment_score: range(-1e6, 1e6, false).optional().describe('The mean AFINN score per tweet (−5…+5), both ends included.'),
   q: segmentQuerySchema.optional(),
-}).meta({ id: 'SegmentFilter' });
+}).meta({
+  id: 'SegmentFilter',
+  description: 'Conditions that must all hold; all / any / not nest further filters (at most 8 levels, 50 conditions).',
+  examples: [
+    { gender: 'male', age: { min: 20, max: 40 }, interests: 'fitness' },
+    { lifecycle: 'never_returned', signed_up: { within_days: 90 }, any: [{ country: ['DE', 'AT'] }, { q: 'app_metadata.plan:gold' }], not: { email_verified: false } },
+  ],
+});
 
 /**
  * The filter schema at the edge: the shape (depth, number of conditions, known keys) is checked
