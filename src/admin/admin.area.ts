@@ -7,6 +7,8 @@ import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
 import type { LiveProvider } from '../oidc/live-provider.ts';
 import { countActiveUsers } from '../reports/active-users.report.ts';
 import { runDailyStats } from '../reports/daily-stats.report.ts';
+import { runSegmentPreview } from '../reports/segment-preview.report.ts';
+import { compileSegmentFilter } from '../insight/segments/segment-filter.ts';
 import { logSearchCatalogue } from '../search/search-catalogues.ts';
 import { compileSearch } from '../search/search-compiler.ts';
 import type { AccountsArea } from '../users/accounts.area.ts';
@@ -17,6 +19,7 @@ import { createUserJobs } from './jobs/user-jobs.ts';
 import { buildOpenApiDocument } from './http/openapi-document.ts';
 import { openApiRoutes } from './http/openapi.routes.ts';
 import { logRoutes } from './http/log.routes.ts';
+import { segmentPreviewRoutes } from './http/segment-preview.routes.ts';
 import { statsRoutes } from './http/stats.routes.ts';
 import { userBlockRoutes } from './http/user-block.routes.ts';
 import { userIdentityRoutes } from './http/user-identity.routes.ts';
@@ -42,6 +45,12 @@ export function createAdminArea(core: Core, { oidc, accounts, connections }: { o
       now: () => new Date(),
     }),
     ...jobRoutes(jobs.service, { importMaxBytes: config.admin_api.jobs.import_max_bytes }),
+    ...segmentPreviewRoutes({
+      preview(filter) {
+        const now = new Date();
+        return runSegmentPreview(userModel, compileSegmentFilter(filter, { now, vocabulary: config.insight.interests }), now);
+      },
+    }),
   ];
   // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.
   const openApi = buildOpenApiDocument(routes, { issuer: config.issuer, referenceUrl: `${config.issuer}/api/v2/docs` });
