@@ -3,7 +3,7 @@ import { toPublicProfile } from '../../users/profile.ts';
 import type { UserAdminService } from '../user-admin.service.ts';
 import { USER_CURSOR_FIELDS, USER_SORT_FIELDS, type UserListing, type UserSort } from '../user-listing.service.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
-import { fieldsParams, pagingParams, projectFields, queryBoolean, sortParam, withTotals } from './query-params.ts';
+import { fieldsParams, nextPage, pagingParams, projectFields, queryBoolean, sortParam, withTotals } from './query-params.ts';
 import { createUserBody, emailField, patchUserBody, PROFILE_FIELDS, userIdParams, userResponse } from './user-schemas.ts';
 
 const fieldsQuery = z.object(fieldsParams(PROFILE_FIELDS)).strict();
@@ -104,12 +104,4 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
       },
     }),
   ];
-}
-
-/** The same request, moved on to the next cursor page. */
-function nextPage(url: URL, from: string, take: number): string {
-  const next = new URL(url);
-  next.searchParams.set('from', from);
-  next.searchParams.set('take', String(take));
-  return next.href;
 }

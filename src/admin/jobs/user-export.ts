@@ -1,18 +1,12 @@
-import { Readable, type Transform, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Transform, Writable } from 'node:stream';
+import { CSV_LINE_END, csvCell, csvHeaderCell } from '../../lib/csv-cell.ts';
+import { writeLines } from '../../lib/line-stream.ts';
 import { toPublicProfile } from '../../users/profile.ts';
 import type { UserDoc } from '../../users/user.model.ts';
-import { CSV_LINE_END, csvCell, csvHeaderCell } from './csv-cell.ts';
 import { fieldReader, GENERATED_DATES, type ExportFormat, type FieldReader } from './export-fields.ts';
 import type { ExportField } from './user-job.model.ts';
 
 export interface ExportPlan { format: ExportFormat; fields: ExportField[] }
-
-/**
- * Lines are handed on in blocks of about this size: fewer writes than one per line, yet small
- * enough that a block's lines rarely outlive a young-generation GC (which would promote them).
- */
-const BLOCK_CHARS = 16 * 1024;
 
 const title = (field: ExportField) => field.export_as ?? field.name;
 
@@ -41,34 +35,17 @@ export function csvHeader(plan: ExportPlan): string {
   return plan.fields.map((field) => csvHeaderCell(title(field))).join(',') + CSV_LINE_END;
 }
 
-async function* exportBlocks(batches: AsyncIterable<UserDoc[]>, plan: ExportPlan, counter: { written: number }): AsyncGenerator<string> {
-  const columns = columnsOf(plan);
-  let block = plan.format === 'csv' ? csvHeader(plan) : '';
-  for await (const batch of batches) {
-    for (const user of batch) {
-      block += exportLine(user, plan.format, columns);
-      counter.written++;
-      if (block.length >= BLOCK_CHARS) {
-        yield block;
-        block = '';
-      }
-    }
-  }
-  if (block) yield block;
-}
-
 /**
- * Streams users from a cursor (batch by batch) into `to` (through `through`, e.g. gzip), one block at a time and only
- * as fast as `to` drains: the process holds one cursor batch and one block, whatever the number of
- * users. The export job and `insole users export` both write through here. Returns the number of
- * users written; `progress` lets a caller watch how far it got while it runs.
+ * Streams users from a cursor (batch by batch) into `to` (through `through`, e.g. gzip) with
+ * backpressure (src/lib/line-stream.ts): flat memory whatever the number of users. The export job
+ * and `insole users export` both write through here. Returns the number of users written.
  */
-export async function writeExport(
+export function writeExport(
   users: AsyncIterable<UserDoc[]>, plan: ExportPlan, target: { through?: Transform[]; to: Writable },
   options: { signal?: AbortSignal; progress?: { written: number } } = {},
 ): Promise<number> {
-  const counter = options.progress ?? { written: 0 };
-  const source = Readable.from(exportBlocks(users, plan, counter));
-  await pipeline([source, ...(target.through ?? []), target.to], options.signal ? { signal: options.signal } : {});
-  return counter.written;
+  // Field readers are made once per export, not once per user.
+  const columns = columnsOf(plan);
+  const head = plan.format === 'csv' ? csvHeader(plan) : '';
+  return writeLines({ batches: users, line: (user) => exportLine(user, plan.format, columns), head }, target, options);
 }
