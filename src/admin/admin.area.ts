@@ -7,6 +7,7 @@ import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
 import type { LiveProvider } from '../oidc/live-provider.ts';
 import { countActiveUsers } from '../reports/active-users.report.ts';
 import { runDailyStats } from '../reports/daily-stats.report.ts';
+import { createInsightReports } from '../reports/insight-reports.ts';
 import { runSegmentPreview } from '../reports/segment-preview.report.ts';
 import { compileSegmentFilter } from '../insight/segments/segment-filter.ts';
 import { logSearchCatalogue } from '../search/search-catalogues.ts';
@@ -19,6 +20,8 @@ import { createUserJobs } from './jobs/user-jobs.ts';
 import { buildOpenApiDocument } from './http/openapi-document.ts';
 import { openApiRoutes } from './http/openapi.routes.ts';
 import { logRoutes } from './http/log.routes.ts';
+import { reportSummaryRoutes } from './http/report-summary.routes.ts';
+import { reportRoutes } from './http/report.routes.ts';
 import { segmentPreviewRoutes } from './http/segment-preview.routes.ts';
 import { statsRoutes } from './http/stats.routes.ts';
 import { userBlockRoutes } from './http/user-block.routes.ts';
@@ -34,6 +37,7 @@ export function createAdminArea(core: Core, { oidc, accounts, connections }: { o
   const users = createUserAdminService({ ...core, ...accounts, policy: config.password_policy });
   const jobs = createUserJobs({ config, connection, users: core.users, connections, logger });
   const logModel = createLogModel(connection);
+  const insightReports = createInsightReports(connection, config.insight);
   const routes = [
     ...userRoutes(users, createUserListing(core.users)),
     ...userIdentityRoutes(users),
@@ -51,6 +55,8 @@ export function createAdminArea(core: Core, { oidc, accounts, connections }: { o
         return runSegmentPreview(userModel, compileSegmentFilter(filter, { now, vocabulary: config.insight.interests }), now);
       },
     }),
+    ...reportRoutes(insightReports),
+    ...reportSummaryRoutes(insightReports),
   ];
   // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.
   const openApi = buildOpenApiDocument(routes, { issuer: config.issuer, referenceUrl: `${config.issuer}/api/v2/docs` });

@@ -27,6 +27,8 @@ export interface ResponseSpec {
   contentType?: string;
   /** Headers this answer may carry beyond the rate-limit ones (name → what it holds), for the OpenAPI document. */
   headers?: Record<string, string>;
+  /** The same answer in other media types, which the handler streams itself (media type → what it holds). */
+  alternatives?: Record<string, string>;
 }
 
 /**

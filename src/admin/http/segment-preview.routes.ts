@@ -13,7 +13,8 @@ export interface SegmentPreviewer {
   preview(filter: SegmentFilter): Promise<SegmentPreview>;
 }
 
-const previewBody = z.strictObject({
+/** A segment in a request body: `{ filter }`, or `{ q }` alone. */
+export const segmentBody = z.strictObject({
   filter: segmentFilterSchema.optional().describe('The segment filter (see SegmentFilter); {} is every user.'),
   q: segmentQuerySchema.optional().describe('Instead of a filter: Auth0\'s user search syntax alone, the same as { "filter": { "q": … } }.'),
 }).refine((body) => (body.filter === undefined) !== (body.q === undefined), 'give either filter or q (one of them)');
@@ -41,7 +42,7 @@ export function segmentPreviewRoutes(previewer: SegmentPreviewer): AnyApiRoute[]
       method: 'post', path: '/reports/segments/preview', tag: 'Reports', summary: 'Preview a segment', scopes: ['read:reports'],
       description: 'How many users a segment filter matches right now, broken down by age bucket, gender, country and connection '
         + `(from one aggregation), with a sample of ${PREVIEW_SAMPLE_SIZE}. Nothing is saved. Relative conditions (age, within_days) are resolved at the time of the request.`,
-      body: previewBody,
+      body: segmentBody,
       responses: { 200: { description: 'The preview.', schema: previewResponse }, 400: auth0Error },
       async handle({ body }) {
         const filter: SegmentFilter = body.filter ?? { q: body.q };
