@@ -1,13 +1,16 @@
+#!/usr/bin/env node
 // The command-line tool: `npm run insole -- <command>`. Talks to the same MongoDB as the server.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients } from './clients.command.ts';
 import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
+import { planReport, rowFormat, type ReportPlan } from './report-params.ts';
+import { writeReport } from './report.command.ts';
 import { exportUsersToFile, importUsersFromFile } from './user-jobs.command.ts';
 import { unblockUser, unlinkIdentity } from './users.command.ts';
 
-const USAGE = `Usage: npm run insole -- <command> [options]
+const USAGE = `Usage: npm run -s insole -- <command> [options]   (-s: npm prints no banner, so stdout holds only the output)
 
 Commands:
   clients create --name NAME --redirect-uri URL [--redirect-uri URL …] [--post-logout-uri URL …]
@@ -34,7 +37,21 @@ Commands:
                  escaping), to FILE (created, never overwritten) or stdout; no secrets, no gzip.
   users import --file FILE [--upsert]
                  Imports users as the import job does (a JSON array in Auth0's bulk-import format,
-                 or NDJSON such as an export); prints each refused record, exits 1 if any was.`;
+                 or NDJSON such as an export); prints each refused record, exits 1 if any was.
+  report segment [--gender male] [--age 20-40] [--interest fitness …] [--country DE …] [--connection NAME]
+                 [--lifecycle STATE] [--filter JSON]
+                 The users of a segment (the segment filter language; all options must hold): email, name,
+                 user_id, gender, age_min, age_max, country, city, interests_matched, connection.
+  report dormant [--mode never_returned|inactive] [--days N] [--connection NAME]
+                 [--created-from DATE] [--created-to DATE]
+                 never_returned: not back after the sign-up session, signed up at least N days ago
+                 (default insight.lifecycle.new_days); inactive: came back once, no sign-in for N days
+                 (default dormant_days). Oldest sign-up first.
+  report sentiment [--label negative|neutral|positive]
+                 Users whose tweets were analysed, most negative first.
+  Every report: [--format csv|ndjson] (default csv) [--output FILE [--force]]
+                 The Management API's rows and CSV escaping, every row, to FILE (never replaced
+                 without --force) or stdout; the row count goes to stderr.`;
 
 /** `--activate-in`: whole seconds, 0 or more; checked before anything is written. */
 function seconds(value: string | undefined): number | undefined {
@@ -54,15 +71,23 @@ export async function runCli(argv: string[]): Promise<number> {
       m2m: { type: 'boolean' }, scopes: { type: 'string' },
       format: { type: 'string' }, fields: { type: 'string' }, output: { type: 'string' }, limit: { type: 'string' },
       file: { type: 'string' }, upsert: { type: 'boolean' },
+      gender: { type: 'string' }, age: { type: 'string' }, interest: { type: 'string', multiple: true }, country: { type: 'string', multiple: true },
+      lifecycle: { type: 'string' }, filter: { type: 'string' }, mode: { type: 'string' }, days: { type: 'string' },
+      'created-from': { type: 'string' }, 'created-to': { type: 'string' }, label: { type: 'string' }, force: { type: 'boolean' },
     },
   });
   const command = positionals.join(' ');
-  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users export', 'users import'];
+  const reportKinds = ['segment', 'dormant', 'sentiment'] as const;
+  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users export', 'users import',
+    ...reportKinds.map((kind) => `report ${kind}`)];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
   const activateIn = seconds(values['activate-in']);
+  // A report's options are checked before the database is opened.
+  const report: ReportPlan | undefined = positionals[0] === 'report' ? planReport(positionals[1] as ReportPlan['kind'], values) : undefined;
+  const format = report ? rowFormat(values.format) : undefined;
   const config = loadConfig();
   const db = await connectToConfiguredDatabase(config);
   try {
@@ -75,6 +100,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);
     if (command === 'users export') await exportUsersToFile(db.connection, config, values);
     if (command === 'users import') return await importUsersFromFile(db.connection, config, values.file, values.upsert ?? false);
+    if (report) await writeReport(db.connection, config, report, { format: format!, output: values.output, force: values.force });
     return 0;
   } finally {
     await db.close();
