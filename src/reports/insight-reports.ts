@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { createHookJobModel } from '../hooks/jobs/hook-job.model.ts';
-import type { InsightConfig } from '../insight/insight-config.ts';
+import type { InterestVocabulary } from '../insight/facts/interest-vocabulary.ts';
+import type { LifecycleWindows } from '../insight/lifecycle/lifecycle-windows.ts';
 import { compileSegmentFilter, type SegmentFilter } from '../insight/segments/segment-filter.ts';
 import { createLogModel } from '../logs/log.model.ts';
 import { createUserModel } from '../users/user.model.ts';
@@ -18,7 +19,7 @@ export type InsightReports = ReturnType<typeof createInsightReports>;
  * implementation): each row report is resolved at the clock's `now`, then paged (JSON) or streamed
  * (CSV, NDJSON) by the same runner.
  */
-export function createInsightReports(connection: Connection, insight: Pick<InsightConfig, 'interests' | 'lifecycle'>, now: () => Date = () => new Date()) {
+export function createInsightReports(connection: Connection, insight: { interests: InterestVocabulary; lifecycle: LifecycleWindows }, now: () => Date = () => new Date()) {
   const users = createUserModel(connection);
   const sources = { users, logs: createLogModel(connection), hookJobs: createHookJobModel(connection), outbox: connection.collection('event_outbox') };
   return {
