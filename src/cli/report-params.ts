@@ -39,8 +39,12 @@ function ageRange(text: string): { min?: number; max?: number } {
   return { ...(match[1] ? { min: Number(match[1]) } : {}), ...(match[3] ? { max: Number(match[3]) } : {}) };
 }
 
-const words = (values: string[] | undefined) => values?.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
-const oneOrMany = (values: string[] | undefined) => (values && values.length === 1 ? values[0] : values);
+/** `--interest fitness --interest yoga` or `--interest fitness,yoga`: one value, or a list (any of them). */
+function oneOrMany(option: string, values: string[]): string | string[] {
+  const words = values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+  if (!words.length) throw new CliError(`--${option}: give a value`);
+  return words.length === 1 ? words[0] : words;
+}
 
 /**
  * The segment filter the options describe (the segment filter language, README "Segment filters"):
@@ -49,12 +53,12 @@ const oneOrMany = (values: string[] | undefined) => (values && values.length ===
  */
 export function segmentFilterFrom(options: ReportOptions): SegmentFilter {
   const filter: Record<string, unknown> = {};
-  if (options.gender !== undefined) filter.gender = oneOrMany(words([options.gender]));
+  if (options.gender !== undefined) filter.gender = oneOrMany('gender', [options.gender]);
   if (options.age !== undefined) filter.age = ageRange(options.age);
-  if (options.interest) filter.interests = oneOrMany(words(options.interest));
-  if (options.country) filter.country = oneOrMany(words(options.country));
+  if (options.interest) filter.interests = oneOrMany('interest', options.interest);
+  if (options.country) filter.country = oneOrMany('country', options.country);
   if (options.connection !== undefined) filter.connection = options.connection;
-  if (options.lifecycle !== undefined) filter.lifecycle = oneOrMany(words([options.lifecycle]));
+  if (options.lifecycle !== undefined) filter.lifecycle = oneOrMany('lifecycle', [options.lifecycle]);
   if (options.filter !== undefined) {
     let more: unknown;
     try { more = JSON.parse(options.filter); } catch { throw new CliError('--filter: not JSON (a segment filter object, as in the README)'); }
