@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import mongoose from 'mongoose';
 import { runCli } from '../src/cli/insole.ts';
+import { segmentFilterFrom } from '../src/cli/report-params.ts';
+import { PREORDER_SEGMENT_FILTER } from '../src/insight/segments/campaign-segments.ts';
 import type { UserDoc } from '../src/users/user.model.ts';
 import { testDatabaseUri } from './support/insole.ts';
 import { csvRows } from './support/report-csv.ts';
@@ -112,6 +114,15 @@ describe('insole report: the three campaigns from the command line', () => {
     for (const [args, message] of cases) await assert.rejects(cli(unreachable, ...args, '--output', file), { name: 'CliError', message }, args.join(' '));
     assert.equal(await exists(file), false, 'no file was created');
     assert.equal((await cli(databaseUri, 'report', 'everything')).code, 2, 'an unknown report shows the usage');
+  });
+
+  test('the options become the segment filter language: the pre-order campaign is the shipped filter; lists and --filter combine', () => {
+    assert.deepEqual(segmentFilterFrom({ gender: 'male', age: '20-40', interest: ['fitness'] }), PREORDER_SEGMENT_FILTER);
+    assert.deepEqual(segmentFilterFrom({ age: '65-', interest: ['yoga,pilates', 'running'], country: ['DE'], filter: '{"sentiment":"negative"}' }), {
+      age: { min: 65 }, interests: ['yoga', 'pilates', 'running'], country: 'DE', all: [{ sentiment: 'negative' }],
+    });
+    assert.deepEqual(segmentFilterFrom({ age: '30' }), { age: { min: 30, max: 30 } });
+    assert.deepEqual(segmentFilterFrom({ age: '-17' }), { age: { max: 17 } });
   });
 
   test('npm run -s insole -- report … > FILE: stdout holds the CSV and nothing else (a real shell, a real npm); npx insole too', async () => {
