@@ -37,9 +37,9 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const accounts = createAccountsArea(core);
   const social = createSocialArea(core, accounts);
   const hooks = await createHooksArea(core);
-  const admin = createAdminArea(core, { oidc: oidc.provider, accounts, connections: [PASSWORD_CONNECTION, ...social.connections] });
-  const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
   const insight = createInsightArea(core);
+  const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: [PASSWORD_CONNECTION, ...social.connections] });
+  const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
   const areas: Area[] = [hooks, admin, pages, oidc, insight];
 
   const app = createApp({ config, logger, renderView: core.renderView, isDatabaseReady: core.isDatabaseReady, oidc: oidc.provider, areas });

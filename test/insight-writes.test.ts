@@ -88,9 +88,9 @@ describe('insight: facts are written with every change of the profile, and their
     // The shopper signed up 20 days ago (as far as the database knows).
     const past = new Date(Date.now() - 20 * DAY);
     await insole.db.collection('users').updateOne({ user_id: user.user_id }, { $set: { created_at: past, last_login: past, 'facts.lifecycle.since': past } });
-    assert.ok(await insole.insight.sweepNow() >= 1);
+    assert.ok((await insole.insight.sweepNow()).lifecycle >= 1);
     assert.equal((await userByEmail(insole, shopper.email))!.facts.lifecycle.state, 'never_returned');
-    assert.equal(await insole.insight.sweepNow(), 0, 'a second sweep finds nothing to do');
+    assert.equal((await insole.insight.sweepNow()).lifecycle, 0, "a second sweep finds nothing to do");
 
     await signInForTokens(insole.issuer, shopper);
     const back = (await userByEmail(insole, shopper.email))!;
