@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { PREORDER_SEGMENT_FILTER } from '../src/insight/segments/campaign-segments.ts';
 import { fullContactPerson } from './fakes/fake-fullcontact.ts';
 import { until } from './support/hooks.ts';
+import { exportThroughApi } from './support/user-jobs.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { AMQP_URL, bindEventQueue, type EventQueue, type ReceivedEvent } from './support/rabbitmq.ts';
@@ -110,6 +111,10 @@ describe('saved segments: kept current with every change, with enter/exit events
       url = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
     }
     assert.deepEqual(seen.sort(), users.map((u) => u.user_id).sort());
+
+    const exported = await exportThroughApi(insole, token, { segment_id: id, format: 'json', fields: [{ name: 'user_id' }, { name: 'email' }] });
+    assert.equal(exported.job.segment_id, id);
+    assert.deepEqual(exported.text.trim().split('\n').map((line) => JSON.parse(line).user_id).sort(), users.map((u) => u.user_id).sort(), 'the export job holds the members only');
 
     const csv = await fetch(`${insole.issuer}/api/v2/segments/${id}/members?format=csv`, { headers: { authorization: `Bearer ${token}` } });
     assert.match(csv.headers.get('content-type')!, /^text\/csv/);
