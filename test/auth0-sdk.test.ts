@@ -1,0 +1,184 @@
+// The official `auth0` SDKs, v4 and v5, unchanged and driven as their READMEs show
+// (`new ManagementClient({ domain, clientId, clientSecret })`), against a real insole over TLS.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ManagementApiError, ManagementClient as ManagementClientV4 } from 'auth0-v4';
+import { Management, ManagementClient as ManagementClientV5 } from 'auth0-v5';
+import { until } from './support/hooks.ts';
+import {
+  ACTIVE_SHOPPERS, PASSWORD_CONNECTION, SHOPPERS, expectedDailyStats, planOf, sdkClient, seedTenant, selfSignedCertificate, shopperEmail,
+  startTlsInsole, trustCertificate, type SeededLog, type TlsInsole,
+} from './support/sdk-tenant.ts';
+import { download } from './support/user-jobs.ts';
+
+const ADMIN = sdkClient('sdk-admin');
+const shoppers = Array.from({ length: SHOPPERS }, (_, n) => shopperEmail(n)).sort();
+const premium = shoppers.filter((email) => planOf(Number(/\d+/.exec(email)![0])) === 'premium');
+const PASSWORD = 'a long enough secret for the sdk';
+
+let tenant: TlsInsole;
+let logs: SeededLog[];
+let certificate: Awaited<ReturnType<typeof selfSignedCertificate>>;
+
+before(async () => {
+  certificate = await selfSignedCertificate();
+  trustCertificate(certificate);
+  // Jobs polled often; a limit the SDK calls of this file stay under (the 429 has its own insole below).
+  tenant = await startTlsInsole(certificate, [ADMIN], { admin_api: { rate_limit: { requests: 10_000 }, jobs: { poll_ms: 50 } } });
+  logs = await seedTenant(tenant.insole);
+});
+after(() => tenant.stop());
+
+const sapiLogsOf = (userId: string) => tenant.insole.db.collection('logs').find({ type: 'sapi', user_id: userId }).sort({ log_id: 1 }).toArray();
+
+describe('auth0 SDK v4 (ManagementClient)', () => {
+  let v4: ManagementClientV4;
+  before(() => { v4 = new ManagementClientV4({ domain: tenant.domain, clientId: ADMIN.client_id, clientSecret: ADMIN.client_secret }); });
+
+  test('gets its token by client credentials, lists users with and without q, and pages with totals', async () => {
+    const all = await v4.users.getAll({ sort: 'email:1', per_page: 100 });
+    assert.equal(all.status, 200);
+    assert.ok(Array.isArray(all.data));
+    assert.deepEqual(all.data.map((u) => u.email).filter((e) => shoppers.includes(e!)), shoppers);
+    const first = all.data.find((u) => u.email === shopperEmail(0))!;
+    assert.equal(first.user_id, 'auth0|seed0');
+    assert.deepEqual(first.identities, [{ provider: 'auth0', user_id: 'seed0', connection: PASSWORD_CONNECTION, isSocial: false }]);
+    assert.deepEqual([first.app_metadata, first.user_metadata], [{ plan: 'premium' }, { shoe_size: 38 }]);
+
+    const searched = await v4.users.getAll({ q: 'app_metadata.plan:"premium"', search_engine: 'v3', sort: 'email:1' });
+    assert.deepEqual((searched.data as { email: string }[]).map((u) => u.email), premium);
+
+    const page = await v4.users.getAll({ q: 'email:shopper*', page: 1, per_page: 5, include_totals: true, sort: 'email:1', fields: 'email,user_id' });
+    assert.deepEqual({ ...page.data, users: undefined }, { start: 5, limit: 5, length: 5, total: SHOPPERS, users: undefined });
+    assert.deepEqual((page.data as { users: { email: string }[] }).users.map((u) => u.email), shoppers.slice(5, 10));
+    assert.deepEqual(Object.keys((page.data as { users: object[] }).users[0]).sort(), ['email', 'user_id']);
+  });
+
+  test('creates a user, gets it, merges metadata one level deep, blocks and unblocks, finds it by email, deletes it', async () => {
+    const email = 'v4.runner@innovashoes.example';
+    const created = await v4.users.create({
+      connection: PASSWORD_CONNECTION, email, password: PASSWORD, email_verified: true,
+      user_metadata: { size: 42, colour: 'red' }, app_metadata: { plan: 'basic', flags: { beta: true } },
+    });
+    assert.equal(created.status, 201);
+    const id = created.data.user_id!;
+    assert.match(id, /^auth0\|[0-9a-f]{24}$/);
+    assert.equal((await v4.users.get({ id })).data.email, email);
+
+    const patched = await v4.users.update({ id }, { user_metadata: { colour: null, fit: 'wide' }, app_metadata: { flags: { early: true } } });
+    assert.deepEqual(patched.data.user_metadata, { size: 42, fit: 'wide' }, 'null deletes a key, others are kept');
+    assert.deepEqual(patched.data.app_metadata, { plan: 'basic', flags: { early: true } }, 'merged one level deep: flags is replaced');
+
+    assert.equal((await v4.users.update({ id }, { blocked: true })).data.blocked, true);
+    assert.equal((await v4.users.get({ id })).data.blocked, true);
+    assert.notEqual((await v4.users.update({ id }, { blocked: false })).data.blocked, true);
+
+    // Brute-force blocks are another thing (user-blocks): as a run of failed sign-ins would leave them.
+    await tenant.insole.db.collection('users').updateOne({ user_id: id }, { $set: { blocked_for: [{ identifier: email, ip: '203.0.113.9' }] } });
+    assert.deepEqual((await v4.userBlocks.get({ id })).data, { blocked_for: [{ identifier: email, ip: '203.0.113.9' }] });
+    assert.deepEqual((await v4.userBlocks.getAll({ identifier: email })).data.blocked_for, [{ identifier: email, ip: '203.0.113.9' }]);
+    assert.equal((await v4.userBlocks.delete({ id })).status, 204);
+    assert.deepEqual((await v4.userBlocks.get({ id })).data, { blocked_for: [] });
+
+    const byEmail = await v4.usersByEmail.getByEmail({ email: email.toUpperCase() });
+    assert.deepEqual(byEmail.data.map((u) => u.user_id), [id]);
+
+    assert.deepEqual((await sapiLogsOf(id)).map((log) => [log.description, log.client_id]), [
+      ['Update a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Unblock a User', ADMIN.client_id],
+    ], 'every write is an sapi event with the client');
+
+    assert.equal((await v4.users.delete({ id })).status, 204);
+    await assert.rejects(v4.users.get({ id }), (err: unknown) => {
+      assert.ok(err instanceof ManagementApiError);
+      assert.deepEqual([err.statusCode, err.errorCode, err.error], [404, 'inexistent_user', 'Not Found']);
+      return true;
+    });
+  });
+
+  test('reads logs with q, pages them with totals, gets one by id and a user\'s logs', async () => {
+    const failures = logs.filter((log) => log.type === 'f');
+    const found = await v4.logs.getAll({ q: 'type:f', sort: 'date:1' });
+    assert.deepEqual((found.data as { log_id: string }[]).map((log) => log.log_id), failures.map((log) => log.log_id));
+
+    const logins = logs.filter((log) => log.type === 's').sort((a, b) => b.date.getTime() - a.date.getTime());
+    const page = await v4.logs.getAll({ q: 'type:s AND user_name:shopper*', page: 1, per_page: 2, include_totals: true });
+    const { logs: pageLogs, ...totals } = page.data as Extract<typeof page.data, { logs: unknown }>;
+    assert.deepEqual(totals, { start: 2, limit: 2, length: 2, total: logins.length });
+    assert.deepEqual(pageLogs.map((log) => log.log_id), logins.slice(2, 4).map((log) => log.log_id));
+
+    const one = await v4.logs.get({ id: failures[0].log_id });
+    assert.deepEqual([one.data.log_id, one.data._id, one.data.type, one.data.date, one.data.user_id], [failures[0].log_id, failures[0].log_id, 'f', failures[0].date.toISOString(), 'auth0|seed3']);
+
+    const userLogs = await v4.users.getLogs({ id: 'auth0|seed2' });
+    assert.deepEqual((userLogs.data as { type: string }[]).map((log) => log.type), ['s', 'ss'], 'newest first');
+  });
+
+  test('reads daily stats for a range and the active-user count', async () => {
+    const daily = await v4.stats.getDaily({ from: '20250110', to: '20250112' });
+    assert.deepEqual(daily.data, expectedDailyStats(logs));
+    assert.deepEqual(daily.data.map((day) => day.logins), [12, 6, 1]);
+    const active = await v4.stats.getActiveUsersCount();
+    assert.equal(active.data, String(ACTIVE_SHOPPERS), 'v4 reads this answer as text');
+  });
+
+  test('exports users to NDJSON and imports a file, each record checked, through jobs', async () => {
+    const created = await v4.jobs.exportUsers({ format: 'json', fields: [{ name: 'email' }, { name: 'app_metadata.plan', export_as: 'plan' }] });
+    assert.deepEqual([created.data.type, created.data.status, created.data.format], ['users_export', 'pending', 'json']);
+    const done = await until('the v4 export to complete', async () => {
+      const { data } = await v4.jobs.get({ id: created.data.id });
+      return data.status === 'completed' && data;
+    });
+    // v4's Job type leaves out `location` and `summary`, which Auth0 (and insole) send.
+    const file = await download((done as unknown as { location: string }).location);
+    const rows = file.text!.trim().split('\n').map((line) => JSON.parse(line) as { email: string; plan?: string });
+    assert.deepEqual(rows.filter((row) => shoppers.includes(row.email)).sort((a, b) => (a.email < b.email ? -1 : 1)),
+      shoppers.map((email) => ({ email, plan: planOf(Number(/\d+/.exec(email)![0])) })));
+
+    const records = [{ email: 'v4.import.a@innovashoes.example', user_metadata: { shoe_size: 44 } }, { email: 'v4.import.b@innovashoes.example' }, { email: 'not an email' }];
+    const users = new Blob([JSON.stringify(records)], { type: 'application/json' });
+    const job = await v4.jobs.importUsers({ users, connection_id: PASSWORD_CONNECTION });
+    assert.deepEqual([job.status, job.data.type, job.data.status], [202, 'users_import', 'pending']);
+    const imported = await until('the v4 import to complete', async () => {
+      const { data } = await v4.jobs.get({ id: job.data.id });
+      return data.status === 'completed' && data;
+    });
+    assert.deepEqual((imported as unknown as { summary: unknown }).summary, { failed: 1, updated: 0, inserted: 2, total: 3 });
+    const errors = await v4.jobs.getErrors({ id: job.data.id });
+    assert.deepEqual((errors.data as { user: unknown; errors: { code: string }[] }[]).map((e) => [e.user, e.errors.map((x) => x.code)]), [[{ email: 'not an email' }, ['FORMAT']]]);
+    assert.deepEqual((await v4.usersByEmail.getByEmail({ email: records[0].email })).data[0].user_metadata, { shoe_size: 44 });
+  });
+});
+
+describe('auth0 SDKs over a rate-limited insole', () => {
+  const LIMITED = sdkClient('sdk-limited', ['read:users']);
+  let limited: TlsInsole;
+  before(async () => { limited = await startTlsInsole(certificate, [LIMITED], { admin_api: { rate_limit: { requests: 2, window_seconds: 3600 } } }); });
+  after(() => limited.stop());
+
+  test('past the limit, each SDK surfaces the 429 as its own error type, with the x-ratelimit headers', async () => {
+    // Both SDKs retry a 429 by default (v4 three times with back-off, v5 until x-ratelimit-reset, up to
+    // a minute): without retries the first 429 comes back to the caller.
+    const options = { domain: limited.domain, clientId: LIMITED.client_id, clientSecret: LIMITED.client_secret };
+    const v4 = new ManagementClientV4({ ...options, retry: { enabled: false } });
+    const v5 = new ManagementClientV5({ ...options, maxRetries: 0 });
+    assert.equal((await v4.users.getAll()).status, 200);
+    assert.equal((await v5.users.list()).rawResponse.status, 200);
+    const reset = Math.floor(Date.now() / 1000) + 3600;
+    await assert.rejects(v4.users.getAll(), (err: unknown) => {
+      assert.ok(err instanceof ManagementApiError, `a ManagementApiError, not ${String(err)}`);
+      assert.deepEqual([err.statusCode, err.errorCode, err.error, err.message], [429, 'too_many_requests', 'Too Many Requests', 'Global limit has been reached']);
+      assert.deepEqual([err.headers.get('x-ratelimit-limit'), err.headers.get('x-ratelimit-remaining')], ['2', '0']);
+      assert.ok(Math.abs(Number(err.headers.get('x-ratelimit-reset')) - reset) <= 5, 'reset: epoch seconds at the end of the window');
+      return true;
+    });
+    await assert.rejects(v5.users.list(), (err: unknown) => {
+      assert.ok(err instanceof Management.TooManyRequestsError, `a TooManyRequestsError, not ${String(err)}`);
+      assert.equal(err.statusCode, 429);
+      assert.deepEqual(err.body, { statusCode: 429, error: 'Too Many Requests', message: 'Global limit has been reached', errorCode: 'too_many_requests' });
+      const headers = err.rawResponse!.headers;
+      assert.deepEqual([headers.get('x-ratelimit-limit'), headers.get('x-ratelimit-remaining')], ['2', '0']);
+      assert.ok(Math.abs(Number(headers.get('x-ratelimit-reset')) - reset) <= 5);
+      return true;
+    });
+  });
+});
