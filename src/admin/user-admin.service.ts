@@ -98,9 +98,14 @@ export function createUserAdminService(deps: {
     return updated;
   }
 
-  async function deleteUser(userId: string): Promise<void> {
-    if (!(await users.remove(userId))) throw new UserNotFoundError();
+  /**
+   * Removes the user and ends its sessions and tokens; true when there was a user. Revoking runs
+   * either way, so a retry after a delete cut short between the two still finishes the job.
+   */
+  async function deleteUser(userId: string): Promise<boolean> {
+    const removed = await users.remove(userId);
     await revokeAllForAccount(connection, userId);
+    return removed;
   }
 
   async function userByIdentifier(identifier: string): Promise<UserDoc> {

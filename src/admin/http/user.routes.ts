@@ -86,8 +86,9 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
     }),
     defineRoute({
       method: 'delete', path: '/users/{id}', tag: 'Users', summary: 'Delete a user', scopes: ['delete:users'],
+      description: 'Idempotent, as at Auth0 (whose SDKs expect no 404 here): a user that does not exist is answered 204 too.',
       params: userIdParams,
-      responses: { 204: { description: 'Deleted; sessions and tokens revoked.' }, 404: auth0Error },
+      responses: { 204: { description: 'Deleted (or there was no such user); sessions and tokens revoked.' } },
       audit: { description: 'Delete a User', userId: byParamId },
       async handle({ params }) {
         await admin.deleteUser(params.id);
