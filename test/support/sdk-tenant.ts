@@ -1,7 +1,7 @@
 import { setDefaultCACertificates, getCACertificates } from 'node:tls';
-import { freePort, startTestInsole, type TestInsole } from './insole.ts';
+import { startTestInsole, type TestInsole } from './insole.ts';
 import { m2mClientConfig, type M2mClient } from './management.ts';
-import { selfSignedCertificate, startTlsProxy, type TlsCertificate, type TlsProxy } from './tls-proxy.ts';
+import { selfSignedCertificate, startTlsProxy, type TlsCertificate } from './tls-proxy.ts';
 import { seededUser } from './user-jobs.ts';
 
 const DAY = 24 * 3600 * 1000;
@@ -31,19 +31,19 @@ export function trustCertificate(certificate: TlsCertificate): void {
  * https://127.0.0.1:<proxy port>, and insole trusts the proxy's X-Forwarded-Proto (trust_proxy).
  */
 export async function startTlsInsole(certificate: TlsCertificate, clients: M2mClient[], settings: Record<string, unknown> = {}): Promise<TlsInsole> {
-  const port = await freePort();
-  const insole = await startTestInsole({
-    issuer: `https://127.0.0.1:${port}`, trust_proxy: 'loopback',
-    clients: clients.map(m2mClientConfig), ...settings,
-  });
-  let proxy: TlsProxy;
+  const proxy = await startTlsProxy(certificate);
+  let insole: TestInsole;
   try {
-    proxy = await startTlsProxy({ port, target: insole.url, certificate });
+    insole = await startTestInsole({
+      issuer: `https://127.0.0.1:${proxy.port}`, trust_proxy: 'loopback',
+      clients: clients.map(m2mClientConfig), ...settings,
+    });
   } catch (err) {
-    await insole.stop();
+    await proxy.close();
     throw err;
   }
-  return { insole, domain: `127.0.0.1:${port}`, stop: async () => { await proxy.close(); await insole.stop(); } };
+  proxy.forwardTo(insole.url);
+  return { insole, domain: `127.0.0.1:${proxy.port}`, stop: async () => { await proxy.close(); await insole.stop(); } };
 }
 
 export { selfSignedCertificate };

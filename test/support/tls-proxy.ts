@@ -6,6 +6,8 @@ export interface TlsCertificate { key: string; cert: string }
 
 export interface TlsProxy {
   readonly port: number;
+  /** Where requests go from now on (before this, every request is a 502). */
+  forwardTo(target: string): void;
   close(): Promise<void>;
 }
 
@@ -32,13 +34,15 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 const endToEnd = (headers: IncomingHttpHeaders) => Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
 
 /**
- * insole as production runs it: behind a TLS-terminating reverse proxy on `port`, which forwards
- * each request over plain HTTP to `target` with the Host unchanged and X-Forwarded-For/-Proto set
- * (insole must have `trust_proxy` for loopback to believe them). Bodies stream both ways.
+ * insole as production runs it: behind a TLS-terminating reverse proxy, which forwards each request
+ * over plain HTTP to its target with the Host unchanged and X-Forwarded-For/-Proto set (insole must
+ * have `trust_proxy` for loopback to believe them). Bodies stream both ways. The proxy listens first,
+ * on a port of its own, so the issuer can name that port before insole starts (no port race).
  */
-export async function startTlsProxy({ port, target, certificate }: { port: number; target: string; certificate: TlsCertificate }): Promise<TlsProxy> {
-  const upstream = new URL(target);
+export async function startTlsProxy(certificate: TlsCertificate): Promise<TlsProxy> {
+  let upstream: URL | undefined;
   const server: Server = createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
+    if (!upstream) return void res.writeHead(502).end();
     const forwarded = request({
       host: upstream.hostname, port: upstream.port, method: req.method, path: req.url,
       headers: { ...endToEnd(req.headers), 'x-forwarded-proto': 'https', 'x-forwarded-for': req.socket.remoteAddress },
@@ -54,10 +58,11 @@ export async function startTlsProxy({ port, target, certificate }: { port: numbe
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => resolve());
   });
   return {
-    port,
+    port: (server.address() as { port: number }).port,
+    forwardTo: (target) => { upstream = new URL(target); },
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
