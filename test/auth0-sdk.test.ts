@@ -29,7 +29,9 @@ before(async () => {
 });
 after(() => tenant.stop());
 
-const sapiLogsOf = (userId: string) => tenant.insole.db.collection('logs').find({ type: 'sapi', user_id: userId }).sort({ log_id: 1 }).toArray();
+/** The API's write events about a user, named by id or (unblocking by identifier) by email. */
+const sapiLogsAbout = (userId: string, email: string) =>
+  tenant.insole.db.collection('logs').find({ type: 'sapi', $or: [{ user_id: userId }, { user_name: email }] }).sort({ log_id: 1 }).toArray();
 
 describe('auth0 SDK v4 (ManagementClient)', () => {
   let v4: ManagementClientV4;
@@ -77,13 +79,13 @@ describe('auth0 SDK v4 (ManagementClient)', () => {
     await tenant.insole.db.collection('users').updateOne({ user_id: id }, { $set: { blocked_for: [{ identifier: email, ip: '203.0.113.9' }] } });
     assert.deepEqual((await v4.userBlocks.get({ id })).data, { blocked_for: [{ identifier: email, ip: '203.0.113.9' }] });
     assert.deepEqual((await v4.userBlocks.getAll({ identifier: email })).data.blocked_for, [{ identifier: email, ip: '203.0.113.9' }]);
-    assert.equal((await v4.userBlocks.delete({ id })).status, 204);
+    assert.equal((await v4.userBlocks.deleteAll({ identifier: email })).status, 204);
     assert.deepEqual((await v4.userBlocks.get({ id })).data, { blocked_for: [] });
 
     const byEmail = await v4.usersByEmail.getByEmail({ email: email.toUpperCase() });
     assert.deepEqual(byEmail.data.map((u) => u.user_id), [id]);
 
-    assert.deepEqual((await sapiLogsOf(id)).map((log) => [log.description, log.client_id]), [
+    assert.deepEqual((await sapiLogsAbout(id, email)).map((log) => [log.description, log.client_id]), [
       ['Update a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Unblock a User', ADMIN.client_id],
     ], 'every write is an sapi event with the client');
 
@@ -202,6 +204,9 @@ describe('auth0 SDK v5 (ManagementClient)', () => {
     assert.deepEqual(await v5.userBlocks.listByIdentifier({ identifier: email }), { blocked_for: [{ identifier: email, ip: '198.51.100.4' }] });
     await v5.userBlocks.delete(id);
     assert.deepEqual(await v5.userBlocks.list(id), { blocked_for: [] });
+    // v5 knows no 404 for an identifier (nor does Auth0): one nobody uses has no blocks to show or lift.
+    assert.deepEqual(await v5.userBlocks.listByIdentifier({ identifier: 'nobody@innovashoes.example' }), { blocked_for: [] });
+    await v5.userBlocks.deleteByIdentifier({ identifier: 'nobody@innovashoes.example' });
 
     assert.deepEqual((await v5.users.listUsersByEmail({ email })).map((u) => u.user_id), [id]);
 
