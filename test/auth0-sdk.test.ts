@@ -85,6 +85,18 @@ describe('auth0 SDK v4 (ManagementClient)', () => {
     const byEmail = await v4.usersByEmail.getByEmail({ email: email.toUpperCase() });
     assert.deepEqual(byEmail.data.map((u) => u.user_id), [id]);
 
+    // Auth0's duplicate answers, which migrated scripts test for: 409 on create, 400 with its message on update.
+    await assert.rejects(v4.users.create({ connection: PASSWORD_CONNECTION, email, password: PASSWORD }), (err: unknown) => {
+      assert.ok(err instanceof ManagementApiError);
+      assert.deepEqual([err.statusCode, err.message], [409, 'The user already exists.']);
+      return true;
+    });
+    await assert.rejects(v4.users.update({ id }, { email: shopperEmail(1) }), (err: unknown) => {
+      assert.ok(err instanceof ManagementApiError);
+      assert.deepEqual([err.statusCode, err.message], [400, 'The specified new email already exists']);
+      return true;
+    });
+
     assert.deepEqual((await sapiLogsAbout(id, email)).map((log) => [log.description, log.client_id]), [
       ['Update a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Unblock a User', ADMIN.client_id],
     ], 'every write is an sapi event with the client');
@@ -209,6 +221,12 @@ describe('auth0 SDK v5 (ManagementClient)', () => {
     await v5.userBlocks.deleteByIdentifier({ identifier: 'nobody@innovashoes.example' });
 
     assert.deepEqual((await v5.users.listUsersByEmail({ email })).map((u) => u.user_id), [id]);
+    await assert.rejects(v5.users.create({ connection: PASSWORD_CONNECTION, email, password: PASSWORD }), Management.ConflictError);
+    await assert.rejects(v5.users.update(id, { email: shopperEmail(2) }), (err: unknown) => {
+      assert.ok(err instanceof Management.BadRequestError, `a BadRequestError (v5 declares no 409 here), not ${String(err)}`);
+      assert.equal((err.body as { message: string }).message, 'The specified new email already exists');
+      return true;
+    });
 
     // A Google identity linked to this user (as a sign-in with a verified email would link it), then unlinked.
     const google = { provider: 'google-oauth2', user_id: '109876543210', connection: 'google-oauth2', isSocial: true };
