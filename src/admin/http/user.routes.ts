@@ -78,7 +78,8 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
     defineRoute({
       method: 'patch', path: '/users/{id}', tag: 'Users', summary: 'Update a user', scopes: ['update:users'],
       params: userIdParams, body: patchUserBody,
-      responses: { 200: { description: 'The updated profile.', schema: userResponse }, 400: auth0Error, 404: auth0Error, 409: auth0Error },
+      description: 'An email another user has is a 400 "The specified new email already exists", as at Auth0 (not a 409 as for POST).',
+      responses: { 200: { description: 'The updated profile.', schema: userResponse }, 400: auth0Error, 404: auth0Error },
       audit: { description: 'Update a User', userId: byParamId },
       async handle({ params, body }) {
         return { status: 200, body: toPublicProfile(await admin.updateUser(params.id, body)) };
@@ -86,8 +87,9 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
     }),
     defineRoute({
       method: 'delete', path: '/users/{id}', tag: 'Users', summary: 'Delete a user', scopes: ['delete:users'],
+      description: 'Idempotent, as at Auth0 (whose SDKs expect no 404 here): a user that does not exist is answered 204 too.',
       params: userIdParams,
-      responses: { 204: { description: 'Deleted; sessions and tokens revoked.' }, 404: auth0Error },
+      responses: { 204: { description: 'Deleted (or there was no such user); sessions and tokens revoked.' } },
       audit: { description: 'Delete a User', userId: byParamId },
       async handle({ params }) {
         await admin.deleteUser(params.id);
