@@ -77,6 +77,12 @@ describe('insight: facts are written with every change of the profile, and their
     const user = (await insole.db.collection('users').findOne({ user_id: created.body.user_id }))!;
     assert.equal(user.facts.gender, 'female');
     assert.equal(user.facts.age_source, 'age');
+    // The Auth0 profile never shows them; asked for, the API does.
+    assert.equal((await api(insole, token, 'GET', `/users/${id}`)).body.facts, undefined);
+    const withFacts = (await api(insole, token, 'GET', `/users/${id}?include_facts=true`)).body;
+    assert.equal(withFacts.facts.gender, 'female');
+    assert.equal(withFacts.facts.lifecycle.state, 'new');
+    assert.equal(withFacts.facts.rev, undefined, 'the write revision is internal');
     const { stored, fresh } = recomputed(insole, user as never);
     assert.deepEqual(stored, fresh);
   });

@@ -81,7 +81,7 @@ describe('OpenAPI document of the Management API', () => {
 
   test('the document describes request parameters as clients send them', () => {
     const getUser = doc.paths['/users/{id}'].get;
-    assert.deepEqual(getUser.parameters!.map((p) => [p.name, p.in, p.required]), [['id', 'path', true], ['fields', 'query', false], ['include_fields', 'query', false]]);
+    assert.deepEqual(getUser.parameters!.map((p) => [p.name, p.in, p.required]), [['id', 'path', true], ['fields', 'query', false], ['include_fields', 'query', false], ['include_facts', 'query', false]]);
     assert.deepEqual(getUser.parameters![2].schema, { type: 'string', enum: ['true', 'false'] }, 'a boolean travels as the strings true/false');
     const byEmail = doc.paths['/users-by-email'].get.parameters!.find((p) => p.name === 'email')!;
     assert.equal(byEmail.required, true);

@@ -7,6 +7,10 @@ import { fieldsParams, pagingParams, projectFields, queryBoolean, sortParam, wit
 import { createUserBody, emailField, patchUserBody, PROFILE_FIELDS, userIdParams, userResponse } from './user-schemas.ts';
 
 const fieldsQuery = z.object(fieldsParams(PROFILE_FIELDS)).strict();
+const getUserQuery = fieldsQuery.extend({
+  include_facts: queryBoolean.optional().describe("insole's addition: also the user's derived facts (what segments and reports read), under `facts`."),
+});
+const factsResponse = z.record(z.string(), z.unknown()).describe('Derived facts: gender, born_from/born_to, interests, interest_keys, country, city, x_handle, sentiment, connections, enrichment, lifecycle, segments, active_weeks.');
 const auth0Error = { description: 'Auth0 error body: { statusCode, error, message, errorCode }' };
 const byParamId = ({ params }: { params: { id: string } }) => params.id;
 
@@ -59,11 +63,14 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
     }),
     defineRoute({
       method: 'get', path: '/users/{id}', tag: 'Users', summary: 'Get a user', scopes: ['read:users'],
-      params: userIdParams, query: fieldsQuery,
-      responses: { 200: { description: 'The profile.', schema: userResponse }, 404: auth0Error },
+      params: userIdParams, query: getUserQuery,
+      responses: { 200: { description: 'The profile (with include_facts, also its facts).', schema: userResponse.extend({ facts: factsResponse.optional() }) }, 404: auth0Error },
       async handle({ params, query }) {
-        const user = toPublicProfile(await admin.getUser(params.id));
-        return { status: 200, body: projectFields(user, query.fields, query.include_fields) };
+        const stored = await admin.getUser(params.id);
+        const body = projectFields(toPublicProfile(stored), query.fields, query.include_fields);
+        if (!query.include_facts) return { status: 200, body };
+        const { rev: _rev, ...facts } = (stored.facts ?? {}) as Record<string, unknown>;
+        return { status: 200, body: { ...body, facts: JSON.parse(JSON.stringify(facts)) as Record<string, unknown> } };
       },
     }),
     defineRoute({
