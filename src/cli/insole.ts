@@ -5,7 +5,7 @@ import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients } from './clients.command.ts';
 import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
 import { exportUsersToFile, importUsersFromFile } from './user-jobs.command.ts';
-import { unblockUser, unlinkIdentity } from './users.command.ts';
+import { grantRole, unblockUser, unlinkIdentity } from './users.command.ts';
 
 const USAGE = `Usage: npm run insole -- <command> [options]
 
@@ -27,6 +27,8 @@ Commands:
   users unblock --email ADDRESS
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
+  users grant-admin --email ADDRESS [--role ROLE]
+                 Gives a user a dashboard role (app_metadata.roles; default admin; roles in config dashboard.roles).
                  Removes a linked (secondary) social identity from a user.
   users export [--format json|csv] [--fields user_id,email,user_metadata.country,…] [--output FILE]
                [--connection NAME] [--limit N]
@@ -51,13 +53,13 @@ export async function runCli(argv: string[]): Promise<number> {
       'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
       email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' }, kid: { type: 'string' },
       public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      m2m: { type: 'boolean' }, scopes: { type: 'string' },
+      m2m: { type: 'boolean' }, scopes: { type: 'string' }, role: { type: 'string' },
       format: { type: 'string' }, fields: { type: 'string' }, output: { type: 'string' }, limit: { type: 'string' },
       file: { type: 'string' }, upsert: { type: 'boolean' },
     },
   });
   const command = positionals.join(' ');
-  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users export', 'users import'];
+  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users grant-admin', 'users export', 'users import'];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -73,6 +75,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'keys revoke') await revokeKey(db.connection, config, values.kid);
     if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
     if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);
+    if (command === 'users grant-admin') await grantRole(db.connection, config, values.email, values.role);
     if (command === 'users export') await exportUsersToFile(db.connection, config, values);
     if (command === 'users import') return await importUsersFromFile(db.connection, config, values.file, values.upsert ?? false);
     return 0;
