@@ -34,13 +34,16 @@ export interface Core {
   mailer: Mailer;
   renderView: RenderView;
   isDatabaseReady: () => boolean;
+  /** Saved segments to keep with every write (the insight area's registry); until then membership is kept as stored. */
+  useSegments(membership: SegmentMembership): void;
   /** Starts relaying staged events to RabbitMQ; the returned function stops it (after its last round). */
   startRelay(): () => Promise<void>;
 }
 
 export async function createCore(config: Config, logger: Logger, mongodbUri: string): Promise<Core> {
   const connection = await connectDatabase(mongodbUri, logger);
-  const { userModel, changes } = userWritesFor(connection, config);
+  let segments: SegmentMembership | undefined;
+  const { userModel, changes } = userWritesFor(connection, config, () => segments);
   const logModel = createLogModel(connection);
   await Promise.all([userModel.init(), logModel.init()]);
   const outbox = createEventOutbox(connection, config.events);
@@ -53,6 +56,7 @@ export async function createCore(config: Config, logger: Logger, mongodbUri: str
     mailer: createMailer(config, logger),
     renderView: createViewRenderer(config),
     isDatabaseReady: () => isDatabaseReady(connection),
+    useSegments(membership) { segments = membership; },
     startRelay() {
       const relay = startEventRelay({ config: config.events, outbox, findWrittenLogIds: logs.findWrittenLogIds, logger });
       return () => relay.stop();

@@ -77,6 +77,12 @@ describe('insight: facts are written with every change of the profile, and their
     const user = (await insole.db.collection('users').findOne({ user_id: created.body.user_id }))!;
     assert.equal(user.facts.gender, 'female');
     assert.equal(user.facts.age_source, 'age');
+    // The Auth0 profile never shows them; asked for, the API does.
+    assert.equal((await api(insole, token, 'GET', `/users/${id}`)).body.facts, undefined);
+    const withFacts = (await api(insole, token, 'GET', `/users/${id}?include_facts=true`)).body;
+    assert.equal(withFacts.facts.gender, 'female');
+    assert.equal(withFacts.facts.lifecycle.state, 'new');
+    assert.equal(withFacts.facts.rev, undefined, 'the write revision is internal');
     const { stored, fresh } = recomputed(insole, user as never);
     assert.deepEqual(stored, fresh);
   });
@@ -88,9 +94,9 @@ describe('insight: facts are written with every change of the profile, and their
     // The shopper signed up 20 days ago (as far as the database knows).
     const past = new Date(Date.now() - 20 * DAY);
     await insole.db.collection('users').updateOne({ user_id: user.user_id }, { $set: { created_at: past, last_login: past, 'facts.lifecycle.since': past } });
-    assert.ok(await insole.insight.sweepNow() >= 1);
+    assert.ok((await insole.insight.sweepNow()).lifecycle >= 1);
     assert.equal((await userByEmail(insole, shopper.email))!.facts.lifecycle.state, 'never_returned');
-    assert.equal(await insole.insight.sweepNow(), 0, 'a second sweep finds nothing to do');
+    assert.equal((await insole.insight.sweepNow()).lifecycle, 0, "a second sweep finds nothing to do");
 
     await signInForTokens(insole.issuer, shopper);
     const back = (await userByEmail(insole, shopper.email))!;

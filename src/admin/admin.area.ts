@@ -17,6 +17,8 @@ import { createApiRouter } from './http/api-router.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
 import { jobDownloadRouter, jobRoutes } from './http/job.routes.ts';
 import { createUserJobs } from './jobs/user-jobs.ts';
+import { segmentRoutes } from './http/segment.routes.ts';
+import type { InsightArea } from '../insight/insight.area.ts';
 import { buildOpenApiDocument } from './http/openapi-document.ts';
 import { openApiRoutes } from './http/openapi.routes.ts';
 import { logRoutes } from './http/log.routes.ts';
@@ -32,14 +34,17 @@ import { createUserAdminService } from './user-admin.service.ts';
 import { createUserListing } from './user-listing.service.ts';
 
 /** The Management API (/api/v2): its services, and the router that serves them to M2M clients. */
-export function createAdminArea(core: Core, { oidc, accounts, connections }: { oidc: LiveProvider; accounts: AccountsArea; connections: string[] }) {
+interface AdminAreaDeps { oidc: LiveProvider; accounts: AccountsArea; insight: Pick<InsightArea, 'segments'>; connections: string[] }
+
+export function createAdminArea(core: Core, { oidc, accounts, insight, connections }: AdminAreaDeps) {
   const { config, connection, logs, userModel, logger } = core;
   const users = createUserAdminService({ ...core, ...accounts, policy: config.password_policy });
   const jobs = createUserJobs({ config, connection, users: core.users, connections, logger });
   const logModel = createLogModel(connection);
   const insightReports = createInsightReports(connection, config.insight);
+  const listing = createUserListing(core.users);
   const routes = [
-    ...userRoutes(users, createUserListing(core.users)),
+    ...userRoutes(users, listing),
     ...userIdentityRoutes(users),
     ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
     ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch: (q) => compileSearch(q, logSearchCatalogue) }),
@@ -49,6 +54,7 @@ export function createAdminArea(core: Core, { oidc, accounts, connections }: { o
       now: () => new Date(),
     }),
     ...jobRoutes(jobs.service, { importMaxBytes: config.admin_api.jobs.import_max_bytes }),
+    ...segmentRoutes(insight.segments, listing, core.users),
     ...segmentPreviewRoutes({
       preview(filter) {
         const now = new Date();

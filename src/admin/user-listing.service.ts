@@ -12,11 +12,13 @@ export const USER_CURSOR_FIELDS = ['user_id', 'created_at'] as const;
 export type UserSort = { field: (typeof USER_SORT_FIELDS)[number]; direction: 1 | -1 };
 type CursorField = (typeof USER_CURSOR_FIELDS)[number];
 
-export interface UserSearch { q?: string; connection?: string }
+export interface UserSearch { q?: string; connection?: string; /** Members of this saved segment. */ segment?: string }
 
 /** Auth0's `q` (search engine v3 syntax) and the older `connection` parameter, as one filter. */
-export function userFilter({ q, connection }: UserSearch): MongoFilter {
-  const parts = [q ? compileSearch(q, userSearchCatalogue) : {}, connection ? { 'identities.connection': connection } : {}]
+export function userFilter({ q, connection, segment }: UserSearch): MongoFilter {
+  const parts = [
+    q ? compileSearch(q, userSearchCatalogue) : {}, connection ? { 'identities.connection': connection } : {}, segment ? { 'facts.segments': segment } : {},
+  ]
     .filter((part) => Object.keys(part).length);
   return parts.length > 1 ? { $and: parts } : parts[0] ?? {};
 }

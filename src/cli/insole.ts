@@ -8,7 +8,7 @@ import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
 import { planReport, rowFormat, type ReportPlan } from './report-params.ts';
 import { writeReport } from './report.command.ts';
 import { exportUsersToFile, importUsersFromFile } from './user-jobs.command.ts';
-import { unblockUser, unlinkIdentity } from './users.command.ts';
+import { grantRole, unblockUser, unlinkIdentity } from './users.command.ts';
 
 const USAGE = `Usage: npm run -s insole -- <command> [options]   (-s: npm prints no banner, so stdout holds only the output)
 
@@ -30,6 +30,8 @@ Commands:
   users unblock --email ADDRESS
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
+  users grant-admin --email ADDRESS [--role ROLE]
+                 Gives a user a dashboard role (app_metadata.roles; default admin; roles in config dashboard.roles).
                  Removes a linked (secondary) social identity from a user.
   users export [--format json|csv] [--fields user_id,email,user_metadata.country,…] [--output FILE]
                [--connection NAME] [--limit N]
@@ -68,7 +70,7 @@ export async function runCli(argv: string[]): Promise<number> {
       'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
       email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' }, kid: { type: 'string' },
       public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      m2m: { type: 'boolean' }, scopes: { type: 'string' },
+      m2m: { type: 'boolean' }, scopes: { type: 'string' }, role: { type: 'string' },
       format: { type: 'string' }, fields: { type: 'string' }, output: { type: 'string' }, limit: { type: 'string' },
       file: { type: 'string' }, upsert: { type: 'boolean' },
       gender: { type: 'string' }, age: { type: 'string' }, interest: { type: 'string', multiple: true }, country: { type: 'string', multiple: true },
@@ -78,7 +80,7 @@ export async function runCli(argv: string[]): Promise<number> {
   });
   const command = positionals.join(' ');
   const reportKinds = ['segment', 'dormant', 'sentiment'] as const;
-  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users export', 'users import',
+  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users grant-admin', 'users export', 'users import',
     ...reportKinds.map((kind) => `report ${kind}`)];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
@@ -98,6 +100,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'keys revoke') await revokeKey(db.connection, config, values.kid);
     if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
     if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);
+    if (command === 'users grant-admin') await grantRole(db.connection, config, values.email, values.role);
     if (command === 'users export') await exportUsersToFile(db.connection, config, values);
     if (command === 'users import') return await importUsersFromFile(db.connection, config, values.file, values.upsert ?? false);
     if (report) await writeReport(db.connection, config, report, { format: format!, output: values.output, force: values.force });

@@ -242,6 +242,17 @@ export const configSchema = z.object({
       if (timeout >= worker.lease_ms) problem(['worker', 'lease_ms'], `must exceed ${name}.timeout_ms (${timeout}), or a slow attempt could run twice at once`);
     }
   }),
+  // The marketing dashboard (README "Dashboard"): who may use it, and what each role may do there.
+  dashboard: z.object({
+    enabled: z.boolean().default(true).describe('Serve /admin, signed in through insole itself (its built-in client insole-dashboard).'),
+    admins: z.array(z.email()).default([]).describe('Emails that have the admin role whatever their app_metadata.roles says.'),
+    roles: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/), z.array(z.string().min(1)))
+      .default({
+        admin: ['read:users', 'update:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments'],
+        marketing: ['read:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments'],
+      })
+      .describe("Role → the Management API scopes a dashboard user with it gets (roles in app_metadata.roles). A user with none of them is refused."),
+  }).strict().prefault({}),
   // Customer insight (README "Customer insight"): the interest vocabulary and the lifecycle windows.
   insight: insightConfigSchema,
   metrics_token: z.string().min(16).optional().describe('From METRICS_TOKEN. Unset: GET /metrics is not served; set: a scraper presents it as a bearer token.'),

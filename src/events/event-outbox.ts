@@ -64,6 +64,8 @@ export function createEventOutbox(connection: Connection, retention: OutboxReten
     async prepare(): Promise<void> {
       await Promise.all([
         records.createIndex({ state: 1, created_at: 1 }),
+        // Insight events by segment, for "entered / exited lately" (sent records are kept retention_days).
+        records.createIndex({ 'event.details.segment_id': 1, created_at: 1 }, { sparse: true }),
         // Housekeeping only: sent records expire after retention_days, unsent ones after undelivered_retention_days.
         records.createIndex({ expires_at: 1 }, { expireAfterSeconds: 0 }),
       ]);
@@ -113,6 +115,16 @@ export function createEventOutbox(connection: Connection, retention: OutboxReten
         if (!codes.every((code) => code === DUPLICATE_KEY)) throw err;
       }
       for (const listener of listeners) listener();
+    },
+
+    /** segment.entered / segment.exited events of one segment since `since` (as long as records are kept). */
+    async countRecent(segmentId: string, since: Date): Promise<{ entered: number; exited: number }> {
+      const rows = await records.aggregate<{ _id: string; n: number }>([
+        { $match: { 'event.details.segment_id': segmentId, created_at: { $gte: since } } },
+        { $group: { _id: '$event.type', n: { $sum: 1 } } },
+      ]).toArray();
+      const count = (type: string) => rows.find((row) => row._id === type)?.n ?? 0;
+      return { entered: count('segment.entered'), exited: count('segment.exited') };
     },
 
     /** The log write failed: the event never happened. */

@@ -9,8 +9,10 @@ export type ChangeKind = 'insert' | 'signin' | 'change';
 
 /** The saved segments a user belongs to (src/insight/segments); absent: membership is left as stored. */
 export interface SegmentMembership {
-  matching(user: UserDoc, now: Date): string[];
-  describe(segmentId: string): { key?: string; name?: string } | undefined;
+  /** `evaluated`: the segments this instance keeps current (dynamic, known); `matching`: those of them the user is in. */
+  evaluate(user: UserDoc, now: Date): { evaluated: ReadonlySet<string>; matching: string[] };
+  /** `quiet`: the segment's membership is being (re)calculated, which is its starting state: no events. */
+  describe(segmentId: string): { segment_key: string; segment_name: string; quiet: boolean } | undefined;
 }
 
 /** The facts to store with a write, and the events the write causes (stored with it: see pending-events relay). */
@@ -70,10 +72,15 @@ export function createUserInsight(config: Pick<Config, 'insight' | 'hooks'>, seg
         if (stored.length) facts.segments = stored;
         return { facts, events };
       }
-      const now_in = membership.matching({ ...after, facts }, now);
-      facts.segments = now_in;
-      for (const id of now_in.filter((s) => !stored.includes(s))) events.push(event('segment.entered', now, { segment_id: id, ...membership.describe(id) }));
-      for (const id of stored.filter((s) => !now_in.includes(s))) events.push(event('segment.exited', now, { segment_id: id, ...membership.describe(id) }));
+      const { evaluated, matching } = membership.evaluate({ ...after, facts }, now);
+      // Segments this instance does not evaluate (static ones, or one created a moment ago elsewhere) stay as stored.
+      facts.segments = [...stored.filter((id) => !evaluated.has(id)), ...matching];
+      const change = (type: string, id: string) => {
+        const { quiet, ...described } = membership.describe(id) ?? { quiet: true };
+        if (!quiet) events.push(event(type, now, { segment_id: id, ...described }));
+      };
+      for (const id of matching.filter((s) => !stored.includes(s))) change('segment.entered', id);
+      for (const id of stored.filter((s) => evaluated.has(s) && !matching.includes(s))) change('segment.exited', id);
       return { facts, events };
     },
   };

@@ -18,7 +18,10 @@ export interface ChangeOptions {
 
 export type UserChanges = ReturnType<typeof createUserChanges>;
 
-const MAX_ATTEMPTS = 5;
+// Many sign-ins of one account at once (a shared family login, a load test) all conflict on one
+// revision: each retry waits a random moment (full jitter) so they spread out instead of colliding again.
+const MAX_ATTEMPTS = 25;
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
 
 /**
  * Every write that changes what a profile says goes through here, so its facts and their events
@@ -68,7 +71,8 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
         const fresh = await read(userId);
         // Same revision: it is `where` that failed (or the user is gone), not a concurrent write.
         if (!fresh || revOf(fresh) === revOf(current)) return null;
-        current = fresh;
+        await backoff(attempt);
+        current = await read(userId);
       }
       if (current) throw new Error(`user ${userId} kept changing under ${MAX_ATTEMPTS} attempts to write it`);
       return null;

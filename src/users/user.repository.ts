@@ -109,8 +109,8 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
      * knows nothing of `select: false`, so the secrets are left out here by name. Natural order,
      * as Auth0 promises none (a sort would make the dev database sort every user first).
      */
-    async *streamBatches({ connection, limit }: { connection?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
-      const filter = connection ? { 'identities.connection': String(connection) } : {};
+    async *streamBatches({ connection, segment, limit }: { connection?: string; segment?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
+      const filter = { ...(connection ? { 'identities.connection': String(connection) } : {}), ...(segment ? { 'facts.segments': String(segment) } : {}) };
       const cursor = users.collection.find(filter, { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
       try {
         while (await cursor.hasNext()) yield cursor.readBufferedDocuments() as unknown as UserDoc[];

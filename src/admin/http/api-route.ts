@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { z } from 'zod';
 import type { Bearer } from '../../http/edge/bearer.ts';
 import type { ManagementScope } from '../management-api.ts';
@@ -61,7 +62,7 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
     userName?: (input: RouteInput<P, Q, B>) => string | undefined;
   };
   /** Either a reply to validate and send, or `undefined` after streaming the answer to `res` itself. */
-  handle(input: RouteInput<P, Q, B>, call: ApiCall, res: NodeJS.WritableStream & { setHeader(name: string, value: string): unknown }): Promise<ApiReply | undefined>;
+  handle(input: RouteInput<P, Q, B>, call: ApiCall, res: Writable & { setHeader(name: string, value: string): unknown }): Promise<ApiReply | undefined>;
 }
 
 export interface RouteInput<P, Q, B> { params: Infer<P>; query: Infer<Q>; body: Infer<B> }

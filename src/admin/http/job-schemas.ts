@@ -15,6 +15,7 @@ export const jobIdParams = z.object({ id: z.string().regex(/^job_[A-Za-z0-9]{16}
 
 export const exportJobBody = z.object({
   connection_id: connectionId.optional().describe('Only users with an identity of this connection (default: all users).'),
+  segment_id: z.string().regex(/^seg_[0-9a-f]{24}$/, 'not a segment id').optional().describe("insole's addition: only the members of this saved segment (see /segments)."),
   format: z.enum(['json', 'csv']).optional().describe('json: NDJSON, one user per line (default); csv: a header row, then one user per row.'),
   limit: z.number().int().min(1).optional().describe('At most this many users (default: all).'),
   fields: z.array(exportField).max(MAX_EXPORT_FIELDS).optional().describe('Default: the root profile fields (and identities and metadata in NDJSON).'),
@@ -39,6 +40,7 @@ export const jobResponse = z.object({
   created_at: isoDate,
   connection_id: z.string().optional(),
   connection: z.string().optional(),
+  segment_id: z.string().optional(),
   format: z.enum(['json', 'csv']).optional(),
   limit: z.number().int().optional(),
   fields: z.array(exportField).optional(),
@@ -65,7 +67,7 @@ export function toJobView(job: UserJob, location?: string): z.input<typeof jobRe
   const elapsedSeconds = job.started_at ? (Date.now() - job.started_at.getTime()) / 1000 : 0;
   return dropUndefined({
     id: job.job_id, type: job.type, status: job.status, created_at: job.created_at.toISOString(),
-    connection_id: job.connection ?? undefined, connection: job.connection ?? undefined,
+    connection_id: job.connection ?? undefined, connection: job.connection ?? undefined, segment_id: job.segment ?? undefined,
     format: job.format ?? undefined, limit: job.limit ?? undefined,
     fields: job.fields?.map(({ name, export_as }) => dropUndefined({ name, export_as })),
     upsert: job.type === 'users_import' ? job.upsert ?? false : undefined, external_id: job.external_id ?? undefined,

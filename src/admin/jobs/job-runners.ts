@@ -41,7 +41,7 @@ export function createJobRunner(deps: JobRunnerDeps): RunJob {
   async function runExport(job: UserJob, { signal, progress }: JobRun): Promise<boolean> {
     if (job.file_id) await files.remove(job.file_id); // what an interrupted attempt left behind
     const fileId = new Types.ObjectId();
-    const source = { connection: job.connection ?? undefined, limit: job.limit ?? undefined };
+    const source = { connection: job.connection ?? undefined, segment: job.segment ?? undefined, limit: job.limit ?? undefined };
     const total = Math.min(await users.countAll(source), job.limit ?? Infinity);
     await must(jobs.begin(job, { total, processed: 0, file_id: fileId }));
     progress.written = 0;

@@ -27,6 +27,8 @@ export interface UserJob {
   /** The client whose token created the job (or `cli`). */
   created_by: string;
   connection?: string | null;
+  /** An export of one saved segment's members (insole's addition to Auth0's export). */
+  segment?: string | null;
   // Export parameters.
   format?: 'json' | 'csv' | null;
   limit?: number | null;
@@ -63,6 +65,7 @@ const jobSchema = new Schema<UserJob>({
   status: { type: String, enum: JOB_STATUSES, required: true },
   created_by: { type: String, required: true },
   connection: { type: String },
+  segment: { type: String },
   format: { type: String, enum: ['json', 'csv'] },
   limit: { type: Number },
   fields: { type: [new Schema<ExportField>({ name: { type: String, required: true }, export_as: { type: String } }, { _id: false })], default: undefined },

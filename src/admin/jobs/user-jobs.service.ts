@@ -13,7 +13,7 @@ export class JobNotFoundError extends NotFoundError {
   override readonly code = 'inexistent_job';
 }
 
-export interface ExportRequest { format?: ExportFormat; fields?: ExportField[]; limit?: number; connection_id?: string }
+export interface ExportRequest { format?: ExportFormat; fields?: ExportField[]; limit?: number; connection_id?: string; segment_id?: string }
 export interface ImportRequest { users: string; connection_id: string; upsert?: boolean; external_id?: string; send_completion_email?: boolean }
 
 export type UserJobsService = ReturnType<typeof createUserJobsService>;
@@ -47,7 +47,7 @@ export function createUserJobsService(deps: {
     if (fields.length > MAX_EXPORT_FIELDS) throw new BadRequestError(`At most ${MAX_EXPORT_FIELDS} fields can be exported.`, 'invalid_body');
     const problems = fields.map((field) => exportFieldProblem(field.name, format)).filter(Boolean);
     if (problems.length) throw new BadRequestError(`Payload validation error: ${problems.join('; ')}.`, 'invalid_body');
-    const job = await jobs.create({ type: 'users_export', created_by: createdBy, format, fields, limit: request.limit, connection: knownConnection(request.connection_id) });
+    const job = await jobs.create({ type: 'users_export', created_by: createdBy, format, fields, limit: request.limit, connection: knownConnection(request.connection_id), segment: request.segment_id });
     deps.nudge();
     return job;
   }
