@@ -157,6 +157,30 @@ describe('OpenAPI conformance of the logs, user blocks, unlink, stats, jobs and 
     assert.equal((await checked('conformance-admin', 'POST', '/reports/segments/users', { filter: { shoe: 'red' } })).status, 400);
   });
 
+  test('saved segments: create (dynamic, static), list, get, update, members (JSON and CSV), delete, and their refusals', async () => {
+    const dynamic = await checked('conformance-admin', 'POST', '/segments', { name: 'Conformance gold', filter: { q: 'app_metadata.plan:gold' } });
+    assert.equal(dynamic.status, 201);
+    const fixed = await checked('conformance-admin', 'POST', '/segments', { name: 'Conformance picked', user_ids: [alice.id] });
+    assert.equal((await checked('conformance-admin', 'POST', '/segments', { name: 'Conformance gold', filter: { q: 'app_metadata.plan:gold' } })).status, 409);
+    assert.equal((await checked('conformance-admin', 'POST', '/segments', { name: 'x', filter: { shoe: 'red' } })).status, 400);
+    await checked('conformance-admin', 'GET', '/segments');
+    const id = fixed.body.id as string;
+    for (let i = 0; (await checked('conformance-admin', 'GET', `/segments/${id}`)).body.is_calculating; i++) {
+      assert.ok(i < 400, 'the static segment is calculated');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.equal((await checked('conformance-admin', 'PATCH', `/segments/${dynamic.body.id}`, { name: 'Conformance gold shoppers' })).status, 200);
+    assert.equal((await checked('conformance-admin', 'PATCH', `/segments/${id}`, { filter: { gender: 'male' } })).status, 400);
+    assert.equal((await checked('conformance-admin', 'GET', `/segments/${id}/members`)).body.length, 1);
+    const csv = await fetch(`${insole.issuer}/api/v2/segments/${id}/members?format=csv`, { headers: { authorization: `Bearer ${tokens['conformance-admin']}` } });
+    assert.equal(csv.status, 200);
+    assert.match(await csv.text(), /conformance\.alice/);
+    assert.equal((await checked('conformance-admin', 'DELETE', `/segments/${dynamic.body.id}`)).status, 204);
+    for (const path of [`/segments/${dynamic.body.id}`, `/segments/${dynamic.body.id}/members`]) assert.equal((await checked('conformance-admin', 'GET', path)).status, 404);
+    assert.equal((await checked('conformance-admin', 'PATCH', `/segments/${dynamic.body.id}`, { name: 'gone' })).status, 404);
+    assert.equal((await checked('conformance-admin', 'DELETE', `/segments/${dynamic.body.id}`)).status, 404);
+  });
+
   test('the users routes answer too, so every operation of the document has been answered for real', async () => {
     const id = encodeURIComponent(alice.id);
     await checked('conformance-admin', 'GET', '/users?per_page=1');
