@@ -22,6 +22,7 @@ import type { InsightArea } from '../insight/insight.area.ts';
 import { buildOpenApiDocument } from './http/openapi-document.ts';
 import { openApiRoutes } from './http/openapi.routes.ts';
 import { logRoutes } from './http/log.routes.ts';
+import { reportAudienceRoutes } from './http/report-audience.routes.ts';
 import { reportSummaryRoutes } from './http/report-summary.routes.ts';
 import { reportRoutes } from './http/report.routes.ts';
 import { segmentPreviewRoutes } from './http/segment-preview.routes.ts';
@@ -53,7 +54,7 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
       activeUsers: (since) => countActiveUsers(userModel, since),
       now: () => new Date(),
     }),
-    ...jobRoutes(jobs.service, { importMaxBytes: config.admin_api.jobs.import_max_bytes }),
+    ...jobRoutes(jobs.service, { importMaxBytes: config.admin_api.jobs.import_max_bytes }, users),
     ...segmentRoutes(insight.segments, listing, core.users),
     ...segmentPreviewRoutes({
       preview(filter) {
@@ -63,6 +64,7 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
     }),
     ...reportRoutes(insightReports),
     ...reportSummaryRoutes(insightReports),
+    ...reportAudienceRoutes(insightReports),
   ];
   // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.
   const openApi = buildOpenApiDocument(routes, { issuer: config.issuer, referenceUrl: `${config.issuer}/api/v2/docs` });

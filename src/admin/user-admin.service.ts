@@ -136,8 +136,24 @@ export function createUserAdminService(deps: {
     return (await getUser(userId)).identities;
   }
 
+  /**
+   * Auth0's "send an email address verification email": a fresh single-use link to the user's
+   * address. `identity`, as at Auth0, names which of the user's identities the address is from; it
+   * must be one of them. An address that is already verified gets no mail (a 400 says so): the
+   * link could only repeat what is known, and a button must not become a way to mail anyone at will.
+   */
+  async function sendVerificationEmail(userId: string, identity?: { provider: string; user_id: string }): Promise<void> {
+    const user = await getUser(userId);
+    if (identity && !user.identities.some((i) => i.provider === identity.provider && i.user_id === identity.user_id)) {
+      throw new BadRequestError(`The user has no ${identity.provider} identity ${identity.user_id}.`, 'invalid_body');
+    }
+    if (!user.email) throw new BadRequestError('The user has no email address.', 'invalid_body');
+    if (user.email_verified) throw new BadRequestError('The email address is already verified.', 'invalid_body');
+    await mails.verification({ user_id: user.user_id, email: user.email });
+  }
+
   return {
-    getUser, createUser, updateUser, deleteUser, unblock, unlink, userByIdentifier,
+    getUser, createUser, updateUser, deleteUser, unblock, unlink, userByIdentifier, sendVerificationEmail,
     usersByEmail: async (email: string) => {
       const user = await users.findByEmail(email.trim().toLowerCase());
       return user ? [user] : [];

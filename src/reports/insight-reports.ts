@@ -5,7 +5,9 @@ import type { LifecycleWindows } from '../insight/lifecycle/lifecycle-windows.ts
 import { compileSegmentFilter, type SegmentFilter } from '../insight/segments/segment-filter.ts';
 import { createLogModel } from '../logs/log.model.ts';
 import { createUserModel } from '../users/user.model.ts';
+import { runDemographics, type DemographicPopulation } from './demographics.report.ts';
 import { dormantReport, type DormantParams } from './dormant.report.ts';
+import { runDormantTrend } from './dormant-trend.report.ts';
 import { runLifecycleReport } from './lifecycle.report.ts';
 import { runOverview } from './overview.report.ts';
 import { pageRows, streamRows, type RowReport } from './row-report.ts';
@@ -36,5 +38,7 @@ export function createInsightReports(connection: Connection, insight: { interest
     /** `at`: the moment the answer is as of (the caller's, so it can print it). */
     lifecycle: (at: Date, weeks?: number) => runLifecycleReport(users, at, weeks),
     overview: (range: { from: Date; to: Date }, at: Date) => runOverview(sources, range, at),
+    dormantTrend: (params: DormantParams, at: Date, weeks?: number) => runDormantTrend(users, params, insight.lifecycle, at, weeks),
+    demographics: (population: DemographicPopulation, at: Date) => runDemographics(users, population, at),
   };
 }

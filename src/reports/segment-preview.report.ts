@@ -64,7 +64,7 @@ export function topValues(groups: Group[], top = PREVIEW_TOP_VALUES): ValueCount
   return [...known.slice(0, top), ...(other ? [{ value: 'other', count: other }] : []), ...(unknown ? [{ value: 'unknown', count: unknown }] : [])];
 }
 
-function ageRows(groups: Group[], now: Date): SegmentBreakdown['age'] {
+export function ageRows(groups: Group[], now: Date): SegmentBreakdown['age'] {
   const { labels } = ageBucketBoundaries(now);
   const counts = new Map<string, number>();
   for (const g of groups) {

@@ -12,7 +12,7 @@ class RateLimitedError extends AppError {
 }
 
 /**
- * Requests per client per window, counted in MongoDB so every instance shares the budget. Every
+ * Requests per client (per user, for a token on a user's behalf) per window, counted in MongoDB so every instance shares the budget. Every
  * answer carries Auth0's headers: the limit, what is left, and when the window resets (epoch seconds).
  */
 export function clientRateLimit(connection: Connection, { requests, window_seconds }: { requests: number; window_seconds: number }): RequestHandler {
@@ -27,7 +27,10 @@ export function clientRateLimit(connection: Connection, { requests, window_secon
   };
 
   return async (req, res, next) => {
-    const client = req.bearer?.clientId ?? req.bearer?.subject ?? 'anonymous';
+    // A token on behalf of a user (the dashboard's) counts for that user, so one busy dashboard user
+    // cannot use up the budget of every other; a client's own token (sub = client_id) for the client.
+    const { clientId, subject } = req.bearer ?? {};
+    const client = clientId && subject && subject !== clientId ? `${clientId} ${subject}` : clientId ?? subject ?? 'anonymous';
     try {
       headers(res, await limiter.consume(client));
     } catch (rejection) {

@@ -30,6 +30,15 @@ export const importJobBody = z.object({
   send_completion_email: queryBoolean.optional().describe('Accepted for compatibility and ignored: insole sends no completion mail.'),
 }).strict();
 
+/** Auth0's body; `client_id` and `organization_id` are accepted and ignored (the link always leads to insole's own page). */
+export const verificationEmailBody = z.object({
+  user_id: z.string().min(1).max(300).describe('The user to send the mail to.'),
+  client_id: z.string().min(1).max(200).optional().describe('Accepted for compatibility; no effect.'),
+  identity: z.object({ user_id: z.string().min(1).max(300), provider: z.string().min(1).max(100) }).strict().optional()
+    .describe("Which of the user's identities the address belongs to (Auth0 asks it for social primary identities); it must be one of them."),
+  organization_id: z.string().min(1).max(200).optional().describe('Accepted for compatibility; no effect.'),
+}).strict();
+
 const isoDate = z.string().describe('ISO 8601 date-time');
 const count = z.number().int().min(0);
 

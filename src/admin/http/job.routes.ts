@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { InsufficientScopeError } from '../../errors/app-error.ts';
 import { parseInput } from '../../http/edge/input.ts';
 import type { UserJobsService } from '../jobs/user-jobs.service.ts';
+import type { UserAdminService } from '../user-admin.service.ts';
 import { defineRoute, type AnyApiRoute, type ApiCall } from './api-route.ts';
-import { exportJobBody, importJobBody, jobIdParams, jobResponse, recordErrorsResponse, toJobView, toRecordErrors } from './job-schemas.ts';
+import { exportJobBody, importJobBody, verificationEmailBody, jobIdParams, jobResponse, recordErrorsResponse, toJobView, toRecordErrors } from './job-schemas.ts';
 
 const auth0Error = { description: 'Auth0 error body: { statusCode, error, message, errorCode }' };
 const createdBy = (call: ApiCall) => call.bearer.clientId ?? call.bearer.subject;
@@ -15,7 +16,7 @@ const createdBy = (call: ApiCall) => call.bearer.clientId ?? call.bearer.subject
  * read a job and its errors. Reading an export needs read:users, since its `location` hands out
  * every profile; an import can be read with either scope, as Auth0 allows.
  */
-export function jobRoutes(service: UserJobsService, limits: { importMaxBytes: number }): AnyApiRoute[] {
+export function jobRoutes(service: UserJobsService, limits: { importMaxBytes: number }, users: Pick<UserAdminService, 'sendVerificationEmail'>): AnyApiRoute[] {
   const readable = async (id: string, call: ApiCall) => {
     const found = await service.getJob(id);
     if (found.job.type === 'users_export' && !call.bearer.scopes.has('read:users')) throw new InsufficientScopeError(['read:users']);
@@ -41,6 +42,18 @@ export function jobRoutes(service: UserJobsService, limits: { importMaxBytes: nu
       audit: { description: 'Create import users job' },
       async handle({ body }, call) {
         return { status: 202, body: toJobView(await service.createImportJob(body, createdBy(call))) };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/jobs/verification-email', tag: 'Jobs', summary: 'Send an email address verification email', scopes: ['update:users'],
+      description: 'Mails the user a fresh single-use link that confirms their address (the sign-up mail\'s link). Answers the job, already completed. '
+        + 'An address that is already verified, or a user without one, is a 400 and nothing is sent.',
+      body: verificationEmailBody,
+      responses: { 201: { description: 'The job, completed.', schema: jobResponse }, 400: auth0Error, 404: auth0Error },
+      audit: { description: 'Send a verification email', userId: ({ body }) => body.user_id },
+      async handle({ body }, call) {
+        const job = await service.createVerificationEmailJob(() => users.sendVerificationEmail(body.user_id, body.identity), createdBy(call));
+        return { status: 201, body: toJobView(job) };
       },
     }),
     defineRoute({

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
-export const JOB_TYPES = ['users_export', 'users_import'] as const;
+// verification_email: Auth0's job for a verification mail; done when answered (the mail goes out in the background).
+export const JOB_TYPES = ['users_export', 'users_import', 'verification_email'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
 
 /** Auth0's job states: pending → processing (claimed, leased) → completed | failed. */

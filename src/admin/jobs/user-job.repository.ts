@@ -37,6 +37,15 @@ export function createUserJobRepository(jobs: UserJobModel) {
       return created.toObject();
     },
 
+    /** A job done as it is created (a verification mail): completed, and gone after `retentionMs` as any finished job. */
+    async createCompleted(job: NewUserJob, retentionMs: number, now = new Date()): Promise<UserJob> {
+      const created = await jobs.create({
+        ...job, job_id: newJobId(), status: 'completed', attempts: 0, processed: 0, created_at: now, updated_at: now,
+        finished_at: now, expire_at: new Date(now.getTime() + retentionMs),
+      });
+      return created.toObject();
+    },
+
     find(jobId: string, now = new Date()): Promise<UserJob | null> {
       return jobs.findOne({ job_id: jobId, ...notExpired(now) }).lean<UserJob>().exec();
     },

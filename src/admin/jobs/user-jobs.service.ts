@@ -32,6 +32,8 @@ export function createUserJobsService(deps: {
   connections: string[];
   /** Tells this instance's worker that a job is waiting. */
   nudge(): void;
+  /** How long finished jobs stay readable (admin_api.jobs.retention_hours). */
+  retentionMs: number;
 }) {
   const { jobs, files, links } = deps;
 
@@ -64,6 +66,12 @@ export function createUserJobsService(deps: {
     return job;
   }
 
+  /** Auth0's verification-email job: the mail is already on its way (`send`), so the job is born completed. */
+  async function createVerificationEmailJob(send: () => Promise<void>, createdBy: string): Promise<UserJob> {
+    await send();
+    return jobs.createCompleted({ type: 'verification_email', created_by: createdBy }, deps.retentionMs);
+  }
+
   async function getJob(jobId: string): Promise<{ job: UserJob; location?: string }> {
     const job = await jobs.find(jobId);
     if (!job) throw new JobNotFoundError();
@@ -89,5 +97,5 @@ export function createUserJobsService(deps: {
     return { stream: files.openDownload(job.file_id), length, filename: `${job.job_id}.${job.format}.gz` };
   }
 
-  return { createExportJob, createImportJob, getJob, getErrors, openDownload };
+  return { createExportJob, createImportJob, createVerificationEmailJob, getJob, getErrors, openDownload };
 }

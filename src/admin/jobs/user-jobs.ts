@@ -33,7 +33,7 @@ export function createUserJobs(deps: { config: Config; connection: Connection; u
     settings: { pollMs: settings.poll_ms, leaseMs: settings.lease_ms, maxAttempts: settings.max_attempts, retentionMs },
   });
   const service = createUserJobsService({
-    jobs, files, issuer: config.issuer, connections: deps.connections, nudge: worker.nudge,
+    jobs, files, issuer: config.issuer, connections: deps.connections, nudge: worker.nudge, retentionMs,
     links: createDownloadLinks(config.secrets.key_encryption_key, settings.download_link_seconds),
   });
   return {
