@@ -8,6 +8,7 @@ import type { Config } from './config/schema.ts';
 import { createCore, type Core } from './core.ts';
 import type { Logger } from './lib/logger.ts';
 import { createAdminArea, type AdminArea } from './admin/admin.area.ts';
+import { createDashboardArea } from './dashboard/dashboard.area.ts';
 import { createSocialArea } from './auth/social.area.ts';
 import { createHooksArea, type HooksArea } from './hooks/hooks.area.ts';
 import type { DurableHooks } from './hooks/jobs/durable-hooks.ts';
@@ -51,7 +52,8 @@ export async function composeInsole(config: Config, logger: Logger, mongodbUri: 
   const insight = createInsightArea(core);
   const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: [PASSWORD_CONNECTION, ...social.connections] });
   const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
-  const areas: Area[] = [hooks, admin, pages, oidc, insight];
+  const dashboard = createDashboardArea(core, { oidc: oidc.provider });
+  const areas: Area[] = [hooks, admin, pages, dashboard, oidc, insight];
   const app = createApp({ config, logger, renderView: core.renderView, isDatabaseReady: core.isDatabaseReady, oidc: oidc.provider, areas });
   return { app, core, areas, hooks, admin, insight };
 }

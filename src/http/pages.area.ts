@@ -10,6 +10,7 @@ import { createCallbackCookie, signedCookieSecrets } from './callback-cookie.ts'
 import { createInteractionPages } from './interaction-pages.ts';
 import { createCsrf } from './middleware/csrf.ts';
 import { accountRoutes } from './routes/account.routes.ts';
+import { homeRoutes } from './routes/home.routes.ts';
 import { interactionRoutes } from './routes/interaction.routes.ts';
 import { socialRoutes } from './routes/social.routes.ts';
 
@@ -23,6 +24,7 @@ export function createHostedPagesArea({ config, renderView }: Core, { oidc, acco
   const cookies = Router().use(cookieParser(signedCookieSecrets(config)));
   return {
     pages: [
+      homeRoutes(config, renderView),
       cookies,
       interactionRoutes({ provider, pages, csrf, renderView, handshakes: social.handshakes, passwordSignin: accounts.passwordSignin, verifyEmailFirst: config.signup.verify_email_first }),
       socialRoutes({ ...social, provider, pages, csrf, callbackCookie: createCallbackCookie(config), timeoutMs: config.connections.timeout_ms }),

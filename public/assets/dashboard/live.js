@@ -1,0 +1,63 @@
+// Live activity: server-sent events from /admin/live. Each sign-in is added to the list, the
+// counters and the day's bar, without a reload. The stream authenticates with the session cookie.
+(function () {
+  'use strict';
+  var kpis = document.querySelector('[data-live-since]');
+  var list = document.querySelector('[data-live-list]');
+  var state = document.querySelector('[data-live-state]');
+  if (!kpis || !list || typeof window.EventSource === 'undefined') { if (state) state.textContent = ''; return; }
+  var from = kpis.getAttribute('data-range-from');
+  var to = kpis.getAttribute('data-range-to');
+  var MAX_ITEMS = 20;
+
+  function bump(metric, by) {
+    var el = document.querySelector('[data-metric="' + metric + '"]');
+    if (!el || !by) return;
+    el.textContent = (Number(el.textContent.replace(/,/g, '')) + by).toLocaleString('en-US');
+  }
+
+  function show(event) {
+    var empty = list.querySelector('[data-live-empty]');
+    if (empty) empty.remove();
+    var item = document.createElement('li');
+    var time = document.createElement('time');
+    time.dateTime = event.at;
+    time.textContent = event.at.slice(11, 19) + ' UTC';
+    var what = document.createElement('span');
+    what.textContent = ' ' + event.who + (event.kind === 'signup' ? ' signed up' : ' signed in') + ' with ' + event.connection + (event.ip ? ' from ' + event.ip : '');
+    item.appendChild(time);
+    item.appendChild(what);
+    item.setAttribute('data-live-item', event.id);
+    list.insertBefore(item, list.firstChild);
+    while (list.children.length > MAX_ITEMS) list.removeChild(list.lastChild);
+  }
+
+  function apply(event) {
+    var d = event.delta;
+    bump('users_total', d.users);
+    if (d.day >= from && d.day <= to) {
+      bump('signups', d.signups);
+      bump('signins', d.signins);
+      if (window.insoleCharts) {
+        if (d.signups) window.insoleCharts.add('signups', d.day, event.connection, d.signups);
+        if (d.signins) window.insoleCharts.add('signins', d.day, event.connection, d.signins);
+      }
+    }
+  }
+
+  var since = kpis.getAttribute('data-live-since');
+  var source = new EventSource('/admin/live?since=' + encodeURIComponent(since));
+  var seen = {};
+  source.addEventListener('open', function () { state.textContent = 'live'; state.className = 'live-state on'; });
+  source.addEventListener('signin', function (message) {
+    var event = JSON.parse(message.data);
+    if (seen[event.id]) return; // a reconnect replays what it has kept
+    seen[event.id] = true;
+    show(event);
+    apply(event);
+  });
+  source.addEventListener('error', function () {
+    if (source.readyState === EventSource.CLOSED) { state.textContent = 'stopped: reload the page to sign in again'; state.className = 'live-state off'; }
+    else { state.textContent = 'reconnecting…'; state.className = 'live-state'; }
+  });
+})();

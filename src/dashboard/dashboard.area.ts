@@ -1,0 +1,62 @@
+import cookieParser from 'cookie-parser';
+import express, { Router, type RequestHandler } from 'express';
+import type { Area } from '../area.ts';
+import type { Core } from '../core.ts';
+import { managementAudience } from '../admin/management-api.ts';
+import { createDashboardCsrf } from '../http/middleware/csrf.ts';
+import { createLogModel } from '../logs/log.model.ts';
+import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
+import type { LiveProvider } from '../oidc/live-provider.ts';
+import { listRoutes } from './http/list.routes.ts';
+import { liveRoutes } from './http/live.routes.ts';
+import { overviewRoutes } from './http/overview.routes.ts';
+import { segmentRoutes } from './http/segment.routes.ts';
+import { signInRoutes } from './http/signin.routes.ts';
+import { userRoutes } from './http/user.routes.ts';
+import { renderPage, type PageKit } from './http/dashboard-page.ts';
+import { createLiveFeed } from './live/live-feed.ts';
+import { createManagementClient } from './management-client.ts';
+import { createDashboardSignIn } from './session/dashboard-signin.ts';
+import { createSessionCookies } from './session/session-cookie.ts';
+import { readSession, requireSession } from './session/session-guard.ts';
+
+/**
+ * The marketing dashboard at /admin (README "Dashboard"): a relying party of insole that signs
+ * its users in through insole's own hosted pages and shows what the Management API answers to
+ * their token. Nothing here reads users or reports itself; only the live feed reads new sign-ins
+ * from the logs, for those whose token may read logs.
+ */
+export function createDashboardArea(core: Core, { oidc }: { oidc: LiveProvider }): Area {
+  const { config, renderView, logger } = core;
+  if (!config.dashboard.enabled) return {};
+  const cookies = createSessionCookies(config);
+  const signIn = createDashboardSignIn(config);
+  const api = createManagementClient(config.issuer);
+  const csrf = createDashboardCsrf(config, (req) => req.dashboard?.session.sid);
+  const kit: PageKit = { renderView, csrfToken: (req, res) => csrf.generateCsrfToken(req, res), roles: config.dashboard.roles };
+  const feed = createLiveFeed({ logs: createLogModel(core.connection), users: core.userModel, logger: logger.child({ component: 'live-feed' }) }, { pollMs: 1000, lookbackMs: 10_000 });
+  const verify = createAccessTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) });
+  const streams = new Set<() => void>();
+  const guard = { cookies, signIn, cookieSeconds: config.ttl.session };
+
+  // Who has no role (no scope at all) is signed in, but has nothing to see: say who they are and how to get access.
+  const requireRole: RequestHandler = async (req, res, next) => {
+    if (req.dashboard?.user.scopes.size) return next();
+    await renderPage(kit, req, res, 'forbidden', { title: 'No access', roles: Object.keys(config.dashboard.roles) }, 403);
+  };
+
+  const router = Router();
+  router.use('/admin', cookieParser(), express.urlencoded({ extended: false, limit: '32kb' }), express.json({ limit: '32kb' }), readSession(cookies));
+  // Before the session is checked, so a forged post is refused as such whatever the state of the session.
+  router.use('/admin', csrf.doubleCsrfProtection);
+  router.use(signInRoutes({ config, signIn, cookies, kit, cookieSeconds: guard.cookieSeconds }));
+  router.use('/admin', requireSession(guard), requireRole);
+  router.use(overviewRoutes({ api, kit }), segmentRoutes({ api, kit, config }), userRoutes({ api, kit }), listRoutes({ api, kit }), liveRoutes({ feed, verify, open: streams }));
+  return {
+    pages: [router],
+    async stop() {
+      for (const end of [...streams]) end(); // open streams would hold the server's close for the whole grace
+      await feed.stop();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config/schema.ts';
+import { parseInput } from '../../http/edge/input.ts';
+import { PREORDER_SEGMENT_FILTER } from '../../insight/segments/campaign-segments.ts';
+import type { ManagementClient } from '../management-client.ts';
+import { signedIn } from '../session/session-guard.ts';
+import type { PreviewAnswer, SegmentAnswer } from '../widgets/api-answers.ts';
+import { orderSegments, PREORDER_KEY } from '../widgets/overview-widgets.ts';
+import { filterFromForm, LIFECYCLE_CHOICES, PREORDER_FORM, SENTIMENT_CHOICES, segmentFormSchema, type SegmentFormInput } from '../widgets/segment-form.ts';
+import { renderPage, widget, type PageKit } from './dashboard-page.ts';
+import { passDownload } from './download.ts';
+
+const idParams = z.object({ id: z.string().regex(/^seg_[0-9a-f]{24}$/, 'not a segment id') });
+const pageQuery = z.object({ saved: z.string().max(100).optional(), deleted: z.string().max(200).optional(), from: z.string().max(1000).optional(), start: z.enum(['pre-order']).optional() }).strict();
+const CONNECTIONS = ['Username-Password-Authentication', 'google-oauth2', 'facebook', 'twitter'];
+
+/**
+ * Saved segments and the segment builder: the list with sizes and recent movement (the pre-order
+ * segment first), a member page with its CSV, and the builder, whose preview is the Management
+ * API's POST /reports/segments/preview of the filter the form makes.
+ */
+export function segmentRoutes({ api, kit, config }: { api: ManagementClient; kit: PageKit; config: Config }): Router {
+  const router = Router();
+  const choices = { lifecycle: LIFECYCLE_CHOICES, sentiment: SENTIMENT_CHOICES, connections: CONNECTIONS, interests: Object.keys(config.insight.interests) };
+
+  /** The page with the builder showing `raw` (the form as typed, already checked by the caller). */
+  async function showPage(req: Request, res: Response, raw: SegmentFormInput, notice: { saved?: string; deleted?: string; error?: string } = {}, status = 200) {
+    const token = signedIn(req).session.access_token;
+    const form = segmentFormSchema.parse(raw);
+    const filter = filterFromForm(form);
+    const [segments, preview] = await Promise.all([
+      widget(api.get<SegmentAnswer[]>(token, '/segments')),
+      widget(api.send<PreviewAnswer>(token, 'POST', '/reports/segments/preview', { filter })),
+    ]);
+    await renderPage(kit, req, res, 'segments', {
+      title: 'Segments', form: raw, checked: form, filter, preview, choices, notice, hasPreorder: Boolean(segments.data?.some((s) => s.key === PREORDER_KEY)),
+      segments: { ...segments, data: segments.data && orderSegments(segments.data) },
+    }, status);
+  }
+
+  router.get('/admin/segments', async (req, res) => {
+    const query = parseInput(pageQuery, req.query, 'query');
+    await showPage(req, res, query.start === 'pre-order' ? PREORDER_FORM : {}, { saved: query.saved, deleted: query.deleted });
+  });
+
+  router.post('/admin/segments/preview', async (req, res) => {
+    const filter = filterFromForm(parseInput(segmentFormSchema, req.body, 'form'));
+    const preview = await api.send<PreviewAnswer>(signedIn(req).session.access_token, 'POST', '/reports/segments/preview', { filter });
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ filter, ...preview, sample: undefined });
+  });
+
+  router.post('/admin/segments', async (req, res) => {
+    const form = parseInput(segmentFormSchema, req.body, 'form');
+    const raw = req.body as SegmentFormInput;
+    if (!form.name) return showPage(req, res, raw, { error: 'Give the segment a name.' }, 400);
+    try {
+      const saved = await api.send<SegmentAnswer>(signedIn(req).session.access_token, 'POST', '/segments', { name: form.name, ...(form.description ? { description: form.description } : {}), filter: filterFromForm(form) });
+      res.redirect(303, `/admin/segments?saved=${encodeURIComponent(saved!.key)}`);
+    } catch (err) {
+      const e = err as { status?: number; message?: string };
+      if (!e.status || e.status >= 500 || e.status === 401) throw err;
+      await showPage(req, res, raw, { error: e.message }, e.status);
+    }
+  });
+
+  router.post('/admin/segments/pre-order', async (req, res) => {
+    await api.send(signedIn(req).session.access_token, 'POST', '/segments', {
+      key: PREORDER_KEY, name: 'Pre-order: men 20–40 into fitness', description: 'The pre-order mail for the new running shoe.', filter: PREORDER_SEGMENT_FILTER,
+    });
+    res.redirect(303, `/admin/segments?saved=${PREORDER_KEY}`);
+  });
+
+  router.post('/admin/segments/:id/delete', async (req, res) => {
+    const { id } = parseInput(idParams, req.params, 'params');
+    const token = signedIn(req).session.access_token;
+    const segment = await api.get<SegmentAnswer>(token, `/segments/${id}`);
+    await api.send(token, 'DELETE', `/segments/${id}`);
+    res.redirect(303, `/admin/segments?deleted=${encodeURIComponent(segment.name)}`);
+  });
+
+  router.get('/admin/segments/:id', async (req, res) => {
+    const { id } = parseInput(idParams, req.params, 'params');
+    const { from } = parseInput(pageQuery, req.query, 'query');
+    const token = signedIn(req).session.access_token;
+    const [segment, members] = await Promise.all([
+      api.get<SegmentAnswer>(token, `/segments/${id}`),
+      api.page<{ user_id: string; email?: string; name?: string; created_at: string; last_login?: string; logins_count?: number }>(token, `/segments/${id}/members`, { take: 50, from }),
+    ]);
+    await renderPage(kit, req, res, 'segment', { title: segment.name, segment, members });
+  });
+
+  router.get('/admin/segments/:id/members.csv', async (req, res) => {
+    const { id } = parseInput(idParams, req.params, 'params');
+    await passDownload(req, res, (signal) => api.stream(signedIn(req).session.access_token, 'GET', `/segments/${id}/members`, { format: 'csv' }, undefined, signal));
+  });
+
+  // The builder's list, not saved: the API's segment users report of the form's filter.
+  router.post('/admin/segments/users.csv', async (req, res) => {
+    const filter = filterFromForm(parseInput(segmentFormSchema, req.body, 'form'));
+    await passDownload(req, res, (signal) => api.stream(signedIn(req).session.access_token, 'POST', '/reports/segments/users', { format: 'csv' }, { filter }, signal));
+  });
+  return router;
+}

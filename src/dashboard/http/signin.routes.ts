@@ -1,0 +1,61 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { parseInput } from '../../http/edge/input.ts';
+import type { Config } from '../../config/schema.ts';
+import { safeReturnTo, type DashboardSignIn } from '../session/dashboard-signin.ts';
+import type { SessionCookies } from '../session/session-cookie.ts';
+import { keepSession, userOf } from '../session/session-guard.ts';
+import { renderPage, type PageKit } from './dashboard-page.ts';
+
+const loginQuery = z.object({ return_to: z.string().max(1000).optional() }).passthrough();
+const callbackQuery = z.object({ state: z.string().max(500).optional(), error: z.string().max(200).optional(), error_description: z.string().max(500).optional() }).passthrough();
+
+interface SignInDeps { config: Config; signIn: DashboardSignIn; cookies: SessionCookies; kit: PageKit; cookieSeconds: number }
+
+/**
+ * Sign-in and sign-out of the dashboard (a relying party of insole): /admin/login starts the code
+ * flow, /admin/callback ends it with a new session cookie (rotated at every sign-in), and the
+ * sign-out POST clears it and ends insole's session by RP-initiated logout (id_token_hint).
+ */
+export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds }: SignInDeps): Router {
+  const router = Router();
+  const restart = (returnTo: string) => `/admin/login?return_to=${encodeURIComponent(returnTo)}`;
+
+  router.get('/admin/login', async (req, res) => {
+    const { return_to } = parseInput(loginQuery, req.query, 'query');
+    const { url, flow } = await signIn.start(safeReturnTo(return_to));
+    cookies.writeFlow(res, flow);
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, url);
+  });
+
+  router.get('/admin/callback', async (req, res) => {
+    const query = parseInput(callbackQuery, req.query, 'query');
+    const flow = cookies.readFlow(req);
+    cookies.clearFlow(res);
+    if (!flow || query.state !== flow.state) {
+      // Another tab's sign-in replaced this one's cookie, or it took over ten minutes: start over.
+      return renderPage(kit, req, res, 'message', { title: 'Sign-in expired', message: 'This sign-in was started too long ago or in another tab.', link: { href: restart(flow?.return_to ?? '/admin'), text: 'Sign in again' } }, 400);
+    }
+    if (query.error) {
+      return renderPage(kit, req, res, 'message', { title: 'Not signed in', message: query.error_description ?? query.error, link: { href: restart(flow.return_to), text: 'Try again' } }, 400);
+    }
+    const callbackUrl = new URL(`${config.issuer}/admin/callback`);
+    callbackUrl.search = new URL(req.originalUrl, 'http://local').search;
+    const session = await signIn.finish(callbackUrl, flow);
+    keepSession({ cookies, cookieSeconds }, res, session);
+    req.log.info({ sub: userOf(session).sub }, 'dashboard sign-in');
+    res.redirect(303, flow.return_to);
+  });
+
+  router.post('/admin/logout', async (req, res) => {
+    const session = req.dashboard?.session;
+    cookies.clearSession(res);
+    res.redirect(303, await signIn.logoutUrl(session));
+  });
+
+  router.get('/admin/signed-out', (req, res) => renderPage(kit, req, res, 'message', {
+    title: 'Signed out', message: 'You are signed out of the dashboard.', link: { href: '/admin', text: 'Sign in again' },
+  }));
+  return router;
+}

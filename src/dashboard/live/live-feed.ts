@@ -1,0 +1,79 @@
+import type { Logger } from '../../lib/logger.ts';
+import type { LogModel } from '../../logs/log.model.ts';
+import type { UserModel } from '../../users/user.model.ts';
+import { toLiveSignIn, type LiveLog, type LiveSignIn } from './live-events.ts';
+
+export type LiveFeed = ReturnType<typeof createLiveFeed>;
+type Listener = (event: LiveSignIn) => void;
+
+export interface LiveFeedOptions { pollMs: number; lookbackMs: number; now?: () => Date }
+
+/**
+ * Sign-ins for the open dashboards of this instance, from the `logs` collection that every
+ * instance writes to: whichever instance a shopper signed in on, each instance's poller reads it,
+ * so no instance needs to hear from another. It polls once a second while anyone is watching (and
+ * not at all otherwise) for `s`/`ss` events of the last `lookbackMs`, in log_id order, and passes
+ * on those not seen yet. Why a look-back window rather than "after the last log_id": a log_id is
+ * made before its insert, so an earlier id can land after a later one (two instances, a slow
+ * write, clocks a little apart); the window catches it and the seen-set keeps it from repeating.
+ * The most recent events are kept for a minute, for a dashboard that opens a moment after its numbers were read.
+ */
+export function createLiveFeed({ logs, users, logger }: { logs: LogModel; users: UserModel; logger: Logger }, options: LiveFeedOptions) {
+  const now = options.now ?? (() => new Date());
+  const listeners = new Set<Listener>();
+  const seen = new Map<string, number>();
+  const recent: LiveSignIn[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let starting: Promise<void> | undefined;
+
+  async function poll(announce: boolean): Promise<void> {
+    const since = new Date(now().getTime() - options.lookbackMs);
+    const found = await logs.collection.find<LiveLog>({ type: { $in: ['s', 'ss'] }, date: { $gte: since } }, {
+      sort: { log_id: 1 }, limit: 1000, projection: { _id: 0, log_id: 1, date: 1, type: 1, connection: 1, ip: 1, user_id: 1, user_name: 1, 'details.signed_in': 1 },
+    }).toArray();
+    const fresh = found.filter((log) => !seen.has(log.log_id));
+    for (const [id, at] of seen) if (at < since.getTime()) seen.delete(id);
+    if (!fresh.length) return;
+    const ids = [...new Set(fresh.map((log) => log.user_id).filter((id): id is string => Boolean(id)))];
+    const profiles = new Map((await users.collection.find<{ user_id: string; name?: string; email?: string }>({ user_id: { $in: ids } }, { projection: { _id: 0, user_id: 1, name: 1, email: 1 } }).toArray())
+      .map((u) => [u.user_id, u]));
+    for (const log of fresh) {
+      seen.set(log.log_id, log.date.getTime());
+      const event = toLiveSignIn(log, log.user_id ? profiles.get(log.user_id) : undefined);
+      recent.push(event);
+      if (announce) for (const listener of listeners) listener(event);
+    }
+    const keepFrom = now().getTime() - 60_000;
+    while (recent.length && (recent.length > 500 || Date.parse(recent[0].at) < keepFrom)) recent.shift();
+  }
+
+  function schedule(): void {
+    timer = setTimeout(() => {
+      running = poll(true).catch((err: Error) => logger.warn({ err: { message: err.message } }, 'live feed: could not read the logs'))
+        .finally(() => { running = undefined; if (listeners.size) schedule(); else timer = undefined; });
+    }, options.pollMs);
+    timer.unref();
+  }
+
+  return {
+    /** Starts watching; `since` replays the kept events after that moment (those the page's numbers do not hold yet). */
+    async subscribe(listener: Listener, since?: Date): Promise<() => void> {
+      if (!timer && !running) {
+        // What happened before anyone watched is history, not news: marked seen, kept for `since`.
+        starting ??= poll(false).then(schedule).finally(() => { starting = undefined; });
+        await starting;
+      }
+      listeners.add(listener);
+      if (since) for (const event of recent) if (Date.parse(event.at) > since.getTime()) listener(event);
+      return () => { listeners.delete(listener); };
+    },
+    get watchers() { return listeners.size; },
+    async stop(): Promise<void> {
+      listeners.clear();
+      clearTimeout(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { decodeJwt } from 'jose';
+import type { Config } from '../../config/schema.ts';
+import { managementAudience } from '../../admin/management-api.ts';
+import { dashboardClient } from '../../oidc/dashboard-client.ts';
+import type { DashboardSession, SignInFlow } from './session-cookie.ts';
+
+export type DashboardSignIn = ReturnType<typeof createDashboardSignIn>;
+
+/** Where a sign-in may return to: a dashboard page of this server, never another origin (no open redirect). */
+export function safeReturnTo(value: unknown): string {
+  return typeof value === 'string' && /^\/admin(?:[/?#]|$)/.test(value) && !/[\\\s]|\/\//.test(value) && value.length <= 1000 ? value : '/admin';
+}
+
+/**
+ * The dashboard as a relying party of insole (its built-in client insole-dashboard), with
+ * openid-client as any RP would: discovery of ISSUER over HTTP, authorization code + PKCE S256,
+ * state and nonce, the client secret by HTTP Basic, RP-initiated logout with id_token_hint. It
+ * asks for every scope a role can give; insole cuts the token down to the user's roles.
+ */
+export function createDashboardSignIn(config: Config) {
+  const client = dashboardClient(config);
+  const audience = managementAudience(config.issuer);
+  const scopes = [...new Set(Object.values(config.dashboard.roles).flat())];
+  let discovered: Promise<oidc.Configuration> | undefined;
+
+  /** Discovered on first use (the server is listening by then) and kept; a failure is retried next time. */
+  function configuration(): Promise<oidc.Configuration> {
+    discovered ??= oidc.discovery(new URL(config.issuer), client.client_id, undefined, oidc.ClientSecretBasic(client.client_secret), {
+      // Development and tests run on http://localhost; production insists on an https issuer (config check).
+      execute: config.issuer.startsWith('http://') ? [oidc.allowInsecureRequests] : [],
+    }).catch((err: unknown) => {
+      discovered = undefined;
+      throw err;
+    });
+    return discovered;
+  }
+
+  function toSession(tokens: oidc.TokenEndpointResponse, previous?: DashboardSession): DashboardSession {
+    const exp = decodeJwt(tokens.access_token).exp ?? Math.floor(Date.now() / 1000) + (tokens.expires_in ?? 0);
+    return {
+      sid: previous?.sid ?? randomBytes(16).toString('base64url'),
+      access_token: tokens.access_token,
+      id_token: tokens.id_token ?? previous?.id_token ?? '',
+      ...(tokens.refresh_token ?? previous?.refresh_token ? { refresh_token: tokens.refresh_token ?? previous!.refresh_token } : {}),
+      expires_at: exp,
+    };
+  }
+
+  return {
+    async start(returnTo: string): Promise<{ url: string; flow: SignInFlow }> {
+      const flow = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), return_to: safeReturnTo(returnTo) };
+      const url = oidc.buildAuthorizationUrl(await configuration(), {
+        redirect_uri: client.redirect_uris[0], response_type: 'code', scope: ['openid', 'profile', 'email', ...scopes].join(' '), audience,
+        code_challenge: await oidc.calculatePKCECodeChallenge(flow.verifier), code_challenge_method: 'S256', state: flow.state, nonce: flow.nonce,
+      });
+      return { url: url.href, flow };
+    },
+
+    /** The callback: the code for tokens, every check done by openid-client. A new session (new sid): rotated at sign-in. */
+    async finish(callbackUrl: URL, flow: SignInFlow): Promise<DashboardSession> {
+      const tokens = await oidc.authorizationCodeGrant(await configuration(), callbackUrl, {
+        pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true,
+      });
+      return toSession(tokens);
+    },
+
+    /** A fresh access token from the refresh token (which rotates: the new one replaces it). */
+    async refresh(session: DashboardSession): Promise<DashboardSession> {
+      if (!session.refresh_token) throw new Error('no refresh token');
+      return toSession(await oidc.refreshTokenGrant(await configuration(), session.refresh_token, { audience }), session);
+    },
+
+    async logoutUrl(session: DashboardSession | undefined): Promise<string> {
+      return oidc.buildEndSessionUrl(await configuration(), {
+        post_logout_redirect_uri: client.post_logout_redirect_uris[0],
+        ...(session?.id_token ? { id_token_hint: session.id_token } : { client_id: client.client_id }),
+      }).href;
+    },
+  };
+}

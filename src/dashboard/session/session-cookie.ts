@@ -1,0 +1,68 @@
+import type { Request, Response } from 'express';
+import type { Config } from '../../config/schema.ts';
+import { createSealedBox, type SealedBox } from '../../lib/sealed-box.ts';
+
+/** What the dashboard keeps between requests: the user's tokens, sealed in a cookie (no server-side session store). */
+export interface DashboardSession {
+  /** Random per sign-in: CSRF tokens are bound to it, so a new sign-in voids every form of the old one. */
+  sid: string;
+  access_token: string;
+  id_token: string;
+  refresh_token?: string;
+  /** The access token's expiry (epoch seconds): the session ends then, unless the refresh token renews it. */
+  expires_at: number;
+}
+
+/** The code flow in flight: checked at the callback (RFC 9700 §2.1: state, nonce and PKCE bound to this browser). */
+export interface SignInFlow { state: string; nonce: string; verifier: string; return_to: string }
+
+/** Browsers keep cookies up to 4096 bytes (name and value): a session that would not fit is refused rather than silently dropped. */
+export const MAX_COOKIE_BYTES = 4000;
+const FLOW_SECONDS = 600;
+
+export type SessionCookies = ReturnType<typeof createSessionCookies>;
+
+/**
+ * The session and sign-in cookies: AES-256-GCM sealed (a browser can neither read the tokens nor
+ * forge a session), HttpOnly, SameSite=Lax, Secure and __Host- behind https. Sealed with a key
+ * derived from the first cookie secret and opened with any (INSOLE_COOKIE_SECRETS rotation).
+ */
+export function createSessionCookies(config: Config) {
+  const secure = config.issuer.startsWith('https://');
+  const prefix = secure ? '__Host-' : '';
+  const names = { session: `${prefix}insole.dashboard`, flow: `${prefix}insole.dashboard.flow` };
+  const boxes: SealedBox[] = config.secrets.cookie_keys.map((key) => createSealedBox(key, 'dashboard-cookies'));
+  const options = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/' };
+
+  const seal = (purpose: string, value: object) => {
+    const box = boxes[0].seal(JSON.stringify({ purpose, value }));
+    return [box.iv, box.tag, box.data].map((part) => Buffer.from(part, 'base64').toString('base64url')).join('.');
+  };
+  function open<T>(purpose: string, text: unknown): T | undefined {
+    if (typeof text !== 'string' || text.length > MAX_COOKIE_BYTES) return undefined;
+    const [iv, tag, data] = text.split('.').map((part) => Buffer.from(part ?? '', 'base64url').toString('base64'));
+    for (const box of boxes) {
+      try {
+        const opened = JSON.parse(box.open({ iv, tag, data })) as { purpose: string; value: T };
+        return opened.purpose === purpose ? opened.value : undefined; // a flow cookie cannot pass for a session
+      } catch { /* another key, or not ours */ }
+    }
+    return undefined;
+  }
+  const cookieOf = (req: Request, name: string) => (req.cookies as Record<string, unknown> | undefined)?.[name];
+
+  return {
+    names,
+    readSession: (req: Request) => open<DashboardSession>('session', cookieOf(req, names.session)),
+    /** `lifetimeSeconds`: how long the browser keeps it (the session itself ends at expires_at, or with the refresh token). */
+    writeSession(res: Response, session: DashboardSession, lifetimeSeconds: number): void {
+      const value = seal('session', session);
+      if (names.session.length + value.length > MAX_COOKIE_BYTES) throw new Error(`the dashboard session cookie would be ${value.length} bytes, over the ${MAX_COOKIE_BYTES} browsers keep`);
+      res.cookie(names.session, value, { ...options, maxAge: lifetimeSeconds * 1000 });
+    },
+    clearSession: (res: Response) => { res.clearCookie(names.session, options); },
+    readFlow: (req: Request) => open<SignInFlow>('flow', cookieOf(req, names.flow)),
+    writeFlow: (res: Response, flow: SignInFlow) => { res.cookie(names.flow, seal('flow', flow), { ...options, maxAge: FLOW_SECONDS * 1000 }); },
+    clearFlow: (res: Response) => { res.clearCookie(names.flow, options); },
+  };
+}
