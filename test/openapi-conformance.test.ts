@@ -181,6 +181,22 @@ describe('OpenAPI conformance of the logs, user blocks, unlink, stats, jobs and 
     assert.equal((await checked('conformance-admin', 'DELETE', `/segments/${dynamic.body.id}`)).status, 404);
   });
 
+  test('the dashboard\'s reports (dormant summary, demographics) and the verification-email job answer as documented', async () => {
+    for (const path of ['/reports/dormant/summary', '/reports/dormant/summary?mode=inactive&days=1&weeks=4', '/reports/demographics', '/reports/demographics?population=all']) {
+      assert.equal((await checked('conformance-admin', 'GET', path)).status, 200, path);
+    }
+    for (const path of ['/reports/dormant/summary?weeks=0', '/reports/demographics?population=rich']) {
+      assert.equal((await checked('conformance-admin', 'GET', path)).status, 400, path);
+    }
+    const job = await checked('conformance-admin', 'POST', '/jobs/verification-email', { user_id: alice.id });
+    assert.equal(job.status, 201, JSON.stringify(job.body));
+    assert.deepEqual([job.body.type, job.body.status], ['verification_email', 'completed']);
+    assert.equal((await checked('conformance-admin', 'GET', `/jobs/${job.body.id}`)).body.type, 'verification_email');
+    const verified = await checked('conformance-admin', 'POST', '/users', { ...PASSWORD_USER, email: 'conformance.verified@innovashoes.example', email_verified: true });
+    assert.equal((await checked('conformance-admin', 'POST', '/jobs/verification-email', { user_id: verified.body.user_id })).status, 400);
+    assert.equal((await checked('conformance-admin', 'POST', '/jobs/verification-email', { user_id: 'auth0|nobody' })).status, 404);
+  });
+
   test('the users routes answer too, so every operation of the document has been answered for real', async () => {
     const id = encodeURIComponent(alice.id);
     await checked('conformance-admin', 'GET', '/users?per_page=1');
