@@ -9,7 +9,7 @@ import type { Request, Response } from 'express';
  */
 export async function passDownload(req: Request, res: Response, open: (signal: AbortSignal) => Promise<globalThis.Response>): Promise<void> {
   const abort = new AbortController();
-  req.on('close', () => { if (!res.writableFinished) abort.abort(); });
+  res.on('close', () => { if (!res.writableFinished) abort.abort(); }); // the response's close: the request's fires once its body is read
   const answer = await open(abort.signal);
   res.status(200);
   res.setHeader('content-type', answer.headers.get('content-type') ?? 'text/csv; charset=utf-8');

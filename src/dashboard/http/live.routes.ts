@@ -34,7 +34,7 @@ export function liveRoutes({ feed, verify, open }: { feed: LiveFeed; verify: (to
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
     const expiry = setTimeout(() => { res.write('event: expired\ndata: {}\n\n'); end(); }, Math.max(0, session.expires_at * 1000 - Date.now()));
     let unsubscribe: (() => void) | undefined;
-    req.on('close', end);
+    res.on('close', end);
     unsubscribe = await feed.subscribe((event) => res.write(`event: signin\nid: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`), since ? new Date(since) : undefined);
     if (res.writableEnded) unsubscribe();
   });
