@@ -244,6 +244,7 @@ describe('the marketing dashboard in a browser', () => {
       assert.match(await visitor.locator('main').textContent() ?? '', /signed in as shopper\.live@innovashoes\.example, which has no dashboard role[\s\S]*grant-admin --email shopper\.live@innovashoes\.example/);
       for (const path of ['/admin', '/admin/segments', '/admin/users/auth0%7Cstale9100']) assert.equal((await visitor.goto(`${a.issuer}${path}`))?.status(), 403, path);
       await screenshot(visitor, 'dashboard-403');
+      assert.deepEqual(await auditAccessibility(visitor), [], 'the 403 page: axe');
 
       const marketing = await other.context.newPage();
       await marketing.context().clearCookies();
@@ -254,5 +255,6 @@ describe('the marketing dashboard in a browser', () => {
     } finally {
       await other.close();
     }
+    assert.deepEqual(problems, [], 'no console errors, page errors or CSP violations on the dashboard, the builder, the downloads or the live updates');
   });
 });
