@@ -58,6 +58,10 @@ describe('the marketing dashboard in a browser', () => {
     await page.waitForFunction(() => (window as unknown as { Chart?: { instances: object } }).Chart !== undefined);
     const drawn = await page.evaluate(() => Object.keys((window as unknown as { Chart: { instances: object } }).Chart.instances).length);
     assert.equal(drawn, await page.locator('canvas[data-chart]').count(), 'every chart is drawn');
+    const cookie = (await browser.context.cookies(a.issuer)).find((c) => c.name === 'insole.dashboard');
+    assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Lax', 'the session cookie: HttpOnly, SameSite=Lax');
+    assert.ok(cookie.name.length + cookie.value.length < 4000, `the session cookie fits a browser (${cookie.value.length} bytes)`);
+    assert.doesNotMatch(cookie.value, /eyJ/, 'sealed: no token readable in it');
   });
 
   test('every widget shows the numbers the Management API answers', async () => {

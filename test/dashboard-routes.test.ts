@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Request, Response } from 'express';
+import request from 'supertest';
+import { createDashboardCsrf } from '../src/http/middleware/csrf.ts';
+import { createSessionCookies, type DashboardSession } from '../src/dashboard/session/session-cookie.ts';
+import { composeTestInsole } from './support/insole.ts';
+
+/** An unsigned JWT-shaped token: the dashboard only reads claims from tokens it sealed itself. */
+const token = (claims: object) => ['{"alg":"none"}', JSON.stringify(claims)].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.';
+
+/** The cookie a response would set, as `name=value`. */
+function captureCookies(run: (res: Response) => void): string[] {
+  const set: string[] = [];
+  run({ cookie: (name: string, value: string) => { set.push(`${name}=${value}`); } } as unknown as Response);
+  return set;
+}
+
+/**
+ * The BFF's refusals at route level (supertest on the composed app, nothing listening): no session,
+ * an expired one, a forged one, a post without its CSRF token, a sign-in callback this browser did not start.
+ */
+describe('dashboard routes refuse what they must', () => {
+  let composed: Awaited<ReturnType<typeof composeTestInsole>>;
+  let cookies: ReturnType<typeof createSessionCookies>;
+  const session = (over: Partial<DashboardSession> = {}): DashboardSession => ({
+    sid: 'test-sid-0123456789', access_token: token({ sub: 'auth0|boss', scope: 'read:reports read:logs' }), id_token: token({ sub: 'auth0|boss', email: 'boss@innovashoes.example' }),
+    expires_at: Math.floor(Date.now() / 1000) + 600, ...over,
+  });
+  const cookieOf = (s: DashboardSession) => captureCookies((res) => cookies.writeSession(res, s, 600))[0];
+  /** A genuine CSRF token and cookie for the session `sid`. */
+  function csrfFor(sid: string) {
+    const csrf = createDashboardCsrf(composed.config, () => sid);
+    let value = '';
+    const set = captureCookies((res) => { value = csrf.generateCsrfToken({ cookies: {}, headers: {} } as unknown as Request, res); });
+    return { value, cookie: set[0] };
+  }
+
+  before(async () => {
+    composed = await composeTestInsole();
+    cookies = createSessionCookies(composed.config);
+  });
+  after(() => composed.close());
+
+  test('no session: a page sends the browser to sign in and back; a script, the live stream and a post are told 401 or 403', async () => {
+    const page = await request(composed.app).get('/admin/segments?start=pre-order').set('accept', 'text/html');
+    assert.equal(page.status, 303);
+    assert.equal(page.headers.location, `/admin/login?return_to=${encodeURIComponent('/admin/segments?start=pre-order')}`);
+    const live = await request(composed.app).get('/admin/live').set('accept', 'text/event-stream');
+    assert.equal(live.status, 401);
+    assert.equal(live.body.error, 'login_required');
+    const post = await request(composed.app).post('/admin/segments/preview').set('accept', 'application/json').send({ gender: 'male' });
+    assert.equal(post.status, 403, 'the CSRF check comes first');
+    assert.equal(post.body.error, 'invalid_csrf_token');
+  });
+
+  test('an expired session without a refresh token is over: cleared, and the browser sent to sign in; a post with a genuine CSRF token is a 401', async () => {
+    const expired = session({ expires_at: Math.floor(Date.now() / 1000) - 5 });
+    const res = await request(composed.app).get('/admin').set('accept', 'text/html').set('cookie', cookieOf(expired));
+    assert.equal(res.status, 303);
+    assert.match(res.headers.location, /^\/admin\/login\?return_to=%2Fadmin$/);
+    assert.ok((res.headers['set-cookie'] as unknown as string[]).some((line) => /^insole\.dashboard=;/.test(line)), 'the session cookie is cleared');
+    const csrf = csrfFor(expired.sid);
+    const post = await request(composed.app).post('/admin/segments/pre-order').set('accept', 'text/html')
+      .set('cookie', [cookieOf(expired), csrf.cookie].join('; ')).type('form').send({ _csrf: csrf.value });
+    assert.equal(post.status, 401);
+    assert.match(post.text, /session has ended/);
+  });
+
+  test('CSRF: a live session posting without a token, with another session\'s token, or with a made-up one is refused and nothing is called', async () => {
+    const live = session();
+    const other = csrfFor('another-session-sid');
+    const own = csrfFor(live.sid);
+    for (const [label, field, cookie] of [['no token', undefined, own.cookie], ['another session\'s', other.value, other.cookie], ['made up', 'x'.repeat(64), own.cookie]] as const) {
+      const res = await request(composed.app).post('/admin/users/auth0%7C1/block').set('accept', 'text/html')
+        .set('cookie', [cookieOf(live), cookie].join('; ')).type('form').send(field ? { _csrf: field } : {});
+      assert.equal(res.status, 403, label);
+      assert.match(res.text, /This form has expired/, label);
+    }
+    // With its own token the post gets past CSRF and the session check, to the Management API (which is not listening here).
+    const res = await request(composed.app).post('/admin/users/auth0%7C1/block').set('accept', 'text/html').set('cookie', [cookieOf(live), own.cookie].join('; ')).type('form').send({ _csrf: own.value });
+    assert.equal(res.status, 502);
+    assert.match(res.text, /Management API did not answer/);
+  });
+
+  test('a tampered session cookie, or a sign-in cookie passed off as a session, is no session', async () => {
+    const genuine = cookieOf(session()).split('=')[1];
+    const flipped = `${genuine.slice(0, -3)}${genuine.at(-3) === 'A' ? 'B' : 'A'}${genuine.slice(-2)}`;
+    const flow = captureCookies((res) => cookies.writeFlow(res, { state: 's', nonce: 'n', verifier: 'v', return_to: '/admin' }))[0].split('=')[1];
+    for (const value of [flipped, flow, 'garbage']) {
+      const res = await request(composed.app).get('/admin').set('accept', 'text/html').set('cookie', `insole.dashboard=${value}`);
+      assert.equal(res.status, 303, value.slice(0, 20));
+      assert.match(res.headers.location, /^\/admin\/login/);
+    }
+  });
+
+  test('a user whose token carries no scope gets the 403 page naming them and how to get access', async () => {
+    const res = await request(composed.app).get('/admin').set('accept', 'text/html').set('cookie', cookieOf(session({ access_token: token({ sub: 'auth0|nobody' }) })));
+    assert.equal(res.status, 403);
+    assert.match(res.text, /signed in as <strong>boss@innovashoes\.example<\/strong>, which has no dashboard role/);
+    assert.match(res.text, /users grant-admin --email boss@innovashoes\.example/);
+  });
+
+  test('the callback refuses a state this browser did not start, and an error from insole is shown, not followed', async () => {
+    const none = await request(composed.app).get('/admin/callback?code=abc&state=xyz').set('accept', 'text/html');
+    assert.equal(none.status, 400);
+    assert.match(none.text, /started too long ago or in another tab/);
+    const flow = captureCookies((res) => cookies.writeFlow(res, { state: 'good', nonce: 'n', verifier: 'v', return_to: '/admin/users' }))[0];
+    const wrong = await request(composed.app).get('/admin/callback?code=abc&state=evil').set('cookie', flow);
+    assert.equal(wrong.status, 400);
+    const denied = await request(composed.app).get('/admin/callback?state=good&error=access_denied&error_description=No+way').set('cookie', flow);
+    assert.equal(denied.status, 400);
+    assert.match(denied.text, /No way/);
+  });
+
+  test('a session too large for a browser cookie is refused rather than silently dropped', () => {
+    assert.throws(() => cookieOf(session({ id_token: 'x'.repeat(4000) })), /over the 4000 browsers keep/);
+  });
+});
