@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients } from './clients.command.ts';
 import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
+import { parseSeedOptions, seedCommand } from './seed.command.ts';
 import { unblockUser, unlinkIdentity } from './users.command.ts';
 
 const USAGE = `Usage: npm run insole -- <command> [options]
@@ -26,7 +27,15 @@ Commands:
   users unblock --email ADDRESS
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
-                 Removes a linked (secondary) social identity from a user.`;
+                 Removes a linked (secondary) social identity from a user.
+  seed --users N [--seed S] [--months M] [--now ISO] [--append] [--force]
+                 Creates N made-up InnovaShoes shoppers for demos and benchmarks: the connection mix,
+                 FullContact enrichment, Facebook likes, X handles and sentiment, sign-in histories over
+                 M months (12) up to --now (now) with their facts and lifecycle, and the log events of the
+                 last 90 days. The same --seed (1) and --now give the same shoppers; addresses are
+                 @*.example. Writes straight to MongoDB: no hook runs and nothing is published to
+                 RabbitMQ. Refused with NODE_ENV=production (unless --force), and when the database
+                 already has more than a few users (unless --append).`;
 
 /** `--activate-in`: whole seconds, 0 or more; checked before anything is written. */
 function seconds(value: string | undefined): number | undefined {
@@ -44,15 +53,18 @@ export async function runCli(argv: string[]): Promise<number> {
       email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' }, kid: { type: 'string' },
       public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       m2m: { type: 'boolean' }, scopes: { type: 'string' },
+      users: { type: 'string' }, seed: { type: 'string' }, months: { type: 'string' }, now: { type: 'string' },
+      append: { type: 'boolean' }, force: { type: 'boolean' },
     },
   });
   const command = positionals.join(' ');
-  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink'];
+  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'seed'];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
   const activateIn = seconds(values['activate-in']);
+  const seedOptions = command === 'seed' ? parseSeedOptions(values) : undefined;
   const config = loadConfig();
   const db = await connectToConfiguredDatabase(config);
   try {
@@ -63,6 +75,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'keys revoke') await revokeKey(db.connection, config, values.kid);
     if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
     if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);
+    if (seedOptions) await seedCommand(db.connection, config, seedOptions);
     return 0;
   } finally {
     await db.close();
