@@ -152,7 +152,14 @@ describe('insole seed: 2,000 shoppers', () => {
     assert.equal(summary.negativeSentiment, unhappy.length);
   });
 
-  test('emails and user ids are unique, and every address is a reserved .example one', () => {
+  test('emails and user ids are unique, and the indexes say so too', async () => {
+    const indexes = await connection.db!.collection('users').listIndexes().toArray();
+    const unique = indexes.filter((index) => index.unique).map((index) => Object.keys(index.key).join());
+    assert.deepEqual(unique.sort(), ['email', 'user_id']);
+    assert.ok(indexes.some((index) => 'facts.lifecycle.state' in index.key), 'the facts indexes too');
+    const logIndexes = await connection.db!.collection('logs').listIndexes().toArray();
+    assert.ok(logIndexes.some((index) => index.unique && 'log_id' in index.key));
+
     const emails = users.flatMap((u) => (u.email ? [u.email] : []));
     assert.equal(new Set(emails).size, emails.length);
     assert.equal(new Set(users.map((u) => u.user_id)).size, users.length);
