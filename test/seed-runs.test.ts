@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config/load-config.ts';
 import { deriveFacts } from '../src/insight/facts/user-facts.ts';
 import type { UserDoc } from '../src/users/user.model.ts';
 import { testDatabaseUri } from './support/insole.ts';
+import { startTcpProxy } from './support/tcp-proxy.ts';
 
 // Running `insole seed`: the same seed gives the same shoppers, the guards refuse, the CLI reports.
 
@@ -63,6 +64,25 @@ describe('insole seed runs', () => {
     assert.match(appended.err, /100% \(50\/50 users/);
   });
 
+  test('--append skips a generated shopper already stored (unique user_id and email), and writes logs only for the new ones', async () => {
+    const db = connections[1].db!;
+    const numberOf = (email: string) => Number(/(\d+)@/.exec(email)![1]);
+    const early = (await usersIn(connections[1])).filter((u) => u.email && numberOf(u.email) < 300).slice(0, 10);
+    await db.collection('users').deleteMany({ user_id: { $in: early.map((u) => u.user_id) } });
+    const before = { ids: new Set((await usersIn(connections[1])).map((u) => u.user_id)), logs: await db.collection('logs').countDocuments() };
+    // 340 users left: the next shoppers are numbers 340–359, of which 340–349 are stored already.
+    const summary = await seedCommand(connections[1], config, options(20, 7, { append: true }), quiet);
+    assert.deepEqual([summary.users, summary.skipped], [10, 10]);
+    const added = (await usersIn(connections[1])).filter((u) => !before.ids.has(u.user_id));
+    assert.equal(added.length, 10);
+    assert.ok(added.every((u) => !u.email || (numberOf(u.email) >= 350 && numberOf(u.email) < 360)));
+    const logs = await db.collection('logs').find().toArray();
+    const addedIds = new Set(added.map((u) => u.user_id));
+    assert.ok(summary.logs > 0);
+    assert.equal(logs.length - before.logs, summary.logs);
+    assert.equal(logs.filter((log) => addedIds.has(log.user_id as string)).length, summary.logs);
+  });
+
   test('another seed gives other shoppers; with FullContact on, unchecked shoppers with an email are pending', async () => {
     const enriching = loadConfig({ env: { NODE_ENV: 'test' }, overrides: { hooks: { fullcontact: { api_key: 'fc-key' } } } });
     await seedCommand(connections[2], enriching, options(300, 8), quiet);
@@ -95,6 +115,34 @@ describe('insole seed runs', () => {
       await assert.rejects(cli(uris[0], 'seed', ...bad, '--append'), /--(users|now|months) must be/);
     }
     assert.equal(await count(), 500);
+  });
+
+  test('when the database goes away mid-run: a one-line error saying how far it got, and --append carries on', async () => {
+    const direct = new URL(testDatabaseUri());
+    const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port) });
+    const proxied = new URL(direct);
+    proxied.port = String(proxy.port);
+    const viaProxy = await mongoose.createConnection(proxied.toString(), { serverSelectionTimeoutMS: 1_000 }).asPromise();
+    const connection = await mongoose.createConnection(direct.toString()).asPromise();
+    try {
+      // The database "dies" as the progress reaches a tenth: 2,000 users (one batch) are written by then.
+      const progress = { write: (line: string) => { if (line.startsWith('10%')) void proxy.stop(); return true; } };
+      await assert.rejects(seedCommand(viaProxy, config, options(20_000, 3), { log: () => {}, progress }), (err: Error) => {
+        assert.equal(err.name, 'CliError');
+        assert.match(err.message, /^The database failed after 2,000 shoppers were written \(.+\)\. .*--append/s);
+        return true;
+      });
+      const written = await connection.db!.collection('users').countDocuments();
+      assert.ok(written >= 2000 && written <= 4000, `${written} users`);
+      const appended = await seedCommand(connection, config, options(100, 3, { append: true }), quiet);
+      assert.deepEqual([appended.users, appended.skipped], [100, 0], 'the numbering went on after the users written: none generated twice');
+      assert.equal(await connection.db!.collection('users').countDocuments(), written + 100);
+    } finally {
+      await viaProxy.close().catch(() => {});
+      await proxy.close();
+      await connection.db!.dropDatabase();
+      await connection.close();
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { CliError } from './cli-database.ts';
 import { createProgressBar, type ProgressOutput } from './progress-bar.ts';
 import { LOG_DAYS, shopperPlan } from './seed/seed-plan.ts';
 import { seedShoppers } from './seed/seed-shoppers.ts';
-import type { SeedSummary } from './seed/seed-summary.ts';
+import { SeedSummary } from './seed/seed-summary.ts';
 
 export interface SeedOptions { users: number; seed: number; months: number; now: Date; append: boolean; force: boolean }
 
@@ -75,7 +75,15 @@ export async function seedCommand(connection: Connection, config: Config, option
   output.progress.write(`Seeding ${options.users.toLocaleString('en-US')} shoppers into "${connection.name}" (seed ${options.seed}, ${options.months} months to ${options.now.toISOString()}, log events of the last ${LOG_DAYS} days). Written directly: nothing goes to RabbitMQ, no hook runs.\n`);
   const started = performance.now();
   const progress = createProgressBar(output.progress, { total: options.users, unit: 'users' });
-  const summary = await seedShoppers({ users: users.collection, logs: logs.collection }, plan, { count: options.users, firstNumber: existing }, progress);
+  const summary = new SeedSummary(options.now);
+  try {
+    await seedShoppers({ users: users.collection, logs: logs.collection }, plan, { count: options.users, firstNumber: existing }, summary, progress);
+  } catch (err) {
+    if (!(err as Error).name?.startsWith('Mongo')) throw err;
+    if (output.progress.isTTY) output.progress.write('\n');
+    throw new CliError(`The database failed after ${summary.users.toLocaleString('en-US')} shoppers were written (${(err as Error).message}). `
+      + 'Those are complete; the batch being written may be in part, without its log events. To add more, run seed again with --append: the numbering continues.');
+  }
   output.log(summary.format((performance.now() - started) / 1000));
   return summary;
 }

@@ -53,12 +53,12 @@ async function writeBatch(targets: SeedTargets, shoppers: Shopper[], summary: Se
 }
 
 /**
- * Generates and writes `run.count` shoppers, a batch at a time: the next batch is generated while
- * the previous one is being written (generation is CPU, writing mostly waiting on the database),
- * and never more than those two are in memory, so a million users need no more than a thousand.
+ * Generates and writes `run.count` shoppers, a batch at a time, counting them into `summary` (the
+ * caller's, so that a failure still tells how far it got): the next batch is generated while the
+ * previous one is being written (generation is CPU, writing mostly waiting on the database), and
+ * never more than those two are in memory, so a million users need no more than a thousand.
  */
-export async function seedShoppers(targets: SeedTargets, plan: ShopperPlan, run: SeedRun, progress?: ProgressBar): Promise<SeedSummary> {
-  const summary = new SeedSummary(plan.period.now);
+export async function seedShoppers(targets: SeedTargets, plan: ShopperPlan, run: SeedRun, summary: SeedSummary, progress?: ProgressBar): Promise<void> {
   const size = run.batchSize ?? BATCH_SIZE;
   let writing: Promise<void> = Promise.resolve();
   for (let from = 0; from < run.count; from += size) {
@@ -71,5 +71,4 @@ export async function seedShoppers(targets: SeedTargets, plan: ShopperPlan, run:
   await writing;
   progress?.update(summary.users + summary.skipped);
   progress?.finish();
-  return summary;
 }
