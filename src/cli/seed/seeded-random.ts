@@ -1,10 +1,16 @@
 /**
- * A small seeded PRNG (mulberry32, public domain) with the draws the demo-data generator needs.
- * Each shopper gets its own stream from (seed, index), so shopper N is the same whatever the batch
- * size, and a run of 300 users is the first 300 of a run of 2,000 with the same seed.
+ * A small seeded PRNG (sfc32, Chris Doty-Humphrey's Small Fast Counting generator, public domain)
+ * with the draws the demo-data generator needs. Each shopper gets its own stream from (seed,
+ * index), so shopper N is the same whatever the batch size, and a run of 300 users is the first
+ * 300 of a run of 2,000 with the same seed.
+ *
+ * Why not a 32-bit-state generator (mulberry32): a million streams in 2^32 states collide, and
+ * two shoppers with the same stream are the same person with the same user_id (a 200k-user seed
+ * skipped 3 as duplicates). sfc32's 128-bit state starts from (seed, index) themselves, so every
+ * shopper's stream starts at a different state.
  */
 
-/** A 32-bit mix (the splitmix/murmur finaliser): neighbouring indexes give unrelated streams. */
+/** A 32-bit mix (the murmur3 finaliser, a bijection): spreads the seed's bits. */
 function mix32(value: number): number {
   let h = value | 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
@@ -26,24 +32,30 @@ function cumulativeWeights(entries: readonly (readonly [unknown, number])[]): nu
 }
 
 export class SeededRandom {
-  private state: number;
+  private a: number;
+  private b: number;
+  private c: number;
+  private d = 1;
 
-  constructor(seed: number) {
-    this.state = seed >>> 0;
+  private constructor(a: number, b: number, c: number) {
+    [this.a, this.b, this.c] = [a | 0, b | 0, c | 0];
+    for (let i = 0; i < 12; i++) this.float(); // the first outputs still show the seed
   }
 
-  /** The stream of item `index` of a run seeded with `seed`. */
+  /** The stream of item `index` (a whole number below 2^32) of a run seeded with `seed`. */
   static forItem(seed: number, index: number): SeededRandom {
-    return new SeededRandom(mix32(mix32(seed) ^ mix32(index + 0x9e3779b9)));
+    return new SeededRandom(mix32(seed), index >>> 0, 0x9e3779b9);
   }
 
   /** Uniform in [0, 1). */
   float(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return (t >>> 0) / 4294967296;
   }
 
   /** A whole number in [min, max], both included. */
