@@ -54,7 +54,7 @@ describe('insole seed: 2,000 shoppers', () => {
     for (const user of users) {
       const { lifecycle, active_weeks, segments, ...facts } = user.facts!;
       const expected = deriveFacts(profileOf(user), {
-        vocabulary: config.insight.interests, now: NOW, enrichmentEnabled: config.hooks.fullcontact.enabled, sentimentThresholds: config.hooks.sentiment,
+        vocabulary: config.insight.interests, now: NOW, enrichmentEnabled: config.hooks.enabled && config.hooks.fullcontact.enabled, sentimentThresholds: config.hooks.sentiment,
       });
       assert.deepEqual(facts, expected, user.user_id);
       assert.ok(lifecycle && active_weeks, user.user_id);

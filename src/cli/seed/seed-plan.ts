@@ -32,6 +32,7 @@ export function shopperPlan(config: Config, { seed, months, now }: { seed: numbe
       client_id: storefront?.client_id ?? 'storefront',
       client_name: storefront?.client_name,
     },
-    insight: { vocabulary: config.insight.interests, windows: config.insight.lifecycle, enrichmentEnabled: fullcontact.enabled },
+    // As the write path: enrichment is pending only where the FullContact hook would run (hooks on, FullContact on).
+    insight: { vocabulary: config.insight.interests, windows: config.insight.lifecycle, enrichmentEnabled: config.hooks.enabled && fullcontact.enabled },
   };
 }
