@@ -45,8 +45,7 @@ const { fullContactPerson, startFakeFullContact } = await import('../test/fakes/
 const { startFakeXApi } = await import('../test/fakes/fake-x-api.ts');
 const { createPasswordHasher } = await import('../src/users/password-hasher.ts');
 const { PASSWORD_CONNECTION } = await import('../src/users/password-signin.service.ts');
-const { createUserModel } = await import('../src/users/user.model.ts');
-const { createUserRepository } = await import('../src/users/user.repository.ts');
+const { userWritesFor } = await import('../src/core.ts');
 const { findChildPid, startNoiseMeter } = await import('./machine-load.ts');
 
 interface BenchUser { email: string; password: string; userId: string }
@@ -160,7 +159,7 @@ async function drained(): Promise<void> {
  * handle (root screen_name) and FullContact knows them, so both hooks apply to their first sign-in.
  */
 async function createUsers(tag: string, n: number): Promise<BenchUser[]> {
-  const repository = createUserRepository(createUserModel(on.connection));
+  const repository = userWritesFor(on.connection, on.config).users;
   const password = 'bench tempo run uphill both ways';
   const passwordHash = await createPasswordHasher(on.config.argon2).hash(password);
   const created: BenchUser[] = [];

@@ -50,8 +50,7 @@ const { buildAuthorization, completeAuthorization, discoverStorefront, exchangeC
 const { readForm, UserAgent } = await import('../test/support/user-agent.ts');
 const { createPasswordHasher } = await import('../src/users/password-hasher.ts');
 const { PASSWORD_CONNECTION } = await import('../src/users/password-signin.service.ts');
-const { createUserModel } = await import('../src/users/user.model.ts');
-const { createUserRepository } = await import('../src/users/user.repository.ts');
+const { userWritesFor } = await import('../src/core.ts');
 const { countCommands, profileCpu } = await import('./profile.ts');
 
 interface BenchUser { email: string; password: string; userId: string; passwordHash: string }
@@ -280,7 +279,7 @@ process.exit(failed ? 1 : 0);
  * verification mails and count against the sign-up limit per IP, which a benchmark has no business doing.
  */
 async function createUsers(n: number): Promise<BenchUser[]> {
-  const repository = createUserRepository(createUserModel(insole.connection));
+  const repository = userWritesFor(insole.connection, insole.config).users;
   const hasher = createPasswordHasher(insole.config.argon2);
   const created: BenchUser[] = [];
   for (let i = 0; i < n; i++) {

@@ -10,6 +10,15 @@ import { createLogModel } from './logs/log.model.ts';
 import { createLogService, type LogService } from './logs/log.service.ts';
 import { createUserModel, type UserModel } from './users/user.model.ts';
 import { createUserRepository, type UserRepository } from './users/user.repository.ts';
+import { createUserChanges, type UserChanges } from './users/user-changes.ts';
+import { createUserInsight, type SegmentMembership } from './insight/user-insight.ts';
+
+/** The users collection with the write funnel that keeps facts (for the server, the CLI and benches alike). */
+export function userWritesFor(connection: Connection, config: Pick<Config, 'insight' | 'hooks'>, segments?: () => SegmentMembership | undefined) {
+  const userModel = createUserModel(connection);
+  const changes = createUserChanges(userModel, createUserInsight(config, segments));
+  return { userModel, changes, users: createUserRepository(userModel, changes) };
+}
 
 /** What every area shares: the database, users and their log events (with the outbox behind them), mail and views. */
 export interface Core {
@@ -18,18 +27,23 @@ export interface Core {
   connection: Connection;
   userModel: UserModel;
   users: UserRepository;
+  /** The write funnel that keeps facts and their events with every profile change. */
+  changes: UserChanges;
   logs: LogService;
   outbox: EventOutbox;
   mailer: Mailer;
   renderView: RenderView;
   isDatabaseReady: () => boolean;
+  /** Saved segments to keep with every write (the insight area's registry); until then membership is kept as stored. */
+  useSegments(membership: SegmentMembership): void;
   /** Starts relaying staged events to RabbitMQ; the returned function stops it (after its last round). */
   startRelay(): () => Promise<void>;
 }
 
 export async function createCore(config: Config, logger: Logger, mongodbUri: string): Promise<Core> {
   const connection = await connectDatabase(mongodbUri, logger);
-  const userModel = createUserModel(connection);
+  let segments: SegmentMembership | undefined;
+  const { userModel, changes } = userWritesFor(connection, config, () => segments);
   const logModel = createLogModel(connection);
   await Promise.all([userModel.init(), logModel.init()]);
   const outbox = createEventOutbox(connection, config.events);
@@ -37,10 +51,12 @@ export async function createCore(config: Config, logger: Logger, mongodbUri: str
   const logs = createLogService(logModel, outbox, logger);
   return {
     config, logger, connection, userModel, outbox, logs,
-    users: createUserRepository(userModel),
+    users: createUserRepository(userModel, changes),
+    changes,
     mailer: createMailer(config, logger),
     renderView: createViewRenderer(config),
     isDatabaseReady: () => isDatabaseReady(connection),
+    useSegments(membership) { segments = membership; },
     startRelay() {
       const relay = startEventRelay({ config: config.events, outbox, findWrittenLogIds: logs.findWrittenLogIds, logger });
       return () => relay.stop();

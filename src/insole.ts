@@ -1,18 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from 'mongoose';
+import type { Express } from 'express';
 import { createApp } from './app.ts';
 import type { Area } from './area.ts';
 import type { Config } from './config/schema.ts';
-import { createCore } from './core.ts';
+import { createCore, type Core } from './core.ts';
 import type { Logger } from './lib/logger.ts';
 import { createAdminArea, type AdminArea } from './admin/admin.area.ts';
 import { createSocialArea } from './auth/social.area.ts';
-import { createHooksArea } from './hooks/hooks.area.ts';
+import { createHooksArea, type HooksArea } from './hooks/hooks.area.ts';
 import type { DurableHooks } from './hooks/jobs/durable-hooks.ts';
 import { createHostedPagesArea } from './http/pages.area.ts';
 import { createOidcArea } from './oidc/oidc.area.ts';
+import { createInsightArea, type InsightArea } from './insight/insight.area.ts';
 import { createAccountsArea } from './users/accounts.area.ts';
+import { PASSWORD_CONNECTION } from './users/password-user.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -22,22 +25,40 @@ export interface RunningInsole {
   hooks: DurableHooks;
   /** The Management API: its routes and the OpenAPI document built from them. */
   admin: AdminArea;
+  /** Customer insight: `sweepNow(at)` brings lifecycles to a moment (tests drive time with it). */
+  insight: InsightArea;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
   stop(graceMs?: number): Promise<void>;
 }
 
-/** The composition root: shared core, then one line per area, then the app that mounts them. main.ts and the tests start insole here. */
-export async function startInsole(config: Config, logger: Logger, mongodbUri: string): Promise<RunningInsole> {
+/** The composed insole, not yet serving: what route-level tests hand to supertest. */
+export interface ComposedInsole {
+  app: Express;
+  core: Core;
+  areas: Area[];
+  hooks: HooksArea;
+  admin: AdminArea;
+  insight: InsightArea;
+}
+
+/** The composition root: shared core, then one line per area, then the app that mounts them. */
+export async function composeInsole(config: Config, logger: Logger, mongodbUri: string): Promise<ComposedInsole> {
   const core = await createCore(config, logger, mongodbUri);
   const oidc = await createOidcArea(core);
   const accounts = createAccountsArea(core);
   const social = createSocialArea(core, accounts);
   const hooks = await createHooksArea(core);
-  const admin = createAdminArea(core, { oidc: oidc.provider, accounts });
+  const insight = createInsightArea(core);
+  const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: [PASSWORD_CONNECTION, ...social.connections] });
   const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
-  const areas: Area[] = [hooks, admin, pages, oidc];
-
+  const areas: Area[] = [hooks, admin, pages, oidc, insight];
   const app = createApp({ config, logger, renderView: core.renderView, isDatabaseReady: core.isDatabaseReady, oidc: oidc.provider, areas });
+  return { app, core, areas, hooks, admin, insight };
+}
+
+/** Composes, listens, and starts the areas' background work. main.ts and the tests start insole here. */
+export async function startInsole(config: Config, logger: Logger, mongodbUri: string): Promise<RunningInsole> {
+  const { app, core, areas, hooks, admin, insight } = await composeInsole(config, logger, mongodbUri);
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const { port } = server.address() as AddressInfo;
@@ -46,7 +67,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   const stopRelay = core.startRelay();
 
   return {
-    server, connection: core.connection, hooks: hooks.durableHooks, admin,
+    server, connection: core.connection, hooks: hooks.durableHooks, admin, insight,
     url: `http://127.0.0.1:${port}`,
     async stop(graceMs = 10_000) {
       const areasStopped = Promise.all(areas.map((area) => area.stop?.(graceMs))); // no new work; in-flight work gets the grace

@@ -60,6 +60,10 @@ function brokerTarget(): { host: string; port: number } {
   return { host: url.hostname, port: Number(url.port || 5672) };
 }
 
+// Auth0 log events have one-word routing keys (their type code); insight events are dotted
+// (lifecycle.new, segment.entered), so `*` binds the log events alone.
+const LOG_EVENTS = '*';
+
 const ids = (events: ReceivedEvent[]) => events.map((e) => e.body.log_id as string);
 const sorted = (list: string[]) => [...list].sort();
 
@@ -77,7 +81,7 @@ describe('when RabbitMQ is down during 50 sign-ins, then back', () => {
   let received: ReceivedEvent[];
 
   before(async () => {
-    queue = await bindEventQueue();
+    queue = await bindEventQueue(LOG_EVENTS);
     proxy = await startTcpProxy(brokerTarget());
     insole = await startTestInsole({ events: { amqp_url: brokerBehindProxy(proxy), ...FAST } }, testDatabaseUri(), captured.logger);
 
@@ -168,7 +172,7 @@ describe('two insole instances on one database catching up on a backlog together
   let received: ReceivedEvent[];
 
   before(async () => {
-    queue = await bindEventQueue();
+    queue = await bindEventQueue(LOG_EVENTS);
     proxy = await startTcpProxy(brokerTarget());
     await proxy.stop();
     // Small batches and fast polling, so both relays claim from the same backlog at the same time.
@@ -208,7 +212,7 @@ describe('without AMQP_URL', () => {
   let on: TestInsole | undefined;
 
   before(async () => {
-    queue = await bindEventQueue();
+    queue = await bindEventQueue(LOG_EVENTS);
     off = await startTestInsole({}, database, captured.logger);
   });
   after(async () => {
@@ -242,7 +246,7 @@ describe('a log write interrupted between its steps (a crash)', () => {
   let stopped = false;
 
   before(async () => {
-    queue = await bindEventQueue();
+    queue = await bindEventQueue(LOG_EVENTS);
     insole = await startTestInsole({ events: { amqp_url: AMQP_URL, ...FAST, recover_after_ms: 1000 } });
   });
   after(async () => {

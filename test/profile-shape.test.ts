@@ -69,8 +69,10 @@ describe('the Auth0-shaped documents in MongoDB after a sign-up, a sign-in and a
   after(async () => { await insole.stop(); });
 
   describe('the users document', () => {
-    test("has exactly DESIGN's profile fields, nothing more", () => {
-      assert.deepEqual(sorted(Object.keys(user)), sorted(USER_KEYS));
+    test("has exactly DESIGN's profile fields, plus insole's derived facts (and insight events waiting for the relay)", () => {
+      const derived = ['facts', 'pending_events'];
+      assert.deepEqual(sorted(Object.keys(user).filter((key) => !derived.includes(key))), sorted(USER_KEYS));
+      assert.equal(typeof user.facts, 'object', 'facts are kept with the profile');
     });
 
     test('user_id is auth0|<24 hex> and matches the one identity, which is the password connection', () => {

@@ -1,3 +1,4 @@
+import { Router } from 'express';
 import type { Area } from '../area.ts';
 import type { Core } from '../core.ts';
 import { createLogModel } from '../logs/log.model.ts';
@@ -6,14 +7,24 @@ import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
 import type { LiveProvider } from '../oidc/live-provider.ts';
 import { countActiveUsers } from '../reports/active-users.report.ts';
 import { runDailyStats } from '../reports/daily-stats.report.ts';
+import { createInsightReports } from '../reports/insight-reports.ts';
+import { runSegmentPreview } from '../reports/segment-preview.report.ts';
+import { compileSegmentFilter } from '../insight/segments/segment-filter.ts';
 import { logSearchCatalogue } from '../search/search-catalogues.ts';
 import { compileSearch } from '../search/search-compiler.ts';
 import type { AccountsArea } from '../users/accounts.area.ts';
 import { createApiRouter } from './http/api-router.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
+import { jobDownloadRouter, jobRoutes } from './http/job.routes.ts';
+import { createUserJobs } from './jobs/user-jobs.ts';
+import { segmentRoutes } from './http/segment.routes.ts';
+import type { InsightArea } from '../insight/insight.area.ts';
 import { buildOpenApiDocument } from './http/openapi-document.ts';
 import { openApiRoutes } from './http/openapi.routes.ts';
 import { logRoutes } from './http/log.routes.ts';
+import { reportSummaryRoutes } from './http/report-summary.routes.ts';
+import { reportRoutes } from './http/report.routes.ts';
+import { segmentPreviewRoutes } from './http/segment-preview.routes.ts';
 import { statsRoutes } from './http/stats.routes.ts';
 import { userBlockRoutes } from './http/user-block.routes.ts';
 import { userIdentityRoutes } from './http/user-identity.routes.ts';
@@ -23,12 +34,17 @@ import { createUserAdminService } from './user-admin.service.ts';
 import { createUserListing } from './user-listing.service.ts';
 
 /** The Management API (/api/v2): its services, and the router that serves them to M2M clients. */
-export function createAdminArea(core: Core, { oidc, accounts }: { oidc: LiveProvider; accounts: AccountsArea }) {
-  const { config, connection, logs, userModel } = core;
+interface AdminAreaDeps { oidc: LiveProvider; accounts: AccountsArea; insight: Pick<InsightArea, 'segments'>; connections: string[] }
+
+export function createAdminArea(core: Core, { oidc, accounts, insight, connections }: AdminAreaDeps) {
+  const { config, connection, logs, userModel, logger } = core;
   const users = createUserAdminService({ ...core, ...accounts, policy: config.password_policy });
+  const jobs = createUserJobs({ config, connection, users: core.users, connections, logger });
   const logModel = createLogModel(connection);
+  const insightReports = createInsightReports(connection, config.insight);
+  const listing = createUserListing(core.users);
   const routes = [
-    ...userRoutes(users, createUserListing(core.users)),
+    ...userRoutes(users, listing),
     ...userIdentityRoutes(users),
     ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
     ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch: (q) => compileSearch(q, logSearchCatalogue) }),
@@ -37,17 +53,32 @@ export function createAdminArea(core: Core, { oidc, accounts }: { oidc: LiveProv
       activeUsers: (since) => countActiveUsers(userModel, since),
       now: () => new Date(),
     }),
+    ...jobRoutes(jobs.service, { importMaxBytes: config.admin_api.jobs.import_max_bytes }),
+    ...segmentRoutes(insight.segments, listing, core.users),
+    ...segmentPreviewRoutes({
+      preview(filter) {
+        const now = new Date();
+        return runSegmentPreview(userModel, compileSegmentFilter(filter, { now, vocabulary: config.insight.interests }), now);
+      },
+    }),
+    ...reportRoutes(insightReports),
+    ...reportSummaryRoutes(insightReports),
   ];
   // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.
   const openApi = buildOpenApiDocument(routes, { issuer: config.issuer, referenceUrl: `${config.issuer}/api/v2/docs` });
   const router = createApiRouter({
     routes,
-    publicRouter: openApiRoutes(openApi),
+    publicRouter: Router().use(openApiRoutes(openApi), jobDownloadRouter(jobs.service)),
     verify: createAccessTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
     rateLimit: clientRateLimit(connection, config.admin_api.rate_limit),
     logs, issuer: config.issuer, isDatabaseReady: core.isDatabaseReady,
   });
-  return { users, routes, openApi, apis: [{ path: '/api/v2', router }] } satisfies Area & Record<string, unknown>;
+  return {
+    users, jobs, routes, openApi, apis: [{ path: '/api/v2', router }],
+    // The export/import worker; on shutdown a running job gets the grace, then is handed back.
+    start: () => jobs.start(),
+    stop: (graceMs: number) => jobs.stop(graceMs),
+  } satisfies Area & Record<string, unknown>;
 }
 
 export type AdminArea = ReturnType<typeof createAdminArea>;

@@ -6,6 +6,8 @@ export const MANAGEMENT_SCOPES = [
   'read:users', 'create:users', 'update:users', 'delete:users',
   // read:logs_users: Auth0's narrower scope for one user's logs (GET /users/{id}/logs accepts it or read:logs).
   'read:logs', 'read:logs_users', 'read:stats',
+  // Customer insight (issue 10): reports and segment previews; saved segments.
+  'read:reports', 'read:segments', 'update:segments',
 ] as const;
 
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
@@ -19,6 +21,9 @@ export const SCOPE_DESCRIPTIONS: Record<ManagementScope, string> = {
   'read:logs': 'Read log events.',
   'read:logs_users': "Read one user's log events (GET /users/{id}/logs).",
   'read:stats': 'Read daily and active-user statistics.',
+  'read:reports': 'Run customer-insight reports and preview segments (counts, breakdowns, sample users).',
+  'read:segments': 'Read saved segments and their members.',
+  'update:segments': 'Create, change and delete saved segments.',
 };
 
 /** Auth0's audience for its Management API: `https://<tenant>/api/v2/`, here `${ISSUER}/api/v2/`. */

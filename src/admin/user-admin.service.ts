@@ -86,9 +86,11 @@ export function createUserAdminService(deps: {
     }
     let updated: UserDoc | null;
     try {
-      updated = await users.update(userId, set, unset);
+      updated = await users.update(userId, set, unset, current);
     } catch (err) {
-      if (isDuplicateKeyError(err)) throw new ConflictError('The specified new email already exists', 'email_conflict');
+      // Auth0 answers a taken email here with a 400 and this message (a 409 only for POST /users):
+      // scripts written against it test for exactly that.
+      if (isDuplicateKeyError(err)) throw new BadRequestError('The specified new email already exists', 'auth0_idp_error');
       throw err;
     }
     if (!updated) throw new UserNotFoundError();
@@ -98,9 +100,14 @@ export function createUserAdminService(deps: {
     return updated;
   }
 
-  async function deleteUser(userId: string): Promise<void> {
-    if (!(await users.remove(userId))) throw new UserNotFoundError();
+  /**
+   * Removes the user and ends its sessions and tokens; true when there was a user. Revoking runs
+   * either way, so a retry after a delete cut short between the two still finishes the job.
+   */
+  async function deleteUser(userId: string): Promise<boolean> {
+    const removed = await users.remove(userId);
     await revokeAllForAccount(connection, userId);
+    return removed;
   }
 
   async function userByIdentifier(identifier: string): Promise<UserDoc> {

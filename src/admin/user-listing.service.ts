@@ -1,4 +1,4 @@
-import { BadRequestError } from '../errors/app-error.ts';
+import { afterKeyset, decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
 import { userSearchCatalogue } from '../search/search-catalogues.ts';
 import { compileSearch, type MongoFilter } from '../search/search-compiler.ts';
 import type { UserDoc } from '../users/user.model.ts';
@@ -12,35 +12,18 @@ export const USER_CURSOR_FIELDS = ['user_id', 'created_at'] as const;
 export type UserSort = { field: (typeof USER_SORT_FIELDS)[number]; direction: 1 | -1 };
 type CursorField = (typeof USER_CURSOR_FIELDS)[number];
 
-export interface UserSearch { q?: string; connection?: string }
+export interface UserSearch { q?: string; connection?: string; /** Members of this saved segment. */ segment?: string }
 
 /** Auth0's `q` (search engine v3 syntax) and the older `connection` parameter, as one filter. */
-export function userFilter({ q, connection }: UserSearch): MongoFilter {
-  const parts = [q ? compileSearch(q, userSearchCatalogue) : {}, connection ? { 'identities.connection': connection } : {}]
+export function userFilter({ q, connection, segment }: UserSearch): MongoFilter {
+  const parts = [
+    q ? compileSearch(q, userSearchCatalogue) : {}, connection ? { 'identities.connection': connection } : {}, segment ? { 'facts.segments': segment } : {},
+  ]
     .filter((part) => Object.keys(part).length);
   return parts.length > 1 ? { $and: parts } : parts[0] ?? {};
 }
 
 const sortOf = ({ field, direction }: UserSort): Record<string, 1 | -1> => (field === 'user_id' ? { user_id: direction } : { [field]: direction, user_id: direction });
-
-interface Cursor { f: CursorField; v: string; id: string }
-
-const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
-
-function decodeCursor(from: string, field: CursorField): Cursor {
-  try {
-    const cursor = JSON.parse(Buffer.from(from, 'base64url').toString('utf8')) as Cursor;
-    if (cursor.f === field && typeof cursor.v === 'string' && typeof cursor.id === 'string') return cursor;
-  } catch { /* reported below */ }
-  throw new BadRequestError('Query parameter "from": not a cursor this list gave out (or given with another sort).', 'invalid_query_string');
-}
-
-/** Past the cursor's user, in (field, user_id) order: constant cost per page, however deep. */
-function afterCursor(cursor: Cursor): MongoFilter {
-  if (cursor.f === 'user_id') return { user_id: { $gt: cursor.id } };
-  const at = new Date(cursor.v);
-  return { $or: [{ created_at: { $gt: at } }, { created_at: at, user_id: { $gt: cursor.id } }] };
-}
 
 export type UserListing = ReturnType<typeof createUserListing>;
 
@@ -59,13 +42,13 @@ export function createUserListing(users: UserRepository) {
     /** `take` users after `from` (none: from the start); `next` is the cursor of the following page, if there is one. */
     async after(search: UserSearch, { from, take, field }: { from?: string; take: number; field: CursorField }): Promise<{ users: UserDoc[]; next?: string }> {
       const filter = userFilter(search);
-      const cursor = from ? decodeCursor(from, field) : undefined;
-      const scoped = cursor ? (Object.keys(filter).length ? { $and: [filter, afterCursor(cursor)] } : afterCursor(cursor)) : filter;
+      const cursor = from ? decodeKeyset(from, field, field === 'user_id' ? 'string' : 'date') : undefined;
+      const scoped = cursor ? (Object.keys(filter).length ? { $and: [filter, afterKeyset(field, cursor)] } : afterKeyset(field, cursor)) : filter;
       const found = await users.search(scoped, { sort: sortOf({ field, direction: 1 }), limit: take + 1 });
       const page = found.slice(0, take);
       const last = page.at(-1);
       const more = found.length > take && last;
-      return { users: page, next: more ? encodeCursor({ f: field, v: field === 'user_id' ? last.user_id : last.created_at.toISOString(), id: last.user_id }) : undefined };
+      return { users: page, next: more ? encodeKeyset(field, field === 'user_id' ? last.user_id : last.created_at, last.user_id) : undefined };
     },
   };
 }

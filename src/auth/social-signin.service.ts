@@ -38,7 +38,7 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
 
   async function signInReturning(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<UserDoc> {
     const primary = user.identities[0]?.provider === profile.connection && user.identities[0]?.user_id === profile.id;
-    const updated = await users.recordSocialLogin(user.user_id, identityOf(profile, sealed), primary ? rootFieldsOf(profile) : {}, ctx.ip, new Date());
+    const updated = await users.recordSocialLogin(user, identityOf(profile, sealed), primary ? rootFieldsOf(profile) : {}, ctx.ip, new Date());
     await logs.record({ type: 's', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email ?? user.nickname });
     return updated ?? user;
   }

@@ -11,8 +11,7 @@ import { createAccountMails } from '../users/account-mails.ts';
 import { createAttackProtection } from '../users/attack-protection.ts';
 import { createEmailTickets } from '../users/email-tickets.ts';
 import { createPasswordHasher } from '../users/password-hasher.ts';
-import { createUserModel } from '../users/user.model.ts';
-import { createUserRepository } from '../users/user.repository.ts';
+import { userWritesFor } from '../core.ts';
 
 /**
  * The admin service the Management API uses, built for one CLI command: same operations, same log
@@ -24,7 +23,7 @@ export function createCliUserAdmin(connection: Connection, config: Config): { ad
   const mails = createAccountMails({ config, mailer, tickets: createEmailTickets(connection, { createIndexes: false }), render: createViewRenderer(config) });
   const admin = createUserAdminService({
     connection, mails, policy: config.password_policy,
-    users: createUserRepository(createUserModel(connection)),
+    users: userWritesFor(connection, config).users,
     hasher: createPasswordHasher(config.argon2),
     protection: createAttackProtection(connection, config, { createIndexes: false }),
     logs: createLogService(createLogModel(connection), createEventOutbox(connection, config.events), logger),

@@ -1,13 +1,17 @@
+#!/usr/bin/env node
 // The command-line tool: `npm run insole -- <command>`. Talks to the same MongoDB as the server.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients } from './clients.command.ts';
 import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
+import { planReport, rowFormat, type ReportPlan } from './report-params.ts';
+import { writeReport } from './report.command.ts';
 import { parseSeedOptions, seedCommand } from './seed.command.ts';
-import { unblockUser, unlinkIdentity } from './users.command.ts';
+import { exportUsersToFile, importUsersFromFile } from './user-jobs.command.ts';
+import { grantRole, unblockUser, unlinkIdentity } from './users.command.ts';
 
-const USAGE = `Usage: npm run insole -- <command> [options]
+const USAGE = `Usage: npm run -s insole -- <command> [options]   (-s: npm prints no banner, so stdout holds only the output)
 
 Commands:
   clients create --name NAME --redirect-uri URL [--redirect-uri URL …] [--post-logout-uri URL …]
@@ -28,6 +32,15 @@ Commands:
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
                  Removes a linked (secondary) social identity from a user.
+  users grant-admin --email ADDRESS [--role ROLE]
+                 Gives a user a dashboard role (app_metadata.roles; default admin; roles in config dashboard.roles).
+  users export [--format json|csv] [--fields user_id,email,user_metadata.country,…] [--output FILE]
+               [--connection NAME] [--limit N]
+                 Writes users as the export job does (json: NDJSON, one user per line; csv: Auth0's
+                 escaping), to FILE (created, never overwritten) or stdout; no secrets, no gzip.
+  users import --file FILE [--upsert]
+                 Imports users as the import job does (a JSON array in Auth0's bulk-import format,
+                 or NDJSON such as an export); prints each refused record, exits 1 if any was.
   seed --users N [--seed S] [--months M] [--now ISO] [--append] [--force]
                  Creates N made-up InnovaShoes shoppers for demos and benchmarks: the connection mix,
                  FullContact enrichment, Facebook likes, X handles and sentiment, sign-in histories over
@@ -35,7 +48,21 @@ Commands:
                  last 90 days. The same --seed (1) and --now give the same shoppers; addresses are
                  @*.example. Writes straight to MongoDB: no hook runs and nothing is published to
                  RabbitMQ. Refused with NODE_ENV=production (unless --force), and when the database
-                 already has more than a few users (unless --append).`;
+                 already has more than a few users (unless --append).
+  report segment [--gender male] [--age 20-40] [--interest fitness …] [--country DE …] [--connection NAME]
+                 [--lifecycle STATE] [--filter JSON]
+                 The users of a segment (the segment filter language; all options must hold): email, name,
+                 user_id, gender, age_min, age_max, country, city, interests_matched, connection.
+  report dormant [--mode never_returned|inactive] [--days N] [--connection NAME]
+                 [--created-from DATE] [--created-to DATE]
+                 never_returned: not back after the sign-up session, signed up at least N days ago
+                 (default insight.lifecycle.new_days); inactive: came back once, no sign-in for N days
+                 (default dormant_days). Oldest sign-up first.
+  report sentiment [--label negative|neutral|positive]
+                 Users whose tweets were analysed, most negative first.
+  Every report: [--format csv|ndjson] (default csv) [--output FILE [--force]]
+                 The Management API's rows and CSV escaping, every row, to FILE (never replaced
+                 without --force) or stdout; the row count goes to stderr.`;
 
 /** `--activate-in`: whole seconds, 0 or more; checked before anything is written. */
 function seconds(value: string | undefined): number | undefined {
@@ -52,18 +79,27 @@ export async function runCli(argv: string[]): Promise<number> {
       'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
       email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' }, kid: { type: 'string' },
       public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      m2m: { type: 'boolean' }, scopes: { type: 'string' },
-      users: { type: 'string' }, seed: { type: 'string' }, months: { type: 'string' }, now: { type: 'string' },
-      append: { type: 'boolean' }, force: { type: 'boolean' },
+      m2m: { type: 'boolean' }, scopes: { type: 'string' }, role: { type: 'string' },
+      format: { type: 'string' }, fields: { type: 'string' }, output: { type: 'string' }, limit: { type: 'string' },
+      file: { type: 'string' }, upsert: { type: 'boolean' },
+      users: { type: 'string' }, seed: { type: 'string' }, months: { type: 'string' }, now: { type: 'string' }, append: { type: 'boolean' },
+      gender: { type: 'string' }, age: { type: 'string' }, interest: { type: 'string', multiple: true }, country: { type: 'string', multiple: true },
+      lifecycle: { type: 'string' }, filter: { type: 'string' }, mode: { type: 'string' }, days: { type: 'string' },
+      'created-from': { type: 'string' }, 'created-to': { type: 'string' }, label: { type: 'string' }, force: { type: 'boolean' },
     },
   });
   const command = positionals.join(' ');
-  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'seed'];
+  const reportKinds = ['segment', 'dormant', 'sentiment'] as const;
+  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users grant-admin', 'users export', 'users import',
+    ...reportKinds.map((kind) => `report ${kind}`), 'seed'];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
   const activateIn = seconds(values['activate-in']);
+  // A report's options are checked before the database is opened.
+  const report: ReportPlan | undefined = positionals[0] === 'report' ? planReport(positionals[1] as ReportPlan['kind'], values) : undefined;
+  const format = report ? rowFormat(values.format) : undefined;
   const seedOptions = command === 'seed' ? parseSeedOptions(values) : undefined;
   const config = loadConfig();
   const db = await connectToConfiguredDatabase(config);
@@ -75,6 +111,10 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'keys revoke') await revokeKey(db.connection, config, values.kid);
     if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
     if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);
+    if (command === 'users grant-admin') await grantRole(db.connection, config, values.email, values.role);
+    if (command === 'users export') await exportUsersToFile(db.connection, config, values);
+    if (command === 'users import') return await importUsersFromFile(db.connection, config, values.file, values.upsert ?? false);
+    if (report) await writeReport(db.connection, config, report, { format: format!, output: values.output, force: values.force });
     if (seedOptions) await seedCommand(db.connection, config, seedOptions);
     return 0;
   } finally {

@@ -48,3 +48,16 @@ export async function unlinkIdentity(connection: Connection, config: Config, ema
     console.log(`Unlinked ${identity.provider}|${identity.user_id} from ${user.user_id}.`);
   });
 }
+
+/** `users grant-admin` (or `--role marketing`): adds a role to app_metadata.roles, which the dashboard reads. */
+export async function grantRole(connection: Connection, config: Config, email: string | undefined, role = 'admin'): Promise<void> {
+  if (!email) throw new CliError('Say which user: users grant-admin --email ADDRESS [--role ROLE]');
+  if (!config.dashboard.roles[role]) throw new CliError(`No role "${role}" is configured (dashboard.roles has: ${Object.keys(config.dashboard.roles).join(', ')}).`);
+  await withAdmin(connection, config, async (admin) => {
+    const user = await userWithEmail(admin, email);
+    const roles = Array.isArray(user.app_metadata?.roles) ? (user.app_metadata.roles as unknown[]).filter((r) => typeof r === 'string') as string[] : [];
+    if (roles.includes(role)) return console.log(`${user.user_id} already has the role ${role}.`);
+    await admin.updateUser(user.user_id, { app_metadata: { roles: [...roles, role] } });
+    console.log(`${user.user_id} (${email}) now has the role ${role}: it can sign in to the dashboard at ${config.issuer}/admin with the scopes ${config.dashboard.roles[role]!.join(', ')}.`);
+  });
+}

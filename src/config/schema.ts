@@ -160,6 +160,16 @@ export const configSchema = z.object({
       requests: z.number().int().min(1).default(50).describe('Requests one client may make per window; then HTTP 429 (Auth0 sends x-ratelimit-* headers).'),
       window_seconds: z.number().int().min(1).default(1),
     }).strict().prefault({}),
+    // Users export/import jobs (README "Admin API: jobs"): durable in `user_jobs`, run by any instance.
+    jobs: z.object({
+      worker: z.boolean().default(true).describe('false: this instance creates and serves jobs but leaves running them to the others.'),
+      poll_ms: z.number().int().positive().default(1_000).describe('How often an idle worker looks for pending jobs (a job created on the same instance wakes it at once).'),
+      lease_ms: z.number().int().min(300).default(60_000).describe('A running job belongs to its worker this long, renewed every third of it; a crashed instance\'s job is taken over after it.'),
+      max_attempts: z.number().int().min(1).default(3).describe('Claims of one job before it is marked failed.'),
+      retention_hours: z.number().positive().default(24).describe('Finished jobs and their export files are kept this long (Auth0: 24 h).'),
+      download_link_seconds: z.number().int().min(1).default(60).describe('Lifetime of the signed `location` of an export (Auth0: 60 s); GET /jobs/{id} issues a fresh one.'),
+      import_max_bytes: z.number().int().min(1024).default(512_000).describe('Largest users file an import accepts (Auth0: 500 kB); larger gets 413.'),
+    }).strict().prefault({}),
   }).strict().prefault({}),
   apis: z.array(apiSchema).default([]),
   // Log events to RabbitMQ through the `event_outbox` collection (README "Events (RabbitMQ)").
@@ -232,6 +242,17 @@ export const configSchema = z.object({
       if (timeout >= worker.lease_ms) problem(['worker', 'lease_ms'], `must exceed ${name}.timeout_ms (${timeout}), or a slow attempt could run twice at once`);
     }
   }),
+  // The marketing dashboard (README "Dashboard"): who may use it, and what each role may do there.
+  dashboard: z.object({
+    enabled: z.boolean().default(true).describe('Serve /admin, signed in through insole itself (its built-in client insole-dashboard).'),
+    admins: z.array(z.email()).default([]).describe('Emails that have the admin role whatever their app_metadata.roles says.'),
+    roles: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/), z.array(z.string().min(1)))
+      .default({
+        admin: ['read:users', 'update:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments'],
+        marketing: ['read:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments'],
+      })
+      .describe("Role → the Management API scopes a dashboard user with it gets (roles in app_metadata.roles). A user with none of them is refused."),
+  }).strict().prefault({}),
   // Customer insight (README "Customer insight"): the interest vocabulary and the lifecycle windows.
   insight: insightConfigSchema,
   metrics_token: z.string().min(16).optional().describe('From METRICS_TOKEN. Unset: GET /metrics is not served; set: a scraper presents it as a bearer token.'),

@@ -64,6 +64,8 @@ export function createEventOutbox(connection: Connection, retention: OutboxReten
     async prepare(): Promise<void> {
       await Promise.all([
         records.createIndex({ state: 1, created_at: 1 }),
+        // Insight events by segment, for "entered / exited lately" (sent records are kept retention_days).
+        records.createIndex({ 'event.details.segment_id': 1, created_at: 1 }, { sparse: true }),
         // Housekeeping only: sent records expire after retention_days, unsent ones after undelivered_retention_days.
         records.createIndex({ expires_at: 1 }, { expireAfterSeconds: 0 }),
       ]);
@@ -94,6 +96,35 @@ export function createEventOutbox(connection: Connection, retention: OutboxReten
         if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
       }
       for (const listener of listeners) listener();
+    },
+
+    /**
+     * Events that are already durable elsewhere (insight events, stored with the user write that
+     * caused them): ready at once. Enqueueing one again is harmless: its id is taken, nothing changes.
+     */
+    async enqueue(events: EventMessage[]): Promise<void> {
+      if (!events.length) return;
+      const now = new Date();
+      try {
+        await records.insertMany(events.map((event) => ({
+          _id: event.log_id, state: 'ready' as const, event, created_at: now, attempts: 0, claimed_until: UNCLAIMED, expires_at: expiry(now, retention.undelivered_retention_days),
+        })), { ordered: false });
+      } catch (err) {
+        const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+        const codes = [writeErrors ?? err].flat().map((e) => (e as { code?: number }).code);
+        if (!codes.every((code) => code === DUPLICATE_KEY)) throw err;
+      }
+      for (const listener of listeners) listener();
+    },
+
+    /** segment.entered / segment.exited events of one segment since `since` (as long as records are kept). */
+    async countRecent(segmentId: string, since: Date): Promise<{ entered: number; exited: number }> {
+      const rows = await records.aggregate<{ _id: string; n: number }>([
+        { $match: { 'event.details.segment_id': segmentId, created_at: { $gte: since } } },
+        { $group: { _id: '$event.type', n: { $sum: 1 } } },
+      ]).toArray();
+      const count = (type: string) => rows.find((row) => row._id === type)?.n ?? 0;
+      return { entered: count('segment.entered'), exited: count('segment.exited') };
     },
 
     /** The log write failed: the event never happened. */

@@ -10,6 +10,8 @@ import { clientSecretsBox } from './client-secrets.ts';
 import { accessTokenRuleClaims, createRuleClaimsStore, releaseRuleClaimsInIdTokens, rememberRuleClaims } from './rule-claims.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 import { createResourceServerInfo, defaultResource } from './resource-servers.ts';
+import { dashboardClient } from './dashboard-client.ts';
+import { rolesOf, scopesOfRoles } from '../users/roles.ts';
 import { createClientCors } from './client-cors.ts';
 
 // Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
@@ -38,7 +40,10 @@ export function createProvider({ config, connection, users, signingKeys, renderV
 
   const configuration: Configuration = {
     adapter: createMongoAdapterFactory(connection, clientSecretsBox(config)),
-    clients: config.clients.map(({ client_secret, ...client }) => (client_secret ? { ...client, client_secret } : client)),
+    clients: [
+      ...config.clients.map(({ client_secret, ...client }) => (client_secret ? { ...client, client_secret } : client)),
+      ...(config.dashboard.enabled ? [dashboardClient(config)] : []),
+    ],
     jwks: { keys: signingKeys },
     findAccount: createFindAccount(users),
     claims: SCOPE_CLAIMS,
@@ -48,7 +53,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     responseTypes: ['code'], // no implicit or hybrid flows (RFC 9700 §2.1.2)
     pkce: { required: () => true }, // every client, public or confidential (RFC 9700 §2.1.1)
     extraParams: ['audience', 'screen_hint'], // Auth0's names: API audience, and "show sign-up first"
-    extraClientMetadata: { properties: ['first_party', 'grants'] },
+    extraClientMetadata: { properties: ['first_party', 'grants', 'management_delegation'] },
     clientBasedCORS: createClientCors(config.issuer),
     cookies: {
       keys: config.secrets.cookie_keys,
@@ -90,7 +95,10 @@ export function createProvider({ config, connection, users, signingKeys, renderV
         enabled: true,
         defaultResource,
         useGrantedResource: async () => true,
-        getResourceServerInfo: createResourceServerInfo(config),
+        getResourceServerInfo: createResourceServerInfo(config, async (accountId) => {
+          const user = await users.findByUserId(accountId);
+          return user ? scopesOfRoles(rolesOf(user, config.dashboard), config.dashboard) : [];
+        }),
       },
     },
     renderError: async (ctx: KoaContextWithOIDC, out) => {

@@ -17,20 +17,30 @@ export function grantedScopes(client: Client | undefined, audience: string, mana
  *   so the request's scope is filled in here (the grant reads it after resolving the resource).
  * - the APIs in config (`apis`) as before: their scopes, JWT access tokens.
  */
-export function createResourceServerInfo(config: Config) {
+export function createResourceServerInfo(config: Config, scopesOfAccount: (accountId: string) => Promise<string[]>) {
   const apis = new Map(config.apis.map((api) => [api.identifier, api]));
   const management = managementAudience(config.issuer);
   const jwt = { accessTokenFormat: 'jwt' as const, jwt: { sign: { alg: 'RS256' as const } } };
 
+  // The most a signed-in user can be given: what any configured role gives.
+  const delegable = [...new Set(Object.values(config.dashboard.roles).flat())];
+
   return async (ctx: KoaContextWithOIDC, indicator: string, client: Client): Promise<ResourceServer> => {
     if (indicator === management) {
-      const scopes = grantedScopes(client, management, management);
       const params = ctx.oidc.params as { grant_type?: string; scope?: string } | undefined;
-      if (params?.grant_type !== 'client_credentials' || !scopes.length) {
-        throw new errors.InvalidTarget('this client is not allowed to call the Management API');
+      if (params?.grant_type === 'client_credentials') {
+        const scopes = grantedScopes(client, management, management);
+        if (!scopes.length) throw new errors.InvalidTarget('this client is not allowed to call the Management API');
+        if (!params.scope) params.scope = scopes.join(' ');
+        return { audience: management, scope: scopes.join(' '), accessTokenTTL: config.admin_api.access_token_ttl, ...jwt };
       }
-      if (!params.scope) params.scope = scopes.join(' ');
-      return { audience: management, scope: scopes.join(' '), accessTokenTTL: config.admin_api.access_token_ttl, ...jwt };
+      // On behalf of a signed-in user (the dashboard only): the scopes of the user's roles. Before
+      // the sign-in nobody is known yet, so the most any role gives; the token is cut down to the
+      // user's own when it is issued (the account is known then).
+      if (client.metadata().management_delegation !== true) throw new errors.InvalidTarget('this client is not allowed to call the Management API');
+      const accountId = ctx.oidc.account?.accountId ?? ctx.oidc.session?.accountId;
+      const scopes = accountId ? await scopesOfAccount(accountId) : delegable;
+      return { audience: management, scope: scopes.join(' '), accessTokenTTL: config.ttl.access_token, ...jwt };
     }
     const api = apis.get(indicator);
     if (!api) throw new errors.InvalidTarget(`unknown audience ${indicator}`);

@@ -11,6 +11,13 @@ export interface DailyStatsRow {
   last_event: Date;
 }
 
+/** Among `s` and `ss` events (signInEventsMatch): a sign-up, and an event that signed the user in (see below). */
+export const IS_SIGNUP = { $eq: ['$type', 'ss'] };
+export const SIGNED_IN = { $or: [{ $eq: ['$type', 's'] }, { $ne: ['$details.signed_in', false] }] };
+
+/** Sign-ins and sign-ups over [from, to), through the { type, date } index. */
+export const signInEventsMatch = (from: Date, to: Date): PipelineStage.Match => ({ $match: { type: { $in: ['s', 'ss'] }, date: { $gte: from, $lt: to } } });
+
 /**
  * Logins and sign-ups per UTC day over [from, to), read from the log events through the
  * { type, date } index. Auth0 records a sign-up through its login page as `ss` followed by `s`, so
@@ -19,15 +26,13 @@ export interface DailyStatsRow {
  * sign-up (`details.signed_in: false`), whose first login comes later as its own `s`.
  */
 export function dailyStatsPipeline(from: Date, to: Date): PipelineStage[] {
-  const isSignup = { $eq: ['$type', 'ss'] };
-  const signedIn = { $or: [{ $eq: ['$type', 's'] }, { $ne: ['$details.signed_in', false] }] };
   return [
-    { $match: { type: { $in: ['s', 'ss'] }, date: { $gte: from, $lt: to } } },
+    signInEventsMatch(from, to),
     {
       $group: {
         _id: { $dateToString: { format: '%Y-%m-%d', date: '$date' } },
-        logins: { $sum: { $cond: [signedIn, 1, 0] } },
-        signups: { $sum: { $cond: [isSignup, 1, 0] } },
+        logins: { $sum: { $cond: [SIGNED_IN, 1, 0] } },
+        signups: { $sum: { $cond: [IS_SIGNUP, 1, 0] } },
         first_event: { $min: '$date' },
         last_event: { $max: '$date' },
       },

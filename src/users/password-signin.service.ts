@@ -102,7 +102,7 @@ export function createPasswordSigninService(deps: {
       if (hasher.needsRehash(user.password_hash!)) {
         await users.replacePasswordHash(user.user_id, await hasher.hash(password));
       }
-      const updated = await users.recordLogin(user.user_id, ctx.ip, new Date());
+      const updated = await users.recordLogin(user.user_id, ctx.ip, new Date(), user);
       if (!updated) throw new LoginFailedError(); // deleted between the two reads
       await logs.record({ type: 's', ...ctx, ...STRATEGY, user_id: user.user_id, user_name: email });
       return updated;

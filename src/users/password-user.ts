@@ -20,7 +20,8 @@ type Names = Partial<Pick<UserDoc, (typeof NAME_FIELDS)[number]>>;
  * Auth0 lets a migration keep its ids (`auth0|<id>`); otherwise a new ObjectId.
  */
 export function newPasswordUser(input: {
-  email: string; password_hash: string; email_verified: boolean; now: Date;
+  /** Absent for an imported user who came without one: they set a password through a reset. */
+  email: string; password_hash: string | undefined; email_verified: boolean; now: Date;
   names?: Names; login?: { ip?: string }; id?: string;
   metadata?: Pick<UserDoc, 'user_metadata' | 'app_metadata'>;
 }): UserDoc {
@@ -31,7 +32,8 @@ export function newPasswordUser(input: {
     identities: [{ provider: 'auth0', user_id: id, connection: PASSWORD_CONNECTION, isSocial: false }],
     created_at: now, updated_at: now,
     ...(login ? { last_login: now, last_ip: login.ip, logins_count: 1 } : { logins_count: 0 }),
-    blocked: false, blocked_for: [], user_metadata: input.metadata?.user_metadata ?? {}, app_metadata: input.metadata?.app_metadata ?? {}, password_hash,
+    blocked: false, blocked_for: [], user_metadata: input.metadata?.user_metadata ?? {}, app_metadata: input.metadata?.app_metadata ?? {},
+    ...(password_hash ? { password_hash } : {}),
   };
 }
 

@@ -65,6 +65,12 @@ export function toPublicProfile(user: UserDoc): PublicProfile {
   });
 }
 
+// A plain loop: exports call this once per user, and entries/filter/fromEntries make ~30 arrays each time.
 function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out as T;
 }

@@ -105,6 +105,13 @@ userSchema.index({ 'facts.gender': 1, 'facts.born_from': 1 });
 userSchema.index({ 'facts.country': 1, 'facts.city': 1 }, { sparse: true });
 userSchema.index({ 'facts.sentiment_label': 1, 'facts.sentiment_score': 1 }, { sparse: true });
 userSchema.index({ 'facts.segments': 1 }, { sparse: true });
+// Reports (src/reports): the dormant report's states in sign-up order; the sentiment report's most
+// negative first, with or without a label (partial: only analysed users are in them); enrichment coverage.
+userSchema.index({ 'facts.lifecycle.state': 1, created_at: 1, user_id: 1 });
+const analysed = { partialFilterExpression: { 'facts.sentiment_score': { $exists: true } } };
+userSchema.index({ 'facts.sentiment_label': 1, 'facts.sentiment_score': 1, user_id: 1 }, analysed);
+userSchema.index({ 'facts.sentiment_score': 1, user_id: 1 }, analysed);
+userSchema.index({ 'facts.enrichment': 1 }, { sparse: true });
 userSchema.index({ 'pending_events.0.at': 1 }, { sparse: true });
 
 export type UserModel = Model<UserDoc>;

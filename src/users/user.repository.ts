@@ -1,10 +1,14 @@
 import mongoose from 'mongoose';
+import { trusted, type UserChanges } from './user-changes.ts';
 import type { Identity, UserDoc, UserModel } from './user.model.ts';
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
 
-// Query values arrive already parsed as strings; mongoose's sanitizeFilter guards operator injection as well.
-export function createUserRepository(users: UserModel) {
+/**
+ * Query values arrive already parsed as strings; mongoose's sanitizeFilter guards operator injection
+ * as well. Writes that change what the profile says go through `changes`, which keeps the facts.
+ */
+export function createUserRepository(users: UserModel, changes: UserChanges) {
   return {
     findByUserId(userId: string): Promise<UserDoc | null> {
       return users.findOne({ user_id: userId }).lean<UserDoc>().exec();
@@ -20,55 +24,47 @@ export function createUserRepository(users: UserModel) {
 
     findByIdentity(provider: string, identityUserId: string): Promise<UserDoc | null> {
       // trusted(): sanitizeFilter would otherwise strip our own $elemMatch (the values are plain strings).
-      return users.findOne({ identities: mongoose.trusted({ $elemMatch: { provider: String(provider), user_id: String(identityUserId) } }) }).lean<UserDoc>().exec();
+      return users.findOne({ identities: trusted({ $elemMatch: { provider: String(provider), user_id: String(identityUserId) } }) }).lean<UserDoc>().exec();
     },
 
     /** Adds a secondary identity unless some identity of that provider account is already there. */
     async linkIdentity(userId: string, identity: Identity, at: Date): Promise<boolean> {
-      const result = await users.updateOne(
-        { user_id: userId, identities: mongoose.trusted({ $not: { $elemMatch: { provider: String(identity.provider), user_id: String(identity.user_id) } } }) },
-        { $push: { identities: identity }, $set: { updated_at: at } },
-      ).exec();
-      return result.modifiedCount === 1;
+      const linked = await changes.apply(userId, { $push: { identities: identity }, $set: { updated_at: at } }, {
+        kind: 'change', where: { identities: trusted({ $not: { $elemMatch: { provider: String(identity.provider), user_id: String(identity.user_id) } } }) },
+      });
+      return Boolean(linked);
     },
 
     /** Removes a secondary identity (never the primary, identities[0], which the user_id names). */
     async unlinkIdentity(userId: string, provider: string, identityUserId: string, at: Date): Promise<boolean> {
-      const result = await users.updateOne(
-        { user_id: userId, 'identities.0.provider': mongoose.trusted({ $ne: String(provider) }) },
-        { $pull: { identities: { provider: String(provider), user_id: String(identityUserId) } }, $set: { updated_at: at } },
-      ).exec();
-      return result.modifiedCount === 1;
+      const before = await users.findOne({ user_id: userId }).lean<UserDoc>().exec();
+      const present = before?.identities.some((i, index) => index > 0 && i.provider === provider && i.user_id === identityUserId);
+      if (!before || !present) return false;
+      const unlinked = await changes.apply(userId, { $pull: { identities: { provider: String(provider), user_id: String(identityUserId) } }, $set: { updated_at: at } }, {
+        kind: 'change', before, where: { 'identities.0.provider': trusted({ $ne: String(provider) }) },
+      });
+      return Boolean(unlinked);
     },
 
     /**
      * A returning social sign-in: refreshes what the provider says (root fields only when it is
      * the primary identity, as Auth0 does) and counts the login, in one atomic update.
      */
-    recordSocialLogin(userId: string, identity: Identity, rootFields: Partial<UserDoc>, ip: string | undefined, at: Date): Promise<UserDoc | null> {
+    recordSocialLogin(user: UserDoc, identity: Identity, rootFields: Partial<UserDoc>, ip: string | undefined, at: Date): Promise<UserDoc | null> {
       const set: Record<string, unknown> = { ...rootFields, last_login: at, last_ip: ip, updated_at: at };
       set['identities.$[id].profileData'] = identity.profileData;
       if (identity.sealed_tokens) set['identities.$[id].sealed_tokens'] = identity.sealed_tokens;
-      return users.findOneAndUpdate(
-        { user_id: userId },
-        { $set: set, $inc: { logins_count: 1 } },
-        { returnDocument: 'after', arrayFilters: [{ 'id.provider': identity.provider, 'id.user_id': identity.user_id }] },
-      ).lean<UserDoc>().exec();
+      return changes.apply(user.user_id, { $set: set, $inc: { logins_count: 1 } }, {
+        kind: 'signin', before: user, arrayFilters: [{ 'id.provider': identity.provider, 'id.user_id': identity.user_id }],
+      });
     },
 
-    /** One insert of the complete profile: a crash cannot leave a half-made user. */
-    async insert(user: UserDoc): Promise<UserDoc> {
-      const created = await users.create(user);
-      return created.toObject({ versionKey: false });
-    },
+    /** One insert of the complete profile and its facts: a crash cannot leave a half-made user. */
+    insert: (user: UserDoc, options?: { quiet?: boolean }): Promise<UserDoc> => changes.insert(user, options),
 
-    /** Atomic, so concurrent logins on several instances all count. */
-    recordLogin(userId: string, ip: string | undefined, at: Date): Promise<UserDoc | null> {
-      return users.findOneAndUpdate(
-        { user_id: userId },
-        { $set: { last_login: at, last_ip: ip, updated_at: at }, $inc: { logins_count: 1 } },
-        { returnDocument: 'after' },
-      ).lean<UserDoc>().exec();
+    /** Atomic, so concurrent logins on several instances all count. `before`: the user as the sign-in read it. */
+    recordLogin(userId: string, ip: string | undefined, at: Date, before?: UserDoc): Promise<UserDoc | null> {
+      return changes.apply(userId, { $set: { last_login: at, last_ip: ip, updated_at: at }, $inc: { logins_count: 1 } }, { kind: 'signin', before });
     },
 
     async addBlockedFor(userId: string, entry: { identifier: string; ip: string }): Promise<void> {
@@ -83,14 +79,12 @@ export function createUserRepository(users: UserModel) {
 
     /** Only if the address is still the one the link was sent to. */
     async markEmailVerified(userId: string, email: string): Promise<boolean> {
-      const result = await users.updateOne({ user_id: userId, email }, { $set: { email_verified: true, updated_at: new Date() } }).exec();
-      return result.matchedCount === 1;
+      return Boolean(await changes.apply(userId, { $set: { email_verified: true, updated_at: new Date() } }, { kind: 'change', where: { email } }));
     },
 
     /** An admin's change: `$set`/`$unset` paths built by the caller from known fields only. */
-    update(userId: string, set: Record<string, unknown>, unset: Record<string, ''>): Promise<UserDoc | null> {
-      const update = Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set };
-      return users.findOneAndUpdate({ user_id: userId }, update, { returnDocument: 'after' }).lean<UserDoc>().exec();
+    update(userId: string, set: Record<string, unknown>, unset: Record<string, ''>, before?: UserDoc): Promise<UserDoc | null> {
+      return changes.apply(userId, Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }, { kind: 'change', before });
     },
 
     async remove(userId: string): Promise<boolean> {
@@ -107,6 +101,26 @@ export function createUserRepository(users: UserModel) {
 
     countMatching(filter: Record<string, unknown>): Promise<number> {
       return users.collection.countDocuments(filter);
+    },
+
+    /**
+     * Every user (of one connection when asked), a cursor batch at a time: an export of any size
+     * holds one batch, and waits once per batch rather than once per user. The driver's cursor
+     * knows nothing of `select: false`, so the secrets are left out here by name. Natural order,
+     * as Auth0 promises none (a sort would make the dev database sort every user first).
+     */
+    async *streamBatches({ connection, segment, limit }: { connection?: string; segment?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
+      const filter = { ...(connection ? { 'identities.connection': String(connection) } : {}), ...(segment ? { 'facts.segments': String(segment) } : {}) };
+      const cursor = users.collection.find(filter, { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
+      try {
+        while (await cursor.hasNext()) yield cursor.readBufferedDocuments() as unknown as UserDoc[];
+      } finally {
+        await cursor.close();
+      }
+    },
+
+    countAll({ connection }: { connection?: string }): Promise<number> {
+      return users.countDocuments(connection ? { 'identities.connection': String(connection) } : {}).exec();
     },
 
     async replacePasswordHash(userId: string, passwordHash: string): Promise<void> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { startInsole, type RunningInsole } from '../../src/insole.ts';
+import { composeInsole, startInsole, type RunningInsole } from '../../src/insole.ts';
 import { createLogger, type Logger } from '../../src/lib/logger.ts';
 
 export const STOREFRONT = {
@@ -48,8 +48,23 @@ export async function freePort(): Promise<number> {
  */
 export async function startTestInsole(overrides: Record<string, unknown> = {}, databaseUri = testDatabaseUri(), logger?: Logger): Promise<TestInsole> {
   const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
-  const config = loadConfig({
+  const config = testConfig(`http://127.0.0.1:${port}`, port, overrides);
+  const running = await startInsole(config, logger ?? createLogger(config.log_level), databaseUri);
+  return { ...running, config, issuer: config.issuer, db: running.connection.db! };
+}
+
+/**
+ * insole composed but not listening, for route-level tests with supertest (`request(app)`). The
+ * issuer is a name only (tokens carry it); nothing listens there. `close()` ends its database connection.
+ */
+export async function composeTestInsole(overrides: Record<string, unknown> = {}, databaseUri = testDatabaseUri()) {
+  const config = testConfig('http://insole.test', 0, overrides);
+  const composed = await composeInsole(config, createLogger(config.log_level), databaseUri);
+  return { ...composed, config, db: composed.core.connection.db!, close: () => composed.core.connection.close() };
+}
+
+function testConfig(issuer: string, port: number, overrides: Record<string, unknown>): Config {
+  return loadConfig({
     env: { NODE_ENV: 'test' },
     overrides: {
       port, issuer,
@@ -66,6 +81,4 @@ export async function startTestInsole(overrides: Record<string, unknown> = {}, d
       ...overrides,
     },
   });
-  const running = await startInsole(config, logger ?? createLogger(config.log_level), databaseUri);
-  return { ...running, config, issuer: config.issuer, db: running.connection.db! };
 }

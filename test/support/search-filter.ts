@@ -6,11 +6,12 @@ const LITERAL_TYPES = new Set(['string', 'number', 'boolean']);
 
 /**
  * Walks a compiled filter and lists what could not have come from the compiler alone: a `$` key
- * that is not ours, a field key that is neither a catalogue path nor a plain metadata path, a
- * `$options` other than "i", or a value that is not a literal (a RegExp, a function, …).
+ * that is not ours, a field key that is neither a catalogue path nor a plain metadata path (nor one
+ * of `extraPaths`: the segment compiler's facts), a `$options` other than "i", or a value that is
+ * not a literal (a RegExp, a function, …).
  */
-export function filterProblems(filter: unknown, catalogue: SearchCatalogue): string[] {
-  const paths = new Set(Object.values(catalogue.fields).map((spec) => spec.path));
+export function filterProblems(filter: unknown, catalogue: SearchCatalogue, extraPaths: readonly string[] = []): string[] {
+  const paths = new Set([...Object.values(catalogue.fields).map((spec) => spec.path), ...extraPaths]);
   const open = new RegExp(`^(${catalogue.openObjects.join('|')})(\\.[A-Za-z0-9_-]+)+$`);
   const problems: string[] = [];
   const walk = (value: unknown, where: string): void => {
@@ -26,3 +27,9 @@ export function filterProblems(filter: unknown, catalogue: SearchCatalogue): str
   walk(filter, 'filter');
   return problems;
 }
+
+/** The paths the segment compiler (src/insight/segments) may write besides the user search catalogue's. */
+export const SEGMENT_FACT_PATHS = [
+  'facts.gender', 'facts.born_from', 'facts.born_to', 'facts.interest_keys', 'facts.interests', 'facts.country', 'facts.city',
+  'facts.lifecycle.state', 'facts.sentiment_label', 'facts.sentiment_score',
+] as const;

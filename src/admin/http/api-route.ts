@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { z } from 'zod';
 import type { Bearer } from '../../http/edge/bearer.ts';
 import type { ManagementScope } from '../management-api.ts';
@@ -27,6 +28,8 @@ export interface ResponseSpec {
   contentType?: string;
   /** Headers this answer may carry beyond the rate-limit ones (name → what it holds), for the OpenAPI document. */
   headers?: Record<string, string>;
+  /** The same answer in other media types, which the handler streams itself (media type → what it holds). */
+  alternatives?: Record<string, string>;
 }
 
 /**
@@ -45,6 +48,11 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * The body is multipart/form-data (not JSON): its fields and the one file named `file` (as UTF-8
+   * text, at most `maxBytes`) become the body that `body` then validates.
+   */
+  multipart?: { file: string; maxBytes: number };
   responses: Record<number, ResponseSpec>;
   /** A write: recorded as an Auth0 `sapi`/`fapi` log event naming the user it touched. */
   audit?: {
@@ -54,7 +62,7 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
     userName?: (input: RouteInput<P, Q, B>) => string | undefined;
   };
   /** Either a reply to validate and send, or `undefined` after streaming the answer to `res` itself. */
-  handle(input: RouteInput<P, Q, B>, call: ApiCall, res: NodeJS.WritableStream & { setHeader(name: string, value: string): unknown }): Promise<ApiReply | undefined>;
+  handle(input: RouteInput<P, Q, B>, call: ApiCall, res: Writable & { setHeader(name: string, value: string): unknown }): Promise<ApiReply | undefined>;
 }
 
 export interface RouteInput<P, Q, B> { params: Infer<P>; query: Infer<Q>; body: Infer<B> }

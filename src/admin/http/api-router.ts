@@ -2,6 +2,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { z } from 'zod';
 import { requireBearer, requireScope, type VerifyBearer } from '../../http/edge/bearer.ts';
 import { parseInput } from '../../http/edge/input.ts';
+import { multipartBody } from '../../http/edge/multipart.ts';
 import { requireDatabase } from '../../http/middleware/database-ready.ts';
 import { toPublicError } from '../../http/middleware/error-handler.ts';
 import type { LogService } from '../../logs/log.service.ts';
@@ -37,7 +38,9 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
   router.use(deps.rateLimit);
   router.use(express.json({ limit: '100kb' }));
   for (const route of deps.routes) {
-    router[route.method](expressPath(route.path), requireScope(...route.scopes), routeHandler(route, deps));
+    // The scope first: an upload is read only for a client allowed to make it.
+    const upload = route.multipart ? [multipartBody(route.multipart)] : [];
+    router[route.method](expressPath(route.path), requireScope(...route.scopes), ...upload, routeHandler(route, deps));
   }
   router.use(unknownEndpoint);
   router.use(managementApiErrors());

@@ -41,25 +41,23 @@ export const logPage = z.union([
 
 // A search runs a query per request: a bound keeps each one small (Auth0's own q is far shorter).
 const searchText = z.string().max(2000);
-// Auth0's own log exporters send sort and q along with from/take: sort is ignored there (checkpoints
-// are in log_id order) and q still filters; offset paging has no meaning in a checkpoint.
-const CHECKPOINT_EXCLUDES = ['page', 'per_page', 'include_totals'] as const;
 
-/** GET /logs: offset mode (page/per_page/sort, q or search) or checkpoint mode (from/take), never both. */
+/**
+ * GET /logs: offset mode (page/per_page/sort, q or search) or checkpoint mode (from/take). In a
+ * checkpoint Auth0 ignores every other parameter: page, per_page, include_totals and sort are
+ * ignored here too (the v5 SDK always sends page, per_page and include_totals), while q still
+ * filters (Auth0's own log exporters send it along) and fields still projects.
+ */
 export const logListQuery = z.object({
   ...pagingParams,
   sort: sortParam(['date']),
   ...fieldsParams(LOG_FIELDS),
   q: searchText.optional().describe('Auth0 log search (Lucene query syntax), e.g. `type:s AND user_name:ann*`.'),
   search: searchText.optional().describe('The v5 SDK\'s name for `q`: the same query syntax.'),
-  from: z.string().regex(/^[0-9A-Za-z]{1,64}$/, 'expected a log_id').optional().describe('Checkpoint: the logs after this log_id, in log_id order (q still filters; sort is ignored).'),
+  from: z.string().regex(/^[0-9A-Za-z]{1,64}$/, 'expected a log_id').optional().describe('Checkpoint: the logs after this log_id, in log_id order (q still filters; page, per_page, include_totals and sort are ignored).'),
   take: z.coerce.number().int().min(1).max(100).optional().describe('Checkpoint: how many logs (at most 100; default 50). Alone, starts from the oldest log.'),
 }).strict().superRefine((query, ctx) => {
   if (query.q !== undefined && query.search !== undefined) ctx.addIssue({ code: 'custom', path: ['search'], message: 'give q or search, not both' });
-  if (query.from === undefined && query.take === undefined) return;
-  for (const name of CHECKPOINT_EXCLUDES) {
-    if (query[name] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: 'cannot be combined with from/take (checkpoint mode)' });
-  }
 });
 
 /** GET /users/{id}/logs: Auth0 offers paging and date order only. */

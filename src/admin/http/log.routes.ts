@@ -52,8 +52,8 @@ export function logRoutes({ logs, compileLogSearch }: { logs: LogRepository; com
       method: 'get', path: '/logs', tag: 'Logs', summary: 'Search log events', scopes: ['read:logs'],
       description: 'Offset mode: `page`/`per_page`/`sort` (date only), optionally filtered by `q` (or `search`). '
         + 'Checkpoint mode: `from` and/or `take`, ascending by log_id with no limit on depth; the next page is in the '
-        + '`Link: <…>; rel="next"` header (the same URL once there is nothing newer); `q` still filters, `sort` is ignored. '
-        + '`take` without `from` starts at the oldest log. page/per_page/include_totals with from/take is a 400.',
+        + '`Link: <…>; rel="next"` header (the same URL once there is nothing newer); `q` still filters; `page`, `per_page`, '
+        + '`include_totals` and `sort` are ignored, as at Auth0. `take` without `from` starts at the oldest log.',
       query: logListQuery,
       responses: { 200: { description: 'The logs, or with include_totals { start, limit, length, total, logs }.', schema: logPage }, 400: auth0Error },
       async handle({ query }, call) {

@@ -49,7 +49,9 @@ export function describeResponses(route: AnyApiRoute, schemas: SchemaComponents)
   const responses: Record<string, unknown> = {};
   for (const [status, spec] of Object.entries(route.responses)) {
     const schema: JsonSchema | undefined = spec.schema ? schemas.toSchema(spec.schema, 'output') : Number(status) >= 400 ? ERROR : undefined;
-    const content = schema || spec.contentType ? { [spec.contentType ?? 'application/json']: schema ? { schema } : {} } : undefined;
+    const alternatives = Object.entries(spec.alternatives ?? {}).map(([type, description]) => [type, { schema: { type: 'string', description } }]);
+    const main = schema || spec.contentType ? { [spec.contentType ?? 'application/json']: schema ? { schema } : {} } : undefined;
+    const content = main || alternatives.length ? { ...main, ...Object.fromEntries(alternatives) } : undefined;
     const own = Object.fromEntries(Object.entries(spec.headers ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
     responses[status] = { description: spec.description, headers: { ...rateLimitHeaders, ...own }, ...(content ? { content } : {}) };
   }

@@ -45,3 +45,11 @@ export function projectFields<T extends object>(value: T, fields: string[] | und
 export function withTotals<T>(key: string, items: T[], start: number, limit: number, total: number) {
   return { start, limit, length: items.length, total, [key]: items };
 }
+
+/** The same request, moved on to the next cursor page (for a `Link: <…>; rel="next"` header). */
+export function nextPage(url: URL, from: string, take: number): string {
+  const next = new URL(url);
+  next.searchParams.set('from', from);
+  next.searchParams.set('take', String(take));
+  return next.href;
+}

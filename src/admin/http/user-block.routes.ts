@@ -20,6 +20,8 @@ const deleteByIdentifierQuery = z.object({ identifier: identifierField }).strict
 /**
  * Auth0's user blocks: the brute-force blocks (`blocked_for`, one entry per blocked IP), not the
  * `blocked` flag an admin sets with PATCH /users/{id}. Lifting them is the admin service's unblock.
+ * By user id an unknown user is a 404; by identifier it is not (Auth0 declares no 404 there, nor do
+ * its SDKs): an identifier nobody uses simply has no blocks to show or lift.
  */
 export function userBlockRoutes(admin: UserAdminService, { bruteForceEnabled }: { bruteForceEnabled: boolean }): AnyApiRoute[] {
   const blocksOf = (user: UserDoc, consider?: boolean) => ({
@@ -48,19 +50,20 @@ export function userBlockRoutes(admin: UserAdminService, { bruteForceEnabled }: 
     defineRoute({
       method: 'get', path: '/user-blocks', tag: 'User Blocks', summary: 'Get brute-force blocks by identifier', scopes: ['read:users'],
       query: byIdentifierQuery,
-      responses: { 200: { description: 'The blocked identifier + IP pairs.', schema: blocksResponse }, 404: auth0Error },
+      responses: { 200: { description: 'The blocked identifier + IP pairs; none for an identifier no user has.', schema: blocksResponse } },
       async handle({ query }) {
-        return { status: 200, body: blocksOf(await admin.userByIdentifier(query.identifier), query.consider_brute_force_enablement) };
+        const [user] = await admin.usersByEmail(query.identifier);
+        return { status: 200, body: user ? blocksOf(user, query.consider_brute_force_enablement) : { blocked_for: [] } };
       },
     }),
     defineRoute({
       method: 'delete', path: '/user-blocks', tag: 'User Blocks', summary: 'Lift brute-force blocks by identifier', scopes: ['update:users'],
       query: deleteByIdentifierQuery,
-      responses: { 204: { description: 'Every blocked IP may sign in as this user again.' }, 404: auth0Error },
+      responses: { 204: { description: 'Every blocked IP may sign in as this user again (nothing to do for an identifier no user has).' } },
       audit: { description: 'Unblock a User', userName: ({ query }) => query.identifier },
       async handle({ query }) {
-        const user = await admin.userByIdentifier(query.identifier);
-        await admin.unblock(user.user_id);
+        const [user] = await admin.usersByEmail(query.identifier);
+        if (user) await admin.unblock(user.user_id);
         return { status: 204 };
       },
     }),

@@ -17,7 +17,8 @@ export const metadataField = z.record(z.string(), z.unknown()).superRefine((valu
   if (JSON.stringify(value).length > METADATA_MAX_CHARS) ctx.addIssue({ code: 'custom', message: `must be at most ${METADATA_MAX_CHARS} characters of JSON` });
 });
 
-const names = {
+/** The editable name fields of a profile, as POST/PATCH /users and the users import accept them. */
+export const profileNameFields = {
   name: z.string().min(1).max(300).optional(),
   nickname: z.string().min(1).max(300).optional(),
   given_name: z.string().min(1).max(150).optional(),
@@ -35,7 +36,7 @@ export const createUserBody = z.object({
   email_verified: z.boolean().optional(),
   verify_email: z.boolean().optional().describe('Send the verification mail (default: when email_verified is not true).'),
   blocked: z.boolean().optional(),
-  ...names,
+  ...profileNameFields,
   user_metadata: metadataField.optional(),
   app_metadata: metadataField.optional(),
 }).strict();
@@ -46,7 +47,7 @@ export const patchUserBody = z.object({
   verify_email: z.boolean().optional(),
   password: z.string().min(1).max(1024).optional(),
   blocked: z.boolean().optional(),
-  ...names,
+  ...profileNameFields,
   user_metadata: metadataField.optional().describe('Merged one level deep; a key set to null is deleted; {} removes all.'),
   app_metadata: metadataField.optional().describe('Merged like user_metadata.'),
   connection: z.literal(PASSWORD_CONNECTION).optional(),

@@ -3,10 +3,14 @@ import { toPublicProfile } from '../../users/profile.ts';
 import type { UserAdminService } from '../user-admin.service.ts';
 import { USER_CURSOR_FIELDS, USER_SORT_FIELDS, type UserListing, type UserSort } from '../user-listing.service.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
-import { fieldsParams, pagingParams, projectFields, queryBoolean, sortParam, withTotals } from './query-params.ts';
+import { fieldsParams, nextPage, pagingParams, projectFields, queryBoolean, sortParam, withTotals } from './query-params.ts';
 import { createUserBody, emailField, patchUserBody, PROFILE_FIELDS, userIdParams, userResponse } from './user-schemas.ts';
 
 const fieldsQuery = z.object(fieldsParams(PROFILE_FIELDS)).strict();
+const getUserQuery = fieldsQuery.extend({
+  include_facts: queryBoolean.optional().describe("insole's addition: also the user's derived facts (what segments and reports read), under `facts`."),
+});
+const factsResponse = z.record(z.string(), z.unknown()).describe('Derived facts: gender, born_from/born_to, interests, interest_keys, country, city, x_handle, sentiment, connections, enrichment, lifecycle, segments, active_weeks.');
 const auth0Error = { description: 'Auth0 error body: { statusCode, error, message, errorCode }' };
 const byParamId = ({ params }: { params: { id: string } }) => params.id;
 
@@ -59,11 +63,14 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
     }),
     defineRoute({
       method: 'get', path: '/users/{id}', tag: 'Users', summary: 'Get a user', scopes: ['read:users'],
-      params: userIdParams, query: fieldsQuery,
-      responses: { 200: { description: 'The profile.', schema: userResponse }, 404: auth0Error },
+      params: userIdParams, query: getUserQuery,
+      responses: { 200: { description: 'The profile (with include_facts, also its facts).', schema: userResponse.extend({ facts: factsResponse.optional() }) }, 404: auth0Error },
       async handle({ params, query }) {
-        const user = toPublicProfile(await admin.getUser(params.id));
-        return { status: 200, body: projectFields(user, query.fields, query.include_fields) };
+        const stored = await admin.getUser(params.id);
+        const body = projectFields(toPublicProfile(stored), query.fields, query.include_fields);
+        if (!query.include_facts) return { status: 200, body };
+        const { rev: _rev, ...facts } = (stored.facts ?? {}) as Record<string, unknown>;
+        return { status: 200, body: { ...body, facts: JSON.parse(JSON.stringify(facts)) as Record<string, unknown> } };
       },
     }),
     defineRoute({
@@ -78,7 +85,8 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
     defineRoute({
       method: 'patch', path: '/users/{id}', tag: 'Users', summary: 'Update a user', scopes: ['update:users'],
       params: userIdParams, body: patchUserBody,
-      responses: { 200: { description: 'The updated profile.', schema: userResponse }, 400: auth0Error, 404: auth0Error, 409: auth0Error },
+      description: 'An email another user has is a 400 "The specified new email already exists", as at Auth0 (not a 409 as for POST).',
+      responses: { 200: { description: 'The updated profile.', schema: userResponse }, 400: auth0Error, 404: auth0Error },
       audit: { description: 'Update a User', userId: byParamId },
       async handle({ params, body }) {
         return { status: 200, body: toPublicProfile(await admin.updateUser(params.id, body)) };
@@ -86,8 +94,9 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
     }),
     defineRoute({
       method: 'delete', path: '/users/{id}', tag: 'Users', summary: 'Delete a user', scopes: ['delete:users'],
+      description: 'Idempotent, as at Auth0 (whose SDKs expect no 404 here): a user that does not exist is answered 204 too.',
       params: userIdParams,
-      responses: { 204: { description: 'Deleted; sessions and tokens revoked.' }, 404: auth0Error },
+      responses: { 204: { description: 'Deleted (or there was no such user); sessions and tokens revoked.' } },
       audit: { description: 'Delete a User', userId: byParamId },
       async handle({ params }) {
         await admin.deleteUser(params.id);
@@ -104,12 +113,4 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
       },
     }),
   ];
-}
-
-/** The same request, moved on to the next cursor page. */
-function nextPage(url: URL, from: string, take: number): string {
-  const next = new URL(url);
-  next.searchParams.set('from', from);
-  next.searchParams.set('take', String(take));
-  return next.href;
 }

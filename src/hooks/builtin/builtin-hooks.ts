@@ -2,15 +2,15 @@ import type { Config } from '../../config/schema.ts';
 import { createFullContactClient } from '../../integrations/fullcontact.client.ts';
 import { createSentimentClient } from '../../integrations/sentiment.client.ts';
 import { createXApiClient } from '../../integrations/x-api.client.ts';
-import type { UserModel } from '../../users/user.model.ts';
+import type { UserChanges } from '../../users/user-changes.ts';
 import type { DurableHook } from '../jobs/durable-hook.ts';
 import { createFullContactHook } from './fullcontact.hook.ts';
 import { createSentimentHook, type SentimentSource } from './sentiment.hook.ts';
 import { createHookUserWrites } from './user-metadata.ts';
 
 /** The built-in hooks that are enabled (the schema checked that each has its credentials). */
-export function createBuiltinHooks(config: Config['hooks'], users: UserModel): DurableHook[] {
-  const writes = createHookUserWrites(users);
+export function createBuiltinHooks(config: Config['hooks'], changes: UserChanges): DurableHook[] {
+  const writes = createHookUserWrites(changes);
   const hooks: DurableHook[] = [];
   const { fullcontact, sentiment } = config;
   if (fullcontact.enabled) {

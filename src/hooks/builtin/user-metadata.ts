@@ -1,35 +1,34 @@
-import mongoose from 'mongoose';
-import type { UserDoc, UserModel } from '../../users/user.model.ts';
+import { trusted, type UserChanges } from '../../users/user-changes.ts';
+import type { UserDoc } from '../../users/user.model.ts';
 import type { FullContactProfile } from './fullcontact-profile.ts';
 
 export type HookUserWrites = ReturnType<typeof createHookUserWrites>;
 
-/** What the built-in hooks write to a profile: each one atomic single-document update. */
-export function createHookUserWrites(users: UserModel) {
+/** What the built-in hooks write to a profile: each one atomic single-document update, with the facts it changes. */
+export function createHookUserWrites(changes: UserChanges) {
   return {
     /** The full answer under user_metadata.fullcontact (as Auth0's rule template does), plus the normalised profile. */
     recordFullContactMatch(userId: string, person: Record<string, unknown>, profile: FullContactProfile, at: Date): Promise<UserDoc | null> {
-      return users.findOneAndUpdate({ user_id: userId }, {
+      return changes.apply(userId, {
         $set: {
           'user_metadata.fullcontact': storable(person),
           'user_metadata.fullcontact_profile': profile,
           'app_metadata.fullcontact': { status: 'matched', checked_at: at },
           updated_at: at,
         },
-      }, { returnDocument: 'after' }).lean<UserDoc>().exec();
+      }, { kind: 'change' });
     },
 
     async recordFullContactNoMatch(userId: string, at: Date): Promise<void> {
-      await users.updateOne({ user_id: userId }, { $set: { 'app_metadata.fullcontact': { status: 'no_match', checked_at: at }, updated_at: at } }).exec();
+      await changes.apply(userId, { $set: { 'app_metadata.fullcontact': { status: 'no_match', checked_at: at }, updated_at: at } }, { kind: 'change' });
     },
 
     /** Once per user: false when the sentiment was already recorded. */
     async recordSentiment(userId: string, sentiment: Record<string, unknown>, at: Date): Promise<boolean> {
-      const result = await users.updateOne(
-        { user_id: userId, 'app_metadata.sentiment_initialized': mongoose.trusted({ $ne: true }) },
+      const recorded = await changes.apply(userId,
         { $set: { 'app_metadata.sentiment_initialized': true, 'app_metadata.sentiment': sentiment, updated_at: at } },
-      ).exec();
-      return result.modifiedCount === 1;
+        { kind: 'change', where: { 'app_metadata.sentiment_initialized': trusted({ $ne: true }) } });
+      return recorded !== null;
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../../lib/logger.ts';
+import { createWakeup } from '../../lib/wakeup.ts';
 import type { JobQueue } from './job-queue.ts';
 import type { HookMetrics } from './hook-metrics.ts';
 import { runAttempt, type AttemptDeps, type RetryPolicy } from './run-attempt.ts';
@@ -94,32 +95,5 @@ export function createHookWorker(deps: Omit<AttemptDeps, 'policy'> & { queue: Jo
     },
 
     metrics: () => metrics.snapshot(),
-  };
-}
-
-/** A sleep that a wake() ends early; a wake() while nobody sleeps makes the next sleep return at once. */
-function createWakeup() {
-  let pending = false;
-  let current: (() => void) | undefined;
-  return {
-    wait(ms: number): Promise<void> {
-      if (pending) {
-        pending = false;
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
-          clearTimeout(timer);
-          current = undefined;
-          resolve();
-        }
-        current = done;
-      });
-    },
-    wake(): void {
-      if (current) current();
-      else pending = true;
-    },
   };
 }

@@ -1,4 +1,4 @@
-import type { UserModel } from '../../users/user.model.ts';
+import type { UserChanges } from '../../users/user-changes.ts';
 
 type MetadataField = 'user_metadata' | 'app_metadata';
 type Metadata = Record<string, unknown>;
@@ -10,13 +10,13 @@ export const MAX_METADATA_BYTES = 512 * 1024;
 
 export type MetadataStore = ReturnType<typeof createMetadataStore>;
 
-/** Where rules' `auth0.users.update*Metadata` land: the `users` collection, through the User model. */
-export function createMetadataStore(users: UserModel) {
+/** Where rules' `auth0.users.update*Metadata` land: the `users` collection, with the facts the change implies. */
+export function createMetadataStore(changes: UserChanges) {
   return {
     async update(userId: string, update: MetadataUpdate): Promise<boolean> {
       const { $set, $unset } = update;
-      const result = await users.updateOne({ user_id: userId }, { $set: { ...$set, updated_at: new Date() }, ...(Object.keys($unset).length ? { $unset } : {}) }).exec();
-      return result.matchedCount === 1;
+      const written = await changes.apply(userId, { $set: { ...$set, updated_at: new Date() }, ...(Object.keys($unset).length ? { $unset } : {}) }, { kind: 'change' });
+      return written !== null;
     },
   };
 }

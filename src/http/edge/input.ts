@@ -24,7 +24,8 @@ const ERROR_CODE = { params: 'invalid_uri', query: 'invalid_query_string', body:
 const NOUN: Record<Exclude<InputSource, 'form'>, string> = { params: 'Path parameter', query: 'Query parameter', body: 'Payload property' };
 
 function apiMessage(issue: z.core.$ZodIssue, source: Exclude<InputSource, 'form'>): string {
-  if (issue.code === 'unrecognized_keys') return `${NOUN[source]} not allowed: ${issue.keys.join(', ')}.`;
+  // Inside a nested object the key is named by its whole path (filter.age.mx), so it can be found.
+  if (issue.code === 'unrecognized_keys') return `${NOUN[source]} not allowed: ${issue.keys.map((key) => [...issue.path, key].join('.')).join(', ')}.`;
   if (!issue.path.length) return source === 'body' ? `Payload validation error: ${issue.message}.` : `${issue.message}.`;
   return `${NOUN[source]} "${issue.path.join('.')}": ${issue.message}.`;
 }

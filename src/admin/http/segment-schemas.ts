@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { segmentFilterSchema, segmentQuerySchema } from '../../insight/segments/segment-filter-schema.ts';
+import { MAX_STATIC_MEMBERS } from '../../insight/segments/segment.repository.ts';
+import type { SegmentView } from '../../insight/segments/segment.service.ts';
+
+const isoDate = z.iso.datetime();
+
+export const segmentIdParams = z.object({ id: z.string().regex(/^seg_[0-9a-f]{24}$/, 'not a segment id') });
+
+const definition = {
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(2000).optional(),
+};
+
+export const createSegmentBody = z.strictObject({
+  key: z.string().regex(/^[a-z0-9][a-z0-9-]{0,59}$/, 'lower-case letters, digits and dashes').optional()
+    .describe('A stable name for consumers of segment events (default: from the name). Unique.'),
+  ...definition,
+  filter: segmentFilterSchema.optional().describe('A dynamic segment: kept current at every profile change and by the sweep.'),
+  q: segmentQuerySchema.optional().describe('A dynamic segment from Auth0\'s user search syntax alone (same as { "filter": { "q": … } }).'),
+  user_ids: z.array(z.string().min(1).max(300)).min(1).max(MAX_STATIC_MEMBERS).optional().describe('A static segment: these users.'),
+}).refine((body) => [body.filter, body.q, body.user_ids].filter((part) => part !== undefined).length === 1, 'give exactly one of filter, q or user_ids');
+
+export const patchSegmentBody = z.strictObject({
+  name: definition.name.optional(),
+  description: definition.description,
+  filter: segmentFilterSchema.optional().describe('A new definition: the membership is calculated again, without events (a new starting state).'),
+}).refine((body) => Object.keys(body).length > 0, 'Too few properties defined (0), minimum 1');
+
+export const segmentResponse = z.object({
+  id: z.string(),
+  key: z.string().describe('What segment events carry as segment_key.'),
+  name: z.string(),
+  description: z.string().optional(),
+  type: z.enum(['dynamic', 'static']),
+  filter: z.record(z.string(), z.unknown()).optional(),
+  filter_text: z.string().optional().describe('The filter in words.'),
+  count: z.number().int().describe('Members now.'),
+  is_calculating: z.boolean().describe('The membership is being (re)calculated; count is not final yet.'),
+  last_calculated_at: isoDate.optional().describe('When the membership was last calculated or swept.'),
+  error: z.string().optional().describe('Why the last calculation failed, if it did.'),
+  recent: z.object({ entered: z.number().int(), exited: z.number().int(), since: isoDate }).describe('segment.entered / segment.exited events since `since` (7 days).'),
+  created_at: isoDate,
+  updated_at: isoDate,
+}).meta({ id: 'Segment' });
+
+export function toSegmentResponse(view: SegmentView): z.input<typeof segmentResponse> {
+  return {
+    id: view._id, key: view.key, name: view.name, ...(view.description ? { description: view.description } : {}), type: view.type,
+    ...(view.filter ? { filter: view.filter as Record<string, unknown>, filter_text: view.description_text } : {}),
+    count: view.count, is_calculating: view.is_calculating,
+    ...(view.last_calculated_at ? { last_calculated_at: view.last_calculated_at.toISOString() } : {}),
+    ...(view.error ? { error: view.error } : {}),
+    recent: { entered: view.recent.entered, exited: view.recent.exited, since: view.recent.since.toISOString() },
+    created_at: view.created_at.toISOString(), updated_at: view.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,32 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+
+export type DownloadLinks = ReturnType<typeof createDownloadLinks>;
+
+/**
+ * The `location` of a finished export: a short-lived signed URL, like the pre-signed S3 URL Auth0
+ * hands out (valid 60 s there), so that scripts can fetch it without a token. HMAC-SHA256 over the
+ * job id and the expiry, with a key derived from the operator secret every instance shares: any
+ * instance checks a link any other made. GET /jobs/{id} makes a fresh link each time.
+ */
+export function createDownloadLinks(secret: string, ttlSeconds: number, now = () => Date.now()) {
+  const key = Buffer.from(hkdfSync('sha256', secret, 'insole', 'export-download-link', 32));
+  const sign = (jobId: string, expires: number) => createHmac('sha256', key).update(`${jobId}\n${expires}`).digest();
+
+  return {
+    create(issuer: string, jobId: string): string {
+      const expires = Math.floor(now() / 1000) + ttlSeconds;
+      const url = new URL(`${issuer}/api/v2/jobs/${encodeURIComponent(jobId)}/download`);
+      url.searchParams.set('expires', String(expires));
+      url.searchParams.set('signature', sign(jobId, expires).toString('base64url'));
+      return url.href;
+    },
+
+    /** True when the link was made by an instance of this deployment for this job and has not expired. */
+    verify(jobId: string, expires: string, signature: string): boolean {
+      if (!/^\d{1,12}$/.test(expires) || Number(expires) < now() / 1000) return false;
+      const presented = Buffer.from(signature, 'base64url');
+      const expected = sign(jobId, Number(expires));
+      return presented.length === expected.length && timingSafeEqual(presented, expected);
+    },
+  };
+}

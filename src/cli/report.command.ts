@@ -1,0 +1,50 @@
+import { createWriteStream } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import type { Connection } from 'mongoose';
+import type { Config } from '../config/schema.ts';
+import { describeSegmentFilter } from '../insight/segments/segment-description.ts';
+import { createInsightReports } from '../reports/insight-reports.ts';
+import { writeRows, type RowFormat } from '../reports/row-format.ts';
+import type { RowReport } from '../reports/row-report.ts';
+import { CliError } from './cli-database.ts';
+import type { ReportPlan } from './report-params.ts';
+
+export interface ReportTarget { format: RowFormat; output?: string; force?: boolean }
+
+/**
+ * The file the rows go to, opened before the report runs: an existing file is refused unless
+ * --force (a campaign list is not silently replaced), and nothing else is ever written into it.
+ */
+async function openOutput(target: ReportTarget): Promise<{ to: Writable; done(): Promise<void> }> {
+  if (!target.output) {
+    // Resolves once what was written so far is handed to the OS: the exit that follows loses nothing of a pipe.
+    return { to: process.stdout, done: () => new Promise((resolve) => process.stdout.write('', () => resolve())) };
+  }
+  const file = await open(target.output, target.force ? 'w' : 'wx').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EEXIST') throw new CliError(`${target.output} exists: name a new file, or add --force to replace it.`);
+    throw new CliError(`Cannot write ${target.output}: ${err.code ?? err.message}`);
+  });
+  return { to: createWriteStream('', { fd: file }), done: async () => {} };
+}
+
+/**
+ * `insole report segment|dormant|sentiment`: the Management API's report (same code, same rows,
+ * same CSV escaping), every row to --output or stdout; the row count goes to stderr, so stdout
+ * (with `npm run -s`) holds the data and nothing else.
+ */
+export async function writeReport(connection: Connection, config: Config, plan: ReportPlan, target: ReportTarget): Promise<number> {
+  const reports = createInsightReports(connection, config.insight);
+  const report: RowReport = plan.kind === 'segment' ? reports.segment(plan.filter)
+    : plan.kind === 'dormant' ? reports.dormant(plan.params) : reports.sentiment(plan.params);
+  const output = await openOutput(target);
+  const written = await writeRows(reports.stream(report), report.columns, target.format, output.to).catch(async (err: unknown) => {
+    // Half a list must not pass for the list.
+    if (target.output) await unlink(target.output).catch(() => undefined);
+    throw err;
+  });
+  await output.done();
+  const what = plan.kind === 'segment' ? `${describeSegmentFilter(plan.filter)}` : report.name;
+  console.error(`Wrote ${written} row(s) (${what})${target.output ? ` to ${target.output}` : ''}.`);
+  return written;
+}

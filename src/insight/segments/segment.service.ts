@@ -1,0 +1,91 @@
+import type { EventOutbox } from '../../events/event-outbox.ts';
+import { BadRequestError, ConflictError, NotFoundError } from '../../errors/app-error.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { UserModel } from '../../users/user.model.ts';
+import type { InterestVocabulary } from '../facts/interest-vocabulary.ts';
+import { calculateSegment } from './segment-calculation.ts';
+import { describeSegmentFilter } from './segment-description.ts';
+import type { SegmentFilter } from './segment-filter.ts';
+import type { SegmentRegistry } from './segment-registry.ts';
+import { MAX_STATIC_MEMBERS, type SegmentDoc, type SegmentRepository } from './segment.repository.ts';
+
+export class SegmentNotFoundError extends NotFoundError {
+  constructor() { super('The segment does not exist.'); }
+  override readonly code = 'inexistent_segment';
+}
+
+export interface NewSegment { key?: string; name: string; description?: string; filter?: SegmentFilter; user_ids?: string[] }
+export interface SegmentPatch { name?: string; description?: string; filter?: SegmentFilter }
+
+/** A segment as the API shows it: its definition, its size now, and how it moved lately. */
+export interface SegmentView extends SegmentDoc { count: number; description_text?: string; recent: { entered: number; exited: number; since: Date } }
+
+const RECENT_DAYS = 7;
+const slug = (name: string) => name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'segment';
+
+export type SegmentService = ReturnType<typeof createSegmentService>;
+
+/** Saved segments: definitions, their (re)calculation, and what the API shows of them. */
+export function createSegmentService(deps: { users: UserModel; repository: SegmentRepository; registry: SegmentRegistry; outbox: EventOutbox; vocabulary: InterestVocabulary; logger: Logger }) {
+  const { users, repository, registry, vocabulary, logger } = deps;
+
+  /** The calculation runs after the answer; the segment shows is_calculating until it is done. */
+  function calculateSoon(segment: SegmentDoc): void {
+    void registry.refresh()
+      .then(() => calculateSegment({ users, repository, vocabulary }, segment))
+      .then(() => registry.refresh())
+      .catch((err: Error) => logger.error({ err: { message: err.message }, segment: segment._id }, 'segment calculation failed; the sweep will retry'));
+  }
+
+  async function view(segment: SegmentDoc): Promise<SegmentView> {
+    const since = new Date(Date.now() - RECENT_DAYS * 86_400_000);
+    const [count, recent] = await Promise.all([users.countDocuments({ 'facts.segments': segment._id }).exec(), deps.outbox.countRecent(segment._id, since)]);
+    return { ...segment, count, recent: { ...recent, since }, ...(segment.filter ? { description_text: describeSegmentFilter(segment.filter) } : {}) };
+  }
+
+  async function find(id: string): Promise<SegmentDoc> {
+    const segment = await repository.find(id);
+    if (!segment) throw new SegmentNotFoundError();
+    return segment;
+  }
+
+  return {
+    view, find,
+    list: async () => Promise.all((await repository.list()).map(view)),
+
+    async create(input: NewSegment): Promise<SegmentView> {
+      if (Boolean(input.filter) === Boolean(input.user_ids)) throw new BadRequestError('Give a filter (a dynamic segment) or user_ids (a static one), not both.', 'invalid_body');
+      if ((input.user_ids?.length ?? 0) > MAX_STATIC_MEMBERS) throw new BadRequestError(`A static segment holds at most ${MAX_STATIC_MEMBERS} users.`, 'invalid_body');
+      const now = new Date();
+      const segment: SegmentDoc = {
+        _id: repository.newId(), key: input.key ?? slug(input.name), name: input.name, ...(input.description ? { description: input.description } : {}),
+        type: input.filter ? 'dynamic' : 'static', ...(input.filter ? { filter: input.filter } : { user_ids: [...new Set(input.user_ids)] }),
+        created_at: now, updated_at: now, version: 1, is_calculating: true,
+      };
+      try {
+        await repository.insert(segment);
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) throw new ConflictError(`A segment with the key "${segment.key}" exists already.`, 'segment_conflict');
+        throw err;
+      }
+      calculateSoon(segment);
+      return view(segment);
+    },
+
+    async update(id: string, patch: SegmentPatch): Promise<SegmentView> {
+      const current = await find(id);
+      if (patch.filter && current.type !== 'dynamic') throw new BadRequestError('A static segment has no filter.', 'invalid_body');
+      const updated = await repository.update(id, { ...patch, updated_at: new Date() }, Boolean(patch.filter));
+      if (!updated) throw new SegmentNotFoundError();
+      if (patch.filter) calculateSoon(updated);
+      else void registry.refresh();
+      return view(updated);
+    },
+
+    async remove(id: string): Promise<void> {
+      if (!(await repository.remove(id))) throw new SegmentNotFoundError();
+      await users.collection.updateMany({ 'facts.segments': id }, { $pull: { 'facts.segments': id } } as never);
+      await registry.refresh();
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import mongoose from 'mongoose';
+import { update as applyInMemory, type Modifier } from 'mingo/updater';
+import type { ChangeKind, UserInsight } from '../insight/user-insight.ts';
+import type { UserDoc, UserModel } from './user.model.ts';
+
+type Update = Modifier<UserDoc & Record<string, unknown>>;
+
+export interface ChangeOptions {
+  kind: Exclude<ChangeKind, 'insert'>;
+  /** The user as the caller read it, if it did: saves a read. */
+  before?: UserDoc | null;
+  /** More conditions of the write (e.g. "not linked yet"); a write whose condition fails returns null. */
+  where?: Record<string, unknown>;
+  arrayFilters?: Record<string, unknown>[];
+  /** The moment of the change (default: now); the sweep and tests set it. */
+  now?: Date;
+}
+
+export type UserChanges = ReturnType<typeof createUserChanges>;
+
+// Many sign-ins of one account at once (a shared family login, a load test) all conflict on one
+// revision: each retry waits a random moment (full jitter) so they spread out instead of colliding again.
+const MAX_ATTEMPTS = 25;
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+
+/**
+ * Every write that changes what a profile says goes through here, so its facts and their events
+ * are written in the SAME atomic update (no transactions needed): the change is applied in memory
+ * to the user as read (mingo's updater, MongoDB's update semantics), the facts are derived from
+ * the result, and the write is conditional on `facts.rev` still being what was read. A concurrent
+ * write in between makes the condition fail: read again and redo, so facts never describe a
+ * profile other than the stored one, and no enter/exit event is lost or doubled.
+ */
+export function createUserChanges(users: UserModel, insight: UserInsight) {
+  const read = (userId: string) => users.findOne({ user_id: userId }).lean<UserDoc>().exec();
+  const revOf = (user: UserDoc) => (user.facts as { rev?: number } | undefined)?.rev ?? null;
+  const listeners = new Set<() => void>();
+  const written = (events: unknown[]) => { if (events.length) for (const listener of listeners) listener(); };
+
+  return {
+    /** Called after a write that stored events, so the relay moves them at once. */
+    onEvents(listener: () => void): void { listeners.add(listener); },
+
+    /**
+     * A new user, complete with facts and its first events, in one insert. `quiet`: a migration
+     * (an import) brings existing customers, not shoppers doing something: facts, but no events.
+     */
+    async insert(user: UserDoc, { quiet = false } = {}): Promise<UserDoc> {
+      const { facts, events: caused } = insight.update('insert', undefined, user);
+      const events = quiet ? [] : caused;
+      const created = await users.create({ ...user, facts, ...(events.length ? { pending_events: events } : {}) });
+      written(events);
+      return created.toObject({ versionKey: false });
+    },
+
+    async apply(userId: string, change: Update, { kind, before, where = {}, arrayFilters, now }: ChangeOptions): Promise<UserDoc | null> {
+      let current = before ?? await read(userId);
+      for (let attempt = 0; current && attempt < MAX_ATTEMPTS; attempt++) {
+        const after = structuredClone(current) as UserDoc & Record<string, unknown>;
+        applyPathByPath(after, change, arrayFilters);
+        const { facts, events } = insight.update(kind, current, after, now);
+        const write = { ...change, $set: { ...change.$set, facts } } as Record<string, unknown>;
+        if (events.length) write.$push = { ...(change.$push as object | undefined), pending_events: { $each: events } };
+        const stored = await users.findOneAndUpdate(
+          { user_id: userId, 'facts.rev': revOf(current), ...where }, write, { returnDocument: 'after', ...(arrayFilters ? { arrayFilters } : {}) },
+        ).lean<UserDoc>().exec();
+        if (stored) {
+          written(events);
+          return stored;
+        }
+        const fresh = await read(userId);
+        // Same revision: it is `where` that failed (or the user is gone), not a concurrent write.
+        if (!fresh || revOf(fresh) === revOf(current)) return null;
+        await backoff(attempt);
+        current = await read(userId);
+      }
+      if (current) throw new Error(`user ${userId} kept changing under ${MAX_ATTEMPTS} attempts to write it`);
+      return null;
+    },
+  };
+}
+
+/**
+ * mingo refuses two paths under one array in a call (`identities.$[id].a` and `.b`), which MongoDB
+ * allows; MongoDB refuses overlapping paths anyway, so applying one path at a time is the same.
+ */
+function applyPathByPath(doc: UserDoc & Record<string, unknown>, change: Update, arrayFilters?: Record<string, unknown>[]): void {
+  for (const [operator, paths] of Object.entries(change)) {
+    for (const [path, value] of Object.entries(paths as Record<string, unknown>)) {
+      applyInMemory(doc, { [operator]: { [path]: value } } as Update, arrayFilters);
+    }
+  }
+}
+
+/** sanitizeFilter would strip operators we write ourselves; the values inside are plain strings. */
+export const trusted = <T extends object>(condition: T): T => mongoose.trusted(condition) as T;

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PREORDER_SEGMENT_FILTER } from '../src/insight/segments/campaign-segments.ts';
+import { fullContactPerson } from './fakes/fake-fullcontact.ts';
+import { until } from './support/hooks.ts';
+import { exportThroughApi } from './support/user-jobs.ts';
+import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { api, m2mClientConfig, managementToken } from './support/management.ts';
+import { AMQP_URL, bindEventQueue, type EventQueue, type ReceivedEvent } from './support/rabbitmq.ts';
+
+const ADMIN = { client_id: 'segments-admin', client_secret: 'segments-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users', 'update:users', 'read:segments', 'update:segments'] };
+const READER = { client_id: 'segments-reader', client_secret: 'segments-reader-secret-0123456789abcdef', scopes: ['read:segments'] };
+const DAY = 86_400_000;
+const RUN = `${process.pid}${Date.now().toString(36)}`;
+
+/** What FullContact (through the durable hook) says about a shopper, with the check made now. */
+const enrichment = (email: string, gender: string, interests?: { name: string; category?: string }[]) => ({
+  user_metadata: { fullcontact: fullContactPerson({ email, gender, ageRange: '30-39', ...(interests ? { interests } : {}) }) },
+  app_metadata: { fullcontact: { status: 'matched', checked_at: new Date().toISOString() } },
+});
+
+describe('saved segments: kept current with every change, with enter/exit events on RabbitMQ', () => {
+  const database = testDatabaseUri();
+  let insole: TestInsole;
+  let token: string;
+  let queue: EventQueue;
+  const received: ReceivedEvent[] = [];
+  const eventsFor = async (segmentId: string) => {
+    received.push(...await queue.drain());
+    return received.filter((e) => (e.body.details as { segment_id?: string }).segment_id === segmentId).map((e) => [e.routingKey, e.body.user_id]);
+  };
+  const createUser = async (name: string) => (await api(insole, token, 'POST', '/users', {
+    connection: 'Username-Password-Authentication', email: `${name}.${RUN}@innovashoes.example`, password: `${name} runs the long way home`, email_verified: true, verify_email: false,
+  })).body as { user_id: string; email: string };
+  const patch = (userId: string, body: object) => api(insole, token, 'PATCH', `/users/${encodeURIComponent(userId)}`, body);
+  const calculated = (id: string) => until(`segment ${id} calculated`, async () => {
+    const res = await api(insole, token, 'GET', `/segments/${id}`);
+    return !res.body.is_calculating && res.body;
+  });
+
+  before(async () => {
+    queue = await bindEventQueue('segment.#');
+    insole = await startTestInsole({
+      events: { amqp_url: AMQP_URL, poll_ms: 50 }, insight: { events_poll_ms: 50 },
+      clients: [m2mClientConfig(ADMIN), m2mClientConfig(READER)],
+    }, database);
+    token = (await managementToken(insole, ADMIN)).access_token;
+  });
+  after(async () => { await insole.stop(); await queue.close(); });
+
+  test('the pre-order segment: the first calculation is silent; shoppers enter and leave as their profiles change', async () => {
+    const [runner, woman, casual] = [await createUser('runner'), await createUser('woman'), await createUser('casual')];
+    await patch(runner.user_id, enrichment(runner.email, 'Male'));
+    await patch(woman.user_id, enrichment(woman.email, 'Female'));
+    await patch(casual.user_id, enrichment(casual.email, 'Male', [{ name: 'Chess', category: 'Games' }]));
+
+    const created = await api(insole, token, 'POST', '/segments', { name: 'Pre-order: running shoe', key: `preorder-${RUN}`, filter: PREORDER_SEGMENT_FILTER });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.is_calculating, true);
+    assert.equal(created.body.filter_text, 'men aged 20–40 interested in fitness');
+    const id = created.body.id as string;
+    const segment = await calculated(id);
+    assert.equal(segment.count, 1);
+    assert.ok(segment.last_calculated_at);
+
+    // The casual shopper takes up running: enters. The runner's profile now says female: leaves.
+    await patch(casual.user_id, enrichment(casual.email, 'Male', [{ name: 'Marathon Training', category: 'Sports & Recreation' }]));
+    await patch(runner.user_id, { app_metadata: { gender: 'female' } });
+    const events = await until('two segment events', async () => {
+      const mine = await eventsFor(id);
+      return mine.length >= 2 && mine;
+    });
+    assert.deepEqual(events, [['segment.entered', casual.user_id], ['segment.exited', runner.user_id]], 'none for the first calculation, one per change');
+    const message = received.find((e) => e.routingKey === 'segment.entered')!;
+    assert.equal((message.body.details as Record<string, unknown>).segment_key, `preorder-${RUN}`);
+
+    const now = (await api(insole, token, 'GET', `/segments/${id}`)).body;
+    assert.equal(now.count, 1);
+    assert.deepEqual(now.recent, { ...now.recent, entered: 1, exited: 1 });
+    const members = await api(insole, token, 'GET', `/segments/${id}/members`);
+    assert.deepEqual(members.body.map((u: { user_id: string }) => u.user_id), [casual.user_id]);
+    void woman;
+  });
+
+  test('a time-based segment: the sweep moves shoppers out when time passes, with an event', async () => {
+    const shopper = await createUser('recent');
+    await patch(shopper.user_id, { app_metadata: { plan: 'gold' } });
+    const created = await api(insole, token, 'POST', '/segments', { name: 'Gold, signed up this week', filter: { signed_up: { within_days: 7 }, q: 'app_metadata.plan:gold' } });
+    const id = created.body.id as string;
+    assert.equal((await calculated(id)).count, 1);
+    const moved = await insole.insight.sweepNow(new Date(Date.now() + 8 * DAY));
+    assert.ok(moved.segments >= 1);
+    assert.deepEqual(await until('the exit event', async () => {
+      const mine = await eventsFor(id);
+      return mine.length > 0 && mine;
+    }), [['segment.exited', shopper.user_id]]);
+  });
+
+  test('members page with a cursor and download as CSV; deleting a segment removes it from its members', async () => {
+    const users = [await createUser('page1'), await createUser('page2'), await createUser('page3')];
+    const created = await api(insole, token, 'POST', '/segments', { name: 'Hand-picked', user_ids: users.map((u) => u.user_id) });
+    const id = created.body.id as string;
+    assert.equal(created.body.type, 'static');
+    assert.equal((await calculated(id)).count, 3);
+
+    const seen: string[] = [];
+    let url: string | undefined = `${insole.issuer}/api/v2/segments/${id}/members?take=2`;
+    while (url) {
+      const res: Response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      seen.push(...(await res.json() as { user_id: string }[]).map((u) => u.user_id));
+      url = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+    }
+    assert.deepEqual(seen.sort(), users.map((u) => u.user_id).sort());
+
+    const exported = await exportThroughApi(insole, token, { segment_id: id, format: 'json', fields: [{ name: 'user_id' }, { name: 'email' }] });
+    assert.equal(exported.job.segment_id, id);
+    assert.deepEqual(exported.text.trim().split('\n').map((line) => JSON.parse(line).user_id).sort(), users.map((u) => u.user_id).sort(), 'the export job holds the members only');
+
+    const csv = await fetch(`${insole.issuer}/api/v2/segments/${id}/members?format=csv`, { headers: { authorization: `Bearer ${token}` } });
+    assert.match(csv.headers.get('content-type')!, /^text\/csv/);
+    const lines = (await csv.text()).trim().split('\r\n');
+    assert.equal(lines.length, 4, 'a header and three members');
+    for (const user of users) assert.ok(lines.some((line) => line.includes(user.email)), user.email);
+
+    assert.equal((await api(insole, token, 'DELETE', `/segments/${id}`)).status, 204);
+    assert.equal(await insole.db.collection('users').countDocuments({ 'facts.segments': id }), 0);
+    assert.equal((await api(insole, token, 'GET', `/segments/${id}`)).status, 404);
+  });
+
+  test('scopes: read:segments reads, update:segments changes; hostile filters are refused', async () => {
+    const reader = (await managementToken(insole, READER)).access_token;
+    assert.equal((await api(insole, reader, 'GET', '/segments')).status, 200);
+    const refused = await api(insole, reader, 'POST', '/segments', { name: 'nope', filter: { gender: 'male' } });
+    assert.equal(refused.status, 403);
+    assert.equal((await api(insole, undefined, 'GET', '/segments')).status, 401);
+    for (const body of [{ name: 'x', filter: { gender: { $ne: '' } } }, { name: 'x', filter: { gender: 'male' }, user_ids: ['auth0|1'] }, { name: 'x' }, { name: 'x', filter: { q: 'name:(' } }]) {
+      const res = await api(insole, token, 'POST', '/segments', body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+    }
+  });
+});
+
+describe('segment events wait while no broker is configured, and are published by an instance that has one', () => {
+  test('nothing is lost', async () => {
+    const database = testDatabaseUri();
+    const queue = await bindEventQueue('segment.#');
+    const off = await startTestInsole({ insight: { events_poll_ms: 50 }, clients: [m2mClientConfig(ADMIN)] }, database);
+    const token = (await managementToken(off, ADMIN)).access_token;
+    const user = (await api(off, token, 'POST', '/users', { connection: 'Username-Password-Authentication', email: `offline.${RUN}@innovashoes.example`, password: 'offline runner secret', verify_email: false })).body;
+    const segment = (await api(off, token, 'POST', '/segments', { name: 'Gold', key: `gold-${RUN}`, filter: { q: 'app_metadata.plan:gold' } })).body;
+    await until('calculated', async () => !(await api(off, token, 'GET', `/segments/${segment.id}`)).body.is_calculating);
+    await api(off, token, 'PATCH', `/users/${encodeURIComponent(user.user_id)}`, { app_metadata: { plan: 'gold' } });
+    await until('the event waits in the outbox', async () => (await off.db.collection('event_outbox').countDocuments({ 'event.type': 'segment.entered', 'event.user_id': user.user_id })) === 1);
+    await off.stop();
+
+    const on = await startTestInsole({ events: { amqp_url: AMQP_URL, poll_ms: 50 } }, database);
+    try {
+      const received = await until('published', async () => {
+        const mine = (await queue.drain()).filter((e) => e.body.user_id === user.user_id);
+        return mine.length > 0 && mine;
+      });
+      assert.deepEqual(received.map((e) => e.routingKey), ['segment.entered']);
+    } finally {
+      await on.stop();
+      await queue.close();
+    }
+  });
+});
