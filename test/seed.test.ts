@@ -5,6 +5,7 @@ import { seedCommand, type SeedOptions } from '../src/cli/seed.command.ts';
 import type { SeedSummary } from '../src/cli/seed/seed-summary.ts';
 import { loadConfig } from '../src/config/load-config.ts';
 import { deriveFacts } from '../src/insight/facts/user-facts.ts';
+import { createUserInsight } from '../src/insight/user-insight.ts';
 import type { LogDoc } from '../src/logs/log.model.ts';
 import type { UserDoc } from '../src/users/user.model.ts';
 import { testDatabaseUri } from './support/insole.ts';
@@ -59,6 +60,24 @@ describe('insole seed: 2,000 shoppers', () => {
       assert.deepEqual(facts, expected, user.user_id);
       assert.ok(lifecycle && active_weeks, user.user_id);
       assert.equal(segments, undefined);
+    }
+  });
+
+  test('for shoppers whose whole history is logged, replaying it through the write path (sign-up, each sign-in, then a sweep now) gives the stored facts', () => {
+    const insight = createUserInsight(config);
+    const logsOf = Map.groupBy(logs, (log) => log.user_id);
+    const recent = users.filter((u) => t(u.created_at) >= LOG_WINDOW_START);
+    assert.ok(recent.length > 100 && recent.some((u) => u.logins_count > 3));
+    for (const user of recent) {
+      const [signup, ...returns] = (logsOf.get(user.user_id) ?? []).sort((a, b) => t(a.date) - t(b.date));
+      let stored: UserDoc = { ...profileOf(user), last_login: signup.date, logins_count: 1 };
+      stored = { ...stored, facts: insight.update('insert', undefined, stored, signup.date).facts };
+      for (const { date } of returns) {
+        const after: UserDoc = { ...stored, last_login: date, logins_count: stored.logins_count + 1 };
+        stored = { ...after, facts: insight.update('signin', stored, after, date).facts };
+      }
+      const { rev, ...swept } = insight.update('change', stored, stored, NOW).facts;
+      assert.deepEqual(swept, user.facts, user.user_id);
     }
   });
 
