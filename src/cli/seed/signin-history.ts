@@ -34,7 +34,11 @@ export function signUpTime(random: SeededRandom, country: Country, { start, now 
   const span = now.getTime() - start.getTime();
   const ramp = Math.log(GROWTH);
   const offset = random.chance(LAUNCH_DAY_SHARE) ? random.float() * Math.min(DAY_MS, span) : (Math.log(1 + random.float() * (GROWTH - 1)) / ramp) * span;
-  const at = atVisitHour(random, dayOf(start.getTime() + offset), country);
+  let at = atVisitHour(random, dayOf(start.getTime() + offset), country);
+  // On the first and last day the visit hour can fall outside the period: then it is the same hour
+  // a day later (earlier). Clamping instead would pile shoppers up on the period's first instant.
+  if (at < start.getTime()) at += DAY_MS;
+  if (at >= now.getTime()) at -= DAY_MS;
   return new Date(Math.min(Math.max(at, start.getTime()), now.getTime() - 1));
 }
 
