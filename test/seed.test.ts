@@ -81,6 +81,17 @@ describe('insole seed: 2,000 shoppers', () => {
     }
   });
 
+  test('sign-ups: a launch-day bump, then more each month, each at its own moment', () => {
+    const start = Date.UTC(2025, 5, 15, 12); // --months 12 before NOW
+    const created = users.map((u) => t(u.created_at));
+    assert.ok(created.every((c) => c >= start && c < NOW.getTime()));
+    assert.equal(new Set(created).size, users.length, 'no two sign-ups at the same instant');
+    inRange('launch day', share(created.filter((c) => c < start + DAY), created), 0.015, 0.05);
+    const first = created.filter((c) => c >= start + DAY && c < start + 91 * DAY).length;
+    const last = created.filter((c) => c >= NOW.getTime() - 90 * DAY).length;
+    inRange('last quarter ÷ first quarter', last / first, 1.4, 3.5);
+  });
+
   test('the lifecycle is what the windows say about created_at, last_login and logins_count', () => {
     const { new_days, active_days, dormant_days } = config.insight.lifecycle;
     for (const user of users) {
