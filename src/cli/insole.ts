@@ -8,6 +8,7 @@ import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
 import { planReport, rowFormat, type ReportPlan } from './report-params.ts';
 import { writeReport } from './report.command.ts';
 import { parseSeedOptions, seedCommand } from './seed.command.ts';
+import { reindexCommand } from './reindex.command.ts';
 import { exportUsersToFile, importUsersFromFile } from './user-jobs.command.ts';
 import { grantRole, unblockUser, unlinkIdentity } from './users.command.ts';
 
@@ -41,6 +42,9 @@ Commands:
   users import --file FILE [--upsert]
                  Imports users as the import job does (a JSON array in Auth0's bulk-import format,
                  or NDJSON such as an export); prints each refused record, exits 1 if any was.
+  reindex        Computes every user's facts again (after changing insight.interests or the lifecycle
+                 windows, or for users stored before insight existed), with a progress bar; saved
+                 segments are re-evaluated and real changes recorded as events. Safe while serving.
   seed --users N [--seed S] [--months M] [--now ISO] [--append] [--force]
                  Creates N made-up InnovaShoes shoppers for demos and benchmarks: the connection mix,
                  FullContact enrichment, Facebook likes, X handles and sentiment, sign-in histories over
@@ -91,7 +95,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const command = positionals.join(' ');
   const reportKinds = ['segment', 'dormant', 'sentiment'] as const;
   const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users grant-admin', 'users export', 'users import',
-    ...reportKinds.map((kind) => `report ${kind}`), 'seed'];
+    ...reportKinds.map((kind) => `report ${kind}`), 'seed', 'reindex'];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -116,6 +120,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'users import') return await importUsersFromFile(db.connection, config, values.file, values.upsert ?? false);
     if (report) await writeReport(db.connection, config, report, { format: format!, output: values.output, force: values.force });
     if (seedOptions) await seedCommand(db.connection, config, seedOptions);
+    if (command === 'reindex') console.log(`Reindexed ${await reindexCommand(db.connection, config)} user(s).`);
     return 0;
   } finally {
     await db.close();
