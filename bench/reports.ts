@@ -21,12 +21,8 @@ const SIZES = opts.sizes.split(',').map(Number);
 const REPS = Number(opts.reps);
 if (SIZES.some((n) => !(n >= 1000)) || !(REPS >= 3)) throw new Error('--sizes must be numbers of at least 1000, --reps at least 3');
 
-const { startEmbeddedMongo } = await import('../src/db/embedded-mongo.ts');
-let embedded: Awaited<ReturnType<typeof startEmbeddedMongo>> | undefined;
-if (!process.env.MONGODB_URI) {
-  embedded = await startEmbeddedMongo();
-  process.env.MONGODB_URI = embedded.uri;
-}
+const { benchDatabase, median: medianOf } = await import('./bench-kit.ts');
+const database = await benchDatabase();
 const { startTestInsole, testDatabaseUri } = await import('../test/support/insole.ts');
 const { m2mClientConfig, managementToken } = await import('../test/support/management.ts');
 const { seedCommand } = await import('../src/cli/seed.command.ts');
@@ -42,16 +38,7 @@ const { createUserModel } = await import('../src/users/user.model.ts');
 const READER = { client_id: 'bench-reports', client_secret: 'bench-reports-secret-0123456789abcdef', scopes: ['read:reports'] };
 const NOW = new Date();
 
-async function median(run: () => Promise<unknown>): Promise<number> {
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < REPS; i++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-}
+const median = (run: () => Promise<unknown>) => medianOf(run, REPS, 1);
 
 /** Twenty saved segments of the kinds marketing saves, for the membership cost. */
 const SEGMENTS = Array.from({ length: 20 }, (_, i) => [
@@ -63,10 +50,10 @@ const SEGMENTS = Array.from({ length: 20 }, (_, i) => [
 const rows: string[][] = [];
 const results = new Map<number, Record<string, number>>();
 try {
-  console.log(`insole bench: customer-insight reports through the API vs the bare query — ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; database: ${embedded ? 'embedded dev server' : 'MONGODB_URI'}`);
+  console.log(`insole bench: customer-insight reports through the API vs the bare query — ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; database: ${database.embedded ? 'embedded dev server' : 'MONGODB_URI'}`);
   for (const size of SIZES) {
-    const database = testDatabaseUri();
-    const insole = await startTestInsole({ log_level: 'silent', clients: [m2mClientConfig(READER)], admin_api: { rate_limit: { requests: 1_000_000 } } }, database);
+    const databaseUri = testDatabaseUri();
+    const insole = await startTestInsole({ log_level: 'silent', clients: [m2mClientConfig(READER)], admin_api: { rate_limit: { requests: 1_000_000 } } }, databaseUri);
     try {
       const seeding = performance.now();
       await seedCommand(insole.connection, insole.config, { users: size, seed: 11, months: 12, now: NOW, append: false, force: false }, { log: () => {}, progress: { write: () => true } });
@@ -147,5 +134,5 @@ try {
   console.error(err);
   process.exitCode = 1;
 } finally {
-  await embedded?.stop();
+  await database.stop();
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
+import { cli } from './support/cli-run.ts';
 import { after, before, describe, test } from 'node:test';
 import mongoose from 'mongoose';
-import { runCli } from '../src/cli/insole.ts';
 import { createProgressBar } from '../src/cli/progress-bar.ts';
 import { seedCommand, type SeedOptions } from '../src/cli/seed.command.ts';
 import { loadConfig } from '../src/config/load-config.ts';
@@ -21,21 +21,6 @@ const quiet = { log: () => {}, progress: { write: () => true } };
 type Stored = UserDoc & { _id?: unknown };
 const withoutId = ({ _id, ...user }: Stored) => user;
 
-/** Runs the CLI in-process against `uri`; what it printed to stdout and stderr. */
-async function cli(uri: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const saved = { uri: process.env.MONGODB_URI, log: console.log, write: process.stderr.write };
-  const [out, err]: [string[], string[]] = [[], []];
-  process.env.MONGODB_URI = uri;
-  console.log = (...parts: unknown[]) => { out.push(parts.join(' ')); };
-  process.stderr.write = ((chunk: string) => { err.push(String(chunk)); return true; }) as typeof process.stderr.write;
-  try {
-    return { code: await runCli(args), out: out.join('\n'), err: err.join('') };
-  } finally {
-    Object.assign(process.env, { MONGODB_URI: saved.uri });
-    console.log = saved.log;
-    process.stderr.write = saved.write;
-  }
-}
 
 describe('insole seed runs', () => {
   const uris = [testDatabaseUri(), testDatabaseUri(), testDatabaseUri()];
