@@ -22,12 +22,8 @@ const USERS = Number(opts.users);
 const REPS = Number(opts.reps);
 if (!(USERS >= 1000 && REPS >= 3)) throw new Error('--users must be at least 1000 and --reps at least 3');
 
-const { startEmbeddedMongo } = await import('../src/db/embedded-mongo.ts');
-let embedded: Awaited<ReturnType<typeof startEmbeddedMongo>> | undefined;
-if (!process.env.MONGODB_URI) {
-  embedded = await startEmbeddedMongo();
-  process.env.MONGODB_URI = embedded.uri;
-}
+const { benchDatabase, median: medianOf } = await import('./bench-kit.ts');
+const database = await benchDatabase();
 const { startTestInsole } = await import('../test/support/insole.ts');
 const { m2mClientConfig, managementToken } = await import('../test/support/management.ts');
 const { seedUsers, seededUser, exportThroughApi } = await import('../test/support/user-jobs.ts');
@@ -38,21 +34,10 @@ const ADMIN = { client_id: 'bench-admin', client_secret: 'bench-admin-secret-012
 const insole = await startTestInsole({ log_level: opts['log-level'], clients: [m2mClientConfig(ADMIN)], admin_api: { rate_limit: { requests: 1_000_000 }, jobs: { poll_ms: 20 } } });
 const users = insole.db.collection('users');
 
-/** Median of `REPS` timed runs (ms), after two untimed ones. */
-async function median(run: () => Promise<unknown>): Promise<number> {
-  await run();
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < REPS; i++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-}
+const median = (run: () => Promise<unknown>) => medianOf(run, REPS, 2);
 
 try {
-  console.log(`insole bench: Management API vs the bare driver — ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, ${USERS} users, database: ${embedded ? 'embedded dev server' : 'MONGODB_URI'}`);
+  console.log(`insole bench: Management API vs the bare driver — ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, ${USERS} users, database: ${database.embedded ? 'embedded dev server' : 'MONGODB_URI'}`);
   const seeding = performance.now();
   await seedUsers(insole.db, USERS, (n) => seededUser(n));
   console.log(`seeded ${USERS} users in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
@@ -116,5 +101,5 @@ try {
   process.exitCode = 1;
 } finally {
   await insole.stop();
-  await embedded?.stop();
+  await database.stop();
 }

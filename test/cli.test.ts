@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict';
+import { cli } from './support/cli-run.ts';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { runCli } from '../src/cli/insole.ts';
 import { until } from './support/hooks.ts';
 import { freePort, startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api, managementToken } from './support/management.ts';
 import { buildAuthorization, completeAuthorization, exchangeCode, oidc } from './support/relying-party.ts';
 
-/** Runs the CLI in-process against `databaseUri` and returns what it printed. */
-async function cli(databaseUri: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  const saved = { uri: process.env.MONGODB_URI, log: console.log };
-  const lines: string[] = [];
-  process.env.MONGODB_URI = databaseUri;
-  console.log = (...parts: unknown[]) => { lines.push(parts.join(' ')); };
-  try {
-    return { code: await runCli(args), out: lines.join('\n') };
-  } finally {
-    process.env.MONGODB_URI = saved.uri;
-    console.log = saved.log;
-  }
-}
 
 describe('the insole command line', () => {
   const databaseUri = testDatabaseUri();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { cli } from './support/cli-run.ts';
 import { execFile } from 'node:child_process';
 import { access, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import mongoose from 'mongoose';
-import { runCli } from '../src/cli/insole.ts';
 import { segmentFilterFrom } from '../src/cli/report-params.ts';
 import { PREORDER_SEGMENT_FILTER } from '../src/insight/segments/campaign-segments.ts';
 import type { UserDoc } from '../src/users/user.model.ts';
@@ -18,20 +18,6 @@ import { FORMULA_NAMES, reportShoppers } from './support/report-shoppers.ts';
 const ROOT = new URL('..', import.meta.url).pathname;
 const run = promisify(execFile);
 
-/** The CLI in-process against `databaseUri`: its exit code and what it printed to stdout and stderr. */
-async function cli(databaseUri: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  const saved = { uri: process.env.MONGODB_URI, log: console.log, error: console.error };
-  const lines: string[] = [];
-  process.env.MONGODB_URI = databaseUri;
-  console.log = console.error = (...parts: unknown[]) => { lines.push(parts.join(' ')); };
-  try {
-    return { code: await runCli(args), out: lines.join('\n') };
-  } finally {
-    process.env.MONGODB_URI = saved.uri;
-    console.log = saved.log;
-    console.error = saved.error;
-  }
-}
 
 const exists = (file: string) => access(file).then(() => true, () => false);
 

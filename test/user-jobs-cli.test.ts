@@ -1,29 +1,15 @@
 import assert from 'node:assert/strict';
+import { cli } from './support/cli-run.ts';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../src/cli/insole.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { m2mClientConfig, managementToken } from './support/management.ts';
 import { exportThroughApi, seededUser, seedUsers, JOBS_SETTINGS } from './support/user-jobs.ts';
 
 const ADMIN = { client_id: 'cli-jobs-admin', client_secret: 'cli-jobs-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users'] };
 
-/** Runs the CLI in-process against `databaseUri`; returns its exit code and what it printed (stdout and stderr). */
-async function cli(databaseUri: string, ...args: string[]): Promise<{ code: number; out: string }> {
-  const saved = { uri: process.env.MONGODB_URI, log: console.log, error: console.error };
-  const lines: string[] = [];
-  process.env.MONGODB_URI = databaseUri;
-  console.log = console.error = (...parts: unknown[]) => { lines.push(parts.join(' ')); };
-  try {
-    return { code: await runCli(args), out: lines.join('\n') };
-  } finally {
-    process.env.MONGODB_URI = saved.uri;
-    console.log = saved.log;
-    console.error = saved.error;
-  }
-}
 
 describe('insole users export / users import: the jobs\' own code from the command line', () => {
   const databaseUri = testDatabaseUri();

@@ -7,6 +7,8 @@ import { createClient, listClients } from './clients.command.ts';
 import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
 import { planReport, rowFormat, type ReportPlan } from './report-params.ts';
 import { writeReport } from './report.command.ts';
+import { parseSeedOptions, seedCommand } from './seed.command.ts';
+import { reindexCommand } from './reindex.command.ts';
 import { exportUsersToFile, importUsersFromFile } from './user-jobs.command.ts';
 import { grantRole, unblockUser, unlinkIdentity } from './users.command.ts';
 
@@ -30,9 +32,9 @@ Commands:
   users unblock --email ADDRESS
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
+                 Removes a linked (secondary) social identity from a user.
   users grant-admin --email ADDRESS [--role ROLE]
                  Gives a user a dashboard role (app_metadata.roles; default admin; roles in config dashboard.roles).
-                 Removes a linked (secondary) social identity from a user.
   users export [--format json|csv] [--fields user_id,email,user_metadata.country,…] [--output FILE]
                [--connection NAME] [--limit N]
                  Writes users as the export job does (json: NDJSON, one user per line; csv: Auth0's
@@ -40,6 +42,17 @@ Commands:
   users import --file FILE [--upsert]
                  Imports users as the import job does (a JSON array in Auth0's bulk-import format,
                  or NDJSON such as an export); prints each refused record, exits 1 if any was.
+  reindex        Computes every user's facts again (after changing insight.interests or the lifecycle
+                 windows, or for users stored before insight existed), with a progress bar; saved
+                 segments are re-evaluated and real changes recorded as events. Safe while serving.
+  seed --users N [--seed S] [--months M] [--now ISO] [--append] [--force]
+                 Creates N made-up InnovaShoes shoppers for demos and benchmarks: the connection mix,
+                 FullContact enrichment, Facebook likes, X handles and sentiment, sign-in histories over
+                 M months (12) up to --now (now) with their facts and lifecycle, and the log events of the
+                 last 90 days. The same --seed (1) and --now give the same shoppers; addresses are
+                 @*.example. Writes straight to MongoDB: no hook runs and nothing is published to
+                 RabbitMQ. Refused with NODE_ENV=production (unless --force), and when the database
+                 already has more than a few users (unless --append).
   report segment [--gender male] [--age 20-40] [--interest fitness …] [--country DE …] [--connection NAME]
                  [--lifecycle STATE] [--filter JSON]
                  The users of a segment (the segment filter language; all options must hold): email, name,
@@ -73,6 +86,7 @@ export async function runCli(argv: string[]): Promise<number> {
       m2m: { type: 'boolean' }, scopes: { type: 'string' }, role: { type: 'string' },
       format: { type: 'string' }, fields: { type: 'string' }, output: { type: 'string' }, limit: { type: 'string' },
       file: { type: 'string' }, upsert: { type: 'boolean' },
+      users: { type: 'string' }, seed: { type: 'string' }, months: { type: 'string' }, now: { type: 'string' }, append: { type: 'boolean' },
       gender: { type: 'string' }, age: { type: 'string' }, interest: { type: 'string', multiple: true }, country: { type: 'string', multiple: true },
       lifecycle: { type: 'string' }, filter: { type: 'string' }, mode: { type: 'string' }, days: { type: 'string' },
       'created-from': { type: 'string' }, 'created-to': { type: 'string' }, label: { type: 'string' }, force: { type: 'boolean' },
@@ -81,7 +95,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const command = positionals.join(' ');
   const reportKinds = ['segment', 'dormant', 'sentiment'] as const;
   const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users grant-admin', 'users export', 'users import',
-    ...reportKinds.map((kind) => `report ${kind}`)];
+    ...reportKinds.map((kind) => `report ${kind}`), 'seed', 'reindex'];
   if (values.help || !known.includes(command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
@@ -90,6 +104,7 @@ export async function runCli(argv: string[]): Promise<number> {
   // A report's options are checked before the database is opened.
   const report: ReportPlan | undefined = positionals[0] === 'report' ? planReport(positionals[1] as ReportPlan['kind'], values) : undefined;
   const format = report ? rowFormat(values.format) : undefined;
+  const seedOptions = command === 'seed' ? parseSeedOptions(values) : undefined;
   const config = loadConfig();
   const db = await connectToConfiguredDatabase(config);
   try {
@@ -104,6 +119,8 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'users export') await exportUsersToFile(db.connection, config, values);
     if (command === 'users import') return await importUsersFromFile(db.connection, config, values.file, values.upsert ?? false);
     if (report) await writeReport(db.connection, config, report, { format: format!, output: values.output, force: values.force });
+    if (seedOptions) await seedCommand(db.connection, config, seedOptions);
+    if (command === 'reindex') console.log(`Reindexed ${await reindexCommand(db.connection, config)} user(s).`);
     return 0;
   } finally {
     await db.close();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { PendingEvent, UserDoc } from '../users/user.model.ts';
+import { weekSinceSignUp, withActiveWeek } from './facts/active-weeks.ts';
 import { deriveFacts, type StoredFacts } from './facts/user-facts.ts';
 import { onSignIn, onTick, type LifecycleChange } from './lifecycle/lifecycle-transitions.ts';
 
@@ -20,8 +21,6 @@ export interface InsightUpdate { facts: StoredFacts & { rev: number }; events: P
 
 export type UserInsight = ReturnType<typeof createUserInsight>;
 
-const WEEK_MS = 7 * 86_400_000;
-const KEPT_WEEKS = 104;
 
 /**
  * Keeps a user's facts true with every write of the profile (DESIGN: one atomic write of the user):
@@ -47,10 +46,9 @@ export function createUserInsight(config: Pick<Config, 'insight' | 'hooks'>, seg
   }
 
   function activeWeeks(kind: ChangeKind, before: UserDoc | undefined, after: UserDoc, now: Date): number[] {
-    const weeks = new Set(before?.facts?.active_weeks ?? []);
+    const weeks = before?.facts?.active_weeks ?? [];
     const signedInNow = kind === 'signin' || (kind === 'insert' && (after.logins_count ?? 0) > 0);
-    if (signedInNow) weeks.add(Math.max(0, Math.floor((now.getTime() - after.created_at.getTime()) / WEEK_MS)));
-    return [...weeks].sort((a, b) => a - b).slice(-KEPT_WEEKS);
+    return signedInNow ? withActiveWeek(weeks, weekSinceSignUp(after.created_at, now)) : [...weeks];
   }
 
   return {

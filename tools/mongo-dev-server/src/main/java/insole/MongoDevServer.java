@@ -4,7 +4,6 @@ import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
 import java.io.File;
 import java.io.IOException;
@@ -47,7 +46,7 @@ public final class MongoDevServer {
             }
         }
 
-        MongoBackend backend = data == null ? new MemoryBackend() : openFileBackend(data);
+        MongoBackend backend = data == null ? new SafeMemoryBackend() : openFileBackend(data);
         backend.version(MONGO_7_0);
         MongoServer server = new MongoServer(backend);
         server.bind(host, port);

@@ -1,0 +1,21 @@
+import { runCli } from '../../src/cli/insole.ts';
+
+/**
+ * The CLI in-process against `databaseUri`, as `npm run insole -- …` would run it: its exit code,
+ * what it printed (console.log and console.error, in order) and what it wrote to stderr (progress).
+ */
+export async function cli(databaseUri: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const saved = { uri: process.env.MONGODB_URI, log: console.log, error: console.error, write: process.stderr.write };
+  const [out, err]: [string[], string[]] = [[], []];
+  process.env.MONGODB_URI = databaseUri;
+  console.log = console.error = (...parts: unknown[]) => { out.push(parts.join(' ')); };
+  process.stderr.write = ((chunk: string) => { err.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  try {
+    return { code: await runCli(args), out: out.join('\n'), err: err.join('') };
+  } finally {
+    process.env.MONGODB_URI = saved.uri;
+    console.log = saved.log;
+    console.error = saved.error;
+    process.stderr.write = saved.write;
+  }
+}

@@ -1,0 +1,60 @@
+package insole;
+
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
+import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The memory backend with index changes under the collection's lock. mongo-java-server 1.47
+ * synchronizes document writes and queries on the collection, but not {@code addIndex}: an insert
+ * iterating the index list while another connection creates an index fails with a
+ * ConcurrentModificationException (the driver sees "Unknown error: null"). Tests do exactly that:
+ * one connection seeds documents while insole's start-up creates its indexes.
+ */
+final class SafeMemoryBackend extends MemoryBackend {
+
+    @Override
+    public MemoryDatabase openOrCreateDatabase(String databaseName) {
+        return new SafeMemoryDatabase(databaseName, getCursorRegistry());
+    }
+
+    static final class SafeMemoryDatabase extends MemoryDatabase {
+        SafeMemoryDatabase(String databaseName, CursorRegistry cursorRegistry) {
+            super(databaseName, cursorRegistry);
+        }
+
+        @Override
+        protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
+            return new SafeMemoryCollection(this, collectionName, options, cursorRegistry);
+        }
+    }
+
+    static final class SafeMemoryCollection extends MemoryCollection {
+        SafeMemoryCollection(MongoDatabase database, String collectionName, CollectionOptions options, CursorRegistry cursorRegistry) {
+            super(database, collectionName, options, cursorRegistry);
+        }
+
+        @Override
+        public synchronized void addIndex(Index<Integer> index) {
+            super.addIndex(index);
+        }
+
+        @Override
+        public synchronized void dropIndex(String indexName) {
+            super.dropIndex(indexName);
+        }
+
+        /** A copy, so a caller iterating it cannot collide with an index being added. */
+        @Override
+        public synchronized List<Index<Integer>> getIndexes() {
+            return new ArrayList<>(super.getIndexes());
+        }
+    }
+}
