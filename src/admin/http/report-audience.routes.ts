@@ -64,7 +64,7 @@ export function reportAudienceRoutes(reports: InsightReports): AnyApiRoute[] {
     }),
     defineRoute({
       method: 'get', path: '/reports/demographics', tag: 'Reports', summary: 'Demographics and interests', scopes: ['read:reports'],
-      description: 'Age buckets, gender, country and interests (top topics, vocabulary keys) of the enriched users or of all, from one aggregation of counts.',
+      description: 'Age buckets, gender, country and interests (top topics, vocabulary keys) of the enriched users or of all, each from an aggregation of counts.',
       query: demographicsQuery,
       responses: { 200: { description: 'The distributions.', schema: demographicsResponse }, 400: auth0Error },
       async handle({ query }) {
