@@ -16,7 +16,7 @@ export interface Measured {
   otherCores?: number;
 }
 
-export interface Parties { insole?: InsoleProcess; dbPid?: number }
+export interface Parties { insole?: Pick<InsoleProcess, 'cpu'>; dbPid?: number }
 
 /** Runs `op` exactly `count` times with `concurrency` in flight; wall time and every party's CPU. */
 export async function runBounded(op: () => Promise<void>, count: number, concurrency: number, { insole, dbPid }: Parties = {}): Promise<Measured> {
