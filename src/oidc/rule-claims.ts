@@ -4,6 +4,25 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 
 type Claims = Record<string, unknown>;
 
+/**
+ * Whether the sign-in a code or refresh token comes from left rule claims, as far as this request
+ * knows: at the resume from the interaction result, at the token endpoint from the code or refresh
+ * token read (the adapter keeps it with them, `noteRuleClaims`/`ruleClaimsNoted`). `false` spares the
+ * token endpoint its rule_claims read; unknown (tokens stored before, other grants) reads as before.
+ */
+const knownPerRequest = new WeakMap<object, boolean>();
+
+export function ruleClaimsKnown(ctx: KoaContextWithOIDC | undefined): boolean | undefined {
+  if (!ctx) return undefined;
+  const postLogin = (ctx.oidc?.result as { postLogin?: PostLoginResult } | undefined)?.postLogin;
+  if (postLogin) return Boolean(Object.keys(postLogin.idTokenClaims ?? {}).length || Object.keys(postLogin.accessTokenClaims ?? {}).length);
+  return knownPerRequest.get(ctx);
+}
+
+export function noteRuleClaims(ctx: KoaContextWithOIDC | undefined, known: unknown): void {
+  if (ctx && typeof known === 'boolean') knownPerRequest.set(ctx, known);
+}
+
 /** What finishLogin puts in the interaction result (hooks/post-login.ts PostLoginOutcome). */
 interface PostLoginResult { idTokenClaims?: Claims; accessTokenClaims?: Claims }
 
@@ -54,7 +73,8 @@ export function createRuleClaimsStore(connection: Connection, lifetimeSeconds: n
      * The same, read once per request: the token endpoint asks for the ID token and again for the
      * access token of one exchange (`request` is the request's context object).
      */
-    findFor(request: object | undefined, sessionUid: string | undefined, clientId: string | undefined): Promise<Stored | null> {
+    findFor(request: KoaContextWithOIDC | undefined, sessionUid: string | undefined, clientId: string | undefined): Promise<Stored | null> {
+      if (ruleClaimsKnown(request) === false) return Promise.resolve(null);
       if (!request) return this.find(sessionUid, clientId);
       const key = keyOf(sessionUid ?? '', clientId ?? '');
       let found = perRequest.get(request);
