@@ -21,14 +21,13 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
 
   return class MongoAdapter implements Adapter {
     readonly name: string;
+    // Looked up once: mongoose's connection.collection() costs more than the read it serves.
+    private readonly collection;
 
     constructor(name: string) {
       this.name = name;
+      this.collection = connection.collection<Stored>(`oidc_${name.toLowerCase()}`);
       void this.indexesReady();
-    }
-
-    private get collection() {
-      return connection.collection<Stored>(`oidc_${this.name.toLowerCase()}`);
     }
 
     /**
