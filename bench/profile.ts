@@ -1,5 +1,5 @@
-// Diagnostics for bench/login.ts: a CPU profile of this process (through node:inspector, no flags
-// needed) summarised by package, and a count of database operations through mongoose's debug hook.
+// Diagnostics for the benches: a CPU profile of this process (through node:inspector, no flags
+// needed) summarised by who did the work, and a count of database commands from the driver's monitoring.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -19,20 +19,26 @@ export interface CpuProfileSummary {
   byFunction: [string, number][];
 }
 
-/** Runs `work` under the V8 sampling profiler; returns self time grouped by package and by function. */
-export async function profileCpu(work: () => Promise<void>, label: string): Promise<CpuProfileSummary> {
+/** Starts the V8 sampling profiler in this process; `stop(label)` writes the profile and summarises it. */
+export function startCpuProfile(): { stop(label: string): Promise<CpuProfileSummary> } {
   const session = new Session();
   session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  let profile: CpuProfile;
-  try {
-    await work();
-  } finally {
-    ({ profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile });
-    session.disconnect();
-  }
+  const started = (async () => {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+  })();
+  return {
+    async stop(label) {
+      await started;
+      const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
+      session.disconnect();
+      return summarise(profile, label);
+    },
+  };
+}
+
+function summarise(profile: CpuProfile, label: string): CpuProfileSummary {
   const file = join(tmpdir(), `insole-${label}-${Date.now()}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
 

@@ -7,6 +7,7 @@ import { createViewRenderer, type RenderView } from './http/views.ts';
 import { createMailer, type Mailer } from './integrations/mailer.ts';
 import type { Logger } from './lib/logger.ts';
 import { createLogModel } from './logs/log.model.ts';
+import { createLogOutbox } from './logs/log-outbox.ts';
 import { createLogService, type LogService } from './logs/log.service.ts';
 import { createUserModel, type UserModel } from './users/user.model.ts';
 import { createUserRepository, type UserRepository } from './users/user.repository.ts';
@@ -36,7 +37,7 @@ export interface Core {
   isDatabaseReady: () => boolean;
   /** Saved segments to keep with every write (the insight area's registry); until then membership is kept as stored. */
   useSegments(membership: SegmentMembership): void;
-  /** Starts relaying staged events to RabbitMQ; the returned function stops it (after its last round). */
+  /** Starts moving log events to the outbox and relaying the outbox to RabbitMQ; the returned function stops both (after their last round). */
   startRelay(): () => Promise<void>;
 }
 
@@ -48,7 +49,8 @@ export async function createCore(config: Config, logger: Logger, mongodbUri: str
   await Promise.all([userModel.init(), logModel.init()]);
   const outbox = createEventOutbox(connection, config.events);
   await outbox.prepare();
-  const logs = createLogService(logModel, outbox, logger);
+  const logOutbox = createLogOutbox(logModel, outbox, logger, { gatherMs: config.events.gather_ms, sweepMs: config.events.recover_after_ms });
+  const logs = createLogService(logModel, logOutbox);
   return {
     config, logger, connection, userModel, outbox, logs,
     users: createUserRepository(userModel, changes),
@@ -58,8 +60,12 @@ export async function createCore(config: Config, logger: Logger, mongodbUri: str
     isDatabaseReady: () => isDatabaseReady(connection),
     useSegments(membership) { segments = membership; },
     startRelay() {
+      logOutbox.start();
       const relay = startEventRelay({ config: config.events, outbox, findWrittenLogIds: logs.findWrittenLogIds, logger });
-      return () => relay.stop();
+      return async () => {
+        await logOutbox.stop(); // the last log events into the outbox, then the relay's last round
+        await relay.stop();
+      };
     },
   };
 }

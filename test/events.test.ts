@@ -92,6 +92,8 @@ describe('when RabbitMQ is down during 50 sign-ins, then back', () => {
     await proxy.stop();
     await signInMany([insole], email, 50);
     downLogIds = await logIdsOf(insole, { user_name: email, type: 's' });
+    // A log event reaches event_outbox within events.gather_ms of its log (one move for a burst).
+    await until(async () => (await outbox(insole).countDocuments({ _id: { $in: downLogIds } })) === downLogIds.length, 'every log event is in the outbox', 5_000);
     downStates = (await outbox(insole).find({ _id: { $in: downLogIds } }).toArray()).map((r) => r.state);
 
     await proxy.start();
@@ -225,8 +227,10 @@ describe('without AMQP_URL', () => {
     assert.equal(captured.lines.filter((l) => l.includes(OFF_MESSAGE)).length, 1);
     await signInForTokens(off.issuer, { email, password: PASSWORD }, 'signup');
     const [logId] = await logIdsOf(off, { user_name: email });
+    await until(async () => Boolean(await outbox(off).findOne({ _id: logId })), 'the log event is in the outbox', 5_000);
     const record = await outbox(off).findOne({ _id: logId });
     assert.equal(record?.state, 'ready');
+    assert.equal((await off.db.collection('logs').findOne({ log_id: logId }))?.outbox_pending, undefined, 'the log at rest is Auth0-shaped');
   });
 
   test('an instance with AMQP_URL on the same database publishes what waited', async () => {

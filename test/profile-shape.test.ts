@@ -64,6 +64,12 @@ describe('the Auth0-shaped documents in MongoDB after a sign-up, a sign-in and a
     const found = await insole.db.collection('users').findOne({ email: EMAIL });
     assert.ok(found, 'the user is stored');
     user = found;
+    // A log carries `outbox_pending` until its event is moved to event_outbox (within events.gather_ms);
+    // at rest it is exactly Auth0's event.
+    for (const deadline = Date.now() + 5000; await insole.db.collection('logs').countDocuments({ outbox_pending: true });) {
+      assert.ok(Date.now() < deadline, 'log events still waiting to be moved to the outbox after 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     logs = await insole.db.collection('logs').find({ user_name: EMAIL }).sort({ date: 1, log_id: 1 }).toArray();
   });
   after(async () => { await insole.stop(); });

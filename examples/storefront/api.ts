@@ -73,7 +73,7 @@ const CATALOGUE = [
 ];
 
 /** Made-up orders, the same every time for a given shopper. */
-function sampleOrdersFor(sub: string) {
+export function sampleOrdersFor(sub: string) {
   const seed = createHash('sha256').update(sub).digest();
   return [0, 1].map((n) => {
     const item = CATALOGUE[(seed[0] + n) % CATALOGUE.length];

@@ -6,6 +6,7 @@ import { createViewRenderer } from '../http/views.ts';
 import { createMailer } from '../integrations/mailer.ts';
 import { createLogger } from '../lib/logger.ts';
 import { createLogModel } from '../logs/log.model.ts';
+import { createLogOutbox } from '../logs/log-outbox.ts';
 import { createLogService } from '../logs/log.service.ts';
 import { createAccountMails } from '../users/account-mails.ts';
 import { createAttackProtection } from '../users/attack-protection.ts';
@@ -17,8 +18,10 @@ import { userWritesFor } from '../core.ts';
  * The admin service the Management API uses, built for one CLI command: same operations, same log
  * events. It starts no index builds (the command exits before one would end); `close` releases the mailer.
  */
-export function createCliUserAdmin(connection: Connection, config: Config): { admin: UserAdminService; close(): void } {
+export function createCliUserAdmin(connection: Connection, config: Config): { admin: UserAdminService; close(): Promise<void> } {
   const logger = createLogger('error');
+  const logModel = createLogModel(connection);
+  const logOutbox = createLogOutbox(logModel, createEventOutbox(connection, config.events), logger, { gatherMs: config.events.gather_ms, sweepMs: config.events.recover_after_ms });
   const mailer = createMailer(config, logger);
   const mails = createAccountMails({ config, mailer, tickets: createEmailTickets(connection, { createIndexes: false }), render: createViewRenderer(config) });
   const admin = createUserAdminService({
@@ -26,7 +29,13 @@ export function createCliUserAdmin(connection: Connection, config: Config): { ad
     users: userWritesFor(connection, config).users,
     hasher: createPasswordHasher(config.argon2),
     protection: createAttackProtection(connection, config, { createIndexes: false }),
-    logs: createLogService(createLogModel(connection), createEventOutbox(connection, config.events), logger),
+    logs: createLogService(logModel, logOutbox),
   });
-  return { admin, close: () => mailer.close() };
+  return {
+    admin,
+    async close() {
+      await logOutbox.stop(); // the command's log events reach the outbox before it exits
+      mailer.close();
+    },
+  };
 }

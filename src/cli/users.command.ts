@@ -11,7 +11,7 @@ async function withAdmin<T>(connection: Connection, config: Config, work: (admin
   try {
     return await work(admin);
   } finally {
-    close();
+    await close();
   }
 }
 

@@ -9,8 +9,26 @@ import type { createCsrf } from './middleware/csrf.ts';
 import type { PostLogin } from '../hooks/post-login.ts';
 import type { RenderView } from './views.ts';
 import type { CurrentProvider } from '../oidc/live-provider.ts';
+import type { PendingLinkCookie } from './pending-link-cookie.ts';
 
-type InteractionDetails = Awaited<ReturnType<ReturnType<CurrentProvider>['interactionDetails']>>;
+/** The interaction as the route loaded it (oidc-provider checked its cookie and session). */
+export type Interaction = Awaited<ReturnType<ReturnType<CurrentProvider>['interactionDetails']>>;
+type InteractionDetails = Interaction;
+
+/**
+ * oidc-provider's interactionFinished, on the interaction the route already loaded: it would read it
+ * again (one more database round trip per sign-in). Same steps: the result replaces what was
+ * there, the interaction is saved for what is left of its lifetime, and the browser goes back to
+ * the authorization endpoint to resume.
+ */
+async function finishInteraction(res: Response, interaction: Interaction, result: Record<string, unknown>): Promise<void> {
+  interaction.result = result;
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  res.statusCode = 303;
+  res.setHeader('Location', interaction.returnTo);
+  res.setHeader('Content-Length', '0');
+  res.end();
+}
 
 export type Screen = 'login' | 'signup' | 'consent' | 'social-email' | 'check-inbox';
 
@@ -26,12 +44,13 @@ export interface InteractionPagesDeps {
   handshakes: HandshakeStore;
   socialSignin: SocialSigninService;
   postLogin: PostLogin;
+  pendingLink: PendingLinkCookie;
 }
 
 export type InteractionPages = ReturnType<typeof createInteractionPages>;
 
 /** What every hosted page of an interaction shares: rendering with brand, CSRF and connections, and finishing the login. */
-export function createInteractionPages({ provider, renderView, csrf, connections, handshakes, socialSignin, postLogin }: InteractionPagesDeps) {
+export function createInteractionPages({ provider, renderView, csrf, connections, handshakes, socialSignin, postLogin, pendingLink }: InteractionPagesDeps) {
   async function clientOf(clientId: unknown) {
     return provider().Client.find(String(clientId));
   }
@@ -54,6 +73,11 @@ export function createInteractionPages({ provider, renderView, csrf, connections
       }));
     },
 
+    /** The shopper is asked to sign in to link a social identity waiting under this interaction. */
+    offerLink(res: Response, uid: string): void {
+      pendingLink.offered(res, uid);
+    },
+
     async requestContext(req: Request, clientId: unknown): Promise<RequestContext> {
       const client = await clientOf(clientId);
       return { ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512), client_id: String(clientId), client_name: client?.clientName };
@@ -64,18 +88,18 @@ export function createInteractionPages({ provider, renderView, csrf, connections
      * account (the shopper was asked to prove they own it first), it is linked now. Then the
      * post-login steps run (rules, durable hooks); a rule may still refuse the sign-in.
      */
-    async finishLogin(req: Request, res: Response, user: UserDoc, ctx: RequestContext, connection: string): Promise<void> {
-      const uid = String(req.params.uid);
-      const pending = await handshakes.takeFor(uid, 'pending_link');
+    async finishLogin(req: Request, res: Response, interaction: Interaction, user: UserDoc, ctx: RequestContext, connection: string): Promise<void> {
+      const { uid } = interaction;
+      const pending = pendingLink.wasOffered(req, uid) ? await handshakes.takeFor(uid, 'pending_link') : null;
       if (pending && pending.data.target_user_id === user.user_id) {
         await socialSignin.link(user, pending.data.profile as SocialProfile, pending.data.sealed as Identity['sealed_tokens'], ctx);
       }
       const outcome = await postLogin.run(user, { ...ctx, connection, uid });
       if (outcome.denied) {
-        await provider().interactionFinished(req, res, { error: 'access_denied', error_description: outcome.denied }, { mergeWithLastSubmission: false });
+        await finishInteraction(res, interaction, { error: 'access_denied', error_description: outcome.denied });
         return;
       }
-      await provider().interactionFinished(req, res, { login: { accountId: user.user_id }, postLogin: outcome }, { mergeWithLastSubmission: false });
+      await finishInteraction(res, interaction, { login: { accountId: user.user_id }, postLogin: outcome });
     },
   };
 }

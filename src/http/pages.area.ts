@@ -8,6 +8,7 @@ import type { LiveProvider } from '../oidc/live-provider.ts';
 import type { AccountsArea } from '../users/accounts.area.ts';
 import { createCallbackCookie, signedCookieSecrets } from './callback-cookie.ts';
 import { createInteractionPages } from './interaction-pages.ts';
+import { createPendingLinkCookie } from './pending-link-cookie.ts';
 import { createCsrf } from './middleware/csrf.ts';
 import { accountRoutes } from './routes/account.routes.ts';
 import { homeRoutes } from './routes/home.routes.ts';
@@ -20,7 +21,7 @@ interface PagesDeps { oidc: LiveProvider; accounts: AccountsArea; social: Social
 export function createHostedPagesArea({ config, renderView }: Core, { oidc, accounts, social, hooks }: PagesDeps): Area {
   const csrf = createCsrf(config);
   const provider = oidc.current;
-  const pages = createInteractionPages({ ...social, provider, renderView, csrf, postLogin: hooks.postLogin });
+  const pages = createInteractionPages({ ...social, provider, renderView, csrf, postLogin: hooks.postLogin, pendingLink: createPendingLinkCookie(config) });
   const cookies = Router().use(cookieParser(signedCookieSecrets(config)));
   return {
     pages: [

@@ -40,6 +40,8 @@ const logSchema = new Schema<LogDoc>({
 logSchema.index({ date: -1, log_id: -1 });
 logSchema.index({ user_id: 1, date: -1, log_id: -1 });
 logSchema.index({ type: 1, date: -1, log_id: -1 });
+// The log-outbox sweep's look-up (log-outbox.ts): sparse, since the marker is there only briefly.
+logSchema.index({ outbox_pending: 1 }, { sparse: true });
 
 export type LogModel = Model<LogDoc>;
 

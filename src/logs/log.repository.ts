@@ -15,7 +15,7 @@ export type LogRepository = ReturnType<typeof createLogRepository>;
 export function createLogRepository(logs: LogModel) {
   return {
     findByLogId(logId: string): Promise<LogDoc | null> {
-      return logs.findOne({ log_id: String(logId) }, { _id: 0 }).lean<LogDoc>().exec();
+      return logs.findOne({ log_id: String(logId) }, { _id: 0, outbox_pending: 0 }).lean<LogDoc>().exec();
     },
 
     /**
@@ -28,7 +28,7 @@ export function createLogRepository(logs: LogModel) {
         { $sort: { date: direction, log_id: direction } },
         { $skip: skip },
         { $limit: limit },
-        { $project: { _id: 0 } },
+        { $project: { _id: 0, outbox_pending: 0 } }, // the outbox marker of a log written moments ago is not Auth0's
       ]).exec();
     },
 
@@ -48,7 +48,7 @@ export function createLogRepository(logs: LogModel) {
         { $match: Object.keys(filter).length ? { $and: [filter, after] } : after },
         { $sort: { log_id: 1 } },
         { $limit: take },
-        { $project: { _id: 0 } },
+        { $project: { _id: 0, outbox_pending: 0 } }, // the outbox marker of a log written moments ago is not Auth0's
       ]).exec();
     },
   };

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
-import { toEventMessage } from '../events/event-message.ts';
-import type { EventOutbox } from '../events/event-outbox.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { LogOutbox } from './log-outbox.ts';
 import type { LogDoc, LogModel } from './log.model.ts';
 import { LOG_TYPES, type LogType } from './log-types.ts';
 
@@ -12,29 +10,19 @@ export type LogEventInput = Partial<Omit<LogDoc, 'log_id' | 'date' | 'type'>> & 
 export type LogService = ReturnType<typeof createLogService>;
 
 /**
- * Every log event is also an outbox record, for RabbitMQ (DESIGN "Events to RabbitMQ": published
- * only after the MongoDB write succeeded). Without transactions: stage the record, write the log,
- * then mark the record ready. A crash in between leaves a staged record that the relay publishes
- * if the log exists and drops if it does not; the `logs` documents stay exactly Auth0-shaped.
+ * Every log event is also an event for RabbitMQ (DESIGN "Events to RabbitMQ": published only after
+ * the MongoDB write succeeded). Without transactions, and in one write: the log is inserted marked
+ * as its own pending outbox record, and moved to the outbox right after (log-outbox.ts).
  */
-export function createLogService(logs: LogModel, outbox: EventOutbox, logger: Logger) {
+export function createLogService(logs: LogModel, outbox: LogOutbox) {
   return {
     async record(event: LogEventInput): Promise<string> {
       // Like Auth0's, a sortable id: time first, then randomness. Stable for consumers to de-duplicate on.
       const log_id = `${Date.now().toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
       const log: LogDoc = { description: LOG_TYPES[event.type], details: {}, ...event, log_id, date: new Date() };
-      const message = toEventMessage(log);
-      await outbox.stage(message);
-      try {
-        await logs.create(log);
-      } catch (err) {
-        await outbox.abandon(log_id).catch(() => {}); // else the relay drops it later
-        throw err;
-      }
-      // The log is written, so this event happened: a failure here only delays it (the relay recovers it).
-      await outbox.markWritten(message).catch((err: Error) => {
-        logger.warn({ err: { message: err.message }, log_id }, 'could not mark the event ready; the relay will publish it after recover_after_ms');
-      });
+      // Straight to the driver: the type above is the schema, and mongoose's document machinery would only cost CPU.
+      await logs.collection.insertOne(outbox.pending(withoutUndefined(log)));
+      outbox.written(log);
       return log_id;
     },
 
@@ -45,4 +33,9 @@ export function createLogService(logs: LogModel, outbox: EventOutbox, logger: Lo
       return new Set(found.map((l) => l.log_id));
     },
   };
+}
+
+/** Absent fields stay absent, as mongoose would store them (the driver would store undefined as null). */
+function withoutUndefined(log: LogDoc): LogDoc {
+  return Object.fromEntries(Object.entries(log).filter(([, value]) => value !== undefined)) as unknown as LogDoc;
 }

@@ -11,7 +11,8 @@ export const SCOPE_CLAIMS = {
 /** `sub` is the Auth0 user_id, so tokens and the Management API name users the same way. */
 export function createFindAccount(users: UserRepository): FindAccount {
   return async (_ctx, sub) => {
-    const user = await users.findByUserId(sub);
+    // Right after a sign-in here, the profile it wrote (the resume and the code exchange of its flow).
+    const user = await users.findSignedIn(sub);
     if (!user || user.blocked) return undefined;
     return {
       accountId: sub,

@@ -1,9 +1,13 @@
 import type { Connection } from 'mongoose';
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { SealedBox } from '../lib/sealed-box.ts';
 import { openClientSecret, sealClientSecret } from './client-secrets.ts';
+import { noteRuleClaims, ruleClaimsKnown } from './rule-claims.ts';
 
-interface Stored { _id: string; payload: AdapterPayload; expiresAt?: Date }
+interface Stored { _id: string; payload: AdapterPayload; expiresAt?: Date; rule_claims?: boolean }
+
+/** Codes and refresh tokens carry whether their sign-in left rule claims (rule-claims.ts), beside the payload. */
+const CARRY_RULE_CLAIMS = new Set(['AuthorizationCode', 'RefreshToken']);
 
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
@@ -17,14 +21,13 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
 
   return class MongoAdapter implements Adapter {
     readonly name: string;
+    // Looked up once: mongoose's connection.collection() costs more than the read it serves.
+    private readonly collection;
 
     constructor(name: string) {
       this.name = name;
+      this.collection = connection.collection<Stored>(`oidc_${name.toLowerCase()}`);
       void this.indexesReady();
-    }
-
-    private get collection() {
-      return connection.collection<Stored>(`oidc_${this.name.toLowerCase()}`);
     }
 
     /**
@@ -57,15 +60,18 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
       const payload = this.name === 'Client' ? sealClientSecret(given, clientSecrets) : given;
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : undefined;
       await this.indexesReady();
+      const ruleClaims = CARRY_RULE_CLAIMS.has(this.name) ? ruleClaimsKnown(Provider.ctx) : undefined;
       await this.collection.replaceOne(
         { _id: id },
-        expiresAt ? { payload, expiresAt } : { payload },
+        { payload, ...(expiresAt ? { expiresAt } : {}), ...(ruleClaims === undefined ? {} : { rule_claims: ruleClaims }) },
         { upsert: true },
       );
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      const payload = (await this.collection.findOne({ _id: id, ...this.notExpired() }))?.payload;
+      const stored = await this.collection.findOne({ _id: id, ...this.notExpired() });
+      if (stored && CARRY_RULE_CLAIMS.has(this.name)) noteRuleClaims(Provider.ctx, stored.rule_claims);
+      const payload = stored?.payload;
       return payload && this.name === 'Client' ? openClientSecret(payload, clientSecrets) : payload;
     }
 

@@ -79,7 +79,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
       return loadExistingGrant(ctx);
     },
     // Rules' `context.accessToken` claims (namespaced, Auth0-style) in the JWT access tokens of the sign-in.
-    extraTokenClaims: (_ctx, token) => accessTokenRuleClaims(token, ruleClaims),
+    extraTokenClaims: (ctx, token) => accessTokenRuleClaims(ctx, token, ruleClaims),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },

@@ -4,6 +4,25 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 
 type Claims = Record<string, unknown>;
 
+/**
+ * Whether the sign-in a code or refresh token comes from left rule claims, as far as this request
+ * knows: at the resume from the interaction result, at the token endpoint from the code or refresh
+ * token read (the adapter keeps it with them, `noteRuleClaims`/`ruleClaimsNoted`). `false` spares the
+ * token endpoint its rule_claims read; unknown (tokens stored before, other grants) reads as before.
+ */
+const knownPerRequest = new WeakMap<object, boolean>();
+
+export function ruleClaimsKnown(ctx: KoaContextWithOIDC | undefined): boolean | undefined {
+  if (!ctx) return undefined;
+  const postLogin = (ctx.oidc?.result as { postLogin?: PostLoginResult } | undefined)?.postLogin;
+  if (postLogin) return Boolean(Object.keys(postLogin.idTokenClaims ?? {}).length || Object.keys(postLogin.accessTokenClaims ?? {}).length);
+  return knownPerRequest.get(ctx);
+}
+
+export function noteRuleClaims(ctx: KoaContextWithOIDC | undefined, known: unknown): void {
+  if (ctx && typeof known === 'boolean') knownPerRequest.set(ctx, known);
+}
+
 /** What finishLogin puts in the interaction result (hooks/post-login.ts PostLoginOutcome). */
 interface PostLoginResult { idTokenClaims?: Claims; accessTokenClaims?: Claims }
 
@@ -28,6 +47,7 @@ export function createRuleClaimsStore(connection: Connection, lifetimeSeconds: n
     return ready;
   };
   const keyOf = (sessionUid: string, clientId: string) => JSON.stringify([sessionUid, clientId]);
+  const perRequest = new WeakMap<object, Map<string, Promise<Stored | null>>>();
 
   return {
     async save(sessionUid: string, clientId: string, claims: PostLoginResult): Promise<void> {
@@ -48,6 +68,21 @@ export function createRuleClaimsStore(connection: Connection, lifetimeSeconds: n
       if (!sessionUid || !clientId) return null;
       return records.findOne({ _id: keyOf(sessionUid, clientId), expiresAt: { $gt: new Date() } });
     },
+
+    /**
+     * The same, read once per request: the token endpoint asks for the ID token and again for the
+     * access token of one exchange (`request` is the request's context object).
+     */
+    findFor(request: KoaContextWithOIDC | undefined, sessionUid: string | undefined, clientId: string | undefined): Promise<Stored | null> {
+      if (ruleClaimsKnown(request) === false) return Promise.resolve(null);
+      if (!request) return this.find(sessionUid, clientId);
+      const key = keyOf(sessionUid ?? '', clientId ?? '');
+      let found = perRequest.get(request);
+      if (!found) perRequest.set(request, found = new Map());
+      let record = found.get(key);
+      if (!record) found.set(key, record = this.find(sessionUid, clientId));
+      return record;
+    },
   };
 }
 
@@ -58,12 +93,16 @@ export function createRuleClaimsStore(connection: Connection, lifetimeSeconds: n
 export async function rememberRuleClaims(ctx: KoaContextWithOIDC, store: RuleClaimsStore): Promise<void> {
   const postLogin = (ctx.oidc.result as { postLogin?: PostLoginResult } | undefined)?.postLogin;
   const { session, client } = ctx.oidc;
-  if (postLogin && session && client) await store.save(session.uid, client.clientId, postLogin);
+  if (!postLogin || !session || !client) return;
+  // A session created by this very sign-in has had no earlier one whose claims could linger: no delete to do.
+  // (oidc-provider marks a session it has not loaded from storage `new`; its types leave that out.)
+  if ((session as { new?: boolean }).new && !Object.keys(postLogin.idTokenClaims ?? {}).length && !Object.keys(postLogin.accessTokenClaims ?? {}).length) return;
+  await store.save(session.uid, client.clientId, postLogin);
 }
 
 /** For `extraTokenClaims`: JWT access tokens of the sign-in get its `context.accessToken` claims. */
-export async function accessTokenRuleClaims(token: { sessionUid?: string; clientId?: string }, store: RuleClaimsStore): Promise<Claims | undefined> {
-  return (await store.find(token.sessionUid, token.clientId))?.access_token;
+export async function accessTokenRuleClaims(ctx: KoaContextWithOIDC | undefined, token: { sessionUid?: string; clientId?: string }, store: RuleClaimsStore): Promise<Claims | undefined> {
+  return (await store.findFor(ctx, token.sessionUid, token.clientId))?.access_token;
 }
 
 /**
@@ -79,7 +118,7 @@ export function releaseRuleClaimsInIdTokens(provider: Provider, store: RuleClaim
     if (options.use === 'idtoken' && this.ctx?.oidc) {
       const { AuthorizationCode, RefreshToken, DeviceCode } = this.ctx.oidc.entities;
       const source = AuthorizationCode ?? RefreshToken ?? DeviceCode;
-      const stored = await store.find(source?.sessionUid, this.client?.clientId);
+      const stored = await store.findFor(this.ctx, source?.sessionUid, this.client?.clientId);
       for (const [name, value] of Object.entries(stored?.id_token ?? {})) this.set(name, value);
     }
     return issue.call(this, options);

@@ -31,6 +31,7 @@ export function createAttackProtection(connection: Connection, config: Config, {
   const ipFailures = new RateLimiterMongo({ ...store, keyPrefix: 'ipf', points: ip.max_failed_logins, duration: ip.window_seconds });
   const ipSignups = new RateLimiterMongo({ ...store, keyPrefix: 'ips', points: ip.max_signups, duration: ip.window_seconds });
   const key = (userId: string, address: string) => `${userId}|${address}`;
+  const counters = connection.collection<{ key: string; points: number; expire: Date | null }>('rate_limits');
 
   async function consume(limiter: RateLimiterMongo, k: string): Promise<RateLimiterRes | null> {
     try {
@@ -45,25 +46,35 @@ export function createAttackProtection(connection: Connection, config: Config, {
   const throttled = (res: RateLimiterRes, what: string) =>
     new TooManyAttemptsError(`Too many ${what} from your network. Please try again later.`, Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
 
+  /**
+   * The unexpired counters under these keys (as `limiter.getKey` names them), in one query: the
+   * limiter's own get() is one query per key, with the same expiry filter and the same reading.
+   */
+  async function countersOf(names: string[]): Promise<Map<string, RateLimiterRes>> {
+    const now = new Date();
+    const docs = names.length ? await counters.find({ key: { $in: names }, $or: [{ expire: { $gt: now } }, { expire: { $eq: null } }] }).toArray() : [];
+    return new Map(docs.map((doc) => [doc.key, new RateLimiterRes(undefined, doc.expire ? Math.max(doc.expire.getTime() - Date.now(), 0) : -1, doc.points)]));
+  }
+
   return {
-    /** Before checking a password: is this IP throttled? */
-    async assertLoginAllowed(address: string | undefined): Promise<void> {
-      if (!ip.enabled || !address) return;
-      const res = await ipFailures.get(address);
-      if (res && res.consumedPoints >= ip.max_failed_logins) throw throttled(res, 'failed sign-ins');
+    /**
+     * Before checking a password: throws if this IP is throttled; else the run of consecutive failures
+     * of this user from this IP (blocked when it reached the limit). One database read for both.
+     */
+    async loginState(userId: string | undefined, address: string | undefined): Promise<{ count: number; blocked: boolean }> {
+      const ipKey = ip.enabled && address ? ipFailures.getKey(address) : undefined;
+      const userKey = bf.enabled && address && userId ? userIp.getKey(key(userId, address)) : undefined;
+      const found = await countersOf([ipKey, userKey].filter((k): k is string => k !== undefined));
+      const ipRes = ipKey ? found.get(ipKey) : undefined;
+      if (ipRes && ipRes.consumedPoints >= ip.max_failed_logins) throw throttled(ipRes, 'failed sign-ins');
+      const count = (userKey ? found.get(userKey)?.consumedPoints : undefined) ?? 0;
+      return { count, blocked: count > bf.max_attempts - 1 };
     },
 
     async countSignup(address: string | undefined): Promise<void> {
       if (!ip.enabled || !address) return;
       const rejected = await consume(ipSignups, address);
       if (rejected) throw throttled(rejected, 'sign-ups');
-    },
-
-    /** The run of consecutive failures of this user from this IP; blocked when it reached the limit. */
-    async failuresOf(userId: string, address: string | undefined): Promise<{ count: number; blocked: boolean }> {
-      if (!bf.enabled || !address) return { count: 0, blocked: false };
-      const count = (await userIp.get(key(userId, address)))?.consumedPoints ?? 0;
-      return { count, blocked: count > bf.max_attempts - 1 };
     },
 
     /** Counts a failure; returns true exactly when this failure reached the brute-force limit. */

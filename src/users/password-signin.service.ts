@@ -84,11 +84,11 @@ export function createPasswordSigninService(deps: {
     },
 
     async signIn({ email, password }: Credentials, ctx: RequestContext): Promise<UserDoc> {
-      await protection.assertLoginAllowed(ctx.ip);
       const user = await users.findByEmailWithSecret(email);
+      // Throws when this IP is throttled, before any password is checked.
+      const failures = await protection.loginState(user?.user_id, ctx.ip);
       // verify() hashes even for an unknown user, so every failure takes the same time.
       const ok = await hasher.verify(user?.password_hash ?? undefined, password);
-      const failures = user ? await protection.failuresOf(user.user_id, ctx.ip) : { count: 0, blocked: false };
       const ipBlocked = failures.blocked;
       if (!user || !ok || user.blocked || ipBlocked) {
         // A blocked user sees the same answer as a wrong password (STANDARDS: no enumeration).

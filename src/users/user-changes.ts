@@ -35,11 +35,18 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
   const read = (userId: string) => users.findOne({ user_id: userId }).lean<UserDoc>().exec();
   const revOf = (user: UserDoc) => (user.facts as { rev?: number } | undefined)?.rev ?? null;
   const listeners = new Set<() => void>();
-  const written = (events: unknown[]) => { if (events.length) for (const listener of listeners) listener(); };
+  const writeListeners = new Set<(userId: string) => void>();
+  const written = (userId: string, events: unknown[]) => {
+    for (const listener of writeListeners) listener(userId);
+    if (events.length) for (const listener of listeners) listener();
+  };
 
   return {
     /** Called after a write that stored events, so the relay moves them at once. */
     onEvents(listener: () => void): void { listeners.add(listener); },
+
+    /** Called after every write to a user through here (caches of the profile forget it). */
+    onWrite(listener: (userId: string) => void): void { writeListeners.add(listener); },
 
     /**
      * A new user, complete with facts and its first events, in one insert. `quiet`: a migration
@@ -49,7 +56,7 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
       const { facts, events: caused } = insight.update('insert', undefined, user);
       const events = quiet ? [] : caused;
       const created = await users.create({ ...user, facts, ...(events.length ? { pending_events: events } : {}) });
-      written(events);
+      written(user.user_id, events);
       return created.toObject({ versionKey: false });
     },
 
@@ -65,7 +72,7 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
           { user_id: userId, 'facts.rev': revOf(current), ...where }, write, { returnDocument: 'after', ...(arrayFilters ? { arrayFilters } : {}) },
         ).lean<UserDoc>().exec();
         if (stored) {
-          written(events);
+          written(userId, events);
           return stored;
         }
         const fresh = await read(userId);

@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import { trusted, type UserChanges } from './user-changes.ts';
 import type { Identity, UserDoc, UserModel } from './user.model.ts';
+import { createRecentSignins } from './recent-signins.ts';
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
 
@@ -9,9 +10,17 @@ export type UserRepository = ReturnType<typeof createUserRepository>;
  * as well. Writes that change what the profile says go through `changes`, which keeps the facts.
  */
 export function createUserRepository(users: UserModel, changes: UserChanges) {
+  const recent = createRecentSignins();
+  changes.onWrite((userId) => recent.forget(userId));
+
   return {
     findByUserId(userId: string): Promise<UserDoc | null> {
       return users.findOne({ user_id: userId }).lean<UserDoc>().exec();
+    },
+
+    /** For the steps of a code flow right after a sign-in on this instance (see recent-signins.ts); else a read. */
+    async findSignedIn(userId: string): Promise<UserDoc | null> {
+      return recent.get(userId) ?? this.findByUserId(userId);
     },
 
     findByEmailWithSecret(email: string): Promise<UserDoc | null> {
@@ -50,30 +59,40 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
      * A returning social sign-in: refreshes what the provider says (root fields only when it is
      * the primary identity, as Auth0 does) and counts the login, in one atomic update.
      */
-    recordSocialLogin(user: UserDoc, identity: Identity, rootFields: Partial<UserDoc>, ip: string | undefined, at: Date): Promise<UserDoc | null> {
+    async recordSocialLogin(user: UserDoc, identity: Identity, rootFields: Partial<UserDoc>, ip: string | undefined, at: Date): Promise<UserDoc | null> {
       const set: Record<string, unknown> = { ...rootFields, last_login: at, last_ip: ip, updated_at: at };
       set['identities.$[id].profileData'] = identity.profileData;
       if (identity.sealed_tokens) set['identities.$[id].sealed_tokens'] = identity.sealed_tokens;
-      return changes.apply(user.user_id, { $set: set, $inc: { logins_count: 1 } }, {
+      const signedIn = await changes.apply(user.user_id, { $set: set, $inc: { logins_count: 1 } }, {
         kind: 'signin', before: user, arrayFilters: [{ 'id.provider': identity.provider, 'id.user_id': identity.user_id }],
       });
+      if (signedIn) recent.remember(signedIn);
+      return signedIn;
     },
 
     /** One insert of the complete profile and its facts: a crash cannot leave a half-made user. */
-    insert: (user: UserDoc, options?: { quiet?: boolean }): Promise<UserDoc> => changes.insert(user, options),
+    async insert(user: UserDoc, options?: { quiet?: boolean }): Promise<UserDoc> {
+      const created = await changes.insert(user, options);
+      if (!options?.quiet) recent.remember(created); // a sign-up signs in: its code flow follows (an import does not)
+      return created;
+    },
 
     /** Atomic, so concurrent logins on several instances all count. `before`: the user as the sign-in read it. */
-    recordLogin(userId: string, ip: string | undefined, at: Date, before?: UserDoc): Promise<UserDoc | null> {
-      return changes.apply(userId, { $set: { last_login: at, last_ip: ip, updated_at: at }, $inc: { logins_count: 1 } }, { kind: 'signin', before });
+    async recordLogin(userId: string, ip: string | undefined, at: Date, before?: UserDoc): Promise<UserDoc | null> {
+      const user = await changes.apply(userId, { $set: { last_login: at, last_ip: ip, updated_at: at }, $inc: { logins_count: 1 } }, { kind: 'signin', before });
+      if (user) recent.remember(user);
+      return user;
     },
 
     async addBlockedFor(userId: string, entry: { identifier: string; ip: string }): Promise<void> {
+      recent.forget(userId);
       await users.updateOne({ user_id: userId }, { $addToSet: { blocked_for: entry }, $set: { updated_at: new Date() } }).exec();
     },
 
     /** Lifts brute-force blocks: for one IP, or all of them. */
     async clearBlockedFor(userId: string, ip?: string): Promise<void> {
       const update = ip ? { $pull: { blocked_for: { ip } } } : { $set: { blocked_for: [] } };
+      recent.forget(userId);
       await users.updateOne({ user_id: userId }, update).exec();
     },
 
@@ -88,6 +107,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     },
 
     async remove(userId: string): Promise<boolean> {
+      recent.forget(userId);
       return (await users.deleteOne({ user_id: userId }).exec()).deletedCount === 1;
     },
 
@@ -124,6 +144,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     },
 
     async replacePasswordHash(userId: string, passwordHash: string): Promise<void> {
+      recent.forget(userId);
       await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec();
     },
   };

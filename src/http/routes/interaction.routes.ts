@@ -40,9 +40,9 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
         const credentials = parseForm(credentialsForm, req.body);
         email = credentials.email;
         const ctx = await pages.requestContext(req, details.params.client_id);
-        if (screen === 'login') return await pages.finishLogin(req, res, await passwordSignin.signIn(credentials, ctx), ctx, PASSWORD_CONNECTION);
+        if (screen === 'login') return await pages.finishLogin(req, res, details, await passwordSignin.signIn(credentials, ctx), ctx, PASSWORD_CONNECTION);
         const result = await passwordSignin.signUp(credentials, ctx, { verifyFirst: verifyEmailFirst, uid: details.uid });
-        if (result.kind === 'signed_up') return await pages.finishLogin(req, res, result.user, ctx, PASSWORD_CONNECTION);
+        if (result.kind === 'signed_up') return await pages.finishLogin(req, res, details, result.user, ctx, PASSWORD_CONNECTION);
         await pages.show(req, res, 'check-inbox', { email: result.email });
       } catch (err) {
         // Expected refusals are shown in the form; anything else goes to the error handler.
@@ -77,7 +77,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
     if (!user || !ctx) {
       return res.type('html').send(await renderView('message', { title: 'Email confirmed', message: 'Your email is confirmed. Go back to the store and sign in.' }));
     }
-    await pages.finishLogin(req, res, user, ctx, PASSWORD_CONNECTION);
+    await pages.finishLogin(req, res, details, user, ctx, PASSWORD_CONNECTION);
   });
 
   router.get('/interaction/:uid/abort', async (req, res) => {

@@ -10,7 +10,7 @@ import type { Identity } from '../../users/user.model.ts';
 import type { CallbackCookie } from '../callback-cookie.ts';
 import { emailField, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
-import type { InteractionPages } from '../interaction-pages.ts';
+import type { Interaction, InteractionPages } from '../interaction-pages.ts';
 import { runStrategy, type Authenticator } from './run-strategy.ts';
 import type { CurrentProvider } from '../../oidc/live-provider.ts';
 type Sealed = Identity['sealed_tokens'];
@@ -85,15 +85,16 @@ export function socialRoutes(deps: Deps): Router {
     return handBack(res, admission.uid, connection, socialCallbacks.resultOf(connection, outcome));
   });
 
-  async function respond(req: Request, res: Response, connection: SocialConnection, profile: SocialProfile, sealed: Sealed, outcome: SocialOutcome, ctx: Awaited<ReturnType<InteractionPages['requestContext']>>) {
-    const uid = String(req.params.uid);
-    if (outcome.kind === 'signed_in') return pages.finishLogin(req, res, outcome.user, ctx, connection);
+  async function respond(req: Request, res: Response, interaction: Interaction, connection: SocialConnection, profile: SocialProfile, sealed: Sealed, outcome: SocialOutcome, ctx: Awaited<ReturnType<InteractionPages['requestContext']>>) {
+    const { uid } = interaction;
+    if (outcome.kind === 'signed_in') return pages.finishLogin(req, res, interaction, outcome.user, ctx, connection);
     if (outcome.kind === 'blocked') return pages.show(req, res, 'login', { error: 'This account cannot sign in. Please contact the store.' }, 403);
     if (outcome.kind === 'needs_email') {
       const id = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed } });
       return pages.show(req, res, 'social-email', { pendingId: id, connectionLabel: CONNECTION_LABELS[connection] });
     }
     await handshakes.put({ kind: 'pending_link', uid, connection, data: { profile, sealed, target_user_id: outcome.existing.user_id } });
+    pages.offerLink(res, uid);
     return pages.show(req, res, 'login', {
       email: outcome.existing.email,
       notice: `You already have an account with ${outcome.existing.email}. Sign in to it once to connect ${CONNECTION_LABELS[connection]}.`,
@@ -112,7 +113,7 @@ export function socialRoutes(deps: Deps): Router {
     }
     const profile = record.data.profile as SocialProfile;
     const sealed = record.data.sealed as Sealed;
-    return respond(req, res, connection, profile, sealed, await socialSignin.complete(profile, sealed, ctx), ctx);
+    return respond(req, res, details, connection, profile, sealed, await socialSignin.complete(profile, sealed, ctx), ctx);
   });
 
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
@@ -135,7 +136,7 @@ export function socialRoutes(deps: Deps): Router {
     const profile = { ...(pending.data.profile as SocialProfile), email, email_verified: false };
     const sealed = pending.data.sealed as Sealed;
     const ctx = await pages.requestContext(req, details.params.client_id);
-    return respond(req, res, connection, profile, sealed, await socialSignin.complete(profile, sealed, ctx), ctx);
+    return respond(req, res, details, connection, profile, sealed, await socialSignin.complete(profile, sealed, ctx), ctx);
   });
 
   return router;

@@ -3,7 +3,7 @@ package insole;
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import org.h2.mvstore.MVStore;
 
 import java.io.File;
 import java.io.IOException;
@@ -71,7 +71,7 @@ public final class MongoDevServer {
         if (dir != null && !dir.isDirectory() && !dir.mkdirs()) {
             throw new IllegalStateException("cannot create data folder " + dir);
         }
-        return new H2Backend(file.getPath());
+        return FileBackend.open(MVStore.open(file.getPath()));
     }
 
     private static void waitForStdinToClose(InputStream in) {

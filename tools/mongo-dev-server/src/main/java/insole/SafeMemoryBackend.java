@@ -4,9 +4,11 @@ import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
+import de.bwaldvogel.mongo.bson.Document;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +18,8 @@ import java.util.List;
  * synchronizes document writes and queries on the collection, but not {@code addIndex}: an insert
  * iterating the index list while another connection creates an index fails with a
  * ConcurrentModificationException (the driver sees "Unknown error: null"). Tests do exactly that:
- * one connection seeds documents while insole's start-up creates its indexes.
+ * one connection seeds documents while insole's start-up creates its indexes. Queries use a unique
+ * index for what it pins down (IndexedQueries).
  */
 final class SafeMemoryBackend extends MemoryBackend {
 
@@ -49,6 +52,16 @@ final class SafeMemoryBackend extends MemoryBackend {
         @Override
         public synchronized void dropIndex(String indexName) {
             super.dropIndex(indexName);
+        }
+
+        @Override
+        protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize, Document fieldSelector) {
+            IndexedQueries.Narrowed<Integer> narrowed = IndexedQueries.narrow(getIndexes(), query);
+            if (narrowed == null) {
+                IndexedQueries.scanning(getFullName(), count(), query);
+                return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+            }
+            return matchDocuments(query, narrowed.index().getPositions(narrowed.pinned()), orderBy, numberToSkip, limit, batchSize, fieldSelector);
         }
 
         /** A copy, so a caller iterating it cannot collide with an index being added. */

@@ -1,0 +1,83 @@
+import { toEventMessage } from '../events/event-message.ts';
+import type { EventOutbox } from '../events/event-outbox.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { LogDoc, LogModel } from './log.model.ts';
+
+/**
+ * Set on a log document by the very insert that stores it, until its event is in the outbox: the log
+ * is the outbox record of its own event until then (one insert per log event, no transaction).
+ * Unset in the same move that queues the event, so a log at rest is exactly Auth0's shape.
+ */
+export const OUTBOX_PENDING = 'outbox_pending';
+
+export interface LogOutboxSettings {
+  /** Logs written here are moved together after this wait: one insertMany and one updateMany for a burst of sign-ins. */
+  gatherMs: number;
+  /** How often to look for logs whose writer stopped before moving them (a crash): from any instance. */
+  sweepMs: number;
+}
+
+export type LogOutbox = ReturnType<typeof createLogOutbox>;
+
+/**
+ * Moves log events to the event outbox (DESIGN "Events to RabbitMQ": published only after the log
+ * write succeeded). A crash between the insert and the move leaves the marker, which the sweep of
+ * any instance finds; moving twice is harmless, the outbox keys records by log_id.
+ */
+export function createLogOutbox(logs: LogModel, outbox: EventOutbox, logger: Logger, { gatherMs, sweepMs }: LogOutboxSettings) {
+  const collection = logs.collection;
+  let gathered: LogDoc[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let moving: Promise<void> = Promise.resolve();
+  let sweeper: NodeJS.Timeout | undefined;
+
+  async function move(batch: LogDoc[]): Promise<void> {
+    if (!batch.length) return;
+    await outbox.enqueue(batch.map(toEventMessage));
+    await collection.updateMany({ log_id: { $in: batch.map((log) => log.log_id) } }, { $unset: { [OUTBOX_PENDING]: '' } });
+  }
+
+  function flush(): Promise<void> {
+    clearTimeout(timer);
+    timer = undefined;
+    const batch = gathered;
+    gathered = [];
+    // One move at a time, in order; a failed one is left to the sweep (the markers are still set).
+    moving = moving.then(() => move(batch)).catch((err: Error) => {
+      logger.warn({ err: { message: err.message }, events: batch.length }, 'could not move log events to the outbox; the sweep retries');
+    });
+    return moving;
+  }
+
+  async function sweep(): Promise<void> {
+    for (;;) {
+      const stranded = await collection.find<LogDoc & { _id?: unknown }>({ [OUTBOX_PENDING]: true }, { limit: 500, projection: { [OUTBOX_PENDING]: 0 } }).toArray();
+      await move(stranded.map(({ _id, ...log }) => log as LogDoc));
+      if (stranded.length < 500) return;
+    }
+  }
+
+  return {
+    /** The document to insert for `log`: the log with its pending marker. */
+    pending: (log: LogDoc) => ({ ...log, [OUTBOX_PENDING]: true }),
+
+    /** `log` was inserted: its event is moved with the others written within gatherMs. */
+    written(log: LogDoc): void {
+      gathered.push(log);
+      timer ??= setTimeout(() => void flush(), gatherMs);
+    },
+
+    start(): void {
+      sweeper = setInterval(() => { moving = moving.then(sweep).catch((err: Error) => logger.warn({ err: { message: err.message } }, 'log outbox sweep failed; retrying')); }, sweepMs);
+      sweeper.unref();
+    },
+
+    /** Moves what is gathered now (shutdown, or a CLI command about to exit). */
+    async stop(): Promise<void> {
+      clearInterval(sweeper);
+      await flush();
+    },
+
+    sweep,
+  };
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { buildAuthorization, discoverStorefront, exchangeCode } from './support/relying-party.ts';
+import { readForm, UserAgent } from './support/user-agent.ts';
+
+// Issue 12: what one full password sign-in costs the database, so the count cannot creep back up
+// unnoticed. Every command the driver sends is counted (command monitoring), the rate limiter's too.
+// The budgets are what the sign-in path takes now (it took 29 and 31). The issue's goal is 12; with
+// oidc-provider's server-side models a code flow needs about this many (bench/README.md, "Database
+// commands"): lower a budget when a change lowers the count, never raise it without saying why.
+const SIGN_IN_BUDGET = 19;
+const SIGN_UP_BUDGET = 22;
+
+type Counter = ReturnType<typeof countCommands>;
+
+function countCommands(insole: TestInsole) {
+  const seen: string[] = [];
+  insole.connection.getClient().on('commandStarted', (event) => {
+    const target = event.command[event.commandName];
+    seen.push(typeof target === 'string' ? `${target}.${event.commandName}` : event.commandName);
+  });
+  return { mark: () => seen.length, since: (mark: number) => seen.slice(mark) };
+}
+
+/** The browser's and the storefront's hops of a code-flow sign-in (or sign-up), each with the commands it caused. */
+async function signInHopByHop(insole: TestInsole, counter: Counter, credentials: { email: string; password: string }, screen: 'login' | 'signup') {
+  const rp = await discoverStorefront(insole.issuer);
+  const request = await buildAuthorization(rp, screen === 'signup' ? { screen_hint: 'signup' } : {});
+  const agent = new UserAgent(insole.issuer);
+  const hops: Record<string, string[]> = {};
+  const hop = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const mark = counter.mark();
+    const result = await work();
+    hops[name] = counter.since(mark);
+    return result;
+  };
+  const authorized = await hop('authorize', () => agent.request(request.url));
+  const form = await hop('page', async () => readForm(await (await agent.request(new URL(authorized.headers.get('location')!, insole.issuer).href)).text()));
+  const posted = await hop(screen, () => agent.request(new URL(form.action, insole.issuer).href, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...credentials, _csrf: form.csrf }).toString(),
+  }));
+  assert.equal(posted.status, 303, `the ${screen} POST answered ${posted.status}`);
+  const resumed = await hop('resume', () => agent.request(new URL(posted.headers.get('location')!, insole.issuer).href));
+  const callback = resumed.headers.get('location')!;
+  const tokens = await hop('token', () => exchangeCode(rp, callback, request));
+  return { hops, sub: tokens.claims()?.sub, total: Object.values(hops).reduce((n, commands) => n + commands.length, 0) };
+}
+
+const describeHops = (hops: Record<string, string[]>) => Object.entries(hops).map(([name, commands]) => `${name}: ${commands.join(', ') || '-'}`).join('\n');
+
+describe('database commands per sign-in', () => {
+  let insole: TestInsole;
+  let counter: Counter;
+  const uri = new URL(testDatabaseUri());
+  uri.searchParams.set('monitorCommands', 'true');
+
+  before(async () => {
+    // Background work on timers (job and event pollers, sweeps, key refresh) would land in the count at random: put it off.
+    // Log events are moved to the outbox in batches (events.gather_ms), off the request: two commands per batch, not per sign-in.
+    insole = await startTestInsole({
+      admin_api: { jobs: { worker: false } },
+      events: { gather_ms: 60_000 },
+      insight: { events_poll_ms: 3_600_000, sweep_seconds: 86_400, segment_refresh_seconds: 3600 },
+      signing_keys: { refresh_seconds: 3600, activate_after_seconds: 3600 },
+    }, uri.toString());
+    counter = countCommands(insole);
+  });
+  after(() => insole.stop());
+
+  test(`a password sign-up with its code exchange takes at most ${SIGN_UP_BUDGET} commands, a returning shopper's sign-in at most ${SIGN_IN_BUDGET}`, async () => {
+    const credentials = { email: 'counted@innovashoes.example', password: 'a long enough password' };
+    // The very first requests create indexes (once per process): a sign-up and a sign-in by another shopper first.
+    await signInHopByHop(insole, counter, { email: 'warm.up@innovashoes.example', password: credentials.password }, 'signup');
+    await signInHopByHop(insole, counter, { email: 'warm.up@innovashoes.example', password: credentials.password }, 'login');
+
+    const signUp = await signInHopByHop(insole, counter, credentials, 'signup');
+    // The first return after signing up is a lifecycle change (new → active), whose insight event is moved
+    // to the outbox then; the sign-in counted is the everyday one, of a shopper who comes back again.
+    await signInHopByHop(insole, counter, credentials, 'login');
+    const signIn = await signInHopByHop(insole, counter, credentials, 'login');
+    assert.ok(signIn.sub?.startsWith('auth0|') && signIn.sub === signUp.sub, 'both flows end in tokens for the same shopper');
+    const report = `sign-in took ${signIn.total} commands (budget ${SIGN_IN_BUDGET}):\n${describeHops(signIn.hops)}\n` +
+      `sign-up took ${signUp.total} commands (budget ${SIGN_UP_BUDGET}):\n${describeHops(signUp.hops)}`;
+    assert.ok(signIn.total <= SIGN_IN_BUDGET, report);
+    assert.ok(signUp.total <= SIGN_UP_BUDGET, report);
+  });
+});
