@@ -79,6 +79,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
       core.mailer.close();
       await stopRelay(); // before the database: its last round marks what the broker confirmed
       await areasStopped; // before the database: the last attempts record their outcome
+      await core.http.close(); // after the hooks: their last attempts may still be calling out
       await core.connection.close();
     },
   };

@@ -10,11 +10,11 @@ import { createRulesStep } from './rules/rules.step.ts';
 export type HooksArea = Area & { postLogin: PostLogin; durableHooks: DurableHooks };
 
 /** After every sign-in: Auth0-style rules inline, then the durable hooks queued for the worker; their metrics. */
-export async function createHooksArea({ config, connection, changes, users, logs, logger }: Core): Promise<HooksArea> {
+export async function createHooksArea({ config, connection, changes, users, logs, logger, http }: Core): Promise<HooksArea> {
   const durableHooks = await createDurableHooks({
-    config: config.hooks, connection, hooks: createBuiltinHooks(config.hooks, changes), findUser: users.findByUserId, logger,
+    config: config.hooks, connection, hooks: createBuiltinHooks(config.hooks, changes, http), findUser: users.findByUserId, logger,
   });
-  const rules = createRulesStep({ rules: config.rules, issuer: config.issuer, logger, logs, metadata: createMetadataStore(changes) });
+  const rules = createRulesStep({ rules: config.rules, issuer: config.issuer, logger, logs, http, metadata: createMetadataStore(changes) });
   return {
     durableHooks,
     postLogin: createPostLogin([rules, durableHooks.step], logger),
