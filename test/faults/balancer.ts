@@ -31,6 +31,8 @@ export interface Balancer {
   url: string;
   readonly log: ProxiedRequest[];
   isHealthy(upstream: string): boolean;
+  /** Sends traffic to these instances only (a bench compares one with three); undefined: all. */
+  pin(names: string[] | undefined): void;
   close(): Promise<void>;
 }
 
@@ -39,10 +41,12 @@ export async function startBalancer(upstreams: Upstream[], { checkMs = 250 } = {
   const log: ProxiedRequest[] = [];
   let next = 0;
   let serial = 0;
+  let pinned: string[] | undefined;
 
   const rotation = () => {
-    const ready = upstreams.filter((u) => healthy.get(u.name));
-    return ready.length ? ready : upstreams;
+    const members = pinned ? upstreams.filter((u) => pinned!.includes(u.name)) : upstreams;
+    const ready = members.filter((u) => healthy.get(u.name));
+    return ready.length ? ready : members;
   };
 
   async function check(upstream: Upstream): Promise<void> {
@@ -114,6 +118,7 @@ export async function startBalancer(upstreams: Upstream[], { checkMs = 250 } = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     log,
     isHealthy: (name) => healthy.get(name) ?? false,
+    pin: (names) => { pinned = names; },
     async close() {
       checking = false;
       await checks;
