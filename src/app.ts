@@ -16,6 +16,8 @@ export interface AppDeps {
   logger: Logger;
   renderView: RenderView;
   isDatabaseReady: () => boolean;
+  /** True once a shutdown has begun: readiness fails while requests are still served. */
+  isDraining?: () => boolean;
   /** oidc-provider, replaced when the signing keys change (a rotation): it answers what no area does. */
   oidc: LiveProvider;
   /** What to mount, in order: each area's APIs, then its pages. */
@@ -23,12 +25,14 @@ export interface AppDeps {
 }
 
 /** Express wiring only: no listening, no environment. Areas bring their routers; this is the frame around them. */
-export function createApp({ config, logger, renderView, isDatabaseReady, oidc, areas }: AppDeps): Express {
+export function createApp({ config, logger, renderView, isDatabaseReady, isDraining, oidc, areas }: AppDeps): Express {
   const app = express();
   app.set('trust proxy', config.trust_proxy);
   app.disable('x-powered-by');
 
   app.use(requestContext(logger));
+  // While draining, each answer closes its connection: keep-alive clients reconnect to an instance that stays.
+  app.use((_req, res, next) => { if (isDraining?.()) res.setHeader('connection', 'close'); next(); });
   app.use(helmet({
     contentSecurityPolicy: {
       directives: {
@@ -49,7 +53,7 @@ export function createApp({ config, logger, renderView, isDatabaseReady, oidc, a
   }));
 
   app.use(assetRoutes(config));
-  app.use(healthRoutes(isDatabaseReady));
+  app.use(healthRoutes(isDatabaseReady, isDraining));
   // Programs first: they carry bearer tokens, not cookies, and answer in their own error shape.
   for (const api of areas.flatMap((area) => area.apis ?? [])) app.use(api.path, api.router);
   app.use(requireDatabase(isDatabaseReady));

@@ -4,6 +4,7 @@ import { connectDatabase, isDatabaseReady } from './db/connect.ts';
 import { createEventOutbox, type EventOutbox } from './events/event-outbox.ts';
 import { startEventRelay } from './events/event-relay.ts';
 import { createViewRenderer, type RenderView } from './http/views.ts';
+import { createOutboundHttp, type OutboundHttp } from './integrations/http-dispatcher.ts';
 import { createMailer, type Mailer } from './integrations/mailer.ts';
 import type { Logger } from './lib/logger.ts';
 import { createLogModel } from './logs/log.model.ts';
@@ -33,6 +34,8 @@ export interface Core {
   logs: LogService;
   outbox: EventOutbox;
   mailer: Mailer;
+  /** Every outbound HTTP call (hooks, rules, social providers) goes through this one dispatcher. */
+  http: OutboundHttp;
   renderView: RenderView;
   isDatabaseReady: () => boolean;
   /** Saved segments to keep with every write (the insight area's registry); until then membership is kept as stored. */
@@ -56,6 +59,7 @@ export async function createCore(config: Config, logger: Logger, mongodbUri: str
     users: createUserRepository(userModel, changes),
     changes,
     mailer: createMailer(config, logger),
+    http: createOutboundHttp(config.outbound_http),
     renderView: createViewRenderer(config),
     isDatabaseReady: () => isDatabaseReady(connection),
     useSegments(membership) { segments = membership; },

@@ -12,6 +12,7 @@ import { createDashboardArea } from './dashboard/dashboard.area.ts';
 import { createSocialArea } from './auth/social.area.ts';
 import { createHooksArea, type HooksArea } from './hooks/hooks.area.ts';
 import type { DurableHooks } from './hooks/jobs/durable-hooks.ts';
+import { createMetricsArea } from './http/metrics.area.ts';
 import { createHostedPagesArea } from './http/pages.area.ts';
 import { createOidcArea } from './oidc/oidc.area.ts';
 import { createInsightArea, type InsightArea } from './insight/insight.area.ts';
@@ -28,7 +29,10 @@ export interface RunningInsole {
   admin: AdminArea;
   /** Customer insight: `sweepNow(at)` brings lifecycles to a moment (tests drive time with it). */
   insight: InsightArea;
-  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the database. */
+  /**
+   * Drains (readiness 503 for `shutdown.drain_ms` while still serving), stops accepting, lets
+   * in-flight requests and work finish (up to `graceMs`, default `shutdown.grace_ms`), then closes the database.
+   */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -40,6 +44,8 @@ export interface ComposedInsole {
   hooks: HooksArea;
   admin: AdminArea;
   insight: InsightArea;
+  /** Set when a shutdown begins: /health/ready answers 503 from then on. */
+  lifecycle: { draining: boolean };
 }
 
 /** The composition root: shared core, then one line per area, then the app that mounts them. */
@@ -53,14 +59,16 @@ export async function composeInsole(config: Config, logger: Logger, mongodbUri: 
   const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: [PASSWORD_CONNECTION, ...social.connections] });
   const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
   const dashboard = createDashboardArea(core, { oidc: oidc.provider });
-  const areas: Area[] = [hooks, admin, pages, dashboard, oidc, insight];
-  const app = createApp({ config, logger, renderView: core.renderView, isDatabaseReady: core.isDatabaseReady, oidc: oidc.provider, areas });
-  return { app, core, areas, hooks, admin, insight };
+  const metrics = createMetricsArea(core, hooks.durableHooks);
+  const areas: Area[] = [hooks, metrics, admin, pages, dashboard, oidc, insight];
+  const lifecycle = { draining: false };
+  const app = createApp({ config, logger, renderView: core.renderView, isDatabaseReady: core.isDatabaseReady, isDraining: () => lifecycle.draining, oidc: oidc.provider, areas });
+  return { app, core, areas, hooks, admin, insight, lifecycle };
 }
 
 /** Composes, listens, and starts the areas' background work. main.ts and the tests start insole here. */
 export async function startInsole(config: Config, logger: Logger, mongodbUri: string): Promise<RunningInsole> {
-  const { app, core, areas, hooks, admin, insight } = await composeInsole(config, logger, mongodbUri);
+  const { app, core, areas, hooks, admin, insight, lifecycle } = await composeInsole(config, logger, mongodbUri);
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const { port } = server.address() as AddressInfo;
@@ -71,7 +79,12 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   return {
     server, connection: core.connection, hooks: hooks.durableHooks, admin, insight,
     url: `http://127.0.0.1:${port}`,
-    async stop(graceMs = 10_000) {
+    async stop(graceMs = config.shutdown.grace_ms) {
+      lifecycle.draining = true;
+      if (config.shutdown.drain_ms > 0) {
+        logger.info({ drain_ms: config.shutdown.drain_ms }, 'draining: readiness fails, requests are still served');
+        await new Promise((resolve) => setTimeout(resolve, config.shutdown.drain_ms));
+      }
       const areasStopped = Promise.all(areas.map((area) => area.stop?.(graceMs))); // no new work; in-flight work gets the grace
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -81,6 +94,7 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
       core.mailer.close();
       await stopRelay(); // before the database: its last round marks what the broker confirmed
       await areasStopped; // before the database: the last attempts record their outcome
+      await core.http.close(); // after the hooks: their last attempts may still be calling out
       await core.connection.close();
     },
   };

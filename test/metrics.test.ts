@@ -33,6 +33,20 @@ describe('hook metrics for a Prometheus scraper', () => {
     assert.match(text, /^insole_hook_jobs\{hook="fullcontact",state="done"\} 1$/m);
   });
 
+  test("this process's figures for a soak: memory, event-loop delay, active resources and the MongoDB pool", async () => {
+    const text = await (await fetch(`${insole.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+    const rss = value(/^process_resident_memory_bytes (\d+)$/m);
+    assert.ok(Math.abs(rss - process.memoryUsage().rss) < 0.2 * rss, 'insole runs in this test process: its resident size is ours');
+    assert.ok(value(/^nodejs_heap_size_used_bytes (\d+)$/m) > 1_000_000);
+    for (const quantile of ['0.5', '0.99', '1']) assert.ok(value(new RegExp(`^nodejs_eventloop_lag_seconds\\{quantile="${quantile}"\\} ([\\d.e-]+)$`, 'm')) >= 0);
+    assert.ok(value(/^nodejs_active_resources\{type="TCPServerWrap"\} (\d+)$/m) >= 1, 'the listening server is counted');
+    const total = value(/^nodejs_active_resources_total (\d+)$/m);
+    assert.equal(total, [...text.matchAll(/^nodejs_active_resources\{type="[^"]+"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0));
+    const pool = value(/^insole_mongodb_pool_connections (\d+)$/m);
+    assert.ok(pool >= 1 && pool <= 100, `pool connections: ${pool}`);
+  });
+
   test('without a configured token the endpoint does not exist', async () => {
     const plain = await startTestInsole();
     try {

@@ -73,6 +73,31 @@ describe('npm start on the embedded defaults', () => {
     assert.equal(await server.exited, 0);
   });
 
+  test('SIGTERM with shutdown.drain_ms: readiness fails at once while requests are still served, then the server stops with exit code 0', async () => {
+    const configFile = join(dir, 'draining.json');
+    await writeFile(configFile, JSON.stringify({ data_dir: join(dir, 'data-drain'), shutdown: { drain_ms: 5_000 } }));
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const server = await startServer({ PORT: String(port), ISSUER: issuer, INSOLE_CONFIG: configFile });
+    assert.equal((await fetch(`${issuer}/health/ready`)).status, 200);
+
+    server.child.kill('SIGTERM');
+    let ready: Response | undefined;
+    for (let tries = 0; tries < 200; tries++) {
+      ready = await fetch(`${issuer}/health/ready`);
+      if (ready.status === 503) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(ready!.status, 503);
+    assert.deepEqual(await ready!.json(), { status: 'unavailable', checks: { database: 'up', shutdown: 'draining' } });
+    const page = await fetch(`${issuer}/.well-known/openid-configuration`);
+    assert.equal(page.status, 200, 'still serving while the load balancer takes it out of rotation');
+    assert.equal(page.headers.get('connection'), 'close', 'keep-alive clients are sent elsewhere');
+    assert.equal(server.child.exitCode, null, 'not stopped yet');
+    assert.equal(await server.exited, 0);
+    assert.match(server.output(), /"msg":"draining: readiness fails, requests are still served"/);
+  });
+
   test('a broken configuration is refused at start with every problem listed', async () => {
     const configFile = join(dir, 'broken.json');
     await writeFile(configFile, JSON.stringify({ port: 'eighty', brand: { primary_color: 'orange' }, surprise: true }));

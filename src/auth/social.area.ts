@@ -9,13 +9,13 @@ import { createSocialSigninService } from './social-signin.service.ts';
 export type SocialArea = ReturnType<typeof createSocialArea>;
 
 /** Google, Facebook and X through passport, inside the OIDC interaction; provider tokens kept sealed. */
-export function createSocialArea({ config, connection, users, logs }: Core, accounts: Pick<AccountsArea, 'pendingSignups'>) {
+export function createSocialArea({ config, connection, users, logs, http }: Core, accounts: Pick<AccountsArea, 'pendingSignups'>) {
   const handshakes = createHandshakeStore(connection);
   const tokenBox = createSealedBox(config.secrets.key_encryption_key, 'idp-tokens');
   return {
     handshakes,
     connections: enabledConnections(config),
-    passport: createPassport(config, handshakes),
+    passport: createPassport(config, handshakes, http),
     socialSignin: createSocialSigninService({ users, logs, pendingSignups: accounts.pendingSignups }),
     socialCallbacks: createSocialCallbacks({ handshakes, sealTokens: (tokens) => tokenBox.seal(JSON.stringify(tokens)) }),
   };

@@ -60,6 +60,13 @@ function fromEnvironment(env: Env): Json {
   if (env.SMTP_URL) out.mail = { smtp_url: env.SMTP_URL };
   if (env.METRICS_TOKEN) out.metrics_token = env.METRICS_TOKEN;
   if (env.AMQP_URL) out.events = { amqp_url: env.AMQP_URL };
+  // curl's convention: the lower-case name wins; an empty value counts as unset.
+  const proxy = pick({
+    http_proxy: env.http_proxy || env.HTTP_PROXY,
+    https_proxy: env.https_proxy || env.HTTPS_PROXY,
+    no_proxy: env.no_proxy || env.NO_PROXY,
+  });
+  if (Object.keys(proxy).length) out.outbound_http = { proxy };
   const secrets: Json = {};
   if (env.INSOLE_COOKIE_SECRETS) secrets.cookie_keys = env.INSOLE_COOKIE_SECRETS.split(',').map((s) => s.trim());
   if (env.INSOLE_KEY_ENCRYPTION_KEY) secrets.key_encryption_key = env.INSOLE_KEY_ENCRYPTION_KEY;

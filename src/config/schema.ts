@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { insightConfigSchema } from '../insight/insight-config.ts';
+import { outboundHttpSchema } from './outbound-http-schema.ts';
 
 // OpenID Connect client metadata (RFC 7591 names), as operators declare relying parties.
 // Auth0's client grants: which scopes of an API a client may get with client_credentials.
@@ -257,6 +258,13 @@ export const configSchema = z.object({
   }).strict().prefault({}),
   // Customer insight (README "Customer insight"): the interest vocabulary and the lifecycle windows.
   insight: insightConfigSchema,
+  // README "Outbound HTTP": one dispatcher for every call insole makes, with timeouts, a size cap and the proxy.
+  outbound_http: outboundHttpSchema,
+  // README "Running in production": how an instance leaves a load balancer's rotation.
+  shutdown: z.object({
+    drain_ms: z.number().int().min(0).default(0).describe('On SIGTERM, /health/ready answers 503 this long while requests are still served, so a load balancer that polls readiness stops sending new ones first; then the server closes.'),
+    grace_ms: z.number().int().positive().default(10_000).describe('Then in-flight requests, hook attempts and jobs get this long to finish; the rest are cut or handed back.'),
+  }).strict().prefault({}),
   metrics_token: z.string().min(16).optional().describe('From METRICS_TOKEN. Unset: GET /metrics is not served; set: a scraper presents it as a bearer token.'),
   secrets: secretsSchema,
 }).strict();

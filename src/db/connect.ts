@@ -15,10 +15,27 @@ export async function connectDatabase(uri: string, logger: Logger): Promise<mong
     // Dev server and single-node setups have no replica set; production URIs carry their own options.
     autoIndex: true,
   });
+  countPoolConnections(connection);
   connection.on('disconnected', () => logger.warn('database disconnected'));
   connection.on('reconnected', () => logger.info('database reconnected'));
   await connection.asPromise();
   return connection;
+}
+
+const poolSizes = new WeakMap<mongoose.Connection, { open: number }>();
+
+/** The driver's pool connections (CMAP events), counted from the start: a leak shows as steady growth. */
+function countPoolConnections(connection: mongoose.Connection): void {
+  const count = { open: 0 };
+  poolSizes.set(connection, count);
+  const client = connection.getClient();
+  client.on('connectionCreated', () => { count.open++; });
+  client.on('connectionClosed', () => { count.open--; });
+}
+
+/** Open connections in this instance's pool to MongoDB (monitoring connections not included). */
+export function openPoolConnections(connection: mongoose.Connection): number {
+  return poolSizes.get(connection)?.open ?? 0;
 }
 
 export function isDatabaseReady(connection: mongoose.Connection): boolean {

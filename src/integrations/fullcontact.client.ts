@@ -1,4 +1,5 @@
 import { joinUrl } from '../lib/join-url.ts';
+import type { OutboundHttp } from './http-dispatcher.ts';
 import { ApiError, callJsonApi } from './json-api.ts';
 
 /**
@@ -15,11 +16,12 @@ export interface FullContactClient {
   enrich(email: string, signal: AbortSignal): Promise<EnrichAnswer>;
 }
 
-export function createFullContactClient({ apiKey, baseUrl }: { apiKey: string; baseUrl: string }): FullContactClient {
+export function createFullContactClient({ apiKey, baseUrl, http }: { apiKey: string; baseUrl: string; http: OutboundHttp }): FullContactClient {
   const url = joinUrl(baseUrl, 'v3/person.enrich').href;
   return {
     async enrich(email, signal) {
       const answer = await callJsonApi({
+        http,
         service: 'FullContact', url, method: 'POST', signal,
         headers: { authorization: `Bearer ${apiKey}` },
         body: { email },

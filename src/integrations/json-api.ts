@@ -1,3 +1,5 @@
+import { TIMEOUT_CODES, TOO_LARGE_CODE, undiciCodeOf, type OutboundHttp } from './http-dispatcher.ts';
+
 /**
  * One JSON call to a third-party API (FullContact, the sentiment service, X), with what a caller
  * needs to decide about retrying: the status, and when the API asked us to come back.
@@ -23,6 +25,8 @@ export class ApiError extends Error {
 }
 
 export interface JsonCall {
+  /** insole's outbound dispatcher (proxy, pools, timeouts, size cap). */
+  http: Pick<OutboundHttp, 'fetch' | 'maxResponseBytes'>;
   service: string;
   url: string;
   method?: 'GET' | 'POST';
@@ -40,30 +44,26 @@ export interface JsonAnswer {
   body: unknown;
 }
 
-/** Profiles and one page of tweets are far smaller; anything bigger is not an answer we store. */
-const MAX_BODY_CHARS = 2_000_000;
-
-export async function callJsonApi({ service, url, method = 'GET', headers = {}, body, expect, signal }: JsonCall): Promise<JsonAnswer> {
-  let res: Response;
+export async function callJsonApi({ http, service, url, method = 'GET', headers = {}, body, expect, signal }: JsonCall): Promise<JsonAnswer> {
+  let res: Awaited<ReturnType<JsonCall['http']['fetch']>>;
   try {
-    res = await fetch(url, {
+    res = await http.fetch(url, {
       method, signal, redirect: 'error',
       headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    throw failureOf(service, err, signal, 'no answer');
+    throw failureOf(service, err, signal, 'no answer', http.maxResponseBytes);
   }
   let text: string;
   try {
     text = await res.text();
   } catch (err) {
-    throw failureOf(service, err, signal, 'the answer was cut off');
+    throw failureOf(service, err, signal, 'the answer was cut off', http.maxResponseBytes);
   }
   if (!expect.includes(res.status)) {
     throw new ApiError(service, 'status', `HTTP ${res.status}`, { status: res.status, retryAfterMs: retryAfterMs(res.headers) });
   }
-  if (text.length > MAX_BODY_CHARS) throw new ApiError(service, 'bad_response', `HTTP ${res.status} with a body over ${MAX_BODY_CHARS} characters`, { status: res.status });
   if (!text) return { status: res.status, body: undefined };
   try {
     return { status: res.status, body: JSON.parse(text) };
@@ -72,8 +72,12 @@ export async function callJsonApi({ service, url, method = 'GET', headers = {}, 
   }
 }
 
-function failureOf(service: string, err: unknown, signal: AbortSignal, what: string): ApiError {
+// Profiles and one page of tweets are far smaller than the dispatcher's size cap: a larger answer is not one we store.
+function failureOf(service: string, err: unknown, signal: AbortSignal, what: string, maxBytes: number): ApiError {
   if (signal.aborted) return new ApiError(service, 'timeout', `${what} in time (${String((signal.reason as Error | undefined)?.name ?? 'aborted')})`, { cause: err });
+  const code = undiciCodeOf(err);
+  if (code === TOO_LARGE_CODE) return new ApiError(service, 'bad_response', `an answer larger than ${maxBytes} bytes`, { cause: err });
+  if (code && TIMEOUT_CODES.has(code)) return new ApiError(service, 'timeout', `${what} in time (${code})`, { cause: err });
   return new ApiError(service, 'network', `${what}: ${(err as Error).message}`, { cause: err });
 }
 
@@ -81,7 +85,7 @@ function failureOf(service: string, err: unknown, signal: AbortSignal, what: str
  * RFC 9110 §10.2.3 Retry-After: delay-seconds or an HTTP-date. X's rate limits instead say when
  * the window resets (x-rate-limit-reset, epoch seconds). Undefined when neither is usable.
  */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+export function retryAfterMs(headers: { get(name: string): string | null }, now = Date.now()): number | undefined {
   const value = headers.get('retry-after')?.trim();
   if (value) {
     if (/^\d+$/.test(value)) return Number(value) * 1000;

@@ -1,3 +1,4 @@
+import type { OutboundHttp } from './http-dispatcher.ts';
 import { ApiError, callJsonApi } from './json-api.ts';
 
 /**
@@ -15,10 +16,11 @@ export interface SentimentClient {
   analyze(twitterHandle: string, signal: AbortSignal): Promise<RemoteSentiment>;
 }
 
-export function createSentimentClient({ url, secret }: { url: string; secret: string }): SentimentClient {
+export function createSentimentClient({ url, secret, http }: { url: string; secret: string; http: OutboundHttp }): SentimentClient {
   return {
     async analyze(twitterHandle, signal) {
       const answer = await callJsonApi({
+        http,
         service: 'sentiment service', url, method: 'POST', signal,
         body: { twitterHandle, secret },
         expect: [200, 201, 202, 204],

@@ -1,4 +1,5 @@
 import { joinUrl } from '../lib/join-url.ts';
+import type { OutboundHttp } from './http-dispatcher.ts';
 import { ApiError, callJsonApi } from './json-api.ts';
 
 /**
@@ -10,13 +11,14 @@ export interface XApiClient {
   recentMentions(handle: string, brandHandle: string, signal: AbortSignal): Promise<string[]>;
 }
 
-export function createXApiClient({ bearerToken, baseUrl, maxResults }: { bearerToken: string; baseUrl: string; maxResults: number }): XApiClient {
+export function createXApiClient({ bearerToken, baseUrl, maxResults, http }: { bearerToken: string; baseUrl: string; maxResults: number; http: OutboundHttp }): XApiClient {
   return {
     async recentMentions(handle, brandHandle, signal) {
       const url = joinUrl(baseUrl, '2/tweets/search/recent');
       url.searchParams.set('query', `from:${handle} @${brandHandle} -is:retweet`);
       url.searchParams.set('max_results', String(maxResults));
       const answer = await callJsonApi({
+        http,
         service: 'X API', url: url.href, signal,
         headers: { authorization: `Bearer ${bearerToken}` },
         expect: [200],

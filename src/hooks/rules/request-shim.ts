@@ -1,7 +1,5 @@
+import { TIMEOUT_CODES, TOO_LARGE_CODE, undiciCodeOf, type OutboundHttp } from '../../integrations/http-dispatcher.ts';
 import type { RuleScope } from './rule-scope.ts';
-
-/** Rules read whole bodies into memory: a larger response fails the call instead. */
-export const MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 
 type Options = Record<string, unknown>;
 type Callback = (error: unknown, response?: RuleResponse, body?: unknown) => void;
@@ -17,14 +15,15 @@ export interface RuleResponse {
 /**
  * The `request` library as Auth0 rules call it — `request(url|options, [options], callback)` and
  * `request.get/post/put/patch/del/delete/head` with `url|uri, qs, json, form, body, headers, auth,
- * timeout, method, encoding` — over Node's fetch (undici). The callback gets
- * `(error, response{statusCode, headers, body}, body)`; calls end with the rule's budget.
+ * timeout, method, encoding` — over insole's outbound dispatcher (undici: proxy, pools, timeouts,
+ * and its size cap: rules read whole bodies into memory, so a larger answer fails the call). The
+ * callback gets `(error, response{statusCode, headers, body}, body)`; calls end with the rule's budget.
  */
-export function createRequest(scope: RuleScope) {
+export function createRequest(scope: RuleScope, http: OutboundHttp) {
   function request(...args: unknown[]): void {
     const { options, callback } = normalize(args);
     const done = scope.guard<Parameters<Callback>>(callback);
-    perform(options, scope).then((response) => done(null, response, response.body), (err: unknown) => done(err));
+    perform(options, scope, http).then((response) => done(null, response, response.body), (err: unknown) => done(err));
   }
   const withMethod = (method: string) => (...args: unknown[]) => {
     const { options, callback } = normalize(args);
@@ -44,7 +43,7 @@ function normalize(args: unknown[]): { options: Options; callback: unknown } {
   return { options, callback };
 }
 
-async function perform(options: Options, scope: RuleScope): Promise<RuleResponse> {
+async function perform(options: Options, scope: RuleScope, http: OutboundHttp): Promise<RuleResponse> {
   const url = buildUrl(options);
   const method = String(options.method ?? 'GET').toUpperCase();
   const headers = new Headers(lowercaseKeys(options.headers));
@@ -54,13 +53,14 @@ async function perform(options: Options, scope: RuleScope): Promise<RuleResponse
 
   const budget = Math.max(1, scope.deadline - Date.now());
   const timeout = typeof options.timeout === 'number' && options.timeout > 0 ? Math.min(options.timeout, budget) : budget;
-  let res: Response;
+  let raw: Buffer;
+  let res: Awaited<ReturnType<OutboundHttp['fetch']>>;
   try {
-    res = await fetch(url, { method, headers, body, signal: AbortSignal.any([scope.signal, AbortSignal.timeout(timeout)]), redirect: options.followRedirect === false ? 'manual' : 'follow' });
+    res = await http.fetch(url, { method, headers: Object.fromEntries(headers), body, signal: AbortSignal.any([scope.signal, AbortSignal.timeout(timeout)]), redirect: options.followRedirect === false ? 'manual' : 'follow' });
+    raw = Buffer.from(await res.arrayBuffer());
   } catch (err) {
-    throw requestError(err);
+    throw requestError(err, http.maxResponseBytes);
   }
-  const raw = await readCapped(res);
   const text = options.encoding === null ? raw : raw.toString(typeof options.encoding === 'string' ? options.encoding as BufferEncoding : 'utf8');
   const parsed = options.json !== undefined && options.json !== false && typeof text === 'string' ? parseJson(text) : text;
   return {
@@ -110,21 +110,6 @@ function applyAuth(auth: unknown, headers: Headers): void {
   else if (user ?? username) headers.set('authorization', `Basic ${Buffer.from(`${user ?? username}:${pass ?? password ?? ''}`).toString('base64')}`);
 }
 
-async function readCapped(res: Response): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (!res.body) return Buffer.alloc(0);
-  for await (const chunk of res.body) {
-    size += chunk.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await res.body.cancel().catch(() => undefined);
-      throw Object.assign(new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`), { code: 'ERESPONSETOOLARGE' });
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 // Like `request`: a JSON answer becomes an object; anything else stays a string.
 function parseJson(text: string): unknown {
   try {
@@ -134,9 +119,12 @@ function parseJson(text: string): unknown {
   }
 }
 
-function requestError(err: unknown): Error {
+// The `request` library's error codes, which rules test for.
+function requestError(err: unknown, maxBytes: number): Error {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return Object.assign(new Error('ETIMEDOUT'), { code: 'ETIMEDOUT' });
+  const undici = undiciCodeOf(err);
+  if (undici === TOO_LARGE_CODE) return Object.assign(new Error(`response larger than ${maxBytes} bytes`), { code: 'ERESPONSETOOLARGE' });
+  if (e?.name === 'TimeoutError' || (undici && TIMEOUT_CODES.has(undici))) return Object.assign(new Error('ETIMEDOUT'), { code: 'ETIMEDOUT' });
   if (e?.name === 'AbortError') return Object.assign(new Error('rule finished before the request'), { code: 'ECONNABORTED' });
   const code = e?.cause?.code;
   return Object.assign(new Error(e?.cause?.message ?? e?.message ?? String(err)), code ? { code } : {});

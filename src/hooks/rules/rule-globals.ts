@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
+import type { OutboundHttp } from '../../integrations/http-dispatcher.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { MetadataWrites } from './metadata-store.ts';
 import { createRequest } from './request-shim.ts';
@@ -16,9 +17,9 @@ export class UnauthorizedError extends Error {
 // What `require` offers rules: a date library (Auth0's runtime had moment), the `request` shim,
 // and Node modules without file-system, process or network-server access.
 const nodeRequire = createRequire(import.meta.url);
-const MODULES: Record<string, (scope: RuleScope) => unknown> = {
+const MODULES: Record<string, (scope: RuleScope, env: RuleEnvironment) => unknown> = {
   moment: () => nodeRequire('moment'),
-  request: (scope) => createRequest(scope),
+  request: (scope, env) => createRequest(scope, env.http),
   crypto: () => nodeRequire('node:crypto'),
   querystring: () => nodeRequire('node:querystring'),
   url: () => nodeRequire('node:url'),
@@ -31,13 +32,14 @@ export interface RuleEnvironment {
   shared: Record<string, unknown>;
   metadata: MetadataWrites;
   logger: Logger;
+  http: OutboundHttp;
 }
 
 /** The globals of one rule run, as Auth0's rule runtime offers them. A fresh set per run. */
 export function createRuleGlobals(scope: RuleScope, env: RuleEnvironment): Record<string, unknown> {
   const log = env.logger.child({ rule: scope.name });
   return {
-    request: createRequest(scope),
+    request: createRequest(scope, env.http),
     auth0: {
       users: {
         updateUserMetadata: (userId: unknown, metadata: unknown) => queueUpdate(scope, env, userId, 'user_metadata', metadata),
@@ -46,7 +48,7 @@ export function createRuleGlobals(scope: RuleScope, env: RuleEnvironment): Recor
     },
     configuration: Object.freeze({ ...env.configuration }),
     UnauthorizedError,
-    require: (name: unknown) => requireAllowed(scope, String(name)),
+    require: (name: unknown) => requireAllowed(scope, env, String(name)),
     global: env.shared,
     console: {
       log: (...args: unknown[]) => log.info(format(...args)),
@@ -60,14 +62,14 @@ export function createRuleGlobals(scope: RuleScope, env: RuleEnvironment): Recor
   };
 }
 
-function requireAllowed(scope: RuleScope, name: string): unknown {
+function requireAllowed(scope: RuleScope, env: RuleEnvironment, name: string): unknown {
   // Auth0 let rules pin versions ('moment@2.29.4'); the installed version is what runs here.
   const bare = name.replace(/^node:/, '').replace(/^(@?[^@]+)@.*$/, '$1');
   const load = MODULES[bare];
   if (!load) {
     throw Object.assign(new Error(`Cannot find module '${name}': rules may require only ${Object.keys(MODULES).join(', ')}`), { code: 'MODULE_NOT_FOUND' });
   }
-  return load(scope);
+  return load(scope, env);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/schema.ts';
+import type { OutboundHttp } from '../../integrations/http-dispatcher.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LogService } from '../../logs/log.service.ts';
 import type { UserDoc } from '../../users/user.model.ts';
@@ -17,6 +18,8 @@ export interface RulesStepDeps {
   issuer: string;
   logger: Logger;
   logs: Pick<LogService, 'record'>;
+  /** The rules' `request` goes out through insole's dispatcher. */
+  http: OutboundHttp;
   metadata: MetadataStore;
 }
 
@@ -26,7 +29,7 @@ export interface RulesStepDeps {
  * unless it is critical; `callback(new UnauthorizedError(msg))` denies. Metadata updates are
  * written once at the end; namespaced claims go to the tokens of this sign-in.
  */
-export function createRulesStep({ rules: config, issuer, logger, logs, metadata }: RulesStepDeps): PostLoginStep {
+export function createRulesStep({ rules: config, issuer, logger, logs, http, metadata }: RulesStepDeps): PostLoginStep {
   const rules = loadRuleFiles(config, logger);
   const shared: Record<string, unknown> = {};
   const configuration = config.configuration;
@@ -46,7 +49,7 @@ export function createRulesStep({ rules: config, issuer, logger, logs, metadata 
       if (!rules.length) return undefined;
       const deadline = Date.now() + config.pipeline_timeout_ms;
       const writes = createMetadataWrites({ userId: user.user_id, user_metadata: user.user_metadata, app_metadata: user.app_metadata });
-      const env: RuleEnvironment = { configuration, shared, metadata: writes, logger };
+      const env: RuleEnvironment = { configuration, shared, metadata: writes, logger, http };
       let state: RuleState = { user: toRuleUser(user), context: toRuleContext(user, login, issuer) };
       try {
         for (const rule of rules) {

@@ -1,14 +1,17 @@
 import { Router } from 'express';
 import type { DurableHooks } from '../../hooks/jobs/durable-hooks.ts';
 import { NotFoundError } from '../../errors/app-error.ts';
+import type { ProcessSnapshot } from '../../lib/process-metrics.ts';
 import { requireBearer, staticBearer } from '../edge/bearer.ts';
+
+export type ProcessSample = ProcessSnapshot & { mongodbConnections: number };
 
 /**
  * Prometheus text for the durable hooks: this instance's attempt counters, and the job states of
- * the whole deployment (from MongoDB). Only served when a METRICS_TOKEN is configured, to a scraper
- * that presents it: counts of users' jobs are not for the public.
+ * the whole deployment (from MongoDB); then this process's health figures. Only served when a
+ * METRICS_TOKEN is configured, to a scraper that presents it: counts of users' jobs are not for the public.
  */
-export function metricsRoutes(hooks: DurableHooks, token: string | undefined): Router {
+export function metricsRoutes(hooks: DurableHooks, token: string | undefined, processSample: () => ProcessSample | undefined = () => undefined): Router {
   const router = Router();
   if (!token) {
     router.get('/metrics', () => { throw new NotFoundError(); });
@@ -27,7 +30,25 @@ export function metricsRoutes(hooks: DurableHooks, token: string | undefined): R
     const states = await hooks.queue.countByState();
     metric('insole_hook_jobs', 'Jobs by state, all instances.', 'gauge',
       Object.entries(states).flatMap(([hook, byState]) => Object.entries(byState).map(([state, n]) => [`hook="${hook}",state="${state}"`, n ?? 0] as [string, number])));
+    const sample = processSample();
+    if (sample) lines.push(...processLines(sample));
     res.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
   return router;
+}
+
+/** Names as prom-client's defaults use them, so existing dashboards read them. */
+function processLines(sample: ProcessSample): string[] {
+  const gauge = (name: string, help: string, rows: [string, number][]) => [
+    `# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...rows.map(([labels, value]) => `${name}${labels ? `{${labels}}` : ''} ${value}`),
+  ];
+  const delay = sample.eventLoopDelay;
+  return [
+    ...gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', [['', sample.residentBytes]]),
+    ...gauge('nodejs_heap_size_used_bytes', 'V8 heap in use, in bytes.', [['', sample.heapUsedBytes]]),
+    ...gauge('nodejs_eventloop_lag_seconds', 'Event-loop delay over the last 10 s window.', [['quantile="0.5"', delay.p50], ['quantile="0.99"', delay.p99], ['quantile="1"', delay.max]]),
+    ...gauge('nodejs_active_resources', 'Handles and requests keeping the event loop alive, by type.', Object.entries(sample.activeResources).map(([type, n]) => [`type="${type}"`, n])),
+    ...gauge('nodejs_active_resources_total', 'All of them.', [['', Object.values(sample.activeResources).reduce((a, b) => a + b, 0)]]),
+    ...gauge('insole_mongodb_pool_connections', 'Open connections in this instance\'s MongoDB pool.', [['', sample.mongodbConnections]]),
+  ];
 }

@@ -1,0 +1,50 @@
+import type { Suite } from '../test/faults/suite.ts';
+import { percentile } from '../test/faults/figures.ts';
+import type { Attempt } from '../test/faults/load.ts';
+
+/** One sample of the soak, every `--every` seconds: per instance from its /metrics, the rest from MongoDB and the load. */
+export interface Sample {
+  at: number;
+  /** Per instance: resident MB, event-loop delay p99 (ms, over its last 10 s window), active resources, MongoDB pool connections. */
+  instances: { rssMb: number; loopP99Ms: number; handles: number; pool: number }[];
+  /** Events not yet confirmed by RabbitMQ, and hook jobs pending or running (deployment-wide). */
+  outboxBacklog: number;
+  jobBacklog: number;
+  /** Sign-ins completed since the previous sample, and their p99 (ms). */
+  signIns: number;
+  signInP99Ms: number;
+  failed: number;
+}
+
+const metric = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+
+export async function takeSample(suite: Suite, attempts: Attempt[], since: number): Promise<Sample> {
+  const at = Date.now();
+  const instances = await Promise.all(suite.instances.map(async (instance) => {
+    const text = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`, { headers: { authorization: `Bearer ${suite.metricsToken}` } })).text();
+    return {
+      rssMb: metric(text, /^process_resident_memory_bytes (\d+)$/m) / 1_048_576,
+      loopP99Ms: metric(text, /^nodejs_eventloop_lag_seconds\{quantile="0\.99"\} ([\d.e-]+)$/m) * 1000,
+      handles: metric(text, /^nodejs_active_resources_total (\d+)$/m),
+      pool: metric(text, /^insole_mongodb_pool_connections (\d+)$/m),
+    };
+  }));
+  const db = suite.mongo.db!;
+  const [outboxBacklog, jobBacklog] = await Promise.all([
+    db.collection('event_outbox').countDocuments({ state: { $ne: 'sent' } }),
+    db.collection('hook_jobs').countDocuments({ state: { $in: ['pending', 'running'] } }),
+  ]);
+  const done = attempts.filter((a) => a.end !== undefined && a.end >= since && a.end < at);
+  const durations = done.filter((a) => a.ok).map((a) => a.end! - a.start);
+  return { at, instances, outboxBacklog, jobBacklog, signIns: durations.length, signInP99Ms: percentile(durations, 99), failed: done.filter((a) => !a.ok).length };
+}
+
+/** Median of the samples taken in [from, to): steadier than one sample against GC and scheduling noise. */
+export function medianOver(samples: Sample[], from: number, to: number, value: (s: Sample) => number): number {
+  return percentile(samples.filter((s) => s.at >= from && s.at < to).map(value).filter(Number.isFinite), 50);
+}
+
+/** p99 of sign-in durations completed in [from, to). */
+export function signInP99(attempts: Attempt[], from: number, to: number): number {
+  return percentile(attempts.filter((a) => a.ok && a.end! >= from && a.end! < to).map((a) => a.end! - a.start), 99);
+}
