@@ -3,6 +3,7 @@ import type { Core } from '../core.ts';
 import { logoutRoutes } from '../http/routes/logout.routes.ts';
 import { logoutLogging } from './logout-log.ts';
 import { startLiveProvider, type LiveProvider } from './live-provider.ts';
+import { answerDatabaseUnavailable } from './database-unavailable.ts';
 import { createProvider } from './provider.ts';
 import { loadSigningKeys, signingKeysBox } from './signing-keys.ts';
 
@@ -16,7 +17,10 @@ export async function createOidcArea({ config, connection, users, logs, logger, 
     build: (signingKeys) => {
       const built = createProvider({ config, connection, users, signingKeys, renderView });
       built.use(logoutLogging(logs));
-      built.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
+      built.on('server_error', (ctx, err) => {
+        if (answerDatabaseUnavailable(ctx, err)) logger.warn({ err: { message: err.message } }, 'database unavailable: answered 503');
+        else logger.error({ err }, 'oidc-provider server error');
+      });
       return built;
     },
     refreshMs: config.signing_keys.refresh_seconds * 1000,

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
 import type { RenderView } from '../http/views.ts';
 import type { UserRepository } from '../users/user.repository.ts';
+import { unavailableDescription } from './database-unavailable.ts';
 import { createFindAccount, SCOPE_CLAIMS } from './account.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
@@ -101,9 +102,10 @@ export function createProvider({ config, connection, users, signingKeys, renderV
         }),
       },
     },
-    renderError: async (ctx: KoaContextWithOIDC, out) => {
+    renderError: async (ctx: KoaContextWithOIDC, out, err) => {
+      const shown = unavailableDescription(err) ?? { error: out.error, description: out.error_description };
       ctx.type = 'html';
-      ctx.body = await renderView('error', { title: 'Something went wrong', error: out.error, description: out.error_description });
+      ctx.body = await renderView('error', { title: 'Something went wrong', ...shown });
     },
   };
 
