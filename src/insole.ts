@@ -75,27 +75,34 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
   logger.info({ port, issuer: config.issuer }, 'insole is listening');
   for (const area of areas) await area.start?.();
   const stopRelay = core.startRelay();
+  let stopping: Promise<void> | undefined;
 
   return {
     server, connection: core.connection, hooks: hooks.durableHooks, admin, insight,
     url: `http://127.0.0.1:${port}`,
-    async stop(graceMs = config.shutdown.grace_ms) {
-      lifecycle.draining = true;
-      if (config.shutdown.drain_ms > 0) {
-        logger.info({ drain_ms: config.shutdown.drain_ms }, 'draining: readiness fails, requests are still served');
-        await new Promise((resolve) => setTimeout(resolve, config.shutdown.drain_ms));
-      }
-      const areasStopped = Promise.all(areas.map((area) => area.stop?.(graceMs))); // no new work; in-flight work gets the grace
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-      await closed;
-      clearTimeout(timer);
-      core.mailer.close();
-      await stopRelay(); // before the database: its last round marks what the broker confirmed
-      await areasStopped; // before the database: the last attempts record their outcome
-      await core.http.close(); // after the hooks: their last attempts may still be calling out
-      await core.connection.close();
+    // Once: a second call (a signal during a shutdown, a test's cleanup) waits for the first.
+    stop(graceMs = config.shutdown.grace_ms) {
+      stopping ??= shutDown(graceMs);
+      return stopping;
     },
   };
+
+  async function shutDown(graceMs: number): Promise<void> {
+    lifecycle.draining = true;
+    if (config.shutdown.drain_ms > 0) {
+      logger.info({ drain_ms: config.shutdown.drain_ms }, 'draining: readiness fails, requests are still served');
+      await new Promise((resolve) => setTimeout(resolve, config.shutdown.drain_ms));
+    }
+    const areasStopped = Promise.all(areas.map((area) => area.stop?.(graceMs))); // no new work; in-flight work gets the grace
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(timer);
+    core.mailer.close();
+    await stopRelay(); // before the database: its last round marks what the broker confirmed
+    await areasStopped; // before the database: the last attempts record their outcome
+    await core.http.close(); // after the hooks: their last attempts may still be calling out
+    await core.connection.close();
+  }
 }

@@ -78,7 +78,7 @@ export function createSegmentService(deps: { users: UserModel; repository: Segme
       const updated = await repository.update(id, { ...patch, updated_at: new Date() }, Boolean(patch.filter));
       if (!updated) throw new SegmentNotFoundError();
       if (patch.filter) calculateSoon(updated);
-      else void registry.refresh();
+      else void registry.refresh().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'could not re-read the saved segments; the next refresh will'));
       return view(updated);
     },
 
