@@ -25,18 +25,16 @@ async function main(): Promise<void> {
     logger.warn('using the development secrets from config/default.json: set INSOLE_COOKIE_SECRETS and INSOLE_KEY_ENCRYPTION_KEY before going live');
   }
 
-  const insole = await startInsole(config, logger, mongodbUri).catch(async (err) => {
-    await embedded?.stop();
-    throw err;
-  });
-  logger.info(`ready at ${config.issuer} — to sign up as a shopper, run the storefront example (npm run storefront) and open http://localhost:4000`);
-
+  const starting = startInsole(config, logger, mongodbUri);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await insole.stop();
+    // The server listens before its areas have started: a signal then waits for the start to finish
+    // and stops what it started, rather than ending the process half-way (Node's default for SIGTERM).
+    const insole = await starting.catch(() => undefined);
+    await insole?.stop();
     if (embedded) await rm(embeddedUriFile(config), { force: true });
     await embedded?.stop();
     logger.info('stopped');
@@ -44,6 +42,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await starting.catch(async (err) => {
+    await embedded?.stop();
+    throw err;
+  });
+  logger.info(`ready at ${config.issuer} — to sign up as a shopper, run the storefront example (npm run storefront) and open http://localhost:4000`);
 }
 
 main().catch((err: unknown) => {

@@ -98,6 +98,14 @@ describe('npm start on the embedded defaults', () => {
     assert.match(server.output(), /"msg":"draining: readiness fails, requests are still served"/);
   });
 
+  test('SIGTERM the moment the server listens (its areas still starting) still stops it cleanly, exit code 0', async () => {
+    const port = await freePort();
+    const server = await startServer({ ...env, PORT: String(port), ISSUER: `http://127.0.0.1:${port}` });
+    server.child.kill('SIGTERM'); // as soon as 'insole is listening' is out, before 'ready at'
+    assert.equal(await server.exited, 0, server.output());
+    assert.match(server.output(), /"msg":"stopped"/);
+  });
+
   test('a broken configuration is refused at start with every problem listed', async () => {
     const configFile = join(dir, 'broken.json');
     await writeFile(configFile, JSON.stringify({ port: 'eighty', brand: { primary_color: 'orange' }, surprise: true }));
