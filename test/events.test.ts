@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { mongo } from 'mongoose';
+import { createAmqpPublisher } from '../src/events/amqp-publisher.ts';
 import { createEventOutbox, type OutboxRecord, type OutboxState } from '../src/events/event-outbox.ts';
 import { captureLogs } from './support/log-capture.ts';
 import { startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
@@ -315,5 +316,52 @@ describe('a log write interrupted between its steps (a crash)', () => {
     stopped = true;
     const received = (await queue.drain()).filter((e) => e.body.user_name === USER_NAME);
     assert.deepEqual(sorted(ids(received)), sorted(['f0000000000a0000000000000000000a', 'f0000000000c0000000000000000000c']));
+  });
+});
+
+// Found by the fault suite's 60 s broker outage on the dev database: a backlog of thousands made one
+// claiming loop outlast its lease and take its own expired records again, and the publisher, waiting
+// for one confirm per message, never finished a batch naming a message twice: the relay stalled.
+describe('a large backlog on a slow database cannot stall the relay', () => {
+  let insole: TestInsole;
+  before(async () => { insole = await startTestInsole({}); }); // no AMQP_URL: no relay competes for the records
+  after(() => insole?.stop());
+
+  test('a claim stops once a third of its lease is spent, so it never holds a record twice', async () => {
+    const records = createEventOutbox(insole.connection, { retention_days: 7, undelivered_retention_days: 30 });
+    const backlog = Array.from({ length: 40 }, (_, i) => ({
+      log_id: `b${RUN}${String(i).padStart(4, '0')}`, date: new Date().toISOString(), type: 's', description: 'Success Login',
+      user_id: 'auth0|0123456789abcdef01234567', user_name: `backlog.${RUN}@innovashoes.example`, connection: CONNECTION, details: {},
+    }));
+    await records.enqueue(backlog);
+    // A 6 ms lease: forty claims one by one take longer than that on any database.
+    const batch = await records.claimReady(100, 6);
+    const ids = batch.map((r) => r._id);
+    assert.ok(batch.length >= 1 && batch.length < backlog.length, `claimed ${batch.length} of ${backlog.length}`);
+    assert.equal(new Set(ids).size, ids.length, 'no record twice in one batch');
+    await records.markSent(batch);
+    const rest = await records.claimReady(100, 60_000);
+    assert.equal(rest.length + batch.length, backlog.length, 'the others are still there for the next round');
+    await records.markSent(rest);
+  });
+
+  test('a batch naming one message twice is still confirmed and finished', async () => {
+    const publisher = createAmqpPublisher({
+      url: AMQP_URL, exchange: EVENTS_EXCHANGE, reconnectMinMs: 50, reconnectMaxMs: 250, confirmTimeoutMs: 5_000,
+      logger: captureLogs('warn').logger, onConnected: () => {},
+    });
+    publisher.start();
+    try {
+      await until(async () => publisher.isConnected(), 'the publisher is connected', 10_000);
+      const message = { id: `twice-${RUN}`, routingKey: 'test.twice', body: { log_id: `twice-${RUN}` }, timestamp: new Date() };
+      const outcome = await Promise.race([
+        publisher.publish([message, message]),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('publish() never finished')), 10_000).unref()),
+      ]);
+      assert.deepEqual(outcome.confirmed, [message.id]);
+      assert.deepEqual(outcome.failed, []);
+    } finally {
+      await publisher.stop();
+    }
   });
 });

@@ -117,13 +117,15 @@ export function createAmqpPublisher(options: PublisherOptions) {
     const failed: string[] = [];
     let error: string | undefined;
     const settled = new Set<string>();
+    // Counted by id: a batch naming one message twice must still finish (it once never did).
+    const expected = new Set(messages.map((m) => m.id)).size;
     let finish = () => {};
     const done = new Promise<void>((resolve) => { finish = resolve; });
     const settle = (id: string, err?: Error) => {
       if (settled.has(id)) return;
       settled.add(id);
       if (err) { failed.push(id); error ??= err.message; } else confirmed.push(id);
-      if (settled.size === messages.length) finish();
+      if (settled.size === expected) finish();
     };
     const timer = setTimeout(() => {
       logger.warn({ broker: where, unconfirmed: messages.length - settled.size }, 'RabbitMQ did not confirm in time: reconnecting');

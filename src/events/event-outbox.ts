@@ -43,11 +43,17 @@ export function createEventOutbox(connection: Connection, retention: OutboxReten
   const ids = (list: OutboxRecord[]) => list.map((r) => r._id);
   const expiry = (from: Date, days: number) => new Date(from.getTime() + days * DAY_MS);
 
-  /** Takes up to `limit` records matching `filter`, one atomic findOneAndUpdate each: two relays never hold the same one. */
+  /**
+   * Takes up to `limit` records matching `filter`, one atomic findOneAndUpdate each: two relays never
+   * hold the same one. It stops early once a third of the lease is spent claiming (a slow database,
+   * a large backlog), so the batch is published well within its leases and a record claimed first
+   * cannot expire and be claimed again by this same loop.
+   */
   async function claim(filter: object, limit: number, leaseMs: number): Promise<OutboxRecord[]> {
     const token = randomUUID();
     const claimed: OutboxRecord[] = [];
-    while (claimed.length < limit) {
+    const stopAt = Date.now() + leaseMs / 3;
+    while (claimed.length < limit && (claimed.length === 0 || Date.now() < stopAt)) {
       const now = new Date();
       const record = await records.findOneAndUpdate(
         { ...filter, claimed_until: { $lte: now } },
