@@ -245,7 +245,7 @@ describe('without AMQP_URL', () => {
   });
 });
 
-describe('a log write interrupted between its steps (a crash)', () => {
+describe('events staged by an older insole whose writer stopped (a crash during a rolling upgrade)', () => {
   let queue: EventQueue;
   let insole: TestInsole;
   let stopped = false;
@@ -268,40 +268,6 @@ describe('a log write interrupted between its steps (a crash)', () => {
     _id: log_id, state, event: event(log_id), created_at, attempts: 0, claimed_until: new Date(0),
   });
 
-  test('a log write that finishes after its record was dropped brings the record back, ready', async () => {
-    const records = createEventOutbox(insole.connection, { retention_days: 7, undelivered_retention_days: 30 });
-    const late = record('f0000000000c0000000000000000000c', 'new');
-    await records.stage(late.event);
-    await records.discard([late]);
-    assert.equal(await outbox(insole).countDocuments({ _id: late._id }), 0);
-    await records.markWritten(late.event);
-    const back = await outbox(insole).findOne({ _id: late._id });
-    assert.equal(back?.state, 'ready');
-    assert.deepEqual((back as unknown as OutboxRecord).event, late.event);
-    await until(allSent(insole, [late._id]), 'the late event is published');
-  });
-
-  test('marking an already published event ready changes nothing', async () => {
-    const records = createEventOutbox(insole.connection, { retention_days: 7, undelivered_retention_days: 30 });
-    const early = record('f0000000000d0000000000000000000d', 'new');
-    await records.stage(early.event);
-    await records.markSent([early]);
-    await records.markWritten(early.event);
-    assert.equal((await outbox(insole).findOne({ _id: early._id }))?.state, 'sent');
-  });
-
-  test('unsent records expire after undelivered_retention_days, sent ones after retention_days', async () => {
-    const records = createEventOutbox(insole.connection, { retention_days: 7, undelivered_retention_days: 30 });
-    const days = (d?: Date) => Math.round(((d?.getTime() ?? 0) - Date.now()) / (24 * 3600 * 1000));
-    const kept = record('f0000000000e0000000000000000000e', 'new');
-    await records.stage(kept.event);
-    assert.equal(days((await outbox(insole).findOne({ _id: kept._id }))?.expires_at), 30);
-    await records.markSent([kept]);
-    assert.equal(days((await outbox(insole).findOne({ _id: kept._id }))?.expires_at), 7);
-    const ttl = (await outbox(insole).indexes()).find((index) => index.key.expires_at === 1);
-    assert.equal(ttl?.expireAfterSeconds, 0);
-  });
-
   test('a staged event whose log was written is published; one whose log was not is dropped', async () => {
     const anHourAgo = new Date(Date.now() - 3600_000);
     const written = record('f0000000000a0000000000000000000a', 'new', anHourAgo);
@@ -315,17 +281,29 @@ describe('a log write interrupted between its steps (a crash)', () => {
     await insole.stop();
     stopped = true;
     const received = (await queue.drain()).filter((e) => e.body.user_name === USER_NAME);
-    assert.deepEqual(sorted(ids(received)), sorted(['f0000000000a0000000000000000000a', 'f0000000000c0000000000000000000c']));
+    assert.deepEqual(sorted(ids(received)), ['f0000000000a0000000000000000000a']);
   });
 });
 
 // Found by the fault suite's 60 s broker outage on the dev database: a backlog of thousands made one
 // claiming loop outlast its lease and take its own expired records again, and the publisher, waiting
 // for one confirm per message, never finished a batch naming a message twice: the relay stalled.
-describe('a large backlog on a slow database cannot stall the relay', () => {
+describe('the outbox and its publisher with no relay competing: expiry, long claims, repeated messages', () => {
   let insole: TestInsole;
   before(async () => { insole = await startTestInsole({}); }); // no AMQP_URL: no relay competes for the records
   after(() => insole?.stop());
+
+  test('unsent records expire after undelivered_retention_days, sent ones after retention_days', async () => {
+    const records = createEventOutbox(insole.connection, { retention_days: 7, undelivered_retention_days: 30 });
+    const days = (d?: Date) => Math.round(((d?.getTime() ?? 0) - Date.now()) / (24 * 3600 * 1000));
+    const kept = { _id: `e${RUN}`, event: { log_id: `e${RUN}`, date: new Date().toISOString(), type: 's', details: {} } } as OutboxRecord;
+    await records.enqueue([kept.event]);
+    assert.equal(days((await outbox(insole).findOne({ _id: kept._id }))?.expires_at), 30);
+    await records.markSent([kept]);
+    assert.equal(days((await outbox(insole).findOne({ _id: kept._id }))?.expires_at), 7);
+    const ttl = (await outbox(insole).indexes()).find((index) => index.key.expires_at === 1);
+    assert.equal(ttl?.expireAfterSeconds, 0);
+  });
 
   test('a claim stops once a third of its lease is spent, so it never holds a record twice', async () => {
     const records = createEventOutbox(insole.connection, { retention_days: 7, undelivered_retention_days: 30 });

@@ -4,9 +4,11 @@ import type { Config } from '../config/schema.ts';
 import type { EventMessage } from './event-message.ts';
 
 /**
- * `new`: staged before its log is written, not publishable yet. `ready`: the log is in MongoDB, the
- * relay may publish. `sent`: the broker confirmed it (kept `retention_days`, then removed by TTL).
- * Unsent records expire `undelivered_retention_days` after staging, so a store without a broker stays bounded.
+ * `ready`: the relay may publish. `sent`: the broker confirmed it (kept `retention_days`, then removed
+ * by TTL). `new`: staged by an insole before the one-insert log events (log-outbox.ts), whose log
+ * might not exist; none is written now, but one an older instance left during a rolling upgrade is
+ * still settled by the relay. Unsent records expire `undelivered_retention_days` after they are
+ * written, so a store without a broker stays bounded.
  */
 export type OutboxState = 'new' | 'ready' | 'sent';
 
@@ -77,33 +79,6 @@ export function createEventOutbox(connection: Connection, retention: OutboxReten
       ]);
     },
 
-    /** Step 1, before the log is written. */
-    async stage(event: EventMessage): Promise<void> {
-      const now = new Date();
-      await records.insertOne({
-        _id: event.log_id, state: 'new', event, created_at: now, attempts: 0, claimed_until: UNCLAIMED, expires_at: expiry(now, retention.undelivered_retention_days),
-      });
-    },
-
-    /**
-     * Step 3, after the log is written. If the relay already dropped the record (the log took longer
-     * than `recover_after_ms`), it is written again; if the relay already published it, the
-     * duplicate key says so and nothing changes.
-     */
-    async markWritten(event: EventMessage): Promise<void> {
-      const now = new Date();
-      try {
-        await records.updateOne(
-          { _id: event.log_id, state: 'new' },
-          { $set: { state: 'ready' }, $setOnInsert: { event, created_at: now, attempts: 0, claimed_until: UNCLAIMED, expires_at: expiry(now, retention.undelivered_retention_days) } },
-          { upsert: true },
-        );
-      } catch (err) {
-        if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
-      }
-      for (const listener of listeners) listener();
-    },
-
     /**
      * Events that are already durable elsewhere (insight events, stored with the user write that
      * caused them): ready at once. Enqueueing one again is harmless: its id is taken, nothing changes.
@@ -133,12 +108,7 @@ export function createEventOutbox(connection: Connection, retention: OutboxReten
       return { entered: count('segment.entered'), exited: count('segment.exited') };
     },
 
-    /** The log write failed: the event never happened. */
-    async abandon(logId: string): Promise<void> {
-      await records.deleteOne({ _id: logId, state: 'new' });
-    },
-
-    /** Called after every local markWritten, so this instance's relay need not wait for its next poll. */
+    /** Called after every local enqueue, so this instance's relay need not wait for its next poll. */
     onWritten(listener: () => void): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);
