@@ -106,15 +106,25 @@ describe('the hook_jobs queue', () => {
     const job = someJob('lease-hook');
     const t0 = new Date();
     await queue.enqueue(job, t0);
-    const first = (await queue.claim('worker-a', ['lease-hook'], 1_000, t0))!;
-    assert.equal(await queue.claim('worker-b', ['lease-hook'], 1_000, new Date(t0.getTime() + 500)), null, 'still leased');
-    const second = (await queue.claim('worker-b', ['lease-hook'], 1_000, new Date(t0.getTime() + 1_001)))!;
+    const first = (await queue.claim('worker-a', ['lease-hook'], 10_000, t0))!;
+    assert.equal(await queue.claim('worker-b', ['lease-hook'], 10_000, new Date(t0.getTime() + 5_000)), null, 'still leased');
+    const second = (await queue.claim('worker-b', ['lease-hook'], 10_000, new Date(t0.getTime() + 10_001)))!;
     assert.equal(second.worker, 'worker-b');
     assert.equal(second.attempts, 2);
     assert.equal(await queue.complete(first, { by: 'a' }), false, 'fenced: worker-a lost its lease');
     assert.equal(await queue.complete(second, { by: 'b' }), true);
     const stored = await jobsOf(insole).findOne({ key: job.key });
     assert.deepEqual([stored!.state, stored!.result], ['done', { by: 'b' }]);
+  });
+
+  test('a claim that returns after its lease would have run out (the driver held it while the database was away) renews the lease', async () => {
+    const job = someJob('late-claim-hook');
+    await queue.enqueue(job, new Date(Date.now() - 10_000));
+    const sent = new Date(Date.now() - 4_000); // as if the command had waited 4 s of a 5 s lease
+    const late = (await queue.claim('worker-a', ['late-claim-hook'], 5_000, sent))!;
+    assert.ok(late.lease_until!.getTime() >= Date.now() + 4_000, `lease renewed from the present: ${late.lease_until!.toISOString()}`);
+    assert.equal(await queue.claim('worker-b', ['late-claim-hook'], 5_000, new Date(Date.now() + 1_500)), null, 'nobody else runs it meanwhile');
+    assert.equal(await queue.complete(late, { by: 'a' }), true);
   });
 
   test('a released job (shutdown) does not count the interrupted attempt and is due at once', async () => {

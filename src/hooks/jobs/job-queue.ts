@@ -36,8 +36,8 @@ export function createJobQueue(jobs: HookJobModel) {
      * Claims the most overdue job of the given hooks: a pending one whose time has come, or a
      * running one whose worker let its lease expire (it crashed, or lost the database).
      */
-    claim(worker: string, hooks: string[], leaseMs: number, now = new Date()): Promise<HookJob | null> {
-      return jobs.findOneAndUpdate(
+    async claim(worker: string, hooks: string[], leaseMs: number, now = new Date()): Promise<HookJob | null> {
+      const job = await jobs.findOneAndUpdate(
         {
           // trusted(): sanitizeFilter would otherwise neutralise our own operators (the values are ours).
           hook: mongoose.trusted({ $in: hooks.map(String) }),
@@ -46,6 +46,10 @@ export function createJobQueue(jobs: HookJobModel) {
         { $set: { state: 'running', worker, lease_until: new Date(now.getTime() + leaseMs), updated_at: now }, $inc: { attempts: 1 } },
         { sort: { run_after: 1 }, returnDocument: 'after' },
       ).lean<HookJob>().exec();
+      // The driver holds a command while the database is away, so a claim can return long after
+      // `now`, its lease already spent: running on it would let another worker run the job too.
+      if (!job || Date.now() - now.getTime() < leaseMs / 4) return job;
+      return jobs.findOneAndUpdate(fence(job), { $set: { lease_until: new Date(Date.now() + leaseMs) } }, { returnDocument: 'after' }).lean<HookJob>().exec();
     },
 
     complete(job: HookJob, result: Record<string, unknown>, now = new Date()): Promise<boolean> {
