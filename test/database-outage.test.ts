@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../src/db/embedded-mongo.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
-import { buildAuthorization, discoverStorefront } from './support/relying-party.ts';
+import { buildAuthorization, discoverStorefront, signInForTokens } from './support/relying-party.ts';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import { readForm, UserAgent } from './support/user-agent.ts';
 
 async function until(check: () => Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
   const deadline = Date.now() + limitMs;
@@ -46,5 +48,59 @@ describe('when the database goes away', () => {
     await until(async () => (await fetch(`${insole.issuer}/health/ready`)).status === 200, 'the driver reconnects');
     const again = await fetch(authorizeUrl, { redirect: 'manual' });
     assert.equal(again.status, 303, 'the authorization request is served again');
+  });
+});
+
+// Found by the fault suite: oidc-provider saves the session after the route, outside its own error
+// handling, and a database lost at that moment gave Koa's bare 500 instead of the outage's 503.
+describe('the database lost while the sign-in is being resumed, at the session save', () => {
+  let mongo: EmbeddedMongo;
+  let proxy: TcpProxy;
+  let insole: TestInsole;
+  before(async () => {
+    mongo = await startEmbeddedMongo();
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(mongo.uri).port) });
+    insole = await startTestInsole({}, `mongodb://127.0.0.1:${proxy.port}/session-save`);
+  });
+  after(async () => { await insole.stop(); await proxy.close(); await mongo.stop(); });
+
+  // (Recovery after a database restart is the test above; here the proxy only has to fail at one moment.)
+  test('answers 503 with Retry-After, not a 500, and no redirect', async () => {
+    const shopper = { email: 'resume.outage@innovashoes.example', password: 'cadence 180 per minute' };
+    await signInForTokens(insole.issuer, shopper, 'signup');
+    const config = await discoverStorefront(insole.issuer);
+    const request = await buildAuthorization(config);
+    const agent = new UserAgent(insole.issuer);
+    const form = readForm(await (await agent.get(request.url)).res.text());
+    const posted = await agent.request(new URL(form.action, insole.issuer).href, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...shopper, _csrf: form.csrf }).toString(),
+    });
+    const resume = new URL(posted.headers.get('location')!, insole.issuer).href;
+    assert.match(resume, /\/authorize\//, `the sign-in is resumed at ${resume}`);
+
+    const cut = proxy.stopAt((chunk) => chunk.includes('oidc_session') && chunk.includes('updates'));
+    const answer = await agent.request(resume, { headers: { accept: 'text/html' } });
+    await cut;
+    assert.equal(answer.status, 503);
+    assert.ok(answer.headers.get('retry-after'));
+    assert.equal(answer.headers.get('location'), null, 'no redirect to follow');
+    assert.match(await answer.text(), /temporarily unavailable/);
+  });
+});
+
+describe('what counts as the database being away', () => {
+  test('driver network errors, and the EPIPE the driver lets through unwrapped; not the same code from elsewhere', async () => {
+    const { isDatabaseUnavailableError } = await import('../src/db/connect.ts');
+    // As logged by an instance whose database stopped mid-request (the fault suite, CI run of 2026-12-03).
+    const epipe = Object.assign(new Error('This socket has been ended by the other party'), {
+      code: 'EPIPE',
+      stack: 'Error: This socket has been ended by the other party\n    at Socket.writeAfterFIN [as write] (node:net:795:14)\n'
+        + '    at Connection.writeCommand (/srv/insole/node_modules/mongodb/lib/cmap/connection.js:408:29)',
+    });
+    assert.equal(isDatabaseUnavailableError(epipe), true);
+    assert.equal(isDatabaseUnavailableError(Object.assign(new Error('x'), { name: 'MongoNetworkError' })), true);
+    assert.equal(isDatabaseUnavailableError(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', stack: 'Error: write EPIPE\n    at afterWriteDispatched (node:internal/stream_base_commons:161:15)' })), false);
+    assert.equal(isDatabaseUnavailableError(new Error('E11000 duplicate key')), false);
+    assert.equal(isDatabaseUnavailableError(null), false);
   });
 });

@@ -44,7 +44,10 @@ export function isDatabaseReady(connection: mongoose.Connection): boolean {
 
 /** Network-level failures mean "the database is away", not "your request is wrong". */
 export function isDatabaseUnavailableError(err: unknown): boolean {
-  const name = (err as { name?: string } | null)?.name ?? '';
+  const { name = '', code, stack = '' } = (err ?? {}) as { name?: string; code?: unknown; stack?: string };
   return ['MongoNetworkError', 'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNotConnectedError',
-    'MongoNetworkTimeoutError', 'MongoTopologyClosedError', 'MongoPoolClearedError'].includes(name);
+    'MongoNetworkTimeoutError', 'MongoTopologyClosedError', 'MongoPoolClearedError'].includes(name)
+    // The driver lets one socket error through unwrapped: a command written just after the server
+    // closed the connection fails with Node's own EPIPE ("This socket has been ended by the other party").
+    || ((code === 'EPIPE' || code === 'ECONNRESET') && /[\\/]mongodb[\\/]lib[\\/]cmap[\\/]/.test(stack));
 }

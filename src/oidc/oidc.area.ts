@@ -3,7 +3,7 @@ import type { Core } from '../core.ts';
 import { logoutRoutes } from '../http/routes/logout.routes.ts';
 import { logoutLogging } from './logout-log.ts';
 import { startLiveProvider, type LiveProvider } from './live-provider.ts';
-import { answerDatabaseUnavailable } from './database-unavailable.ts';
+import { answerDatabaseUnavailable, databaseUnavailableGuard } from './database-unavailable.ts';
 import { createProvider } from './provider.ts';
 import { loadSigningKeys, signingKeysBox } from './signing-keys.ts';
 
@@ -16,9 +16,11 @@ export async function createOidcArea({ config, connection, users, logs, logger, 
     loadKeys: () => loadSigningKeys(connection, keyBox),
     build: (signingKeys) => {
       const built = createProvider({ config, connection, users, signingKeys, renderView });
+      const answered503 = (err: Error) => logger.warn({ err: { message: err.message } }, 'database unavailable: answered 503');
+      built.use(databaseUnavailableGuard(renderView, answered503));
       built.use(logoutLogging(logs));
       built.on('server_error', (ctx, err) => {
-        if (answerDatabaseUnavailable(ctx, err)) logger.warn({ err: { message: err.message } }, 'database unavailable: answered 503');
+        if (answerDatabaseUnavailable(ctx, err)) answered503(err);
         else logger.error({ err }, 'oidc-provider server error');
       });
       return built;

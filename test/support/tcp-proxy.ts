@@ -6,6 +6,8 @@ export interface TcpProxy {
   stop(): Promise<void>;
   /** Like the service coming back, on the same port. */
   start(): Promise<void>;
+  /** Dies (as stop()) at the first client bytes that `matches`, before they reach the service: a failure at an exact moment. */
+  stopAt(matches: (chunk: Buffer) => boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let trap: { matches: (chunk: Buffer) => boolean; sprung: () => void } | undefined;
 
   const pipe = (client: Socket) => {
     const upstream = createConnection(target);
@@ -27,7 +30,18 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-    client.pipe(upstream).pipe(client);
+    upstream.pipe(client);
+    client.on('end', () => upstream.end());
+    client.on('data', (chunk: Buffer) => {
+      if (trap?.matches(chunk)) {
+        const { sprung } = trap;
+        trap = undefined;
+        void stop().then(sprung);
+      } else if (!upstream.write(chunk)) {
+        client.pause();
+        upstream.once('drain', () => client.resume());
+      }
+    });
   };
 
   const listen = () => new Promise<void>((resolve, reject) => {
@@ -54,6 +68,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     get port() { return port; },
     stop,
     start: listen,
+    stopAt: (matches) => new Promise<void>((sprung) => { trap = { matches, sprung }; }),
     close: stop,
   };
 }
