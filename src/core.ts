@@ -52,7 +52,7 @@ export async function createCore(config: Config, logger: Logger, mongodbUri: str
   await Promise.all([userModel.init(), logModel.init()]);
   const outbox = createEventOutbox(connection, config.events);
   await outbox.prepare();
-  const logOutbox = createLogOutbox(logModel, outbox, logger, { gatherMs: config.events.gather_ms, sweepMs: config.events.recover_after_ms });
+  const logOutbox = createLogOutbox(logModel, userModel.collection, outbox, logger, { gatherMs: config.events.gather_ms, sweepMs: config.events.recover_after_ms });
   const logs = createLogService(logModel, logOutbox);
   return {
     config, logger, connection, userModel, outbox, logs,

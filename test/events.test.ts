@@ -343,3 +343,52 @@ describe('the outbox and its publisher with no relay competing: expiry, long cla
     }
   });
 });
+
+// Found by the fault suite: the database stopped between a sign-up's user insert and its `ss` log's
+// insert, leaving a user whose first login was counted and never logged (no transactions on the dev
+// database, nor across collections without a replica set). The login's log now travels in the user write.
+describe('a counted login whose log was never written (crash or lost database between the two writes)', () => {
+  let queue: EventQueue;
+  let insole: TestInsole;
+  before(async () => {
+    queue = await bindEventQueue(LOG_EVENTS);
+    insole = await startTestInsole({ events: { amqp_url: AMQP_URL, ...FAST, recover_after_ms: 1000 } });
+  });
+  after(async () => {
+    await insole?.stop();
+    await queue?.close();
+  });
+
+  const email = `carried.${RUN}@innovashoes.example`;
+  const users = () => insole.db.collection<{ user_id: string; logins_count: number; pending_logs?: { log_id: string }[] }>('users');
+  const logsOf = (userId: string) => insole.db.collection('logs').find({ user_id: userId, type: { $in: ['s', 'ss'] } }).toArray();
+
+  test('a sign-up and a sign-in carry their log in the user write, and the move takes it off again', async () => {
+    await signInForTokens(insole.issuer, { email, password: PASSWORD }, 'signup');
+    await signInForTokens(insole.issuer, { email, password: PASSWORD });
+    const user = (await users().findOne({ email }))!;
+    await until(async () => !(await users().findOne({ email, 'pending_logs.0': { $exists: true } })), 'the carried logs are pulled');
+    assert.deepEqual((await logsOf(user.user_id)).map((l) => l.type).sort(), ['s', 'ss']);
+    assert.equal(user.logins_count, 2);
+  });
+
+  test('the sweep writes such a log once, publishes it, and leaves logins_count equal to the logins logged', async () => {
+    const user = (await users().findOne({ email }))!;
+    const lost = { log_id: `0${Date.now().toString(16)}lost${RUN}`, date: new Date(Date.now() - 60_000), type: 's', description: 'Success Login', user_id: user.user_id, user_name: email, connection: CONNECTION, strategy: 'auth0', strategy_type: 'database', details: {} };
+    const [written] = await logsOf(user.user_id);
+    const { _id, ...copy } = written!;
+    // What the crash leaves: the login counted with its log carried, the log's insert never made;
+    // and a log written but not yet taken off the user (the crash came before the move).
+    await users().updateOne({ user_id: user.user_id }, { $inc: { logins_count: 1 }, $push: { pending_logs: { $each: [{ ...copy, date: new Date(Date.now() - 60_000) } as never, lost as never] } } });
+
+    await until(async () => !(await users().findOne({ user_id: user.user_id, 'pending_logs.0': { $exists: true } })), 'the sweep takes the carried logs');
+    const logs = await logsOf(user.user_id);
+    assert.equal(new Set(logs.map((l) => l.log_id)).size, logs.length, 'no log twice');
+    assert.equal(logs.length, 3, 'ss, s, and the lost s');
+    assert.ok(logs.some((l) => l.log_id === lost.log_id), 'the lost log is written');
+    assert.equal((await users().findOne({ user_id: user.user_id }))!.logins_count, logs.length, 'every counted login is logged');
+    await until(allSent(insole, [lost.log_id]), 'its event is published');
+    const received = (await queue.drain()).filter((e) => e.body.log_id === lost.log_id);
+    assert.equal(received.length, 1);
+  });
+});

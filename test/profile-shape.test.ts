@@ -75,8 +75,8 @@ describe('the Auth0-shaped documents in MongoDB after a sign-up, a sign-in and a
   after(async () => { await insole.stop(); });
 
   describe('the users document', () => {
-    test("has exactly DESIGN's profile fields, plus insole's derived facts (and insight events waiting for the relay)", () => {
-      const derived = ['facts', 'pending_events'];
+    test("has exactly DESIGN's profile fields, plus insole's derived facts (and insight events and login logs waiting for their move)", () => {
+      const derived = ['facts', 'pending_events', 'pending_logs'];
       assert.deepEqual(sorted(Object.keys(user).filter((key) => !derived.includes(key))), sorted(USER_KEYS));
       assert.equal(typeof user.facts, 'object', 'facts are kept with the profile');
     });

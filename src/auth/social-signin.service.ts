@@ -38,8 +38,9 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
 
   async function signInReturning(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<UserDoc> {
     const primary = user.identities[0]?.provider === profile.connection && user.identities[0]?.user_id === profile.id;
-    const updated = await users.recordSocialLogin(user, identityOf(profile, sealed), primary ? rootFieldsOf(profile) : {}, ctx.ip, new Date());
-    await logs.record({ type: 's', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email ?? user.nickname });
+    const log = logs.prepare({ type: 's', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email ?? user.nickname });
+    const updated = await users.recordSocialLogin(user, identityOf(profile, sealed), primary ? rootFieldsOf(profile) : {}, ctx.ip, new Date(), log);
+    if (updated) await logs.write(log);
     return updated ?? user;
   }
 
@@ -72,14 +73,15 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
 
     const now = new Date();
     const user_id = `${profile.connection}|${profile.id}`;
+    const log = logs.prepare({ type: 'ss', ...ctx, ...strategyOf(profile), user_id, user_name: profile.email });
     try {
       const user = await users.insert({
         user_id, email: profile.email, email_verified: profile.email_verified, ...rootFieldsOf(profile),
         identities: [identityOf(profile, sealed)],
         created_at: now, updated_at: now, last_login: now, last_ip: ctx.ip, logins_count: 1,
         blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {},
-      });
-      await logs.record({ type: 'ss', ...ctx, ...strategyOf(profile), user_id, user_name: profile.email });
+      }, { log });
+      await logs.write(log);
       // The provider proved the mailbox, which a pending (unconfirmed) password sign-up never did: the
       // address is this user's now. An unverified provider email proves nothing and touches nothing pending.
       if (profile.email_verified) await pendingSignups.drop(profile.email);

@@ -21,12 +21,13 @@ import { userWritesFor } from '../core.ts';
 export function createCliUserAdmin(connection: Connection, config: Config): { admin: UserAdminService; close(): Promise<void> } {
   const logger = createLogger('error');
   const logModel = createLogModel(connection);
-  const logOutbox = createLogOutbox(logModel, createEventOutbox(connection, config.events), logger, { gatherMs: config.events.gather_ms, sweepMs: config.events.recover_after_ms });
+  const writes = userWritesFor(connection, config);
+  const logOutbox = createLogOutbox(logModel, writes.userModel.collection, createEventOutbox(connection, config.events), logger, { gatherMs: config.events.gather_ms, sweepMs: config.events.recover_after_ms });
   const mailer = createMailer(config, logger);
   const mails = createAccountMails({ config, mailer, tickets: createEmailTickets(connection, { createIndexes: false }), render: createViewRenderer(config) });
   const admin = createUserAdminService({
     connection, mails, policy: config.password_policy,
-    users: userWritesFor(connection, config).users,
+    users: writes.users,
     hasher: createPasswordHasher(config.argon2),
     protection: createAttackProtection(connection, config, { createIndexes: false }),
     logs: createLogService(logModel, logOutbox),

@@ -1,6 +1,8 @@
 import { toEventMessage } from '../events/event-message.ts';
 import type { EventOutbox } from '../events/event-outbox.ts';
+import type { Collection } from 'mongodb';
 import type { Logger } from '../lib/logger.ts';
+import { isDuplicateKeyError } from '../users/user.repository.ts';
 import type { LogDoc, LogModel } from './log.model.ts';
 
 /**
@@ -9,6 +11,16 @@ import type { LogDoc, LogModel } from './log.model.ts';
  * Unset in the same move that queues the event, so a log at rest is exactly Auth0's shape.
  */
 export const OUTBOX_PENDING = 'outbox_pending';
+
+/**
+ * A sign-in's `s` or `ss` log also travels in the user write that counts the login (this field of
+ * the user, see user.repository.ts): without transactions, a crash or a lost database between that
+ * write and the log's insert would otherwise leave a login counted and never logged. The copy is
+ * pulled in the move; one older than a sweep period was never moved, maybe never written, and the
+ * sweep writes it (once: log_id is unique) and moves it.
+ */
+export const CARRIED_LOGS = 'pending_logs';
+const isCarried = (log: LogDoc) => Boolean(log.user_id) && (log.type === 's' || log.type === 'ss');
 
 export interface LogOutboxSettings {
   /** Logs written here are moved together after this wait: one insertMany and one updateMany for a burst of sign-ins. */
@@ -24,7 +36,7 @@ export type LogOutbox = ReturnType<typeof createLogOutbox>;
  * write succeeded). A crash between the insert and the move leaves the marker, which the sweep of
  * any instance finds; moving twice is harmless, the outbox keys records by log_id.
  */
-export function createLogOutbox(logs: LogModel, outbox: EventOutbox, logger: Logger, { gatherMs, sweepMs }: LogOutboxSettings) {
+export function createLogOutbox(logs: LogModel, users: Collection, outbox: EventOutbox, logger: Logger, { gatherMs, sweepMs }: LogOutboxSettings) {
   const collection = logs.collection;
   let gathered: LogDoc[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -35,6 +47,26 @@ export function createLogOutbox(logs: LogModel, outbox: EventOutbox, logger: Log
     if (!batch.length) return;
     await outbox.enqueue(batch.map(toEventMessage));
     await collection.updateMany({ log_id: { $in: batch.map((log) => log.log_id) } }, { $unset: { [OUTBOX_PENDING]: '' } });
+    const carried = batch.filter(isCarried);
+    if (!carried.length) return;
+    await users.updateMany(
+      { user_id: { $in: [...new Set(carried.map((log) => log.user_id!))] } },
+      { $pull: { [CARRIED_LOGS]: { log_id: { $in: carried.map((log) => log.log_id) } } } } as object,
+    );
+  }
+
+  /** Carried logs whose move is overdue: written now unless they were, then moved. */
+  async function sweepCarried(): Promise<void> {
+    const overdue = new Date(Date.now() - sweepMs);
+    for (;;) {
+      const stranded = await users.find<{ [CARRIED_LOGS]: LogDoc[] }>({ [`${CARRIED_LOGS}.0.date`]: { $lt: overdue } }, { limit: 100, projection: { [CARRIED_LOGS]: 1 } }).toArray();
+      const carried = stranded.flatMap((user) => user[CARRIED_LOGS]);
+      for (const log of carried) {
+        await collection.insertOne({ ...log, [OUTBOX_PENDING]: true }).catch((err: unknown) => { if (!isDuplicateKeyError(err)) throw err; });
+      }
+      await move(carried);
+      if (stranded.length < 100) return;
+    }
   }
 
   function flush(): Promise<void> {
@@ -50,6 +82,7 @@ export function createLogOutbox(logs: LogModel, outbox: EventOutbox, logger: Log
   }
 
   async function sweep(): Promise<void> {
+    await sweepCarried();
     for (;;) {
       const stranded = await collection.find<LogDoc & { _id?: unknown }>({ [OUTBOX_PENDING]: true }, { limit: 500, projection: { [OUTBOX_PENDING]: 0 } }).toArray();
       await move(stranded.map(({ _id, ...log }) => log as LogDoc));

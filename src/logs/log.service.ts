@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
+import { isDuplicateKeyError } from '../users/user.repository.ts';
 import type { LogOutbox } from './log-outbox.ts';
 import type { LogDoc, LogModel } from './log.model.ts';
 import { LOG_TYPES, type LogType } from './log-types.ts';
@@ -15,15 +16,33 @@ export type LogService = ReturnType<typeof createLogService>;
  * as its own pending outbox record, and moved to the outbox right after (log-outbox.ts).
  */
 export function createLogService(logs: LogModel, outbox: LogOutbox) {
-  return {
-    async record(event: LogEventInput): Promise<string> {
-      // Like Auth0's, a sortable id: time first, then randomness. Stable for consumers to de-duplicate on.
-      const log_id = `${Date.now().toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
-      const log: LogDoc = { description: LOG_TYPES[event.type], details: {}, ...event, log_id, date: new Date() };
+  /** A log event, complete, not written yet: a sign-in carries it in its user write first (log-outbox.ts). */
+  function prepare(event: LogEventInput): LogDoc {
+    // Like Auth0's, a sortable id: time first, then randomness. Stable for consumers to de-duplicate on.
+    const log_id = `${Date.now().toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
+    return withoutUndefined({ description: LOG_TYPES[event.type], details: {}, ...event, log_id, date: new Date() });
+  }
+
+  /** Writes a prepared log once: written already (by the sweep, for a carried one) is not an error. */
+  async function write(log: LogDoc): Promise<void> {
+    try {
       // Straight to the driver: the type above is the schema, and mongoose's document machinery would only cost CPU.
-      await logs.collection.insertOne(outbox.pending(withoutUndefined(log)));
-      outbox.written(log);
-      return log_id;
+      await logs.collection.insertOne(outbox.pending(log));
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err; // log_id is unique
+      return;
+    }
+    outbox.written(log);
+  }
+
+  return {
+    prepare,
+    write,
+
+    async record(event: LogEventInput): Promise<string> {
+      const log = prepare(event);
+      await write(log);
+      return log.log_id;
     },
 
     /** Which of these log_ids are stored. */

@@ -43,8 +43,10 @@ export function createPasswordSigninService(deps: {
   /** Auth0's behaviour: the user exists at once, unverified, and the sign-up is its first login. */
   async function signUpNow(email: string, password_hash: string, ctx: RequestContext): Promise<UserDoc> {
     try {
-      const user = await users.insert(newPasswordUser({ email, password_hash, email_verified: false, now: new Date(), login: { ip: ctx.ip } }));
-      await logs.record({ type: 'ss', ...ctx, ...STRATEGY, user_id: user.user_id, user_name: email });
+      const fresh = newPasswordUser({ email, password_hash, email_verified: false, now: new Date(), login: { ip: ctx.ip } });
+      const log = logs.prepare({ type: 'ss', ...ctx, ...STRATEGY, user_id: fresh.user_id, user_name: email });
+      const user = await users.insert(fresh, { log });
+      await logs.write(log);
       await mails.verification({ user_id: user.user_id, email });
       return user;
     } catch (err) {
@@ -78,8 +80,11 @@ export function createPasswordSigninService(deps: {
 
     /** The first login of a verify-first sign-up, once its link was used in the browser that signed up. */
     async completeVerifiedSignup(userId: string, ctx: RequestContext): Promise<UserDoc | null> {
-      const user = await users.recordLogin(userId, ctx.ip, new Date());
-      if (user) await logs.record({ type: 's', ...ctx, ...STRATEGY, user_id: userId, user_name: user.email });
+      const before = await users.findByUserId(userId);
+      if (!before) return null;
+      const log = logs.prepare({ type: 's', ...ctx, ...STRATEGY, user_id: userId, user_name: before.email });
+      const user = await users.recordLogin(userId, ctx.ip, new Date(), log, before);
+      if (user) await logs.write(log);
       return user;
     },
 
@@ -102,9 +107,10 @@ export function createPasswordSigninService(deps: {
       if (hasher.needsRehash(user.password_hash!)) {
         await users.replacePasswordHash(user.user_id, await hasher.hash(password));
       }
-      const updated = await users.recordLogin(user.user_id, ctx.ip, new Date(), user);
+      const log = logs.prepare({ type: 's', ...ctx, ...STRATEGY, user_id: user.user_id, user_name: email });
+      const updated = await users.recordLogin(user.user_id, ctx.ip, new Date(), log, user);
       if (!updated) throw new LoginFailedError(); // deleted between the two reads
-      await logs.record({ type: 's', ...ctx, ...STRATEGY, user_id: user.user_id, user_name: email });
+      await logs.write(log);
       return updated;
     },
   };

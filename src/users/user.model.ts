@@ -1,3 +1,4 @@
+import type { LogDoc } from '../logs/log.model.ts';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { StoredFacts } from '../insight/facts/user-facts.ts';
 
@@ -42,6 +43,8 @@ export interface UserDoc {
   facts?: StoredFacts;
   /** Insight events (lifecycle, segment enter/exit) written with the change that caused them, until the relay takes them. */
   pending_events?: PendingEvent[];
+  /** The `s`/`ss` log of the login this write counted, until it is moved (logs/log-outbox.ts). */
+  pending_logs?: LogDoc[];
 }
 
 /** An event that belongs to a user write: it is moved to the event outbox after the write, never lost in between. */
@@ -92,6 +95,7 @@ const userSchema = new Schema<UserDoc>({
   password_hash: { type: String, select: false },
   facts: { type: Schema.Types.Mixed },
   pending_events: { type: Schema.Types.Mixed, default: undefined },
+  pending_logs: { type: Schema.Types.Mixed, default: undefined },
 }, { collection: 'users', versionKey: false, minimize: false, strict: 'throw' });
 
 userSchema.index({ 'identities.provider': 1, 'identities.user_id': 1 });
@@ -113,6 +117,7 @@ userSchema.index({ 'facts.sentiment_label': 1, 'facts.sentiment_score': 1, user_
 userSchema.index({ 'facts.sentiment_score': 1, user_id: 1 }, analysed);
 userSchema.index({ 'facts.enrichment': 1 }, { sparse: true });
 userSchema.index({ 'pending_events.0.at': 1 }, { sparse: true });
+userSchema.index({ 'pending_logs.0.date': 1 }, { sparse: true });
 
 export type UserModel = Model<UserDoc>;
 

@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import type { LogDoc } from '../logs/log.model.ts';
 import { trusted, type UserChanges } from './user-changes.ts';
 import type { Identity, UserDoc, UserModel } from './user.model.ts';
 import { createRecentSignins } from './recent-signins.ts';
@@ -59,27 +60,34 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
      * A returning social sign-in: refreshes what the provider says (root fields only when it is
      * the primary identity, as Auth0 does) and counts the login, in one atomic update.
      */
-    async recordSocialLogin(user: UserDoc, identity: Identity, rootFields: Partial<UserDoc>, ip: string | undefined, at: Date): Promise<UserDoc | null> {
+    async recordSocialLogin(user: UserDoc, identity: Identity, rootFields: Partial<UserDoc>, ip: string | undefined, at: Date, log: LogDoc): Promise<UserDoc | null> {
       const set: Record<string, unknown> = { ...rootFields, last_login: at, last_ip: ip, updated_at: at };
       set['identities.$[id].profileData'] = identity.profileData;
       if (identity.sealed_tokens) set['identities.$[id].sealed_tokens'] = identity.sealed_tokens;
-      const signedIn = await changes.apply(user.user_id, { $set: set, $inc: { logins_count: 1 } }, {
+      const signedIn = await changes.apply(user.user_id, { $set: set, $inc: { logins_count: 1 }, $push: { pending_logs: log } }, {
         kind: 'signin', before: user, arrayFilters: [{ 'id.provider': identity.provider, 'id.user_id': identity.user_id }],
       });
       if (signedIn) recent.remember(signedIn);
       return signedIn;
     },
 
-    /** One insert of the complete profile and its facts: a crash cannot leave a half-made user. */
-    async insert(user: UserDoc, options?: { quiet?: boolean }): Promise<UserDoc> {
-      const created = await changes.insert(user, options);
+    /**
+     * One insert of the complete profile and its facts: a crash cannot leave a half-made user. `log`:
+     * the sign-up's `ss`, carried in the same insert (logs/log-outbox.ts), to be written next by the caller.
+     */
+    async insert(user: UserDoc, options?: { quiet?: boolean; log?: LogDoc }): Promise<UserDoc> {
+      const created = await changes.insert(options?.log ? { ...user, pending_logs: [options.log] } : user, options);
       if (!options?.quiet) recent.remember(created); // a sign-up signs in: its code flow follows (an import does not)
       return created;
     },
 
-    /** Atomic, so concurrent logins on several instances all count. `before`: the user as the sign-in read it. */
-    async recordLogin(userId: string, ip: string | undefined, at: Date, before?: UserDoc): Promise<UserDoc | null> {
-      const user = await changes.apply(userId, { $set: { last_login: at, last_ip: ip, updated_at: at }, $inc: { logins_count: 1 } }, { kind: 'signin', before });
+    /**
+     * Atomic, so concurrent logins on several instances all count. `log`: the login's `s`, carried in
+     * the same write (logs/log-outbox.ts), to be written next by the caller. `before`: the user as the sign-in read it.
+     */
+    async recordLogin(userId: string, ip: string | undefined, at: Date, log: LogDoc, before?: UserDoc): Promise<UserDoc | null> {
+      const change = { $set: { last_login: at, last_ip: ip, updated_at: at }, $inc: { logins_count: 1 }, $push: { pending_logs: log } };
+      const user = await changes.apply(userId, change, { kind: 'signin', before });
       if (user) recent.remember(user);
       return user;
     },

@@ -49,16 +49,17 @@ export function createVerifyFirstSignup(deps: {
       const user = newPasswordUser({
         email, password_hash: signup.password_hash, email_verified: true, now: new Date(), names: { name: signup.name, nickname: signup.nickname },
       });
+      // The sign-up happens now, and the same click proved the mailbox.
+      // Not a sign-in yet: the `s` follows when the browser that signed up finishes (daily stats count logins by it).
+      const log = logs.prepare({ type: 'ss', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email, details: { signed_in: false } });
       try {
-        await users.insert(user);
+        await users.insert(user, { log });
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
         await logs.record({ type: 'fs', ...ctx, ...PASSWORD_STRATEGY, user_name: email, details: { error: 'user_exists' } });
         return { kind: 'taken', email };
       }
-      // The sign-up happens now, and the same click proved the mailbox.
-      // Not a sign-in yet: the `s` follows when the browser that signed up finishes (daily stats count logins by it).
-      await logs.record({ type: 'ss', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email, details: { signed_in: false } });
+      await logs.write(log);
       await logs.record({ type: 'sv', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
       return { kind: 'created', user_id: user.user_id, uid: signup.uid };
     },
