@@ -12,7 +12,7 @@ import type { Suite } from './suite.ts';
 export interface Check { name: string; ok: boolean; detail: string }
 export interface AuditResult { checks: Check[]; figures: Record<string, number | string> }
 
-/** Work that may legitimately have been done twice: jobs that were running on an instance killed with -9. */
+/** Work that may legitimately have been done twice: jobs running on an instance killed with -9, or while the database was away. */
 export interface CrashWindow { jobIds: Set<string> }
 
 interface UserRow { user_id: string; email?: string; logins_count?: number; created_at?: unknown; identities?: { provider: string; profileData?: { screen_name?: string } }[]; app_metadata?: { fullcontact?: { status?: string }; sentiment_initialized?: boolean } }

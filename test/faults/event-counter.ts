@@ -18,7 +18,8 @@ export interface EventCounter {
   close(): Promise<void>;
 }
 
-export async function startEventCounter(amqpUrl: string, { exchange = 'insole.events', queue }: { exchange?: string; queue: string }): Promise<EventCounter> {
+/** `ownExchange`: the exchange is this run's alone (deleted at close). */
+export async function startEventCounter(amqpUrl: string, { exchange = 'insole.events', queue, ownExchange = false }: { exchange?: string; queue: string; ownExchange?: boolean }): Promise<EventCounter> {
   const arrivals = new Map<string, number>();
   let redeliveries = 0;
   let model: ChannelModel | undefined;
@@ -66,6 +67,7 @@ export async function startEventCounter(amqpUrl: string, { exchange = 'insole.ev
       closing = true;
       clearTimeout(retry);
       await channel?.deleteQueue(queue).catch(() => undefined);
+      if (ownExchange) await channel?.deleteExchange(exchange).catch(() => undefined);
       await model?.close().catch(() => undefined);
     },
   };

@@ -46,15 +46,17 @@ export function requestFigures(log: ProxiedRequest[], from: number, to: number):
   const inWindow = log.filter((r) => r.start >= from && r.start < to);
   const byStatus = new Map<string, number>();
   for (const r of inWindow) {
-    const key = r.error ? `502 (${r.error})` : `${String(r.status ?? 'open').slice(0, 1)}xx`;
+    const key = r.error ? `502 (${r.error})` : r.status === undefined ? 'not answered' : `${String(r.status).slice(0, 1)}xx`;
     byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
   }
+  const open = inWindow.filter((r) => r.end === undefined);
   const perInstance = new Map<string, number>();
   for (const r of inWindow) perInstance.set(r.upstream ?? '-', (perInstance.get(r.upstream ?? '-') ?? 0) + 1);
   return {
     requests: inWindow.length,
     'by status': [...byStatus].sort().map(([k, n]) => `${k} ${n}`).join(', '),
     'by instance': [...perInstance].sort().map(([k, n]) => `${k} ${n}`).join(', '),
+    ...(open.length ? { 'not answered yet': open.slice(0, 5).map((r) => `${r.method} ${r.path} via ${r.upstream} since ${new Date(r.start).toISOString()}`).join('; ') } : {}),
   };
 }
 

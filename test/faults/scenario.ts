@@ -21,7 +21,7 @@ export interface ScenarioContext {
   suite: Suite;
   history: History;
   durations: Durations;
-  /** Jobs a crash interrupted: the audit accepts a repeated API effect for these only. */
+  /** Jobs a crash or the database's loss interrupted: the audit accepts a repeated API effect for these only. */
   crash: CrashWindow;
   /** Stops the load and waits for every shopper's retries (call before checking failures). */
   stopLoad(): Promise<void>;

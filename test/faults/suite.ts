@@ -52,7 +52,7 @@ export interface SuiteSettings {
 
 export const SETTINGS: SuiteSettings = { hookLeaseMs: 5_000, outboxClaimMs: 3_000, keyRefreshSeconds: 2, keyActivateSeconds: 3, drainMs: 1_500 };
 
-function instanceConfig(fakes: { fullcontact: SuiteFullContact; x: SuiteXApi; google: FakeGoogle; twitter: FakeTwitter }, dir: string, s: SuiteSettings, metricsToken: string) {
+function instanceConfig(fakes: { fullcontact: SuiteFullContact; x: SuiteXApi; google: FakeGoogle; twitter: FakeTwitter }, dir: string, s: SuiteSettings, metricsToken: string, exchange: string) {
   const { fullcontact, x, google, twitter } = fakes;
   return {
     data_dir: join(dir, 'data'),
@@ -71,7 +71,7 @@ function instanceConfig(fakes: { fullcontact: SuiteFullContact; x: SuiteXApi; go
       fullcontact: { api_key: fullcontact.apiKey, base_url: fullcontact.url, timeout_ms: 2_000 },
       sentiment: { mode: 'builtin', x_bearer_token: x.bearerToken, x_base_url: x.url, timeout_ms: 2_000 },
     },
-    events: { poll_ms: 200, claim_ms: s.outboxClaimMs, recover_after_ms: 3_000, reconnect_min_ms: 250, reconnect_max_ms: 2_000 },
+    events: { exchange, poll_ms: 200, claim_ms: s.outboxClaimMs, recover_after_ms: 3_000, reconnect_min_ms: 250, reconnect_max_ms: 2_000 },
     signing_keys: { refresh_seconds: s.keyRefreshSeconds, activate_after_seconds: s.keyActivateSeconds },
     shutdown: { drain_ms: s.drainMs, grace_ms: 10_000 },
     metrics_token: metricsToken,
@@ -88,11 +88,14 @@ export async function startSuite({ brokerMode, amqpUrl, settings = SETTINGS }: {
   const balancer = await startBalancer(ports.map((port, i) => ({ name: `insole-${'abc'[i]}`, port })));
   for (const [fake, connection] of [[google, 'google-oauth2'], [twitter, 'twitter']] as const) fake.registerRedirectUri(`${balancer.url}/login/callback/${connection}`);
   const broker = await controlBroker(brokerMode, amqpUrl);
-  const counter = await startEventCounter(amqpUrl, { queue: `insole-faults-${randomBytes(4).toString('hex')}` });
+  // An exchange of this run's own: other insole processes on the same broker (tests, a dev server) publish to insole.events.
+  const runId = randomBytes(4).toString('hex');
+  const exchange = `insole.faults.${runId}`;
+  const counter = await startEventCounter(amqpUrl, { exchange, queue: `insole-faults-${runId}`, ownExchange: true });
 
   const metricsToken = randomBytes(16).toString('hex');
   const configFile = join(dir, 'insole.json');
-  await writeFile(configFile, JSON.stringify(instanceConfig({ fullcontact, x, google, twitter }, dir, settings, metricsToken), null, 2));
+  await writeFile(configFile, JSON.stringify(instanceConfig({ fullcontact, x, google, twitter }, dir, settings, metricsToken, exchange), null, 2));
   const env = {
     issuer: balancer.url, mongodbUri: db.uri, amqpUrl: broker.instanceUrl, configFile, logDir: dir,
     cookieSecret: randomBytes(32).toString('hex'), keyEncryptionKey: randomBytes(32).toString('hex'),
