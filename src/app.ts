@@ -8,6 +8,7 @@ import type { RenderView } from './http/views.ts';
 import { requestContext } from './http/middleware/request-context.ts';
 import { requireDatabase } from './http/middleware/database-ready.ts';
 import { errorHandler } from './http/middleware/error-handler.ts';
+import { answerDeadline } from './http/middleware/answer-deadline.ts';
 import { healthRoutes } from './http/routes/health.routes.ts';
 import { assetRoutes } from './http/routes/assets.routes.ts';
 
@@ -31,6 +32,7 @@ export function createApp({ config, logger, renderView, isDatabaseReady, isDrain
   app.disable('x-powered-by');
 
   app.use(requestContext(logger));
+  app.use(answerDeadline(config.answer_within_ms, errorHandler(renderView)));
   // While draining, each answer closes its connection: keep-alive clients reconnect to an instance that stays.
   app.use((_req, res, next) => { if (isDraining?.()) res.setHeader('connection', 'close'); next(); });
   app.use(helmet({

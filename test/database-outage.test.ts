@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../src/db/embedded-mongo.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
+import { captureLogs } from './support/log-capture.ts';
 import { buildAuthorization, discoverStorefront, signInForTokens } from './support/relying-party.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 import { readForm, UserAgent } from './support/user-agent.ts';
@@ -85,6 +86,36 @@ describe('the database lost while the sign-in is being resumed, at the session s
     assert.ok(answer.headers.get('retry-after'));
     assert.equal(answer.headers.get('location'), null, 'no redirect to follow');
     assert.match(await answer.text(), /temporarily unavailable/);
+  });
+});
+
+// A database that stops answering without closing its connections (a partition that drops packets):
+// the driver waits on its sockets, and without a deadline the request would hang for minutes.
+describe('the database silent, its connections open', () => {
+  let mongo: EmbeddedMongo;
+  let proxy: TcpProxy;
+  let insole: TestInsole;
+  const captured = captureLogs('info');
+  before(async () => {
+    mongo = await startEmbeddedMongo();
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(mongo.uri).port) });
+    insole = await startTestInsole({ answer_within_ms: 1_500 }, `mongodb://127.0.0.1:${proxy.port}/silent`, captured.logger);
+  });
+  after(async () => { await proxy.close(); await insole.stop(); await mongo.stop(); });
+
+  test('a request still unanswered at answer_within_ms gets a 503 with Retry-After, and the log names it', async () => {
+    const config = await discoverStorefront(insole.issuer);
+    const authorizeUrl = (await buildAuthorization(config)).url;
+    assert.equal((await fetch(authorizeUrl, { redirect: 'manual' })).status, 303, 'served while the database answers');
+
+    proxy.hold();
+    const answer = await fetch(authorizeUrl, { headers: { accept: 'application/json' }, redirect: 'manual' });
+    assert.equal(answer.status, 503);
+    assert.ok(answer.headers.get('retry-after'));
+    assert.deepEqual(await answer.json(), { error: 'temporarily_unavailable', error_description: 'The service is taking too long to answer. Please try again in a moment.' });
+    const line = captured.lines.map((l) => JSON.parse(l) as { msg: string; path?: string; level: number }).find((l) => l.msg.startsWith('no answer within the deadline'));
+    assert.equal(line?.path, '/authorize');
+    assert.equal(line?.level, 50, 'an error: something insole depends on hung');
   });
 });
 

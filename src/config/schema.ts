@@ -261,6 +261,8 @@ export const configSchema = z.object({
   // README "Outbound HTTP": one dispatcher for every call insole makes, with timeouts, a size cap and the proxy.
   outbound_http: outboundHttpSchema,
   // README "Running in production": how an instance leaves a load balancer's rotation.
+  answer_within_ms: z.number().int().min(1_000).default(60_000)
+    .describe('A request with no answer by then gets a 503 and an error log line naming it (a dependency hung without closing its connections). Streams already answering are not cut.'),
   shutdown: z.object({
     drain_ms: z.number().int().min(0).default(0).describe('On SIGTERM, /health/ready answers 503 this long while requests are still served, so a load balancer that polls readiness stops sending new ones first; then the server closes.'),
     grace_ms: z.number().int().positive().default(10_000).describe('Then in-flight requests, hook attempts and jobs get this long to finish; the rest are cut or handed back.'),

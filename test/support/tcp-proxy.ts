@@ -6,6 +6,8 @@ export interface TcpProxy {
   stop(): Promise<void>;
   /** Like the service coming back, on the same port. */
   start(): Promise<void>;
+  /** Like a network partition that drops packets: connections stay open, nothing gets through either way. */
+  hold(): void;
   /** Dies (as stop()) at the first client bytes that `matches`, before they reach the service: a failure at an exact moment. */
   stopAt(matches: (chunk: Buffer) => boolean): Promise<void>;
   close(): Promise<void>;
@@ -20,6 +22,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let server: Server | undefined;
   let port = 0;
   let trap: { matches: (chunk: Buffer) => boolean; sprung: () => void } | undefined;
+  let holding = false;
 
   const pipe = (client: Socket) => {
     const upstream = createConnection(target);
@@ -30,9 +33,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => { if (!holding) client.write(chunk); });
+    upstream.on('end', () => client.end());
     client.on('end', () => upstream.end());
     client.on('data', (chunk: Buffer) => {
+      if (holding) return;
       if (trap?.matches(chunk)) {
         const { sprung } = trap;
         trap = undefined;
@@ -67,7 +72,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   return {
     get port() { return port; },
     stop,
-    start: listen,
+    start: async () => { holding = false; await listen(); },
+    hold: () => { holding = true; },
     stopAt: (matches) => new Promise<void>((sprung) => { trap = { matches, sprung }; }),
     close: stop,
   };
