@@ -8,6 +8,7 @@ import { audit, type CrashWindow } from './audit.ts';
 import type { BrokerMode } from './broker.ts';
 import { ROOT } from './cluster.ts';
 import { printBlock } from './figures.ts';
+import { deadlineAnswers } from './instance-logs.ts';
 import { createHistory, startLoad } from './load.ts';
 import type { Durations, Scenario } from './scenario.ts';
 import { killNine, rollingRestart } from './scenarios-crash.ts';
@@ -59,7 +60,8 @@ try {
     const settled = await settle(suite, durations.settleMs);
     const audited = await audit(suite, history.attempts, history.shoppers, crash);
     const checks = [...outcome.checks, { name: `background work settled (${settled.settled ? `${(settled.ms / 1000).toFixed(1)} s` : 'not in time'})`, ok: settled.settled, detail: '' }, ...audited.checks];
-    printBlock('figures', outcome.figures);
+    const hung = await deadlineAnswers(suite, scenarioStart, Date.now());
+    printBlock('figures', { ...outcome.figures, 'requests cut by answer_within_ms (hung inside insole)': hung.length ? `${hung.length}: ${hung.slice(0, 3).join(', ')}` : 0 });
     printBlock('audit (the whole run so far)', audited.figures);
     for (const c of checks) console.log(`  ${c.ok ? '✔' : '✖'} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
     const ok = checks.every((c) => c.ok);

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { foreignConnections } from './broker.ts';
+import { hookAttemptsOverlapping } from './instance-logs.ts';
 import { failures, latencyLine, ms, percentile, requestFigures, seconds, signInFigures, startedIn } from './figures.ts';
 import { check, type Scenario } from './scenario.ts';
 import { sleep, until } from './settle.ts';
@@ -153,16 +152,3 @@ export const apiOutage: Scenario = {
   },
 };
 
-/** Ids of the hook jobs with an attempt (from the instances' "hook attempt" log lines) overlapping [from, to]. */
-async function hookAttemptsOverlapping(suite: Suite, from: number, to: number): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for (const instance of suite.instances) {
-    const text = await readFile(join(suite.dir, `${instance.name}.log`), 'utf8');
-    for (const line of text.split('\n')) {
-      if (!line.includes('"hook attempt"')) continue;
-      const entry = JSON.parse(line) as { time: number; ms: number; job_id: string };
-      if (entry.time >= from && entry.time - entry.ms <= to) ids.add(entry.job_id);
-    }
-  }
-  return ids;
-}

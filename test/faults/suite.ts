@@ -74,6 +74,7 @@ function instanceConfig(fakes: { fullcontact: SuiteFullContact; x: SuiteXApi; go
     events: { exchange, poll_ms: 200, claim_ms: s.outboxClaimMs, recover_after_ms: 3_000, reconnect_min_ms: 250, reconnect_max_ms: 2_000 },
     signing_keys: { refresh_seconds: s.keyRefreshSeconds, activate_after_seconds: s.keyActivateSeconds },
     shutdown: { drain_ms: s.drainMs, grace_ms: 10_000 },
+    answer_within_ms: 20_000, // a request hung inside insole ends as a 503 and is named (run.ts), rather than held for the client's 300 s
     metrics_token: metricsToken,
   };
 }
