@@ -100,6 +100,8 @@ export async function startBalancer(upstreams: Upstream[], { checkMs = 250 } = {
         answer.on('end', () => resolve('answered'));
         answer.on('error', () => { res.destroy(); resolve('ECONNRESET'); });
       });
+      // Longer than any instance's answer_within_ms: silence this long means the request is lost between the two.
+      out.setTimeout(60_000, () => out.destroy(Object.assign(new Error('upstream silent for 60 s'), { code: 'UPSTREAM_TIMEOUT' })));
       out.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ECONNREFUSED') return resolve('refused');
         if (!res.headersSent) res.writeHead(502, { 'x-balancer-error': err.code ?? 'error', 'x-upstream': upstream.name, 'x-balancer-request': String(entry.id) }).end(`upstream ${upstream.name}: ${err.code}`);
