@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from 'mongoose';
 import type { Express } from 'express';
@@ -66,11 +66,22 @@ export async function composeInsole(config: Config, logger: Logger, mongodbUri: 
   return { app, core, areas, hooks, admin, insight, lifecycle };
 }
 
-/** Composes, listens, and starts the areas' background work. main.ts and the tests start insole here. */
+/**
+ * Takes the port, composes, serves, and starts the areas' background work. main.ts and the tests
+ * start insole here. The port comes first: one in use is reported before anything is set up.
+ */
 export async function startInsole(config: Config, logger: Logger, mongodbUri: string): Promise<RunningInsole> {
-  const { app, core, areas, hooks, admin, insight, lifecycle } = await composeInsole(config, logger, mongodbUri);
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  const server = createServer(answerStarting);
+  await listen(server, config.port);
+  let composed: ComposedInsole;
+  try {
+    composed = await composeInsole(config, logger, mongodbUri);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const { app, core, areas, hooks, admin, insight, lifecycle } = composed;
+  server.off('request', answerStarting).on('request', app);
   const { port } = server.address() as AddressInfo;
   logger.info({ port, issuer: config.issuer }, 'insole is listening');
   for (const area of areas) await area.start?.();
@@ -105,4 +116,20 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     await core.http.close(); // after the hooks: their last attempts may still be calling out
     await core.connection.close();
   }
+}
+
+/** Listening, or the reason it could not (a port in use is an error to report, not a wait forever). */
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Before the app is composed (a second or two): a 503 that says so, rather than no answer. */
+function answerStarting(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1', connection: 'close' }).end('insole is starting\n');
 }

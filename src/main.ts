@@ -53,6 +53,8 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof EmbeddedMongoUnavailable) {
     console.error(err.message);
+  } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`insole cannot listen on port ${(err as { port?: number }).port}: another program uses it. Stop that program, or set PORT to a free port (and ISSUER to match).`);
   } else {
     console.error('insole failed to start:', err);
   }

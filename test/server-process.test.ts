@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from './support/insole.ts';
@@ -104,6 +105,20 @@ describe('npm start on the embedded defaults', () => {
     server.child.kill('SIGTERM'); // as soon as 'insole is listening' is out, before 'ready at'
     assert.equal(await server.exited, 0, server.output());
     assert.match(server.output(), /"msg":"stopped"/);
+  });
+
+  test('a port in use is refused at start with a clear message, not a hang', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const { MONGODB_URI: _unused, ...inherited } = process.env;
+    const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...inherited, ...env, PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, NODE_ENV: 'development' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    taken.close();
+    assert.equal(code, 1);
+    assert.match(stderr, new RegExp(`cannot listen on port ${port}: another program uses it`));
   });
 
   test('a broken configuration is refused at start with every problem listed', async () => {

@@ -47,10 +47,18 @@ export async function freePort(): Promise<number> {
  * database, `logger` lets a test read what insole logs (see log-capture.ts).
  */
 export async function startTestInsole(overrides: Record<string, unknown> = {}, databaseUri = testDatabaseUri(), logger?: Logger): Promise<TestInsole> {
-  const port = await freePort();
-  const config = testConfig(`http://127.0.0.1:${port}`, port, overrides);
-  const running = await startInsole(config, logger ?? createLogger(config.log_level), databaseUri);
-  return { ...running, config, issuer: config.issuer, db: running.connection.db! };
+  for (let attempt = 1; ; attempt++) {
+    // The issuer names the port, so it is chosen first; another process may take it before insole
+    // listens (test files and the fault suite run side by side): then try another.
+    const port = await freePort();
+    const config = testConfig(`http://127.0.0.1:${port}`, port, overrides);
+    try {
+      const running = await startInsole(config, logger ?? createLogger(config.log_level), databaseUri);
+      return { ...running, config, issuer: config.issuer, db: running.connection.db! };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 5) throw err;
+    }
+  }
 }
 
 /**
