@@ -25,6 +25,7 @@ const INDEXES: Array<[Record<string, 1 | -1>, mongoose.mongo.CreateIndexesOption
   [{ 'identities.provider': 1, 'identities.user_id': 1 }, {}],
   [{ outbox_pending: 1 }, { sparse: true }],
   [{ user_id: 1, date: -1 }, {}],
+  [{ 'events.0.at': 1 }, { sparse: true }],
 ];
 const T0 = Date.UTC(2026, 0, 1);
 const at = (minutes: number) => new Date(T0 + minutes * 60_000);
@@ -44,6 +45,7 @@ function documents(count: number, from = 0): Doc[] {
     };
     if (i % 5 !== 0) doc.lease_until = at((i * 17) % 89);
     if (i % 4 === 0) doc.outbox_pending = true;
+    if (i % 6 !== 1) doc.events = [{ at: at(i % 40) }, { at: at((i * 3) % 40) }];
     if (i % 3 !== 2) doc.identities = [{ provider: 'auth0', user_id: `u${i}` }, ...(i % 2 ? [{ provider: 'google-oauth2', user_id: `g${i % 7}` }] : [])];
     return doc;
   });
@@ -67,6 +69,10 @@ function queries(): Query[] {
     { filter: { hook: 'sentiment', state: { $ne: 'done' } } },
     { filter: { 'identities.provider': 'google-oauth2', 'identities.user_id': 'g3' } },
     { filter: { 'identities.provider': 'auth0' }, sort: { _id: -1 }, limit: 4 },
+    { filter: { identities: { $elemMatch: { provider: 'google-oauth2', user_id: 'g3' } } } },
+    { filter: { identities: { $not: { $elemMatch: { provider: 'auth0', user_id: 'u10' } } } } },
+    { filter: { 'events.0.at': { $lte: at(12) } } },
+    { filter: { 'events.0.at': { $gt: at(5), $lte: at(20) } }, sort: { 'events.0.at': 1, _id: 1 } },
     { filter: { outbox_pending: true } },
     { filter: { user_id: 'user-4', date: { $gte: at(10) } }, sort: { date: -1 } },
     { filter: { user_id: { $in: [] } } },

@@ -93,7 +93,8 @@ final class IndexedQueries {
         });
     }
 
-    private static <P> Choice<P> best(List<Index<P>> indexes, Document query) {
+    private static <P> Choice<P> best(List<Index<P>> indexes, Document conditions) {
+        Document query = withElemMatchFields(conditions);
         Choice<P> best = null;
         for (Index<P> index : indexes) {
             Choice<P> choice = index instanceof SecondaryIndex<P> secondary ? secondary(secondary, query)
@@ -103,6 +104,27 @@ final class IndexedQueries {
             }
         }
         return best;
+    }
+
+    /**
+     * {@code {identities: {$elemMatch: {provider: p, user_id: u}}}} also pins {@code identities.provider}
+     * and {@code identities.user_id} (an element matching both is a document matching each), so the
+     * compound index on those paths can narrow it. Fields the query names itself are kept as they are.
+     */
+    private static Document withElemMatchFields(Document query) {
+        Document widened = null;
+        for (String key : query.keySet()) {
+            if (query.get(key) instanceof Document condition && condition.size() == 1
+                && condition.get("$elemMatch") instanceof Document element) {
+                for (String field : element.keySet()) {
+                    if (!field.startsWith("$") && !query.containsKey(key + "." + field)) {
+                        widened = widened == null ? new Document(query) : widened;
+                        widened.put(key + "." + field, element.get(field));
+                    }
+                }
+            }
+        }
+        return widened == null ? query : widened;
     }
 
     private static <P> Choice<P> unique(Index<P> index, Document query) {

@@ -4,7 +4,6 @@ import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.Missing;
-import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.bson.Document;
 
@@ -133,9 +132,12 @@ final class SecondaryIndex<P> extends Index<P> {
         keys.add(List.of());
         for (IndexKey indexKey : getKeys()) {
             List<Object> values = new ArrayList<>();
-            flatten(Utils.getSubdocumentValueCollectionAware(document, indexKey.getKey()), values);
-            if (values.size() > 1) {
-                multikey = true;
+            collect(document, indexKey.getKey().split("\\."), 0, values);
+            if (values.isEmpty()) {
+                values.add(Missing.getInstance()); // so other keys of a compound index still find it
+            }
+            if (values.stream().filter(Missing::isNeitherNullNorMissing).count() > 1) {
+                multikey = true; // two bounds could now hold for two different values
             }
             List<List<Object>> longer = new ArrayList<>();
             for (List<Object> key : keys) {
@@ -154,9 +156,29 @@ final class SecondaryIndex<P> extends Index<P> {
         return keys;
     }
 
+    /**
+     * The values a dotted path can reach, as the query matcher may read it: through a document's field,
+     * an array's element by position ({@code pending_events.0.at}) and every element's field. (Not
+     * Utils.getSubdocumentValueCollectionAware: below an array it reads only elements' fields, so it
+     * misses {@code a.0.b}.) More values than the matcher would use only widen the candidates.
+     */
+    private void collect(Object value, String[] path, int depth, List<Object> into) {
+        if (depth == path.length) {
+            flatten(value, into);
+        } else if (value instanceof Document document) {
+            collect(document.getOrMissing(path[depth]), path, depth + 1, into);
+        } else if (value instanceof List<?> list) {
+            if (path[depth].matches("\\d+") && path[depth].length() < 9 && Integer.parseInt(path[depth]) < list.size()) {
+                collect(list.get(Integer.parseInt(path[depth])), path, depth + 1, into);
+            }
+            for (Object element : list) {
+                collect(element, path, depth, into);
+            }
+        }
+    }
+
     private void flatten(Object value, List<Object> into) {
         if (value instanceof Collection<?> values) {
-            multikey = true;
             if (values.isEmpty()) {
                 into.add(Missing.getInstance());
             }
