@@ -131,6 +131,21 @@ async function assertIndexCountsDocuments(db: Db): Promise<void> {
   assert.equal(validated.keysPerIndex.state_1_run_after_1, await db.collection('indexed').countDocuments({}));
 }
 
+/** Unique indexes on the file backend (looked up in memory, stored in H2) refuse duplicates, also of keys stored before a restart, and free deleted keys. */
+async function assertUniqueHolds(db: Db): Promise<void> {
+  const tickets = db.collection<Doc>('tickets');
+  await tickets.createIndex({ ticket: 1 }, { unique: true });
+  await tickets.insertOne({ _id: 't1' as never, ticket: 'a' });
+  await assert.rejects(tickets.insertOne({ _id: 't1' as never, ticket: 'b' }), { code: 11000 });
+  await assert.rejects(tickets.insertOne({ _id: 't2' as never, ticket: 'a' }), { code: 11000 });
+  await tickets.deleteOne({ _id: 't1' as never });
+  await tickets.insertOne({ _id: 't1' as never, ticket: 'a' });
+  assert.deepEqual(await tickets.find({ ticket: 'a' }).toArray(), [{ _id: 't1', ticket: 'a' }]);
+  const storedBeforeRestart = await db.collection('indexed').findOne({ _id: { $lt: 'doc-1000' } as never });
+  assert.ok(storedBeforeRestart);
+  await assert.rejects(db.collection('indexed').insertOne({ _id: storedBeforeRestart._id }), { code: 11000 });
+}
+
 describe('dev database: non-unique indexes answer exactly as a scan', () => {
   test('on the test database: equality, prefix, $in, ranges, $or, counts, before and after updates and deletes', async () => {
     const client = await new mongoose.mongo.MongoClient(testDatabaseUri()).connect();
@@ -166,6 +181,7 @@ describe('dev database: non-unique indexes answer exactly as a scan', () => {
       await assertSameAsScan(client.db(), true, 'file backend after a restart');
       await churn(client.db(), 2000);
       await assertSameAsScan(client.db(), true, 'file backend, writes after a restart');
+      await assertUniqueHolds(client.db());
     } finally {
       await client.close();
       await server.stop();

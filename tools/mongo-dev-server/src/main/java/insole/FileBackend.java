@@ -6,6 +6,7 @@ import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
@@ -21,8 +22,9 @@ import java.util.List;
 
 /**
  * The H2 MVStore backend of {@code npm start} (data under ./data), with entries for non-unique indexes
- * (SecondaryIndex, in memory, rebuilt when the store opens) and queries that use an index for what it
- * pins down (IndexedQueries) instead of reading every stored document.
+ * (SecondaryIndex, in memory, rebuilt when the store opens), unique indexes looked up in memory
+ * (MirroredUniqueIndex), and queries that use an index for what it pins down (IndexedQueries)
+ * instead of reading every stored document.
  */
 final class FileBackend extends H2Backend {
 
@@ -49,6 +51,13 @@ final class FileBackend extends H2Backend {
     static final class IndexedDatabase extends H2Database {
         IndexedDatabase(String databaseName, MVStore store, CursorRegistry cursorRegistry) {
             super(databaseName, store, cursorRegistry);
+        }
+
+        /** The map H2Database would open (its dropIndex removes it by this name), behind a hash map for look-ups. */
+        @Override
+        protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+            MVMap<KeyValue, Object> stored = mvStore().openMap(getFullCollectionNamespace(collectionName) + "._index_" + indexName);
+            return new MirroredUniqueIndex(stored, indexName, keys, sparse);
         }
 
         @Override
