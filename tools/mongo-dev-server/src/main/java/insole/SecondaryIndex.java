@@ -45,11 +45,12 @@ final class SecondaryIndex<P> extends Index<P> {
         super(name, keys, sparse);
     }
 
-    /** Whether lookups can be trusted; ranges are skipped on array values (see IndexedQueries). */
+    /** Whether lookups can be trusted (see keysOf). */
     synchronized boolean isUsable() {
         return usable;
     }
 
+    /** Whether some document has two values for a key: then two bounds may hold for different values, and IndexedQueries uses no range. */
     synchronized boolean isMultikey() {
         return multikey;
     }
