@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, globSync, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -16,6 +16,7 @@ export class EmbeddedMongoUnavailable extends Error {}
  */
 export async function startEmbeddedMongo({ dataFile, port = 0 }: { dataFile?: string; port?: number } = {}): Promise<EmbeddedMongo> {
   if (!existsSync(DEV_SERVER_JAR)) buildDevServerJar();
+  else if (jarIsStale()) rebuildOrKeepOldJar();
   const args = ['-Xss4m', '-jar', DEV_SERVER_JAR, '--host', '127.0.0.1', '--port', String(port)];
   if (dataFile) {
     mkdirSync(resolve(dataFile, '..'), { recursive: true });
@@ -27,6 +28,24 @@ export async function startEmbeddedMongo({ dataFile, port = 0 }: { dataFile?: st
     uri: address,
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * A jar older than the launcher's sources is rebuilt: one built before a pull kept running the old
+ * launcher (a jar from before IndexedQueries ran every soak, so its scan report printed nothing).
+ */
+function jarIsStale(): boolean {
+  const built = statSync(DEV_SERVER_JAR).mtimeMs;
+  const sources = ['pom.xml', ...globSync('src/**/*.java', { cwd: TOOL_DIR })];
+  return sources.some((file) => statSync(resolve(TOOL_DIR, file)).mtimeMs > built);
+}
+
+function rebuildOrKeepOldJar(): void {
+  try {
+    buildDevServerJar();
+  } catch (err) {
+    process.stderr.write(`insole: ${(err as Error).message} Starting the older jar.\n`);
+  }
 }
 
 export function buildDevServerJar(): void {

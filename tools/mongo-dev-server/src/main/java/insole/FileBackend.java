@@ -4,6 +4,9 @@ import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
@@ -11,10 +14,17 @@ import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.type.DataType;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
 /**
- * The H2 MVStore backend of {@code npm start} (data under ./data), with queries that use a unique
- * index for what it pins down (IndexedQueries) instead of reading every stored document.
+ * The H2 MVStore backend of {@code npm start} (data under ./data), with entries for non-unique indexes
+ * (SecondaryIndex, in memory, rebuilt when the store opens), unique indexes looked up in memory
+ * (MirroredUniqueIndex), and queries that use an index for what it pins down (IndexedQueries)
+ * instead of reading every stored document.
  */
 final class FileBackend extends H2Backend {
 
@@ -43,6 +53,18 @@ final class FileBackend extends H2Backend {
             super(databaseName, store, cursorRegistry);
         }
 
+        /** The map H2Database would open (its dropIndex removes it by this name), behind a hash map for look-ups. */
+        @Override
+        protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+            MVMap<KeyValue, Object> stored = mvStore().openMap(getFullCollectionNamespace(collectionName) + "._index_" + indexName);
+            return new MirroredUniqueIndex(stored, indexName, keys, sparse);
+        }
+
+        @Override
+        protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+            return new SecondaryIndex<>(indexName, keys, sparse);
+        }
+
         @Override
         protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
             String fullName = getFullCollectionNamespace(collectionName);
@@ -56,20 +78,48 @@ final class FileBackend extends H2Backend {
         }
     }
 
+    /** Index changes and counts under the collection's lock, as SafeMemoryBackend explains. */
     static final class IndexedCollection extends H2Collection {
+        /** A scan reads documents in the data map's key order; candidates are put in the same order. */
+        private final Comparator<Object> scanOrder;
+
         IndexedCollection(MongoDatabase database, String collectionName, CollectionOptions options,
                           MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursorRegistry) {
             super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
+            DataType<Object> keyType = dataMap.getKeyType();
+            this.scanOrder = keyType::compare;
+        }
+
+        @Override
+        public synchronized void addIndex(Index<Object> index) {
+            super.addIndex(index);
+        }
+
+        @Override
+        public synchronized void dropIndex(String indexName) {
+            super.dropIndex(indexName);
+        }
+
+        /** A copy, so a caller iterating it cannot collide with an index being added. */
+        @Override
+        public synchronized List<Index<Object>> getIndexes() {
+            return new ArrayList<>(super.getIndexes());
+        }
+
+        /** mongo-java-server leaves count unsynchronized; index lookups must not run beside a write. */
+        @Override
+        public synchronized int count(Document query, int skip, int limit) {
+            return super.count(query, skip, limit);
         }
 
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize, Document fieldSelector) {
-            IndexedQueries.Narrowed<Object> narrowed = IndexedQueries.narrow(getIndexes(), query);
-            if (narrowed == null) {
+            List<Object> candidates = IndexedQueries.candidates(getIndexes(), query, orderBy, scanOrder);
+            if (candidates == null) {
                 IndexedQueries.scanning(getFullName(), count(), query);
                 return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
             }
-            return matchDocuments(query, narrowed.index().getPositions(narrowed.pinned()), orderBy, numberToSkip, limit, batchSize, fieldSelector);
+            return matchDocuments(query, candidates, orderBy, numberToSkip, limit, batchSize, fieldSelector);
         }
     }
 }

@@ -4,6 +4,7 @@ import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
@@ -11,6 +12,7 @@ import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -18,8 +20,8 @@ import java.util.List;
  * synchronizes document writes and queries on the collection, but not {@code addIndex}: an insert
  * iterating the index list while another connection creates an index fails with a
  * ConcurrentModificationException (the driver sees "Unknown error: null"). Tests do exactly that:
- * one connection seeds documents while insole's start-up creates its indexes. Queries use a unique
- * index for what it pins down (IndexedQueries).
+ * one connection seeds documents while insole's start-up creates its indexes. Non-unique indexes keep
+ * entries (SecondaryIndex), and queries use an index for what it pins down (IndexedQueries).
  */
 final class SafeMemoryBackend extends MemoryBackend {
 
@@ -31,6 +33,11 @@ final class SafeMemoryBackend extends MemoryBackend {
     static final class SafeMemoryDatabase extends MemoryDatabase {
         SafeMemoryDatabase(String databaseName, CursorRegistry cursorRegistry) {
             super(databaseName, cursorRegistry);
+        }
+
+        @Override
+        protected Index<Integer> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+            return new SecondaryIndex<>(indexName, keys, sparse);
         }
 
         @Override
@@ -54,14 +61,21 @@ final class SafeMemoryBackend extends MemoryBackend {
             super.dropIndex(indexName);
         }
 
+        /** mongo-java-server leaves count unsynchronized; index lookups must not run beside a write. */
+        @Override
+        public synchronized int count(Document query, int skip, int limit) {
+            return super.count(query, skip, limit);
+        }
+
+        /** A scan reads documents by position (ascending); candidates are put in the same order. */
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit, int batchSize, Document fieldSelector) {
-            IndexedQueries.Narrowed<Integer> narrowed = IndexedQueries.narrow(getIndexes(), query);
-            if (narrowed == null) {
+            List<Integer> candidates = IndexedQueries.candidates(getIndexes(), query, orderBy, Comparator.naturalOrder());
+            if (candidates == null) {
                 IndexedQueries.scanning(getFullName(), count(), query);
                 return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
             }
-            return matchDocuments(query, narrowed.index().getPositions(narrowed.pinned()), orderBy, numberToSkip, limit, batchSize, fieldSelector);
+            return matchDocuments(query, candidates, orderBy, numberToSkip, limit, batchSize, fieldSelector);
         }
 
         /** A copy, so a caller iterating it cannot collide with an index being added. */
