@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { indexBuilds } from '../db/index-builds.ts';
 
 /**
  * Short-lived, single-use records that carry a sign-in across a round trip (to a social provider,
@@ -23,17 +24,17 @@ export type HandshakeStore = ReturnType<typeof createHandshakeStore>;
 
 export function createHandshakeStore(connection: Connection) {
   const records = connection.collection<Handshake>('social_handshakes');
-  const ready = Promise.all([
+  const ready = indexBuilds(() => Promise.all([
     records.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
     records.createIndex({ uid: 1, kind: 1 }),
-  ]);
+  ]));
   const live = () => ({ expiresAt: { $gt: new Date() } });
 
   return {
     newId: () => randomBytes(24).toString('base64url'),
 
     async put<T extends Record<string, unknown>>(record: Omit<Handshake<T>, 'expiresAt' | '_id'> & { _id?: string }): Promise<string> {
-      await ready;
+      await ready();
       const _id = record._id ?? randomBytes(24).toString('base64url');
       await records.insertOne({ ...record, _id, expiresAt: new Date(Date.now() + LIFETIME_MS) } as Handshake);
       return _id;

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { indexBuilds } from '../db/index-builds.ts';
 
 export type TicketKind = 'verify_email' | 'reset_password' | 'unblock';
 
@@ -38,14 +39,14 @@ export const isPlausibleToken = (token: unknown): token is string => typeof toke
 export function createEmailTickets(connection: Connection, { createIndexes = true } = {}) {
   const tickets = connection.collection<TicketRecord>('email_tickets');
   // The CLI issues no tickets, and closes the connection before an index build would end.
-  const ready = createIndexes ? Promise.all([
+  const ready = createIndexes ? indexBuilds(() => Promise.all([
     tickets.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
     tickets.createIndex({ user_id: 1, kind: 1 }),
-  ]) : Promise.resolve();
+  ])) : () => Promise.resolve();
 
   return {
     async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, extra: { ip?: string; uid?: string } = {}): Promise<string> {
-      await ready;
+      await ready();
       const { token, digest } = newLinkToken();
       const now = new Date();
       await tickets.insertOne({

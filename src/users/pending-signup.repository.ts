@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { isPlausibleToken, linkDigest, newLinkToken } from './email-tickets.ts';
 import { isDuplicateKeyError } from './user.repository.ts';
+import { indexBuilds } from '../db/index-builds.ts';
 
 /**
  * A verify-first sign-up that waits for its emailed link. It is not a user: it lives in its own
@@ -26,18 +27,18 @@ export type PendingSignupRepository = ReturnType<typeof createPendingSignupRepos
 
 export function createPendingSignupRepository(connection: Connection) {
   const records = connection.collection<PendingSignup>('pending_signups');
-  const ready = Promise.all([
+  const ready = indexBuilds(() => Promise.all([
     records.createIndex({ email: 1 }, { unique: true }),
     records.createIndex({ ticket: 1 }, { unique: true }),
     records.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 }),
-  ]);
+  ]));
   const live = () => ({ expiresAt: { $gt: new Date() } });
   const expiry = (ttlSeconds: number) => new Date(Date.now() + ttlSeconds * 1000);
 
   return {
     /** Keeps the sign-up (replacing any older one for the email, whose link dies); returns the link's token. */
     async save(signup: Omit<PendingSignup, 'ticket' | 'created_at' | 'expiresAt'>, ttlSeconds: number): Promise<string> {
-      await ready;
+      await ready();
       const { token, digest } = newLinkToken();
       const record: PendingSignup = { ...signup, ticket: digest, created_at: new Date(), expiresAt: expiry(ttlSeconds) };
       const replace = () => records.replaceOne({ email: signup.email }, record, { upsert: true });
@@ -59,7 +60,7 @@ export function createPendingSignupRepository(connection: Connection) {
 
     /** A fresh link for a live pending sign-up (the previous link stops working); null when there is none. */
     async renew(email: string, ttlSeconds: number): Promise<string | null> {
-      await ready;
+      await ready();
       const { token, digest } = newLinkToken();
       const renewed = await records.findOneAndUpdate({ email, ...live() }, { $set: { ticket: digest, expiresAt: expiry(ttlSeconds) } });
       return renewed ? token : null;
