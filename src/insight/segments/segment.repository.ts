@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { SegmentFilter } from './segment-filter.ts';
+import { indexBuilds } from '../../db/index-builds.ts';
 
 /**
  * A saved segment. `dynamic`: a filter, kept current with every profile write and by the sweep.
@@ -34,12 +35,12 @@ export type SegmentRepository = ReturnType<typeof createSegmentRepository>;
 
 export function createSegmentRepository(connection: Connection) {
   const segments = connection.collection<SegmentDoc>('segments');
-  const ready = segments.createIndex({ key: 1 }, { unique: true });
+  const ready = indexBuilds(() => segments.createIndex({ key: 1 }, { unique: true }));
 
   return {
     newId: () => `seg_${randomBytes(12).toString('hex')}`,
     async insert(segment: SegmentDoc): Promise<void> {
-      await ready;
+      await ready();
       await segments.insertOne(segment);
     },
     list: () => segments.find({}).sort({ created_at: 1 }).toArray(),
