@@ -180,7 +180,8 @@ final class IndexedQueries {
         return new Choice<>(2 * pinnedKeys + (range == null ? 0 : 1), () -> index.positions(probes, bounds));
     }
 
-    private static List<List<Object>> extend(List<List<Object>> prefixes, List<Object> values) {
+    /** Each prefix followed by each value: the keys a document is under, or the probes a query makes. */
+    static List<List<Object>> extend(List<List<Object>> prefixes, List<Object> values) {
         List<List<Object>> longer = new ArrayList<>();
         for (List<Object> prefix : prefixes) {
             for (Object value : values) {

@@ -140,15 +140,7 @@ final class SecondaryIndex<P> extends Index<P> {
             if (values.stream().filter(Missing::isNeitherNullNorMissing).count() > 1) {
                 multikey = true; // two bounds could now hold for two different values
             }
-            List<List<Object>> longer = new ArrayList<>();
-            for (List<Object> key : keys) {
-                for (Object value : values) {
-                    List<Object> next = new ArrayList<>(key);
-                    next.add(value);
-                    longer.add(next);
-                }
-            }
-            keys = longer;
+            keys = IndexedQueries.extend(keys, values);
             if (keys.size() > MAX_KEYS_PER_DOCUMENT) {
                 usable = false; // stays off: entries no longer describe every document
                 return List.of();
