@@ -55,15 +55,28 @@ export function createLogOutbox(logs: LogModel, users: Collection, outbox: Event
     );
   }
 
+  /**
+   * Inserts `log` with its pending marker, once: false when it was there already (written by the
+   * sweep, for a carried log, or by the sign-in that carried it). log_id is unique.
+   */
+  async function insertOnce(log: LogDoc): Promise<boolean> {
+    try {
+      // Straight to the driver: LogDoc is the schema, and mongoose's document machinery would only cost CPU.
+      await collection.insertOne({ ...log, [OUTBOX_PENDING]: true });
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
   /** Carried logs whose move is overdue: written now unless they were, then moved. */
   async function sweepCarried(): Promise<void> {
     const overdue = new Date(Date.now() - sweepMs);
     for (;;) {
       const stranded = await users.find<{ [CARRIED_LOGS]: LogDoc[] }>({ [`${CARRIED_LOGS}.0.date`]: { $lt: overdue } }, { limit: 100, projection: { [CARRIED_LOGS]: 1 } }).toArray();
       const carried = stranded.flatMap((user) => user[CARRIED_LOGS]);
-      for (const log of carried) {
-        await collection.insertOne({ ...log, [OUTBOX_PENDING]: true }).catch((err: unknown) => { if (!isDuplicateKeyError(err)) throw err; });
-      }
+      for (const log of carried) await insertOnce(log);
       await move(carried);
       if (stranded.length < 100) return;
     }
@@ -91,11 +104,9 @@ export function createLogOutbox(logs: LogModel, users: Collection, outbox: Event
   }
 
   return {
-    /** The document to insert for `log`: the log with its pending marker. */
-    pending: (log: LogDoc) => ({ ...log, [OUTBOX_PENDING]: true }),
-
-    /** `log` was inserted: its event is moved with the others written within gatherMs. */
-    written(log: LogDoc): void {
+    /** Stores `log` (once) as its own pending outbox record; its event is moved with the others written within gatherMs. */
+    async store(log: LogDoc): Promise<void> {
+      if (!(await insertOnce(log))) return; // already stored: whoever stored it moves it
       gathered.push(log);
       timer ??= setTimeout(() => void flush(), gatherMs);
     },

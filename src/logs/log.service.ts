@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
-import { isDuplicateKeyError } from '../users/user.repository.ts';
 import type { LogOutbox } from './log-outbox.ts';
 import type { LogDoc, LogModel } from './log.model.ts';
 import { LOG_TYPES, type LogType } from './log-types.ts';
@@ -24,16 +23,7 @@ export function createLogService(logs: LogModel, outbox: LogOutbox) {
   }
 
   /** Writes a prepared log once: written already (by the sweep, for a carried one) is not an error. */
-  async function write(log: LogDoc): Promise<void> {
-    try {
-      // Straight to the driver: the type above is the schema, and mongoose's document machinery would only cost CPU.
-      await logs.collection.insertOne(outbox.pending(log));
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err; // log_id is unique
-      return;
-    }
-    outbox.written(log);
-  }
+  const write = (log: LogDoc): Promise<void> => outbox.store(log);
 
   return {
     prepare,
