@@ -80,12 +80,17 @@ describe('the live feed over the logs collection', () => {
     const log = (at: number, n: number, type = 's') => ({ log_id: id(at, n), date: new Date(at), type, connection: 'facebook', user_id: `facebook|${n}`, ip: '203.0.113.5', details: {} });
     const now = Date.now();
     await logs.collection.insertOne(log(now - 3000, 1)); // before anyone watched
-    const feed = createLiveFeed({ logs, users: composed.core.userModel, logger: createLogger('silent') }, { pollMs: 30, lookbackMs: 10_000 });
+    await logs.collection.insertOne(log(now - 90_000, 0)); // before the page's roll-up was read: within keepMs, beyond the poll's look-back
+    await logs.collection.insertOne(log(now - 150_000, 9)); // beyond keepMs
+    const feed = createLiveFeed({ logs, users: composed.core.userModel, logger: createLogger('silent') }, { pollMs: 30, lookbackMs: 10_000, keepMs: 120_000 });
     const seen: LiveSignIn[] = [];
     const replayed: LiveSignIn[] = [];
     const stop = await feed.subscribe((e) => seen.push(e));
-    const stopReplay = await feed.subscribe((e) => replayed.push(e), new Date(now - 5000));
-    assert.deepEqual(replayed.map((e) => e.id), [id(now - 3000, 1)], 'since: the kept event after that moment');
+    const stopReplay = await feed.subscribe((e) => replayed.push(e), new Date(now - 100_000));
+    assert.deepEqual(replayed.map((e) => e.id), [id(now - 90_000, 0), id(now - 3000, 1)], 'since: the kept events after that moment, as far back as keepMs');
+    const recentOnly: LiveSignIn[] = [];
+    (await feed.subscribe((e) => recentOnly.push(e), new Date(now - 5000)))();
+    assert.deepEqual(recentOnly.map((e) => e.id), [id(now - 3000, 1)]);
     await logs.collection.insertOne(log(now + 200, 3, 'ss'));
     await until(() => seen.length === 1);
     await logs.collection.insertOne(log(now + 100, 2)); // an earlier id, written later (a slow instance)

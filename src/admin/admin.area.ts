@@ -8,6 +8,7 @@ import type { LiveProvider } from '../oidc/live-provider.ts';
 import { countActiveUsers } from '../reports/active-users.report.ts';
 import { runDailyStats } from '../reports/daily-stats.report.ts';
 import { createInsightReports } from '../reports/insight-reports.ts';
+import { createReportRollups } from '../reports/report-rollups.ts';
 import { runSegmentPreview } from '../reports/segment-preview.report.ts';
 import { compileSegmentFilter } from '../insight/segments/segment-filter.ts';
 import { logSearchCatalogue } from '../search/search-catalogues.ts';
@@ -43,6 +44,7 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
   const jobs = createUserJobs({ config, connection, users: core.users, connections, logger });
   const logModel = createLogModel(connection);
   const insightReports = createInsightReports(connection, config.insight);
+  const rollups = createReportRollups(connection, { logger: logger.child({ component: 'report-rollups' }) });
   const listing = createUserListing(core.users);
   const routes = [
     ...userRoutes(users, listing),
@@ -63,8 +65,8 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
       },
     }),
     ...reportRoutes(insightReports),
-    ...reportSummaryRoutes(insightReports),
-    ...reportAudienceRoutes(insightReports),
+    ...reportSummaryRoutes(insightReports, rollups),
+    ...reportAudienceRoutes(insightReports, rollups),
   ];
   // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.
   const openApi = buildOpenApiDocument(routes, { issuer: config.issuer, referenceUrl: `${config.issuer}/api/v2/docs` });
@@ -76,7 +78,7 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
     logs, issuer: config.issuer, isDatabaseReady: core.isDatabaseReady,
   });
   return {
-    users, jobs, routes, openApi, apis: [{ path: '/api/v2', router }],
+    users, jobs, rollups, routes, openApi, apis: [{ path: '/api/v2', router }],
     // The export/import worker; on shutdown a running job gets the grace, then is handed back.
     start: () => jobs.start(),
     stop: (graceMs: number) => jobs.stop(graceMs),

@@ -34,7 +34,7 @@ export function createDashboardArea(core: Core, { oidc }: { oidc: LiveProvider }
   const api = createManagementClient(config.issuer);
   const csrf = createDashboardCsrf(config, (req) => req.dashboard?.session.sid);
   const kit: PageKit = { renderView, csrfToken: (req, res) => csrf.generateCsrfToken(req, res), roles: config.dashboard.roles };
-  const feed = createLiveFeed({ logs: createLogModel(core.connection), users: core.userModel, logger: logger.child({ component: 'live-feed' }) }, { pollMs: 1000, lookbackMs: 10_000 });
+  const feed = createLiveFeed({ logs: createLogModel(core.connection), users: core.userModel, logger: logger.child({ component: 'live-feed' }) }, { pollMs: 1000, lookbackMs: 10_000, keepMs: (config.dashboard.report_max_age_seconds + 60) * 1000 });
   const verify = createAccessTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) });
   const streams = new Set<() => void>();
   const guard = { cookies, signIn, cookieSeconds: config.ttl.session };
@@ -51,7 +51,7 @@ export function createDashboardArea(core: Core, { oidc }: { oidc: LiveProvider }
   router.use('/admin', csrf.doubleCsrfProtection);
   router.use(signInRoutes({ config, signIn, cookies, kit, cookieSeconds: guard.cookieSeconds }));
   router.use('/admin', requireSession(guard), requireRole);
-  router.use(overviewRoutes({ api, kit }), segmentRoutes({ api, kit, config }), userRoutes({ api, kit }), listRoutes({ api, kit }), liveRoutes({ feed, verify, open: streams }));
+  router.use(overviewRoutes({ api, kit, maxAge: config.dashboard.report_max_age_seconds }), segmentRoutes({ api, kit, config }), userRoutes({ api, kit }), listRoutes({ api, kit }), liveRoutes({ feed, verify, open: streams }));
   return {
     pages: [router],
     async stop() {

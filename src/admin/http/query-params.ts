@@ -53,3 +53,7 @@ export function nextPage(url: URL, from: string, take: number): string {
   next.searchParams.set('take', String(take));
   return next.href;
 }
+
+/** How old a summary report's answer the caller accepts (src/reports/report-rollups.ts); at most the day a roll-up is kept. */
+export const maxAgeParam = z.coerce.number().int().min(0).max(86_400).optional()
+  .describe('Seconds: an answer computed at most this long ago may be served (its as_of says when), without reading the users again; 0 or absent: computed now.');

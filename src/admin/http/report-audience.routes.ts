@@ -4,9 +4,11 @@ import { DEMOGRAPHIC_POPULATIONS, TOP_TOPICS } from '../../reports/demographics.
 import { checkDormantParams, dormantParamsShape } from '../../reports/dormant.report.ts';
 import { DEFAULT_TREND_WEEKS } from '../../reports/dormant-trend.report.ts';
 import type { InsightReports } from '../../reports/insight-reports.ts';
+import { rollupKey, type ReportRollups } from '../../reports/report-rollups.ts';
 import { MAX_COHORT_WEEKS } from '../../reports/lifecycle.report.ts';
 import { auth0ErrorResponse as auth0Error } from './api-errors.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
+import { maxAgeParam } from './query-params.ts';
 
 const isoDate = z.iso.datetime().describe('ISO 8601 date-time, UTC');
 const count = z.number().int();
@@ -15,6 +17,7 @@ const valueCounts = z.array(z.object({ value: z.string(), count }));
 const dormantSummaryQuery = z.object({
   ...dormantParamsShape,
   weeks: z.coerce.number().int().min(1).max(MAX_COHORT_WEEKS).optional().describe(`ISO weeks in the trend (default ${DEFAULT_TREND_WEEKS}).`),
+  max_age: maxAgeParam,
 }).strict().superRefine(checkDormantParams);
 
 const dormantSummaryResponse = z.object({
@@ -29,6 +32,7 @@ const dormantSummaryResponse = z.object({
 
 const demographicsQuery = z.object({
   population: z.enum(DEMOGRAPHIC_POPULATIONS).default('enriched').describe('enriched (default): users FullContact matched (facts.enrichment); all: every user.'),
+  max_age: maxAgeParam,
 }).strict();
 
 const demographicsResponse = z.object({
@@ -44,7 +48,7 @@ const demographicsResponse = z.object({
 }).meta({ id: 'Demographics' });
 
 /** Beyond the lists: how big a dormant list is and how it grew, and who the shoppers are (the dashboard draws both). */
-export function reportAudienceRoutes(reports: InsightReports): AnyApiRoute[] {
+export function reportAudienceRoutes(reports: InsightReports, rollups: ReportRollups): AnyApiRoute[] {
   return [
     defineRoute({
       method: 'get', path: '/reports/dormant/summary', tag: 'Reports', summary: 'Dormant users: count and weekly trend', scopes: ['read:reports'],
@@ -53,13 +57,13 @@ export function reportAudienceRoutes(reports: InsightReports): AnyApiRoute[] {
       query: dormantSummaryQuery,
       responses: { 200: { description: 'The count and the weeks.', schema: dormantSummaryResponse }, 400: auth0Error },
       async handle({ query }) {
-        const asOf = reports.now();
-        const { weeks, ...params } = query;
-        const trend = await reports.dormantTrend(params, asOf, weeks);
-        return {
-          status: 200,
-          body: { as_of: asOf.toISOString(), mode: params.mode, ...trend, weeks: trend.weeks.map((w) => ({ ...w, week_start: w.week_start.toISOString() })) },
-        };
+        const { weeks, max_age, ...params } = query;
+        const body = await rollups.answer(rollupKey('dormant/summary', { ...params, weeks }), max_age, async () => {
+          const asOf = reports.now();
+          const trend = await reports.dormantTrend(params, asOf, weeks);
+          return { as_of: asOf.toISOString(), mode: params.mode, ...trend, weeks: trend.weeks.map((w) => ({ ...w, week_start: w.week_start.toISOString() })) };
+        });
+        return { status: 200, body };
       },
     }),
     defineRoute({
@@ -68,8 +72,11 @@ export function reportAudienceRoutes(reports: InsightReports): AnyApiRoute[] {
       query: demographicsQuery,
       responses: { 200: { description: 'The distributions.', schema: demographicsResponse }, 400: auth0Error },
       async handle({ query }) {
-        const asOf = reports.now();
-        return { status: 200, body: { as_of: asOf.toISOString(), population: query.population, ...await reports.demographics(query.population, asOf) } };
+        const body = await rollups.answer(rollupKey('demographics', { population: query.population }), query.max_age, async () => {
+          const asOf = reports.now();
+          return { as_of: asOf.toISOString(), population: query.population, ...await reports.demographics(query.population, asOf) };
+        });
+        return { status: 200, body };
       },
     }),
   ];

@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { BadRequestError } from '../../errors/app-error.ts';
 import { calendarDay, utcDay } from '../../insight/facts/age-bounds.ts';
 import type { InsightReports } from '../../reports/insight-reports.ts';
+import { rollupKey, type ReportRollups } from '../../reports/report-rollups.ts';
 import { DEFAULT_COHORT_WEEKS, MAX_COHORT_WEEKS } from '../../reports/lifecycle.report.ts';
 import { auth0ErrorResponse as auth0Error } from './api-errors.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
+import { maxAgeParam } from './query-params.ts';
 import { lifecycleResponse, overviewResponse } from './report-schemas.ts';
 
 const DAY_MS = 86_400_000;
@@ -22,11 +24,13 @@ const dayParam = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').
 const lifecycleQuery = z.object({
   weeks: z.coerce.number().int().min(1).max(MAX_COHORT_WEEKS).optional()
     .describe(`Sign-up cohorts: the current ISO week and the ones before it, this many in all (default ${DEFAULT_COHORT_WEEKS}, at most ${MAX_COHORT_WEEKS}).`),
+  max_age: maxAgeParam,
 }).strict();
 
 const overviewQuery = z.object({
   from: dayParam.optional().describe(`First day, YYYY-MM-DD (UTC, inclusive); default ${DEFAULT_RANGE_DAYS} days before \`to\`.`),
   to: dayParam.optional().describe('Day after the last one, YYYY-MM-DD (UTC, exclusive); default tomorrow, so today is the last day.'),
+  max_age: maxAgeParam,
 }).strict();
 
 /** The day range of the overview, half-open; at most MAX_RANGE_DAYS days, so the answer stays small. */
@@ -41,7 +45,7 @@ function overviewRange(query: { from?: Date; to?: Date }, now: Date): { from: Da
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 /** The figures the dashboard draws: lifecycle states and retention cohorts, and the overview. */
-export function reportSummaryRoutes(reports: InsightReports): AnyApiRoute[] {
+export function reportSummaryRoutes(reports: InsightReports, rollups: ReportRollups): AnyApiRoute[] {
   return [
     defineRoute({
       method: 'get', path: '/reports/lifecycle', tag: 'Reports', summary: 'Lifecycle and retention', scopes: ['read:reports'],
@@ -50,15 +54,15 @@ export function reportSummaryRoutes(reports: InsightReports): AnyApiRoute[] {
       query: lifecycleQuery,
       responses: { 200: { description: 'The states and the cohort table.', schema: lifecycleResponse }, 400: auth0Error },
       async handle({ query }) {
-        const asOf = reports.now();
-        const report = await reports.lifecycle(asOf, query.weeks);
-        return {
-          status: 200,
-          body: {
+        const body = await rollups.answer(rollupKey('lifecycle', { weeks: query.weeks }), query.max_age, async () => {
+          const asOf = reports.now();
+          const report = await reports.lifecycle(asOf, query.weeks);
+          return {
             as_of: asOf.toISOString(), total: report.total, states: report.states, windows: reports.windows,
             cohorts: report.cohorts.map((cohort) => ({ ...cohort, week_start: cohort.week_start.toISOString() })),
-          },
-        };
+          };
+        });
+        return { status: 200, body };
       },
     }),
     defineRoute({
@@ -68,17 +72,17 @@ export function reportSummaryRoutes(reports: InsightReports): AnyApiRoute[] {
       query: overviewQuery,
       responses: { 200: { description: 'The overview.', schema: overviewResponse }, 400: auth0Error },
       async handle({ query }) {
-        const asOf = reports.now();
-        const range = overviewRange(query, asOf);
-        const overview = await reports.overview(range, asOf);
-        const { events } = overview;
-        return {
-          status: 200,
-          body: {
+        const range = overviewRange(query, reports.now());
+        const body = await rollups.answer(rollupKey('overview', range), query.max_age, async () => {
+          const asOf = reports.now();
+          const overview = await reports.overview(range, asOf);
+          const { events } = overview;
+          return {
             as_of: asOf.toISOString(), from: range.from.toISOString(), to: range.to.toISOString(), ...overview,
             events: { ...events, oldest_unsent_at: iso(events.oldest_unsent_at), oldest_pending_at: iso(events.oldest_pending_at) },
-          },
-        };
+          };
+        });
+        return { status: 200, body };
       },
     }),
   ];

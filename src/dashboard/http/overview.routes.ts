@@ -12,24 +12,26 @@ export const LIST_PREVIEW_ROWS = 5;
 
 /**
  * The dashboard: every widget from the Management API's report endpoints (counts and roll-ups,
- * never users in bulk), all asked at once with the user's token. A widget whose endpoint refuses
+ * never users in bulk), all asked at once with the user's token. The summaries may be roll-ups up
+ * to `maxAge` seconds old (config dashboard.report_max_age_seconds): the live counters replay the
+ * sign-ins after the overview's as_of. A widget whose endpoint refuses
  * (a role without that scope) says so; the others still show.
  */
-export function overviewRoutes({ api, kit }: { api: ManagementClient; kit: PageKit }): Router {
+export function overviewRoutes({ api, kit, maxAge }: { api: ManagementClient; kit: PageKit; maxAge: number }): Router {
   const router = Router();
   router.get('/admin', async (req, res) => {
     const { session } = signedIn(req);
     const token = session.access_token;
     const range = parseDayRange(req.query as Record<string, unknown>, new Date());
     const [overview, lifecycle, neverReturned, inactive, neverReturnedRows, inactiveRows, unhappy, demographics, segments] = await Promise.all([
-      widget(api.get<OverviewAnswer>(token, '/reports/overview', { from: range.from, to: range.apiTo })),
-      widget(api.get<LifecycleAnswer>(token, '/reports/lifecycle', { weeks: 12 })),
-      widget(api.get<DormantSummaryAnswer>(token, '/reports/dormant/summary', { mode: 'never_returned' })),
-      widget(api.get<DormantSummaryAnswer>(token, '/reports/dormant/summary', { mode: 'inactive' })),
+      widget(api.get<OverviewAnswer>(token, '/reports/overview', { from: range.from, to: range.apiTo, max_age: maxAge })),
+      widget(api.get<LifecycleAnswer>(token, '/reports/lifecycle', { weeks: 12, max_age: maxAge })),
+      widget(api.get<DormantSummaryAnswer>(token, '/reports/dormant/summary', { mode: 'never_returned', max_age: maxAge })),
+      widget(api.get<DormantSummaryAnswer>(token, '/reports/dormant/summary', { mode: 'inactive', max_age: maxAge })),
       widget(api.page<DormantRow>(token, '/reports/dormant', { mode: 'never_returned', take: LIST_PREVIEW_ROWS })),
       widget(api.page<DormantRow>(token, '/reports/dormant', { mode: 'inactive', take: LIST_PREVIEW_ROWS })),
       widget(api.page<SentimentRow>(token, '/reports/sentiment', { label: 'negative', take: LIST_PREVIEW_ROWS })),
-      widget(api.get<DemographicsAnswer>(token, '/reports/demographics')),
+      widget(api.get<DemographicsAnswer>(token, '/reports/demographics', { max_age: maxAge })),
       widget(api.get<SegmentAnswer[]>(token, '/segments')),
     ]);
     const o = overview.data;

@@ -6,7 +6,8 @@ import { toLiveSignIn, type LiveLog, type LiveSignIn } from './live-events.ts';
 export type LiveFeed = ReturnType<typeof createLiveFeed>;
 type Listener = (event: LiveSignIn) => void;
 
-export interface LiveFeedOptions { pollMs: number; lookbackMs: number; now?: () => Date }
+/** keepMs: how far back a new page's `since` may reach (at least a minute): the age of the roll-ups its counters come from, and some. */
+export interface LiveFeedOptions { pollMs: number; lookbackMs: number; keepMs?: number; now?: () => Date }
 
 /**
  * Sign-ins for the open dashboards of this instance, from the `logs` collection that every
@@ -16,10 +17,12 @@ export interface LiveFeedOptions { pollMs: number; lookbackMs: number; now?: () 
  * on those not seen yet. Why a look-back window rather than "after the last log_id": a log_id is
  * made before its insert, so an earlier id can land after a later one (two instances, a slow
  * write, clocks a little apart); the window catches it and the seen-set keeps it from repeating.
- * The most recent events are kept for a minute, for a dashboard that opens a moment after its numbers were read.
+ * The most recent events are kept for `keepMs` (a minute by default), for a dashboard that opens after its numbers were read;
+ * the first watcher's poll reads that far back, so they are there even when nobody was watching before.
  */
 export function createLiveFeed({ logs, users, logger }: { logs: LogModel; users: UserModel; logger: Logger }, options: LiveFeedOptions) {
   const now = options.now ?? (() => new Date());
+  const keepMs = Math.max(60_000, options.keepMs ?? 0);
   const listeners = new Set<Listener>();
   const seen = new Map<string, number>();
   const recent: LiveSignIn[] = [];
@@ -27,8 +30,8 @@ export function createLiveFeed({ logs, users, logger }: { logs: LogModel; users:
   let running: Promise<void> | undefined;
   let starting: Promise<void> | undefined;
 
-  async function poll(announce: boolean): Promise<void> {
-    const since = new Date(now().getTime() - options.lookbackMs);
+  async function poll(announce: boolean, lookbackMs = options.lookbackMs): Promise<void> {
+    const since = new Date(now().getTime() - lookbackMs);
     const found = await logs.collection.find<LiveLog>({ type: { $in: ['s', 'ss'] }, date: { $gte: since } }, {
       sort: { log_id: 1 }, limit: 1000, projection: { _id: 0, log_id: 1, date: 1, type: 1, connection: 1, ip: 1, user_id: 1, user_name: 1, 'details.signed_in': 1 },
     }).toArray();
@@ -44,7 +47,7 @@ export function createLiveFeed({ logs, users, logger }: { logs: LogModel; users:
       recent.push(event);
       if (announce) for (const listener of listeners) listener(event);
     }
-    const keepFrom = now().getTime() - 60_000;
+    const keepFrom = now().getTime() - keepMs;
     while (recent.length && (recent.length > 500 || Date.parse(recent[0].at) < keepFrom)) recent.shift();
   }
 
@@ -61,7 +64,7 @@ export function createLiveFeed({ logs, users, logger }: { logs: LogModel; users:
     async subscribe(listener: Listener, since?: Date): Promise<() => void> {
       if (!timer && !running) {
         // What happened before anyone watched is history, not news: marked seen, kept for `since`.
-        starting ??= poll(false).then(schedule).finally(() => { starting = undefined; });
+        starting ??= poll(false, keepMs).then(schedule).finally(() => { starting = undefined; });
         await starting;
       }
       listeners.add(listener);
