@@ -70,12 +70,12 @@ describe('the marketing dashboard in a browser', () => {
     const now = Date.now();
     const from = dayOf(now - 29 * DAY);
     await page.goto(`${a.issuer}/admin`);
-    // The summaries the page drew are roll-ups (max_age): the API gives the same ones for the same question.
+    // The summaries and short lists the page drew are roll-ups (max_age): the API gives the same ones for the same question.
     const [overview, lifecycle, never, dormant, neverRows, dormantRows, unhappy, demographics] = await Promise.all([
       get(`/reports/overview?from=${from}&to=${dayOf(now + DAY)}&max_age=${MAX_AGE}`), get(`/reports/lifecycle?weeks=12&max_age=${MAX_AGE}`),
       get(`/reports/dormant/summary?mode=never_returned&max_age=${MAX_AGE}`), get(`/reports/dormant/summary?mode=inactive&max_age=${MAX_AGE}`),
-      get('/reports/dormant?mode=never_returned&take=5'), get('/reports/dormant?mode=inactive&take=5'),
-      get('/reports/sentiment?label=negative&take=5'), get(`/reports/demographics?max_age=${MAX_AGE}`),
+      get(`/reports/dormant?mode=never_returned&take=5&max_age=${MAX_AGE}`), get(`/reports/dormant?mode=inactive&take=5&max_age=${MAX_AGE}`),
+      get(`/reports/sentiment?label=negative&take=5&max_age=${MAX_AGE}`), get(`/reports/demographics?max_age=${MAX_AGE}`),
     ]);
     assert.equal(await page.locator('[data-live-since]').getAttribute('data-live-since'), overview.as_of, 'the overview the page drew');
     const sum = (what: 'signups' | 'signins') => overview.days.reduce((total: number, d: Record<string, number>) => total + d[what], 0);

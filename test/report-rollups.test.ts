@@ -56,6 +56,25 @@ describe('summary reports with max_age: roll-ups shared by every instance', () =
     assert.equal((await get(insole, withMaxAge('/reports/demographics?population=enriched', 300))).body.population, 'enriched', 'other parameters, another roll-up');
   });
 
+  test('a JSON page of a list may be a roll-up; its CSV is always read now, and max_age with it is refused', async () => {
+    const path = '/reports/dormant?mode=never_returned&take=3';
+    await seedUsers(insole.db, 5, (n) => seededUser(2000 + n, { facts: { lifecycle: { state: 'never_returned', since: new Date(Date.UTC(2024, 1, 1)) } } } as never));
+    const first = await get(insole, withMaxAge(path, 300));
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.length, 3);
+    const link = first.headers.get('link');
+    assert.ok(link, 'more pages');
+    await insole.db.collection('users').deleteMany({ user_id: first.body[0].user_id });
+    const again = await get(second, withMaxAge(path, 300));
+    assert.deepEqual(again.body, first.body, 'the roll-up, as it was');
+    const cursor = (header: string | null) => /[?&]from=([^&>]+)/.exec(header ?? '')?.[1];
+    assert.equal(cursor(again.headers.get('link')), cursor(link), 'the same next page (each instance names its own issuer)');
+    assert.notEqual((await get(second, path)).body[0].user_id, first.body[0].user_id, 'read now without max_age');
+    const csv = await api(insole, tokens.get(insole), 'GET', '/reports/dormant?mode=never_returned&format=csv&max_age=60');
+    assert.equal(csv.status, 400);
+    assert.match(csv.body.message, /max_age/);
+  });
+
   test('a bad max_age is refused with a 400 naming it, and stores nothing', async () => {
     const rollups = insole.db.collection('report_rollups');
     const before = await rollups.countDocuments();
@@ -67,8 +86,8 @@ describe('summary reports with max_age: roll-ups shared by every instance', () =
     assert.equal(await rollups.countDocuments(), before);
   });
 
-  test('the OpenAPI document describes max_age on each summary report', () => {
-    for (const path of ['/reports/overview', '/reports/lifecycle', '/reports/dormant/summary', '/reports/demographics']) {
+  test('the OpenAPI document describes max_age on each summary report and list', () => {
+    for (const path of ['/reports/overview', '/reports/lifecycle', '/reports/dormant/summary', '/reports/demographics', '/reports/dormant', '/reports/sentiment']) {
       const params = doc.paths[path].get!.parameters as { name: string; schema: { maximum?: number } }[];
       assert.equal(params.find((p) => p.name === 'max_age')?.schema.maximum, 86_400, path);
     }

@@ -64,7 +64,7 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
         return runSegmentPreview(userModel, compileSegmentFilter(filter, { now, vocabulary: config.insight.interests }), now);
       },
     }),
-    ...reportRoutes(insightReports),
+    ...reportRoutes(insightReports, rollups),
     ...reportSummaryRoutes(insightReports, rollups),
     ...reportAudienceRoutes(insightReports, rollups),
   ];

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import type { InsightReports } from '../../reports/insight-reports.ts';
 import { CONTENT_TYPES, writeRows, type RowFormat } from '../../reports/row-format.ts';
+import type { ReportRollups } from '../../reports/report-rollups.ts';
 import type { RowReport } from '../../reports/row-report.ts';
 import type { ApiCall, ApiReply, ResponseSpec } from './api-route.ts';
 import { nextPage } from './query-params.ts';
@@ -21,12 +22,12 @@ export const rowOutputParams = {
   take: z.coerce.number().int().min(1).max(MAX_TAKE).optional().describe(`JSON paging: rows per page (default ${DEFAULT_TAKE}, at most ${MAX_TAKE}).`),
 };
 
-type RowOutput = { format: 'json' | RowFormat; from?: string; take?: number };
+type RowOutput = { format: 'json' | RowFormat; from?: string; take?: number; max_age?: number };
 
-/** Paging belongs to JSON: CSV and NDJSON are every row, so a `from` or `take` with them is refused, not ignored. */
+/** Paging belongs to JSON: CSV and NDJSON are every row, so a `from`, `take` or `max_age` with them is refused, not ignored. */
 export function checkRowOutput(query: RowOutput, ctx: z.RefinementCtx): void {
   if (query.format === 'json') return;
-  for (const name of ['from', 'take'] as const) {
+  for (const name of ['from', 'take', 'max_age'] as const) {
     if (query[name] !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `pages JSON only; format=${query.format} streams every row` });
   }
 }
@@ -52,10 +53,12 @@ type Response = NodeJS.WritableStream & { setHeader(name: string, value: string)
  * cursor; any other failure half-way cuts the connection (the error handler), so a truncated file
  * never looks complete.
  */
-export async function answerRows(reports: InsightReports, report: RowReport, query: RowOutput, call: ApiCall, res: Response): Promise<ApiReply | undefined> {
+export async function answerRows(reports: InsightReports, report: RowReport, query: RowOutput, call: ApiCall, res: Response, rollup?: { rollups: ReportRollups; key: string }): Promise<ApiReply | undefined> {
   if (query.format === 'json') {
     const take = query.take ?? DEFAULT_TAKE;
-    const { rows, next } = await reports.page(report, { from: query.from, take });
+    const page = () => reports.page(report, { from: query.from, take });
+    // A page that may be a roll-up (max_age): the dashboard's short lists; CSV and NDJSON are always read now.
+    const { rows, next } = rollup ? await rollup.rollups.answer(rollup.key, query.max_age, page) : await page();
     return { status: 200, body: rows, headers: next ? { link: `<${nextPage(call.url, next, take)}>; rel="next"` } : undefined };
   }
   res.setHeader('content-type', CONTENT_TYPES[query.format]);

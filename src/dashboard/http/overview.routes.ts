@@ -12,8 +12,8 @@ export const LIST_PREVIEW_ROWS = 5;
 
 /**
  * The dashboard: every widget from the Management API's report endpoints (counts and roll-ups,
- * never users in bulk), all asked at once with the user's token. The summaries may be roll-ups up
- * to `maxAge` seconds old (config dashboard.report_max_age_seconds): the live counters replay the
+ * never users in bulk), all asked at once with the user's token. The summaries and the short lists
+ * may be roll-ups up to `maxAge` seconds old (config dashboard.report_max_age_seconds): the live counters replay the
  * sign-ins after the overview's as_of. A widget whose endpoint refuses
  * (a role without that scope) says so; the others still show.
  */
@@ -28,9 +28,9 @@ export function overviewRoutes({ api, kit, maxAge }: { api: ManagementClient; ki
       widget(api.get<LifecycleAnswer>(token, '/reports/lifecycle', { weeks: 12, max_age: maxAge })),
       widget(api.get<DormantSummaryAnswer>(token, '/reports/dormant/summary', { mode: 'never_returned', max_age: maxAge })),
       widget(api.get<DormantSummaryAnswer>(token, '/reports/dormant/summary', { mode: 'inactive', max_age: maxAge })),
-      widget(api.page<DormantRow>(token, '/reports/dormant', { mode: 'never_returned', take: LIST_PREVIEW_ROWS })),
-      widget(api.page<DormantRow>(token, '/reports/dormant', { mode: 'inactive', take: LIST_PREVIEW_ROWS })),
-      widget(api.page<SentimentRow>(token, '/reports/sentiment', { label: 'negative', take: LIST_PREVIEW_ROWS })),
+      widget(api.page<DormantRow>(token, '/reports/dormant', { mode: 'never_returned', take: LIST_PREVIEW_ROWS, max_age: maxAge })),
+      widget(api.page<DormantRow>(token, '/reports/dormant', { mode: 'inactive', take: LIST_PREVIEW_ROWS, max_age: maxAge })),
+      widget(api.page<SentimentRow>(token, '/reports/sentiment', { label: 'negative', take: LIST_PREVIEW_ROWS, max_age: maxAge })),
       widget(api.get<DemographicsAnswer>(token, '/reports/demographics', { max_age: maxAge })),
       widget(api.get<SegmentAnswer[]>(token, '/segments')),
     ]);
