@@ -68,8 +68,8 @@ try {
   const maxAge = `max_age=${insole.config.dashboard.report_max_age_seconds}`;
   const summaries = [`/reports/overview?from=${range.from}&to=${range.to}`, '/reports/lifecycle?weeks=12', '/reports/dormant/summary?mode=never_returned', '/reports/dormant/summary?mode=inactive'];
   const lists = ['/reports/dormant?mode=never_returned&take=5', '/reports/dormant?mode=inactive&take=5', '/reports/sentiment?label=negative&take=5'];
-  // As the page asks them: the summaries accept roll-ups.
-  const calls = [...summaries.map((path) => `${path}&${maxAge}`), ...lists, `/reports/demographics?${maxAge}`, '/segments'];
+  // As the page asks them: the summaries and the short lists accept roll-ups.
+  const calls = [...[...summaries, ...lists].map((path) => `${path}&${maxAge}`), `/reports/demographics?${maxAge}`, '/segments'];
   const ok = async (res: Response) => { if (res.status !== 200) throw new Error(`${res.url}: HTTP ${res.status}`); await res.arrayBuffer(); };
   const loadPage = () => fetch(`${insole.issuer}/admin`, { headers: { cookie: `${cookie.name}=${cookie.value}`, accept: 'text/html' } }).then(ok);
   const loadReports = () => Promise.all(calls.map((path) => fetch(`${insole.issuer}/api/v2${path}`, { headers: { authorization: `Bearer ${session.access_token}` } }).then(ok)));
