@@ -8,6 +8,9 @@ import type { UserJobRepository } from './user-job.repository.ts';
 import { writeExport } from './user-export.ts';
 import { importUsers, parseUsersFile, type ImportDeps } from './user-import.ts';
 
+/** Users per round trip of an export's cursor: a job reads every user, so fewer, larger batches (about 2 MB each; memory stays flat). */
+const EXPORT_BATCH = 1000;
+
 /** The job went to another worker (this one's lease ran out): stop, and record nothing. */
 export class LostLease extends Error {
   constructor() { super('the lease passed to another worker'); this.name = 'LostLease'; }
@@ -49,7 +52,7 @@ export function createJobRunner(deps: JobRunnerDeps): RunJob {
     const upload = files.openUpload(fileId, `${job.job_id}.${job.format}.gz`, new Date(Date.now() + retentionMs + 24 * 3600_000));
     const plan = { format: job.format ?? 'json', fields: job.fields?.length ? job.fields : defaultExportFields(job.format ?? 'json') };
     try {
-      await writeExport(users.streamBatches(source), plan, { through: [createGzip()], to: upload }, { signal, progress });
+      await writeExport(users.streamBatches(source, EXPORT_BATCH), plan, { through: [createGzip()], to: upload }, { signal, progress });
     } catch (err) {
       await files.remove(fileId).catch(() => undefined);
       throw err;
