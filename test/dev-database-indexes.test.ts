@@ -73,6 +73,7 @@ function queries(): Query[] {
     { filter: { identities: { $not: { $elemMatch: { provider: 'auth0', user_id: 'u10' } } } } },
     { filter: { 'events.0.at': { $lte: at(12) } } },
     { filter: { 'events.0.at': { $gt: at(5), $lte: at(20) } }, sort: { 'events.0.at': 1, _id: 1 } },
+    { filter: { 'events.0.at': { $gte: new Date(0) } }, sort: { 'events.0.at': 1, _id: 1 }, limit: 7 }, // "has events", as HAS_PENDING_EVENTS asks
     { filter: { outbox_pending: true } },
     { filter: { user_id: 'user-4', date: { $gte: at(10) } }, sort: { date: -1 } },
     { filter: { user_id: { $in: [] } } },

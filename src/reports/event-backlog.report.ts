@@ -1,5 +1,5 @@
 import type { Collection } from 'mongoose';
-import type { UserModel } from '../users/user.model.ts';
+import { HAS_PENDING_EVENTS, type UserModel } from '../users/user.model.ts';
 
 export interface EventBacklog {
   /** event_outbox records not yet confirmed by the broker (staged or ready), not expired. */
@@ -23,15 +23,13 @@ export function unsentOutboxFilter(now: Date): Record<string, unknown> {
   return { state: { $in: UNSENT }, $or: [{ expires_at: { $gt: now } }, { expires_at: { $exists: false } }] };
 }
 
-export const PENDING_EVENTS_MATCH = { 'pending_events.0.at': { $exists: true } };
-
 export async function runEventBacklog(outbox: Collection, users: UserModel, now: Date): Promise<EventBacklog> {
   const unsent = unsentOutboxFilter(now);
   const [outbox_unsent, [oldest], [pending]] = await Promise.all([
     outbox.countDocuments(unsent),
     outbox.find(unsent, { sort: { created_at: 1 }, limit: 1, projection: { created_at: 1 } }).toArray(),
     users.collection.aggregate<{ users: number; events: number; oldest: Date | null }>([
-      { $match: PENDING_EVENTS_MATCH },
+      { $match: HAS_PENDING_EVENTS },
       { $group: { _id: null, users: { $sum: 1 }, events: { $sum: { $size: '$pending_events' } }, oldest: { $min: { $arrayElemAt: ['$pending_events.at', 0] } } } },
     ]).toArray(),
   ]);

@@ -117,6 +117,12 @@ userSchema.index({ 'facts.sentiment_label': 1, 'facts.sentiment_score': 1, user_
 userSchema.index({ 'facts.sentiment_score': 1, user_id: 1 }, analysed);
 userSchema.index({ 'facts.enrichment': 1 }, { sparse: true });
 userSchema.index({ 'pending_events.0.at': 1 }, { sparse: true });
+/**
+ * Users with insight events waiting, as a range on that index rather than `$exists`: the same users
+ * (an event's `at` is always a date after 1970), and a range the dev database's index serves as
+ * MongoDB's does, where `$exists` read every user (the relay asks once a second on every instance).
+ */
+export const HAS_PENDING_EVENTS = { 'pending_events.0.at': { $gte: new Date(0) } };
 userSchema.index({ 'pending_logs.0.date': 1 }, { sparse: true });
 
 export type UserModel = Model<UserDoc>;

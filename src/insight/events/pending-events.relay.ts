@@ -1,7 +1,7 @@
 import type { EventOutbox } from '../../events/event-outbox.ts';
 import type { EventMessage } from '../../events/event-message.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { PendingEvent, UserDoc, UserModel } from '../../users/user.model.ts';
+import { HAS_PENDING_EVENTS, type PendingEvent, type UserDoc, type UserModel } from '../../users/user.model.ts';
 
 export interface PendingEventsRelay {
   /** Look now (after a local write that left events), not at the next poll. */
@@ -31,7 +31,7 @@ export function startPendingEventsRelay({ users, outbox, logger, pollMs }: { use
   async function drain(): Promise<void> {
     for (;;) {
       const batch = await collection.find<Pick<UserDoc, 'user_id' | 'email' | 'pending_events'>>(
-        { 'pending_events.0.at': { $exists: true } },
+        HAS_PENDING_EVENTS,
         { projection: { user_id: 1, email: 1, pending_events: 1 }, sort: { 'pending_events.0.at': 1 }, limit: BATCH },
       ).toArray();
       for (const user of batch) {
