@@ -255,7 +255,7 @@ export const configSchema = z.object({
         marketing: ['read:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments'],
       })
       .describe("Role → the Management API scopes a dashboard user with it gets (roles in app_metadata.roles). A user with none of them is refused."),
-    report_max_age_seconds: z.number().int().min(0).max(3600).default(60)
+    report_max_age_seconds: z.number().int().min(0).max(3600).default(300)
       .describe('The summary widgets accept report roll-ups this old (the API\'s max_age), so a page load does not read every user; 0: every load computes them. The live counters add the sign-ins since.'),
   }).strict().prefault({}),
   // Customer insight (README "Customer insight"): the interest vocabulary and the lifecycle windows.

@@ -5,6 +5,8 @@ import { toLiveSignIn, type LiveLog, type LiveSignIn } from './live-events.ts';
 
 export type LiveFeed = ReturnType<typeof createLiveFeed>;
 type Listener = (event: LiveSignIn) => void;
+/** At most this many sign-ins are kept for replay (a few MB): over 1,500 a minute for the default keepMs of 6 minutes. */
+const KEPT_EVENTS = 10_000;
 
 /** keepMs: how far back a new page's `since` may reach (at least a minute): the age of the roll-ups its counters come from, and some. */
 export interface LiveFeedOptions { pollMs: number; lookbackMs: number; keepMs?: number; now?: () => Date }
@@ -30,10 +32,10 @@ export function createLiveFeed({ logs, users, logger }: { logs: LogModel; users:
   let running: Promise<void> | undefined;
   let starting: Promise<void> | undefined;
 
-  async function poll(announce: boolean, lookbackMs = options.lookbackMs): Promise<void> {
+  async function poll(announce: boolean, lookbackMs = options.lookbackMs, limit = 1000): Promise<void> {
     const since = new Date(now().getTime() - lookbackMs);
     const found = await logs.collection.find<LiveLog>({ type: { $in: ['s', 'ss'] }, date: { $gte: since } }, {
-      sort: { log_id: 1 }, limit: 1000, projection: { _id: 0, log_id: 1, date: 1, type: 1, connection: 1, ip: 1, user_id: 1, user_name: 1, 'details.signed_in': 1 },
+      sort: { log_id: 1 }, limit, projection: { _id: 0, log_id: 1, date: 1, type: 1, connection: 1, ip: 1, user_id: 1, user_name: 1, 'details.signed_in': 1 },
     }).toArray();
     const fresh = found.filter((log) => !seen.has(log.log_id));
     for (const [id, at] of seen) if (at < since.getTime()) seen.delete(id);
@@ -48,7 +50,7 @@ export function createLiveFeed({ logs, users, logger }: { logs: LogModel; users:
       if (announce) for (const listener of listeners) listener(event);
     }
     const keepFrom = now().getTime() - keepMs;
-    while (recent.length && (recent.length > 500 || Date.parse(recent[0].at) < keepFrom)) recent.shift();
+    while (recent.length && (recent.length > KEPT_EVENTS || Date.parse(recent[0].at) < keepFrom)) recent.shift();
   }
 
   function schedule(): void {
@@ -64,7 +66,7 @@ export function createLiveFeed({ logs, users, logger }: { logs: LogModel; users:
     async subscribe(listener: Listener, since?: Date): Promise<() => void> {
       if (!timer && !running) {
         // What happened before anyone watched is history, not news: marked seen, kept for `since`.
-        starting ??= poll(false, keepMs).then(schedule).finally(() => { starting = undefined; });
+        starting ??= poll(false, keepMs, KEPT_EVENTS).then(schedule).finally(() => { starting = undefined; });
         await starting;
       }
       listeners.add(listener);
