@@ -23,3 +23,24 @@ export async function median(run: () => Promise<unknown>, reps: number, warmups 
   }
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
+
+/**
+ * The median wall time (ms) of each of two runs, taken in alternation (a, b, a, b, …) so that
+ * whatever else the machine does meanwhile (a sweep, a GC, another process) weighs on both alike.
+ */
+export async function pairedMedians(a: () => Promise<unknown>, b: () => Promise<unknown>, reps: number, warmups = 1): Promise<[number, number]> {
+  for (let i = 0; i < warmups; i++) {
+    await a();
+    await b();
+  }
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < reps; i++) {
+    for (const [k, run] of [a, b].entries()) {
+      const t0 = performance.now();
+      await run();
+      times[k].push(performance.now() - t0);
+    }
+  }
+  const mid = (list: number[]) => list.sort((x, y) => x - y)[Math.floor(list.length / 2)]!;
+  return [mid(times[0]), mid(times[1])];
+}

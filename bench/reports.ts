@@ -21,7 +21,7 @@ const SIZES = opts.sizes.split(',').map(Number);
 const REPS = Number(opts.reps);
 if (SIZES.some((n) => !(n >= 1000)) || !(REPS >= 3)) throw new Error('--sizes must be numbers of at least 1000, --reps at least 3');
 
-const { benchDatabase, median: medianOf } = await import('./bench-kit.ts');
+const { benchDatabase, pairedMedians } = await import('./bench-kit.ts');
 const database = await benchDatabase();
 const { startTestInsole, testDatabaseUri } = await import('../test/support/insole.ts');
 const { m2mClientConfig, managementToken } = await import('../test/support/management.ts');
@@ -38,7 +38,6 @@ const { createUserModel } = await import('../src/users/user.model.ts');
 const READER = { client_id: 'bench-reports', client_secret: 'bench-reports-secret-0123456789abcdef', scopes: ['read:reports'] };
 const NOW = new Date();
 
-const median = (run: () => Promise<unknown>) => medianOf(run, REPS, 1);
 
 /** Twenty saved segments of the kinds marketing saves, for the membership cost. */
 const SEGMENTS = Array.from({ length: 20 }, (_, i) => [
@@ -80,16 +79,13 @@ try {
       if (listed !== expected) throw new Error(`the pre-order list has ${listed} rows, the driver counts ${expected}`);
       const reports = createInsightReports(insole.connection, insole.config.insight, () => NOW);
       const range = { from: new Date(NOW.getTime() - 30 * 86_400_000), to: NOW };
-      const figures = {
-        preview: await median(() => call('POST', '/reports/segments/preview', { filter: PREORDER_SEGMENT_FILTER })),
-        previewBare: await median(() => runSegmentPreview(createUserModel(insole.connection), preorder, NOW)),
-        preorderCsv: await median(() => call('POST', '/reports/segments/users?format=csv', { filter: PREORDER_SEGMENT_FILTER })),
-        preorderBare: await median(() => drain(preorder)),
-        dormantCsv: await median(() => call('GET', '/reports/dormant?mode=never_returned&format=csv')),
-        dormantBare: await median(() => drain(winback)),
-        overview: await median(() => call('GET', `/reports/overview?from=${range.from.toISOString().slice(0, 10)}&to=${NOW.toISOString().slice(0, 10)}`)),
-        overviewBare: await median(() => reports.overview(range, NOW)),
-      };
+      // Each API call and its bare query in alternation, so background work (the insight sweep) weighs on both alike.
+      const paired = (api: () => Promise<unknown>, bare: () => Promise<unknown>) => pairedMedians(api, bare, REPS, 1);
+      const [preview, previewBare] = await paired(() => call('POST', '/reports/segments/preview', { filter: PREORDER_SEGMENT_FILTER }), () => runSegmentPreview(createUserModel(insole.connection), preorder, NOW));
+      const [preorderCsv, preorderBare] = await paired(() => call('POST', '/reports/segments/users?format=csv', { filter: PREORDER_SEGMENT_FILTER }), () => drain(preorder));
+      const [dormantCsv, dormantBare] = await paired(() => call('GET', '/reports/dormant?mode=never_returned&format=csv'), () => drain(winback));
+      const [overview, overviewBare] = await paired(() => call('GET', `/reports/overview?from=${range.from.toISOString().slice(0, 10)}&to=${NOW.toISOString().slice(0, 10)}`), () => reports.overview(range, NOW));
+      const figures = { preview, previewBare, preorderCsv, preorderBare, dormantCsv, dormantBare, overview, overviewBare };
       results.set(size, figures);
       rows.push(
         [`${size}`, `pre-order preview (${expected})`, figures.preview.toFixed(1), figures.previewBare.toFixed(1), (figures.preview / figures.previewBare).toFixed(2)],
