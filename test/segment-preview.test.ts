@@ -78,9 +78,9 @@ describe('segment preview report: one aggregation, compared with plain JavaScrip
     assert.deepEqual(dayBefore.breakdown.age.filter((row) => row.count).map((row) => row.bucket), ['0-17', '18-24', '55-64'], 'the eve of those birthdays');
   });
 
-  test('count and breakdown are one $match and one $facet; the sample leaves secrets in the database', async () => {
+  test('count and breakdown are one $match, a $project of the four grouped fields and one $facet; the sample leaves secrets in the database', async () => {
     const pipeline = buildSegmentBreakdownPipeline({ 'facts.gender': 'male' }, NOW);
-    assert.deepEqual(pipeline.map((stage) => Object.keys(stage)[0]), ['$match', '$facet']);
+    assert.deepEqual(pipeline.map((stage) => Object.keys(stage)[0]), ['$match', '$project', '$facet']);
     const preview = await runSegmentPreview(User, { user_id: 'auth0|e09' }, NOW);
     assert.equal(preview.sample.length, 1);
     assert.equal('password_hash' in preview.sample[0], false);
