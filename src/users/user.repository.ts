@@ -140,9 +140,17 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     async *streamBatches({ connection, segment, limit }: { connection?: string; segment?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
       const filter = { ...(connection ? { 'identities.connection': String(connection) } : {}), ...(segment ? { 'facts.segments': String(segment) } : {}) };
       const cursor = users.collection.find(filter, { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
+      // The next batch is asked for as soon as this one is taken, so the database reads it while the
+      // consumer writes this one (an export overlaps the two instead of taking turns).
+      let more = cursor.hasNext();
       try {
-        while (await cursor.hasNext()) yield cursor.readBufferedDocuments() as unknown as UserDoc[];
+        while (await more) {
+          const batch = cursor.readBufferedDocuments() as unknown as UserDoc[];
+          more = cursor.hasNext();
+          yield batch;
+        }
       } finally {
+        await more.catch(() => false); // a consumer that stops early: the read under way settles before the close
         await cursor.close();
       }
     },
