@@ -1,4 +1,5 @@
 import type { UserDoc, UserModel } from '../users/user.model.ts';
+import { cursorBatches } from '../db/cursor-batches.ts';
 import { afterKeyset, decodeKeyset, encodeKeyset, type KeysetValue } from '../lib/keyset-cursor.ts';
 
 export type MongoFilter = Record<string, unknown>;
@@ -51,11 +52,7 @@ export async function pageRows<R extends object>(users: UserModel, report: RowRe
 export async function* streamRows<R extends object>(users: UserModel, report: RowReport<R>): AsyncGenerator<R[]> {
   const { filter, projection } = report.query;
   const cursor = users.collection.find<UserDoc>(filter, { sort: sortOf(report.query), projection, batchSize: BATCH });
-  try {
-    while (await cursor.hasNext()) yield (cursor.readBufferedDocuments() as UserDoc[]).map((user) => report.row(user));
-  } finally {
-    await cursor.close();
-  }
+  for await (const batch of cursorBatches(cursor)) yield batch.map((user) => report.row(user));
 }
 
 /** A stored date as JSON carries it: ISO 8601, or null when absent. */

@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import { cursorBatches } from '../db/cursor-batches.ts';
 import type { LogDoc } from '../logs/log.model.ts';
 import { trusted, type UserChanges } from './user-changes.ts';
 import type { Identity, UserDoc, UserModel } from './user.model.ts';
@@ -140,19 +141,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     async *streamBatches({ connection, segment, limit }: { connection?: string; segment?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
       const filter = { ...(connection ? { 'identities.connection': String(connection) } : {}), ...(segment ? { 'facts.segments': String(segment) } : {}) };
       const cursor = users.collection.find(filter, { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
-      // The next batch is asked for as soon as this one is taken, so the database reads it while the
-      // consumer writes this one (an export overlaps the two instead of taking turns).
-      let more = cursor.hasNext();
-      try {
-        while (await more) {
-          const batch = cursor.readBufferedDocuments() as unknown as UserDoc[];
-          more = cursor.hasNext();
-          yield batch;
-        }
-      } finally {
-        await more.catch(() => false); // a consumer that stops early: the read under way settles before the close
-        await cursor.close();
-      }
+      yield* cursorBatches(cursor) as AsyncGenerator<UserDoc[]>;
     },
 
     countAll({ connection }: { connection?: string }): Promise<number> {
