@@ -78,7 +78,7 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
     logs, issuer: config.issuer, isDatabaseReady: core.isDatabaseReady,
   });
   return {
-    users, jobs, rollups, routes, openApi, apis: [{ path: '/api/v2', router }],
+    users, jobs, routes, openApi, apis: [{ path: '/api/v2', router }],
     // The export/import worker; on shutdown a running job gets the grace, then is handed back.
     start: () => jobs.start(),
     stop: (graceMs: number) => jobs.stop(graceMs),

@@ -73,7 +73,7 @@ export function createReportRollups(connection: Connection, { logger, now = () =
       }
       return JSON.parse(stored.body) as T;
     },
-    /** Settles once the background refreshes under way have (tests, shutdown). */
+    /** Settles once the computations and background refreshes under way have (for tests). */
     async settled(): Promise<void> {
       await Promise.allSettled([...refreshing, ...computing.values()]);
     },

@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import type { InsightReports } from '../../reports/insight-reports.ts';
 import { CONTENT_TYPES, writeRows, type RowFormat } from '../../reports/row-format.ts';
-import type { ReportRollups } from '../../reports/report-rollups.ts';
+import { rollupKey, type ReportRollups } from '../../reports/report-rollups.ts';
 import type { RowReport } from '../../reports/row-report.ts';
 import type { ApiCall, ApiReply, ResponseSpec } from './api-route.ts';
 import { nextPage } from './query-params.ts';
@@ -51,14 +51,16 @@ type Response = NodeJS.WritableStream & { setHeader(name: string, value: string)
  * Answers a row report: a JSON page with its Link header, or (undefined returned) the whole report
  * streamed to `res` from a cursor with backpressure. A client that hangs up ends the stream and the
  * cursor; any other failure half-way cuts the connection (the error handler), so a truncated file
- * never looks complete.
+ * never looks complete. With `rollups`, a JSON page may be a roll-up (`max_age`), kept under the
+ * report's name and every other parameter of `query` (the route's whole parsed query).
  */
-export async function answerRows(reports: InsightReports, report: RowReport, query: RowOutput, call: ApiCall, res: Response, rollup?: { rollups: ReportRollups; key: string }): Promise<ApiReply | undefined> {
+export async function answerRows(reports: InsightReports, report: RowReport, query: RowOutput, call: ApiCall, res: Response, rollups?: ReportRollups): Promise<ApiReply | undefined> {
   if (query.format === 'json') {
     const take = query.take ?? DEFAULT_TAKE;
     const page = () => reports.page(report, { from: query.from, take });
     // A page that may be a roll-up (max_age): the dashboard's short lists; CSV and NDJSON are always read now.
-    const { rows, next } = rollup ? await rollup.rollups.answer(rollup.key, query.max_age, page) : await page();
+    const { max_age, ...question } = query;
+    const { rows, next } = rollups ? await rollups.answer(rollupKey(report.name, question), max_age, page) : await page();
     return { status: 200, body: rows, headers: next ? { link: `<${nextPage(call.url, next, take)}>; rel="next"` } : undefined };
   }
   res.setHeader('content-type', CONTENT_TYPES[query.format]);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SegmentFilter } from '../../insight/segments/segment-filter.ts';
 import { checkDormantParams, dormantParamsShape } from '../../reports/dormant.report.ts';
 import type { InsightReports } from '../../reports/insight-reports.ts';
-import { rollupKey, type ReportRollups } from '../../reports/report-rollups.ts';
+import type { ReportRollups } from '../../reports/report-rollups.ts';
 import { sentimentParamsShape } from '../../reports/sentiment.report.ts';
 import { auth0ErrorResponse as auth0Error } from './api-errors.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
@@ -30,14 +30,14 @@ export function reportRoutes(reports: InsightReports, rollups: ReportRollups): A
         + `default dormant_days, ${reports.windows.dormant_days}). Read from the lifecycle each user carries. Oldest sign-up first.`,
       query: dormantQuery,
       responses: { 200: rowsResponse(dormantUserRow, 'The users, oldest sign-up first'), 400: auth0Error },
-      handle: ({ query: { max_age, ...params } }, call, res) => answerRows(reports, reports.dormant(params), { ...params, max_age }, call, res, { rollups, key: rollupKey('dormant', params) }),
+      handle: ({ query }, call, res) => answerRows(reports, reports.dormant(query), query, call, res, rollups),
     }),
     defineRoute({
       method: 'get', path: '/reports/sentiment', tag: 'Reports', summary: 'Users by sentiment', scopes: ['read:reports'],
       description: 'Users whose tweets about the store were analysed (the sentiment hook or an Auth0 rule), most negative first.',
       query: sentimentQuery,
       responses: { 200: rowsResponse(sentimentRow, 'The analysed users, lowest score first'), 400: auth0Error },
-      handle: ({ query: { max_age, ...params } }, call, res) => answerRows(reports, reports.sentiment(params), { ...params, max_age }, call, res, { rollups, key: rollupKey('sentiment', params) }),
+      handle: ({ query }, call, res) => answerRows(reports, reports.sentiment(query), query, call, res, rollups),
     }),
     defineRoute({
       method: 'post', path: '/reports/segments/users', tag: 'Reports', summary: 'Users of a segment', scopes: ['read:reports'],
