@@ -31,7 +31,7 @@ export async function takeSample(suite: Suite, attempts: Attempt[], since: numbe
   }));
   const db = suite.mongo.db!;
   const [outboxBacklog, jobBacklog] = await Promise.all([
-    db.collection('event_outbox').countDocuments({ state: { $ne: 'sent' } }),
+    db.collection('event_outbox').countDocuments({ state: { $in: ['new', 'ready'] } }), // on the {state, created_at} index: a sample reads the backlog, not every record kept
     db.collection('hook_jobs').countDocuments({ state: { $in: ['pending', 'running'] } }),
   ]);
   const done = attempts.filter((a) => a.end !== undefined && a.end >= since && a.end < at);

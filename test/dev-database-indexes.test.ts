@@ -5,13 +5,15 @@
 // the order without a sort must match too (a limit picks the same document), and again after a restart,
 // when the entries are rebuilt from the stored documents.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import mongoose from 'mongoose';
-import { startEmbeddedMongo } from '../src/db/embedded-mongo.ts';
+import { DEV_SERVER_JAR, startEmbeddedMongo } from '../src/db/embedded-mongo.ts';
 import { testDatabaseUri } from './support/insole.ts';
 
 type Db = mongoose.mongo.Db;
@@ -120,6 +122,10 @@ async function assertSameAsScan(db: Db, exactOrder: boolean, stage: string): Pro
     assert.deepEqual(ordered ? indexed : byId(indexed), ordered ? plain : byId(plain), `${stage}: ${JSON.stringify(query)}`);
     const counts = [await db.collection('indexed').countDocuments(query.filter), await db.collection('plain').countDocuments(query.filter)];
     assert.equal(counts[0], counts[1], `${stage}: count ${JSON.stringify(query.filter)}`);
+    // An aggregate that starts with $match is fed the index's candidates (IndexedAggregation): the rest of the pipeline sees the same documents.
+    const pipeline = [{ $match: query.filter }, ...(query.sort ? [{ $sort: query.sort }] : []), ...(query.limit ? [{ $limit: query.limit }] : []), { $project: { state: 1, run_after: 1 } }];
+    const aggregated = [await db.collection('indexed').aggregate(pipeline).toArray(), await db.collection('plain').aggregate(pipeline).toArray()];
+    assert.deepEqual(ordered ? aggregated[0] : byId(aggregated[0]), ordered ? aggregated[1] : byId(aggregated[1]), `${stage}: aggregate ${JSON.stringify(pipeline)}`);
   }
   const sizes = [await db.collection('indexed').countDocuments({}), await db.collection('plain').countDocuments({})];
   assert.equal(sizes[0], sizes[1]);
@@ -186,6 +192,34 @@ describe('dev database: non-unique indexes answer exactly as a scan', () => {
     } finally {
       await client.close();
       await server.stop();
+    }
+  });
+
+  test('an aggregate that starts with $match reads the index\'s candidates, not the whole collection', async () => {
+    // The dev server says which queries read a whole collection of 1,000 documents or more (INSOLE_DEV_DB_SCANS=1).
+    const server = spawn('java', ['-jar', DEV_SERVER_JAR, '--host', '127.0.0.1', '--port', '0'], { env: { ...process.env, INSOLE_DEV_DB_SCANS: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let said = '';
+    server.stderr.on('data', (chunk) => { said += chunk; });
+    let ready = '';
+    for await (const chunk of server.stdout) if ((ready += chunk).includes('\n')) break;
+    const client = await new mongoose.mongo.MongoClient(ready.trim().replace(/^READY /, '')).connect();
+    try {
+      const db = client.db('scans');
+      await seed(db, documents(1200));
+      const pipeline = [{ $match: { state: 'pending', run_after: { $lte: at(48) } } }, { $group: { _id: '$user_id', n: { $sum: 1 } } }, { $sort: { _id: 1 } }];
+      const [indexed, plain] = [await db.collection('indexed').aggregate(pipeline).toArray(), await db.collection('plain').aggregate(pipeline).toArray()];
+      assert.deepEqual(indexed, plain);
+      assert.equal(indexed.reduce((n, group) => n + group.n, 0), await db.collection('plain').countDocuments({ state: 'pending', run_after: { $lte: at(48) } }));
+      assert.equal(indexed.length, 11, JSON.stringify(indexed)); // user-0 … user-10
+      await db.collection('indexed').countDocuments({ state: 'running' });
+      await client.close();
+      server.stdin.end();
+      await once(server, 'exit');
+      assert.match(said, /full scan of scans\.plain \(1200 documents\) for a query on \{state, run_after: \{\$lte\}\}/);
+      assert.doesNotMatch(said, /full scan of scans\.indexed/);
+    } finally {
+      await client.close();
+      server.kill();
     }
   });
 });

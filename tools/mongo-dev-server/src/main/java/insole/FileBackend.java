@@ -12,6 +12,9 @@ import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.backend.DatabaseResolver;
+import de.bwaldvogel.mongo.oplog.Oplog;
+import io.netty.channel.Channel;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.type.DataType;
@@ -51,6 +54,18 @@ final class FileBackend extends H2Backend {
     static final class IndexedDatabase extends H2Database {
         IndexedDatabase(String databaseName, MVStore store, CursorRegistry cursorRegistry) {
             super(databaseName, store, cursorRegistry);
+        }
+
+        /** An aggregate that starts with $match is narrowed by an index (IndexedAggregation). */
+        @Override
+        public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver databaseResolver, Oplog oplog) {
+            if (command.equalsIgnoreCase("aggregate") && query.get(command) instanceof String name) {
+                Document answer = IndexedAggregation.run(this, resolveCollection(name, false), getFullCollectionNamespace(name), query, databaseResolver, oplog);
+                if (answer != null) {
+                    return answer;
+                }
+            }
+            return super.handleCommand(channel, command, query, databaseResolver, oplog);
         }
 
         /** The map H2Database would open (its dropIndex removes it by this name), behind a hash map for look-ups. */

@@ -10,6 +10,9 @@ import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.backend.DatabaseResolver;
+import de.bwaldvogel.mongo.oplog.Oplog;
+import io.netty.channel.Channel;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -33,6 +36,18 @@ final class SafeMemoryBackend extends MemoryBackend {
     static final class SafeMemoryDatabase extends MemoryDatabase {
         SafeMemoryDatabase(String databaseName, CursorRegistry cursorRegistry) {
             super(databaseName, cursorRegistry);
+        }
+
+        /** An aggregate that starts with $match is narrowed by an index (IndexedAggregation). */
+        @Override
+        public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver databaseResolver, Oplog oplog) {
+            if (command.equalsIgnoreCase("aggregate") && query.get(command) instanceof String name) {
+                Document answer = IndexedAggregation.run(this, resolveCollection(name, false), getFullCollectionNamespace(name), query, databaseResolver, oplog);
+                if (answer != null) {
+                    return answer;
+                }
+            }
+            return super.handleCommand(channel, command, query, databaseResolver, oplog);
         }
 
         @Override
