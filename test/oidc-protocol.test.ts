@@ -17,7 +17,7 @@ import {
 import {
   buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode, oidc, signInForTokens, type AuthorizationRequest,
 } from './support/relying-party.ts';
-import { UserAgent } from './support/user-agent.ts';
+import { readForm, UserAgent } from './support/user-agent.ts';
 
 const BROWSER_ACCEPT = BROWSER_HEADERS.accept;
 const PASSWORD = 'long run on sunday morning';
@@ -158,6 +158,27 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
           assert.equal((await introspect(insole.issuer, String(body.access_token))).active, false, `round ${round}: the access token survived the replay`);
           assert.equal((await introspect(insole.issuer, String(body.refresh_token))).active, false, `round ${round}: the refresh token survived the replay`);
         }
+      }
+    });
+
+    test('a finished sign-in resumes once: of two resumes at the same moment, exactly one gets a code', async () => {
+      // The resume takes its interaction in one findOneAndDelete: the other request finds nothing.
+      const shopper = newShopper();
+      const { config } = await signInForTokens(insole.issuer, shopper, 'signup');
+      for (let round = 0; round < 5; round++) {
+        const agent = new UserAgent(insole.issuer);
+        const request = await buildAuthorization(config);
+        const form = readForm(await (await agent.get(request.url)).res.text());
+        const posted = await agent.request(new URL(form.action, insole.issuer).href, {
+          method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...shopper, _csrf: form.csrf }).toString(),
+        });
+        assert.equal(posted.status, 303);
+        const resume = new URL(posted.headers.get('location')!, insole.issuer).href;
+        const answers = await Promise.all([agent.request(resume), agent.request(resume)]);
+        const codes = answers.map((a) => a.headers.get('location') ?? '').filter((to) => to.startsWith(STOREFRONT.redirect_uri) && new URL(to).searchParams.has('code'));
+        assert.equal(codes.length, 1, `round ${round}: ${answers.map((a) => `${a.status} ${a.headers.get('location')}`).join(' | ')}`);
+        const tokens = await exchangeCode(config, codes[0], request);
+        assert.equal(tokens.claims()?.email, shopper.email);
       }
     });
 

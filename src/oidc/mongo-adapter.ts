@@ -18,6 +18,8 @@ const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', '
  */
 export function createMongoAdapterFactory(connection: Connection, clientSecrets: SealedBox) {
   const prepared = new Map<string, Promise<void>>();
+  /** The interaction a resume request took (find and delete in one command), by request. */
+  const taken = new WeakMap<object, string>();
 
   return class MongoAdapter implements Adapter {
     readonly name: string;
@@ -69,6 +71,7 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (this.name === 'Interaction' && Provider.ctx?.oidc?.route === 'resume') return this.take(id);
       const stored = await this.collection.findOne({ _id: id, ...this.notExpired() });
       if (stored && CARRY_RULE_CLAIMS.has(this.name)) noteRuleClaims(Provider.ctx, stored.rule_claims);
       const payload = stored?.payload;
@@ -84,7 +87,20 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
     }
 
     async destroy(id: string): Promise<void> {
+      const ctx = Provider.ctx;
+      if (ctx && taken.get(ctx) === id) return; // the resume's read already removed it
       await this.collection.deleteOne({ _id: id });
+    }
+
+    /**
+     * The resume reads its interaction once and then destroys it (or, when another account signed in
+     * meanwhile, saves it again, which writes it back): one findOneAndDelete does both. Of two
+     * concurrent resumes of one interaction, only one gets it and goes on to issue a code.
+     */
+    private async take(id: string): Promise<AdapterPayload | undefined> {
+      const stored = await this.collection.findOneAndDelete({ _id: id, ...this.notExpired() });
+      if (stored) taken.set(Provider.ctx!, id);
+      return stored?.payload;
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
