@@ -23,12 +23,14 @@ export interface InsoleProcess {
 /**
  * `databaseUri` names the database (two processes can share one); `monitorCommands` turns on the
  * driver's command monitoring, which costs CPU: only for the instance that counts, never the measured one.
+ * `nodeOptions` are added to the child's node flags.
  */
-export async function startInsoleProcess(databaseUri: string, overrides: Record<string, unknown>, { monitorCommands = false } = {}): Promise<InsoleProcess> {
+export async function startInsoleProcess(databaseUri: string, overrides: Record<string, unknown>, { monitorCommands = false, nodeOptions = [] as string[] } = {}): Promise<InsoleProcess> {
   const uri = new URL(databaseUri);
   if (monitorCommands) uri.searchParams.set('monitorCommands', 'true');
   const child = fork(resolve(import.meta.dirname, 'insole-process.ts'), [JSON.stringify({ overrides, databaseUri: uri.toString(), monitorCommands })], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...nodeOptions],
   });
   const ready = await new Promise<{ issuer: string; config: InsoleProcess['config'] }>((done, fail) => {
     child.once('message', (m) => done(m as { issuer: string; config: InsoleProcess['config'] }));
