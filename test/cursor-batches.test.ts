@@ -41,16 +41,3 @@ test('cursorBatches: a consumer that stops after the first batch closes the curs
   assert.equal(cursor.killed, true, 'the server-side cursor (5 documents left) was killed');
   assert.equal(await connection.collection('things').countDocuments(), 25, 'the connection still answers');
 });
-
-test('cursorBatches without read-ahead: the same batches, the next one asked for only when the consumer comes back', async () => {
-  const cursor = connection.collection('things').find({}, { sort: { n: 1 }, batchSize: 10 });
-  const batches: number[][] = [];
-  for await (const batch of cursorBatches(cursor, { readAhead: false })) {
-    await sleep(50); // a consumer writing its batch: long enough for a getMore to come back
-    assert.equal(cursor.bufferedCount(), 0, 'nothing more was read while this batch was being written');
-    batches.push(batch.map((doc) => doc.n as number));
-  }
-  assert.deepEqual(batches.map((b) => b.length), [10, 10, 5]);
-  assert.deepEqual(batches.flat(), Array.from({ length: 25 }, (_, n) => n));
-  assert.equal(cursor.closed, true);
-});

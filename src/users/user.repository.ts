@@ -141,9 +141,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     async *streamBatches({ connection, segment, limit }: { connection?: string; segment?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
       const filter = { ...(connection ? { 'identities.connection': String(connection) } : {}), ...(segment ? { 'facts.segments': String(segment) } : {}) };
       const cursor = users.collection.find(filter, { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
-      // Not read ahead: with the next batch under way, the export test's 100k users grew the process by
-      // 50–155 MB in about one run of four (old space filling faster than V8 collected it), in CI too.
-      yield* cursorBatches(cursor, { readAhead: false }) as AsyncGenerator<UserDoc[]>;
+      yield* cursorBatches(cursor) as AsyncGenerator<UserDoc[]>;
     },
 
     countAll({ connection }: { connection?: string }): Promise<number> {

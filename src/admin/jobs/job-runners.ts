@@ -8,7 +8,7 @@ import type { UserJobRepository } from './user-job.repository.ts';
 import { writeExport } from './user-export.ts';
 import { importUsers, parseUsersFile, type ImportDeps } from './user-import.ts';
 
-/** Users per round trip of an export's cursor: a job reads every user, so fewer, larger batches (about 2 MB each; memory stays flat). */
+/** Users per round trip of an export's cursor: a job reads every user, so fewer, larger batches (about 2 MB each, the next read while this one is written; memory stays flat). */
 const EXPORT_BATCH = 1000;
 
 /** The job went to another worker (this one's lease ran out): stop, and record nothing. */
