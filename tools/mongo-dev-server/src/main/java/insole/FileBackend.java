@@ -59,13 +59,8 @@ final class FileBackend extends H2Backend {
         /** An aggregate that starts with $match is narrowed by an index (IndexedAggregation). */
         @Override
         public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver databaseResolver, Oplog oplog) {
-            if (command.equalsIgnoreCase("aggregate") && query.get(command) instanceof String name) {
-                Document answer = IndexedAggregation.run(this, resolveCollection(name, false), getFullCollectionNamespace(name), query, databaseResolver, oplog);
-                if (answer != null) {
-                    return answer;
-                }
-            }
-            return super.handleCommand(channel, command, query, databaseResolver, oplog);
+            Document answer = IndexedAggregation.answer(this, command, query, databaseResolver, oplog);
+            return answer != null ? answer : super.handleCommand(channel, command, query, databaseResolver, oplog);
         }
 
         /** The map H2Database would open (its dropIndex removes it by this name), behind a hash map for look-ups. */

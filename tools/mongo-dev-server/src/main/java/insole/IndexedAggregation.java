@@ -22,20 +22,24 @@ final class IndexedAggregation {
     private IndexedAggregation() {
     }
 
-    /** The command's answer, or null when the server's own path should run it (no leading $match, change streams, no collection). */
-    static Document run(MongoDatabase database, MongoCollection<?> collection, String namespace, Document command,
-                        DatabaseResolver databaseResolver, Oplog oplog) {
-        if (collection == null || !(command.get("pipeline") instanceof List<?> stages) || stages.isEmpty()
+    /** The answer to an aggregate that starts with $match; null for any other command or pipeline (the server's own path runs those). */
+    static Document answer(MongoDatabase database, String command, Document query, DatabaseResolver databaseResolver, Oplog oplog) {
+        if (!command.equalsIgnoreCase("aggregate") || !(query.get(command) instanceof String name)
+            || !(query.get("pipeline") instanceof List<?> stages) || stages.isEmpty()
             || !(stages.get(0) instanceof Document first) || !(first.get("$match") instanceof Document match) || match.isEmpty()) {
+            return null;
+        }
+        MongoCollection<?> collection = database.resolveCollection(name, false);
+        if (collection == null) {
             return null;
         }
         List<Document> pipeline = Aggregation.parse(stages);
         Aggregation aggregation = Aggregation.fromPipeline(pipeline, databaseResolver, database, collection, oplog);
-        aggregation.validate(command);
+        aggregation.validate(query);
         List<Document> results = aggregation.runStages(collection.handleQueryAsStream(match));
         // The server's own answer to an aggregate: every result in the first batch, no cursor left open.
         Document cursor = new Document("id", 0L);
-        cursor.put("ns", namespace);
+        cursor.put("ns", database.getDatabaseName() + "." + name);
         cursor.put("firstBatch", results);
         Document response = new Document("cursor", cursor);
         response.put("ok", 1.0);

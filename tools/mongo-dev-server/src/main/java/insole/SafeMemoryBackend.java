@@ -41,13 +41,8 @@ final class SafeMemoryBackend extends MemoryBackend {
         /** An aggregate that starts with $match is narrowed by an index (IndexedAggregation). */
         @Override
         public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver databaseResolver, Oplog oplog) {
-            if (command.equalsIgnoreCase("aggregate") && query.get(command) instanceof String name) {
-                Document answer = IndexedAggregation.run(this, resolveCollection(name, false), getFullCollectionNamespace(name), query, databaseResolver, oplog);
-                if (answer != null) {
-                    return answer;
-                }
-            }
-            return super.handleCommand(channel, command, query, databaseResolver, oplog);
+            Document answer = IndexedAggregation.answer(this, command, query, databaseResolver, oplog);
+            return answer != null ? answer : super.handleCommand(channel, command, query, databaseResolver, oplog);
         }
 
         @Override
