@@ -5,15 +5,13 @@
 // the order without a sort must match too (a limit picks the same document), and again after a restart,
 // when the entries are rebuilt from the stored documents.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import mongoose from 'mongoose';
-import { DEV_SERVER_JAR, startEmbeddedMongo } from '../src/db/embedded-mongo.ts';
+import { startEmbeddedMongo } from '../src/db/embedded-mongo.ts';
 import { testDatabaseUri } from './support/insole.ts';
 
 type Db = mongoose.mongo.Db;
@@ -197,12 +195,9 @@ describe('dev database: non-unique indexes answer exactly as a scan', () => {
 
   test('an aggregate that starts with $match reads the index\'s candidates, not the whole collection', async () => {
     // The dev server says which queries read a whole collection of 1,000 documents or more (INSOLE_DEV_DB_SCANS=1).
-    const server = spawn('java', ['-jar', DEV_SERVER_JAR, '--host', '127.0.0.1', '--port', '0'], { env: { ...process.env, INSOLE_DEV_DB_SCANS: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let said = '';
-    server.stderr.on('data', (chunk) => { said += chunk; });
-    let ready = '';
-    for await (const chunk of server.stdout) if ((ready += chunk).includes('\n')) break;
-    const client = await new mongoose.mongo.MongoClient(ready.trim().replace(/^READY /, '')).connect();
+    const server = await startEmbeddedMongo({ env: { INSOLE_DEV_DB_SCANS: '1' }, onStderr: (text) => { said += text; } });
+    const client = await new mongoose.mongo.MongoClient(server.uri).connect();
     try {
       const db = client.db('scans');
       await seed(db, documents(1200));
@@ -213,13 +208,12 @@ describe('dev database: non-unique indexes answer exactly as a scan', () => {
       assert.equal(indexed.length, 11, JSON.stringify(indexed)); // user-0 … user-10
       await db.collection('indexed').countDocuments({ state: 'running' });
       await client.close();
-      server.stdin.end();
-      await once(server, 'exit');
+      await server.stop(); // its scan reports were printed as the queries ran
       assert.match(said, /full scan of scans\.plain \(1200 documents\) for a query on \{state, run_after: \{\$lte\}\}/);
       assert.doesNotMatch(said, /full scan of scans\.indexed/);
     } finally {
       await client.close();
-      server.kill();
+      await server.stop();
     }
   });
 });

@@ -13,8 +13,11 @@ export class EmbeddedMongoUnavailable extends Error {}
 /**
  * Starts the dev MongoDB-wire server (mongo-java-server, see tools/mongo-dev-server): in memory, or
  * persisted to `dataFile` (H2 MVStore). It stops by itself when this process's end of its stdin closes.
+ * `env` is added to its environment (e.g. INSOLE_DEV_DB_SCANS=1); `onStderr` gets what it prints there.
  */
-export async function startEmbeddedMongo({ dataFile, port = 0 }: { dataFile?: string; port?: number } = {}): Promise<EmbeddedMongo> {
+export async function startEmbeddedMongo(
+  { dataFile, port = 0, env, onStderr }: { dataFile?: string; port?: number; env?: NodeJS.ProcessEnv; onStderr?: (text: string) => void } = {},
+): Promise<EmbeddedMongo> {
   if (!existsSync(DEV_SERVER_JAR)) buildDevServerJar();
   else if (jarIsStale()) rebuildOrKeepOldJar();
   const args = ['-Xss4m', '-jar', DEV_SERVER_JAR, '--host', '127.0.0.1', '--port', String(port)];
@@ -22,7 +25,8 @@ export async function startEmbeddedMongo({ dataFile, port = 0 }: { dataFile?: st
     mkdirSync(resolve(dataFile, '..'), { recursive: true });
     args.push('--data', dataFile);
   }
-  const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('java', args, { stdio: ['pipe', 'pipe', onStderr ? 'pipe' : 'inherit'], env: { ...process.env, ...env } });
+  if (onStderr) child.stderr!.on('data', (chunk: Buffer) => onStderr(chunk.toString()));
   const address = await readReadyLine(child);
   return {
     uri: address,
