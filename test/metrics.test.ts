@@ -30,7 +30,22 @@ describe('hook metrics for a Prometheus scraper', () => {
     assert.match(text, /^insole_hook_attempts_total\{hook="fullcontact"\} 1$/m);
     assert.match(text, /^insole_hook_succeeded_total\{hook="fullcontact"\} 1$/m);
     assert.match(text, /^insole_hook_enabled\{hook="fullcontact"\} 1$/m);
-    assert.match(text, /^insole_hook_jobs\{hook="fullcontact",state="done"\} 1$/m);
+    assert.match(text, /^insole_hook_jobs\{hook="fullcontact",state="pending"\} 0$/m);
+    assert.doesNotMatch(text, /state="done"/, 'done jobs are kept 30 days: a scrape does not count them');
+  });
+
+  test('the job gauges count the backlog and the jobs that need a hand, per hook', async () => {
+    const now = new Date();
+    const job = (key: string, state: string) => ({ hook: 'fullcontact', user_id: `auth0|${key}`, key, state, attempts: 1, run_after: now, created_at: now, updated_at: now });
+    await jobsOf(insole).insertMany([job('gauge-1', 'dead'), job('gauge-2', 'dead'), job('gauge-3', 'pending'), job('gauge-4', 'disabled')].map((j, i) => (i === 2 ? { ...j, run_after: new Date(now.getTime() + 3600_000) } : j)));
+    try {
+      const text = await (await fetch(`${insole.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      for (const [state, n] of [['pending', 1], ['running', 0], ['dead', 2], ['disabled', 1]] as const) {
+        assert.match(text, new RegExp(`^insole_hook_jobs\\{hook="fullcontact",state="${state}"\\} ${n}$`, 'm'), state);
+      }
+    } finally {
+      await jobsOf(insole).deleteMany({ key: { $in: ['gauge-1', 'gauge-2', 'gauge-3', 'gauge-4'] } });
+    }
   });
 
   test("this process's figures for a soak: memory, event-loop delay, active resources and the MongoDB pool", async () => {

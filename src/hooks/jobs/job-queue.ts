@@ -7,6 +7,9 @@ export type JobQueue = ReturnType<typeof createJobQueue>;
 /** How long MongoDB keeps a done job (TTL, best effort): long enough to answer "did it run?". */
 const KEEP_DONE_MS = 30 * 24 * 3600_000;
 
+export const OPEN_STATES = ['pending', 'running', 'dead', 'disabled'] as const satisfies readonly JobState[];
+export type OpenState = (typeof OPEN_STATES)[number];
+
 /**
  * The hook_jobs collection. Every transition is one atomic single-document update; the ones a
  * worker makes after its claim are fenced by (worker, attempts), so a worker whose lease ran out
@@ -87,12 +90,17 @@ export function createJobQueue(jobs: HookJobModel) {
       return result.modifiedCount;
     },
 
-    /** Jobs per hook and state, for operators and metrics. */
-    async countByState(): Promise<Record<string, Partial<Record<JobState, number>>>> {
-      const rows = await jobs.aggregate<{ _id: { hook: string; state: JobState }; n: number }>([
+    /**
+     * Jobs per hook in the states an operator watches (a backlog, or jobs that need a hand). Done
+     * jobs are left out: they are kept for 30 days, so counting them would read every one of them
+     * on each scrape; the hooks' succeeded counters say how many finished.
+     */
+    async countOpen(): Promise<Record<string, Partial<Record<OpenState, number>>>> {
+      const rows = await jobs.aggregate<{ _id: { hook: string; state: OpenState }; n: number }>([
+        { $match: { state: { $in: [...OPEN_STATES] } } },
         { $group: { _id: { hook: '$hook', state: '$state' }, n: { $sum: 1 } } },
       ]).exec();
-      const out: Record<string, Partial<Record<JobState, number>>> = {};
+      const out: Record<string, Partial<Record<OpenState, number>>> = {};
       for (const { _id, n } of rows) (out[_id.hook] ??= {})[_id.state] = n;
       return out;
     },

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { DurableHooks } from '../../hooks/jobs/durable-hooks.ts';
+import { OPEN_STATES } from '../../hooks/jobs/job-queue.ts';
 import { NotFoundError } from '../../errors/app-error.ts';
 import type { ProcessSnapshot } from '../../lib/process-metrics.ts';
 import { requireBearer, staticBearer } from '../edge/bearer.ts';
@@ -27,9 +28,10 @@ export function metricsRoutes(hooks: DurableHooks, token: string | undefined, pr
       metric(`insole_hook_${field}_total`, `${help} (this instance)`, 'counter', Object.entries(counters).map(([hook, c]) => [`hook="${hook}"`, c[field]]));
     }
     metric('insole_hook_enabled', '1 when the hook runs on this instance.', 'gauge', Object.entries(counters).map(([hook, c]) => [`hook="${hook}"`, c.enabled ? 1 : 0]));
-    const states = await hooks.queue.countByState();
-    metric('insole_hook_jobs', 'Jobs by state, all instances.', 'gauge',
-      Object.entries(states).flatMap(([hook, byState]) => Object.entries(byState).map(([state, n]) => [`hook="${hook}",state="${state}"`, n ?? 0] as [string, number])));
+    // Every hook and watched state gets a line, zero included: a gauge that vanishes at zero reads as "no data".
+    const open = await hooks.queue.countOpen();
+    metric('insole_hook_jobs', 'Jobs by state (pending, running, dead, disabled), all instances.', 'gauge',
+      [...new Set([...Object.keys(counters), ...Object.keys(open)])].flatMap((hook) => OPEN_STATES.map((state) => [`hook="${hook}",state="${state}"`, open[hook]?.[state] ?? 0] as [string, number])));
     const sample = processSample();
     if (sample) lines.push(...processLines(sample));
     res.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
