@@ -125,6 +125,16 @@ describe('saved segments: kept current with every change, with enter/exit events
     assert.equal((await api(insole, token, 'DELETE', `/segments/${id}`)).status, 204);
     assert.equal(await insole.db.collection('users').countDocuments({ 'facts.segments': id }), 0);
     assert.equal((await api(insole, token, 'GET', `/segments/${id}`)).status, 404);
+
+    // An instance that had not re-read the segments yet writes the deleted id on a profile: the sweep takes it off.
+    const profiles = insole.db.collection('users');
+    await profiles.updateOne({ user_id: users[0]!.user_id }, { $addToSet: { 'facts.segments': { $each: [id, 'seg_still_there'] } } });
+    await insole.insight.sweepNow();
+    assert.deepEqual((await profiles.findOne({ user_id: users[0]!.user_id }))!.facts.segments, ['seg_still_there'], 'only the deleted id is taken off');
+    assert.equal(await insole.db.collection('segment_deletions').countDocuments({ _id: id as never }), 1, 'remembered for a day');
+    await insole.insight.sweepNow(new Date(Date.now() + 2 * DAY));
+    assert.equal(await insole.db.collection('segment_deletions').countDocuments({ _id: id as never }), 0, 'forgotten after a day');
+    await profiles.updateOne({ user_id: users[0]!.user_id }, { $pull: { 'facts.segments': 'seg_still_there' } } as never);
   });
 
   test('scopes: read:segments reads, update:segments changes; hostile filters are refused', async () => {

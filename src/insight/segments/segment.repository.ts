@@ -31,10 +31,18 @@ export interface SegmentDoc {
 
 export const MAX_STATIC_MEMBERS = 10_000;
 
+/**
+ * How long a deleted segment's id is remembered. Until every instance has re-read the segments
+ * (segment_refresh_seconds, longer if its database reads fail), a profile write there may still
+ * put the id on a profile; each sweep takes the remembered ids off again, through the index.
+ */
+const REMEMBER_DELETED_MS = 24 * 3600_000;
+
 export type SegmentRepository = ReturnType<typeof createSegmentRepository>;
 
 export function createSegmentRepository(connection: Connection) {
   const segments = connection.collection<SegmentDoc>('segments');
+  const deletions = connection.collection<{ _id: string; deleted_at: Date }>('segment_deletions');
   const ready = indexBuilds(() => segments.createIndex({ key: 1 }, { unique: true }));
 
   return {
@@ -50,7 +58,18 @@ export function createSegmentRepository(connection: Connection) {
       const change = recalculate ? { $set: { ...set, is_calculating: true }, $inc: { version: 1 }, $unset: { calculating_until: '' as const } } : { $set: set };
       return segments.findOneAndUpdate({ _id: String(id) }, change, { returnDocument: 'after' });
     },
-    remove: async (id: string) => (await segments.deleteOne({ _id: String(id) })).deletedCount === 1,
+    /** Remembered first, so a crash between the two leaves the sweep something to finish. */
+    async remove(id: string): Promise<boolean> {
+      await deletions.updateOne({ _id: String(id) }, { $set: { deleted_at: new Date() } }, { upsert: true });
+      if ((await segments.deleteOne({ _id: String(id) })).deletedCount === 1) return true;
+      await deletions.deleteOne({ _id: String(id) });
+      return false;
+    },
+    /** Ids of segments deleted within REMEMBER_DELETED_MS of `now`; older ones are forgotten. */
+    async recentlyDeleted(now: Date): Promise<string[]> {
+      await deletions.deleteMany({ deleted_at: { $lt: new Date(now.getTime() - REMEMBER_DELETED_MS) } });
+      return (await deletions.find({}).toArray()).map((deletion) => deletion._id);
+    },
     /** Takes a calculation to run: one instance at a time, until `until`. */
     claimCalculation: (id: string, version: number, now: Date, until: Date) => segments.findOneAndUpdate(
       { _id: id, version, is_calculating: true, $or: [{ calculating_until: { $exists: false } }, { calculating_until: { $lte: now } }] },

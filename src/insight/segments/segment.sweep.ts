@@ -13,7 +13,7 @@ export interface SegmentSweepDeps {
 
 /**
  * What profile writes cannot see: time passing ("signed in within 30 days" stops holding with no
- * write at all), calculations a crashed instance left half-done, and ids of deleted segments.
+ * write at all), calculations a crashed instance left half-done, and ids of recently deleted segments.
  * The users whose membership is out of date are found with two queries per segment (should be
  * in, is not; is in, should not be) and rewritten through the change funnel, which records their
  * segment.entered / segment.exited events like any other change.
@@ -36,8 +36,8 @@ export async function sweepSegments(deps: SegmentSweepDeps, now: Date): Promise<
     }
     await repository.touchCalculated(segment._id, now);
   }
-  // Memberships of segments that no longer exist.
-  const existing = segments.map((segment) => segment._id);
-  await users.collection.updateMany({ 'facts.segments': { $elemMatch: { $nin: existing } } }, { $pull: { 'facts.segments': { $nin: existing } } } as never);
+  // Memberships of deleted segments that an instance wrote before it re-read the segments.
+  const deleted = await repository.recentlyDeleted(now);
+  if (deleted.length) await users.collection.updateMany({ 'facts.segments': { $in: deleted } }, { $pull: { 'facts.segments': { $in: deleted } } } as never);
   return moved;
 }
