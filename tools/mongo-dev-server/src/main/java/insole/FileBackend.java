@@ -20,6 +20,7 @@ import org.h2.mvstore.MVStore;
 import org.h2.mvstore.type.DataType;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 
@@ -29,7 +30,12 @@ import java.util.List;
  * (MirroredUniqueIndex), and queries that use an index for what it pins down (IndexedQueries)
  * instead of reading every stored document.
  */
-final class FileBackend extends H2Backend {
+final class FileBackend extends H2Backend implements TtlMonitor.Databases {
+
+    @Override
+    public Collection<MongoDatabase> databases() {
+        return listDatabaseNames().stream().map(this::resolveDatabase).toList();
+    }
 
     /**
      * The one store of this process. H2Database keeps its own private, and opens collections from

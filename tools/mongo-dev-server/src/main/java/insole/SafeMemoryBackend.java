@@ -15,6 +15,7 @@ import de.bwaldvogel.mongo.oplog.Oplog;
 import io.netty.channel.Channel;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 
@@ -26,7 +27,12 @@ import java.util.List;
  * one connection seeds documents while insole's start-up creates its indexes. Non-unique indexes keep
  * entries (SecondaryIndex), and queries use an index for what it pins down (IndexedQueries).
  */
-final class SafeMemoryBackend extends MemoryBackend {
+final class SafeMemoryBackend extends MemoryBackend implements TtlMonitor.Databases {
+
+    @Override
+    public Collection<MongoDatabase> databases() {
+        return listDatabaseNames().stream().map(this::resolveDatabase).toList();
+    }
 
     @Override
     public MemoryDatabase openOrCreateDatabase(String databaseName) {
