@@ -36,8 +36,9 @@ describe('hook metrics for a Prometheus scraper', () => {
 
   test('the job gauges count the backlog and the jobs that need a hand, per hook', async () => {
     const now = new Date();
-    const job = (key: string, state: string) => ({ hook: 'fullcontact', user_id: `auth0|${key}`, key, state, attempts: 1, run_after: now, created_at: now, updated_at: now });
-    await jobsOf(insole).insertMany([job('gauge-1', 'dead'), job('gauge-2', 'dead'), job('gauge-3', 'pending'), job('gauge-4', 'disabled')].map((j, i) => (i === 2 ? { ...j, run_after: new Date(now.getTime() + 3600_000) } : j)));
+    const job = (key: string, state: string, runAfter = now) => ({ hook: 'fullcontact', user_id: `auth0|${key}`, key, state, attempts: 1, run_after: runAfter, created_at: now, updated_at: now });
+    // The pending one is due in an hour, so no worker takes it while the test reads the gauges.
+    await jobsOf(insole).insertMany([job('gauge-1', 'dead'), job('gauge-2', 'dead'), job('gauge-3', 'pending', new Date(now.getTime() + 3600_000)), job('gauge-4', 'disabled')]);
     try {
       const text = await (await fetch(`${insole.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
       for (const [state, n] of [['pending', 1], ['running', 0], ['dead', 2], ['disabled', 1]] as const) {

@@ -74,7 +74,7 @@ public final class MongoDevServer {
         }
         // H2 rewrites chunks in the background until 90 % of the file is live data: under a steady load
         // that is most of its work (serializing every key it compares, under the store lock), and
-        // it grows with the file. At 40 % (H2 1.x's default) the file stays under 2.5x its data.
+        // it grows with the file. At 40 % the file holds at most about 2.5 times its live data.
         return FileBackend.open(new MVStore.Builder().fileName(file.getPath()).cacheSize(cacheMegabytes()).autoCompactFillRate(40).open());
     }
 
