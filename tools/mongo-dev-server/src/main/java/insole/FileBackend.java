@@ -6,7 +6,6 @@ import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
-import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
@@ -26,8 +25,8 @@ import java.util.List;
 
 /**
  * The H2 MVStore backend of {@code npm start} (data under ./data), with entries for non-unique indexes
- * (SecondaryIndex, in memory, rebuilt when the store opens), unique indexes looked up in memory
- * (MirroredUniqueIndex), and queries that use an index for what it pins down (IndexedQueries)
+ * and unique ones (SecondaryIndex, MemoryUniqueIndex: in memory, rebuilt from the documents when the
+ * store opens), and queries that use an index for what it pins down (IndexedQueries)
  * instead of reading every stored document.
  */
 final class FileBackend extends H2Backend implements TtlMonitor.Databases {
@@ -57,6 +56,12 @@ final class FileBackend extends H2Backend implements TtlMonitor.Databases {
         return new IndexedDatabase(databaseName, getMvStore(), getCursorRegistry());
     }
 
+    /** Keys as H2Database stores them (ObjectDataType, H2's default); values as BSON (DocumentType). A builder per map, as openMap(name) makes. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static MVMap.Builder<Object, Document> documents() {
+        return (MVMap.Builder) new MVMap.Builder<Object, Object>().valueType(new DocumentType());
+    }
+
     static final class IndexedDatabase extends H2Database {
         IndexedDatabase(String databaseName, MVStore store, CursorRegistry cursorRegistry) {
             super(databaseName, store, cursorRegistry);
@@ -69,11 +74,14 @@ final class FileBackend extends H2Backend implements TtlMonitor.Databases {
             return answer != null ? answer : super.handleCommand(channel, command, query, databaseResolver, oplog);
         }
 
-        /** The map H2Database would open (its dropIndex removes it by this name), behind a hash map for look-ups. */
+        /** In memory; the map H2Database stored it in, in a file written before, is removed (its dropIndex removes it by this name too). */
         @Override
         protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
-            MVMap<KeyValue, Object> stored = mvStore().openMap(getFullCollectionNamespace(collectionName) + "._index_" + indexName);
-            return new MirroredUniqueIndex(stored, indexName, keys, sparse);
+            String storedMap = getFullCollectionNamespace(collectionName) + "._index_" + indexName;
+            if (mvStore().hasMap(storedMap)) {
+                mvStore().removeMap(storedMap);
+            }
+            return new MemoryUniqueIndex(indexName, keys, sparse);
         }
 
         @Override
@@ -84,7 +92,7 @@ final class FileBackend extends H2Backend implements TtlMonitor.Databases {
         @Override
         protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
             String fullName = getFullCollectionNamespace(collectionName);
-            MVMap<Object, Document> dataMap = mvStore().openMap("databases." + fullName);
+            MVMap<Object, Document> dataMap = mvStore().openMap("databases." + fullName, documents());
             MVMap<String, Object> metaMap = mvStore().openMap("meta." + fullName);
             return new IndexedCollection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
         }
