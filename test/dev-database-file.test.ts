@@ -17,11 +17,12 @@ type Doc = { _id: string | mongoose.mongo.ObjectId; [field: string]: unknown };
 const JAVA_SERIALIZED = resolve(import.meta.dirname, 'fixtures/dev-db-java-serialized.mv');
 
 /** Runs `work` against the dev database on `dataFile`, then stops it (a restart is a second call). */
-async function withFile<T>(dataFile: string, work: (users: mongoose.mongo.Collection<Doc>, uri: string) => Promise<T>): Promise<T> {
+async function withFile<T>(dataFile: string, work: (users: mongoose.mongo.Collection<Doc>, uri: string, db: mongoose.mongo.Db) => Promise<T>): Promise<T> {
   const server = await startEmbeddedMongo({ dataFile });
   const client = await new mongoose.mongo.MongoClient(server.uri).connect();
   try {
-    return await work(client.db(FIXTURE_DB).collection<Doc>('users'), server.uri);
+    const db = client.db(FIXTURE_DB);
+    return await work(db.collection<Doc>('users'), server.uri, db);
   } finally {
     await client.close();
     await server.stop();
@@ -48,7 +49,7 @@ async function assertUniqueEmail(users: mongoose.mongo.Collection<Doc>) {
   await assert.rejects(users.insertOne({ _id: 'again', email: 'shopper7@innovashoes.example' }), (err: { code?: number }) => err.code === 11000);
 }
 
-describe('dev database: the H2 file keeps every value and constraint', () => {
+describe('dev database: stored values, unique constraints and sizes', () => {
   let expected: Doc[];
   const files: string[] = [];
   const tempFile = () => {
@@ -93,5 +94,30 @@ describe('dev database: the H2 file keeps every value and constraint', () => {
       assert.deepEqual(read, changed);
       await assertUniqueEmail(users);
     });
+  });
+
+  test('collStats reports the documents\' BSON size, on the file and in memory', async () => {
+    const documents = fixtureDocuments();
+    const size = documents.reduce((sum, doc) => sum + mongoose.mongo.BSON.calculateObjectSize(doc), 0);
+    const assertSize = async (db: mongoose.mongo.Db) => {
+      const stats = await db.command({ collStats: 'users' });
+      assert.equal(stats.count, documents.length);
+      assert.equal(stats.size, size);
+    };
+    await withFile(tempFile(), async (_users, uri, db) => {
+      await writeFixture(uri);
+      await assertSize(db);
+    });
+    const client = await new mongoose.mongo.MongoClient(testDatabaseUri()).connect();
+    try {
+      const db = client.db(`dev_file_stats_${randomUUID().slice(0, 8)}`);
+      const users = db.collection<Doc>('users');
+      await users.insertMany(documents as never[]);
+      await users.updateOne({ email: 'shopper1@innovashoes.example' }, { $set: { email: 'shopper1@innovashoes.example' } });
+      await assertSize(db);
+      await users.drop();
+    } finally {
+      await client.close();
+    }
   });
 });
