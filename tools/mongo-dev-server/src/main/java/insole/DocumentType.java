@@ -26,7 +26,7 @@ final class DocumentType extends BasicDataType<Object> {
 
     private final ObjectDataType legacy = new ObjectDataType();
     private final ThreadLocal<ByteBuf> scratch = ThreadLocal.withInitial(() -> Unpooled.buffer(4096));
-    /** For H2's cache accounting, as ObjectDataType estimates serialized objects: the size last written. */
+    /** For H2's cache accounting, as ObjectDataType estimates serialized objects: a running average of the sizes written. */
     private volatile int averageSize = 1024;
 
     @Override

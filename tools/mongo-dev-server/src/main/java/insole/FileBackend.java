@@ -132,7 +132,7 @@ final class FileBackend extends H2Backend implements TtlMonitor.Databases {
 
         /**
          * collStats' size, summed when asked (DocumentSizes). Tracked, it cost a BSON encoding of the old
-         * and new document at every write (a tenth of the dev database's CPU under the soak's load), and on the
+         * and new document at every write (about 8 % of the dev database's CPU under the soak's load), and on the
          * file a write of the collection's meta map.
          */
         @Override

@@ -79,7 +79,7 @@ final class SafeMemoryBackend extends MemoryBackend implements TtlMonitor.Databa
 
         /**
          * collStats' size, summed when asked (DocumentSizes). Tracked, it cost a BSON encoding of the old
-         * and new document at every write (a tenth of the dev database's CPU under the soak's load).
+         * and new document at every write (about 8 % of the dev database's CPU under the soak's load).
          */
         @Override
         protected boolean tracksDataSize() {
