@@ -63,7 +63,9 @@ describe('the marketing dashboard in a browser', () => {
     const cookie = (await browser.context.cookies(a.issuer)).find((c) => c.name === 'insole.dashboard');
     assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Lax', 'the session cookie: HttpOnly, SameSite=Lax');
     assert.ok(cookie.name.length + cookie.value.length < 4000, `the session cookie fits a browser (${cookie.value.length} bytes)`);
-    assert.doesNotMatch(cookie.value, /eyJ/, 'sealed: no token readable in it');
+    // A JWT, or JSON in base64url, has a part that starts with `eyJ` (`{"`). Anywhere in the value, `eyJ`
+    // also turns up by chance in about 1 % of random ciphertexts this long (it failed CI once).
+    assert.ok(cookie.value.split('.').every((part) => !part.startsWith('eyJ')), 'sealed: no token or JSON readable in it');
   });
 
   test('every widget shows the numbers the Management API answers', async () => {
