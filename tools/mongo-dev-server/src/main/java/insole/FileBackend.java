@@ -77,10 +77,7 @@ final class FileBackend extends H2Backend implements TtlMonitor.Databases {
         /** In memory; the map H2Database stored it in, in a file written before, is removed (its dropIndex removes it by this name too). */
         @Override
         protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
-            String storedMap = getFullCollectionNamespace(collectionName) + "._index_" + indexName;
-            if (mvStore().hasMap(storedMap)) {
-                mvStore().removeMap(storedMap);
-            }
+            mvStore().removeMap(getFullCollectionNamespace(collectionName) + "._index_" + indexName); // a no-op when absent
             return new MemoryUniqueIndex(indexName, keys, sparse);
         }
 
@@ -130,11 +127,7 @@ final class FileBackend extends H2Backend implements TtlMonitor.Databases {
             return new ArrayList<>(super.getIndexes());
         }
 
-        /**
-         * collStats' size, summed when asked (DocumentSizes). Tracked, it cost a BSON encoding of the old
-         * and new document at every write (about 8 % of the dev database's CPU under the soak's load), and on the
-         * file a write of the collection's meta map.
-         */
+        /** collStats' size, summed when asked (DocumentSizes says why); here it also cost a meta-map write per write. */
         @Override
         protected boolean tracksDataSize() {
             return false;
@@ -142,7 +135,7 @@ final class FileBackend extends H2Backend implements TtlMonitor.Databases {
 
         @Override
         protected synchronized int getDataSize() {
-            return DocumentSizes.sum(streamAllDocumentsWithPosition().map(stored -> stored.getDocument()));
+            return DocumentSizes.sum(streamAllDocumentsWithPosition());
         }
 
         /** mongo-java-server leaves count unsynchronized; index lookups must not run beside a write. */

@@ -16,7 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * as an MVMap whose keys (KeyValue) are not Comparable, so H2 compared them by Java-serializing both
  * at every step of a B-tree search, and rewrote its pages at every commit: profiled under the soak's
  * load, that was part of the Java serialization that took about 30 % of the dev database's CPU
- * (the compares alone 6 %; the rest was writing pages, of documents and of these maps). A file written before keeps its old
+ * (the compares alone 6 %; the rest was writing pages, of documents and of these maps). The memory
+ * backend's index of the same name in mongo-java-server is this one for Integer positions only; the
+ * file backend's positions are the documents' keys. A file written before keeps its old
  * index maps until FileBackend removes them at open.
  */
 final class MemoryUniqueIndex extends AbstractUniqueIndex<Object> {
