@@ -35,6 +35,7 @@ export function soakChart(samples: Sample[], started: number, caption: string): 
   const perInstance = (pick: (i: Sample['instances'][number]) => number) => names.map((name, i) => ({ name, values: samples.map((s) => pick(s.instances[i]!)) }));
   const panels: Panel[] = [
     { title: 'Resident memory', unit: 'MB', series: perInstance((i) => i.rssMb) },
+    { title: 'V8 heap in use', unit: 'MB', series: perInstance((i) => i.heapMb) },
     { title: 'Event-loop delay p99', unit: 'ms', series: perInstance((i) => i.loopP99Ms) },
     { title: 'Active handles', unit: 'count', series: perInstance((i) => i.handles) },
     { title: 'MongoDB pool connections', unit: 'count', series: perInstance((i) => i.pool) },

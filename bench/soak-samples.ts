@@ -5,8 +5,8 @@ import type { Attempt } from '../test/faults/load.ts';
 /** One sample of the soak, every `--every` seconds: per instance from its /metrics, the rest from MongoDB and the load. */
 export interface Sample {
   at: number;
-  /** Per instance: resident MB, event-loop delay p99 (ms, over its last 10 s window), active resources, MongoDB pool connections. */
-  instances: { rssMb: number; loopP99Ms: number; handles: number; pool: number }[];
+  /** Per instance: resident MB, V8 heap in use (MB), event-loop delay p99 (ms, over its last 10 s window), active resources, MongoDB pool connections. */
+  instances: { rssMb: number; heapMb: number; loopP99Ms: number; handles: number; pool: number }[];
   /** Events not yet confirmed by RabbitMQ, and hook jobs pending or running (deployment-wide). */
   outboxBacklog: number;
   jobBacklog: number;
@@ -24,6 +24,7 @@ export async function takeSample(suite: Suite, attempts: Attempt[], since: numbe
     const text = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`, { headers: { authorization: `Bearer ${suite.metricsToken}` } })).text();
     return {
       rssMb: metric(text, /^process_resident_memory_bytes (\d+)$/m) / 1_048_576,
+      heapMb: metric(text, /^nodejs_heap_size_used_bytes (\d+)$/m) / 1_048_576,
       loopP99Ms: metric(text, /^nodejs_eventloop_lag_seconds\{quantile="0\.99"\} ([\d.e-]+)$/m) * 1000,
       handles: metric(text, /^nodejs_active_resources_total (\d+)$/m),
       pool: metric(text, /^insole_mongodb_pool_connections (\d+)$/m),
