@@ -64,7 +64,7 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
       let current = before ?? await read(userId);
       for (let attempt = 0; current && attempt < MAX_ATTEMPTS; attempt++) {
         const after = structuredClone(current) as UserDoc & Record<string, unknown>;
-        applyPathByPath(after, change, arrayFilters);
+        applyChange(after, change, arrayFilters);
         const { facts, events } = insight.update(kind, current, after, now);
         const write = { ...change, $set: { ...change.$set, facts } } as Record<string, unknown>;
         if (events.length) write.$push = { ...(change.$push as object | undefined), pending_events: { $each: events } };
@@ -88,10 +88,17 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
 }
 
 /**
- * mingo refuses two paths under one array in a call (`identities.$[id].a` and `.b`), which MongoDB
- * allows; MongoDB refuses overlapping paths anyway, so applying one path at a time is the same.
+ * The change applied to the scratch copy as MongoDB will apply it to the stored user. One mingo call
+ * for the whole change: each call builds its operator tables, which cost more than the update itself
+ * (in a password sign-in five calls took 0.65 ms of CPU, one takes 0.37). But mingo refuses two paths
+ * under one filtered array in a call (`identities.$[id].a` and `.b`), which MongoDB allows; MongoDB
+ * refuses overlapping paths anyway, so a change with array filters is applied one path at a time.
  */
-function applyPathByPath(doc: UserDoc & Record<string, unknown>, change: Update, arrayFilters?: Record<string, unknown>[]): void {
+function applyChange(doc: UserDoc & Record<string, unknown>, change: Update, arrayFilters?: Record<string, unknown>[]): void {
+  if (!arrayFilters) {
+    applyInMemory(doc, change);
+    return;
+  }
   for (const [operator, paths] of Object.entries(change)) {
     for (const [path, value] of Object.entries(paths as Record<string, unknown>)) {
       applyInMemory(doc, { [operator]: { [path]: value } } as Update, arrayFilters);
