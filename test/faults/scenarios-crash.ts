@@ -68,8 +68,8 @@ export const killNine: Scenario = {
     const unexplained = failed.filter((a) => !(lastStep(a)?.upstream === victim.name && inFlight.has(lastStep(a)?.requestId ?? -1)));
     const finishedLater = failed.filter((a) => history.attempts.some((b) => b.shopper === a.shopper && b.ok && b.start > a.start));
     const takenOverJobs = held.filter((job) => takenOver.has(String(job._id)));
-    const early = takenOverJobs.filter((job) => takenOver.get(String(job._id))! < job.lease_until.getTime());
     const afterLease = takenOverJobs.map((job) => takenOver.get(String(job._id))! - job.lease_until.getTime());
+    const early = afterLease.filter((msAfter) => msAfter < 0);
     return {
       windows: [{ label: 'baseline', from: start, to: killedAt }, { label: 'after the kill', from: killedAt, to: rejoinedAt }, { label: 'rejoined', from: rejoinedAt, to: end }],
       figures: {
