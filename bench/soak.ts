@@ -29,12 +29,13 @@ const minutes = (ms: number) => Number((ms / 60_000).toFixed(1)).toString();
 const everyMs = Number(values.every) * 1000;
 // The issue compares minute 5 with the end of a 30-minute run; a shorter run uses the same share.
 const baselineAt = Math.min(5 * 60_000, durationMs / 6);
-const spanMs = Math.min(60_000, durationMs / 6);
+// Both figures compare a sixth of the run at minute 5 (minutes 5-10) with the last sixth (25-30).
 // Resident memory saws up and down by a third while V8's heap grows to its working size (major GCs
-// hand pages back, then old garbage piles up again; a few minutes in a soak). A one-minute median at
-// minute 5 measured where in that cycle it fell; medians over a sixth of the run (minutes 5-10 and
-// 25-30) compare like with like, and a leak still shows as a higher median at the end.
-const memoryWindowMs = durationMs / 6;
+// hand pages back, then old garbage piles up again; a few minutes in a soak): a one-minute median at
+// minute 5 measured where in that cycle it fell, and a leak still shows as a higher median at the
+// end. A one-minute p99 is the 5th-slowest of about 500 sign-ins, which one database pause decides;
+// over five minutes it is the 27th of about 2,700.
+const windowMs = durationMs / 6;
 
 let suite: Suite | undefined;
 process.once('SIGINT', () => void suite?.close().finally(() => process.exit(130)));
@@ -62,15 +63,14 @@ try {
   const audited = await audit(suite, history.attempts, history.shoppers, { jobIds: new Set() });
 
   const base = started + baselineAt;
-  const tail = end - spanMs;
   const rssOf = (i: number) => (s: Sample) => s.instances[i]!.rssMb;
-  const growth = suite.instances.map((_, i) => medianOver(samples, end - memoryWindowMs, end + 1, rssOf(i)) / medianOver(samples, base, base + memoryWindowMs, rssOf(i)) - 1);
-  const p99Ratio = signInP99(history.attempts, tail, end) / signInP99(history.attempts, base, base + spanMs);
+  const growth = suite.instances.map((_, i) => medianOver(samples, end - windowMs, end + 1, rssOf(i)) / medianOver(samples, base, base + windowMs, rssOf(i)) - 1);
+  const p99Ratio = signInP99(history.attempts, end - windowMs, end) / signInP99(history.attempts, base, base + windowMs);
   const maxOf = (f: (s: Sample) => number) => Math.max(...samples.map(f));
   const failures = history.attempts.filter((a) => a.ok === false && a.reason !== 'already exists');
   const goals = [
-    { name: `memory growth < 5 % (median resident MB, minutes ${minutes(base - started)}–${minutes(base - started + memoryWindowMs)} against the last ${minutes(memoryWindowMs)})`, ok: growth.every((g) => g < 0.05), value: growth.map((g) => `${(g * 100).toFixed(1)} %`).join(', ') },
-    { name: 'sign-in p99 at the end ≤ 1.2 × at that point', ok: p99Ratio <= 1.2, value: `${p99Ratio.toFixed(2)}×` },
+    { name: `memory growth < 5 % (median resident MB, minutes ${minutes(base - started)}–${minutes(base - started + windowMs)} against the last ${minutes(windowMs)})`, ok: growth.every((g) => g < 0.05), value: growth.map((g) => `${(g * 100).toFixed(1)} %`).join(', ') },
+    { name: `sign-in p99 at the end ≤ 1.2 × at minute ${minutes(base - started)} (the last ${minutes(windowMs)} minutes against minutes ${minutes(base - started)}–${minutes(base - started + windowMs)})`, ok: p99Ratio <= 1.2, value: `${p99Ratio.toFixed(2)}×` },
   ];
   const figures = {
     'sign-ins completed': history.attempts.filter((a) => a.ok).length,
