@@ -1,6 +1,7 @@
 import type { Suite } from '../test/faults/suite.ts';
 import { percentile } from '../test/faults/figures.ts';
 import type { Attempt } from '../test/faults/load.ts';
+import { findChildPid, machineBusyMs, processCpuMs } from './machine-load.ts';
 
 /** One sample of the soak, every `--every` seconds: per instance from its /metrics, the rest from MongoDB and the load. */
 export interface Sample {
@@ -14,11 +15,45 @@ export interface Sample {
   signIns: number;
   signInP99Ms: number;
   failed: number;
+  /**
+   * CPU per sign-in completed since the previous sample (ms): the three instances together and the dev
+   * database; and the cores everything else on the machine kept busy (the load, RabbitMQ, the fakes,
+   * other users of the VM). A p99 that rises while these stay flat is not the work per sign-in growing.
+   */
+  cpu: { instancesMs: number; databaseMs: number; otherCores: number };
+}
+
+export type CpuMeter = (signIns: number) => Sample['cpu'];
+
+/** CPU counters from /proc, read at each sample; each call gives what was used since the previous one. */
+export function cpuMeter(suite: Suite): CpuMeter {
+  const read = () => {
+    const dbPid = findChildPid('mongo-dev-server');
+    return {
+      at: Date.now(),
+      instances: suite.instances.map((i) => i.pid()).filter((pid) => pid !== undefined).map((pid) => ({ pid, ms: processCpuMs(pid) ?? 0 })),
+      database: dbPid === undefined ? undefined : { pid: dbPid, ms: processCpuMs(dbPid) ?? 0 },
+      machineMs: machineBusyMs() ?? Number.NaN,
+    };
+  };
+  let last = read();
+  // A process restarted since the previous read (another pid) counts from zero.
+  const since = (now: { pid: number; ms: number } | undefined, before: { pid: number; ms: number }[]) =>
+    now === undefined ? 0 : now.ms - (before.find((b) => b.pid === now.pid)?.ms ?? 0);
+  return (signIns) => {
+    const now = read();
+    const instancesMs = now.instances.reduce((sum, i) => sum + since(i, last.instances), 0);
+    const databaseMs = since(now.database, last.database ? [last.database] : []);
+    const otherCores = (now.machineMs - last.machineMs - instancesMs - databaseMs) / (now.at - last.at);
+    last = now;
+    const per = (ms: number) => (signIns > 0 ? ms / signIns : Number.NaN);
+    return { instancesMs: per(instancesMs), databaseMs: per(databaseMs), otherCores };
+  };
 }
 
 const metric = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
 
-export async function takeSample(suite: Suite, attempts: Attempt[], since: number): Promise<Sample> {
+export async function takeSample(suite: Suite, attempts: Attempt[], since: number, cpu: CpuMeter): Promise<Sample> {
   const at = Date.now();
   const instances = await Promise.all(suite.instances.map(async (instance) => {
     const text = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`, { headers: { authorization: `Bearer ${suite.metricsToken}` } })).text();
@@ -37,7 +72,7 @@ export async function takeSample(suite: Suite, attempts: Attempt[], since: numbe
   ]);
   const done = attempts.filter((a) => a.end !== undefined && a.end >= since && a.end < at);
   const durations = done.filter((a) => a.ok).map((a) => a.end! - a.start);
-  return { at, instances, outboxBacklog, jobBacklog, signIns: durations.length, signInP99Ms: percentile(durations, 99), failed: done.filter((a) => !a.ok).length };
+  return { at, instances, outboxBacklog, jobBacklog, signIns: durations.length, signInP99Ms: percentile(durations, 99), failed: done.filter((a) => !a.ok).length, cpu: cpu(durations.length) };
 }
 
 /** Median of the samples taken in [from, to): steadier than one sample against GC and scheduling noise. */

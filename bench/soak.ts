@@ -14,7 +14,7 @@ import { createHistory, startLoad } from '../test/faults/load.ts';
 import { settle, sleep } from '../test/faults/settle.ts';
 import { startSuite, type Suite } from '../test/faults/suite.ts';
 import { soakChart } from './soak-chart.ts';
-import { medianOver, signInP99, takeSample, type Sample } from './soak-samples.ts';
+import { cpuMeter, medianOver, signInP99, takeSample, type Sample } from './soak-samples.ts';
 
 const { values } = parseArgs({ options: {
   minutes: { type: 'string', default: '30' },
@@ -44,18 +44,19 @@ try {
   suite = await startSuite({ brokerMode: values.broker === 'proxy' ? 'proxy' : 'stop-app', amqpUrl: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672' });
   const history = createHistory();
   console.log(`soak: ${values.minutes} min, 3 instances behind ${suite.balancer.url}, ${values.concurrency} shoppers at a time, a sample every ${values.every} s`);
+  const cpu = cpuMeter(suite);
   const started = Date.now();
   const load = startLoad({ issuer: suite.balancer.url, storefront: suite.storefront, fakes: suite, concurrency: Number(values.concurrency), thinkMs: Number(values['think-ms']), retryForMs: 60_000, history });
   const samples: Sample[] = [];
   let last = started;
   while (Date.now() - started < durationMs) {
     await sleep(Math.max(0, last + everyMs - Date.now()));
-    const sample = await takeSample(suite, history.attempts, last);
+    const sample = await takeSample(suite, history.attempts, last, cpu);
     samples.push(sample);
     last = sample.at;
     const mb = sample.instances.map((i) => i.rssMb.toFixed(0)).join('/');
     const heap = sample.instances.map((i) => i.heapMb.toFixed(0)).join('/');
-    process.stderr.write(`  ${((sample.at - started) / 60_000).toFixed(1)} min  rss ${mb} MB  heap ${heap} MB  loop p99 ${Math.max(...sample.instances.map((i) => i.loopP99Ms)).toFixed(0)} ms  handles ${sample.instances.map((i) => i.handles).join('/')}  pool ${sample.instances.map((i) => i.pool).join('/')}  backlog ${sample.outboxBacklog}/${sample.jobBacklog}  sign-ins ${sample.signIns} p99 ${sample.signInP99Ms.toFixed(0)} ms\n`);
+    process.stderr.write(`  ${((sample.at - started) / 60_000).toFixed(1)} min  rss ${mb} MB  heap ${heap} MB  loop p99 ${Math.max(...sample.instances.map((i) => i.loopP99Ms)).toFixed(0)} ms  handles ${sample.instances.map((i) => i.handles).join('/')}  pool ${sample.instances.map((i) => i.pool).join('/')}  backlog ${sample.outboxBacklog}/${sample.jobBacklog}  sign-ins ${sample.signIns} p99 ${sample.signInP99Ms.toFixed(0)} ms  cpu/sign-in insole ${sample.cpu.instancesMs.toFixed(1)} db ${sample.cpu.databaseMs.toFixed(1)} ms  other ${sample.cpu.otherCores.toFixed(2)} cores\n`);
   }
   await load.stop();
   const end = Date.now();
@@ -66,6 +67,9 @@ try {
   const rssOf = (i: number) => (s: Sample) => s.instances[i]!.rssMb;
   const growth = suite.instances.map((_, i) => medianOver(samples, end - windowMs, end + 1, rssOf(i)) / medianOver(samples, base, base + windowMs, rssOf(i)) - 1);
   const p99Ratio = signInP99(history.attempts, end - windowMs, end) / signInP99(history.attempts, base, base + windowMs);
+  const early = (f: (s: Sample) => number) => medianOver(samples, base, base + windowMs, f);
+  const late = (f: (s: Sample) => number) => medianOver(samples, end - windowMs, end + 1, f);
+  const change = (f: (s: Sample) => number, digits: number) => `${early(f).toFixed(digits)} → ${late(f).toFixed(digits)}`;
   const maxOf = (f: (s: Sample) => number) => Math.max(...samples.map(f));
   const failures = history.attempts.filter((a) => a.ok === false && a.reason !== 'already exists');
   const windows = `minutes ${minutes(baselineAt)}–${minutes(baselineAt + windowMs)} against the last ${minutes(windowMs)}`;
@@ -81,6 +85,8 @@ try {
     'event-loop p99, max of any window': `${maxOf((s) => Math.max(...s.instances.map((i) => i.loopP99Ms))).toFixed(0)} ms`,
     'active handles, first → last': suite.instances.map((_, i) => `${samples[0]!.instances[i]!.handles} → ${samples.at(-1)!.instances[i]!.handles}`).join(', '),
     'MongoDB pool, first → last': suite.instances.map((_, i) => `${samples[0]!.instances[i]!.pool} → ${samples.at(-1)!.instances[i]!.pool}`).join(', '),
+    [`CPU ms per sign-in, ${windows} (instances / database)`]: `${change((s) => s.cpu.instancesMs, 1)} / ${change((s) => s.cpu.databaseMs, 1)}`,
+    [`other load, ${windows}`]: `${change((s) => s.cpu.otherCores, 2)} cores`,
     'backlogs, max (outbox / jobs)': `${maxOf((s) => s.outboxBacklog)} / ${maxOf((s) => s.jobBacklog)}`,
     'background work settled after the load': settled.settled ? `${(settled.ms / 1000).toFixed(1)} s` : 'NOT in time',
   };
@@ -93,8 +99,8 @@ try {
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'soak.svg'), soakChart(samples, started, `insole soak: ${values.minutes} min, 3 instances, ${figures['sign-ins per second']} sign-ins/s`));
   await writeFile(join(folder, 'soak.json'), JSON.stringify({ minutes: Number(values.minutes), figures, goals, samples }, null, 2));
-  const csv = samples.map((s) => [((s.at - started) / 1000).toFixed(0), ...s.instances.flatMap((i) => [i.rssMb.toFixed(1), i.heapMb.toFixed(1), i.loopP99Ms.toFixed(1), i.handles, i.pool]), s.outboxBacklog, s.jobBacklog, s.signIns, s.signInP99Ms.toFixed(0)].join(','));
-  const header = ['seconds', ...['a', 'b', 'c'].flatMap((n) => [`rss_mb_${n}`, `heap_mb_${n}`, `loop_p99_ms_${n}`, `handles_${n}`, `pool_${n}`]), 'outbox_backlog', 'job_backlog', 'sign_ins', 'sign_in_p99_ms'].join(',');
+  const csv = samples.map((s) => [((s.at - started) / 1000).toFixed(0), ...s.instances.flatMap((i) => [i.rssMb.toFixed(1), i.heapMb.toFixed(1), i.loopP99Ms.toFixed(1), i.handles, i.pool]), s.outboxBacklog, s.jobBacklog, s.signIns, s.signInP99Ms.toFixed(0), s.cpu.instancesMs.toFixed(2), s.cpu.databaseMs.toFixed(2), s.cpu.otherCores.toFixed(2)].join(','));
+  const header = ['seconds', ...['a', 'b', 'c'].flatMap((n) => [`rss_mb_${n}`, `heap_mb_${n}`, `loop_p99_ms_${n}`, `handles_${n}`, `pool_${n}`]), 'outbox_backlog', 'job_backlog', 'sign_ins', 'sign_in_p99_ms', 'instances_cpu_ms_per_sign_in', 'database_cpu_ms_per_sign_in', 'other_load_cores'].join(',');
   await writeFile(join(folder, 'soak.csv'), `${header}\n${csv.join('\n')}\n`);
   console.log('charts: test-artifacts/soak/soak.svg (and soak.csv, soak.json)');
   failed = failures.length > 0 || !settled.settled || audited.checks.some((c) => !c.ok) || (values.strict && goals.some((g) => !g.ok));
