@@ -26,6 +26,7 @@ const INDEXES: Array<[Record<string, 1 | -1>, mongoose.mongo.CreateIndexesOption
   [{ outbox_pending: 1 }, { sparse: true }],
   [{ user_id: 1, date: -1 }, {}],
   [{ 'events.0.at': 1 }, { sparse: true }],
+  [{ 'carried.0.date': 1 }, { sparse: true }],
 ];
 const T0 = Date.UTC(2026, 0, 1);
 const at = (minutes: number) => new Date(T0 + minutes * 60_000);
@@ -46,6 +47,9 @@ function documents(count: number, from = 0): Doc[] {
     if (i % 5 !== 0) doc.lease_until = at((i * 17) % 89);
     if (i % 4 === 0) doc.outbox_pending = true;
     if (i % 6 !== 1) doc.events = [{ at: at(i % 40) }, { at: at((i * 3) % 40) }];
+    // Few documents carry something, as users carry pending logs; some have carried and been emptied.
+    if (i % 50 === 0) doc.carried = [{ date: at(i % 30) }];
+    if (i % 50 === 25) doc.carried = [];
     if (i % 3 !== 2) doc.identities = [{ provider: 'auth0', user_id: `u${i}` }, ...(i % 2 ? [{ provider: 'google-oauth2', user_id: `g${i % 7}` }] : [])];
     return doc;
   });
@@ -74,6 +78,8 @@ function queries(): Query[] {
     { filter: { 'events.0.at': { $lte: at(12) } } },
     { filter: { 'events.0.at': { $gt: at(5), $lte: at(20) } }, sort: { 'events.0.at': 1, _id: 1 } },
     { filter: { 'events.0.at': { $gte: new Date(0) } }, sort: { 'events.0.at': 1, _id: 1 }, limit: 7 }, // "has events", as HAS_PENDING_EVENTS asks
+    { filter: { 'carried.0.date': { $lt: at(20) } } }, // the log outbox's sweep: an open side on a field most documents lack
+    { filter: { 'carried.0.date': { $gte: at(10) } }, sort: { _id: 1 } },
     { filter: { outbox_pending: true } },
     { filter: { user_id: 'user-4', date: { $gte: at(10) } }, sort: { date: -1 } },
     { filter: { user_id: { $in: [] } } },
@@ -193,7 +199,7 @@ describe('dev database: non-unique indexes answer exactly as a scan', () => {
     }
   });
 
-  test('an aggregate that starts with $match reads the index\'s candidates, not the whole collection', async () => {
+  test('an aggregate\'s $match and a range\'s open side read the index\'s candidates, not the whole collection (a scan and a wide index use are reported)', async () => {
     // The dev server says which queries read a whole collection of 1,000 documents or more (INSOLE_DEV_DB_SCANS=1).
     let said = '';
     const server = await startEmbeddedMongo({ env: { INSOLE_DEV_DB_SCANS: '1' }, onStderr: (text) => { said += text; } });
@@ -207,10 +213,15 @@ describe('dev database: non-unique indexes answer exactly as a scan', () => {
       assert.equal(indexed.reduce((n, group) => n + group.n, 0), await db.collection('plain').countDocuments({ state: 'pending', run_after: { $lte: at(48) } }));
       assert.equal(indexed.length, 11, JSON.stringify(indexed)); // user-0 … user-10
       await db.collection('indexed').countDocuments({ state: 'running' });
+      // A range matches its bound's type only: the 1,176 documents without a carried date are no candidates.
+      assert.equal((await db.collection('indexed').find({ 'carried.0.date': { $lt: at(20) } }).toArray()).length, 16);
+      assert.equal((await db.collection('indexed').find({ 'events.0.at': { $gte: new Date(0) } }).toArray()).length, 1000);
       await client.close();
       await server.stop(); // its scan reports were printed as the queries ran
       assert.match(said, /full scan of scans\.plain \(1200 documents\) for a query on \{state, run_after: \{\$lte\}\}/);
       assert.doesNotMatch(said, /full scan of scans\.indexed/);
+      assert.match(said, /an index leaves 1000 candidates in scans\.indexed for a query on \{events\.0\.at: \{\$gte\}\}/, 'a wide index use is reported');
+      assert.doesNotMatch(said, /candidates in scans\.indexed for a query on \{carried/, 'documents without the field are no candidates');
     } finally {
       await client.close();
       await server.stop();

@@ -151,6 +151,7 @@ final class FileBackend extends H2Backend implements TtlMonitor.Databases {
                 IndexedQueries.scanning(getFullName(), count(), query);
                 return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
             }
+            IndexedQueries.narrowing(getFullName(), candidates.size(), query);
             return matchDocuments(query, candidates, orderBy, numberToSkip, limit, batchSize, fieldSelector);
         }
     }

@@ -266,6 +266,19 @@ final class IndexedQueries {
         }
     }
 
+    /**
+     * {@code INSOLE_DEV_DB_SCANS=1}: also say (once per shape) when an index leaves 1,000 candidates or
+     * more. Each is read and matched, so a query that narrows little costs as much as a scan.
+     */
+    static void narrowing(String collection, int candidates, Document query) {
+        if (!REPORT_SCANS || candidates < 1000) {
+            return;
+        }
+        if (REPORTED.add("narrowing " + collection + " " + shape(query))) {
+            System.err.println("dev database: an index leaves " + candidates + " candidates in " + collection + " for a query on " + shape(query));
+        }
+    }
+
     /** Field names and operators, not values: {@code {state, run_after: {$lte}}}. */
     private static String shape(Object value) {
         if (value instanceof Document document) {

@@ -102,6 +102,7 @@ final class SafeMemoryBackend extends MemoryBackend implements TtlMonitor.Databa
                 IndexedQueries.scanning(getFullName(), count(), query);
                 return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
             }
+            IndexedQueries.narrowing(getFullName(), candidates.size(), query);
             return matchDocuments(query, candidates, orderBy, numberToSkip, limit, batchSize, fieldSelector);
         }
 

@@ -55,9 +55,16 @@ final class SecondaryIndex<P> extends Index<P> {
         return multikey;
     }
 
-    /** Positions whose key starts with one of {@code prefixes} and, if {@code range} is given, whose next key is in it. */
+    /**
+     * Positions whose key starts with one of {@code prefixes} and, if {@code range} is given, whose next
+     * key is in it. A range matches values of its bound's type only ({@code $lt} on a date never matches
+     * a string or a missing field, in MongoDB and in mongo-java-server's matcher), so keys of other types
+     * are skipped: {@code {"pending_logs.0.date": {$lt: t}}} would otherwise return, from its open lower
+     * side, every document without the field (Missing sorts first), and read each of them to match it.
+     */
     synchronized Set<P> positions(List<List<Object>> prefixes, IndexedQueries.Range range) {
         Set<P> found = new HashSet<>();
+        Class<?> rangeType = range == null ? null : (range.lower() != null ? range.lower() : range.upper()).getClass();
         for (List<Object> prefix : prefixes) {
             List<Object> low = new ArrayList<>(prefix);
             List<Object> high = new ArrayList<>(prefix);
@@ -81,7 +88,12 @@ final class SecondaryIndex<P> extends Index<P> {
             if (compareKeys(low, high) > 0) {
                 continue;
             }
-            entries.subMap(low, lowInclusive, high, highInclusive).values().forEach(found::addAll);
+            int rangeKey = prefix.size();
+            entries.subMap(low, lowInclusive, high, highInclusive).forEach((key, positions) -> {
+                if (rangeType == null || rangeType.isInstance(key.get(rangeKey))) {
+                    found.addAll(positions);
+                }
+            });
         }
         return found;
     }
