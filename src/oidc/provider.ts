@@ -9,6 +9,7 @@ import { loadExistingGrant } from './first-party-grant.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
 import { clientSecretsBox } from './client-secrets.ts';
 import { accessTokenRuleClaims, createRuleClaimsStore, releaseRuleClaimsInIdTokens, rememberRuleClaims } from './rule-claims.ts';
+import { CookieKeys } from './cookie-keys.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 import { createResourceServerInfo, defaultResource } from './resource-servers.ts';
 import { dashboardClient } from './dashboard-client.ts';
@@ -57,7 +58,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     extraClientMetadata: { properties: ['first_party', 'grants', 'management_delegation'] },
     clientBasedCORS: createClientCors(config.issuer),
     cookies: {
-      keys: config.secrets.cookie_keys,
+      keys: new CookieKeys(config.secrets.cookie_keys),
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
