@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import mongoose from 'mongoose';
 import { lifecycleOf, type Lifecycle, type LifecycleState } from '../src/insight/lifecycle/lifecycle-state.ts';
-import { sweepThresholds } from '../src/insight/lifecycle/lifecycle-sweep.ts';
+import { LIFECYCLE_STATE_PATH, sweepThresholds } from '../src/insight/lifecycle/lifecycle-sweep.ts';
 import { onSignIn, onTick } from '../src/insight/lifecycle/lifecycle-transitions.ts';
 import { lifecycleWindowsSchema, type LifecycleWindows } from '../src/insight/lifecycle/lifecycle-windows.ts';
 import { insightConfigSchema } from '../src/insight/insight-config.ts';
+import { createUserModel } from '../src/users/user.model.ts';
 
 const windows: LifecycleWindows = { new_days: 14, active_days: 30, dormant_days: 90 };
 const DAY = 86_400_000;
@@ -125,6 +127,13 @@ describe('sweep thresholds', () => {
       { state: 'lapsing', field: 'last_login', at_or_before: at(10) },
       { state: 'reactivated', field: 'facts.lifecycle.since', at_or_before: at(70) },
     ]);
+  });
+
+  test('each threshold has its (state, date) index on users, so a sweep reads the users it may move, not a whole state', () => {
+    const indexes = createUserModel(mongoose.createConnection()).schema.indexes().map(([keys]) => Object.keys(keys));
+    for (const { state, field } of sweepThresholds(windows, at(100))) {
+      assert.ok(indexes.some((keys) => keys[0] === LIFECYCLE_STATE_PATH && keys[1] === field), `no index on (${LIFECYCLE_STATE_PATH}, ${field}) for ${state}`);
+    }
   });
 });
 

@@ -112,6 +112,8 @@ userSchema.index({ 'facts.segments': 1 }, { sparse: true });
 // Reports (src/reports): the dormant report's states in sign-up order; the sentiment report's most
 // negative first, with or without a label (partial: only analysed users are in them); enrichment coverage.
 userSchema.index({ 'facts.lifecycle.state': 1, created_at: 1, user_id: 1 });
+// The lifecycle sweep's active and lapsing thresholds (state, last_login): on (state, since) it read every active shopper.
+userSchema.index({ 'facts.lifecycle.state': 1, last_login: 1 });
 const analysed = { partialFilterExpression: { 'facts.sentiment_score': { $exists: true } } };
 userSchema.index({ 'facts.sentiment_label': 1, 'facts.sentiment_score': 1, user_id: 1 }, analysed);
 userSchema.index({ 'facts.sentiment_score': 1, user_id: 1 }, analysed);
