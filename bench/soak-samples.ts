@@ -84,3 +84,21 @@ export function medianOver(samples: Sample[], from: number, to: number, value: (
 export function signInP99(attempts: Attempt[], from: number, to: number): number {
   return percentile(attempts.filter((a) => a.ok && a.end! >= from && a.end! < to).map((a) => a.end! - a.start), 99);
 }
+
+/**
+ * One line per sign-in, for finding which kind of sign-in or which hop makes a tail: when it started
+ * (seconds into the run), the connection and screen, the outcome, its duration, and each hop as
+ * `METHOD path@instance +ms` (ms since the previous hop's answer; ids in paths read `:id`).
+ */
+export function attemptsCsv(attempts: Attempt[], started: number): string {
+  const rows = attempts.filter((a) => a.end !== undefined).map((a) => {
+    let previous = a.start;
+    const hops = a.steps.map((step) => {
+      const hop = `${step.method} ${step.path.replace(/\/[\w-]{16,}/g, '/:id')}@${step.upstream ?? '-'} +${step.at - previous}`;
+      previous = step.at;
+      return hop;
+    });
+    return [((a.start - started) / 1000).toFixed(1), a.shopper.connection, a.screen, a.ok ? 'ok' : 'failed', a.end! - a.start, hops.join(';')].join(',');
+  });
+  return `seconds,connection,screen,outcome,duration_ms,hops\n${rows.join('\n')}\n`;
+}

@@ -1,6 +1,6 @@
 // The soak: `npm run soak` (30 minutes; `-- --minutes 3` in CI). Three instances behind the fault
 // suite's balancer, a steady load of password and social sign-ins, a sample every 10 s of each
-// instance's /metrics and of the backlogs; charts, CSV and JSON in test-artifacts/soak/.
+// instance's /metrics, of the backlogs and of the CPU used; charts, CSV and JSON in test-artifacts/soak/.
 // Fails on a failed sign-in or a failed audit (nothing lost, nothing done twice); the flatness
 // figures are printed against the issue's goals and fail the run only with --strict (a 3-minute
 // run on a shared 2-core machine is too short and too noisy to gate on them).
@@ -14,7 +14,7 @@ import { createHistory, startLoad } from '../test/faults/load.ts';
 import { settle, sleep } from '../test/faults/settle.ts';
 import { startSuite, type Suite } from '../test/faults/suite.ts';
 import { soakChart } from './soak-chart.ts';
-import { cpuMeter, medianOver, signInP99, takeSample, type Sample } from './soak-samples.ts';
+import { attemptsCsv, cpuMeter, medianOver, signInP99, takeSample, type Sample } from './soak-samples.ts';
 
 const { values } = parseArgs({ options: {
   minutes: { type: 'string', default: '30' },
@@ -102,7 +102,8 @@ try {
   const csv = samples.map((s) => [((s.at - started) / 1000).toFixed(0), ...s.instances.flatMap((i) => [i.rssMb.toFixed(1), i.heapMb.toFixed(1), i.loopP99Ms.toFixed(1), i.handles, i.pool]), s.outboxBacklog, s.jobBacklog, s.signIns, s.signInP99Ms.toFixed(0), s.cpu.instancesMs.toFixed(2), s.cpu.databaseMs.toFixed(2), s.cpu.otherCores.toFixed(2)].join(','));
   const header = ['seconds', ...['a', 'b', 'c'].flatMap((n) => [`rss_mb_${n}`, `heap_mb_${n}`, `loop_p99_ms_${n}`, `handles_${n}`, `pool_${n}`]), 'outbox_backlog', 'job_backlog', 'sign_ins', 'sign_in_p99_ms', 'instances_cpu_ms_per_sign_in', 'database_cpu_ms_per_sign_in', 'other_load_cores'].join(',');
   await writeFile(join(folder, 'soak.csv'), `${header}\n${csv.join('\n')}\n`);
-  console.log('charts: test-artifacts/soak/soak.svg (and soak.csv, soak.json)');
+  await writeFile(join(folder, 'attempts.csv'), attemptsCsv(history.attempts, started));
+  console.log('charts: test-artifacts/soak/soak.svg (and soak.csv, soak.json; every sign-in with its hops in attempts.csv)');
   failed = failures.length > 0 || !settled.settled || audited.checks.some((c) => !c.ok) || (values.strict && goals.some((g) => !g.ok));
 } catch (err) {
   console.error('the soak stopped:', err);
