@@ -64,11 +64,11 @@ try {
   const audited = await audit(suite, history.attempts, history.shoppers, { jobIds: new Set() });
 
   const base = started + baselineAt;
-  const rssOf = (i: number) => (s: Sample) => s.instances[i]!.rssMb;
-  const growth = suite.instances.map((_, i) => medianOver(samples, end - windowMs, end + 1, rssOf(i)) / medianOver(samples, base, base + windowMs, rssOf(i)) - 1);
-  const p99Ratio = signInP99(history.attempts, end - windowMs, end) / signInP99(history.attempts, base, base + windowMs);
   const early = (f: (s: Sample) => number) => medianOver(samples, base, base + windowMs, f);
   const late = (f: (s: Sample) => number) => medianOver(samples, end - windowMs, end + 1, f);
+  const rssOf = (i: number) => (s: Sample) => s.instances[i]!.rssMb;
+  const growth = suite.instances.map((_, i) => late(rssOf(i)) / early(rssOf(i)) - 1);
+  const p99Ratio = signInP99(history.attempts, end - windowMs, end) / signInP99(history.attempts, base, base + windowMs);
   const change = (f: (s: Sample) => number, digits: number) => `${early(f).toFixed(digits)} → ${late(f).toFixed(digits)}`;
   const maxOf = (f: (s: Sample) => number) => Math.max(...samples.map(f));
   const failures = history.attempts.filter((a) => a.ok === false && a.reason !== 'already exists');
