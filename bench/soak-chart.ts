@@ -43,6 +43,7 @@ export function soakChart(samples: Sample[], started: number, caption: string): 
     { title: 'Sign-in p99', unit: 'ms', series: [{ name: 'p99', values: samples.map((s) => s.signInP99Ms) }] },
     { title: 'CPU per sign-in', unit: 'ms', series: [{ name: 'insole (3)', values: samples.map((s) => s.cpu.instancesMs) }, { name: 'database', values: samples.map((s) => s.cpu.databaseMs) }] },
     { title: 'Other load on the machine', unit: 'cores', series: [{ name: 'other', values: samples.map((s) => s.cpu.otherCores) }] },
+    { title: "The soak's own process", unit: 'ms', series: [{ name: 'loop p99', values: samples.map((s) => s.load.loopP99Ms) }, { name: 'loop max', values: samples.map((s) => s.load.loopMaxMs) }, { name: 'GC in window', values: samples.map((s) => s.load.gcMs) }] },
   ];
   const body = panels.map((p, i) => panel(p, minutes, 10 + (i % 2) * (W + 10), 40 + Math.floor(i / 2) * (H + 10))).join('\n');
   const height = 40 + Math.ceil(panels.length / 2) * (H + 10);

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { Suite } from '../test/faults/suite.ts';
 import { percentile } from '../test/faults/figures.ts';
 import type { Attempt } from '../test/faults/load.ts';
@@ -21,6 +22,40 @@ export interface Sample {
    * other users of the VM). A p99 that rises while these stay flat is not the work per sign-in growing.
    */
   cpu: { instancesMs: number; databaseMs: number; otherCores: number };
+  /** The soak's own process (balancer, storefront, fakes, load generator), over the same window. */
+  load: LoadProcess;
+}
+
+/**
+ * Every hop of every sign-in passes through this process (the balancer) and is timed by it (the
+ * load generator): a stall here reads as a slow sign-in on every instance at once. Event-loop delay
+ * p99 and max (ms), GC pause time in the window and its longest pause (ms), V8 heap in use (MB), and
+ * its CPU per sign-in (ms).
+ */
+export interface LoadProcess { loopP99Ms: number; loopMaxMs: number; gcMs: number; gcMaxMs: number; heapMb: number; cpuMs: number }
+
+export function loadProcessMeter(): (signIns: number) => LoadProcess {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  let gcMs = 0;
+  let gcMaxMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) { gcMs += entry.duration; gcMaxMs = Math.max(gcMaxMs, entry.duration); }
+  }).observe({ entryTypes: ['gc'] });
+  let cpu = process.cpuUsage();
+  return (signIns) => {
+    const used = process.cpuUsage(cpu);
+    cpu = process.cpuUsage();
+    const sample = {
+      loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6, gcMs, gcMaxMs,
+      heapMb: process.memoryUsage().heapUsed / 1_048_576,
+      cpuMs: signIns > 0 ? (used.user + used.system) / 1000 / signIns : Number.NaN,
+    };
+    loop.reset();
+    gcMs = 0;
+    gcMaxMs = 0;
+    return sample;
+  };
 }
 
 export type CpuMeter = (signIns: number) => Sample['cpu'];
@@ -53,7 +88,7 @@ export function cpuMeter(suite: Suite): CpuMeter {
 
 const metric = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
 
-export async function takeSample(suite: Suite, attempts: Attempt[], since: number, cpu: CpuMeter): Promise<Sample> {
+export async function takeSample(suite: Suite, attempts: Attempt[], since: number, cpu: CpuMeter, load: (signIns: number) => LoadProcess): Promise<Sample> {
   const at = Date.now();
   const instances = await Promise.all(suite.instances.map(async (instance) => {
     const text = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`, { headers: { authorization: `Bearer ${suite.metricsToken}` } })).text();
@@ -72,7 +107,7 @@ export async function takeSample(suite: Suite, attempts: Attempt[], since: numbe
   ]);
   const done = attempts.filter((a) => a.end !== undefined && a.end >= since && a.end < at);
   const durations = done.filter((a) => a.ok).map((a) => a.end! - a.start);
-  return { at, instances, outboxBacklog, jobBacklog, signIns: durations.length, signInP99Ms: percentile(durations, 99), failed: done.filter((a) => !a.ok).length, cpu: cpu(durations.length) };
+  return { at, instances, outboxBacklog, jobBacklog, signIns: durations.length, signInP99Ms: percentile(durations, 99), failed: done.filter((a) => !a.ok).length, cpu: cpu(durations.length), load: load(durations.length) };
 }
 
 /** Median of the samples taken in [from, to): steadier than one sample against GC and scheduling noise. */
