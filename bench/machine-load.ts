@@ -56,3 +56,33 @@ export function startNoiseMeter(dbPid?: number): { end(): number | undefined } {
     },
   };
 }
+
+/**
+ * The machine's TCP counters that mean a connection waited on the kernel's timers (Linux
+ * /proc/net/snmp and netstat; undefined elsewhere): segments retransmitted, retransmission timeouts
+ * (at least 200 ms each), SYNs sent again (1 s), connections the listen queue dropped.
+ */
+export function tcpCounters(): { retransmits: number; timeouts: number; synRetransmits: number; listenDrops: number } | undefined {
+  try {
+    const read = (file: string) => {
+      const lines = readFileSync(file, 'utf8').split('\n');
+      const values = new Map<string, number>();
+      for (let i = 0; i + 1 < lines.length; i += 2) {
+        const names = lines[i]!.split(/\s+/);
+        const numbers = lines[i + 1]!.split(/\s+/);
+        names.slice(1).forEach((name, j) => values.set(`${names[0]}${name}`, Number(numbers[j + 1])));
+      }
+      return values;
+    };
+    const snmp = read('/proc/net/snmp');
+    const netstat = read('/proc/net/netstat');
+    return {
+      retransmits: snmp.get('Tcp:RetransSegs') ?? 0,
+      timeouts: netstat.get('TcpExt:TCPTimeouts') ?? 0,
+      synRetransmits: netstat.get('TcpExt:TCPSynRetrans') ?? 0,
+      listenDrops: netstat.get('TcpExt:ListenDrops') ?? 0,
+    };
+  } catch {
+    return undefined;
+  }
+}

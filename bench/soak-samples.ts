@@ -2,13 +2,13 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { Suite } from '../test/faults/suite.ts';
 import { percentile } from '../test/faults/figures.ts';
 import type { Attempt } from '../test/faults/load.ts';
-import { findChildPid, machineBusyMs, processCpuMs } from './machine-load.ts';
+import { findChildPid, machineBusyMs, processCpuMs, tcpCounters } from './machine-load.ts';
 
 /** One sample of the soak, every `--every` seconds: per instance from its /metrics, the rest from MongoDB and the load. */
 export interface Sample {
   at: number;
-  /** Per instance: resident MB, V8 heap in use (MB), event-loop delay p99 (ms, over its last 10 s window), active resources, MongoDB pool connections. */
-  instances: { rssMb: number; heapMb: number; loopP99Ms: number; handles: number; pool: number }[];
+  /** Per instance: resident MB, V8 heap in use (MB), event-loop delay p99 and max (ms, over its last 10 s window), active resources, MongoDB pool connections. */
+  instances: { rssMb: number; heapMb: number; loopP99Ms: number; loopMaxMs: number; handles: number; pool: number }[];
   /** Events not yet confirmed by RabbitMQ, and hook jobs pending or running (deployment-wide). */
   outboxBacklog: number;
   jobBacklog: number;
@@ -24,6 +24,25 @@ export interface Sample {
   cpu: { instancesMs: number; databaseMs: number; otherCores: number };
   /** The soak's own process (balancer, storefront, fakes, load generator), over the same window. */
   load: LoadProcess;
+  /**
+   * The machine's TCP counters over the window (every hop is a loopback connection: the balancer
+   * opens one per request): a stall with no process busy or blocked may be a kernel timer.
+   */
+  tcp: Tcp;
+}
+
+export type Tcp = NonNullable<ReturnType<typeof tcpCounters>>;
+
+/** TCP counters since the previous call (NaN where /proc/net is not there). */
+export function tcpMeter(): () => Tcp {
+  const none = { retransmits: Number.NaN, timeouts: Number.NaN, synRetransmits: Number.NaN, listenDrops: Number.NaN };
+  let last = tcpCounters() ?? none;
+  return () => {
+    const now = tcpCounters() ?? none;
+    const delta = { retransmits: now.retransmits - last.retransmits, timeouts: now.timeouts - last.timeouts, synRetransmits: now.synRetransmits - last.synRetransmits, listenDrops: now.listenDrops - last.listenDrops };
+    last = now;
+    return delta;
+  };
 }
 
 /**
@@ -88,7 +107,7 @@ export function cpuMeter(suite: Suite): CpuMeter {
 
 const metric = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
 
-export async function takeSample(suite: Suite, attempts: Attempt[], since: number, cpu: CpuMeter, load: (signIns: number) => LoadProcess): Promise<Sample> {
+export async function takeSample(suite: Suite, attempts: Attempt[], since: number, cpu: CpuMeter, load: (signIns: number) => LoadProcess, tcp: () => Tcp): Promise<Sample> {
   const at = Date.now();
   const instances = await Promise.all(suite.instances.map(async (instance) => {
     const text = await (await fetch(`http://127.0.0.1:${instance.port}/metrics`, { headers: { authorization: `Bearer ${suite.metricsToken}` } })).text();
@@ -96,6 +115,7 @@ export async function takeSample(suite: Suite, attempts: Attempt[], since: numbe
       rssMb: metric(text, /^process_resident_memory_bytes (\d+)$/m) / 1_048_576,
       heapMb: metric(text, /^nodejs_heap_size_used_bytes (\d+)$/m) / 1_048_576,
       loopP99Ms: metric(text, /^nodejs_eventloop_lag_seconds\{quantile="0\.99"\} ([\d.e-]+)$/m) * 1000,
+      loopMaxMs: metric(text, /^nodejs_eventloop_lag_seconds\{quantile="1"\} ([\d.e-]+)$/m) * 1000,
       handles: metric(text, /^nodejs_active_resources_total (\d+)$/m),
       pool: metric(text, /^insole_mongodb_pool_connections (\d+)$/m),
     };
@@ -107,7 +127,7 @@ export async function takeSample(suite: Suite, attempts: Attempt[], since: numbe
   ]);
   const done = attempts.filter((a) => a.end !== undefined && a.end >= since && a.end < at);
   const durations = done.filter((a) => a.ok).map((a) => a.end! - a.start);
-  return { at, instances, outboxBacklog, jobBacklog, signIns: durations.length, signInP99Ms: percentile(durations, 99), failed: done.filter((a) => !a.ok).length, cpu: cpu(durations.length), load: load(durations.length) };
+  return { at, instances, outboxBacklog, jobBacklog, signIns: durations.length, signInP99Ms: percentile(durations, 99), failed: done.filter((a) => !a.ok).length, cpu: cpu(durations.length), load: load(durations.length), tcp: tcp() };
 }
 
 /** Median of the samples taken in [from, to): steadier than one sample against GC and scheduling noise. */

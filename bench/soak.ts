@@ -14,7 +14,7 @@ import { createHistory, startLoad } from '../test/faults/load.ts';
 import { settle, sleep } from '../test/faults/settle.ts';
 import { startSuite, type Suite } from '../test/faults/suite.ts';
 import { soakChart } from './soak-chart.ts';
-import { attemptsCsv, cpuMeter, loadProcessMeter, medianOver, signInP99, takeSample, type Sample } from './soak-samples.ts';
+import { attemptsCsv, cpuMeter, loadProcessMeter, medianOver, tcpMeter, signInP99, takeSample, type Sample } from './soak-samples.ts';
 
 const { values } = parseArgs({ options: {
   minutes: { type: 'string', default: '30' },
@@ -46,18 +46,19 @@ try {
   console.log(`soak: ${values.minutes} min, 3 instances behind ${suite.balancer.url}, ${values.concurrency} shoppers at a time, a sample every ${values.every} s`);
   const cpu = cpuMeter(suite);
   const loadProcess = loadProcessMeter();
+  const tcp = tcpMeter();
   const started = Date.now();
   const load = startLoad({ issuer: suite.balancer.url, storefront: suite.storefront, fakes: suite, concurrency: Number(values.concurrency), thinkMs: Number(values['think-ms']), retryForMs: 60_000, history });
   const samples: Sample[] = [];
   let last = started;
   while (Date.now() - started < durationMs) {
     await sleep(Math.max(0, last + everyMs - Date.now()));
-    const sample = await takeSample(suite, history.attempts, last, cpu, loadProcess);
+    const sample = await takeSample(suite, history.attempts, last, cpu, loadProcess, tcp);
     samples.push(sample);
     last = sample.at;
     const mb = sample.instances.map((i) => i.rssMb.toFixed(0)).join('/');
     const heap = sample.instances.map((i) => i.heapMb.toFixed(0)).join('/');
-    process.stderr.write(`  ${((sample.at - started) / 60_000).toFixed(1)} min  rss ${mb} MB  heap ${heap} MB  loop p99 ${Math.max(...sample.instances.map((i) => i.loopP99Ms)).toFixed(0)} ms  handles ${sample.instances.map((i) => i.handles).join('/')}  pool ${sample.instances.map((i) => i.pool).join('/')}  backlog ${sample.outboxBacklog}/${sample.jobBacklog}  sign-ins ${sample.signIns} p99 ${sample.signInP99Ms.toFixed(0)} ms  cpu/sign-in insole ${sample.cpu.instancesMs.toFixed(1)} db ${sample.cpu.databaseMs.toFixed(1)} ms  other ${sample.cpu.otherCores.toFixed(2)} cores  load loop p99/max ${sample.load.loopP99Ms.toFixed(0)}/${sample.load.loopMaxMs.toFixed(0)} gc ${sample.load.gcMs.toFixed(0)} (max ${sample.load.gcMaxMs.toFixed(0)}) ms heap ${sample.load.heapMb.toFixed(0)} MB\n`);
+    process.stderr.write(`  ${((sample.at - started) / 60_000).toFixed(1)} min  rss ${mb} MB  heap ${heap} MB  loop p99/max ${Math.max(...sample.instances.map((i) => i.loopP99Ms)).toFixed(0)}/${Math.max(...sample.instances.map((i) => i.loopMaxMs)).toFixed(0)} ms  handles ${sample.instances.map((i) => i.handles).join('/')}  pool ${sample.instances.map((i) => i.pool).join('/')}  backlog ${sample.outboxBacklog}/${sample.jobBacklog}  sign-ins ${sample.signIns} p99 ${sample.signInP99Ms.toFixed(0)} ms  cpu/sign-in insole ${sample.cpu.instancesMs.toFixed(1)} db ${sample.cpu.databaseMs.toFixed(1)} ms  other ${sample.cpu.otherCores.toFixed(2)} cores  load loop p99/max ${sample.load.loopP99Ms.toFixed(0)}/${sample.load.loopMaxMs.toFixed(0)} gc ${sample.load.gcMs.toFixed(0)} (max ${sample.load.gcMaxMs.toFixed(0)}) ms heap ${sample.load.heapMb.toFixed(0)} MB  tcp retransmits/timeouts ${sample.tcp.retransmits}/${sample.tcp.timeouts}\n`);
   }
   await load.stop();
   const end = Date.now();
@@ -89,6 +90,7 @@ try {
     [`CPU ms per sign-in, ${windows} (instances / database)`]: `${change((s) => s.cpu.instancesMs, 1)} / ${change((s) => s.cpu.databaseMs, 1)}`,
     [`other load, ${windows}`]: `${change((s) => s.cpu.otherCores, 2)} cores`,
     [`the soak's own process, ${windows}: event-loop p99 / GC ms per window / heap MB`]: `${change((s) => s.load.loopP99Ms, 0)} / ${change((s) => s.load.gcMs, 0)} / ${change((s) => s.load.heapMb, 0)}`,
+    'TCP on the machine during the run: retransmitted segments / timeouts / SYNs sent again / listen drops': (['retransmits', 'timeouts', 'synRetransmits', 'listenDrops'] as const).map((k) => samples.reduce((sum, s) => sum + s.tcp[k], 0)).join(' / '),
     'backlogs, max (outbox / jobs)': `${maxOf((s) => s.outboxBacklog)} / ${maxOf((s) => s.jobBacklog)}`,
     'background work settled after the load': settled.settled ? `${(settled.ms / 1000).toFixed(1)} s` : 'NOT in time',
   };
@@ -101,8 +103,8 @@ try {
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'soak.svg'), soakChart(samples, started, `insole soak: ${values.minutes} min, 3 instances, ${figures['sign-ins per second']} sign-ins/s`));
   await writeFile(join(folder, 'soak.json'), JSON.stringify({ minutes: Number(values.minutes), figures, goals, samples }, null, 2));
-  const csv = samples.map((s) => [((s.at - started) / 1000).toFixed(0), ...s.instances.flatMap((i) => [i.rssMb.toFixed(1), i.heapMb.toFixed(1), i.loopP99Ms.toFixed(1), i.handles, i.pool]), s.outboxBacklog, s.jobBacklog, s.signIns, s.signInP99Ms.toFixed(0), s.cpu.instancesMs.toFixed(2), s.cpu.databaseMs.toFixed(2), s.cpu.otherCores.toFixed(2), s.load.loopP99Ms.toFixed(1), s.load.loopMaxMs.toFixed(1), s.load.gcMs.toFixed(1), s.load.gcMaxMs.toFixed(1), s.load.heapMb.toFixed(1), s.load.cpuMs.toFixed(2)].join(','));
-  const header = ['seconds', ...['a', 'b', 'c'].flatMap((n) => [`rss_mb_${n}`, `heap_mb_${n}`, `loop_p99_ms_${n}`, `handles_${n}`, `pool_${n}`]), 'outbox_backlog', 'job_backlog', 'sign_ins', 'sign_in_p99_ms', 'instances_cpu_ms_per_sign_in', 'database_cpu_ms_per_sign_in', 'other_load_cores', 'load_loop_p99_ms', 'load_loop_max_ms', 'load_gc_ms', 'load_gc_max_ms', 'load_heap_mb', 'load_cpu_ms_per_sign_in'].join(',');
+  const csv = samples.map((s) => [((s.at - started) / 1000).toFixed(0), ...s.instances.flatMap((i) => [i.rssMb.toFixed(1), i.heapMb.toFixed(1), i.loopP99Ms.toFixed(1), i.loopMaxMs.toFixed(1), i.handles, i.pool]), s.outboxBacklog, s.jobBacklog, s.signIns, s.signInP99Ms.toFixed(0), s.cpu.instancesMs.toFixed(2), s.cpu.databaseMs.toFixed(2), s.cpu.otherCores.toFixed(2), s.load.loopP99Ms.toFixed(1), s.load.loopMaxMs.toFixed(1), s.load.gcMs.toFixed(1), s.load.gcMaxMs.toFixed(1), s.load.heapMb.toFixed(1), s.load.cpuMs.toFixed(2), s.tcp.retransmits, s.tcp.timeouts, s.tcp.synRetransmits, s.tcp.listenDrops].join(','));
+  const header = ['seconds', ...['a', 'b', 'c'].flatMap((n) => [`rss_mb_${n}`, `heap_mb_${n}`, `loop_p99_ms_${n}`, `loop_max_ms_${n}`, `handles_${n}`, `pool_${n}`]), 'outbox_backlog', 'job_backlog', 'sign_ins', 'sign_in_p99_ms', 'instances_cpu_ms_per_sign_in', 'database_cpu_ms_per_sign_in', 'other_load_cores', 'load_loop_p99_ms', 'load_loop_max_ms', 'load_gc_ms', 'load_gc_max_ms', 'load_heap_mb', 'load_cpu_ms_per_sign_in', 'tcp_retransmits', 'tcp_timeouts', 'tcp_syn_retransmits', 'tcp_listen_drops'].join(',');
   await writeFile(join(folder, 'soak.csv'), `${header}\n${csv.join('\n')}\n`);
   await writeFile(join(folder, 'attempts.csv'), attemptsCsv(history.attempts, started));
   console.log('charts: test-artifacts/soak/soak.svg (and soak.csv, soak.json; every sign-in with its hops in attempts.csv)');
