@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { Suite } from '../test/faults/suite.ts';
 import { percentile } from '../test/faults/figures.ts';
+import type { ProxiedRequest } from '../test/faults/balancer.ts';
 import type { Attempt } from '../test/faults/load.ts';
 import { findChildPid, machineBusyMs, processCpuMs, tcpCounters } from './machine-load.ts';
 
@@ -143,13 +144,17 @@ export function signInP99(attempts: Attempt[], from: number, to: number): number
 /**
  * One line per sign-in, for finding which kind of sign-in or which hop makes a tail: when it started
  * (seconds into the run), the connection and screen, the outcome, its duration, and each hop as
- * `METHOD path@instance +ms` (ms since the previous hop's answer; ids in paths read `:id`).
+ * `METHOD path@instance +ms c/a` (ms since the previous hop's answer; ids in paths read `:id`; as the
+ * balancer saw it: c ms from its receiving the request to its connection to the instance being up,
+ * a ms to the instance's answer). A hop slow in `+ms` but not in `a` waited outside the instance.
  */
-export function attemptsCsv(attempts: Attempt[], started: number): string {
+export function attemptsCsv(attempts: Attempt[], started: number, balancerLog: ProxiedRequest[]): string {
+  const byId = new Map(balancerLog.map((r) => [r.id, r]));
   const rows = attempts.filter((a) => a.end !== undefined).map((a) => {
     let previous = a.start;
     const hops = a.steps.map((step) => {
-      const hop = `${step.method} ${step.path.replace(/\/[\w-]{16,}/g, '/:id')}@${step.upstream ?? '-'} +${step.at - previous}`;
+      const seen = step.requestId === undefined ? undefined : byId.get(step.requestId);
+      const hop = `${step.method} ${step.path.replace(/\/[\w-]{16,}/g, '/:id')}@${step.upstream ?? '-'} +${step.at - previous} ${seen?.connectedMs ?? '-'}/${seen?.answeredMs ?? '-'}`;
       previous = step.at;
       return hop;
     });

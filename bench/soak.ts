@@ -102,11 +102,11 @@ try {
   const folder = join(ROOT, 'test-artifacts', 'soak');
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'soak.svg'), soakChart(samples, started, `insole soak: ${values.minutes} min, 3 instances, ${figures['sign-ins per second']} sign-ins/s`));
-  await writeFile(join(folder, 'soak.json'), JSON.stringify({ minutes: Number(values.minutes), figures, goals, samples }, null, 2));
+  await writeFile(join(folder, 'soak.json'), JSON.stringify({ minutes: Number(values.minutes), started, figures, goals, samples }, null, 2));
   const csv = samples.map((s) => [((s.at - started) / 1000).toFixed(0), ...s.instances.flatMap((i) => [i.rssMb.toFixed(1), i.heapMb.toFixed(1), i.loopP99Ms.toFixed(1), i.loopMaxMs.toFixed(1), i.handles, i.pool]), s.outboxBacklog, s.jobBacklog, s.signIns, s.signInP99Ms.toFixed(0), s.cpu.instancesMs.toFixed(2), s.cpu.databaseMs.toFixed(2), s.cpu.otherCores.toFixed(2), s.load.loopP99Ms.toFixed(1), s.load.loopMaxMs.toFixed(1), s.load.gcMs.toFixed(1), s.load.gcMaxMs.toFixed(1), s.load.heapMb.toFixed(1), s.load.cpuMs.toFixed(2), s.tcp.retransmits, s.tcp.timeouts, s.tcp.synRetransmits, s.tcp.listenDrops].join(','));
   const header = ['seconds', ...['a', 'b', 'c'].flatMap((n) => [`rss_mb_${n}`, `heap_mb_${n}`, `loop_p99_ms_${n}`, `loop_max_ms_${n}`, `handles_${n}`, `pool_${n}`]), 'outbox_backlog', 'job_backlog', 'sign_ins', 'sign_in_p99_ms', 'instances_cpu_ms_per_sign_in', 'database_cpu_ms_per_sign_in', 'other_load_cores', 'load_loop_p99_ms', 'load_loop_max_ms', 'load_gc_ms', 'load_gc_max_ms', 'load_heap_mb', 'load_cpu_ms_per_sign_in', 'tcp_retransmits', 'tcp_timeouts', 'tcp_syn_retransmits', 'tcp_listen_drops'].join(',');
   await writeFile(join(folder, 'soak.csv'), `${header}\n${csv.join('\n')}\n`);
-  await writeFile(join(folder, 'attempts.csv'), attemptsCsv(history.attempts, started));
+  await writeFile(join(folder, 'attempts.csv'), attemptsCsv(history.attempts, started, suite.balancer.log));
   console.log('charts: test-artifacts/soak/soak.svg (and soak.csv, soak.json; every sign-in with its hops in attempts.csv)');
   failed = failures.length > 0 || !settled.settled || audited.checks.some((c) => !c.ok) || (values.strict && goals.some((g) => !g.ok));
 } catch (err) {

@@ -22,6 +22,9 @@ export interface ProxiedRequest {
   path: string;
   start: number;
   end?: number;
+  /** When the connection to the instance was up, and when its answer's headers came (ms after start). */
+  connectedMs?: number;
+  answeredMs?: number;
   status?: number;
   /** Set when the balancer answered itself (502). */
   error?: string;
@@ -95,12 +98,14 @@ export async function startBalancer(upstreams: Upstream[], { checkMs = 250 } = {
       const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
       const headers = { ...req.headers, 'x-forwarded-for': forwardedFor, 'x-forwarded-proto': 'http', 'x-forwarded-host': req.headers.host ?? '', connection: 'close' };
       const out = httpRequest({ host: '127.0.0.1', port: upstream.port, method: req.method, path: req.url, headers, agent: false }, (answer) => {
+        entry.answeredMs = Date.now() - entry.start;
         res.writeHead(answer.statusCode ?? 502, { ...answer.headers, 'x-upstream': upstream.name, 'x-balancer-request': String(entry.id) });
         answer.pipe(res);
         answer.on('end', () => resolve('answered'));
         answer.on('error', () => { res.destroy(); resolve('ECONNRESET'); });
       });
       // Longer than any instance's answer_within_ms: silence this long means the request is lost between the two.
+      out.once('socket', (socket) => socket.once('connect', () => { entry.connectedMs = Date.now() - entry.start; }));
       out.setTimeout(60_000, () => out.destroy(Object.assign(new Error('upstream silent for 60 s'), { code: 'UPSTREAM_TIMEOUT' })));
       out.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ECONNREFUSED') return resolve('refused');
