@@ -14,7 +14,7 @@ import { createHistory, startLoad } from '../test/faults/load.ts';
 import { settle, sleep } from '../test/faults/settle.ts';
 import { startSuite, type Suite } from '../test/faults/suite.ts';
 import { soakChart } from './soak-chart.ts';
-import { attemptsCsv, cpuMeter, loadProcessMeter, medianOver, tcpMeter, signInP99, takeSample, type Sample } from './soak-samples.ts';
+import { attemptsCsv, cpuMeter, loadProcessMeter, medianOver, signInP99, takeSample, tcpMeter, type Sample } from './soak-samples.ts';
 
 const { values } = parseArgs({ options: {
   minutes: { type: 'string', default: '30' },
