@@ -103,8 +103,22 @@ try {
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'soak.svg'), soakChart(samples, started, `insole soak: ${values.minutes} min, 3 instances, ${figures['sign-ins per second']} sign-ins/s`));
   await writeFile(join(folder, 'soak.json'), JSON.stringify({ minutes: Number(values.minutes), started, figures, goals, samples }, null, 2));
-  const csv = samples.map((s) => [((s.at - started) / 1000).toFixed(0), ...s.instances.flatMap((i) => [i.rssMb.toFixed(1), i.heapMb.toFixed(1), i.loopP99Ms.toFixed(1), i.loopMaxMs.toFixed(1), i.handles, i.pool]), s.outboxBacklog, s.jobBacklog, s.signIns, s.signInP99Ms.toFixed(0), s.cpu.instancesMs.toFixed(2), s.cpu.databaseMs.toFixed(2), s.cpu.otherCores.toFixed(2), s.load.loopP99Ms.toFixed(1), s.load.loopMaxMs.toFixed(1), s.load.gcMs.toFixed(1), s.load.gcMaxMs.toFixed(1), s.load.heapMb.toFixed(1), s.load.cpuMs.toFixed(2), s.tcp.retransmits, s.tcp.timeouts, s.tcp.synRetransmits, s.tcp.listenDrops].join(','));
-  const header = ['seconds', ...['a', 'b', 'c'].flatMap((n) => [`rss_mb_${n}`, `heap_mb_${n}`, `loop_p99_ms_${n}`, `loop_max_ms_${n}`, `handles_${n}`, `pool_${n}`]), 'outbox_backlog', 'job_backlog', 'sign_ins', 'sign_in_p99_ms', 'instances_cpu_ms_per_sign_in', 'database_cpu_ms_per_sign_in', 'other_load_cores', 'load_loop_p99_ms', 'load_loop_max_ms', 'load_gc_ms', 'load_gc_max_ms', 'load_heap_mb', 'load_cpu_ms_per_sign_in', 'tcp_retransmits', 'tcp_timeouts', 'tcp_syn_retransmits', 'tcp_listen_drops'].join(',');
+  // One list of columns, so the header and the rows cannot drift apart.
+  const perInstance = (['a', 'b', 'c'] as const).flatMap((n, i): [string, (s: Sample) => string | number][] => [
+    [`rss_mb_${n}`, (s) => s.instances[i]!.rssMb.toFixed(1)], [`heap_mb_${n}`, (s) => s.instances[i]!.heapMb.toFixed(1)],
+    [`loop_p99_ms_${n}`, (s) => s.instances[i]!.loopP99Ms.toFixed(1)], [`loop_max_ms_${n}`, (s) => s.instances[i]!.loopMaxMs.toFixed(1)],
+    [`handles_${n}`, (s) => s.instances[i]!.handles], [`pool_${n}`, (s) => s.instances[i]!.pool],
+  ]);
+  const columns: [string, (s: Sample) => string | number][] = [
+    ['seconds', (s) => ((s.at - started) / 1000).toFixed(0)], ...perInstance,
+    ['outbox_backlog', (s) => s.outboxBacklog], ['job_backlog', (s) => s.jobBacklog], ['sign_ins', (s) => s.signIns], ['sign_in_p99_ms', (s) => s.signInP99Ms.toFixed(0)],
+    ['instances_cpu_ms_per_sign_in', (s) => s.cpu.instancesMs.toFixed(2)], ['database_cpu_ms_per_sign_in', (s) => s.cpu.databaseMs.toFixed(2)], ['other_load_cores', (s) => s.cpu.otherCores.toFixed(2)],
+    ['load_loop_p99_ms', (s) => s.load.loopP99Ms.toFixed(1)], ['load_loop_max_ms', (s) => s.load.loopMaxMs.toFixed(1)], ['load_gc_ms', (s) => s.load.gcMs.toFixed(1)],
+    ['load_gc_max_ms', (s) => s.load.gcMaxMs.toFixed(1)], ['load_heap_mb', (s) => s.load.heapMb.toFixed(1)], ['load_cpu_ms_per_sign_in', (s) => s.load.cpuMs.toFixed(2)],
+    ['tcp_retransmits', (s) => s.tcp.retransmits], ['tcp_timeouts', (s) => s.tcp.timeouts], ['tcp_syn_retransmits', (s) => s.tcp.synRetransmits], ['tcp_listen_drops', (s) => s.tcp.listenDrops],
+  ];
+  const header = columns.map(([name]) => name).join(',');
+  const csv = samples.map((s) => columns.map(([, value]) => value(s)).join(','));
   await writeFile(join(folder, 'soak.csv'), `${header}\n${csv.join('\n')}\n`);
   await writeFile(join(folder, 'attempts.csv'), attemptsCsv(history.attempts, started, suite.balancer.log));
   console.log('charts: test-artifacts/soak/soak.svg (and soak.csv, soak.json; every sign-in with its hops in attempts.csv)');
