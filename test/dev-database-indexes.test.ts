@@ -227,4 +227,30 @@ describe('dev database: non-unique indexes answer exactly as a scan', () => {
       await server.stop();
     }
   });
+
+  test('INSOLE_DEV_DB_SLOW_MS prints each command that took that long, with where its thread\'s time went', async () => {
+    let said = '';
+    // 0 ms: every command is "slow", so the line of one known command can be read.
+    const server = await startEmbeddedMongo({ env: { INSOLE_DEV_DB_SLOW_MS: '0' }, onStderr: (text) => { said += text; } });
+    const client = await new mongoose.mongo.MongoClient(server.uri).connect();
+    try {
+      await client.db('timed').collection('shoes').insertOne({ model: 'Innova Pro' });
+      assert.equal((await client.db('timed').collection('shoes').findOne({ model: 'Innova Pro' }))?.model, 'Innova Pro');
+      await client.close();
+      await server.stop();
+      assert.match(said, /dev database: slow insert timed\.shoes \d+ ms \(cpu \d+, blocked \d+, parked \d+, other \d+\) on mongo-server-worker\d+ ended \d{4}-\d\d-\d\dT/);
+      assert.match(said, /dev database: slow find timed\.shoes \d+ ms/);
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+
+    said = '';
+    const quiet = await startEmbeddedMongo({ onStderr: (text) => { said += text; } });
+    const other = await new mongoose.mongo.MongoClient(quiet.uri).connect();
+    await other.db('timed').collection('shoes').insertOne({ model: 'Innova Lite' });
+    await other.close();
+    await quiet.stop();
+    assert.doesNotMatch(said, /slow/, 'nothing is timed unless asked');
+  });
 });

@@ -13,6 +13,7 @@ import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.backend.DatabaseResolver;
 import de.bwaldvogel.mongo.oplog.Oplog;
+import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import io.netty.channel.Channel;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -49,6 +50,12 @@ final class FileBackend extends H2Backend implements TtlMonitor.Databases {
     static FileBackend open(MVStore opened) {
         store = opened;
         return new FileBackend(opened);
+    }
+
+    /** Timed when INSOLE_DEV_DB_SLOW_MS is set (SlowCommands). */
+    @Override
+    public Document handleMessage(MongoMessage message) {
+        return SlowCommands.handle(message, super::handleMessage);
     }
 
     @Override

@@ -12,6 +12,7 @@ import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.backend.DatabaseResolver;
 import de.bwaldvogel.mongo.oplog.Oplog;
+import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import io.netty.channel.Channel;
 
 import java.util.ArrayList;
@@ -32,6 +33,12 @@ final class SafeMemoryBackend extends MemoryBackend implements TtlMonitor.Databa
     @Override
     public Collection<MongoDatabase> databases() {
         return listDatabaseNames().stream().map(this::resolveDatabase).toList();
+    }
+
+    /** Timed when INSOLE_DEV_DB_SLOW_MS is set (SlowCommands). */
+    @Override
+    public Document handleMessage(MongoMessage message) {
+        return SlowCommands.handle(message, super::handleMessage);
     }
 
     @Override
