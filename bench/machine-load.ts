@@ -39,6 +39,27 @@ export function processCpuMs(pid: number): number | undefined {
   }
 }
 
+/**
+ * utime + stime in ms of a JVM's garbage-collector threads (HotSpot names them "G1 …" and "GC Thread#n"):
+ * G1's concurrent marking takes a core from everything else on a 2-core machine without pausing the JVM.
+ */
+export function gcThreadsCpuMs(pid: number): number | undefined {
+  try {
+    let ms = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        if (!/^(G1 |GC Thread)/.test(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ms += (Number(fields[11]) + Number(fields[12])) * 10;
+      } catch { /* the thread ended */ }
+    }
+    return ms;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts a measurement; `end()` gives the cores other processes kept busy meanwhile (noise). */
 export function startNoiseMeter(dbPid?: number): { end(): number | undefined } {
   const t0 = performance.now();

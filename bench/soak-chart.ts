@@ -41,7 +41,7 @@ export function soakChart(samples: Sample[], started: number, caption: string): 
     { title: 'MongoDB pool connections', unit: 'count', series: perInstance((i) => i.pool) },
     { title: 'Backlogs', unit: 'records', series: [{ name: 'outbox', values: samples.map((s) => s.outboxBacklog) }, { name: 'hook jobs', values: samples.map((s) => s.jobBacklog) }] },
     { title: 'Sign-in p99', unit: 'ms', series: [{ name: 'p99', values: samples.map((s) => s.signInP99Ms) }] },
-    { title: 'CPU per sign-in', unit: 'ms', series: [{ name: 'insole (3)', values: samples.map((s) => s.cpu.instancesMs) }, { name: 'database', values: samples.map((s) => s.cpu.databaseMs) }] },
+    { title: 'CPU per sign-in', unit: 'ms', series: [{ name: 'insole (3)', values: samples.map((s) => s.cpu.instancesMs) }, { name: 'database', values: samples.map((s) => s.cpu.databaseMs) }, { name: 'its GC threads', values: samples.map((s) => s.cpu.databaseGcMs) }] },
     { title: 'Other load on the machine', unit: 'cores', series: [{ name: 'other', values: samples.map((s) => s.cpu.otherCores) }] },
     { title: "The soak's own process", unit: 'ms', series: [{ name: 'loop p99', values: samples.map((s) => s.load.loopP99Ms) }, { name: 'loop max', values: samples.map((s) => s.load.loopMaxMs) }, { name: 'GC in window', values: samples.map((s) => s.load.gcMs) }] },
   ];

@@ -3,7 +3,7 @@ import type { Suite } from '../test/faults/suite.ts';
 import { percentile } from '../test/faults/figures.ts';
 import type { ProxiedRequest } from '../test/faults/balancer.ts';
 import type { Attempt } from '../test/faults/load.ts';
-import { findChildPid, machineBusyMs, processCpuMs, tcpCounters } from './machine-load.ts';
+import { findChildPid, gcThreadsCpuMs, machineBusyMs, processCpuMs, tcpCounters } from './machine-load.ts';
 
 /** One sample of the soak, every `--every` seconds: per instance from its /metrics, the rest from MongoDB and the load. */
 export interface Sample {
@@ -21,8 +21,9 @@ export interface Sample {
    * CPU per sign-in completed since the previous sample (ms): the three instances together and the dev
    * database; and the cores everything else on the machine kept busy (the load, RabbitMQ, the fakes,
    * other users of the VM). A p99 that rises while these stay flat is not the work per sign-in growing.
+   * databaseGcMs: the part of the database's that its garbage collector's threads used.
    */
-  cpu: { instancesMs: number; databaseMs: number; otherCores: number };
+  cpu: { instancesMs: number; databaseMs: number; databaseGcMs: number; otherCores: number };
   /** The soak's own process (balancer, storefront, fakes, load generator), over the same window. */
   load: LoadProcess;
   /**
@@ -88,6 +89,7 @@ export function cpuMeter(suite: Suite): CpuMeter {
       at: Date.now(),
       instances: suite.instances.map((i) => i.pid()).filter((pid) => pid !== undefined).map((pid) => ({ pid, ms: processCpuMs(pid) ?? 0 })),
       database: dbPid === undefined ? undefined : { pid: dbPid, ms: processCpuMs(dbPid) ?? 0 },
+      databaseGc: dbPid === undefined ? undefined : { pid: dbPid, ms: gcThreadsCpuMs(dbPid) ?? 0 },
       machineMs: machineBusyMs() ?? Number.NaN,
     };
   };
@@ -99,10 +101,11 @@ export function cpuMeter(suite: Suite): CpuMeter {
     const now = read();
     const instancesMs = now.instances.reduce((sum, i) => sum + since(i, last.instances), 0);
     const databaseMs = since(now.database, last.database ? [last.database] : []);
+    const databaseGcMs = since(now.databaseGc, last.databaseGc ? [last.databaseGc] : []);
     const otherCores = (now.machineMs - last.machineMs - instancesMs - databaseMs) / (now.at - last.at);
     last = now;
     const per = (ms: number) => (signIns > 0 ? ms / signIns : Number.NaN);
-    return { instancesMs: per(instancesMs), databaseMs: per(databaseMs), otherCores };
+    return { instancesMs: per(instancesMs), databaseMs: per(databaseMs), databaseGcMs: per(databaseGcMs), otherCores };
   };
 }
 

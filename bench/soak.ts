@@ -58,7 +58,7 @@ try {
     last = sample.at;
     const mb = sample.instances.map((i) => i.rssMb.toFixed(0)).join('/');
     const heap = sample.instances.map((i) => i.heapMb.toFixed(0)).join('/');
-    process.stderr.write(`  ${((sample.at - started) / 60_000).toFixed(1)} min  rss ${mb} MB  heap ${heap} MB  loop p99/max ${Math.max(...sample.instances.map((i) => i.loopP99Ms)).toFixed(0)}/${Math.max(...sample.instances.map((i) => i.loopMaxMs)).toFixed(0)} ms  handles ${sample.instances.map((i) => i.handles).join('/')}  pool ${sample.instances.map((i) => i.pool).join('/')}  backlog ${sample.outboxBacklog}/${sample.jobBacklog}  sign-ins ${sample.signIns} p99 ${sample.signInP99Ms.toFixed(0)} ms  cpu/sign-in insole ${sample.cpu.instancesMs.toFixed(1)} db ${sample.cpu.databaseMs.toFixed(1)} ms  other ${sample.cpu.otherCores.toFixed(2)} cores  load loop p99/max ${sample.load.loopP99Ms.toFixed(0)}/${sample.load.loopMaxMs.toFixed(0)} gc ${sample.load.gcMs.toFixed(0)} (max ${sample.load.gcMaxMs.toFixed(0)}) ms heap ${sample.load.heapMb.toFixed(0)} MB  tcp retransmits/timeouts ${sample.tcp.retransmits}/${sample.tcp.timeouts}\n`);
+    process.stderr.write(`  ${((sample.at - started) / 60_000).toFixed(1)} min  rss ${mb} MB  heap ${heap} MB  loop p99/max ${Math.max(...sample.instances.map((i) => i.loopP99Ms)).toFixed(0)}/${Math.max(...sample.instances.map((i) => i.loopMaxMs)).toFixed(0)} ms  handles ${sample.instances.map((i) => i.handles).join('/')}  pool ${sample.instances.map((i) => i.pool).join('/')}  backlog ${sample.outboxBacklog}/${sample.jobBacklog}  sign-ins ${sample.signIns} p99 ${sample.signInP99Ms.toFixed(0)} ms  cpu/sign-in insole ${sample.cpu.instancesMs.toFixed(1)} db ${sample.cpu.databaseMs.toFixed(1)} (gc ${sample.cpu.databaseGcMs.toFixed(1)}) ms  other ${sample.cpu.otherCores.toFixed(2)} cores  load loop p99/max ${sample.load.loopP99Ms.toFixed(0)}/${sample.load.loopMaxMs.toFixed(0)} gc ${sample.load.gcMs.toFixed(0)} (max ${sample.load.gcMaxMs.toFixed(0)}) ms heap ${sample.load.heapMb.toFixed(0)} MB  tcp retransmits/timeouts ${sample.tcp.retransmits}/${sample.tcp.timeouts}\n`);
   }
   await load.stop();
   const end = Date.now();
@@ -87,7 +87,7 @@ try {
     'event-loop p99, max of any window': `${maxOf((s) => Math.max(...s.instances.map((i) => i.loopP99Ms))).toFixed(0)} ms`,
     'active handles, first → last': suite.instances.map((_, i) => `${samples[0]!.instances[i]!.handles} → ${samples.at(-1)!.instances[i]!.handles}`).join(', '),
     'MongoDB pool, first → last': suite.instances.map((_, i) => `${samples[0]!.instances[i]!.pool} → ${samples.at(-1)!.instances[i]!.pool}`).join(', '),
-    [`CPU ms per sign-in, ${windows} (instances / database)`]: `${change((s) => s.cpu.instancesMs, 1)} / ${change((s) => s.cpu.databaseMs, 1)}`,
+    [`CPU ms per sign-in, ${windows} (instances / database / its GC threads)`]: `${change((s) => s.cpu.instancesMs, 1)} / ${change((s) => s.cpu.databaseMs, 1)} / ${change((s) => s.cpu.databaseGcMs, 1)}`,
     [`other load, ${windows}`]: `${change((s) => s.cpu.otherCores, 2)} cores`,
     [`the soak's own process, ${windows}: event-loop p99 / GC ms per window / heap MB`]: `${change((s) => s.load.loopP99Ms, 0)} / ${change((s) => s.load.gcMs, 0)} / ${change((s) => s.load.heapMb, 0)}`,
     'TCP on the machine during the run: retransmitted segments / timeouts / SYNs sent again / listen drops': (['retransmits', 'timeouts', 'synRetransmits', 'listenDrops'] as const).map((k) => samples.reduce((sum, s) => sum + s.tcp[k], 0)).join(' / '),
@@ -112,7 +112,7 @@ try {
   const columns: [string, (s: Sample) => string | number][] = [
     ['seconds', (s) => ((s.at - started) / 1000).toFixed(0)], ...perInstance,
     ['outbox_backlog', (s) => s.outboxBacklog], ['job_backlog', (s) => s.jobBacklog], ['sign_ins', (s) => s.signIns], ['sign_in_p99_ms', (s) => s.signInP99Ms.toFixed(0)],
-    ['instances_cpu_ms_per_sign_in', (s) => s.cpu.instancesMs.toFixed(2)], ['database_cpu_ms_per_sign_in', (s) => s.cpu.databaseMs.toFixed(2)], ['other_load_cores', (s) => s.cpu.otherCores.toFixed(2)],
+    ['instances_cpu_ms_per_sign_in', (s) => s.cpu.instancesMs.toFixed(2)], ['database_cpu_ms_per_sign_in', (s) => s.cpu.databaseMs.toFixed(2)], ['database_gc_cpu_ms_per_sign_in', (s) => s.cpu.databaseGcMs.toFixed(2)], ['other_load_cores', (s) => s.cpu.otherCores.toFixed(2)],
     ['load_loop_p99_ms', (s) => s.load.loopP99Ms.toFixed(1)], ['load_loop_max_ms', (s) => s.load.loopMaxMs.toFixed(1)], ['load_gc_ms', (s) => s.load.gcMs.toFixed(1)],
     ['load_gc_max_ms', (s) => s.load.gcMaxMs.toFixed(1)], ['load_heap_mb', (s) => s.load.heapMb.toFixed(1)], ['load_cpu_ms_per_sign_in', (s) => s.load.cpuMs.toFixed(2)],
     ['tcp_retransmits', (s) => s.tcp.retransmits], ['tcp_timeouts', (s) => s.tcp.timeouts], ['tcp_syn_retransmits', (s) => s.tcp.synRetransmits], ['tcp_listen_drops', (s) => s.tcp.listenDrops],
