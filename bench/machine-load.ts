@@ -28,12 +28,16 @@ export function machineBusyMs(): number | undefined {
   }
 }
 
-/** utime + stime of a process in ms (clock ticks assumed 100/s, as on Linux). */
+/** utime + stime in ms from a /proc stat line, of a process or a thread (clock ticks assumed 100/s, as on Linux). */
+function statCpuMs(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** utime + stime of a process in ms. */
 export function processCpuMs(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
@@ -49,9 +53,7 @@ export function gcThreadsCpuMs(pid: number): number | undefined {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        if (!/^(G1 |GC Thread)/.test(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) continue;
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        ms += (Number(fields[11]) + Number(fields[12])) * 10;
+        if (/^(G1 |GC Thread)/.test(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) ms += statCpuMs(stat);
       } catch { /* the thread ended */ }
     }
     return ms;
