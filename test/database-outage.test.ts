@@ -116,6 +116,10 @@ describe('the database silent, its connections open', () => {
     const line = captured.lines.map((l) => JSON.parse(l) as { msg: string; path?: string; level: number }).find((l) => l.msg.startsWith('no answer within the deadline'));
     assert.equal(line?.path, '/authorize');
     assert.equal(line?.level, 50, 'an error: something insole depends on hung');
+
+    // No heartbeat for two intervals: readiness goes red long before the driver's 30-s connect
+    // timeout would call the server lost. (A wall-clock step is not an outage: clock-step.test.ts.)
+    await until(async () => (await fetch(`${insole.issuer}/health/ready`)).status === 503, 'readiness reports the silent database', 10_000);
   });
 });
 

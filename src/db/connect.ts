@@ -16,6 +16,7 @@ export async function connectDatabase(uri: string, logger: Logger): Promise<mong
     autoIndex: true,
   });
   countPoolConnections(connection);
+  watchReadiness(connection);
   connection.on('disconnected', () => logger.warn('database disconnected'));
   connection.on('reconnected', () => logger.info('database reconnected'));
   await connection.asPromise();
@@ -38,8 +39,36 @@ export function openPoolConnections(connection: mongoose.Connection): number {
   return poolSizes.get(connection)?.open ?? 0;
 }
 
+const readiness = new WeakMap<mongoose.Connection, { writable: boolean; monitored: boolean; lastHeartbeat: number }>();
+
+/**
+ * Mongoose's readyState says the same as isDatabaseReady, but it times heartbeats by Date.now(): a
+ * wall-clock step (a VM resumed after a pause, NTP stepping the clock) read as an outage on every
+ * instance at once until the next heartbeat (the soak of 2026-12-04, run 10: ten sign-ins refused
+ * with 503 after the host paused the machine for 11 s). performance.now() does not jump.
+ */
+function watchReadiness(connection: mongoose.Connection): void {
+  const state = { writable: true, monitored: true, lastHeartbeat: performance.now() };
+  readiness.set(connection, state);
+  const client = connection.getClient();
+  client.on('topologyDescriptionChanged', ({ newDescription }) => {
+    state.writable = [...newDescription.servers.values()].some((server) => server.isWritable);
+    state.monitored = newDescription.type !== 'LoadBalanced'; // a load balancer gets no heartbeats
+  });
+  client.on('topologyClosed', () => { state.writable = false; });
+  client.on('serverHeartbeatSucceeded', () => { state.lastHeartbeat = performance.now(); });
+}
+
+/**
+ * A server to write to, heard from within two heartbeats: a database that stops answering without
+ * closing its connections (hung, or cut off by the network) counts as away after seconds, not after
+ * the driver's 30-s connect timeout.
+ */
 export function isDatabaseReady(connection: mongoose.Connection): boolean {
-  return connection.readyState === mongoose.ConnectionStates.connected;
+  const state = readiness.get(connection);
+  if (!state) return false;
+  const heartbeatMs = connection.getClient().options.heartbeatFrequencyMS;
+  return state.writable && (!state.monitored || performance.now() - state.lastHeartbeat < 2 * heartbeatMs);
 }
 
 /** Network-level failures mean "the database is away", not "your request is wrong". */
