@@ -120,8 +120,13 @@ describe('createReportRollups', () => {
     assert.equal(report.runs, 1, 'under half its age: no refresh');
 
     clock += 20_000;
-    const [a, b] = await Promise.all([one.answer(key, 60, report.run), two.answer(key, 60, report.run)]);
-    assert.deepEqual([a, b], [{ run: 1 }, { run: 1 }], 'the stored answer, at once');
+    // The refresh waits until both have answered: else a quick one may be stored before the second asks.
+    let release = () => {};
+    const refreshing = new Promise<void>((resolve) => { release = resolve; });
+    const held = async () => { await refreshing; return report.run(); };
+    const [a, b] = await Promise.all([one.answer(key, 60, held), two.answer(key, 60, held)]);
+    assert.deepEqual([a, b], [{ run: 1 }, { run: 1 }], 'the stored answer, at once, while the refresh runs');
+    release();
     await Promise.all([one.settled(), two.settled()]);
     assert.equal(report.runs, 2, 'one background refresh for both instances (the lease)');
     assert.deepEqual(await one.answer(key, 60, report.run), { run: 2 });
