@@ -79,6 +79,29 @@ export function loadProcessMeter(): (signIns: number) => LoadProcess {
   };
 }
 
+/**
+ * The wall clock against the monotonic one: a VM paused by its host (a snapshot, a migration) stops
+ * the monotonic clock and steps the wall clock on resuming. Nothing ran meanwhile, but every sign-in
+ * in flight (timed by Date.now()) looks that much slower. read() gives a step of 0.5 s or more since
+ * the previous read (ms), else 0; `steps` keeps them.
+ */
+export function clockStepMeter(): { read(): number; steps: number[] } {
+  const steps: number[] = [];
+  let wall = Date.now();
+  let mono = performance.now();
+  return {
+    steps,
+    read() {
+      const step = Date.now() - wall - (performance.now() - mono);
+      wall = Date.now();
+      mono = performance.now();
+      if (Math.abs(step) < 500) return 0;
+      steps.push(step);
+      return step;
+    },
+  };
+}
+
 export type CpuMeter = (signIns: number) => Sample['cpu'];
 
 /** CPU counters from /proc, read at each sample; each call gives what was used since the previous one. */

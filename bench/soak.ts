@@ -14,7 +14,7 @@ import { createHistory, startLoad } from '../test/faults/load.ts';
 import { settle, sleep } from '../test/faults/settle.ts';
 import { startSuite, type Suite } from '../test/faults/suite.ts';
 import { soakChart } from './soak-chart.ts';
-import { attemptsCsv, cpuMeter, loadProcessMeter, medianOver, signInP99, takeSample, tcpMeter, type Sample } from './soak-samples.ts';
+import { attemptsCsv, clockStepMeter, cpuMeter, loadProcessMeter, medianOver, signInP99, takeSample, tcpMeter, type Sample } from './soak-samples.ts';
 
 const { values } = parseArgs({ options: {
   minutes: { type: 'string', default: '30' },
@@ -50,12 +50,15 @@ try {
   const started = Date.now();
   const load = startLoad({ issuer: suite.balancer.url, storefront: suite.storefront, fakes: suite, concurrency: Number(values.concurrency), thinkMs: Number(values['think-ms']), retryForMs: 60_000, history });
   const samples: Sample[] = [];
+  const clockSteps = clockStepMeter();
   let last = started;
   while (Date.now() - started < durationMs) {
     await sleep(Math.max(0, last + everyMs - Date.now()));
     const sample = await takeSample(suite, history.attempts, last, cpu, loadProcess, tcp);
     samples.push(sample);
     last = sample.at;
+    const step = clockSteps.read();
+    if (step) process.stderr.write(`  ${((sample.at - started) / 60_000).toFixed(1)} min  the wall clock jumped ${(step / 1000).toFixed(1)} s against the monotonic one: the machine was paused\n`);
     const mb = sample.instances.map((i) => i.rssMb.toFixed(0)).join('/');
     const heap = sample.instances.map((i) => i.heapMb.toFixed(0)).join('/');
     process.stderr.write(`  ${((sample.at - started) / 60_000).toFixed(1)} min  rss ${mb} MB  heap ${heap} MB  loop p99/max ${Math.max(...sample.instances.map((i) => i.loopP99Ms)).toFixed(0)}/${Math.max(...sample.instances.map((i) => i.loopMaxMs)).toFixed(0)} ms  handles ${sample.instances.map((i) => i.handles).join('/')}  pool ${sample.instances.map((i) => i.pool).join('/')}  backlog ${sample.outboxBacklog}/${sample.jobBacklog}  sign-ins ${sample.signIns} p99 ${sample.signInP99Ms.toFixed(0)} ms  cpu/sign-in insole ${sample.cpu.instancesMs.toFixed(1)} db ${sample.cpu.databaseMs.toFixed(1)} (gc ${sample.cpu.databaseGcMs.toFixed(1)}) ms  other ${sample.cpu.otherCores.toFixed(2)} cores  load loop p99/max ${sample.load.loopP99Ms.toFixed(0)}/${sample.load.loopMaxMs.toFixed(0)} gc ${sample.load.gcMs.toFixed(0)} (max ${sample.load.gcMaxMs.toFixed(0)}) ms heap ${sample.load.heapMb.toFixed(0)} MB  tcp retransmits/timeouts ${sample.tcp.retransmits}/${sample.tcp.timeouts}\n`);
@@ -92,6 +95,7 @@ try {
     [`the soak's own process, ${windows}: event-loop p99 / GC ms per window / heap MB`]: `${change((s) => s.load.loopP99Ms, 0)} / ${change((s) => s.load.gcMs, 0)} / ${change((s) => s.load.heapMb, 0)}`,
     'TCP on the machine during the run: retransmitted segments / timeouts / SYNs sent again / listen drops': (['retransmits', 'timeouts', 'synRetransmits', 'listenDrops'] as const).map((k) => samples.reduce((sum, s) => sum + s.tcp[k], 0)).join(' / '),
     'backlogs, max (outbox / jobs)': `${maxOf((s) => s.outboxBacklog)} / ${maxOf((s) => s.jobBacklog)}`,
+    'wall-clock steps (the machine paused; sign-ins in flight look that much slower)': clockSteps.steps.length ? clockSteps.steps.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ') : 'none',
     'background work settled after the load': settled.settled ? `${(settled.ms / 1000).toFixed(1)} s` : 'NOT in time',
   };
   printBlock('figures', figures);
