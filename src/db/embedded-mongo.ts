@@ -17,8 +17,12 @@ export class EmbeddedMongoUnavailable extends Error {}
  * keeps what it just loaded alive, so a young collection copies more the larger it is: capped, the
  * pauses stay as short as in the first minutes. On the command line, not in JAVA_TOOL_OPTIONS: G1
  * ignores a MaxNewSize that comes from the environment.
+ * Left to size the heap itself, G1 keeps it just above the live data, and from about minute 15 of a
+ * soak it marked the old generation every 20–35 s, each time about 1.2 s of one of the two cores, to
+ * reclaim a few tens of MB: the late sign-ins slowed. Started at 2 GB, three marks in 30 minutes and
+ * the p99 stayed flat (bench/README.md, "Where the late stalls are"). Only pages used become resident.
  */
-const JVM_OPTIONS = ['-Xss4m', '-XX:MaxNewSize=160m'];
+const JVM_OPTIONS = ['-Xss4m', '-XX:MaxNewSize=160m', '-Xms2g'];
 
 /**
  * Starts the dev MongoDB-wire server (mongo-java-server, see tools/mongo-dev-server): in memory, or
