@@ -19,8 +19,9 @@ export class EmbeddedMongoUnavailable extends Error {}
  * ignores a MaxNewSize that comes from the environment.
  * Left to size the heap itself, G1 keeps it just above the live data, and from about minute 15 of a
  * soak it marked the old generation every 20–35 s, each time about 1.2 s of one of the two cores, to
- * reclaim a few tens of MB: the late sign-ins slowed. Started at 2 GB, three marks in 30 minutes and
- * the p99 stayed flat (bench/README.md, "Where the late stalls are"). Only pages used become resident.
+ * reclaim a few tens of MB: the late sign-ins slowed. Started at 2 GB, it marks three to five times in
+ * 30 minutes; the p99 at the end still depends on whether a mark and its mixed collections fall in the
+ * last minutes (bench/README.md, "Where the late stalls are"). Only pages used become resident.
  */
 const JVM_OPTIONS = ['-Xss4m', '-XX:MaxNewSize=160m', '-Xms2g'];
 
