@@ -92,9 +92,9 @@ export function clockStepMeter(): { read(): number; steps: number[] } {
   return {
     steps,
     read() {
-      const step = Date.now() - wall - (performance.now() - mono);
-      wall = Date.now();
-      mono = performance.now();
+      const [nowWall, nowMono] = [Date.now(), performance.now()];
+      const step = nowWall - wall - (nowMono - mono);
+      [wall, mono] = [nowWall, nowMono];
       if (Math.abs(step) < 500) return 0;
       steps.push(step);
       return step;

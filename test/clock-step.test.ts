@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, testDatabaseUri } from './support/insole.ts';
+import { startServer, type Server } from './support/server-process.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 // libfaketime (Debian's faketime package, installed by .ci/run) moves one process's wall clock and
 // leaves its monotonic clock alone: what a VM resumed after a pause, or NTP stepping the clock, does.
 const LIBFAKETIME = globSync('/usr/lib/*/faketime/libfaketime.so.1')[0];
@@ -17,30 +16,22 @@ const LIBFAKETIME = globSync('/usr/lib/*/faketime/libfaketime.so.1')[0];
 // by Date.now() and read the step as two missed heartbeats.
 describe('a wall-clock step (a VM resumed after a pause)', () => {
   let dir: string;
-  let child: ChildProcess;
+  let server: Server;
   let issuer: string;
-  let output = '';
   before(async () => {
     assert.ok(LIBFAKETIME, 'libfaketime is missing: apt-get install faketime (.ci/run does)');
     dir = await mkdtemp(join(tmpdir(), 'insole-clock-'));
     await writeFile(join(dir, 'offset'), '+0');
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: {
-      ...process.env, NODE_ENV: 'development', PORT: String(port), ISSUER: issuer, MONGODB_URI: testDatabaseUri(),
+    server = await startServer({
+      PORT: String(port), ISSUER: issuer, MONGODB_URI: testDatabaseUri(),
       LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: join(dir, 'offset'), FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1',
-    } });
-    child.stdout!.on('data', (d) => { output += d; });
-    child.stderr!.on('data', (d) => { output += d; });
-    const deadline = performance.now() + 60_000;
-    while (!output.includes('insole is listening')) {
-      if (child.exitCode !== null || performance.now() > deadline) throw new Error(`insole did not start:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    });
   });
   after(async () => {
-    child?.kill('SIGTERM');
-    if (child?.exitCode === null) await new Promise((r) => child.once('exit', r));
+    server?.child.kill('SIGTERM');
+    await server?.exited;
     await rm(dir, { recursive: true, force: true });
   });
 

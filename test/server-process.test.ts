@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -7,26 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from './support/insole.ts';
 import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode } from './support/relying-party.ts';
+import { startServer } from './support/server-process.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-
-interface Server { child: ChildProcess; output: () => string; exited: Promise<number | null> }
-
-/** `npm start` as a user runs it (node src/main.ts), with no MONGODB_URI: the embedded database. */
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const { MONGODB_URI: _unused, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...inherited, NODE_ENV: 'development', LOG_LEVEL: 'info', ...env } });
-  let output = '';
-  child.stdout!.on('data', (d) => { output += d; });
-  child.stderr!.on('data', (d) => { output += d; });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('insole is listening')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, output: () => output, exited };
-}
 
 describe('npm start on the embedded defaults', () => {
   let dir: string;

@@ -39,7 +39,7 @@ export function openPoolConnections(connection: mongoose.Connection): number {
   return poolSizes.get(connection)?.open ?? 0;
 }
 
-const readiness = new WeakMap<mongoose.Connection, { writable: boolean; monitored: boolean; lastHeartbeat: number }>();
+const readiness = new WeakMap<mongoose.Connection, { writable: boolean; monitored: boolean; lastHeartbeat: number; heartbeatMs: number }>();
 
 /**
  * Mongoose's readyState says the same as isDatabaseReady, but it times heartbeats by Date.now(): a
@@ -48,9 +48,9 @@ const readiness = new WeakMap<mongoose.Connection, { writable: boolean; monitore
  * with 503 after the host paused the machine for 11 s). performance.now() does not jump.
  */
 function watchReadiness(connection: mongoose.Connection): void {
-  const state = { writable: true, monitored: true, lastHeartbeat: performance.now() };
-  readiness.set(connection, state);
   const client = connection.getClient();
+  const state = { writable: true, monitored: true, lastHeartbeat: performance.now(), heartbeatMs: client.options.heartbeatFrequencyMS };
+  readiness.set(connection, state);
   client.on('topologyDescriptionChanged', ({ newDescription }) => {
     state.writable = [...newDescription.servers.values()].some((server) => server.isWritable);
     state.monitored = newDescription.type !== 'LoadBalanced'; // a load balancer gets no heartbeats
@@ -67,8 +67,7 @@ function watchReadiness(connection: mongoose.Connection): void {
 export function isDatabaseReady(connection: mongoose.Connection): boolean {
   const state = readiness.get(connection);
   if (!state) return false;
-  const heartbeatMs = connection.getClient().options.heartbeatFrequencyMS;
-  return state.writable && (!state.monitored || performance.now() - state.lastHeartbeat < 2 * heartbeatMs);
+  return state.writable && (!state.monitored || performance.now() - state.lastHeartbeat < 2 * state.heartbeatMs);
 }
 
 /** Network-level failures mean "the database is away", not "your request is wrong". */
