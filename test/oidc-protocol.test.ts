@@ -219,15 +219,20 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
       assert.equal(error.get('code'), null);
     });
 
-    test('a wrong code_verifier, or none, at the token endpoint gets invalid_grant', async () => {
+    test('a wrong code_verifier, or none, at the token endpoint gets invalid_grant and spends the code', async () => {
       const { agent, config } = await signedInShopper(insole.issuer);
       const { request, code } = await authorizeAgain(insole.issuer, config, agent);
 
       const wrong = await redeem(insole.issuer, code, request, { code_verifier: oidc.randomPKCECodeVerifier() });
       assert.equal(wrong.status, 400);
       assert.equal(wrong.body.error, 'invalid_grant');
+      // One attempt per code: whoever intercepted it cannot go on guessing verifiers.
+      const right = await redeem(insole.issuer, code, request);
+      assert.equal(right.status, 400, 'the code was redeemed after a refused attempt');
+      assert.equal(right.body.error, 'invalid_grant');
 
-      const missing = await tokenRequest(insole.issuer, { grant_type: 'authorization_code', code, redirect_uri: STOREFRONT.redirect_uri });
+      const next = await authorizeAgain(insole.issuer, config, agent);
+      const missing = await tokenRequest(insole.issuer, { grant_type: 'authorization_code', code: next.code, redirect_uri: STOREFRONT.redirect_uri });
       assert.equal(missing.status, 400);
       assert.equal(missing.body.error, 'invalid_grant');
       assert.equal(missing.body.access_token, undefined);

@@ -20,6 +20,8 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
   const prepared = new Map<string, Promise<void>>();
   /** The interaction a resume request took (find and delete in one command), by request. */
   const taken = new WeakMap<object, string>();
+  /** The code a token request redeemed (find and consume in one command), by request. */
+  const redeemed = new WeakMap<object, string>();
 
   return class MongoAdapter implements Adapter {
     readonly name: string;
@@ -72,6 +74,11 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.name === 'Interaction' && Provider.ctx?.oidc?.route === 'resume') return this.take(id);
+      if (this.name === 'AuthorizationCode' && Provider.ctx?.oidc?.route === 'token') return this.redeem(id);
+      return this.read(id);
+    }
+
+    private async read(id: string): Promise<AdapterPayload | undefined> {
       const stored = await this.collection.findOne({ _id: id, ...this.notExpired() });
       if (stored && CARRY_RULE_CLAIMS.has(this.name)) noteRuleClaims(Provider.ctx, stored.rule_claims);
       const payload = stored?.payload;
@@ -103,6 +110,25 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
       return stored?.payload;
     }
 
+    /**
+     * The token endpoint reads a code only to redeem it: one findOneAndUpdate marks it consumed and
+     * returns it as it was, so the consume() oidc-provider calls once its checks pass has nothing
+     * left to do. A code the request then refuses (a wrong PKCE verifier or redirect_uri) stays
+     * spent: one attempt per code, which RFC 6749 §4.1.2 allows and Keycloak does too. A code
+     * already consumed is read as it is, and oidc-provider treats that as the replay it is.
+     */
+    private async redeem(id: string): Promise<AdapterPayload | undefined> {
+      const stored = await this.collection.findOneAndUpdate(
+        { _id: id, 'payload.consumed': { $exists: false }, ...this.notExpired() },
+        { $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } },
+        { returnDocument: 'before' },
+      );
+      if (!stored) return this.read(id); // unknown, expired or a replay
+      redeemed.set(Provider.ctx!, id);
+      noteRuleClaims(Provider.ctx, stored.rule_claims);
+      return stored.payload;
+    }
+
     async revokeByGrantId(grantId: string): Promise<void> {
       await this.collection.deleteMany({ 'payload.grantId': grantId });
     }
@@ -112,6 +138,8 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
      * redemptions exactly one wins; oidc-provider only checks `consumed` before calling this.
      */
     async consume(id: string): Promise<void> {
+      const ctx = Provider.ctx;
+      if (ctx && redeemed.get(ctx) === id) return; // the token request's read already consumed it
       const result = await this.collection.updateOne(
         { _id: id, 'payload.consumed': { $exists: false } },
         { $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } },
