@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 const TOOL_DIR = resolve(import.meta.dirname, '../../tools/mongo-dev-server');
 export const DEV_SERVER_JAR = resolve(TOOL_DIR, 'target/mongo-dev-server.jar');
 
-export interface EmbeddedMongo { uri: string; stop(): Promise<void> }
+/** `pid` is the JVM's, for diagnostics (jcmd). */
+export interface EmbeddedMongo { uri: string; pid: number; stop(): Promise<void> }
 
 export class EmbeddedMongoUnavailable extends Error {}
 
@@ -45,6 +46,7 @@ export async function startEmbeddedMongo(
   const address = await readReadyLine(child);
   return {
     uri: address,
+    pid: child.pid!,
     stop: () => stopChild(child),
   };
 }

@@ -79,13 +79,14 @@ public final class MongoDevServer {
     }
 
     /**
-     * MVStore keeps this many MB of pages read from the file, deserialized (INSOLE_DEV_DB_CACHE_MB,
-     * default 256). H2's default, 16 MB, is less than a store's working set after a few thousand
-     * sign-ins: then most look-ups read and deserialize a whole page again.
+     * MVStore keeps this many MB of heap of pages read from the file, deserialized
+     * (INSOLE_DEV_DB_CACHE_MB, default 384; DocumentType counts a document as what it takes decoded).
+     * H2's default, 16 MB, is less than a store's working set after a few thousand sign-ins: then
+     * most look-ups read and deserialize a whole page again.
      */
     static int cacheMegabytes() {
         String configured = System.getenv("INSOLE_DEV_DB_CACHE_MB");
-        return configured == null || configured.isBlank() ? 256 : Integer.parseInt(configured.trim());
+        return configured == null || configured.isBlank() ? 384 : Integer.parseInt(configured.trim());
     }
 
     /** Seconds between TTL passes: mongod's 60 unless INSOLE_DEV_DB_TTL_SECONDS says otherwise (tests). */
