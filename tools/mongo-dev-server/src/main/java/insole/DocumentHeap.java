@@ -30,6 +30,9 @@ final class DocumentHeap {
         if (value instanceof String text) {
             return 24 + array(text.length());
         }
+        if (value instanceof byte[] bytes) {
+            return array(bytes.length);
+        }
         if (value instanceof Collection<?> list) {
             int size = 24 + array(4 * list.size());
             for (Object item : list) {
