@@ -11,6 +11,10 @@ const CARRY_RULE_CLAIMS = new Set(['AuthorizationCode', 'RefreshToken']);
 
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
+/** Marks a single-use artifact consumed, only if it was not: of two concurrent redemptions exactly one matches. */
+const NOT_CONSUMED = { 'payload.consumed': { $exists: false } };
+const consumedNow = () => ({ $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } });
+
 /**
  * oidc-provider storage in MongoDB: one collection per model (`oidc_<model>`). TTL indexes are
  * declared for real MongoDB, but every read also filters on `expiresAt` because the dev server
@@ -118,11 +122,7 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
      * already consumed is read as it is, and oidc-provider treats that as the replay it is.
      */
     private async redeem(id: string): Promise<AdapterPayload | undefined> {
-      const stored = await this.collection.findOneAndUpdate(
-        { _id: id, 'payload.consumed': { $exists: false }, ...this.notExpired() },
-        { $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } },
-        { returnDocument: 'before' },
-      );
+      const stored = await this.collection.findOneAndUpdate({ _id: id, ...NOT_CONSUMED, ...this.notExpired() }, consumedNow(), { returnDocument: 'before' });
       if (!stored) return this.read(id); // unknown, expired or a replay
       redeemed.set(Provider.ctx!, id);
       noteRuleClaims(Provider.ctx, stored.rule_claims);
@@ -140,10 +140,7 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
     async consume(id: string): Promise<void> {
       const ctx = Provider.ctx;
       if (ctx && redeemed.get(ctx) === id) return; // the token request's read already consumed it
-      const result = await this.collection.updateOne(
-        { _id: id, 'payload.consumed': { $exists: false } },
-        { $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } },
-      );
+      const result = await this.collection.updateOne({ _id: id, ...NOT_CONSUMED }, consumedNow());
       if (result.modifiedCount === 0) {
         await this.revokeGrantOf(id);
         throw new errors.InvalidGrant(`${this.name} already consumed`);
