@@ -12,7 +12,7 @@
 // Options (after `--`): --version 26.7.3, --dir .bench (where the distribution is unpacked), --count N (sign-ins per
 // measurement, default 60), --rounds N (default 2), --concurrency 1,4, --users N (default 16), --warmup N (default 300).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -77,11 +77,18 @@ try {
     const tokens = await exchangeCode(insoleRp, callback, request);
     if (tokens.claims()?.sub !== user.userId) throw new Error('insole signed in the wrong user');
   };
-  const kcCpu = { cpu: async () => ({ totalMs: processCpuMs(keycloak.pid) ?? 0, loopMs: 0 }) };
+  const kcCpu = {
+    cpu: async () => {
+      const totalMs = processCpuMs(keycloak.pid);
+      if (totalMs === undefined) throw new Error(`Keycloak's JVM (pid ${keycloak.pid}) is gone`);
+      return { totalMs, loopMs: 0 };
+    },
+  };
 
   // Warm-up: both JITs (Keycloak's JVM needs far more than V8), connection pools, caches.
+  // insole's dev database is a JVM too: both get the same warm-up.
   await runBounded(signInKeycloak, WARMUP, Math.max(...LEVELS));
-  await runBounded(signInInsole, Math.min(WARMUP, 100), Math.max(...LEVELS));
+  await runBounded(signInInsole, WARMUP, Math.max(...LEVELS));
   const rows: { concurrency: number; kc: Measured; ins: Measured }[] = [];
   for (const concurrency of LEVELS) {
     const kc: Measured[] = [];
@@ -130,7 +137,7 @@ async function startKeycloak(home: string, javaHome: string): Promise<{ url: str
   const port = await freePort();
   const env = { ...process.env, JAVA_HOME: javaHome, PATH: `${javaHome}/bin:${process.env.PATH}`, KC_BOOTSTRAP_ADMIN_USERNAME: 'admin', KC_BOOTSTRAP_ADMIN_PASSWORD: 'bench-admin-password' };
   const args = ['start', '--db=dev-file', '--cache=local', '--http-enabled=true', '--hostname-strict=false', `--http-port=${port}`, '--http-host=127.0.0.1', '--http-management-port=0'];
-  // exec: kc.sh's java becomes this child itself, so its pid is the JVM's (for its CPU from /proc).
+  // exec: kc.sh becomes this child itself, so the JVM is it or its child (jvmPid, for its CPU from /proc).
   const child: ChildProcess = spawn('bash', ['-c', `exec "${home}/bin/kc.sh" "$@"`, 'kc.sh', ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 240_000;
@@ -141,7 +148,7 @@ async function startKeycloak(home: string, javaHome: string): Promise<{ url: str
     await new Promise((r) => setTimeout(r, 1000));
   }
   return {
-    url, pid: child.pid!,
+    url, pid: jvmPid(child.pid!),
     stop: () => new Promise((done) => {
       if (child.exitCode !== null) return done();
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -149,6 +156,18 @@ async function startKeycloak(home: string, javaHome: string): Promise<{ url: str
       child.kill('SIGTERM');
     }),
   };
+}
+
+/**
+ * kc.sh runs java as its child and waits for it, unless Keycloak had to re-augment (exit 10), when it
+ * execs java in its own place: the JVM is whichever of the two is java.
+ */
+function jvmPid(scriptPid: number): number {
+  if (readFileSync(`/proc/${scriptPid}/comm`, 'utf8').trim() === 'java') return scriptPid;
+  const children = readFileSync(`/proc/${scriptPid}/task/${scriptPid}/children`, 'utf8').trim().split(' ').map(Number);
+  const java = children.find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'java');
+  if (!java) throw new Error(`no Keycloak JVM under kc.sh (pid ${scriptPid})`);
+  return java;
 }
 
 /** A fresh realm with the storefront client (confidential, code flow, PKCE S256) and users with passwords (hashed by Keycloak's default). */
