@@ -252,7 +252,7 @@ final class IndexedQueries {
     }
 
     /** {@code INSOLE_DEV_DB_SCANS=1}: say (once per collection and query shape) which queries read a whole large collection. */
-    private static final boolean REPORT_SCANS = "1".equals(System.getenv("INSOLE_DEV_DB_SCANS"));
+    private static final boolean REPORT_SCANS = Settings.REPORT_SCANS;
     private static final java.util.Set<String> REPORTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     static void scanning(String collection, int size, Document query) {

@@ -31,6 +31,7 @@ public final class MongoDevServer {
     };
 
     public static void main(String[] args) throws Exception {
+        Settings.class.getName(); // Settings' check of the environment, before anything starts
         String host = "127.0.0.1";
         int port = 0;
         String data = null;
@@ -48,7 +49,7 @@ public final class MongoDevServer {
 
         MongoBackend backend = data == null ? new SafeMemoryBackend() : openFileBackend(data);
         backend.version(MONGO_7_0);
-        TtlMonitor.start((TtlMonitor.Databases) backend, ttlSeconds());
+        TtlMonitor.start((TtlMonitor.Databases) backend, Settings.TTL_SECONDS);
         MongoServer server = new MongoServer(backend);
         server.bind(host, port);
         int boundPort = server.getLocalAddress().getPort();
@@ -75,24 +76,7 @@ public final class MongoDevServer {
         // H2 rewrites chunks in the background until 90 % of the file is live data: under a steady load
         // that is most of its work (serializing every key it compares, under the store lock), and
         // it grows with the file. At 40 % the file holds at most about 2.5 times its live data.
-        return FileBackend.open(new MVStore.Builder().fileName(file.getPath()).cacheSize(cacheMegabytes()).autoCompactFillRate(40).open());
-    }
-
-    /**
-     * MVStore keeps this many MB of heap of pages read from the file, deserialized
-     * (INSOLE_DEV_DB_CACHE_MB, default 384; DocumentType counts a document as what it takes decoded).
-     * H2's default, 16 MB, is less than a store's working set after a few thousand sign-ins: then
-     * most look-ups read and deserialize a whole page again.
-     */
-    static int cacheMegabytes() {
-        String configured = System.getenv("INSOLE_DEV_DB_CACHE_MB");
-        return configured == null || configured.isBlank() ? 384 : Integer.parseInt(configured.trim());
-    }
-
-    /** Seconds between TTL passes: mongod's 60 unless INSOLE_DEV_DB_TTL_SECONDS says otherwise (tests). */
-    static long ttlSeconds() {
-        String configured = System.getenv("INSOLE_DEV_DB_TTL_SECONDS");
-        return configured == null || configured.isBlank() ? 60 : Long.parseLong(configured.trim());
+        return FileBackend.open(new MVStore.Builder().fileName(file.getPath()).cacheSize((int) Settings.CACHE_MB).autoCompactFillRate(40).open());
     }
 
     private static void waitForStdinToClose(InputStream in) {

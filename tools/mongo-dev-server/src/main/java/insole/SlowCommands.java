@@ -16,7 +16,7 @@ import java.util.function.Function;
  * Commands of all connections on one Netty worker run one after another, so a slow one delays the others.
  */
 final class SlowCommands {
-    private static final long SLOW_MS = slowMs();
+    private static final long SLOW_MS = Settings.SLOW_MS;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     static {
@@ -54,10 +54,5 @@ final class SlowCommands {
                     + ") on " + Thread.currentThread().getName() + " ended " + Instant.now());
             }
         }
-    }
-
-    private static long slowMs() {
-        String configured = System.getenv("INSOLE_DEV_DB_SLOW_MS");
-        return configured == null || configured.isBlank() ? -1 : Long.parseLong(configured.trim());
     }
 }
