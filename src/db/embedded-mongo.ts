@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, globSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, globSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -69,6 +69,12 @@ function rebuildOrKeepOldJar(): void {
   }
 }
 
+/**
+ * Maven builds in a folder of its own, and the jar is then renamed into place. A dev database still
+ * running the old jar (`npm start` in another terminal, a soak) keeps the file it opened: a build in
+ * place rewrote that file under it, and its next class to load failed (NoClassDefFoundError, seen
+ * when a soak shut down). Two processes rebuilding at once no longer share a folder either.
+ */
 export function buildDevServerJar(): void {
   const missing = ['java', 'mvn'].filter((tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).error);
   if (missing.length) {
@@ -76,9 +82,16 @@ export function buildDevServerJar(): void {
       `The embedded database needs ${missing.join(' and ')} (JDK 17+ and Maven). Install them, or set MONGODB_URI to a MongoDB server.`,
     );
   }
-  const built = spawnSync('mvn', ['-q', '-B', 'package'], { cwd: TOOL_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (built.status !== 0 || !existsSync(DEV_SERVER_JAR)) {
-    throw new EmbeddedMongoUnavailable(`Building ${DEV_SERVER_JAR} with Maven failed. Set MONGODB_URI to use a MongoDB server instead.`);
+  const folder = resolve(TOOL_DIR, 'target', `build-${process.pid}-${Date.now()}`);
+  try {
+    const built = spawnSync('mvn', ['-q', '-B', `-Ddev-server.build=${folder}`, 'package'], { cwd: TOOL_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
+    const jar = resolve(folder, 'mongo-dev-server.jar');
+    if (built.status !== 0 || !existsSync(jar)) {
+      throw new EmbeddedMongoUnavailable(`Building ${DEV_SERVER_JAR} with Maven failed. Set MONGODB_URI to use a MongoDB server instead.`);
+    }
+    renameSync(jar, DEV_SERVER_JAR);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
 }
 
