@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { STOREFRONT, startTestInsole, type TestInsole } from './support/insole.ts';
+import { signInLogsWritten, STOREFRONT, startTestInsole, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken, type M2mClient } from './support/management.ts';
 import { signInForTokens } from './support/relying-party.ts';
 
@@ -97,6 +97,7 @@ describe('Management API: stats', () => {
     const credentials = { email: 'counted@innovashoes.example', password: 'counted twice today' };
     await signInForTokens(insole.issuer, credentials, 'signup');
     await signInForTokens(insole.issuer, credentials, 'login');
+    await signInLogsWritten(insole.db);
 
     const res = await get('stats-reader', '/stats/daily');
     assert.equal(res.status, 200);

@@ -3,7 +3,7 @@
 // a 4xx with a message a person can read, and nothing is written to the database.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
+import { signInLogsWritten, startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
 import { CheckedAgent } from './support/checked-agent.ts';
 import { alertText, authorizeUrl, basicAuth } from './support/oauth-wire.ts';
 import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode, oidc } from './support/relying-party.ts';
@@ -290,6 +290,7 @@ describe('bad input gets a 4xx with a clear message, never a 5xx, and writes not
       const { callback } = await completeAuthorization(insole.issuer, request, { email: 'after.the.storm@innovashoes.example', password: PASSWORD }, 'signup', new CheckedAgent(insole.issuer));
       const tokens = await exchangeCode(config, callback, request);
       assert.equal(tokens.claims()!.email, 'after.the.storm@innovashoes.example');
+      await signInLogsWritten(insole.db);
       const after = await written();
       assert.equal(after.users, before.users + 1);
       assert.equal(after.ss, before.ss + 1);

@@ -36,8 +36,11 @@ const outbox = (insole: TestInsole) => insole.db.collection<{ _id: string; state
 const allSent = (insole: TestInsole, ids: string[]) => async () =>
   (await outbox(insole).countDocuments({ _id: { $in: ids }, state: 'sent' })) === ids.length;
 
-async function logIdsOf(insole: TestInsole, filter: mongo.Filter<mongo.Document>): Promise<string[]> {
-  return (await insole.db.collection('logs').find(filter).toArray()).map((l) => l.log_id as string);
+/** The log_ids of `count` logs: a sign-in's own log is written by the batched move, within events.gather_ms. */
+async function logIdsOf(insole: TestInsole, filter: mongo.Filter<mongo.Document>, count: number): Promise<string[]> {
+  const found = () => insole.db.collection('logs').find(filter).toArray();
+  await until(async () => (await found()).length >= count, `${count} logs are written`, 5_000);
+  return (await found()).map((l) => l.log_id as string);
 }
 
 /** `count` sign-ins, a few at a time, spread over the instances given. */
@@ -87,12 +90,12 @@ describe('when RabbitMQ is down during 50 sign-ins, then back', () => {
     insole = await startTestInsole({ events: { amqp_url: brokerBehindProxy(proxy), ...FAST } }, testDatabaseUri(), captured.logger);
 
     await signInForTokens(insole.issuer, { email, password: PASSWORD }, 'signup');
-    [signupLogId] = await logIdsOf(insole, { user_name: email, type: 'ss' });
+    [signupLogId] = await logIdsOf(insole, { user_name: email, type: 'ss' }, 1);
     await until(allSent(insole, [signupLogId]), 'the sign-up event is published');
 
     await proxy.stop();
     await signInMany([insole], email, 50);
-    downLogIds = await logIdsOf(insole, { user_name: email, type: 's' });
+    downLogIds = await logIdsOf(insole, { user_name: email, type: 's' }, 50);
     // A log event reaches event_outbox within events.gather_ms of its log (one move for a burst).
     await until(async () => (await outbox(insole).countDocuments({ _id: { $in: downLogIds } })) === downLogIds.length, 'every log event is in the outbox', 5_000);
     downStates = (await outbox(insole).find({ _id: { $in: downLogIds } }).toArray()).map((r) => r.state);
@@ -186,7 +189,7 @@ describe('two insole instances on one database catching up on a backlog together
 
     await signInForTokens(instances[0].issuer, { email, password: PASSWORD }, 'signup');
     await signInMany(instances, email, 40, 8);
-    expected = await logIdsOf(instances[0], { user_name: email });
+    expected = await logIdsOf(instances[0], { user_name: email }, 41);
     await proxy.start();
     await until(allSent(instances[0], expected), 'the backlog is published');
     await Promise.all(instances.map((i) => i.stop()));
@@ -227,7 +230,7 @@ describe('without AMQP_URL', () => {
   test('the relay is off and says so once at start; events are kept in MongoDB', async () => {
     assert.equal(captured.lines.filter((l) => l.includes(OFF_MESSAGE)).length, 1);
     await signInForTokens(off.issuer, { email, password: PASSWORD }, 'signup');
-    const [logId] = await logIdsOf(off, { user_name: email });
+    const [logId] = await logIdsOf(off, { user_name: email }, 1);
     await until(async () => Boolean(await outbox(off).findOne({ _id: logId })), 'the log event is in the outbox', 5_000);
     const record = await outbox(off).findOne({ _id: logId });
     assert.equal(record?.state, 'ready');
@@ -236,7 +239,7 @@ describe('without AMQP_URL', () => {
 
   test('an instance with AMQP_URL on the same database publishes what waited', async () => {
     on = await startTestInsole({ events: { amqp_url: AMQP_URL, ...FAST } }, database);
-    const waiting = await logIdsOf(on, { user_name: email });
+    const waiting = await logIdsOf(on, { user_name: email }, 1);
     await until(allSent(on, waiting), 'the waiting event is published');
     await on.stop();
     on = undefined;

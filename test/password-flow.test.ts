@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
+import { signInLogsWritten, startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
 import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode, oidc } from './support/relying-party.ts';
 import { readForm, UserAgent } from './support/user-agent.ts';
 
@@ -56,6 +56,7 @@ describe('a shopper signs up, uses tokens, signs out and signs in again', () => 
 
     const user = await insole.db.collection('users').findOne({ user_id: claims.sub });
     assert.equal(user!.logins_count, 2);
+    await signInLogsWritten(insole.db);
     const types = (await insole.db.collection('logs').find({ user_id: claims.sub }).sort({ date: 1 }).toArray()).map((l) => l.type);
     assert.deepEqual(types, ['ss', 'slo', 's']);
   });

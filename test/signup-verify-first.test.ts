@@ -2,6 +2,7 @@
 import { argon2VerificationsDuring } from './support/argon2-spy.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { signInLogsWritten } from './support/insole.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
@@ -145,6 +146,7 @@ describe('sign-up that waits for the emailed link (the production default)', () 
     assert.equal(user!.logins_count, 1, 'the sign-up counts as the first login');
     assert.ok(user!.last_login instanceof Date && user!.created_at instanceof Date);
     assert.match(user!.password_hash, /^\$argon2id\$/);
+    await signInLogsWritten(insole().db);
     const types = (await logsOf(insole()).find({ user_id: user!.user_id }).sort({ date: 1 }).toArray()).map((l) => l.type);
     assert.deepEqual(types, ['ss', 'sv', 's']);
     assert.equal(await pendingOf(email), null, 'the pending sign-up is gone');
@@ -200,6 +202,7 @@ describe('sign-up that waits for the emailed link (the production default)', () 
     assert.equal((await storefrontTokens(second, done)).claims()!.email, email);
     assert.equal((await signIn(email, 'first password typed')).result.status, 401);
     await signInForTokens(insole().issuer, { email, password: 'second password typed' });
+    await signInLogsWritten(insole().db);
     assert.equal(await logsOf(insole()).countDocuments({ user_name: email, type: 'ss', 'details.signed_in': false }), 1, 'one ss, which is not yet a login');
   });
 

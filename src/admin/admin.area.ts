@@ -65,7 +65,8 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
       },
     }),
     ...reportRoutes(insightReports, rollups),
-    ...reportSummaryRoutes(insightReports, rollups),
+    // A sign-in's log is written within events.gather_ms, and the move itself takes a moment.
+    ...reportSummaryRoutes(insightReports, rollups, { logsLagMs: config.events.gather_ms + 2000 }),
     ...reportAudienceRoutes(insightReports, rollups),
   ];
   // Built at start-up, from the routes themselves: a route the generator cannot describe stops the start.

@@ -40,7 +40,7 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
     const primary = user.identities[0]?.provider === profile.connection && user.identities[0]?.user_id === profile.id;
     const log = logs.prepare({ type: 's', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email ?? user.nickname });
     const updated = await users.recordSocialLogin(user, identityOf(profile, sealed), primary ? rootFieldsOf(profile) : {}, ctx.ip, new Date(), log);
-    if (updated) await logs.write(log);
+    if (updated) logs.write(log);
     return updated ?? user;
   }
 
@@ -81,7 +81,7 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
         created_at: now, updated_at: now, last_login: now, last_ip: ctx.ip, logins_count: 1,
         blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {},
       }, { log });
-      await logs.write(log);
+      logs.write(log);
       // The provider proved the mailbox, which a pending (unconfirmed) password sign-up never did: the
       // address is this user's now. An unverified provider email proves nothing and touches nothing pending.
       if (profile.email_verified) await pendingSignups.drop(profile.email);

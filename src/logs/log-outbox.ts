@@ -13,11 +13,11 @@ import type { LogDoc, LogModel } from './log.model.ts';
 export const OUTBOX_PENDING = 'outbox_pending';
 
 /**
- * A sign-in's `s` or `ss` log also travels in the user write that counts the login (this field of
- * the user, see user.repository.ts): without transactions, a crash or a lost database between that
- * write and the log's insert would otherwise leave a login counted and never logged. The copy is
- * pulled in the move; one older than a sweep period was never moved, maybe never written, and the
- * sweep writes it (once: log_id is unique) and moves it.
+ * A sign-in's `s` or `ss` log travels in the user write that counts the login (this field of the
+ * user, see user.repository.ts): that write is what makes it durable, without transactions. The log
+ * itself is inserted by the batched move, with the others of its burst (no write per sign-in), and
+ * the copy is pulled after that. One older than a sweep period was never moved, maybe never written,
+ * and the sweep writes it (once: log_id is unique) and moves it.
  */
 export const CARRIED_LOGS = 'pending_logs';
 const isCarried = (log: LogDoc) => Boolean(log.user_id) && (log.type === 's' || log.type === 'ss');
@@ -45,9 +45,10 @@ export function createLogOutbox(logs: LogModel, users: Collection, outbox: Event
 
   async function move(batch: LogDoc[]): Promise<void> {
     if (!batch.length) return;
+    const carried = batch.filter(isCarried);
+    await insertCarried(carried);
     await outbox.enqueue(batch.map(toEventMessage));
     await collection.updateMany({ log_id: { $in: batch.map((log) => log.log_id) } }, { $unset: { [OUTBOX_PENDING]: '' } });
-    const carried = batch.filter(isCarried);
     if (!carried.length) return;
     await users.updateMany(
       { user_id: { $in: [...new Set(carried.map((log) => log.user_id!))] } },
@@ -70,13 +71,28 @@ export function createLogOutbox(logs: LogModel, users: Collection, outbox: Event
     }
   }
 
-  /** Carried logs whose move is overdue: written now unless they were, then moved. */
+  /**
+   * A sign-in's carried logs are written here, by the batch that moves them, in one insertMany: their
+   * copy in the user is what makes them durable, so the request need not wait for a write of its own.
+   * Written already (by an earlier move that failed after it, or by another instance's sweep) is fine.
+   */
+  async function insertCarried(carried: LogDoc[]): Promise<void> {
+    if (!carried.length) return;
+    try {
+      await collection.insertMany(carried.map((log) => ({ ...log })), { ordered: false });
+    } catch (err) {
+      const failed = (err as { writeErrors?: unknown }).writeErrors;
+      const writeErrors = Array.isArray(failed) ? failed : failed ? [failed] : [];
+      if (!writeErrors.length || !writeErrors.every(isDuplicateKeyError)) throw err;
+    }
+  }
+
+  /** Carried logs whose move is overdue (their writer stopped, or its move failed): written now unless they were, then moved. */
   async function sweepCarried(): Promise<void> {
     const overdue = new Date(Date.now() - sweepMs);
     for (;;) {
       const stranded = await users.find<{ [CARRIED_LOGS]: LogDoc[] }>({ [`${CARRIED_LOGS}.0.date`]: { $lt: overdue } }, { limit: 100, projection: { [CARRIED_LOGS]: 1 } }).toArray();
       const carried = stranded.flatMap((user) => user[CARRIED_LOGS]);
-      for (const log of carried) await insertOnce(log);
       await move(carried);
       if (stranded.length < 100) return;
     }
@@ -103,12 +119,25 @@ export function createLogOutbox(logs: LogModel, users: Collection, outbox: Event
     }
   }
 
+  const gather = (log: LogDoc) => {
+    gathered.push(log);
+    timer ??= setTimeout(() => void flush(), gatherMs);
+  };
+
   return {
     /** Stores `log` (once) as its own pending outbox record; its event is moved with the others written within gatherMs. */
     async store(log: LogDoc): Promise<void> {
       if (!(await insertOnce(log))) return; // already stored: whoever stored it moves it
-      gathered.push(log);
-      timer ??= setTimeout(() => void flush(), gatherMs);
+      gather(log);
+    },
+
+    /**
+     * A sign-in's `s` or `ss`, which its user write carries already: written and moved with the
+     * others within gatherMs (insertCarried), so it shows in the logs API that much later.
+     */
+    carried(log: LogDoc): void {
+      if (!isCarried(log)) throw new Error(`a ${log.type} log is not carried by a user write; store it`);
+      gather(log);
     },
 
     start(): void {

@@ -15,15 +15,18 @@ export type LogService = ReturnType<typeof createLogService>;
  * as its own pending outbox record, and moved to the outbox right after (log-outbox.ts).
  */
 export function createLogService(logs: LogModel, outbox: LogOutbox) {
-  /** A log event, complete, not written yet: a sign-in carries it in its user write first (log-outbox.ts). */
+  /** A log event, complete, not written yet: a sign-in carries it in its user write first, then hands it to `write`. */
   function prepare(event: LogEventInput): LogDoc {
     // Like Auth0's, a sortable id: time first, then randomness. Stable for consumers to de-duplicate on.
     const log_id = `${Date.now().toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
     return withoutUndefined({ description: LOG_TYPES[event.type], details: {}, ...event, log_id, date: new Date() });
   }
 
-  /** Writes a prepared log once: written already (by the sweep, for a carried one) is not an error. */
-  const write = (log: LogDoc): Promise<void> => outbox.store(log);
+  /**
+   * A prepared `s` or `ss` log, after the user write that carried it succeeded: it is inserted with the
+   * next batched move (within events.gather_ms), not by this request (log-outbox.ts).
+   */
+  const write = (log: LogDoc): void => outbox.carried(log);
 
   return {
     prepare,
@@ -31,7 +34,7 @@ export function createLogService(logs: LogModel, outbox: LogOutbox) {
 
     async record(event: LogEventInput): Promise<string> {
       const log = prepare(event);
-      await write(log);
+      await outbox.store(log);
       return log.log_id;
     },
 

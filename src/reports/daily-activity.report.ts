@@ -44,7 +44,8 @@ export function dailyActivityRows(groups: Group[], from: Date, to: Date): DailyA
   return days;
 }
 
-/** `from` and `to` are UTC midnights. */
-export async function runDailyActivity(logs: LogModel, from: Date, to: Date): Promise<DailyActivity[]> {
-  return dailyActivityRows(await logs.aggregate<Group>(buildDailyActivityPipeline(from, to)).exec(), from, to);
+/** `from` and `to` are UTC midnights; `until`: only events before it are counted (the days are still [from, to)). */
+export async function runDailyActivity(logs: LogModel, from: Date, to: Date, until = to): Promise<DailyActivity[]> {
+  const end = new Date(Math.min(to.getTime(), until.getTime()));
+  return dailyActivityRows(await logs.aggregate<Group>(buildDailyActivityPipeline(from, end)).exec(), from, to);
 }

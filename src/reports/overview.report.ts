@@ -39,19 +39,23 @@ async function countValues<V extends string>(users: UserModel, path: string, val
  * What the dashboard draws, each figure from an index count or an aggregation that returns counts
  * (never users): users, sign-ups and sign-ins per day and connection over [from, to) (UTC
  * midnights), DAU/WAU/MAU, enrichment coverage, sentiment, hook-job health and the event backlog.
+ * Users and sign-ins are counted up to `now`, the answer's as_of: the dashboard replays the sign-ins
+ * after it onto these counts, so each is counted once.
  */
 export async function runOverview(sources: OverviewSources, { from, to }: { from: Date; to: Date }, now: Date): Promise<Overview> {
   const { users } = sources;
   const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
-  const [users_total, days, dau, wau, mau, enrichment, sentiment, hook_jobs, events] = await Promise.all([
+  const [all, since, days, dau, wau, mau, enrichment, sentiment, hook_jobs, events] = await Promise.all([
     users.collection.countDocuments({}),
-    runDailyActivity(sources.logs, from, to),
+    users.collection.countDocuments({ created_at: { $gte: now } }),
+    runDailyActivity(sources.logs, from, to, now),
     countActiveUsers(users, ago(1)), countActiveUsers(users, ago(7)), countActiveUsers(users, ago(30)),
     countValues(users, 'facts.enrichment', ENRICHMENT_STATES),
     countValues(users, 'facts.sentiment_label', SENTIMENT_LABELS),
     runHookHealth(sources.hookJobs),
     runEventBacklog(sources.outbox, users, now),
   ]);
+  const users_total = all - since;
   const labelled = SENTIMENT_LABELS.reduce((sum, label) => sum + sentiment.counts[label], 0);
   return {
     users_total, days, active_users: { dau, wau, mau },

@@ -46,7 +46,7 @@ export function createPasswordSigninService(deps: {
       const fresh = newPasswordUser({ email, password_hash, email_verified: false, now: new Date(), login: { ip: ctx.ip } });
       const log = logs.prepare({ type: 'ss', ...ctx, ...STRATEGY, user_id: fresh.user_id, user_name: email });
       const user = await users.insert(fresh, { log });
-      await logs.write(log);
+      logs.write(log);
       await mails.verification({ user_id: user.user_id, email });
       return user;
     } catch (err) {
@@ -84,7 +84,7 @@ export function createPasswordSigninService(deps: {
       if (!before) return null;
       const log = logs.prepare({ type: 's', ...ctx, ...STRATEGY, user_id: userId, user_name: before.email });
       const user = await users.recordLogin(userId, ctx.ip, new Date(), log, before);
-      if (user) await logs.write(log);
+      if (user) logs.write(log);
       return user;
     },
 
@@ -110,7 +110,7 @@ export function createPasswordSigninService(deps: {
       const log = logs.prepare({ type: 's', ...ctx, ...STRATEGY, user_id: user.user_id, user_name: email });
       const updated = await users.recordLogin(user.user_id, ctx.ip, new Date(), log, user);
       if (!updated) throw new LoginFailedError(); // deleted between the two reads
-      await logs.write(log);
+      logs.write(log);
       return updated;
     },
   };

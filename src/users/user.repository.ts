@@ -74,7 +74,8 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
 
     /**
      * One insert of the complete profile and its facts: a crash cannot leave a half-made user. `log`:
-     * the sign-up's `ss`, carried in the same insert (logs/log-outbox.ts), to be written next by the caller.
+     * the sign-up's `ss`, carried in the same insert; the caller then hands it to the log service,
+     * which writes it with its batch (logs/log-outbox.ts).
      */
     async insert(user: UserDoc, options?: { quiet?: boolean; log?: LogDoc }): Promise<UserDoc> {
       const created = await changes.insert(options?.log ? { ...user, pending_logs: [options.log] } : user, options);
@@ -84,7 +85,8 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
 
     /**
      * Atomic, so concurrent logins on several instances all count. `log`: the login's `s`, carried in
-     * the same write (logs/log-outbox.ts), to be written next by the caller. `before`: the user as the sign-in read it.
+     * the same write; the caller then hands it to the log service, which writes it with its batch
+     * (logs/log-outbox.ts). `before`: the user as the sign-in read it.
      */
     async recordLogin(userId: string, ip: string | undefined, at: Date, log: LogDoc, before?: UserDoc): Promise<UserDoc | null> {
       const change = { $set: { last_login: at, last_ip: ip, updated_at: at }, $inc: { logins_count: 1 }, $push: { pending_logs: log } };

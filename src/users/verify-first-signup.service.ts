@@ -59,7 +59,7 @@ export function createVerifyFirstSignup(deps: {
         await logs.record({ type: 'fs', ...ctx, ...PASSWORD_STRATEGY, user_name: email, details: { error: 'user_exists' } });
         return { kind: 'taken', email };
       }
-      await logs.write(log);
+      logs.write(log);
       await logs.record({ type: 'sv', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
       return { kind: 'created', user_id: user.user_id, uid: signup.uid };
     },

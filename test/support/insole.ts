@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { composeInsole, startInsole, type RunningInsole } from '../../src/insole.ts';
 import { createLogger, type Logger } from '../../src/lib/logger.ts';
+import { until } from './hooks.ts';
 
 export const STOREFRONT = {
   client_id: 'test-storefront',
@@ -21,6 +22,15 @@ export interface TestInsole extends RunningInsole {
   config: Config;
   issuer: string;
   db: mongoose.mongo.Db;
+}
+
+/**
+ * Waits until every sign-in's own log (`s`, `ss`) in this database is written: insole writes them
+ * in its batched move (events.gather_ms), after the sign-in answered, and takes each off the user
+ * that carried it (`pending_logs`) once written.
+ */
+export async function signInLogsWritten(db: mongoose.mongo.Db, boundMs = 10_000): Promise<void> {
+  await until('the sign-ins\' logs are written', async () => !(await db.collection('users').findOne({ 'pending_logs.0': { $exists: true } }, { projection: { _id: 1 } })), boundMs);
 }
 
 /** A fresh database name on the run's MongoDB-wire server (test/run.ts starts it). */

@@ -3,7 +3,7 @@ import { DEFAULT_FACEBOOK_ACCOUNT, type FacebookAccount } from '../fakes/fake-fa
 import { DEFAULT_GOOGLE_ACCOUNT, type GoogleAccount } from '../fakes/fake-google.ts';
 import { DEFAULT_TWITTER_ACCOUNT, type TwitterAccount } from '../fakes/fake-twitter.ts';
 import { createSealedBox } from '../../src/lib/sealed-box.ts';
-import type { TestInsole } from './insole.ts';
+import { signInLogsWritten, type TestInsole } from './insole.ts';
 import { buildAuthorization, discoverStorefront, exchangeCode, type AuthorizationRequest, type oidc } from './relying-party.ts';
 import type { SocialWorld } from './social.ts';
 import { BrowserAgent } from './checked-agent.ts';
@@ -173,7 +173,9 @@ export function healAll(world: SocialWorld): void {
 export const usersOf = (insole: TestInsole) => insole.db.collection('users');
 export const logsOf = (insole: TestInsole) => insole.db.collection('logs');
 
+/** The logs since `since`, once the sign-ins' own logs (written in a batch after the sign-in answered) are there. */
 export async function logsSince(insole: TestInsole, since: Date, filter: Record<string, unknown> = {}) {
+  await signInLogsWritten(insole.db);
   return logsOf(insole).find({ date: { $gte: since }, ...filter }).sort({ date: 1, log_id: 1 }).toArray();
 }
 

@@ -44,8 +44,13 @@ function overviewRange(query: { from?: Date; to?: Date }, now: Date): { from: Da
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
-/** The figures the dashboard draws: lifecycle states and retention cohorts, and the overview. */
-export function reportSummaryRoutes(reports: InsightReports, rollups: ReportRollups): AnyApiRoute[] {
+/**
+ * The figures the dashboard draws: lifecycle states and retention cohorts, and the overview.
+ * `logsLagMs`: how long after its moment a sign-in's log may still be written (it is written in a
+ * batch, events.gather_ms): the overview is as of that long ago, so that it has every sign-in before
+ * its as_of and the dashboard's replay of those after it misses none.
+ */
+export function reportSummaryRoutes(reports: InsightReports, rollups: ReportRollups, { logsLagMs }: { logsLagMs: number }): AnyApiRoute[] {
   return [
     defineRoute({
       method: 'get', path: '/reports/lifecycle', tag: 'Reports', summary: 'Lifecycle and retention', scopes: ['read:reports'],
@@ -74,7 +79,7 @@ export function reportSummaryRoutes(reports: InsightReports, rollups: ReportRoll
       async handle({ query }) {
         const range = overviewRange(query, reports.now());
         const body = await rollups.answer(rollupKey('overview', range), query.max_age, async () => {
-          const asOf = reports.now();
+          const asOf = new Date(reports.now().getTime() - logsLagMs);
           const overview = await reports.overview(range, asOf);
           const { events } = overview;
           return {
