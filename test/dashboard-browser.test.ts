@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { launchBrowser, screenshot, watchForProblems, type PageProblem, type TestBrowser } from './support/browser.ts';
 import { dashboardUser, READER, readerToken, seedShoppers, shown, signInThroughHostedPage, startDashboardInsole } from './support/dashboard.ts';
 import { auditAccessibility, chartNumbers, metric, tableOf } from './support/dashboard-page.ts';
-import { testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { signInLogsWritten, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api } from './support/management.ts';
 
 const DAY = 86_400_000;
@@ -38,6 +38,7 @@ describe('the marketing dashboard in a browser', () => {
    * in it), by day and connection, as live-events.ts counts them.
    */
   const replayedAfter = async (asOf: string) => {
+    await signInLogsWritten(a.db);
     const logs = await a.db.collection('logs').find({ type: { $in: ['s', 'ss'] }, date: { $gt: new Date(asOf) } }).toArray();
     const cells: Record<string, Record<string, { signups: number; signins: number }>> = {};
     let users = 0;
