@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { toLiveSignIn, type LiveLog } from '../src/dashboard/live/live-events.ts';
 import { launchBrowser, screenshot, watchForProblems, type PageProblem, type TestBrowser } from './support/browser.ts';
 import { dashboardUser, READER, readerToken, seedShoppers, shown, signInThroughHostedPage, startDashboardInsole } from './support/dashboard.ts';
 import { auditAccessibility, chartNumbers, metric, tableOf } from './support/dashboard-page.ts';
@@ -35,17 +36,18 @@ describe('the marketing dashboard in a browser', () => {
   /**
    * What the page replays onto an overview: the sign-ins logged after its as_of (the API's overview
    * is as of a moment a little before it was computed, so that every sign-in before that moment is
-   * in it), by day and connection, as live-events.ts counts them.
+   * in it), by day and connection, as the live feed counts them (toLiveSignIn).
    */
   const replayedAfter = async (asOf: string) => {
     await signInLogsWritten(a.db);
-    const logs = await a.db.collection('logs').find({ type: { $in: ['s', 'ss'] }, date: { $gt: new Date(asOf) } }).toArray();
+    const logs = await a.db.collection<LiveLog>('logs').find({ type: { $in: ['s', 'ss'] }, date: { $gt: new Date(asOf) } }).toArray();
     const cells: Record<string, Record<string, { signups: number; signins: number }>> = {};
     let users = 0;
-    for (const log of logs) {
-      const cell = ((cells[dayOf(log.date.getTime())] ??= {})[log.connection ?? 'unknown'] ??= { signups: 0, signins: 0 });
-      if (log.type === 'ss') { users++; cell.signups++; }
-      if (log.type === 's' || log.details?.signed_in !== false) cell.signins++;
+    for (const { connection, delta } of logs.map((log) => toLiveSignIn(log, undefined))) {
+      const cell = ((cells[delta.day] ??= {})[connection] ??= { signups: 0, signins: 0 });
+      users += delta.users;
+      cell.signups += delta.signups;
+      cell.signins += delta.signins;
     }
     const total = (what: 'signups' | 'signins') => Object.values(cells).flatMap((day) => Object.values(day)).reduce((n, cell) => n + cell[what], 0);
     return { users, cells, signups: total('signups'), signins: total('signins') };

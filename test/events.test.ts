@@ -8,7 +8,7 @@ import type { mongo } from 'mongoose';
 import { createAmqpPublisher } from '../src/events/amqp-publisher.ts';
 import { createEventOutbox, type OutboxRecord, type OutboxState } from '../src/events/event-outbox.ts';
 import { captureLogs } from './support/log-capture.ts';
-import { startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { signInLogsWritten, startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { AMQP_URL, bindEventQueue, EVENTS_EXCHANGE, type EventQueue, type ReceivedEvent } from './support/rabbitmq.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
@@ -36,11 +36,10 @@ const outbox = (insole: TestInsole) => insole.db.collection<{ _id: string; state
 const allSent = (insole: TestInsole, ids: string[]) => async () =>
   (await outbox(insole).countDocuments({ _id: { $in: ids }, state: 'sent' })) === ids.length;
 
-/** The log_ids of `count` logs: a sign-in's own log is written by the batched move, within events.gather_ms. */
-async function logIdsOf(insole: TestInsole, filter: mongo.Filter<mongo.Document>, count: number): Promise<string[]> {
-  const found = () => insole.db.collection('logs').find(filter).toArray();
-  await until(async () => (await found()).length >= count, `${count} logs are written`, 5_000);
-  return (await found()).map((l) => l.log_id as string);
+/** The log_ids, once the sign-ins' own logs are written (by the batched move, within events.gather_ms). */
+async function logIdsOf(insole: TestInsole, filter: mongo.Filter<mongo.Document>): Promise<string[]> {
+  await signInLogsWritten(insole.db);
+  return (await insole.db.collection('logs').find(filter).toArray()).map((l) => l.log_id as string);
 }
 
 /** `count` sign-ins, a few at a time, spread over the instances given. */
@@ -90,12 +89,12 @@ describe('when RabbitMQ is down during 50 sign-ins, then back', () => {
     insole = await startTestInsole({ events: { amqp_url: brokerBehindProxy(proxy), ...FAST } }, testDatabaseUri(), captured.logger);
 
     await signInForTokens(insole.issuer, { email, password: PASSWORD }, 'signup');
-    [signupLogId] = await logIdsOf(insole, { user_name: email, type: 'ss' }, 1);
+    [signupLogId] = await logIdsOf(insole, { user_name: email, type: 'ss' });
     await until(allSent(insole, [signupLogId]), 'the sign-up event is published');
 
     await proxy.stop();
     await signInMany([insole], email, 50);
-    downLogIds = await logIdsOf(insole, { user_name: email, type: 's' }, 50);
+    downLogIds = await logIdsOf(insole, { user_name: email, type: 's' });
     // A log event reaches event_outbox within events.gather_ms of its log (one move for a burst).
     await until(async () => (await outbox(insole).countDocuments({ _id: { $in: downLogIds } })) === downLogIds.length, 'every log event is in the outbox', 5_000);
     downStates = (await outbox(insole).find({ _id: { $in: downLogIds } }).toArray()).map((r) => r.state);
@@ -189,7 +188,7 @@ describe('two insole instances on one database catching up on a backlog together
 
     await signInForTokens(instances[0].issuer, { email, password: PASSWORD }, 'signup');
     await signInMany(instances, email, 40, 8);
-    expected = await logIdsOf(instances[0], { user_name: email }, 41);
+    expected = await logIdsOf(instances[0], { user_name: email });
     await proxy.start();
     await until(allSent(instances[0], expected), 'the backlog is published');
     await Promise.all(instances.map((i) => i.stop()));
@@ -230,7 +229,7 @@ describe('without AMQP_URL', () => {
   test('the relay is off and says so once at start; events are kept in MongoDB', async () => {
     assert.equal(captured.lines.filter((l) => l.includes(OFF_MESSAGE)).length, 1);
     await signInForTokens(off.issuer, { email, password: PASSWORD }, 'signup');
-    const [logId] = await logIdsOf(off, { user_name: email }, 1);
+    const [logId] = await logIdsOf(off, { user_name: email });
     await until(async () => Boolean(await outbox(off).findOne({ _id: logId })), 'the log event is in the outbox', 5_000);
     const record = await outbox(off).findOne({ _id: logId });
     assert.equal(record?.state, 'ready');
@@ -239,7 +238,7 @@ describe('without AMQP_URL', () => {
 
   test('an instance with AMQP_URL on the same database publishes what waited', async () => {
     on = await startTestInsole({ events: { amqp_url: AMQP_URL, ...FAST } }, database);
-    const waiting = await logIdsOf(on, { user_name: email }, 1);
+    const waiting = await logIdsOf(on, { user_name: email });
     await until(allSent(on, waiting), 'the waiting event is published');
     await on.stop();
     on = undefined;
