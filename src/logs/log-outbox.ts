@@ -2,7 +2,7 @@ import { toEventMessage } from '../events/event-message.ts';
 import type { EventOutbox } from '../events/event-outbox.ts';
 import type { Collection } from 'mongodb';
 import type { Logger } from '../lib/logger.ts';
-import { isDuplicateKeyError } from '../users/user.repository.ts';
+import { insertNew, isDuplicateKeyError } from '../db/duplicate-keys.ts';
 import type { LogDoc, LogModel } from './log.model.ts';
 
 /**
@@ -77,14 +77,7 @@ export function createLogOutbox(logs: LogModel, users: Collection, outbox: Event
    * Written already (by an earlier move that failed after it, or by another instance's sweep) is fine.
    */
   async function insertCarried(carried: LogDoc[]): Promise<void> {
-    if (!carried.length) return;
-    try {
-      await collection.insertMany(carried.map((log) => ({ ...log })), { ordered: false });
-    } catch (err) {
-      const failed = (err as { writeErrors?: unknown }).writeErrors;
-      const writeErrors = Array.isArray(failed) ? failed : failed ? [failed] : [];
-      if (!writeErrors.length || !writeErrors.every(isDuplicateKeyError)) throw err;
-    }
+    await insertNew(collection, carried.map((log) => ({ ...log })));
   }
 
   /** Carried logs whose move is overdue (their writer stopped, or its move failed): written now unless they were, then moved. */

@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import { isPlausibleToken, linkDigest, newLinkToken } from './email-tickets.ts';
-import { isDuplicateKeyError } from './user.repository.ts';
+import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 import { indexBuilds } from '../db/index-builds.ts';
 
 /**

@@ -162,6 +162,3 @@ export function newUserObjectId(): string {
   return new mongoose.Types.ObjectId().toHexString();
 }
 
-export function isDuplicateKeyError(err: unknown): boolean {
-  return (err as { code?: number } | null)?.code === 11000;
-}

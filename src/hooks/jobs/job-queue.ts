@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { isDuplicateKeyError } from '../../users/user.repository.ts';
+import { isDuplicateKeyError } from '../../db/duplicate-keys.ts';
 import type { HookJob, HookJobModel, JobState } from './hook-job.model.ts';
 
 export type JobQueue = ReturnType<typeof createJobQueue>;
