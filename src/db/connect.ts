@@ -72,7 +72,9 @@ export function isDatabaseReady(connection: mongoose.Connection): boolean {
 
 /** Network-level failures mean "the database is away", not "your request is wrong". */
 export function isDatabaseUnavailableError(err: unknown): boolean {
-  const { name = '', code, stack = '' } = (err ?? {}) as { name?: string; code?: unknown; stack?: string };
+  const { name = '', code, stack = '', errorResponse } = (err ?? {}) as { name?: string; code?: unknown; stack?: string; errorResponse?: unknown };
+  // A bulk write (insertMany, bulkWrite) that failed for a reason other than its documents wraps that error.
+  if (name === 'MongoBulkWriteError' && errorResponse instanceof Error) return isDatabaseUnavailableError(errorResponse);
   return ['MongoNetworkError', 'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNotConnectedError',
     'MongoNetworkTimeoutError', 'MongoTopologyClosedError', 'MongoPoolClearedError'].includes(name)
     // The driver lets one socket error through unwrapped: a command written just after the server
