@@ -79,7 +79,8 @@ describe('the database lost while the sign-in is being resumed, at the session s
     const resume = new URL(posted.headers.get('location')!, insole.issuer).href;
     assert.match(resume, /\/authorize\//, `the sign-in is resumed at ${resume}`);
 
-    const cut = proxy.stopAt((chunk) => chunk.includes('oidc_session') && chunk.includes('updates'));
+    // The resume's writes (grant, code, session) go as one update, sent once the route is done (request-writes.ts).
+    const cut = proxy.stopAt((chunk) => chunk.includes('oidc_flow') && chunk.includes('updates') && chunk.includes('Session:'));
     const answer = await agent.request(resume, { headers: { accept: 'text/html' } });
     await cut;
     assert.equal(answer.status, 503);
@@ -137,5 +138,9 @@ describe('what counts as the database being away', () => {
     assert.equal(isDatabaseUnavailableError(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', stack: 'Error: write EPIPE\n    at afterWriteDispatched (node:internal/stream_base_commons:161:15)' })), false);
     assert.equal(isDatabaseUnavailableError(new Error('E11000 duplicate key')), false);
     assert.equal(isDatabaseUnavailableError(null), false);
+    // A bulk write wraps the driver's error; one refused for its documents carries their write errors instead.
+    const wrapped = (cause: unknown) => Object.assign(new Error('connection 6 to 127.0.0.1:40969 closed'), { name: 'MongoBulkWriteError', errorResponse: cause });
+    assert.equal(isDatabaseUnavailableError(wrapped(Object.assign(new Error('closed'), { name: 'MongoNetworkError' }))), true);
+    assert.equal(isDatabaseUnavailableError(wrapped({ message: 'E11000 duplicate key', code: 11000 })), false);
   });
 });

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import mongoose from 'mongoose';
 import { ConfigError, loadConfig } from '../src/config/load-config.ts';
-import { createMongoAdapterFactory } from '../src/oidc/mongo-adapter.ts';
+import { createMongoStorage } from '../src/oidc/mongo-adapter.ts';
 import { createSealedBox } from '../src/lib/sealed-box.ts';
 import { BROWSER_HEADERS } from './support/checked-agent.ts';
 import { startTestInsole, STOREFRONT, TEST_API, testDatabaseUri, type TestInsole } from './support/insole.ts';
@@ -522,7 +522,7 @@ describe('OIDC storage while the database is away', () => {
     const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
     process.on('unhandledRejection', onUnhandled);
     try {
-      const Adapter = createMongoAdapterFactory(connection, createSealedBox('a test secret of at least 32 characters', 'test'));
+      const { Adapter } = createMongoStorage(connection, createSealedBox('a test secret of at least 32 characters', 'test'));
       await connection.close(); // the index build of the first use below cannot succeed
       const sessions = new Adapter('Session');
       await assert.rejects(sessions.upsert('s1', { uid: 'u1' } as never, 60));
@@ -532,7 +532,7 @@ describe('OIDC storage while the database is away', () => {
       await connection.openUri(testDatabaseUri());
       await sessions.upsert('s2', { uid: 'u2' } as never, 60);
       assert.equal((await sessions.findByUid('u2'))?.uid, 'u2');
-      const indexes = await connection.collection('oidc_session').indexes();
+      const indexes = await connection.collection('oidc_flow').indexes();
       assert.ok(indexes.some((index) => index.key['payload.uid'] === 1 && index.unique), 'the index build was retried');
     } finally {
       process.off('unhandledRejection', onUnhandled);

@@ -112,7 +112,9 @@ describe('web standards', () => {
   let inbox: Inbox;
   let insole: TestInsole;
   const users = () => insole.db.collection('users');
-  const sessions = () => insole.db.collection<{ _id: string; payload: Record<string, unknown> }>('oidc_session');
+  // oidc-provider's sessions, in the flow collection (src/oidc/flow-collection.ts): `_id` is `Session:<id>`.
+  const sessions = () => insole.db.collection<{ _id: string; model: string; payload: Record<string, unknown> }>('oidc_flow');
+  const sessionKey = (id: string) => `Session:${id}`;
   const tickets = () => insole.db.collection('email_tickets');
 
   before(async () => {
@@ -268,7 +270,7 @@ describe('web standards', () => {
       const emailB = newEmail('second');
       const b = await signUp(insole, emailB);
       const before = { id: agent.cookies.get('_session')!, sig: agent.cookies.get('_session.sig')! };
-      assert.equal((await sessions().findOne({ _id: before.id }))?.payload.accountId, a.sub);
+      assert.equal((await sessions().findOne({ _id: sessionKey(before.id) }))?.payload.accountId, a.sub);
 
       const request = await buildAuthorization(a.config, { prompt: 'login' });
       const page = await agent.get(request.url);
@@ -291,8 +293,8 @@ describe('web standards', () => {
 
       const afterId = agent.cookies.get('_session')!;
       assert.notEqual(afterId, before.id, 'a new session id at sign-in');
-      assert.equal(await sessions().findOne({ _id: before.id }), null, 'the old session record is gone');
-      assert.equal((await sessions().findOne({ _id: afterId }))?.payload.accountId, b.sub);
+      assert.equal(await sessions().findOne({ _id: sessionKey(before.id) }), null, 'the old session record is gone');
+      assert.equal((await sessions().findOne({ _id: sessionKey(afterId) }))?.payload.accountId, b.sub);
 
       // Whoever kept the old cookie pair has nothing: it opens the sign-in page.
       const replay = new UserAgent(insole.issuer, BROWSER);
@@ -310,7 +312,7 @@ describe('web standards', () => {
       const first = agent.cookies.get('_session')!;
       await completeAuthorization(insole.issuer, await buildAuthorization(config, { prompt: 'login' }), { email, password: PASSWORD }, 'login', agent);
       assert.notEqual(agent.cookies.get('_session'), first);
-      assert.equal(await sessions().findOne({ _id: first }), null);
+      assert.equal(await sessions().findOne({ _id: sessionKey(first) }), null);
     });
 
     for (const route of ['RP-initiated logout (/oidc/logout)', 'Auth0 logout (/v2/logout)'] as const) {
@@ -343,15 +345,15 @@ describe('web standards', () => {
           assert.equal(forged.left, undefined);
           assert.equal(forged.res.status, 400);
           await forged.res.arrayBuffer();
-          assert.ok(await sessions().findOne({ _id: old.id }), 'the session is still there');
+          assert.ok(await sessions().findOne({ _id: sessionKey(old.id) }), 'the session is still there');
         }
         assert.equal(await replay(), 'signed in');
 
         const done = await agent.postForm(action, { xsrf, logout: 'yes' });
         assert.equal(done.left, STOREFRONT.post_logout_redirect_uri);
         assert.equal(agent.cookies.has('_session'), false, 'the browser was told to drop the cookie');
-        assert.equal(await sessions().findOne({ _id: old.id }), null, 'the server-side session is gone');
-        assert.equal(await sessions().countDocuments({ 'payload.accountId': sub }), 0);
+        assert.equal(await sessions().findOne({ _id: sessionKey(old.id) }), null, 'the server-side session is gone');
+        assert.equal(await sessions().countDocuments({ model: 'Session', 'payload.accountId': sub }), 0);
         assert.equal(await replay(), 'sign-in page', 'the old cookie no longer signs anyone in');
       });
     }
@@ -431,7 +433,7 @@ describe('web standards', () => {
       const html = await consentPage.res.text();
       const form = read.form(html, /\/consent$/);
       const url = new URL(form.action, insole.issuer).href;
-      const grants = () => insole.db.collection('oidc_grant').countDocuments({ 'payload.clientId': THIRD_PARTY.client_id, 'payload.accountId': sub });
+      const grants = () => insole.db.collection('oidc_flow').countDocuments({ model: 'Grant', 'payload.clientId': THIRD_PARTY.client_id, 'payload.accountId': sub });
 
       await expectRefused(agent, url, {}, forgeries(await foreignTokens()));
       assert.equal(await grants(), 0, 'nothing granted');
@@ -524,7 +526,7 @@ describe('web standards', () => {
       const counts = async () => ({
         users: await users().countDocuments(),
         logs: await insole.db.collection('logs').countDocuments(),
-        sessions: await sessions().countDocuments(),
+        sessions: await sessions().countDocuments({ model: 'Session' }),
         logins: (await users().findOne({ user_id: sub }))!.logins_count,
       });
       const before = await counts();

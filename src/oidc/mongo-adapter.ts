@@ -2,9 +2,10 @@ import type { Connection } from 'mongoose';
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { SealedBox } from '../lib/sealed-box.ts';
 import { openClientSecret, sealClientSecret } from './client-secrets.ts';
+import { indexBuilds } from '../db/index-builds.ts';
+import { flowKey, isFlowModel, modelCollection } from './flow-collection.ts';
+import { createFlowStore, type Stored } from './flow-store.ts';
 import { noteRuleClaims, ruleClaimsKnown } from './rule-claims.ts';
-
-interface Stored { _id: string; payload: AdapterPayload; expiresAt?: Date; rule_claims?: boolean }
 
 /** Codes and refresh tokens carry whether their sign-in left rule claims (rule-claims.ts), beside the payload. */
 const CARRY_RULE_CLAIMS = new Set(['AuthorizationCode', 'RefreshToken']);
@@ -15,65 +16,78 @@ const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', '
 const NOT_CONSUMED = { 'payload.consumed': { $exists: false } };
 const consumedNow = () => ({ $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } });
 
+const notExpired = () => ({ $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date() } }] });
+
 /**
- * oidc-provider storage in MongoDB: one collection per model (`oidc_<model>`). TTL indexes are
- * declared for real MongoDB, but every read also filters on `expiresAt` because the dev server
- * ignores TTL and MongoDB's TTL monitor runs only once a minute.
+ * oidc-provider storage in MongoDB: the models of a sign-in share the flow collection
+ * (flow-collection.ts), the others have one each (`oidc_<model>`). TTL indexes are declared for
+ * real MongoDB, but every read also filters on `expiresAt` because the dev server ignores TTL and
+ * MongoDB's TTL monitor runs only once a minute. `holdWrites` is the middleware under which a
+ * request's writes to the flow collection are sent together (request-writes.ts).
  */
-export function createMongoAdapterFactory(connection: Connection, clientSecrets: SealedBox) {
-  const prepared = new Map<string, Promise<void>>();
+export function createMongoStorage(connection: Connection, clientSecrets: SealedBox) {
+  /** The other models' index builds, by collection (adapters are made again when the provider is rebuilt). */
+  const builds = new Map<string, () => Promise<void>>();
   /** The interaction a resume request took (find and delete in one command), by request. */
   const taken = new WeakMap<object, string>();
   /** The code a token request redeemed (find and consume in one command), by request. */
   const redeemed = new WeakMap<object, string>();
+  const flow = createFlowStore(connection);
 
-  return class MongoAdapter implements Adapter {
+  class MongoAdapter implements Adapter {
     readonly name: string;
     // Looked up once: mongoose's connection.collection() costs more than the read it serves.
     private readonly collection;
+    private readonly shared: boolean;
+    /** Index builds start with the first use of a collection, and its writes await them (db/index-builds.ts). */
+    private readonly indexesReady: () => Promise<void>;
 
     constructor(name: string) {
       this.name = name;
-      this.collection = connection.collection<Stored>(`oidc_${name.toLowerCase()}`);
-      void this.indexesReady();
+      this.shared = isFlowModel(name);
+      this.collection = this.shared ? flow.collection : connection.collection<Stored>(modelCollection(name));
+      this.indexesReady = this.shared ? flow.indexesReady : this.ownIndexBuilds();
     }
 
-    /**
-     * Index builds start with the first use of a model and are awaited by writes. A failed build (the
-     * database away, or closing) is forgotten so the next write tries again; the handler also keeps
-     * it from being an unhandled rejection, which would end the process.
-     */
-    private indexesReady(): Promise<void> {
-      let ready = prepared.get(this.name);
-      if (!ready) {
-        ready = this.createIndexes();
-        ready.catch(() => prepared.delete(this.name));
-        prepared.set(this.name, ready);
+    private ownIndexBuilds(): () => Promise<void> {
+      const name = this.collection.collectionName;
+      if (!builds.has(name)) {
+        builds.set(name, indexBuilds(async () => {
+          await this.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
+          if (GRANTABLE.has(this.name)) await this.collection.createIndex({ 'payload.grantId': 1 });
+          if (this.name === 'DeviceCode') await this.collection.createIndex({ 'payload.userCode': 1 }, { unique: true });
+        }));
       }
-      return ready;
+      return builds.get(name)!;
     }
 
-    private async createIndexes(): Promise<void> {
-      await this.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
-      if (GRANTABLE.has(this.name)) await this.collection.createIndex({ 'payload.grantId': 1 });
-      if (this.name === 'Session') await this.collection.createIndex({ 'payload.uid': 1 }, { unique: true });
-      if (this.name === 'DeviceCode') await this.collection.createIndex({ 'payload.userCode': 1 }, { unique: true });
+    private key(id: string): string {
+      return this.shared ? flowKey(this.name, id) : id;
     }
 
-    private notExpired() {
-      return { $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date() } }] };
+    /** In the flow collection, a condition on several records keeps to this model's. */
+    private ownRecords() {
+      return this.shared ? { model: this.name } : {};
     }
 
     async upsert(id: string, given: AdapterPayload, expiresIn?: number): Promise<void> {
       const payload = this.name === 'Client' ? sealClientSecret(given, clientSecrets) : given;
       const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : undefined;
-      await this.indexesReady();
       const ruleClaims = CARRY_RULE_CLAIMS.has(this.name) ? ruleClaimsKnown(Provider.ctx) : undefined;
-      await this.collection.replaceOne(
-        { _id: id },
-        { payload, ...(expiresAt ? { expiresAt } : {}), ...(ruleClaims === undefined ? {} : { rule_claims: ruleClaims }) },
-        { upsert: true },
-      );
+      const { _id, ...replacement }: Stored = {
+        _id: this.key(id),
+        ...(this.shared ? { model: this.name } : {}),
+        payload,
+        ...(expiresAt ? { expiresAt } : {}),
+        ...(ruleClaims === undefined ? {} : { rule_claims: ruleClaims }),
+      };
+      const held = this.shared ? flow.writes.held(Provider.ctx) : undefined;
+      if (held) {
+        held.set(_id, { _id, ...structuredClone(replacement) }); // sent with the request's others, before its answer
+        return;
+      }
+      await this.indexesReady();
+      await this.collection.replaceOne({ _id }, replacement, { upsert: true });
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -83,24 +97,29 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
     }
 
     private async read(id: string): Promise<AdapterPayload | undefined> {
-      const stored = await this.collection.findOne({ _id: id, ...this.notExpired() });
-      if (stored && CARRY_RULE_CLAIMS.has(this.name)) noteRuleClaims(Provider.ctx, stored.rule_claims);
-      const payload = stored?.payload;
+      const key = this.key(id);
+      const stored = this.shared ? flow.known(key) : undefined;
+      const found = stored === undefined ? await this.collection.findOne({ _id: key, ...notExpired() }) : stored;
+      if (found && CARRY_RULE_CLAIMS.has(this.name)) noteRuleClaims(Provider.ctx, found.rule_claims);
+      const payload = found?.payload;
       return payload && this.name === 'Client' ? openClientSecret(payload, clientSecrets) : payload;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return (await this.collection.findOne({ 'payload.uid': uid, ...this.notExpired() }))?.payload;
+      const stored = flow.known(`uid:${uid}`);
+      if (stored !== undefined) return stored?.payload;
+      return (await this.collection.findOne({ 'payload.uid': uid, ...this.ownRecords(), ...notExpired() }))?.payload;
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return (await this.collection.findOne({ 'payload.userCode': userCode, ...this.notExpired() }))?.payload;
+      return (await this.collection.findOne({ 'payload.userCode': userCode, ...notExpired() }))?.payload;
     }
 
     async destroy(id: string): Promise<void> {
       const ctx = Provider.ctx;
       if (ctx && taken.get(ctx) === id) return; // the resume's read already removed it
-      await this.collection.deleteOne({ _id: id });
+      await flow.writes.send(ctx);
+      await this.collection.deleteOne({ _id: this.key(id) });
     }
 
     /**
@@ -109,7 +128,8 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
      * concurrent resumes of one interaction, only one gets it and goes on to issue a code.
      */
     private async take(id: string): Promise<AdapterPayload | undefined> {
-      const stored = await this.collection.findOneAndDelete({ _id: id, ...this.notExpired() });
+      await flow.writes.send(Provider.ctx);
+      const stored = await this.collection.findOneAndDelete({ _id: this.key(id), ...notExpired() });
       if (stored) taken.set(Provider.ctx!, id);
       return stored?.payload;
     }
@@ -122,15 +142,19 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
      * already consumed is read as it is, and oidc-provider treats that as the replay it is.
      */
     private async redeem(id: string): Promise<AdapterPayload | undefined> {
-      const stored = await this.collection.findOneAndUpdate({ _id: id, ...NOT_CONSUMED, ...this.notExpired() }, consumedNow(), { returnDocument: 'before' });
+      const ctx = Provider.ctx!;
+      await flow.writes.send(ctx);
+      const stored = await this.collection.findOneAndUpdate({ _id: this.key(id), ...NOT_CONSUMED, ...notExpired() }, consumedNow(), { returnDocument: 'before' });
       if (!stored) return this.read(id); // unknown, expired or a replay
-      redeemed.set(Provider.ctx!, id);
-      noteRuleClaims(Provider.ctx, stored.rule_claims);
+      redeemed.set(ctx, id);
+      noteRuleClaims(ctx, stored.rule_claims);
+      if (this.shared) await flow.readAheadFor(ctx, stored.payload);
       return stored.payload;
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await this.collection.deleteMany({ 'payload.grantId': grantId });
+      await flow.writes.send(Provider.ctx);
+      await this.collection.deleteMany({ 'payload.grantId': grantId, ...this.ownRecords() });
     }
 
     /**
@@ -140,7 +164,8 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
     async consume(id: string): Promise<void> {
       const ctx = Provider.ctx;
       if (ctx && redeemed.get(ctx) === id) return; // the token request's read already consumed it
-      const result = await this.collection.updateOne({ _id: id, ...NOT_CONSUMED }, consumedNow());
+      await flow.writes.send(ctx);
+      const result = await this.collection.updateOne({ _id: this.key(id), ...NOT_CONSUMED }, consumedNow());
       if (result.modifiedCount === 0) {
         await this.revokeGrantOf(id);
         throw new errors.InvalidGrant(`${this.name} already consumed`);
@@ -153,8 +178,10 @@ export function createMongoAdapterFactory(connection: Connection, clientSecrets:
      * every use of a token (introspection, userinfo, refresh) looks its grant up.
      */
     private async revokeGrantOf(id: string): Promise<void> {
-      const grantId = (await this.collection.findOne({ _id: id }))?.payload.grantId;
-      if (typeof grantId === 'string') await connection.collection<Stored>('oidc_grant').deleteOne({ _id: grantId });
+      const grantId = (await this.collection.findOne({ _id: this.key(id) }))?.payload.grantId;
+      if (typeof grantId === 'string') await flow.collection.deleteOne({ _id: flowKey('Grant', grantId) });
     }
-  };
+  }
+
+  return { Adapter: MongoAdapter, holdWrites: flow.writes.middleware };
 }

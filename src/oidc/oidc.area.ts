@@ -3,7 +3,8 @@ import type { Core } from '../core.ts';
 import { logoutRoutes } from '../http/routes/logout.routes.ts';
 import { logoutLogging } from './logout-log.ts';
 import { startLiveProvider, type LiveProvider } from './live-provider.ts';
-import { answerDatabaseUnavailable, databaseUnavailableGuard } from './database-unavailable.ts';
+import { answerDatabaseUnavailable } from './database-unavailable.ts';
+import { moveToFlowCollection } from './flow-collection.ts';
 import { createProvider } from './provider.ts';
 import { loadSigningKeys, signingKeysBox } from './signing-keys.ts';
 
@@ -12,12 +13,12 @@ export type OidcArea = Area & { provider: LiveProvider };
 /** The OpenID Provider: oidc-provider over MongoDB, rebuilt when the signing keys change, and Auth0's /v2/logout. */
 export async function createOidcArea({ config, connection, users, logs, logger, renderView }: Core): Promise<OidcArea> {
   const keyBox = signingKeysBox(config);
+  await moveToFlowCollection(connection, logger);
   const provider = await startLiveProvider({
     loadKeys: () => loadSigningKeys(connection, keyBox),
     build: (signingKeys) => {
-      const built = createProvider({ config, connection, users, signingKeys, renderView });
       const answered503 = (err: Error) => logger.warn({ err: { message: err.message } }, 'database unavailable: answered 503');
-      built.use(databaseUnavailableGuard(renderView, answered503));
+      const built = createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable: answered503 });
       built.use(logoutLogging(logs));
       built.on('server_error', (ctx, err) => {
         if (answerDatabaseUnavailable(ctx, err)) answered503(err);

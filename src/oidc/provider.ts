@@ -3,10 +3,10 @@ import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
 import type { RenderView } from '../http/views.ts';
 import type { UserRepository } from '../users/user.repository.ts';
-import { unavailableDescription } from './database-unavailable.ts';
+import { databaseUnavailableGuard, unavailableDescription } from './database-unavailable.ts';
 import { createFindAccount, SCOPE_CLAIMS } from './account.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
-import { createMongoAdapterFactory } from './mongo-adapter.ts';
+import { createMongoStorage } from './mongo-adapter.ts';
 import { clientSecretsBox } from './client-secrets.ts';
 import { accessTokenRuleClaims, createRuleClaimsStore, releaseRuleClaimsInIdTokens, rememberRuleClaims } from './rule-claims.ts';
 import { CookieKeys } from './cookie-keys.ts';
@@ -33,15 +33,18 @@ export interface ProviderDeps {
   users: UserRepository;
   signingKeys: PrivateJwk[];
   renderView: RenderView;
+  /** Told of each request answered 503 because the database went away under it. */
+  onDatabaseUnavailable: (err: Error) => void;
 }
 
-export function createProvider({ config, connection, users, signingKeys, renderView }: ProviderDeps): Provider {
+export function createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable }: ProviderDeps): Provider {
   const apis = new Map(config.apis.map((api) => [api.identifier, api]));
   const { ttl } = config;
   const ruleClaims = createRuleClaimsStore(connection, Math.max(ttl.session, ttl.refresh_token));
+  const storage = createMongoStorage(connection, clientSecretsBox(config));
 
   const configuration: Configuration = {
-    adapter: createMongoAdapterFactory(connection, clientSecretsBox(config)),
+    adapter: storage.Adapter,
     clients: [
       ...config.clients.map(({ client_secret, ...client }) => (client_secret ? { ...client, client_secret } : client)),
       ...(config.dashboard.enabled ? [dashboardClient(config)] : []),
@@ -114,5 +117,9 @@ export function createProvider({ config, connection, users, signingKeys, renderV
   // Behind a TLS-terminating proxy, trust X-Forwarded-Proto for Secure cookies exactly when Express does.
   provider.proxy = config.trust_proxy !== false;
   releaseRuleClaimsInIdTokens(provider, ruleClaims);
+  // Outermost, so a database lost while a request's held writes are sent is still a 503; then the
+  // middleware that sends them once the route is done.
+  provider.use(databaseUnavailableGuard(renderView, onDatabaseUnavailable));
+  provider.use(storage.holdWrites);
   return provider;
 }

@@ -80,7 +80,7 @@ export async function audit(suite: Suite, attempts: Attempt[], shoppers: Shopper
   // Tokens: every completed sign-in's tokens verified at the storefront (ok means verified); refresh tokens stored for them.
   const ok = attempts.filter((a) => a.ok);
   const exchanges = attempts.filter((a) => a.steps.some((s) => s.path.endsWith('/oauth/token')));
-  const refresh = await db.collection('oidc_refreshtoken').countDocuments();
+  const refresh = await db.collection('oidc_flow').countDocuments({ model: 'RefreshToken' });
   check('refresh tokens: completed sign-ins ≤ stored ≤ code exchanges made', refresh < ok.length || refresh > exchanges.length ? [`${refresh} stored, ${ok.length} completed, ${exchanges.length} exchanges`] : [], `${refresh} stored`);
 
   const figures: Record<string, number | string> = {
