@@ -50,8 +50,11 @@ export function createFlowStore(connection: Connection) {
   /** What this request knows of a record (`_id`, or `uid:<uid>` for a session): the record, null for none, undefined to ask the database. */
   function known(key: string): Stored | null | undefined {
     const ctx = Provider.ctx;
-    const held = writes.held(ctx)?.get(key) ?? [...writes.held(ctx)?.values() ?? []].find(({ model, payload }) => model === 'Session' && `uid:${payload.uid}` === key);
-    if (held) return live(held) ? structuredClone(held) : null;
+    const heldWrites = [...writes.held(ctx)?.values() ?? []];
+    const held = key.startsWith('uid:')
+      ? heldWrites.find(({ model, payload }) => model === 'Session' && `uid:${payload.uid}` === key)
+      : heldWrites.find(({ _id }) => _id === key);
+    if (held) return live(held) ? structuredClone(held) : null; // a copy, as a read from the database would be
     const ahead = ctx ? readAhead.get(ctx) : undefined;
     if (!ahead?.has(key)) return undefined;
     const stored = ahead.get(key)!;
