@@ -39,6 +39,6 @@ export async function moveToFlowCollection(connection: Connection, logger: Logge
       moved += batch.length;
     }
     await old.drop(); // the driver takes "not found" (another instance dropped it first) as done
-    logger.info({ model, moved, into: FLOW_COLLECTION }, 'oidc-provider records moved to the flow collection');
+    if (moved) logger.info({ model, moved, into: FLOW_COLLECTION }, 'oidc-provider records moved to the flow collection');
   }
 }
