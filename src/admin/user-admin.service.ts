@@ -8,7 +8,7 @@ import { newPasswordUser, PASSWORD_CONNECTION } from '../users/password-user.ts'
 import type { PasswordHasher } from '../users/password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from '../users/password-policy.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
-import { type UserRepository } from '../users/user.repository.ts';
+import type { UserRepository } from '../users/user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 import { metadataUpdate, type MetadataPatch } from './metadata-merge.ts';
 

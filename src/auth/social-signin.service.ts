@@ -2,7 +2,7 @@ import type { LogService } from '../logs/log.service.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { RequestContext } from '../users/password-signin.service.ts';
 import type { PendingSignupRepository } from '../users/pending-signup.repository.ts';
-import { type UserRepository } from '../users/user.repository.ts';
+import type { UserRepository } from '../users/user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 import { PROVIDER_PROFILE_FIELDS, type SocialProfile } from './profile-mapping.ts';
 

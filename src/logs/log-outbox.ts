@@ -45,8 +45,11 @@ export function createLogOutbox(logs: LogModel, users: Collection, outbox: Event
 
   async function move(batch: LogDoc[]): Promise<void> {
     if (!batch.length) return;
+    // A sign-in's carried logs are inserted here, a burst in one insertMany: their copy in the user is
+    // what makes them durable, so the request need not wait for a write of its own. Written already
+    // (by an earlier move that failed after it, or by another instance's sweep) is fine.
     const carried = batch.filter(isCarried);
-    await insertCarried(carried);
+    await insertNew(collection, carried.map((log) => ({ ...log })));
     await outbox.enqueue(batch.map(toEventMessage));
     await collection.updateMany({ log_id: { $in: batch.map((log) => log.log_id) } }, { $unset: { [OUTBOX_PENDING]: '' } });
     if (!carried.length) return;
@@ -69,15 +72,6 @@ export function createLogOutbox(logs: LogModel, users: Collection, outbox: Event
       if (isDuplicateKeyError(err)) return false;
       throw err;
     }
-  }
-
-  /**
-   * A sign-in's carried logs are written here, by the batch that moves them, in one insertMany: their
-   * copy in the user is what makes them durable, so the request need not wait for a write of its own.
-   * Written already (by an earlier move that failed after it, or by another instance's sweep) is fine.
-   */
-  async function insertCarried(carried: LogDoc[]): Promise<void> {
-    await insertNew(collection, carried.map((log) => ({ ...log })));
   }
 
   /** Carried logs whose move is overdue (their writer stopped, or its move failed): written now unless they were, then moved. */
@@ -126,7 +120,7 @@ export function createLogOutbox(logs: LogModel, users: Collection, outbox: Event
 
     /**
      * A sign-in's `s` or `ss`, which its user write carries already: written and moved with the
-     * others within gatherMs (insertCarried), so it shows in the logs API that much later.
+     * others within gatherMs (in `move`), so it shows in the logs API that much later.
      */
     carried(log: LogDoc): void {
       if (!isCarried(log)) throw new Error(`a ${log.type} log is not carried by a user write; store it`);

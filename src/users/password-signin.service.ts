@@ -6,7 +6,7 @@ import type { PasswordHasher } from './password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
 import { newPasswordUser, PASSWORD_CONNECTION, PASSWORD_STRATEGY as STRATEGY } from './password-user.ts';
 import type { UserDoc } from './user.model.ts';
-import { type UserRepository } from './user.repository.ts';
+import type { UserRepository } from './user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 import type { VerifyFirstSignup } from './verify-first-signup.service.ts';
 

@@ -161,4 +161,3 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
 export function newUserObjectId(): string {
   return new mongoose.Types.ObjectId().toHexString();
 }
-

@@ -3,7 +3,7 @@ import type { AccountMails } from './account-mails.ts';
 import type { RequestContext } from './password-signin.service.ts';
 import { displayNamesOf, newPasswordUser, PASSWORD_STRATEGY } from './password-user.ts';
 import type { PendingSignupRepository } from './pending-signup.repository.ts';
-import { type UserRepository } from './user.repository.ts';
+import type { UserRepository } from './user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 
 export type SignupConfirmation =

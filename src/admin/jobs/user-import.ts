@@ -1,7 +1,7 @@
 import { BadRequestError } from '../../errors/app-error.ts';
 import { newPasswordUser, PASSWORD_CONNECTION } from '../../users/password-user.ts';
 import type { UserDoc } from '../../users/user.model.ts';
-import { type UserRepository } from '../../users/user.repository.ts';
+import type { UserRepository } from '../../users/user.repository.ts';
 import { isDuplicateKeyError } from '../../db/duplicate-keys.ts';
 import { validateImportRecord, type ImportRecord, type RecordProblem } from './import-record.ts';
 import type { ImportSummary, RecordError } from './user-job.model.ts';
