@@ -18,7 +18,7 @@ export interface BreakdownDeps {
   n: number;
 }
 
-const HOPS = ['GET /authorize → 303', 'GET /interaction/:uid (page)', 'POST /interaction/:uid/login → 303',
+const HOPS = ['GET /authorize → sign-in page', 'POST /interaction/:uid/login → 303',
   'GET /authorize/:uid (resume) → 303', 'POST /oauth/token (+ RP checks)'];
 
 export async function printBreakdown({ databaseUri, overrides, users, signInAt, n }: BreakdownDeps): Promise<void> {
@@ -57,8 +57,11 @@ async function breakdownAt(target: InsoleProcess, rp: Rp, users: BenchUser[], n:
       hop++;
       return result;
     };
-    const first = await step(async () => { const r = await agent.request(request.url); await r.arrayBuffer(); return r; });
-    const form = await step(async () => readForm(await (await agent.request(new URL(first.headers.get('location')!, target.issuer).href)).text()));
+    const form = await step(async () => {
+      const r = await agent.request(request.url);
+      if (r.status !== 200) throw new Error(`/authorize answered ${r.status}, not the sign-in page`);
+      return readForm(await r.text());
+    });
     const posted = await step(async () => {
       const r = await agent.request(new URL(form.action, target.issuer).href, {
         method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },

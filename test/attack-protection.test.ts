@@ -5,7 +5,7 @@ import { startTestInsole, testDatabaseUri, type TestInsole } from './support/ins
 import { buildAuthorization, discoverStorefront, signInForTokens } from './support/relying-party.ts';
 import { attempt } from './support/sign-in-attempt.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
-import { readForm, UserAgent } from './support/user-agent.ts';
+import { interactionUidOf, readForm, UserAgent } from './support/user-agent.ts';
 
 describe('attack protection across two instances sharing one database', () => {
   let inbox: Inbox;
@@ -134,7 +134,8 @@ describe('attack protection across two instances sharing one database', () => {
       const agent = new UserAgent(direct.issuer, { 'x-forwarded-for': '203.0.113.250' });
       const config = await discoverStorefront(direct.issuer);
       const page = await agent.get((await buildAuthorization(config)).url);
-      const form = readForm(await (await agent.get(page.url + '/signup')).res.text());
+      const uid = interactionUidOf(await page.res.text());
+      const form = readForm(await (await agent.get(`${direct.issuer}/interaction/${uid}/signup`)).res.text());
       await agent.postForm(new URL(form.action.replace('/login', '/signup'), direct.issuer).href, { email, password: 'no spoofing please', _csrf: form.csrf });
       const user = await direct.db.collection('users').findOne({ email });
       assert.ok(user);

@@ -7,7 +7,7 @@ import { signInLogsWritten, startTestInsole, STOREFRONT, type TestInsole } from 
 import { CheckedAgent } from './support/checked-agent.ts';
 import { alertText, authorizeUrl, basicAuth } from './support/oauth-wire.ts';
 import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode, oidc } from './support/relying-party.ts';
-import { readForm } from './support/user-agent.ts';
+import { interactionUidOf, readForm } from './support/user-agent.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
 const PASSWORD = 'heel toe drop twelve';
@@ -36,9 +36,8 @@ describe('bad input gets a 4xx with a clear message, never a 5xx, and writes not
   async function openSignIn(browser = new CheckedAgent(insole.issuer)) {
     const page = await browser.get((await buildAuthorization(config)).url);
     assert.equal(page.res.status, 200);
-    await page.res.arrayBuffer();
-    const uid = /\/interaction\/([^/?]+)/.exec(page.url)?.[1];
-    assert.ok(uid, `no interaction in ${page.url}`);
+    const uid = interactionUidOf(await page.res.text());
+    assert.ok(uid, `no interaction in the page at ${page.url}`);
     return { browser, uid };
   }
 

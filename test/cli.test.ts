@@ -126,6 +126,11 @@ describe('the insole command line', () => {
       }
       const newToken = await signIn(other, 'keys@innovashoes.example', 'login');
       assert.equal(decodeProtectedHeader(newToken).kid, newKid);
+      // The provider built for the new key carries insole's own middleware too: the sign-in page at /authorize.
+      const rebuilt = await oidc.discovery(new URL(other.issuer), 'test-storefront', 'test-storefront-secret-0123456789', undefined, { execute: [oidc.allowInsecureRequests] });
+      const first = await fetch((await buildAuthorization(rebuilt)).url, { redirect: 'manual' });
+      assert.equal(first.status, 200, `/authorize after the rotation answered ${first.status}`);
+      assert.match(await first.text(), /action="\/interaction\/[^"]+\/login"/);
       // One key set on every instance: each verifies what the other signed, before and after.
       const keySet = createRemoteJWKSet(new URL(`${other.issuer}/.well-known/jwks.json`));
       for (const [token, issuer] of [[oldToken, insole.issuer], [newToken, other.issuer]]) {

@@ -11,7 +11,7 @@ import { checkPasswordPolicy } from '../src/users/password-policy.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { buildAuthorization, discoverStorefront } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
-import { readForm, UserAgent } from './support/user-agent.ts';
+import { interactionUidOf, readForm, UserAgent } from './support/user-agent.ts';
 
 /**
  * STANDARDS "Passwords": Argon2id m=19 MiB t=2 p=1, stronger settings re-hash at login, imported
@@ -30,10 +30,11 @@ interface Outcome { status: number; left?: string; html: string; uid: string }
 async function submitCredentials(insole: TestInsole, screen: 'login' | 'signup', email: string, password: string): Promise<Outcome> {
   const agent = new UserAgent(insole.issuer);
   const config = await discoverStorefront(insole.issuer);
-  let page = await agent.get((await buildAuthorization(config)).url);
-  const uid = /\/interaction\/([^/?#]+)/.exec(page.url)![1];
-  if (screen === 'signup') page = await agent.get(`${insole.issuer}/interaction/${uid}/signup`);
-  const form = readForm(await page.res.text());
+  const first = await agent.get((await buildAuthorization(config)).url);
+  let html = await first.res.text();
+  const uid = interactionUidOf(html)!;
+  if (screen === 'signup') html = await (await agent.get(`${insole.issuer}/interaction/${uid}/signup`)).res.text();
+  const form = readForm(html);
   assert.match(form.action, new RegExp(`/${screen}$`));
   const res = await agent.postForm(new URL(form.action, insole.issuer).href, { email, password, _csrf: form.csrf });
   return { status: res.res.status, left: res.left, html: res.left ? '' : await res.res.text(), uid };

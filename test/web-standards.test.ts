@@ -7,7 +7,7 @@ import { buildAuthorization, completeAuthorization, discoverStorefront, exchange
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import { freshTwitter, openSignIn, read, ShopperAgent, socialTrip, submit } from './support/social-steps.ts';
-import { readForm, UserAgent } from './support/user-agent.ts';
+import { interactionUidOf, readForm, UserAgent } from './support/user-agent.ts';
 import { BehindTlsProxyAgent, parseCsp, RecordingAgent } from './support/web-checks.ts';
 
 /**
@@ -36,7 +36,6 @@ const newEmail = (label: string) => `${label}.${Date.now().toString(36)}${++seri
 const PASSWORD = 'a long enough password';
 
 const browser = (insole: TestInsole) => new RecordingAgent(insole.issuer, BROWSER);
-const uidOf = (url: string) => /\/interaction\/([^/?#]+)/.exec(url)![1];
 const alert = (html: string) => /role="alert"[^>]*>([^<]*)</.exec(html)?.[1]?.trim();
 
 /** The sign-in page of a new authorization by `client` in `agent`. */
@@ -46,7 +45,9 @@ async function openInteraction(insole: TestInsole, agent: UserAgent, client = ST
   const page = await agent.get(request.url);
   assert.equal(page.left, undefined, 'a sign-in page is shown');
   const html = await page.res.text();
-  return { config, request, uid: uidOf(page.url), url: page.url, res: page.res, html, form: readForm(html) };
+  const uid = interactionUidOf(html)!;
+  // The page's own URL: the first page is answered at /authorize, whose reload starts anew.
+  return { config, request, uid, url: `${insole.issuer}/interaction/${uid}`, res: page.res, html, form: readForm(html) };
 }
 
 /** A fresh CSRF token for the page at `url` (a GET renders the form and sets the matching cookie). */
@@ -241,9 +242,10 @@ describe('web standards', () => {
         });
         const page = await agent.get(url);
         assert.equal(page.left, undefined);
-        assert.ok(page.url.startsWith(`${proxied.issuer}/interaction/`), page.url);
+        const uid = interactionUidOf(await page.res.text());
+        assert.ok(uid, `the sign-in page, at ${page.url}`);
         assert.match(page.res.headers.get('strict-transport-security') ?? '', /max-age=\d+/);
-        const signup = await agent.get(`${page.url}/signup`);
+        const signup = await agent.get(`${proxied.issuer}/interaction/${uid}/signup`);
         const form = readForm(await signup.res.text());
         const done = await agent.postForm(new URL(form.action, proxied.issuer).href, { email: newEmail('proxied'), password: PASSWORD, _csrf: form.csrf });
         assert.ok(done.left?.startsWith(`${STOREFRONT.redirect_uri}?code=`), `signed up: ${done.left ?? done.res.status}`);
@@ -302,7 +304,7 @@ describe('web standards', () => {
       replay.cookies.set('_session.sig', before.sig);
       const replayed = await replay.get((await buildAuthorization(a.config)).url);
       assert.equal(replayed.left, undefined, 'the old session does not sign anyone in');
-      assert.match(replayed.url, /\/interaction\//);
+      assert.ok(interactionUidOf(await replayed.res.text()), 'the sign-in page');
     });
 
     test('signing in again as the same user also gets a new session id', async () => {

@@ -55,22 +55,37 @@ export function createInteractionPages({ provider, renderView, csrf, connections
     return provider().Client.find(String(clientId));
   }
 
+  /** A page of the interaction, with a fresh CSRF token for its form (set as a cookie on `res`). */
+  async function render(req: Request, res: Response, screen: Screen, details: InteractionDetails, extra: Record<string, unknown> = {}): Promise<string> {
+    const client = await clientOf(details.params.client_id);
+    return renderView(screen, {
+      title: TITLES[screen],
+      uid: details.uid,
+      csrfToken: csrf.generateCsrfToken(req, res, { overwrite: true }),
+      clientName: client?.clientName ?? client?.clientId,
+      scopes: String(details.params.scope ?? '').split(' ').filter(Boolean),
+      connections: connections.map((id) => ({ id, label: CONNECTION_LABELS[id] })),
+      email: '',
+      notice: undefined,
+      ...extra,
+    });
+  }
+
   return {
     /** `loaded`: the interaction, when the caller has already read it (saves a database read). */
     async show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200, loaded?: InteractionDetails): Promise<void> {
       const details = loaded ?? await provider().interactionDetails(req, res);
-      const client = await clientOf(details.params.client_id);
-      res.status(status).type('html').send(await renderView(screen, {
-        title: TITLES[screen],
-        uid: details.uid,
-        csrfToken: csrf.generateCsrfToken(req, res, { overwrite: true }),
-        clientName: client?.clientName ?? client?.clientId,
-        scopes: String(details.params.scope ?? '').split(' ').filter(Boolean),
-        connections: connections.map((id) => ({ id, label: CONNECTION_LABELS[id] })),
-        email: '',
-        notice: undefined,
-        ...extra,
-      }));
+      res.status(status).type('html').send(await render(req, res, screen, details, extra));
+    },
+
+    /**
+     * The first page of a sign-in, answered by `/authorize` itself (sign-in-page-at-authorize.ts).
+     * Its form's CSRF token is bound to the interaction as on the interaction's own URL, where the
+     * token's binding reads the uid from the route's parameters.
+     */
+    async firstPage(req: Request, res: Response, interaction: InteractionDetails): Promise<string> {
+      req.params = { ...req.params, uid: interaction.uid };
+      return render(req, res, interaction.params.screen_hint === 'signup' ? 'signup' : 'login', interaction);
     },
 
     /** The shopper is asked to sign in to link a social identity waiting under this interaction. */

@@ -9,6 +9,7 @@ import type { AccountsArea } from '../users/accounts.area.ts';
 import { createCallbackCookie, signedCookieSecrets } from './callback-cookie.ts';
 import { createInteractionPages } from './interaction-pages.ts';
 import { createPendingLinkCookie } from './pending-link-cookie.ts';
+import { signInPageAtAuthorize } from './sign-in-page-at-authorize.ts';
 import { createCsrf } from './middleware/csrf.ts';
 import { accountRoutes } from './routes/account.routes.ts';
 import { homeRoutes } from './routes/home.routes.ts';
@@ -22,6 +23,7 @@ export function createHostedPagesArea({ config, renderView }: Core, { oidc, acco
   const csrf = createCsrf(config);
   const provider = oidc.current;
   const pages = createInteractionPages({ ...social, provider, renderView, csrf, postLogin: hooks.postLogin, pendingLink: createPendingLinkCookie(config) });
+  oidc.use(signInPageAtAuthorize(pages));
   const cookies = Router().use(cookieParser(signedCookieSecrets(config)));
   return {
     pages: [

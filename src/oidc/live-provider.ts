@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../lib/logger.ts';
 import type { PrivateJwk } from './signing-keys.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
+type Middleware = (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>;
 
 /** How routes reach the provider: per request, because a key rotation replaces it. */
 export type CurrentProvider = () => Provider;
@@ -15,6 +17,8 @@ export interface LiveProvider {
   handle: Handler;
   /** The public keys now published (the JWKS), for verifying our own tokens offline. */
   publicKeys: () => PublicJwk[];
+  /** Adds a middleware to the provider, and to every provider built after a key rotation. */
+  use(middleware: Middleware): void;
   stop(): void;
 }
 
@@ -38,8 +42,14 @@ const publicPart = ({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...key }: 
  * old one stopped, and requests already running on the old one finish there.
  */
 export async function startLiveProvider({ loadKeys, build, refreshMs, logger }: LiveProviderDeps): Promise<LiveProvider> {
+  const extensions: Middleware[] = [];
+  const extended = (keys: PrivateJwk[]) => {
+    const built = build(keys);
+    for (const middleware of extensions) built.use(middleware);
+    return built;
+  };
   const initial = await loadKeys();
-  let provider = build(initial);
+  let provider = extended(initial);
   let handler: Handler = provider.callback();
   let loaded = fingerprint(initial);
   let published = initial.map(publicPart);
@@ -48,7 +58,7 @@ export async function startLiveProvider({ loadKeys, build, refreshMs, logger }: 
   async function refresh(): Promise<void> {
     const keys = await loadKeys();
     if (fingerprint(keys) === loaded) return;
-    const next = build(keys);
+    const next = extended(keys);
     [provider, handler, loaded, published] = [next, next.callback(), fingerprint(keys), keys.map(publicPart)];
     logger.info({ kids: keys.map((key) => key.kid), signing: keys[0]?.kid }, 'signing keys changed; the new set is published and used');
   }
@@ -69,6 +79,11 @@ export async function startLiveProvider({ loadKeys, build, refreshMs, logger }: 
     current: () => provider,
     handle: (req, res) => handler(req, res),
     publicKeys: () => published,
+    use(middleware) {
+      extensions.push(middleware);
+      provider.use(middleware);
+      handler = provider.callback(); // koa composes its middleware when the handler is made
+    },
     stop: () => clearInterval(timer),
   };
 }

@@ -50,7 +50,7 @@ export const readerToken = (insole: TestInsole) => managementToken(insole, READE
 /** Opens `path` signed out: insole's hosted sign-in page comes, the user signs in there, and the page comes back. */
 export async function signInThroughHostedPage(page: Page, insole: TestInsole, email: string, path = '/admin'): Promise<void> {
   await page.goto(`${insole.issuer}${path}`);
-  assert.match(page.url(), /\/interaction\//, `the hosted sign-in page, not ${page.url()}`);
+  assert.match(await page.locator('form').first().getAttribute('action') ?? '', /^\/interaction\/[^/]+\/login$/, `the hosted sign-in page, not ${page.url()}`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(DASHBOARD_PASSWORD);
   await Promise.all([page.waitForURL((url) => url.pathname.startsWith('/admin')), page.getByRole('button', { name: 'Sign in' }).click()]);

@@ -7,6 +7,7 @@ import { signInLogsWritten, type TestInsole } from './insole.ts';
 import { buildAuthorization, discoverStorefront, exchangeCode, type AuthorizationRequest, type oidc } from './relying-party.ts';
 import type { SocialWorld } from './social.ts';
 import { BrowserAgent } from './checked-agent.ts';
+import { interactionUidOf } from './user-agent.ts';
 
 /**
  * A social sign-in taken one step at a time (sign-in page → provider → consent → back), so tests
@@ -49,7 +50,7 @@ export async function openSignIn(insole: TestInsole, agent = new ShopperAgent(in
   const config = await discoverStorefront(insole.issuer);
   const request = await buildAuthorization(config);
   const page = await pageOf(agent.get(request.url));
-  const uid = /\/interaction\/([^/?#]+)/.exec(page.url)?.[1];
+  const uid = interactionUidOf(page.html);
   if (!uid) throw new Error(`not on an interaction page: ${page.url} (HTTP ${page.status})`);
   return { agent, config, request, uid, page };
 }

@@ -59,3 +59,11 @@ export function readForm(html: string): { action: string; csrf: string } {
   if (!action || !csrf) throw new Error(`no sign-in form in page:\n${html.slice(0, 500)}`);
   return { action: action.replaceAll('&amp;', '&'), csrf };
 }
+
+/**
+ * The interaction a hosted page belongs to, from its form (`/interaction/<uid>/…`): the first page
+ * of a sign-in is answered at `/authorize` itself, so its URL does not name the interaction.
+ */
+export function interactionUidOf(html: string): string | undefined {
+  return /action="\/interaction\/([^/"?#]+)\//.exec(html)?.[1];
+}
