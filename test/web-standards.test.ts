@@ -445,6 +445,17 @@ describe('web standards', () => {
       assert.equal(await grants(), 1);
     });
 
+    test('a signed-in shopper opening a third-party app is sent on to its consent page: /authorize answers only sign-ins with a page', async () => {
+      const { agent } = await signUp(insole, newEmail('consent.redirect'));
+      const config = await discoverStorefront(insole.issuer, THIRD_PARTY);
+      const answer = await agent.request((await buildAuthorization(config)).url);
+      assert.equal(answer.status, 303, 'a redirect, as oidc-provider answers it');
+      const location = answer.headers.get('location') ?? '';
+      assert.match(location, /^\/interaction\/[^/]+$/);
+      const page = await agent.get(new URL(location, insole.issuer).href);
+      assert.match(await page.res.text(), /action="\/interaction\/[^"]+\/consent"/, 'the consent page, no sign-in');
+    });
+
     test('emailed-link and email forms: forged posts are refused and change nothing', async () => {
       const email = newEmail('csrf.account');
       const { sub } = await signUp(insole, email);
