@@ -32,6 +32,12 @@ async function finishInteraction(res: Response, interaction: Interaction, result
 
 export type Screen = 'login' | 'signup' | 'consent' | 'social-email' | 'check-inbox';
 
+/** The page an interaction opens on: consent when that is what it asks, else sign-in or (screen_hint) sign-up. */
+export function firstScreenOf(interaction: Interaction): Screen {
+  if (interaction.prompt.name === 'consent') return 'consent';
+  return interaction.params.screen_hint === 'signup' ? 'signup' : 'login';
+}
+
 const TITLES: Record<Screen, string> = {
   login: 'Sign in', signup: 'Create your account', consent: 'Allow access', 'social-email': 'One more step', 'check-inbox': 'Check your inbox',
 };
@@ -85,7 +91,7 @@ export function createInteractionPages({ provider, renderView, csrf, connections
      */
     async firstPage(req: Request, res: Response, interaction: InteractionDetails): Promise<string> {
       req.params = { ...req.params, uid: interaction.uid };
-      return render(req, res, interaction.params.screen_hint === 'signup' ? 'signup' : 'login', interaction);
+      return render(req, res, firstScreenOf(interaction), interaction);
     },
 
     /** The shopper is asked to sign in to link a social identity waiting under this interaction. */

@@ -4,7 +4,7 @@ import { PASSWORD_CONNECTION, type PasswordSigninService } from '../../users/pas
 import { TooManyAttemptsError } from '../../users/attack-protection.ts';
 import { consentForm, credentialsForm, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
-import type { InteractionPages } from '../interaction-pages.ts';
+import { firstScreenOf, type InteractionPages } from '../interaction-pages.ts';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import type { RenderView } from '../views.ts';
 import type { CurrentProvider } from '../../oidc/live-provider.ts';
@@ -26,8 +26,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
 
   router.get('/interaction/:uid', async (req, res) => {
     const details = await provider().interactionDetails(req, res);
-    const screen = details.prompt.name === 'consent' ? 'consent' : details.params.screen_hint === 'signup' ? 'signup' : 'login';
-    return pages.show(req, res, screen, {}, 200, details);
+    return pages.show(req, res, firstScreenOf(details), {}, 200, details);
   });
 
   router.get('/interaction/:uid/signup', (req, res) => pages.show(req, res, 'signup'));
