@@ -11,8 +11,10 @@ import { readForm } from './support/user-agent.ts';
 
 const AUDIENCE = 'https://api.innovashoes.example/';
 const CLIENT = { client_id: 'storefront', client_secret: 'storefront-test-secret-0123456789' };
-// A back-office job with its own client, to get a genuine insole token that lacks read:orders.
-const WORKER = { client_id: 'orders-worker', client_secret: 'orders-worker-secret-0123456789', grant_types: ['client_credentials'], redirect_uris: ['http://127.0.0.1/unused'] };
+// A back-office job with its own client, granted write:orders only: a genuine insole token that lacks read:orders.
+const WORKER = { client_id: 'orders-worker', client_secret: 'orders-worker-secret-0123456789', grant_types: ['client_credentials'], redirect_uris: ['http://127.0.0.1/unused'], grants: [{ audience: AUDIENCE, scope: ['write:orders'] }] };
+// A reports job: granted Management API scopes, nothing of the orders API.
+const REPORTER = { client_id: 'reports-worker', client_secret: 'reports-worker-secret-0123456789', grant_types: ['client_credentials'], grants: [{ scope: ['read:reports'] }] };
 
 const basicAuth = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
@@ -26,7 +28,7 @@ describe('the storefront example signs shoppers in through insole', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     insole = await startTestInsole({
-      clients: [{ ...CLIENT, redirect_uris: [`${base}/callback`], post_logout_redirect_uris: [`${base}/`] }, WORKER],
+      clients: [{ ...CLIENT, redirect_uris: [`${base}/callback`], post_logout_redirect_uris: [`${base}/`] }, WORKER, REPORTER],
       apis: [{ identifier: AUDIENCE, scopes: ['read:orders', 'write:orders'] }],
     });
     const app = createStorefront({ issuer: insole.issuer, clientId: CLIENT.client_id, clientSecret: CLIENT.client_secret, baseUrl: base, audience: AUDIENCE, sessions });
@@ -58,6 +60,11 @@ describe('the storefront example signs shoppers in through insole', () => {
   const sessionOf = (browser: Browser): StorefrontSession | undefined => sessions.get(sessionIdOf(browser));
 
   const ordersApi = (authorization?: string) => fetch(`${base}/api/orders`, authorization ? { headers: { authorization } } : {});
+  const machineToken = (client: { client_id: string; client_secret: string }, params: Record<string, string>) => fetch(`${insole.issuer}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: basicAuth(client.client_id, client.client_secret) },
+    body: new URLSearchParams({ grant_type: 'client_credentials', ...params }),
+  });
 
   test('a shopper signs up, sees their account and orders, signs out, and signs in again', async () => {
     const browser = new Browser();
@@ -165,17 +172,27 @@ describe('the storefront example signs shoppers in through insole', () => {
   });
 
   test('a genuine insole token without read:orders gets 403 insufficient_scope', async () => {
-    const res = await fetch(`${insole.issuer}/oauth/token`, {
-      method: 'POST',
-      headers: { authorization: basicAuth(WORKER.client_id, WORKER.client_secret) },
-      body: new URLSearchParams({ grant_type: 'client_credentials', resource: AUDIENCE, scope: 'write:orders' }),
-    });
+    const res = await machineToken(WORKER, { resource: AUDIENCE, scope: 'write:orders' });
     assert.equal(res.status, 200, await res.clone().text());
     const { access_token } = await res.json();
     assert.equal(decodeJwt(access_token).scope, 'write:orders');
     const api = await ordersApi(`Bearer ${access_token}`);
     assert.equal(api.status, 403);
     assert.match(api.headers.get('www-authenticate')!, /error="insufficient_scope".*scope="read:orders"/);
+  });
+
+  test('client_credentials for the orders API needs a grant for it, and without a scope gets the granted ones only', async () => {
+    const asked: Record<string, string>[] = [{ audience: AUDIENCE }, { audience: AUDIENCE, scope: 'read:orders' }, { resource: AUDIENCE, scope: 'write:orders' }];
+    for (const params of asked) {
+      const refused = await machineToken(REPORTER, params);
+      assert.equal(refused.status, 400, JSON.stringify(params));
+      assert.deepEqual(await refused.json(), { error: 'invalid_target', error_description: `this client is not allowed to call ${AUDIENCE}` });
+    }
+    const res = await machineToken(WORKER, { audience: AUDIENCE });
+    assert.equal(res.status, 200, await res.clone().text());
+    const { access_token, scope } = await res.json();
+    assert.equal(scope, 'write:orders');
+    assert.equal(decodeJwt(access_token).scope, 'write:orders');
   });
 
   test('an expired access token is refreshed with the refresh token when the shopper opens their orders', async () => {

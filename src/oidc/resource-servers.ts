@@ -11,11 +11,24 @@ export function grantedScopes(client: Client | undefined, audience: string, mana
 }
 
 /**
+ * client_credentials (Auth0's client grants): a grant for the audience is required, and the token
+ * carries only granted scopes. Auth0 issues every granted scope when the request names none;
+ * oidc-provider would issue none, so the request's scope is filled in here (the grant reads it after
+ * resolving the resource).
+ */
+function machineScopes(params: { scope?: string }, client: Client, audience: string, management: string): string[] {
+  const granted = grantedScopes(client, audience, management);
+  const api = audience === management ? 'the Management API' : audience;
+  if (!granted.length) throw new errors.InvalidTarget(`this client is not allowed to call ${api}`);
+  if (!params.scope) params.scope = granted.join(' ');
+  return granted;
+}
+
+/**
  * What oidc-provider asks about an audience (RFC 8707 resource indicator):
- * - the Management API only for client_credentials, with exactly the scopes granted to that client.
- *   Auth0 issues every granted scope when the request names none; oidc-provider would issue none,
- *   so the request's scope is filled in here (the grant reads it after resolving the resource).
- * - the APIs in config (`apis`) as before: their scopes, JWT access tokens.
+ * - client_credentials, for the Management API and the APIs in config alike: the client's grant.
+ * - the Management API on behalf of a signed-in user: the dashboard only, the user's roles' scopes.
+ * - an API in config (`apis`) on behalf of a signed-in user: its scopes, JWT access tokens.
  */
 export function createResourceServerInfo(config: Config, scopesOfAccount: (accountId: string) => Promise<string[]>) {
   const apis = new Map(config.apis.map((api) => [api.identifier, api]));
@@ -26,25 +39,22 @@ export function createResourceServerInfo(config: Config, scopesOfAccount: (accou
   const delegable = [...new Set(Object.values(config.dashboard.roles).flat())];
 
   return async (ctx: KoaContextWithOIDC, indicator: string, client: Client): Promise<ResourceServer> => {
-    if (indicator === management) {
-      const params = ctx.oidc.params as { grant_type?: string; scope?: string } | undefined;
-      if (params?.grant_type === 'client_credentials') {
-        const scopes = grantedScopes(client, management, management);
-        if (!scopes.length) throw new errors.InvalidTarget('this client is not allowed to call the Management API');
-        if (!params.scope) params.scope = scopes.join(' ');
-        return { audience: management, scope: scopes.join(' '), accessTokenTTL: config.admin_api.access_token_ttl, ...jwt };
-      }
-      // On behalf of a signed-in user (the dashboard only): the scopes of the user's roles. Before
-      // the sign-in nobody is known yet, so the most any role gives; the token is cut down to the
-      // user's own when it is issued (the account is known then).
-      if (client.metadata().management_delegation !== true) throw new errors.InvalidTarget('this client is not allowed to call the Management API');
-      const accountId = ctx.oidc.account?.accountId ?? ctx.oidc.session?.accountId;
-      const scopes = accountId ? await scopesOfAccount(accountId) : delegable;
-      return { audience: management, scope: scopes.join(' '), accessTokenTTL: config.ttl.access_token, ...jwt };
+    const api = indicator === management ? undefined : apis.get(indicator);
+    if (indicator !== management && !api) throw new errors.InvalidTarget(`unknown audience ${indicator}`);
+    const params = ctx.oidc.params as { grant_type?: string; scope?: string } | undefined;
+    if (params?.grant_type === 'client_credentials') {
+      const scopes = machineScopes(params, client, indicator, management);
+      const accessTokenTTL = api ? api.access_token_ttl : config.admin_api.access_token_ttl;
+      return { audience: indicator, scope: scopes.join(' '), accessTokenTTL, ...jwt };
     }
-    const api = apis.get(indicator);
-    if (!api) throw new errors.InvalidTarget(`unknown audience ${indicator}`);
-    return { audience: api.identifier, scope: api.scopes.join(' '), accessTokenTTL: api.access_token_ttl, ...jwt };
+    if (api) return { audience: api.identifier, scope: api.scopes.join(' '), accessTokenTTL: api.access_token_ttl, ...jwt };
+    // On behalf of a signed-in user (the dashboard only): the scopes of the user's roles. Before
+    // the sign-in nobody is known yet, so the most any role gives; the token is cut down to the
+    // user's own when it is issued (the account is known then).
+    if (client.metadata().management_delegation !== true) throw new errors.InvalidTarget('this client is not allowed to call the Management API');
+    const accountId = ctx.oidc.account?.accountId ?? ctx.oidc.session?.accountId;
+    const scopes = accountId ? await scopesOfAccount(accountId) : delegable;
+    return { audience: management, scope: scopes.join(' '), accessTokenTTL: config.ttl.access_token, ...jwt };
   };
 }
 
