@@ -29,9 +29,18 @@ describe('Management API access: M2M tokens and scopes', () => {
     assert.equal(claims.client_id, ADMIN.client_id);
   });
 
-  test('a client gets only what it was granted, even when it asks for more', async () => {
-    const asked = await managementToken(insole, READER, { scope: 'read:users delete:users' });
+  test('a client gets what it asks of its grant; asking for more is refused with invalid_scope naming what was not granted', async () => {
+    const asked = await managementToken(insole, READER, { scope: 'read:users' });
     assert.equal(asked.scope, 'read:users');
+    const notGranted = { 'delete:users': 'delete:users', 'read:users delete:users update:users': 'delete:users update:users' };
+    for (const [scope, named] of Object.entries(notGranted)) {
+      const refused = await managementToken(insole, READER, { scope }).then(() => 'a token', (err: Error) => err.message);
+      const body = JSON.stringify({ error: 'invalid_scope', error_description: `this client has not been granted scopes of the Management API: ${named}`, scope: named });
+      assert.equal(refused, `no token for ${READER.client_id}: HTTP 400 ${body}`);
+    }
+  });
+
+  test('a client without a grant for the Management API gets no token for it', async () => {
     const res = await fetch(`${insole.issuer}/oauth/token`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: NO_GRANT.client_id, client_secret: NO_GRANT.client_secret, audience: `${insole.issuer}/api/v2/` }),

@@ -195,6 +195,14 @@ describe('the storefront example signs shoppers in through insole', () => {
     assert.equal(decodeJwt(access_token).scope, 'write:orders');
   });
 
+  test('a client granted only write:orders asking for read:orders is refused with invalid_scope', async () => {
+    for (const scope of ['read:orders', 'write:orders read:orders']) {
+      const res = await machineToken(WORKER, { audience: AUDIENCE, scope });
+      assert.equal(res.status, 400, scope);
+      assert.deepEqual(await res.json(), { error: 'invalid_scope', error_description: `this client has not been granted scopes of ${AUDIENCE}: read:orders`, scope: 'read:orders' });
+    }
+  });
+
   test('an expired access token is refreshed with the refresh token when the shopper opens their orders', async () => {
     const browser = new Browser();
     await signUp(browser, 'refresh.me@innovashoes.example', 'negative split long run');

@@ -12,15 +12,19 @@ export function grantedScopes(client: Client | undefined, audience: string, mana
 
 /**
  * client_credentials (Auth0's client grants): a grant for the audience is required, and the token
- * carries only granted scopes. Auth0 issues every granted scope when the request names none;
- * oidc-provider would issue none, so the request's scope is filled in here (the grant reads it after
- * resolving the resource).
+ * carries only granted scopes. Asking for one not granted is refused (RFC 6749 §5.2 invalid_scope;
+ * Auth0 answers 403 access_denied) rather than silently left out of the token. Auth0 issues every
+ * granted scope when the request names none; oidc-provider would issue none, so the request's scope
+ * is filled in here (the grant reads it after resolving the resource).
  */
 function machineScopes(params: { scope?: string }, client: Client, audience: string, management: string): string[] {
   const granted = grantedScopes(client, audience, management);
   const api = audience === management ? 'the Management API' : audience;
   if (!granted.length) throw new errors.InvalidTarget(`this client is not allowed to call ${api}`);
-  if (!params.scope) params.scope = granted.join(' ');
+  const asked = (params.scope ?? '').split(' ').filter(Boolean);
+  const refused = asked.filter((scope) => !granted.includes(scope));
+  if (refused.length) throw new errors.InvalidScope(`this client has not been granted scopes of ${api}: ${refused.join(' ')}`, refused.join(' '));
+  if (!asked.length) params.scope = granted.join(' ');
   return granted;
 }
 
