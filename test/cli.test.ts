@@ -91,6 +91,24 @@ describe('the insole command line', () => {
     assert.equal(await insole.db.collection('oidc_client').countDocuments(), before);
   });
 
+  test('clients create --m2m --audience: a grant of an API in config, listed with its audience; another API or another scope is refused', async () => {
+    const audience = 'https://api.innovashoes.example/'; // config/default.json's API, which the command reads
+    const { code, out } = await cli(databaseUri, 'clients', 'create', '--m2m', '--audience', audience, '--scopes', 'write:orders', '--name', 'Orders worker');
+    assert.equal(code, 0);
+    const created = JSON.parse(out.slice(0, out.lastIndexOf('}') + 1)) as { client_id: string; grants: unknown };
+    assert.deepEqual(created.grants, [{ audience, scope: ['write:orders'] }]);
+    const listed = await cli(databaseUri, 'clients', 'list');
+    assert.match(listed.out, new RegExp(`${created.client_id}\\tOrders worker\\t\\t${audience}: write:orders`));
+
+    const before = await insole.db.collection('oidc_client').countDocuments();
+    await assert.rejects(cli(databaseUri, 'clients', 'create', '--m2m', '--audience', 'https://api.other.example/', '--scopes', 'read:orders'),
+      /^CliError: Unknown API: https:\/\/api\.other\.example\/ \(in config: https:\/\/api\.innovashoes\.example\/\)$/);
+    await assert.rejects(cli(databaseUri, 'clients', 'create', '--m2m', '--audience', audience, '--scopes', 'read:orders,read:users'),
+      /^CliError: Unknown https:\/\/api\.innovashoes\.example\/ scope\(s\): read:users \(known: read:orders, write:orders\)$/);
+    await assert.rejects(cli(databaseUri, 'clients', 'create', '--audience', audience, '--redirect-uri', 'https://shop.example/cb'), /--audience goes with --m2m/);
+    assert.equal(await insole.db.collection('oidc_client').countDocuments(), before);
+  });
+
   test('keys rotate: published at once on every instance, signs after the delay, old key kept; revoke; no restart', async () => {
     const fast = { signing_keys: { refresh_seconds: 0.2, activate_after_seconds: 0.2 } };
     await insole.stop();

@@ -18,9 +18,10 @@ Commands:
   clients create --name NAME --redirect-uri URL [--redirect-uri URL …] [--post-logout-uri URL …]
                  [--id CLIENT_ID] [--public] [--third-party]
                  Registers a relying party and prints its client secret once.
-  clients create --m2m --scopes read:users,read:logs [--name NAME] [--id CLIENT_ID]
-                 Registers a machine-to-machine client of the Management API (/api/v2) with these
-                 scopes (client_credentials, secret in the form) and prints its client secret once.
+  clients create --m2m --scopes read:users,read:logs [--audience API] [--name NAME] [--id CLIENT_ID]
+                 Registers a machine-to-machine client (client_credentials, secret in the form) granted
+                 these scopes of the Management API (/api/v2), or of the API in config (apis) whose
+                 identifier is --audience, and prints its client secret once.
   clients list   Lists clients stored in the database and their grants (clients from config files are not listed).
   keys rotate [--activate-in SECONDS]
                  Publishes a new signing key at once; it signs after signing_keys.activate_after_seconds
@@ -83,7 +84,7 @@ export async function runCli(argv: string[]): Promise<number> {
       'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
       email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' }, kid: { type: 'string' },
       public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      m2m: { type: 'boolean' }, scopes: { type: 'string' }, role: { type: 'string' },
+      m2m: { type: 'boolean' }, scopes: { type: 'string' }, audience: { type: 'string' }, role: { type: 'string' },
       format: { type: 'string' }, fields: { type: 'string' }, output: { type: 'string' }, limit: { type: 'string' },
       file: { type: 'string' }, upsert: { type: 'boolean' },
       users: { type: 'string' }, seed: { type: 'string' }, months: { type: 'string' }, now: { type: 'string' }, append: { type: 'boolean' },
