@@ -114,7 +114,7 @@ describe('attack protection across two instances sharing one database', () => {
     const throttled = await attempt(a, 'someone.else@innovashoes.example', 'whatever it is', ip);
     assert.equal(throttled.status, 429);
     assert.ok(Number(throttled.retryAfter) > 0);
-    assert.match(throttled.text, /Too many failed sign-ins/);
+    assert.match(throttled.text, /Too many failed sign-ins from your network\. Please try again in about 24 hours\./, 'the wait in words (window_seconds: 24 h)');
     assert.ok((await attempt(b, 'someone.else@innovashoes.example', 'whatever it is', '198.51.100.100')).status === 401, 'other IPs are unaffected');
   });
 
@@ -124,6 +124,7 @@ describe('attack protection across two instances sharing one database', () => {
     const fourth = await attempt(a, 'new3@innovashoes.example', 'a fine new password', ip, 'signup');
     assert.equal(fourth.status, 429);
     assert.ok(Number(fourth.retryAfter) > 0);
+    assert.match(fourth.text, /Too many sign-ups from your network\. Please try again in about 24 hours\./);
     assert.equal(await a.db.collection('users').countDocuments({ email: 'new3@innovashoes.example' }), 0);
   });
 

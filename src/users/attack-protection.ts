@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/schema.ts';
 import { AppError } from '../errors/app-error.ts';
+import { waitInWords } from '../lib/wait-in-words.ts';
 
 /** HTTP 429 with the seconds to wait: the suspicious-IP throttle. */
 export class TooManyAttemptsError extends AppError {
@@ -43,8 +44,11 @@ export function createAttackProtection(connection: Connection, config: Config, {
     }
   }
 
-  const throttled = (res: RateLimiterRes, what: string) =>
-    new TooManyAttemptsError(`Too many ${what} from your network. Please try again later.`, Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+  // The page says when, in words; Retry-After says the same in seconds, for programs.
+  const throttled = (res: RateLimiterRes, what: string) => {
+    const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+    return new TooManyAttemptsError(`Too many ${what} from your network. Please try again ${waitInWords(seconds)}.`, seconds);
+  };
 
   /**
    * The unexpired counters under these keys (as `limiter.getKey` names them), in one query: the
