@@ -143,6 +143,15 @@ export const configSchema = z.object({
       max_signups: z.number().int().min(1).default(50),
       window_seconds: z.number().int().positive().default(24 * 3600),
     }).strict().prefault({}),
+    // OWASP Forgot Password Cheat Sheet: anyone can type any address into these forms, so what they
+    // can make us mail is limited (Auth0 rate-limits change_password likewise).
+    account_mails: z.object({
+      enabled: z.boolean().default(true),
+      max_per_address: z.number().int().min(1).default(5)
+        .describe('Password-reset and "send the link again" requests for one email per window, the two counted together; past it, the same page and no mail.'),
+      max_per_ip: z.number().int().min(1).default(30).describe('The same requests from one IP per window, whatever the email.'),
+      window_seconds: z.number().int().positive().default(3600),
+    }).strict().prefault({}),
   }).strict().prefault({}),
   // README "Signing keys": rotation without restarts.
   signing_keys: z.object({

@@ -15,6 +15,7 @@ export const LOG_TYPES = {
   fcp: 'Failed Change Password',
   scpr: 'Success Change Password Request',
   fcpr: 'Failed Change Password Request',
+  fvr: 'Failed Verification Email Request',
   flo: 'Failed Logout',
   sapi: 'Success API Operation',
   fapi: 'Failed API Operation',

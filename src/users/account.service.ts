@@ -42,15 +42,28 @@ export function createAccountService(deps: {
       return { kind: 'verified', user_id: ticket.user_id, uid: ticket.uid };
     },
 
-    /** Same answer whether or not the address has an account or a pending sign-up (the caller cannot tell). */
-    async resendVerification(email: string): Promise<void> {
+    /**
+     * Same answer whether or not the address has an account or a pending sign-up (the caller cannot
+     * tell), and whether or not it asked too often: then only the log knows that no mail went.
+     */
+    async resendVerification(email: string, ctx: RequestContext): Promise<void> {
+      const refused = await protection.refuseAccountMail(email, ctx.ip);
+      if (refused) {
+        await logs.record({ type: 'fvr', ...ctx, ...STRATEGY, user_name: email, details: { error: refused } });
+        return;
+      }
       const user = await users.findByEmail(email);
       if (!user) return verifyFirstSignup.resend(email);
       if (user.email && !user.email_verified) await mails.verification({ user_id: user.user_id, email: user.email });
     },
 
-    /** Same answer and the same work whether or not the address has an account. */
+    /** Same answer and the same work whether or not the address has an account; the same answer when it asked too often. */
     async requestPasswordReset(email: string, ctx: RequestContext): Promise<void> {
+      const refused = await protection.refuseAccountMail(email, ctx.ip);
+      if (refused) {
+        await logs.record({ type: 'fcpr', ...ctx, ...STRATEGY, user_name: email, details: { error: refused } });
+        return;
+      }
       const user = await users.findByEmail(email);
       const hasPassword = user?.identities.some((i) => i.connection === PASSWORD_CONNECTION);
       if (user && hasPassword) {

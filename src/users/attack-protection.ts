@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/schema.ts';
@@ -19,10 +20,11 @@ export type AttackProtection = ReturnType<typeof createAttackProtection>;
  * Counters in MongoDB (rate-limiter-flexible's Mongo store: atomic upserts, expiry checked on
  * every read), so every instance sees the same counts.
  * - brute force: consecutive failures per (user, IP); at the limit that IP is blocked for that user;
- * - suspicious IP: failed logins and sign-ups per IP per window → 429 with Retry-After.
+ * - suspicious IP: failed logins and sign-ups per IP per window → 429 with Retry-After;
+ * - account mails: password-reset and verification-link requests per email and per IP per window.
  */
 export function createAttackProtection(connection: Connection, config: Config, { createIndexes = true } = {}) {
-  const { brute_force: bf, suspicious_ip: ip } = config.attack_protection;
+  const { brute_force: bf, suspicious_ip: ip, account_mails: mail } = config.attack_protection;
   const store = {
     storeClient: connection.getClient(), dbName: connection.db!.databaseName, tableName: 'rate_limits',
     disableIndexesCreation: !createIndexes, // the CLI only deletes, and exits before an index build would end
@@ -31,7 +33,11 @@ export function createAttackProtection(connection: Connection, config: Config, {
   const userIp = new RateLimiterMongo({ ...store, keyPrefix: 'bf', points: bf.max_attempts - 1, duration: bf.block_seconds, blockDuration: bf.block_seconds });
   const ipFailures = new RateLimiterMongo({ ...store, keyPrefix: 'ipf', points: ip.max_failed_logins, duration: ip.window_seconds });
   const ipSignups = new RateLimiterMongo({ ...store, keyPrefix: 'ips', points: ip.max_signups, duration: ip.window_seconds });
+  const mailsPerEmail = new RateLimiterMongo({ ...store, keyPrefix: 'mre', points: mail.max_per_address, duration: mail.window_seconds });
+  const mailsPerIp = new RateLimiterMongo({ ...store, keyPrefix: 'mri', points: mail.max_per_ip, duration: mail.window_seconds });
   const key = (userId: string, address: string) => `${userId}|${address}`;
+  // Any typed address gets a counter, account or not: rate_limits keeps a digest, not the address.
+  const emailKey = (email: string) => createHash('sha256').update(email).digest('base64url');
   const counters = connection.collection<{ key: string; points: number; expire: Date | null }>('rate_limits');
 
   async function consume(limiter: RateLimiterMongo, k: string): Promise<RateLimiterRes | null> {
@@ -79,6 +85,19 @@ export function createAttackProtection(connection: Connection, config: Config, {
       if (!ip.enabled || !address) return;
       const rejected = await consume(ipSignups, address);
       if (rejected) throw throttled(rejected, 'sign-ups');
+    },
+
+    /**
+     * Counts a request for a password-reset or verification mail; returns why it must not be sent
+     * when this email or this IP asked too often, else undefined. Counted before anyone looks the
+     * email up, so it cannot tell whether the email has an account.
+     */
+    async refuseAccountMail(email: string, address: string | undefined): Promise<string | undefined> {
+      if (!mail.enabled) return undefined;
+      const [byEmail, byIp] = await Promise.all([consume(mailsPerEmail, emailKey(email)), address ? consume(mailsPerIp, address) : null]);
+      if (byEmail) return 'too many mail requests for this email';
+      if (byIp) return 'too many mail requests from this IP';
+      return undefined;
     },
 
     /** Counts a failure; returns true exactly when this failure reached the brute-force limit. */

@@ -36,7 +36,7 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
   emailPage('/email/verify/resend', 'Confirm your email', 'Enter your email and we will send you a new confirmation link.', 'Send link');
   router.post('/email/verify/resend', ...form, async (req, res) => {
     const { email } = parseForm(emailRequest, req.body);
-    await account.resendVerification(email);
+    await account.resendVerification(email, context(req));
     await message(req, res, 'Check your inbox', 'If that address has an account or a sign-up waiting to be confirmed, we have sent it a new link.');
   });
 
