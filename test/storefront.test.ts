@@ -114,7 +114,7 @@ describe('the storefront example signs shoppers in through insole', () => {
     assert.equal(sessionOf(browser)!.claims.sub, session.claims.sub);
   });
 
-  test('the sign-in request uses PKCE, state, nonce and the API audience, kept in a short-lived signed cookie', async () => {
+  test('the sign-in request uses PKCE, state, nonce and the API audience, kept in a short-lived signed cookie named after its state', async () => {
     const res = await fetch(`${base}/login`, { redirect: 'manual' });
     assert.equal(res.status, 303);
     const url = new URL(res.headers.get('location')!);
@@ -125,8 +125,8 @@ describe('the storefront example signs shoppers in through insole', () => {
     assert.equal(q.audience, AUDIENCE);
     assert.equal(q.scope, 'openid email profile offline_access read:orders');
     assert.ok(q.state && q.nonce && q.code_challenge);
-    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('storefront_signin='))!;
-    assert.match(cookie, /^storefront_signin=s%3A/, 'signed');
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`storefront_txn_${q.state}=`))!;
+    assert.match(cookie, /^storefront_txn_[\w-]+=s%3A/, 'signed');
     assert.match(cookie, /; Max-Age=600;/);
     assert.match(cookie, /; Path=\/callback/);
     assert.match(cookie, /; HttpOnly/);
@@ -215,15 +215,43 @@ describe('the storefront example signs shoppers in through insole', () => {
     assert.notEqual(sessionOf(browser)!.refreshToken, refreshToken, 'insole rotated the refresh token');
   });
 
-  test('the callback refuses a mismatched state and a sign-in it did not start', async () => {
+  test('the callback refuses a mismatched state, a code it did not ask for, and a sign-in it did not start', async () => {
     const browser = new Browser();
-    await browser.get(`${base}/login`); // sets the sign-in cookie
+    const started = await browser.get(`${base}/login`); // sets the sign-in cookie
+    const state = new URL(started.hops[0]).searchParams.get('state')!;
     const forged = await browser.get(`${base}/callback?code=stolen&state=not-the-state&iss=${encodeURIComponent(insole.issuer)}`);
     assert.equal(forged.res.status, 400);
-    assert.match(await forged.res.text(), /Sign-in did not complete/);
+    assert.match(await forged.res.text(), /Sign-in expired/, 'no sign-in of this browser has that state');
+
+    const stolen = await browser.get(`${base}/callback?code=stolen&state=${state}&iss=${encodeURIComponent(insole.issuer)}`);
+    assert.equal(stolen.res.status, 400);
+    assert.match(await stolen.res.text(), /Sign-in did not complete/);
 
     const unsolicited = await new Browser().get(`${base}/callback?code=stolen&state=x`);
     assert.equal(unsolicited.res.status, 400);
     assert.match(await unsolicited.res.text(), /Sign-in expired/);
+  });
+
+  test('two tabs start signing in at once: both finish, each with its own state, and leave no sign-in cookie behind', async () => {
+    const email = 'two.tabs@innovashoes.example';
+    const password = 'tempo run then hill repeats';
+    await signUp(new Browser(), email, password);
+
+    const browser = new Browser();
+    const tabA = await browser.get(`${base}/login`);
+    const tabB = await browser.get(`${base}/login`);
+
+    // insole's form token is per browser, the newest page's: tab A reloads its sign-in page first, as
+    // a shopper does after "This form has expired". Its state, and the storefront's cookie for it, stay.
+    const formA = readForm(await (await browser.get(tabA.url)).res.text());
+    const doneA = await browser.postForm(new URL(formA.action, insole.issuer).href, { email, password, _csrf: formA.csrf });
+    assert.equal(doneA.url, `${base}/`, `tab A signs in (via ${doneA.hops.join(' → ')})`);
+    assert.match(await doneA.res.text(), new RegExp(`<span data-email>${email}</span>`));
+    // Tab B, reloaded now, finds the shopper signed in at insole and comes straight back with its own state.
+    const doneB = await browser.get(tabB.url);
+    assert.ok(doneB.hops.some((hop) => hop.startsWith(`${base}/callback?`)), `tab B went through its callback (via ${doneB.hops.join(' → ')})`);
+    assert.equal(doneB.url, `${base}/`);
+    assert.match(await doneB.res.text(), new RegExp(`<span data-email>${email}</span>`));
+    assert.deepEqual([...browser.jar(base).keys()].filter((name) => name.startsWith('storefront_txn_')), [], 'each callback cleared its own cookie');
   });
 });

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import * as oidc from 'openid-client';
 import { errorPage, sendPage } from './pages.ts';
 import { isSignInRefusal, revokeQuietly, SCOPE, type AuthSettings, type Discover } from './insole-client.ts';
-import { cookieOptions, sessionIdOf, SESSION_COOKIE, TRANSACTION_COOKIE, type SessionStore } from './session.ts';
+import { cookieOptions, sessionIdOf, SESSION_COOKIE, transactionCookieName, type SessionStore } from './session.ts';
 
 const SIGN_IN_TIME_LIMIT_MS = 10 * 60_000;
 
@@ -28,7 +28,7 @@ export function authRoutes(settings: AuthSettings, discover: Discover, sessions:
       nonce: transaction.nonce,
       ...extra,
     });
-    res.cookie(TRANSACTION_COOKIE, JSON.stringify(transaction), transactionCookie);
+    res.cookie(transactionCookieName(transaction.state), JSON.stringify(transaction), transactionCookie);
     res.redirect(303, url.href);
   }
 
@@ -36,11 +36,12 @@ export function authRoutes(settings: AuthSettings, discover: Discover, sessions:
   router.get('/signup', (_req, res) => redirectToInsole(res, { screen_hint: 'signup' }));
 
   router.get('/callback', async (req, res) => {
-    const transaction = readTransaction(req);
-    res.clearCookie(TRANSACTION_COOKIE, { ...transactionCookie, maxAge: undefined }); // one use only
+    const state = typeof req.query.state === 'string' ? req.query.state : '';
+    const transaction = readTransaction(req, state);
     if (!transaction) {
       return sendPage(res, 400, errorPage('Sign-in expired', 'This sign-in took too long or was started in another browser. Please try again.'));
     }
+    res.clearCookie(transactionCookieName(state), { ...transactionCookie, maxAge: undefined }); // one use only
     // The redirect_uri sent to the token endpoint is this URL without its query: build it from
     // baseUrl, not from the Host header a client chose.
     const currentUrl = new URL(redirectUri);
@@ -90,8 +91,9 @@ export function authRoutes(settings: AuthSettings, discover: Discover, sessions:
   return router;
 }
 
-function readTransaction(req: Request): SignInTransaction | undefined {
-  const raw: unknown = req.signedCookies?.[TRANSACTION_COOKIE];
+/** The sign-in this callback answers, by the `state` in its URL; none for a state this browser did not start. */
+function readTransaction(req: Request, state: string): SignInTransaction | undefined {
+  const raw: unknown = req.signedCookies?.[transactionCookieName(state)];
   if (typeof raw !== 'string') return undefined;
   try {
     const parsed = JSON.parse(raw) as Partial<SignInTransaction>;

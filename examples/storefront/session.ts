@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { CookieOptions, Request } from 'express';
 
 export const SESSION_COOKIE = 'storefront_session';
-export const TRANSACTION_COOKIE = 'storefront_signin';
+
+/**
+ * One cookie per sign-in in progress, named after its `state` (as nextjs-auth0 names `__txn_<state>`):
+ * a shopper who opens /login in two tabs has two sign-ins, and finishing one must not need the other's
+ * verifier and nonce. The callback finds its own by the `state` insole sends back.
+ */
+export const transactionCookieName = (state: string) => `storefront_txn_${state}`;
 
 /** What the storefront remembers about a signed-in shopper. Tokens never leave the server. */
 export interface StorefrontSession {
