@@ -254,4 +254,17 @@ describe('the storefront example signs shoppers in through insole', () => {
     assert.match(await doneB.res.text(), new RegExp(`<span data-email>${email}</span>`));
     assert.deepEqual([...browser.jar(base).keys()].filter((name) => name.startsWith('storefront_txn_')), [], 'each callback cleared its own cookie');
   });
+
+  test('Back after signing in re-opens the used callback: a signed-in shopper is sent home, not told the sign-in expired', async () => {
+    const browser = new Browser();
+    const signedUp = await signUp(browser, 'back.button@innovashoes.example', 'easy recovery jog today');
+    const callback = signedUp.hops.find((hop) => hop.startsWith(`${base}/callback?`))!;
+    const sid = sessionIdOf(browser);
+
+    const again = await browser.get(callback);
+    assert.equal(again.url, `${base}/`, `sent home (via ${again.hops.join(' → ')})`);
+    assert.equal(again.res.status, 200);
+    assert.match(await again.res.text(), /<span data-email>back\.button@innovashoes\.example<\/span>/);
+    assert.equal(sessionIdOf(browser), sid, 'the same session: nothing was redeemed again');
+  });
 });

@@ -39,6 +39,8 @@ export function authRoutes(settings: AuthSettings, discover: Discover, sessions:
     const state = typeof req.query.state === 'string' ? req.query.state : '';
     const transaction = readTransaction(req, state);
     if (!transaction) {
+      // Back after signing in re-opens this URL, whose sign-in is used up: the shopper is in already.
+      if (sessions.get(sessionIdOf(req))) return res.redirect(303, '/');
       return sendPage(res, 400, errorPage('Sign-in expired', 'This sign-in took too long or was started in another browser. Please try again.'));
     }
     res.clearCookie(transactionCookieName(state), { ...transactionCookie, maxAge: undefined }); // one use only
