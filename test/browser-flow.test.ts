@@ -309,6 +309,37 @@ describe('the hosted pages in a real Chromium', () => {
     await page.close();
   });
 
+  test('a sign-in in a second tab, with a wrong password and the password-reset page on the way, leaves the first tab\'s form working', async () => {
+    await browser.context.clearCookies(); // not signed in at insole: both tabs show the sign-in page
+    const first = await newPage();
+    await first.goto(`${storefront.origin}/login`);
+    await first.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+
+    const second = await newPage();
+    await second.goto(`${storefront.origin}/login`);
+    await second.getByLabel('Email').fill(normalizedEmail); // the shopper who signed up above
+    await second.getByLabel('Password').fill('not my password at all');
+    const wrong = await formPostResponse(second, (u) => u.pathname.endsWith('/login'),
+      () => second.getByRole('button', { name: 'Sign in' }).click());
+    assert.equal(wrong.status(), 401);
+    expectedErrorDocuments.add(wrong.url());
+    const reset = await newPage();
+    await reset.goto(`${insole.issuer}/password/reset`);
+    await reset.getByRole('heading', { level: 1, name: 'Reset your password' }).waitFor();
+    await second.getByLabel('Password').fill(password);
+    await second.getByRole('button', { name: 'Sign in' }).click();
+    await second.waitForURL(`${storefront.origin}/callback?**`);
+
+    await first.getByLabel('Email').fill(normalizedEmail);
+    await first.getByLabel('Password').fill(password);
+    const done = await formPostResponse(first, (u) => u.pathname.endsWith('/login'),
+      () => first.getByRole('button', { name: 'Sign in' }).click());
+    assert.equal(done.status(), 303, `the first tab's form is accepted (HTTP ${done.status()})`);
+    await first.waitForURL(`${storefront.origin}/callback?**`);
+    await first.getByRole('heading', { name: `Signed in as ${normalizedEmail}` }).waitFor();
+    for (const page of [first, second, reset]) await page.close();
+  });
+
   test('the sign-in page fits a 375px-wide phone', async () => {
     await browser.context.clearCookies(); // a shopper on another device: not signed in
     const page = await newPage();

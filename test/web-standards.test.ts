@@ -64,13 +64,10 @@ async function signUp(insole: TestInsole, email: string, agent: UserAgent = brow
   return { agent, config, tokens, sub: tokens.claims()!.sub };
 }
 
-/** Stands for the agent's own, genuine token (the value of its CSRF cookie). */
-const OWN_TOKEN = Symbol('own token');
-
 interface Forgery {
   label: string;
   /** The `_csrf` field sent; omitted when undefined. */
-  csrf?: string | typeof OWN_TOKEN;
+  csrf?: string;
   /** The CSRF cookie sent: unchanged when undefined, none when null. */
   cookie?: string | null;
 }
@@ -81,9 +78,7 @@ async function expectRefused(agent: UserAgent, url: string, fields: Record<strin
   for (const forgery of forgeries) {
     if (forgery.cookie === null) agent.cookies.delete(CSRF_COOKIE);
     else if (forgery.cookie !== undefined) agent.cookies.set(CSRF_COOKIE, forgery.cookie);
-    const csrf = forgery.csrf === OWN_TOKEN ? own : forgery.csrf;
-    if (forgery.csrf === OWN_TOKEN) assert.ok(own, 'the agent holds a genuine token');
-    const res = await agent.postForm(url, csrf === undefined ? fields : { ...fields, _csrf: csrf });
+    const res = await agent.postForm(url, forgery.csrf === undefined ? fields : { ...fields, _csrf: forgery.csrf });
     const html = await res.res.text();
     assert.equal(res.res.status, 403, `${url} ${forgery.label}: HTTP ${res.res.status} ${alert(html) ?? html.slice(0, 200)}`);
     assert.equal(res.left, undefined);
@@ -93,19 +88,22 @@ async function expectRefused(agent: UserAgent, url: string, fields: Record<strin
   }
 }
 
+/** What another browser genuinely got from insole: a token of its password-reset page, and its cookie with the token of its sign-in. */
+interface Foreign { otherBrowserToken: string; otherInteraction: { csrf: string; cookie: string } }
+
 /**
- * The forgeries every form must refuse: no token; a token that is not the one in the cookie (another
- * browser's); a token without its cookie; a made-up token whose cookie matches; and a genuine
+ * The forgeries every form must refuse: no token; a token made for another browser's cookie; the
+ * form's genuine token without its cookie; a made-up token with a made-up cookie; and a genuine
  * token-and-cookie pair minted for another interaction.
  */
-function forgeries(foreign: { otherBrowserToken: string; otherInteractionToken: string }): Forgery[] {
-  const madeUp = `${'a'.repeat(64)}.${'b'.repeat(64)}`;
+function forgeries(foreign: Foreign, ownToken: string): Forgery[] {
+  const madeUp = { csrf: 'b'.repeat(43), cookie: 'a'.repeat(64) };
   return [
     { label: 'without _csrf' },
     { label: 'with another browser\'s token', csrf: foreign.otherBrowserToken },
-    { label: 'with its genuine token but no CSRF cookie', csrf: OWN_TOKEN, cookie: null },
-    { label: 'with a made-up token matching a made-up cookie', csrf: madeUp, cookie: madeUp },
-    { label: 'with a token and cookie of another interaction', csrf: foreign.otherInteractionToken, cookie: foreign.otherInteractionToken },
+    { label: 'with its genuine token but no CSRF cookie', csrf: ownToken, cookie: null },
+    { label: 'with a made-up token and a made-up cookie', ...madeUp },
+    { label: 'with a token and cookie of another interaction', ...foreign.otherInteraction },
   ];
 }
 
@@ -129,11 +127,11 @@ describe('web standards', () => {
   after(async () => { await insole.stop(); await inbox.close(); });
 
   /** A token-and-cookie pair genuinely minted by insole, for an interaction of another browser. */
-  async function foreignTokens() {
+  async function foreignTokens(): Promise<Foreign> {
     const other = browser(insole);
     const page = await openInteraction(insole, other);
     const account = await freshToken(other, `${insole.issuer}/password/reset`);
-    return { otherInteractionToken: page.form.csrf, otherBrowserToken: account.csrf };
+    return { otherInteraction: { csrf: page.form.csrf, cookie: other.cookies.get(CSRF_COOKIE)! }, otherBrowserToken: account.csrf };
   }
 
   describe('security headers on every HTML page', () => {
@@ -401,7 +399,7 @@ describe('web standards', () => {
       const page = await openInteraction(insole, agent);
       const url = `${insole.issuer}/interaction/${page.uid}/login`;
       const mark = agent.setCookies.length;
-      await expectRefused(agent, url, { email, password: PASSWORD }, forgeries(await foreignTokens()));
+      await expectRefused(agent, url, { email, password: PASSWORD }, forgeries(await foreignTokens(), page.form.csrf));
 
       assert.deepEqual(agent.setsOf('_session', mark), [], 'no session');
       const user = (await users().findOne({ user_id: sub }))!;
@@ -413,12 +411,33 @@ describe('web standards', () => {
       assert.ok(done.left?.startsWith(STOREFRONT.redirect_uri), 'the genuine form still works');
     });
 
+    test('a sign-in in another tab, the password-reset page and a form shown again after a wrong password do not expire a sign-in form', async () => {
+      const email = newEmail('csrf.tabs');
+      await signUp(insole, email);
+      const agent = browser(insole);
+      const first = await openInteraction(insole, agent);
+      // This agent keeps one cookie of a name; a browser keeps oidc-provider's interaction cookie
+      // once per interaction (Path=/interaction/<uid>), so the first's is put back for its post.
+      const firstInteractionCookies = [...agent.cookies].filter(([name]) => name.startsWith('_interaction'));
+      const second = await openInteraction(insole, agent);
+      const wrong = await agent.postForm(`${insole.issuer}/interaction/${second.uid}/login`, { email, password: 'not the password', _csrf: second.form.csrf });
+      assert.equal(wrong.res.status, 401);
+      const again = readForm(await wrong.res.text());
+      await freshToken(agent, `${insole.issuer}/password/reset`);
+      const secondDone = await agent.postForm(`${insole.issuer}/interaction/${second.uid}/login`, { email, password: PASSWORD, _csrf: again.csrf });
+      assert.ok(secondDone.left?.startsWith(STOREFRONT.redirect_uri), `the second tab signs in: HTTP ${secondDone.res.status}`);
+
+      for (const [name, value] of firstInteractionCookies) agent.cookies.set(name, value);
+      const firstDone = await agent.postForm(`${insole.issuer}/interaction/${first.uid}/login`, { email, password: PASSWORD, _csrf: first.form.csrf });
+      assert.ok(firstDone.left?.startsWith(STOREFRONT.redirect_uri), `the first tab's form still works: HTTP ${firstDone.res.status} ${alert(await firstDone.res.text()) ?? ''}`);
+    });
+
     test('sign-up: forged posts are refused and create nobody', async () => {
       const email = newEmail('csrf.signup');
       const agent = browser(insole);
       const page = await openInteraction(insole, agent);
       const url = `${insole.issuer}/interaction/${page.uid}/signup`;
-      await expectRefused(agent, url, { email, password: PASSWORD }, forgeries(await foreignTokens()));
+      await expectRefused(agent, url, { email, password: PASSWORD }, forgeries(await foreignTokens(), page.form.csrf));
       assert.equal(await users().countDocuments({ email }), 0);
 
       const { csrf } = await freshToken(agent, `${insole.issuer}/interaction/${page.uid}/signup`);
@@ -437,7 +456,7 @@ describe('web standards', () => {
       const url = new URL(form.action, insole.issuer).href;
       const grants = () => insole.db.collection('oidc_flow').countDocuments({ model: 'Grant', 'payload.clientId': THIRD_PARTY.client_id, 'payload.accountId': sub });
 
-      await expectRefused(agent, url, {}, forgeries(await foreignTokens()));
+      await expectRefused(agent, url, {}, forgeries(await foreignTokens(), form.csrf));
       assert.equal(await grants(), 0, 'nothing granted');
 
       const done = await agent.postForm(url, { _csrf: form.csrf });
@@ -467,8 +486,7 @@ describe('web standards', () => {
       // Confirm the email, with the link of the sign-up mail.
       const verifyLink = inbox.linkIn(await inbox.waitFor(email, /Confirm your email/), `${insole.issuer}/email/verify?ticket=`);
       const verifyTicket = new URL(verifyLink).searchParams.get('ticket')!;
-      await freshToken(agent, verifyLink);
-      await expectRefused(agent, `${insole.issuer}/email/verify`, { ticket: verifyTicket }, forgeries(foreign));
+      await expectRefused(agent, `${insole.issuer}/email/verify`, { ticket: verifyTicket }, forgeries(foreign, (await freshToken(agent, verifyLink)).csrf));
       assert.equal((await user())!.email_verified, false);
       const verified = await agent.postForm(`${insole.issuer}/email/verify`, { ticket: verifyTicket, _csrf: (await freshToken(agent, verifyLink)).csrf });
       assert.equal(verified.res.status, 200, 'the link was not used up by the forgeries');
@@ -479,16 +497,14 @@ describe('web standards', () => {
       const other = await signUp(insole, unconfirmed);
       const links = () => tickets().countDocuments({ user_id: other.sub, kind: 'verify_email' });
       const resendUrl = `${insole.issuer}/email/verify/resend`;
-      await freshToken(agent, resendUrl);
-      await expectRefused(agent, resendUrl, { email: unconfirmed }, forgeries(foreign));
+      await expectRefused(agent, resendUrl, { email: unconfirmed }, forgeries(foreign, (await freshToken(agent, resendUrl)).csrf));
       assert.equal(await links(), 1, 'no new link issued');
       assert.equal((await agent.postForm(resendUrl, { email: unconfirmed, _csrf: (await freshToken(agent, resendUrl)).csrf })).res.status, 200);
       assert.equal(await links(), 2);
 
       // Ask for a password reset.
       const resetUrl = `${insole.issuer}/password/reset`;
-      await freshToken(agent, resetUrl);
-      await expectRefused(agent, resetUrl, { email }, forgeries(foreign));
+      await expectRefused(agent, resetUrl, { email }, forgeries(foreign, (await freshToken(agent, resetUrl)).csrf));
       assert.equal(await ticketCount('reset_password'), 0, 'no reset link issued');
       assert.equal((await agent.postForm(resetUrl, { email, _csrf: (await freshToken(agent, resetUrl)).csrf })).res.status, 200);
       assert.equal(await ticketCount('reset_password'), 1);
@@ -497,8 +513,7 @@ describe('web standards', () => {
       const resetLink = inbox.linkIn(await inbox.waitFor(email, /Reset your/), `${insole.issuer}/password/reset/new?ticket=`);
       const resetTicket = new URL(resetLink).searchParams.get('ticket')!;
       const hashBefore = (await users().findOne({ user_id: sub }, { projection: { password_hash: 1 } }))!.password_hash;
-      await freshToken(agent, resetLink);
-      await expectRefused(agent, `${insole.issuer}/password/reset/new`, { ticket: resetTicket, password: 'an attacker chose this' }, forgeries(foreign));
+      await expectRefused(agent, `${insole.issuer}/password/reset/new`, { ticket: resetTicket, password: 'an attacker chose this' }, forgeries(foreign, (await freshToken(agent, resetLink)).csrf));
       assert.equal((await users().findOne({ user_id: sub }, { projection: { password_hash: 1 } }))!.password_hash, hashBefore, 'password unchanged');
       const changed = await agent.postForm(`${insole.issuer}/password/reset/new`, { ticket: resetTicket, password: 'the owner chose this one', _csrf: (await freshToken(agent, resetLink)).csrf });
       assert.equal(changed.res.status, 200, 'the link was not used up by the forgeries');
@@ -520,8 +535,7 @@ describe('web standards', () => {
       const ticket = new URL(link).searchParams.get('ticket')!;
 
       const agent = browser(insole);
-      await freshToken(agent, link);
-      await expectRefused(agent, `${insole.issuer}/account/unblock`, { ticket }, forgeries(await foreignTokens()));
+      await expectRefused(agent, `${insole.issuer}/account/unblock`, { ticket }, forgeries(await foreignTokens(), (await freshToken(agent, link)).csrf));
       assert.equal((await blockedFor()).length, 1, 'still blocked');
       const done = await agent.postForm(`${insole.issuer}/account/unblock`, { ticket, _csrf: (await freshToken(agent, link)).csrf });
       assert.equal(done.res.status, 200);
@@ -596,8 +610,8 @@ describe('CSRF on the social sign-in email form', () => {
     const url = new URL(form.action, world.insole.issuer).href;
 
     const other = await openSignIn(world.insole, new ShopperAgent(world.insole.issuer));
-    const otherToken = readForm(other.page.html).csrf;
-    await expectRefused(trip.agent, url, { email: 'forged@example.com' }, forgeries({ otherBrowserToken: otherToken, otherInteractionToken: otherToken }));
+    const otherInteraction = { csrf: readForm(other.page.html).csrf, cookie: other.agent.cookies.get(CSRF_COOKIE)! };
+    await expectRefused(trip.agent, url, { email: 'forged@example.com' }, forgeries({ otherBrowserToken: otherInteraction.csrf, otherInteraction }, form.csrf));
     assert.equal(await world.insole.db.collection('users').countDocuments({ user_id }), 0);
 
     // A genuine token for this interaction (its sign-in page mints one) completes the step.

@@ -67,7 +67,7 @@ export function createInteractionPages({ provider, renderView, csrf, connections
     return renderView(screen, {
       title: TITLES[screen],
       uid: details.uid,
-      csrfToken: csrf.generateCsrfToken(req, res, { overwrite: true }),
+      csrfToken: csrf.generateCsrfToken(req, res),
       clientName: client?.clientName ?? client?.clientId,
       scopes: String(details.params.scope ?? '').split(' ').filter(Boolean),
       connections: connections.map((id) => ({ id, label: CONNECTION_LABELS[id] })),

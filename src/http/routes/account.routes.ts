@@ -24,7 +24,7 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
   const context = (req: Request) => ({ ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512) });
   const page = async (req: Request, res: Response, view: string, locals: Record<string, unknown>, status = 200) => {
-    res.status(status).type('html').send(await renderView(view, { error: undefined, csrfToken: csrf.generateCsrfToken(req, res, { overwrite: true }), ...locals }));
+    res.status(status).type('html').send(await renderView(view, { error: undefined, csrfToken: csrf.generateCsrfToken(req, res), ...locals }));
   };
   const message = (req: Request, res: Response, title: string, text: string, status = 200) => page(req, res, 'message', { title, message: text }, status);
   const ticketOf = (req: Request) => (typeof req.query.ticket === 'string' && req.query.ticket.length <= 100 ? req.query.ticket : '');
