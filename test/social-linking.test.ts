@@ -4,7 +4,7 @@ import { runCli } from '../src/cli/insole.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import {
-  freshFacebook, freshGoogle, freshTwitter, healAll, logsSince, read, socialTrip, storefrontTokens, submit, usersOf, type Page, type Trip,
+  follow, freshFacebook, freshGoogle, freshTwitter, healAll, logsSince, read, socialTrip, storefrontTokens, submit, usersOf, type Page, type Trip,
 } from './support/social-steps.ts';
 
 /**
@@ -143,8 +143,12 @@ describe('linking a social identity to an existing account', () => {
     assert.equal((await identitiesOf(sub)).length, 1, 'not linked yet');
     assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), [], 'nothing happened yet');
 
+    // A reload shows the offer again (the outcome it came from was used up by the first view).
+    const reloaded = await follow(trip.agent, trip.landing.url, world.insole);
+    assertLinkNotice(reloaded, email, 'Google');
+
     // A typo first: the pending link waits for the right password.
-    const wrong = await signInWithPassword(trip, trip.landing, email, 'not the password');
+    const wrong = await signInWithPassword(trip, reloaded, email, 'not the password');
     assert.equal(wrong.status, 401);
     assert.equal(read.alert(wrong.html), 'Wrong email or password.');
     assert.equal((await identitiesOf(sub)).length, 1);

@@ -297,6 +297,27 @@ describe('social sign-in: the shopper cancels, the provider fails', () => {
       assert.equal(callback.searchParams.get('state'), trip.request.state);
     });
 
+    test(`${p.label}: reloading the page after Deny shows the sign-in page again while the sign-in lives; once it is over, a page saying to start again`, async () => {
+      p.fresh(world);
+      const trip = await socialTrip(world.insole, p.connection, { decision: 'deny' });
+      assertSignInPageWith(trip.landing, 400, `You cancelled signing in with ${p.label}.`);
+      const reloaded = await follow(trip.agent, trip.landing.url, world.insole);
+      assert.equal(reloaded.status, 200);
+      assert.equal(reloaded.url, `${world.insole.issuer}/interaction/${trip.uid}`, 'the interaction\'s own page');
+      assert.equal(read.h1(reloaded.html), 'Sign in');
+      assert.equal(read.alert(reloaded.html), undefined, 'the cancel was said once');
+      await assertFailedCleanly(p.connection, p.deniedReason); // the reload logged nothing more
+
+      const back = await follow(trip.agent, read.link(reloaded.html, /^Cancel and go back$/), world.insole);
+      assert.equal(new URL(back.left!).searchParams.get('error'), 'access_denied', 'the sign-in goes on from the page shown again');
+      const over = await follow(trip.agent, trip.landing.url, world.insole);
+      assert.equal(over.status, 400);
+      assert.equal(over.left, undefined);
+      assert.equal(read.h1(over.html), 'Something went wrong');
+      assert.match(over.html, /Go back to the store and try again/);
+      assertNoServerErrors(trip.agent);
+    });
+
     for (const [mode, target] of [['down', 'token'], ['garbage', 'token'], ['down', 'profile'], ['garbage', 'profile']] as const) {
       test(`${p.label}: ${target} endpoint ${mode === 'down' ? 'answers 500' : 'sends garbage'} → the sign-in page with a clear message, an f log, no user`, async () => {
         p.fresh(world);

@@ -49,6 +49,10 @@ export function createHandshakeStore(connection: Connection) {
       return records.findOneAndDelete({ _id: id, kind, ...(uid ? { uid } : {}), ...live() });
     },
 
+    async peekFor(uid: string, kind: HandshakeKind): Promise<Handshake | null> {
+      return records.findOne({ uid, kind, ...live() });
+    },
+
     async takeFor(uid: string, kind: HandshakeKind): Promise<Handshake | null> {
       return records.findOneAndDelete({ uid, kind, ...live() });
     },

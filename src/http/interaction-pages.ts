@@ -99,6 +99,10 @@ export function createInteractionPages({ provider, renderView, csrf, connections
       pendingLink.offered(res, uid);
     },
 
+    linkOffered(req: Request, uid: string): boolean {
+      return pendingLink.wasOffered(req, uid);
+    },
+
     async requestContext(req: Request, clientId: unknown): Promise<RequestContext> {
       const client = await clientOf(clientId);
       return { ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512), client_id: String(clientId), client_name: client?.clientName };

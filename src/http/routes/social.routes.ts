@@ -93,18 +93,34 @@ export function socialRoutes(deps: Deps): Router {
       const id = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed } });
       return pages.show(req, res, 'social-email', { pendingId: id, connectionLabel: CONNECTION_LABELS[connection] });
     }
-    await handshakes.put({ kind: 'pending_link', uid, connection, data: { profile, sealed, target_user_id: outcome.existing.user_id } });
-    pages.offerLink(res, uid);
+    const { user_id, email } = outcome.existing;
+    await handshakes.put({ kind: 'pending_link', uid, connection, data: { profile, sealed, target_user_id: user_id, target_email: email } });
+    return offerLink(req, res, interaction, connection, email);
+  }
+
+  function offerLink(req: Request, res: Response, interaction: Interaction, connection: SocialConnection, email: string) {
+    pages.offerLink(res, interaction.uid);
     return pages.show(req, res, 'login', {
-      email: outcome.existing.email,
-      notice: `You already have an account with ${outcome.existing.email}. Sign in to it once to connect ${CONNECTION_LABELS[connection]}.`,
-    });
+      email,
+      notice: `You already have an account with ${email}. Sign in to it once to connect ${CONNECTION_LABELS[connection]}.`,
+    }, 200, interaction);
+  }
+
+  /**
+   * The outcome was shown already and this is the page reloaded: the interaction is alive (its
+   * cookie was checked), so the shopper sees its page again, the offer to link when one waits,
+   * else its first screen, rather than being told to start again from the store.
+   */
+  async function showAgain(req: Request, res: Response, interaction: Interaction) {
+    const pending = pages.linkOffered(req, interaction.uid) ? await handshakes.peekFor(interaction.uid, 'pending_link') : null;
+    if (typeof pending?.data.target_email === 'string') return offerLink(req, res, interaction, pending.connection as SocialConnection, pending.data.target_email);
+    res.redirect(303, `/interaction/${interaction.uid}`);
   }
 
   router.get('/interaction/:uid/social/:result', async (req, res) => {
     const details = await provider().interactionDetails(req, res);
     const record = await handshakes.take(String(req.params.result), 'result', details.uid);
-    if (!record) throw expired();
+    if (!record) return showAgain(req, res, details);
     const connection = record.connection as SocialConnection;
     const ctx = await pages.requestContext(req, details.params.client_id);
     if (record.data.error) {
