@@ -49,6 +49,15 @@ describe('Management API access: M2M tokens and scopes', () => {
     assert.equal((await res.json() as { error: string }).error, 'invalid_target');
   });
 
+  test('client_credentials naming no API is refused: the token would be for nothing', async () => {
+    const res = await fetch(`${insole.issuer}/oauth/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: ADMIN.client_id, client_secret: ADMIN.client_secret }),
+    });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), { error: 'invalid_request', error_description: 'client_credentials needs the API the token is for: send audience (or resource)' });
+  });
+
   test('scope matrix: the right scope passes, another gets 403 in Auth0 words, no token 401', async () => {
     const admin = (await managementToken(insole, ADMIN)).access_token;
     const reader = (await managementToken(insole, READER)).access_token;

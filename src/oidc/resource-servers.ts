@@ -62,8 +62,16 @@ export function createResourceServerInfo(config: Config, scopesOfAccount: (accou
   };
 }
 
-/** Auth0 clients name the API with `audience`, also at the token endpoint, where oidc-provider only reads `resource`. */
+/**
+ * Auth0 clients name the API with `audience`, also at the token endpoint, where oidc-provider only
+ * reads `resource`. A client_credentials token is only ever for an API, so one that names none is
+ * refused, as Auth0 does (oidc-provider would issue a token for no API, still active at introspection).
+ */
 export async function defaultResource(ctx: KoaContextWithOIDC, _client: Client, oneOf?: readonly string[]) {
   const audience = ctx.oidc.params?.audience ?? (ctx.oidc.body as { audience?: unknown } | undefined)?.audience;
-  return typeof audience === 'string' ? audience : oneOf;
+  if (typeof audience === 'string') return audience;
+  if (!oneOf && (ctx.oidc.params as { grant_type?: string } | undefined)?.grant_type === 'client_credentials') {
+    throw new errors.InvalidRequest('client_credentials needs the API the token is for: send audience (or resource)');
+  }
+  return oneOf;
 }
