@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { loadConfig } from '../src/config/load-config.ts';
+import { clientGrantProblems } from '../src/oidc/resource-servers.ts';
 import { startTestInsole, TEST_API, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { signInForTokens } from './support/relying-party.ts';
@@ -100,4 +102,13 @@ describe('Management API access: M2M tokens and scopes', () => {
     assert.ok(Number(res.headers.get('x-ratelimit-remaining')) < 50);
     assert.ok(Number(res.headers.get('x-ratelimit-reset')) >= Math.floor(Date.now() / 1000));
   });
+});
+
+test('a client grant in config for an unknown API or scope is a configuration problem naming it', () => {
+  const grants = [{ audience: 'https://api.unknown.example/', scope: ['read:orders'] }, { scope: ['read:users', 'read:user'] }, { audience: TEST_API, scope: ['read:orders'] }];
+  const config = loadConfig({ env: { NODE_ENV: 'test', ISSUER: 'https://id.innovashoes.example' }, overrides: { apis: [{ identifier: TEST_API, scopes: ['read:orders'] }], clients: [{ ...m2mClientConfig(READER), grants }] } });
+  assert.deepEqual(clientGrantProblems(config), [
+    'clients.reader.grants.0.audience: https://api.unknown.example/ is neither the Management API (https://id.innovashoes.example/api/v2/) nor an API in apis',
+    'clients.reader.grants.1.scope: read:user is not a scope of the Management API',
+  ]);
 });

@@ -6,12 +6,16 @@ import { startLiveProvider, type LiveProvider } from './live-provider.ts';
 import { answerDatabaseUnavailable } from './database-unavailable.ts';
 import { moveToFlowCollection } from './flow-collection.ts';
 import { createProvider } from './provider.ts';
+import { clientGrantProblems } from './resource-servers.ts';
+import { ConfigError } from '../config/load-config.ts';
 import { loadSigningKeys, signingKeysBox } from './signing-keys.ts';
 
 export type OidcArea = Area & { provider: LiveProvider };
 
 /** The OpenID Provider: oidc-provider over MongoDB, rebuilt when the signing keys change, and Auth0's /v2/logout. */
 export async function createOidcArea({ config, connection, users, logs, logger, renderView }: Core): Promise<OidcArea> {
+  const grantProblems = clientGrantProblems(config);
+  if (grantProblems.length) throw new ConfigError(grantProblems);
   const keyBox = signingKeysBox(config);
   await moveToFlowCollection(connection, logger);
   const provider = await startLiveProvider({

@@ -1,6 +1,6 @@
 import { errors, type Client, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
-import { managementAudience } from '../admin/management-api.ts';
+import { MANAGEMENT_SCOPES, managementAudience } from '../admin/management-api.ts';
 
 interface ClientGrant { audience?: string; scope: string[] }
 
@@ -8,6 +8,23 @@ interface ClientGrant { audience?: string; scope: string[] }
 export function grantedScopes(client: Client | undefined, audience: string, management: string): string[] {
   const grants = (client?.metadata().grants ?? []) as ClientGrant[];
   return grants.filter((grant) => (grant.audience ?? management) === audience).flatMap((grant) => grant.scope);
+}
+
+/**
+ * The grants of the clients in config, checked at start: a grant names the Management API or an API
+ * in `apis`, and only scopes it has. Tokens carry granted scopes as written, so a misspelt one would
+ * otherwise reach every token of that client unnoticed.
+ */
+export function clientGrantProblems(config: Config): string[] {
+  const management = managementAudience(config.issuer);
+  const scopesOf = new Map<string, readonly string[]>([[management, MANAGEMENT_SCOPES], ...config.apis.map((api) => [api.identifier, api.scopes] as const)]);
+  return config.clients.flatMap((client) => client.grants.flatMap((grant, i) => {
+    const where = `clients.${client.client_id}.grants.${i}`;
+    const known = scopesOf.get(grant.audience ?? management);
+    if (!known) return [`${where}.audience: ${grant.audience} is neither the Management API (${management}) nor an API in apis`];
+    const unknown = grant.scope.filter((scope) => !known.includes(scope));
+    return unknown.length ? [`${where}.scope: ${unknown.join(', ')} is not a scope of ${grant.audience ?? 'the Management API'}`] : [];
+  }));
 }
 
 /**
