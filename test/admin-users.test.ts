@@ -110,6 +110,27 @@ describe('Management API: users', () => {
     assert.equal(stored!.blocked, false);
   });
 
+  test('a "__proto__" metadata key, at any depth, is a 400 naming it, and nothing changes', async () => {
+    const id = 'auth0%7Cseed000041';
+    await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { shoe_size: 42 }, app_metadata: { roles: ['editor'], plan: 'pro' } });
+    // JSON.parse, not an object literal: in a literal "__proto__" sets the prototype and is never sent.
+    for (const body of ['{"app_metadata":{"__proto__":{"plan":"free"}}}', '{"user_metadata":{"__proto__":null}}', '{"user_metadata":{"prefs":{"__proto__":{"x":1}}}}']) {
+      const res = await api(insole, token, 'PATCH', `/users/${id}`, JSON.parse(body));
+      assert.equal(res.status, 400, body);
+      assert.equal(res.body.error, 'Bad Request');
+      assert.match(res.body.message, /the key "__proto__" is not allowed/, body);
+    }
+    const stored = await insole.db.collection('users').findOne({ user_id: 'auth0|seed000041' });
+    assert.deepEqual(stored!.user_metadata, { shoe_size: 42 });
+    assert.deepEqual(stored!.app_metadata, { roles: ['editor'], plan: 'pro' });
+
+    const email = 'proto@innovashoes.example';
+    const created = await api(insole, token, 'POST', '/users', { connection: 'Username-Password-Authentication', email, password: 'a long secret phrase', app_metadata: JSON.parse('{"__proto__":{"roles":["admin"]}}') });
+    assert.equal(created.status, 400);
+    assert.match(created.body.message, /"__proto__" is not allowed/);
+    assert.equal(await insole.db.collection('users').countDocuments({ email }), 0);
+  });
+
   test('a new email resets email_verified unless it is given; a taken email is a 400 in Auth0\'s words', async () => {
     const id = 'auth0%7Cseed000030';
     const moved = await api(insole, token, 'PATCH', `/users/${id}`, { email: 'Moved@Innovashoes.example' });

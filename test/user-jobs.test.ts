@@ -103,6 +103,16 @@ describe('users export and import jobs (Auth0 /api/v2/jobs)', () => {
     assert.equal(await insole.db.collection('user_jobs').countDocuments({ job_id: created.body.id, users_file: { $exists: true } }), 0, 'the uploaded file is dropped once the job ends');
   });
 
+  test('an import record with a "__proto__" metadata key fails with its reason; the record after it is imported', async () => {
+    const file = '[{"email":"proto.import@innovashoes.example","app_metadata":{"__proto__":{"roles":["admin"]},"plan":"basic"}},{"email":"proto.fine@innovashoes.example"}]';
+    const job = await finishedJob(insole, admin, (await postImport(insole, admin, file)).body.id);
+    assert.deepEqual(job.summary, { failed: 1, updated: 0, inserted: 1, total: 2 });
+    const why = await api(insole, admin, 'GET', `/jobs/${job.id}/errors`);
+    assert.equal(why.body[0].index, 0);
+    assert.match(why.body[0].errors[0].message, /the key "__proto__" is not allowed/);
+    assert.equal(await insole.db.collection('users').countDocuments({ email: 'proto.import@innovashoes.example' }), 0);
+  });
+
   test('upsert: an existing user (by email) gets the upsertable attributes of the record; without upsert the record fails', async () => {
     await insole.db.collection('users').insertOne(seededUser(5000, {
       email: 'upsert.me@innovashoes.example', email_verified: true, name: 'Before', nickname: 'before', given_name: 'Old',

@@ -31,6 +31,8 @@ export function assertSafeKeys(value: unknown, path: string, depth = 0): void {
   if (typeof value !== 'object' || value === null) return;
   for (const [key, inner] of Object.entries(value)) {
     if (!SAFE_KEY.test(key)) throw new BadRequestError(`${path}: the key "${key.slice(0, 50)}" may not start with $ or contain a dot.`, 'invalid_body');
+    // JSON.parse keeps "__proto__" as a key, but zod drops it and objects built from it take it as their prototype.
+    if (key === '__proto__') throw new BadRequestError(`${path}: the key "__proto__" is not allowed.`, 'invalid_body');
     assertSafeKeys(inner, `${path}.${key}`, depth + 1);
   }
 }

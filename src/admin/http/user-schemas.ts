@@ -8,12 +8,16 @@ export const emailField = z.string().trim().toLowerCase().max(254).pipe(z.email(
 
 // Auth0 caps each metadata object at 16 kB of JSON.
 const METADATA_MAX_CHARS = 16 * 1024;
-export const metadataField = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+// The keys are checked on the raw input: zod's record drops a "__proto__" key without a word, and
+// the empty patch left would empty the whole object (metadata-merge.ts).
+export const metadataField = z.preprocess((value, ctx) => {
   try {
     assertSafeKeys(value, 'metadata');
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
   }
+  return value;
+}, z.record(z.string(), z.unknown())).superRefine((value, ctx) => {
   if (JSON.stringify(value).length > METADATA_MAX_CHARS) ctx.addIssue({ code: 'custom', message: `must be at most ${METADATA_MAX_CHARS} characters of JSON` });
 });
 
