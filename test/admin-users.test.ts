@@ -46,9 +46,8 @@ describe('Management API: users', () => {
     assert.equal(last.body.at(-1).user_id, 'auth0|seed000000', 'descending order ends with the oldest');
   });
 
-  test('a cursor pages through every match via the Link header, in order, each exactly once', async () => {
-    const q = encodeURIComponent('email.domain:innovashoes.example');
-    let url: string | undefined = `${insole.issuer}/api/v2/users?q=${q}&take=100&sort=created_at:1`;
+  /** Every user_id a cursor walk gives, following the Link header from `url` to the last page. */
+  async function walkCursor(url: string | undefined): Promise<string[]> {
     const seen: string[] = [];
     while (url) {
       const res: Response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
@@ -57,8 +56,27 @@ describe('Management API: users', () => {
       seen.push(...users.map((u) => u.user_id));
       url = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
     }
-    const expected = Array.from({ length: SEEDED }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => seedUser(i).user_id);
-    assert.deepEqual(seen, expected);
+    return seen;
+  }
+  const innovashoes = encodeURIComponent('email.domain:innovashoes.example');
+  const innovashoesIds = () => Array.from({ length: SEEDED }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => seedUser(i).user_id);
+
+  test('a cursor pages through every match via the Link header, in order, each exactly once', async () => {
+    assert.deepEqual(await walkCursor(`${insole.issuer}/api/v2/users?q=${innovashoes}&take=100&sort=created_at:1`), innovashoesIds());
+  });
+
+  test('a cursor pages newest first (sort=created_at:-1, user_id:-1), each user once; its cursor is refused with the other direction', async () => {
+    const newestFirst = innovashoesIds().reverse();
+    assert.deepEqual(await walkCursor(`${insole.issuer}/api/v2/users?q=${innovashoes}&take=100&sort=created_at:-1`), newestFirst);
+    assert.deepEqual(await walkCursor(`${insole.issuer}/api/v2/users?q=${innovashoes}&take=100&sort=user_id:-1`), newestFirst);
+
+    const first = await fetch(`${insole.issuer}/api/v2/users?take=2&sort=created_at:-1`, { headers: { authorization: `Bearer ${token}` } });
+    const next = new URL(/<([^>]+)>; rel="next"/.exec(first.headers.get('link') ?? '')![1]);
+    next.searchParams.set('sort', 'created_at:1');
+    const turned = await api(insole, token, 'GET', `/users${next.search}`);
+    assert.equal(turned.status, 400);
+    assert.equal(turned.body.errorCode, 'invalid_query_string');
+    assert.match(turned.body.message, /"from": not a cursor this list gave out/);
   });
 
   test('q in Auth0 syntax over metadata paths and dates; a malformed q is a 400 naming the position', async () => {

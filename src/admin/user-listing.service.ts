@@ -10,7 +10,7 @@ export const USER_SORT_FIELDS = ['user_id', 'email', 'created_at', 'last_login']
 export const USER_CURSOR_FIELDS = ['user_id', 'created_at'] as const;
 
 export type UserSort = { field: (typeof USER_SORT_FIELDS)[number]; direction: 1 | -1 };
-type CursorField = (typeof USER_CURSOR_FIELDS)[number];
+export type CursorSort = { field: (typeof USER_CURSOR_FIELDS)[number]; direction: 1 | -1 };
 
 export interface UserSearch { q?: string; connection?: string; /** Members of this saved segment. */ segment?: string }
 
@@ -39,16 +39,17 @@ export function createUserListing(users: UserRepository) {
       return { users: found, total };
     },
 
-    /** `take` users after `from` (none: from the start); `next` is the cursor of the following page, if there is one. */
-    async after(search: UserSearch, { from, take, field }: { from?: string; take: number; field: CursorField }): Promise<{ users: UserDoc[]; next?: string }> {
+    /** `take` users after `from` (none: from the start) in `sort`'s order; `next` is the cursor of the following page, if there is one. */
+    async after(search: UserSearch, { from, take, sort }: { from?: string; take: number; sort: CursorSort }): Promise<{ users: UserDoc[]; next?: string }> {
+      const { field } = sort;
       const filter = userFilter(search);
-      const cursor = from ? decodeKeyset(from, field, field === 'user_id' ? 'string' : 'date') : undefined;
-      const scoped = cursor ? (Object.keys(filter).length ? { $and: [filter, afterKeyset(field, cursor)] } : afterKeyset(field, cursor)) : filter;
-      const found = await users.search(scoped, { sort: sortOf({ field, direction: 1 }), limit: take + 1 });
+      const cursor = from ? decodeKeyset(from, sort, field === 'user_id' ? 'string' : 'date') : undefined;
+      const scoped = cursor ? (Object.keys(filter).length ? { $and: [filter, afterKeyset(sort, cursor)] } : afterKeyset(sort, cursor)) : filter;
+      const found = await users.search(scoped, { sort: sortOf(sort), limit: take + 1 });
       const page = found.slice(0, take);
       const last = page.at(-1);
       const more = found.length > take && last;
-      return { users: page, next: more ? encodeKeyset(field, field === 'user_id' ? last.user_id : last.created_at, last.user_id) : undefined };
+      return { users: page, next: more ? encodeKeyset(sort, field === 'user_id' ? last.user_id : last.created_at, last.user_id) : undefined };
     },
   };
 }

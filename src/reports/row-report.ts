@@ -39,12 +39,13 @@ const sortOf = (query: RowQuery): Record<string, 1> => ({ [query.sort.field]: 1,
  */
 export async function pageRows<R extends object>(users: UserModel, report: RowReport<R>, { from, take }: { from?: string; take: number }): Promise<{ rows: R[]; next?: string }> {
   const { filter, sort, projection } = report.query;
-  const scoped = from ? { $and: [filter, afterKeyset(sort.field, decodeKeyset(from, sort.field, sort.kind))] } : filter;
+  const keyset = { field: sort.field, direction: 1 } as const;
+  const scoped = from ? { $and: [filter, afterKeyset(keyset, decodeKeyset(from, keyset, sort.kind))] } : filter;
   // Through the driver: the filters carry our own operators, which mongoose's sanitizeFilter would strip.
   const found = await users.collection.find<UserDoc>(scoped, { sort: sortOf(report.query), limit: take + 1, projection }).toArray();
   const page = found.slice(0, take);
   const last = page.at(-1);
-  const next = found.length > take && last ? encodeKeyset(sort.field, valueAt(last, sort.field) as KeysetValue, last.user_id) : undefined;
+  const next = found.length > take && last ? encodeKeyset(keyset, valueAt(last, sort.field) as KeysetValue, last.user_id) : undefined;
   return { rows: page.map((user) => report.row(user)), next };
 }
 

@@ -83,7 +83,7 @@ export function segmentRoutes(segments: SegmentService, listing: UserListing, us
           return undefined;
         }
         const take = query.take ?? 50;
-        const page = await listing.after({ segment: segment._id }, { from: query.from, take, field: 'user_id' });
+        const page = await listing.after({ segment: segment._id }, { from: query.from, take, sort: { field: 'user_id', direction: 1 } });
         const next = page.next ? new URL(call.url) : undefined;
         next?.searchParams.set('from', page.next!);
         next?.searchParams.set('take', String(take));

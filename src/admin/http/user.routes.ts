@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { toPublicProfile } from '../../users/profile.ts';
 import type { UserAdminService } from '../user-admin.service.ts';
-import { USER_CURSOR_FIELDS, USER_SORT_FIELDS, type UserListing, type UserSort } from '../user-listing.service.ts';
+import { USER_CURSOR_FIELDS, USER_SORT_FIELDS, type CursorSort, type UserListing, type UserSort } from '../user-listing.service.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
 import { fieldsParams, nextPage, pagingParams, projectFields, queryBoolean, sortParam, withTotals } from './query-params.ts';
 import { createUserBody, emailField, patchUserBody, PROFILE_FIELDS, userIdParams, userResponse } from './user-schemas.ts';
@@ -53,7 +53,7 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
         const project = (users: Parameters<typeof toPublicProfile>[0][]) => users.map((user) => projectFields(toPublicProfile(user), query.fields, query.include_fields));
         if (query.from !== undefined || query.take !== undefined) {
           const take = query.take ?? 50;
-          const { users, next } = await listing.after(query, { from: query.from, take, field: (query.sort?.field as 'user_id' | 'created_at' | undefined) ?? 'user_id' });
+          const { users, next } = await listing.after(query, { from: query.from, take, sort: (query.sort as CursorSort | undefined) ?? { field: 'user_id', direction: 1 } });
           return { status: 200, body: project(users), headers: next ? { link: `<${nextPage(call.url, next, take)}>; rel="next"` } : undefined };
         }
         const [page, perPage] = [query.page ?? 0, query.per_page ?? 50];
