@@ -10,6 +10,7 @@ import type { Logger } from './lib/logger.ts';
 import { createAdminArea, type AdminArea } from './admin/admin.area.ts';
 import { createDashboardArea } from './dashboard/dashboard.area.ts';
 import { createSocialArea } from './auth/social.area.ts';
+import { SOCIAL_CONNECTIONS } from './auth/profile-mapping.ts';
 import { createHooksArea, type HooksArea } from './hooks/hooks.area.ts';
 import type { DurableHooks } from './hooks/jobs/durable-hooks.ts';
 import { createMetricsArea } from './http/metrics.area.ts';
@@ -56,7 +57,8 @@ export async function composeInsole(config: Config, logger: Logger, mongodbUri: 
   const social = createSocialArea(core, accounts);
   const hooks = await createHooksArea(core);
   const insight = createInsightArea(core);
-  const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: [PASSWORD_CONNECTION, ...social.connections] });
+  // Every connection, not only the configured ones: a store that turned X off still has its X users to export.
+  const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: [PASSWORD_CONNECTION, ...SOCIAL_CONNECTIONS] });
   const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
   const dashboard = createDashboardArea(core, { oidc: oidc.provider });
   const metrics = createMetricsArea(core, hooks.durableHooks);

@@ -163,6 +163,22 @@ describe('users export and import jobs (Auth0 /api/v2/jobs)', () => {
     for (const cell of parseCsvRow(row).slice(1, 6)) assert.ok(!/^[=+\-@\t\r]/.test(cell), `${cell} cannot start a formula`);
   });
 
+  test('an export of a social connection that is not configured (X turned off) has its users; an unknown connection is a 400', async () => {
+    const xUser = (n: number) => seededUser(n, {
+      email: `x.shopper${n}@innovashoes.example`, identities: [{ provider: 'twitter', user_id: `x${n}`, connection: 'twitter', isSocial: true }],
+    });
+    await insole.db.collection('users').insertMany([xUser(6500), xUser(6501)] as never[]);
+    const { text } = await exportThroughApi(insole, admin, { format: 'json', fields: [{ name: 'email' }], connection_id: 'twitter' });
+    assert.deepEqual(text.trimEnd().split('\n').map((line) => JSON.parse(line).email).sort(), ['x.shopper6500@innovashoes.example', 'x.shopper6501@innovashoes.example']);
+
+    const unknown = await api(insole, admin, 'POST', '/jobs/users-exports', { connection_id: 'linkedin' });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.body.message, /^The connection does not exist: linkedin\. insole names connections: Username-Password-Authentication, google-oauth2, facebook, twitter\.$/);
+    const imported = await postImport(insole, admin, '[{"email":"x.new@innovashoes.example"}]', { connection_id: 'twitter' });
+    assert.equal(imported.status, 400, 'imports go into the database connection only');
+    assert.match(imported.body.message, /must be a database connection/);
+  });
+
   test('only the public profile can be exported: secret fields are refused and no hash reaches the file', async () => {
     await insole.db.collection('users').insertOne(seededUser(7000, { email: 'secret@innovashoes.example', password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g' }) as never);
     for (const name of ['password_hash', 'identities[0].sealed_tokens', 'identities.0.profileData', 'user_metadata']) {

@@ -6,7 +6,9 @@
 
 import type { UserDoc } from '../users/user.model.ts';
 
-export type SocialConnection = 'google-oauth2' | 'facebook' | 'twitter';
+/** Every social connection insole knows, whether its credentials are configured or not. */
+export const SOCIAL_CONNECTIONS = ['google-oauth2', 'facebook', 'twitter'] as const;
+export type SocialConnection = (typeof SOCIAL_CONNECTIONS)[number];
 
 /** The root profile fields a provider states; a sign-in through the primary identity refreshes them. */
 export const PROVIDER_PROFILE_FIELDS = [

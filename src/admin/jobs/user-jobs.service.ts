@@ -28,7 +28,7 @@ export type UserJobsService = ReturnType<typeof createUserJobsService>;
  */
 export function createUserJobsService(deps: {
   jobs: UserJobRepository; files: ExportFileRepository; links: DownloadLinks; issuer: string;
-  /** Connections users can belong to (the database connection and the configured social ones). */
+  /** Connections users can belong to: the database connection and every social one, configured or not. */
   connections: string[];
   /** Tells this instance's worker that a job is waiting. */
   nudge(): void;
