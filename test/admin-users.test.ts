@@ -149,6 +149,25 @@ describe('Management API: users', () => {
     assert.equal(await insole.db.collection('users').countDocuments({ email }), 0);
   });
 
+  test('the 16 kB metadata cap holds for the merged object: a PATCH that would take it past is a 400 and changes nothing', async () => {
+    const id = 'auth0%7Cseed000043';
+    const big = 'x'.repeat(15_000);
+    assert.equal((await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { k1: big } })).status, 200);
+    const refused = await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { k2: big }, name: 'Not Renamed' });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.errorCode, 'invalid_body');
+    assert.match(refused.body.message, /^user_metadata: merged with the stored one it would be 30\d{3} characters of JSON; at most 16384\.$/);
+    const stored = await insole.db.collection('users').findOne({ user_id: 'auth0|seed000043' });
+    assert.deepEqual(Object.keys(stored!.user_metadata), ['k1']);
+    assert.equal(stored!.name, 'Shopper 43');
+
+    // A key set to null is gone before the merged object is measured; app_metadata has a cap of its own.
+    const swapped = await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { k1: null, k2: big }, app_metadata: { k3: big } });
+    assert.equal(swapped.status, 200);
+    assert.deepEqual(Object.keys(swapped.body.user_metadata), ['k2']);
+    assert.deepEqual(Object.keys(swapped.body.app_metadata), ['k3']);
+  });
+
   test('a new email resets email_verified unless it is given; a taken email is a 400 in Auth0\'s words', async () => {
     const id = 'auth0%7Cseed000030';
     const moved = await api(insole, token, 'PATCH', `/users/${id}`, { email: 'Moved@Innovashoes.example' });

@@ -3,6 +3,9 @@ import { BadRequestError } from '../errors/app-error.ts';
 /** A PATCH of user_metadata or app_metadata: a value replaces that key, null deletes it. */
 export type MetadataPatch = Record<string, unknown>;
 
+// Auth0 caps each metadata object at 16 kB of JSON.
+export const METADATA_MAX_CHARS = 16 * 1024;
+
 // MongoDB reads `.` as a path and `$` as an operator: such keys could reach into other fields.
 const SAFE_KEY = /^(?!\$)[^.\0]{1,255}$/;
 
@@ -10,9 +13,12 @@ const SAFE_KEY = /^(?!\$)[^.\0]{1,255}$/;
  * Auth0's merge rule, as MongoDB updates: "only properties at the first level are merged"; a key
  * set to null is deleted; an empty object removes the metadata completely
  * (https://auth0.com/docs/manage-users/user-accounts/metadata/manage-metadata-api).
+ * The cap holds for the merged object: small patches must not add up past it.
  */
-export function metadataUpdate(field: 'user_metadata' | 'app_metadata', patch: MetadataPatch, set: Record<string, unknown>, unset: Record<string, ''>): void {
+export function metadataUpdate(field: 'user_metadata' | 'app_metadata', patch: MetadataPatch, stored: Record<string, unknown> | undefined, set: Record<string, unknown>, unset: Record<string, ''>): void {
   assertSafeKeys(patch, field);
+  const size = JSON.stringify(mergedMetadata(stored, patch)).length;
+  if (size > METADATA_MAX_CHARS) throw new BadRequestError(`${field}: merged with the stored one it would be ${size} characters of JSON; at most ${METADATA_MAX_CHARS}.`, 'invalid_body');
   const keys = Object.keys(patch);
   if (!keys.length) {
     set[field] = {};
@@ -22,6 +28,14 @@ export function metadataUpdate(field: 'user_metadata' | 'app_metadata', patch: M
     if (patch[key] === null) unset[`${field}.${key}`] = '';
     else set[`${field}.${key}`] = patch[key];
   }
+}
+
+/** The metadata a patch leaves, by the rule above. */
+export function mergedMetadata(stored: Record<string, unknown> | undefined, patch: MetadataPatch): Record<string, unknown> {
+  if (!Object.keys(patch).length) return {};
+  const merged = { ...stored, ...patch };
+  for (const key of Object.keys(patch)) if (patch[key] === null) delete merged[key];
+  return merged;
 }
 
 /** Every key at every depth: nested keys become stored field names too. */

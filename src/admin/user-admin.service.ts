@@ -83,7 +83,7 @@ export function createUserAdminService(deps: {
       set.password_hash = await hasher.hash(patch.password);
     }
     for (const field of ['user_metadata', 'app_metadata'] as const) {
-      if (patch[field] !== undefined) metadataUpdate(field, patch[field], set, unset);
+      if (patch[field] !== undefined) metadataUpdate(field, patch[field], current[field], set, unset);
     }
     let updated: UserDoc | null;
     try {

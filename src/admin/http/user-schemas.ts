@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { assertSafeKeys } from '../metadata-merge.ts';
+import { assertSafeKeys, METADATA_MAX_CHARS } from '../metadata-merge.ts';
 import { publicProfileSchema } from '../../users/profile.ts';
 import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
 
 // As at sign-up: trimmed, lower-cased, ASCII addresses.
 export const emailField = z.string().trim().toLowerCase().max(254).pipe(z.email()).meta({ format: 'email' });
 
-// Auth0 caps each metadata object at 16 kB of JSON.
-const METADATA_MAX_CHARS = 16 * 1024;
 // The keys are checked on the raw input: zod's record drops a "__proto__" key without a word, and
 // the empty patch left would empty the whole object (metadata-merge.ts).
 export const metadataField = z.preprocess((value, ctx) => {
@@ -18,6 +16,7 @@ export const metadataField = z.preprocess((value, ctx) => {
   }
   return value;
 }, z.record(z.string(), z.unknown())).superRefine((value, ctx) => {
+  // The body's own object; a PATCH's merge with the stored one is held to the cap too (metadataUpdate).
   if (JSON.stringify(value).length > METADATA_MAX_CHARS) ctx.addIssue({ code: 'custom', message: `must be at most ${METADATA_MAX_CHARS} characters of JSON` });
 });
 
