@@ -168,6 +168,20 @@ describe('Management API: users', () => {
     assert.deepEqual(Object.keys(swapped.body.app_metadata), ['k3']);
   });
 
+  test('picture must be an http or https URL: javascript: and data: URLs are a 400 naming the field', async () => {
+    const id = 'auth0%7Cseed000044';
+    for (const picture of ['javascript:alert(1)', 'data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=', 'ftp://cdn.innovashoes.example/a.png']) {
+      const res = await api(insole, token, 'PATCH', `/users/${id}`, { picture });
+      assert.equal(res.status, 400, picture);
+      assert.match(res.body.message, /picture.*must be an http or https URL/, picture);
+    }
+    const created = await api(insole, token, 'POST', '/users', { connection: 'Username-Password-Authentication', email: 'pictured@innovashoes.example', password: 'a long secret phrase', picture: 'javascript:alert(1)' });
+    assert.equal(created.status, 400);
+    assert.equal((await insole.db.collection('users').findOne({ user_id: 'auth0|seed000044' }))!.picture, undefined);
+    const fine = await api(insole, token, 'PATCH', `/users/${id}`, { picture: 'https://cdn.innovashoes.example/shopper44.png' });
+    assert.equal(fine.body.picture, 'https://cdn.innovashoes.example/shopper44.png');
+  });
+
   test('a new email resets email_verified unless it is given; a taken email is a 400 in Auth0\'s words', async () => {
     const id = 'auth0%7Cseed000030';
     const moved = await api(insole, token, 'PATCH', `/users/${id}`, { email: 'Moved@Innovashoes.example' });

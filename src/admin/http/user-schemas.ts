@@ -26,7 +26,8 @@ export const profileNameFields = {
   nickname: z.string().min(1).max(300).optional(),
   given_name: z.string().min(1).max(150).optional(),
   family_name: z.string().min(1).max(150).optional(),
-  picture: z.url().max(2000).optional(),
+  // Pages show it as an image's source: a javascript: or data: URL has no place there.
+  picture: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2000).optional().describe('An http or https URL.'),
 };
 
 export const userIdParams = z.object({ id: z.string().min(1).max(300) });
