@@ -126,6 +126,13 @@ describe('saved segments: kept current with every change, with enter/exit events
     assert.equal((await api(insole, token, 'DELETE', `/segments/${id}`)).status, 204);
     assert.equal(await insole.db.collection('users').countDocuments({ 'facts.segments': id }), 0);
     assert.equal((await api(insole, token, 'GET', `/segments/${id}`)).status, 404);
+    // An export of a deleted segment, or of one that never was, is refused: not a completed job with an empty file.
+    const jobsBefore = await insole.db.collection('user_jobs').countDocuments();
+    for (const missing of [id, 'seg_0123456789abcdef01234567']) {
+      const refused = await api(insole, token, 'POST', '/jobs/users-exports', { segment_id: missing, format: 'csv' });
+      assert.deepEqual(refused.body, { statusCode: 404, error: 'Not Found', message: 'The segment does not exist.', errorCode: 'inexistent_segment' }, missing);
+    }
+    assert.equal(await insole.db.collection('user_jobs').countDocuments(), jobsBefore, 'no job was created');
 
     // An instance that had not re-read the segments yet writes the deleted id on a profile: the sweep takes it off.
     const profiles = insole.db.collection('users');

@@ -123,6 +123,7 @@ describe('OpenAPI conformance of the logs, user blocks, unlink, stats, jobs and 
     assert.equal((await checked('conformance-admin', 'GET', `/jobs/${exported.body.id}/errors`)).status, 204);
     assert.equal((await checked('conformance-importer', 'GET', `/jobs/${exported.body.id}`)).status, 403, 'an export hands out profiles: read:users');
     assert.equal((await checked('conformance-admin', 'POST', '/jobs/users-exports', { format: 'xml' })).status, 400);
+    assert.equal((await checked('conformance-admin', 'POST', '/jobs/users-exports', { segment_id: 'seg_0123456789abcdef01234567' })).status, 404);
 
     const file = JSON.stringify([{ email: 'conformance.bob@innovashoes.example' }, { email: 'not an email' }]);
     const imported = await importFile('conformance-importer', file);

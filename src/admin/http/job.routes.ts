@@ -27,7 +27,7 @@ export function jobRoutes(service: UserJobsService, limits: { importMaxBytes: nu
       method: 'post', path: '/jobs/users-exports', tag: 'Jobs', summary: 'Create export users job', scopes: ['read:users'],
       description: 'Exports users as NDJSON or CSV (Auth0 CSV escaping) into a gzip file; GET the job for its download `location`.',
       body: exportJobBody,
-      responses: { 201: { description: 'The job, pending.', schema: jobResponse }, 400: auth0Error },
+      responses: { 201: { description: 'The job, pending.', schema: jobResponse }, 400: auth0Error, 404: auth0Error },
       audit: { description: 'Create export users job' },
       async handle({ body }, call) {
         return { status: 201, body: toJobView(await service.createExportJob(body, createdBy(call))) };

@@ -30,6 +30,8 @@ export function createUserJobsService(deps: {
   jobs: UserJobRepository; files: ExportFileRepository; links: DownloadLinks; issuer: string;
   /** Connections users can belong to: the database connection and every social one, configured or not. */
   connections: string[];
+  /** The saved segment an export names; throws SegmentNotFoundError (404) when it does not exist, or was deleted. */
+  findSegment(id: string): Promise<unknown>;
   /** Tells this instance's worker that a job is waiting. */
   nudge(): void;
   /** How long finished jobs stay readable (admin_api.jobs.retention_hours). */
@@ -49,6 +51,8 @@ export function createUserJobsService(deps: {
     if (fields.length > MAX_EXPORT_FIELDS) throw new BadRequestError(`At most ${MAX_EXPORT_FIELDS} fields can be exported.`, 'invalid_body');
     const problems = fields.map((field) => exportFieldProblem(field.name, format)).filter(Boolean);
     if (problems.length) throw new BadRequestError(`Payload validation error: ${problems.join('; ')}.`, 'invalid_body');
+    // An unknown segment has no members: the job would complete with an empty file that looks like an answer.
+    if (request.segment_id !== undefined) await deps.findSegment(request.segment_id);
     const job = await jobs.create({ type: 'users_export', created_by: createdBy, format, fields, limit: request.limit, connection: knownConnection(request.connection_id), segment: request.segment_id });
     deps.nudge();
     return job;

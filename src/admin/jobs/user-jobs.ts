@@ -20,7 +20,7 @@ export function importDepsFor(connection: Connection, users: UserRepository): Im
 }
 
 /** Users export/import jobs: their collection, file store, API service and this instance's worker. */
-export function createUserJobs(deps: { config: Config; connection: Connection; users: UserRepository; connections: string[]; logger: Logger }) {
+export function createUserJobs(deps: { config: Config; connection: Connection; users: UserRepository; connections: string[]; findSegment(id: string): Promise<unknown>; logger: Logger }) {
   const { config, connection, users } = deps;
   const settings = config.admin_api.jobs;
   const model = createUserJobModel(connection);
@@ -33,7 +33,7 @@ export function createUserJobs(deps: { config: Config; connection: Connection; u
     settings: { pollMs: settings.poll_ms, leaseMs: settings.lease_ms, maxAttempts: settings.max_attempts, retentionMs },
   });
   const service = createUserJobsService({
-    jobs, files, issuer: config.issuer, connections: deps.connections, nudge: worker.nudge, retentionMs,
+    jobs, files, issuer: config.issuer, connections: deps.connections, findSegment: deps.findSegment, nudge: worker.nudge, retentionMs,
     links: createDownloadLinks(config.secrets.key_encryption_key, settings.download_link_seconds),
   });
   return {
