@@ -122,6 +122,12 @@ describe('saved segments: kept current with every change, with enter/exit events
     const lines = (await csv.text()).trim().split('\r\n');
     assert.equal(lines.length, 4, 'a header and three members');
     for (const user of users) assert.ok(lines.some((line) => line.includes(user.email)), user.email);
+    // Paging belongs to JSON, as on the report endpoints: csv and ndjson stream every member, so a from or take is refused.
+    for (const query of ['format=csv&take=5', 'format=ndjson&take=5&from=x', 'format=csv&from=x']) {
+      const refused = await fetch(`${insole.issuer}/api/v2/segments/${id}/members?${query}`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(refused.status, 400, query);
+      assert.equal((await refused.json() as { errorCode: string }).errorCode, 'invalid_query_string', query);
+    }
 
     assert.equal((await api(insole, token, 'DELETE', `/segments/${id}`)).status, 204);
     assert.equal(await insole.db.collection('users').countDocuments({ 'facts.segments': id }), 0);

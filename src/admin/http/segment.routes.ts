@@ -7,14 +7,15 @@ import { toPublicProfile } from '../../users/profile.ts';
 import type { UserListing } from '../user-listing.service.ts';
 import { auth0ErrorResponse as auth0Error } from './api-errors.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
+import { checkRowOutput } from './report-output.ts';
 import { createSegmentBody, patchSegmentBody, segmentIdParams, segmentResponse, toSegmentResponse } from './segment-schemas.ts';
 import { userResponse } from './user-schemas.ts';
 
 const membersQuery = z.strictObject({
-  from: z.string().max(1000).optional().describe('Cursor from the previous page\'s Link header.'),
-  take: z.coerce.number().int().min(1).max(100).optional().describe('Members per page (default 50).'),
-  format: z.enum(['json', 'csv', 'ndjson']).optional().describe('csv or ndjson: every member, streamed, as the export job writes them.'),
-});
+  from: z.string().max(1000).optional().describe('JSON paging: the cursor from the previous page\'s Link header.'),
+  take: z.coerce.number().int().min(1).max(100).optional().describe('JSON paging: members per page (default 50).'),
+  format: z.enum(['json', 'csv', 'ndjson']).default('json').describe('csv or ndjson: every member, streamed, as the export job writes them.'),
+}).superRefine(checkRowOutput);
 
 const CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson' } as const;
 
@@ -75,7 +76,7 @@ export function segmentRoutes(segments: SegmentService, listing: UserListing, us
       },
       async handle({ params, query }, call, res) {
         const segment = await segments.find(params.id);
-        if (query.format && query.format !== 'json') {
+        if (query.format !== 'json') {
           const format = query.format === 'csv' ? 'csv' : 'json';
           res.setHeader('content-type', CONTENT_TYPES[query.format]);
           res.setHeader('content-disposition', `attachment; filename="${segment.key}.${query.format}"`);
