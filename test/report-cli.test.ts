@@ -92,6 +92,10 @@ describe('insole report: the three campaigns from the command line', () => {
       [['report', 'dormant', '--days', '0'], /^--days: Too small/],
       [['report', 'dormant', '--created-from', '2025-03-01', '--created-to', '2025-02-01'], /^--created-to: must be after created_from$/],
       [['report', 'dormant', '--label', 'negative'], /^report dormant has no option --label$/],
+      // Options of other commands are no more ignored than those of another report.
+      [['report', 'sentiment', '--label', 'negative', '--limit', '5'], /^report sentiment has no option --limit$/],
+      [['report', 'segment', '--gender', 'male', '--fields', 'email'], /^report segment has no option --fields$/],
+      [['report', 'dormant', '--upsert', '--seed', '3'], /^report dormant has no option --upsert, --seed$/],
       [['report', 'sentiment', '--label', 'furious'], /^--label: /],
       [['report', 'sentiment', '--format', 'xlsx'], /^--format must be csv or ndjson, not "xlsx"$/],
     ];

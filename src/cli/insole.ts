@@ -67,7 +67,7 @@ Commands:
                  Users whose tweets were analysed, most negative first.
   Every report: [--format csv|ndjson] (default csv) [--output FILE [--force]]
                  The Management API's rows and CSV escaping, every row, to FILE (never replaced
-                 without --force) or stdout; the row count goes to stderr.`;
+                 without --force) or stdout; the row count goes to stderr. Any other option is refused.`;
 
 /** `--activate-in`: whole seconds, 0 or more; checked before anything is written. */
 function seconds(value: string | undefined): number | undefined {
