@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { cli } from './support/cli-run.ts';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { access, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,5 +129,17 @@ describe('insole report: the three campaigns from the command line', () => {
     const viaBin = join(folder, 'unhappy-npx.csv');
     await run('sh', ['-c', `npx --offline insole ${CAMPAIGNS.unhappy.join(' ')} > '${viaBin}'`], { cwd: ROOT, env });
     assert.equal(await readFile(viaBin, 'utf8'), await readFile(join(folder, 'unhappy.csv'), 'utf8'), 'the bin entry runs on the project\'s Node');
+  });
+
+  test('report … | head: a reader that closes the pipe early ends the report quietly, exit code 0', async () => {
+    for (const args of [['report', 'dormant'], ['report', 'segment', '--format', 'ndjson']]) {
+      const child = spawn(process.execPath, ['src/cli/insole.ts', ...args], { cwd: ROOT, env: { ...process.env, MONGODB_URI: databaseUri } });
+      // Closed before the report writes its first row (the CLI still has to start and connect), as `head` does once it has its line.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+      const [code] = await once(child, 'close') as [number];
+      assert.deepEqual({ code, stderr }, { code: 0, stderr: '' }, args.join(' '));
+    }
   });
 });

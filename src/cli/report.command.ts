@@ -31,18 +31,23 @@ async function openOutput(target: ReportTarget): Promise<{ to: Writable; done():
 /**
  * `insole report segment|dormant|sentiment`: the Management API's report (same code, same rows,
  * same CSV escaping), every row to --output or stdout; the row count goes to stderr, so stdout
- * (with `npm run -s`) holds the data and nothing else.
+ * (with `npm run -s`) holds the data and nothing else. Answers the row count, or undefined when
+ * the reader of stdout stopped before the end.
  */
-export async function writeReport(connection: Connection, config: Config, plan: ReportPlan, target: ReportTarget): Promise<number> {
+export async function writeReport(connection: Connection, config: Config, plan: ReportPlan, target: ReportTarget): Promise<number | undefined> {
   const reports = createInsightReports(connection, config.insight);
   const report: RowReport = plan.kind === 'segment' ? reports.segment(plan.filter)
     : plan.kind === 'dormant' ? reports.dormant(plan.params) : reports.sentiment(plan.params);
   const output = await openOutput(target);
   const written = await writeRows(reports.stream(report), report.columns, target.format, output.to).catch(async (err: unknown) => {
+    // A reader that has read all it wanted (`| head`) closes the pipe: not a failure. The pipeline
+    // has already closed the cursor; nothing more is written, not even the count.
+    if (!target.output && (err as NodeJS.ErrnoException).code === 'EPIPE') return undefined;
     // Half a list must not pass for the list.
     if (target.output) await unlink(target.output).catch(() => undefined);
     throw err;
   });
+  if (written === undefined) return undefined;
   await output.done();
   const what = plan.kind === 'segment' ? `${describeSegmentFilter(plan.filter)}` : report.name;
   console.error(`Wrote ${written} row(s) (${what})${target.output ? ` to ${target.output}` : ''}.`);
