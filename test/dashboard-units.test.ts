@@ -51,6 +51,9 @@ describe('dashboard pieces on their own', () => {
     assert.deepEqual(parseDayRange({}, now), { from: '2026-02-14', to: '2026-03-15', apiTo: '2026-03-16' });
     assert.deepEqual(parseDayRange({ from: '2026-01-01', to: '2026-01-31' }, now), { from: '2026-01-01', to: '2026-01-31', apiTo: '2026-02-01' });
     assert.match(parseDayRange({ from: '2026-02-30', to: '2026-03-01' }, now).error ?? '', /YYYY-MM-DD/);
+    for (const [from, to] of [['2026-13-01', '2026-12-01'], ['2026-12-01', '2026-12-32'], ['2026-00-10', '2026-01-10']]) {
+      assert.deepEqual(parseDayRange({ from, to }, now), { ...parseDayRange({}, now), error: 'Choose both days of the range (YYYY-MM-DD).' }, `${from}..${to}: a day that does not exist`);
+    }
     assert.match(parseDayRange({ from: '2026-03-02', to: '2026-03-01' }, now).error ?? '', /must not be after/);
     assert.match(parseDayRange({ from: '2024-01-01', to: '2026-03-01' }, now).error ?? '', /at most 366 days/);
   });

@@ -6,8 +6,13 @@ export const MAX_DAYS = 366;
 export interface DayRange { from: string; to: string; apiTo: string; error?: string }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const isDay = (value: unknown): value is string => typeof value === 'string' && DAY.test(value) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+// A day that exists: 2026-02-30 parses as 2026-03-02 (caught by the round trip), 2026-13-01 not at all (NaN, which toISOString throws on).
+const isDay = (value: unknown): value is string => {
+  if (typeof value !== 'string' || !DAY.test(value)) return false;
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(ms) && dayOf(ms) === value;
+};
 
 /** From the query string; a bad or too long range falls back to the last 30 days, saying why. */
 export function parseDayRange(query: { from?: unknown; to?: unknown }, now: Date): DayRange {
