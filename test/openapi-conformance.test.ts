@@ -162,7 +162,7 @@ describe('OpenAPI conformance of the logs, user blocks, unlink, stats, jobs and 
     const dynamic = await checked('conformance-admin', 'POST', '/segments', { name: 'Conformance gold', filter: { q: 'app_metadata.plan:gold' } });
     assert.equal(dynamic.status, 201);
     const fixed = await checked('conformance-admin', 'POST', '/segments', { name: 'Conformance picked', user_ids: [alice.id] });
-    assert.equal((await checked('conformance-admin', 'POST', '/segments', { name: 'Conformance gold', filter: { q: 'app_metadata.plan:gold' } })).status, 409);
+    assert.equal((await checked('conformance-admin', 'POST', '/segments', { name: 'Conformance gold', key: dynamic.body.key, filter: { q: 'app_metadata.plan:gold' } })).status, 409);
     assert.equal((await checked('conformance-admin', 'POST', '/segments', { name: 'x', filter: { shoe: 'red' } })).status, 400);
     await checked('conformance-admin', 'GET', '/segments');
     const id = fixed.body.id as string;

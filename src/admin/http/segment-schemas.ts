@@ -14,7 +14,7 @@ const definition = {
 
 export const createSegmentBody = z.strictObject({
   key: z.string().regex(/^[a-z0-9][a-z0-9-]{0,59}$/, 'lower-case letters, digits and dashes').optional()
-    .describe('A stable name for consumers of segment events (default: from the name). Unique.'),
+    .describe('A stable name for consumers of segment events. Unique: a key given that is taken is a 409; the default, from the name, gets a suffix when taken (`segment-3fa9c1`).'),
   ...definition,
   filter: segmentFilterSchema.optional().describe('A dynamic segment: kept current at every profile change and by the sweep.'),
   q: segmentQuerySchema.optional().describe('A dynamic segment from Auth0\'s user search syntax alone (same as { "filter": { "q": … } }).'),

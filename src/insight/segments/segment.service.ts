@@ -1,4 +1,5 @@
 import type { EventOutbox } from '../../events/event-outbox.ts';
+import { isDuplicateKeyError } from '../../db/duplicate-keys.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../../errors/app-error.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { UserModel } from '../../users/user.model.ts';
@@ -43,6 +44,15 @@ export function createSegmentService(deps: { users: UserModel; repository: Segme
     return { ...segment, count, recent: { ...recent, since }, ...(segment.filter ? { description_text: describeSegmentFilter(segment.filter) } : {}) };
   }
 
+  async function insert(segment: SegmentDoc): Promise<void> {
+    try {
+      await repository.insert(segment);
+    } catch (err) {
+      if (isDuplicateKeyError(err)) throw new ConflictError(`A segment with the key "${segment.key}" exists already.`, 'segment_conflict');
+      throw err;
+    }
+  }
+
   async function find(id: string): Promise<SegmentDoc> {
     const segment = await repository.find(id);
     if (!segment) throw new SegmentNotFoundError();
@@ -63,10 +73,13 @@ export function createSegmentService(deps: { users: UserModel; repository: Segme
         created_at: now, updated_at: now, version: 1, is_calculating: true,
       };
       try {
-        await repository.insert(segment);
+        await insert(segment);
       } catch (err) {
-        if ((err as { code?: number }).code === 11000) throw new ConflictError(`A segment with the key "${segment.key}" exists already.`, 'segment_conflict');
-        throw err;
+        // A key given is the caller's name for the segment: taken is a conflict. A key derived from the name
+        // only has to be unique (女性 and 男性 both derive "segment"): six of the id's random digits make it so.
+        if (!(err instanceof ConflictError) || input.key !== undefined) throw err;
+        segment.key = `${segment.key.slice(0, 53)}-${segment._id.slice(-6)}`;
+        await insert(segment);
       }
       calculateSoon(segment);
       return view(segment);
