@@ -23,6 +23,8 @@ describe('dashboard pages: user actions, sign-out, accessibility, CSP, phone wid
   let reader: string;
   let linked: UserDoc;
   const user = async (id: string) => (await api(insole, reader, 'GET', `/users/${encodeURIComponent(id)}`)).body;
+  /** Chromium logs a page answered with a 4xx as a console error: drop those logged since `from`, which the test expected. */
+  const forgetRefusals = (from: number) => problems.splice(from, Infinity, ...problems.slice(from).filter((p) => !(p.kind === 'console' && /responded with a status of 4\d\d/.test(p.text))));
 
   before(async () => {
     inbox = await startInbox();
@@ -75,6 +77,46 @@ describe('dashboard pages: user actions, sign-out, accessibility, CSP, phone wid
     const res = await page.request.post(`${insole.issuer}/admin/users/${id}/resend-verification`, { form: { _csrf: csrf }, headers: { accept: 'text/html' } });
     assert.equal(res.status(), 400);
     assert.match(await res.text(), /already verified/);
+  });
+
+  test('a bad number in the builder shows the builder again with the message and the form as typed, for saving and for the download', async () => {
+    const logged = problems.length;
+    await page.goto(`${insole.issuer}/admin/segments`);
+    await page.getByLabel('Gender').selectOption('female');
+    await page.getByLabel('Age from').fill('abc');
+    await page.getByLabel('Name', { exact: true }).fill('Women, typed wrong');
+    for (const button of ['Save the segment', 'Download its users (CSV)']) {
+      const [res] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), page.getByRole('button', { name: button }).click()]);
+      assert.equal(res.status(), 400, button);
+      await page.getByRole('alert').filter({ hasText: 'Age from: enter a whole number.' }).waitFor();
+      assert.deepEqual([await page.getByLabel('Gender').inputValue(), await page.getByLabel('Age from').inputValue(), await page.getByLabel('Name', { exact: true }).inputValue()], ['female', 'abc', 'Women, typed wrong'], button);
+    }
+    forgetRefusals(logged);
+  });
+
+  test('an action another tab made moot (delete a deleted segment, create the pre-order segment twice) is shown on the segments page with the API\'s message', async () => {
+    const name = 'Deleted in another tab';
+    const logged = problems.length;
+    await api(insole, reader, 'POST', '/segments', { name, filter: { gender: 'male' } });
+    const other = await browser.context.newPage();
+    try {
+      const tabs = [page, other];
+      for (const tab of tabs) await tab.goto(`${insole.issuer}/admin/segments`);
+      await Promise.all([page.waitForURL(/deleted=/), page.getByRole('button', { name: `Delete ${name}` }).click()]);
+      const [gone] = await Promise.all([other.waitForResponse((r) => r.request().isNavigationRequest()), other.getByRole('button', { name: `Delete ${name}` }).click()]);
+      assert.equal(gone.status(), 404);
+      await other.getByRole('alert').filter({ hasText: 'The segment does not exist.' }).waitFor();
+      await other.getByRole('heading', { name: 'Build a segment' }).waitFor();
+
+      for (const tab of tabs) await tab.goto(`${insole.issuer}/admin/segments`);
+      await Promise.all([page.waitForURL(/saved=/), page.getByRole('button', { name: 'Create the pre-order segment' }).click()]);
+      const [twice] = await Promise.all([other.waitForResponse((r) => r.request().isNavigationRequest()), other.getByRole('button', { name: 'Create the pre-order segment' }).click()]);
+      assert.equal(twice.status(), 409);
+      await other.getByRole('alert').filter({ hasText: 'exists already' }).waitFor();
+    } finally {
+      await other.close();
+    }
+    forgetRefusals(logged);
   });
 
   test('every page: no console error, no CSP violation, no serious or critical axe finding, no sideways scrolling on a phone; screenshots', async () => {
