@@ -157,7 +157,8 @@ describe('the marketing dashboard in a browser', () => {
 
   test('saved segments: the pre-order segment is created from the dashboard and listed first, with its size from the API', async () => {
     await page.goto(`${a.issuer}/admin`);
-    await Promise.all([page.waitForURL(/\/admin\/segments\?saved=pre-order/), page.getByRole('button', { name: 'Create the pre-order segment' }).click()]);
+    await Promise.all([page.waitForURL(/\/admin\/segments\?saved=/), page.getByRole('button', { name: 'Create the pre-order segment' }).click()]);
+    await page.getByRole('status').filter({ hasText: 'Saved the segment Pre-order: men 20–40 into fitness.' }).waitFor();
     const segments = await get('/segments') as { key: string; name: string; count: number; is_calculating: boolean; recent: { entered: number; exited: number } }[];
     const preorder = segments.find((s) => s.key === 'pre-order');
     assert.deepEqual((await get(`/segments/${(segments.find((s) => s.key === 'pre-order') as unknown as { id: string }).id}`)).filter, { gender: 'male', age: { min: 20, max: 40 }, interests: 'fitness' });

@@ -94,6 +94,18 @@ describe('dashboard pages: user actions, sign-out, accessibility, CSP, phone wid
     forgetRefusals(logged);
   });
 
+  test('the builder saves segments whose names make the same key (女性, then 男性), and the notice names the segment', async () => {
+    for (const name of ['Größe 名前 👟 Läufer', '女性', '男性']) {
+      await page.goto(`${insole.issuer}/admin/segments`);
+      await page.getByLabel('Gender').selectOption('female');
+      await page.getByLabel('Name', { exact: true }).fill(name);
+      await Promise.all([page.waitForURL(/saved=/), page.getByRole('button', { name: 'Save the segment' }).click()]);
+      await page.getByRole('status').filter({ hasText: `Saved the segment ${name}.` }).waitFor();
+    }
+    const saved = (await api(insole, reader, 'GET', '/segments')).body as { name: string }[];
+    assert.deepEqual(saved.map((s) => s.name).filter((n) => ['女性', '男性'].includes(n)).sort(), ['女性', '男性']);
+  });
+
   test('an action another tab made moot (delete a deleted segment, create the pre-order segment twice) is shown on the segments page with the API\'s message', async () => {
     const name = 'Deleted in another tab';
     const logged = problems.length;

@@ -12,7 +12,7 @@ import { renderPage, widget, type PageKit } from './dashboard-page.ts';
 import { passDownload } from './download.ts';
 
 const idParams = z.object({ id: z.string().regex(/^seg_[0-9a-f]{24}$/, 'not a segment id') });
-const pageQuery = z.object({ saved: z.string().max(100).optional(), deleted: z.string().max(200).optional(), from: z.string().max(1000).optional(), start: z.enum(['pre-order']).optional() }).strict();
+const pageQuery = z.object({ saved: z.string().max(200).optional(), deleted: z.string().max(200).optional(), from: z.string().max(1000).optional(), start: z.enum(['pre-order']).optional() }).strict();
 const CONNECTIONS = ['Username-Password-Authentication', 'google-oauth2', 'facebook', 'twitter'];
 
 /**
@@ -81,16 +81,16 @@ export function segmentRoutes({ api, kit, config }: { api: ManagementClient; kit
     if (!form.name) return showPage(req, res, raw, { error: 'Give the segment a name.' }, 400);
     await act(req, res, raw, async () => {
       const saved = await api.send<SegmentAnswer>(signedIn(req).session.access_token, 'POST', '/segments', { name: form.name, ...(form.description ? { description: form.description } : {}), filter: filterFromForm(form) });
-      return `/admin/segments?saved=${encodeURIComponent(saved!.key)}`;
+      return `/admin/segments?saved=${encodeURIComponent(saved!.name)}`;
     });
   });
 
   router.post('/admin/segments/pre-order', async (req, res) => {
     await act(req, res, {}, async () => {
-      await api.send(signedIn(req).session.access_token, 'POST', '/segments', {
+      const saved = await api.send<SegmentAnswer>(signedIn(req).session.access_token, 'POST', '/segments', {
         key: PREORDER_KEY, name: 'Pre-order: men 20–40 into fitness', description: 'The pre-order mail for the new running shoe.', filter: PREORDER_SEGMENT_FILTER,
       });
-      return `/admin/segments?saved=${PREORDER_KEY}`;
+      return `/admin/segments?saved=${encodeURIComponent(saved!.name)}`;
     });
   });
 
