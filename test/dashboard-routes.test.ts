@@ -99,6 +99,8 @@ describe('dashboard routes refuse what they must', () => {
     assert.equal(res.status, 403);
     assert.match(res.text, /signed in as <strong>boss@innovashoes\.example<\/strong>, which has no dashboard role/);
     assert.match(res.text, /users grant-admin --email boss@innovashoes\.example/);
+    assert.match(res.text, /one of these roles: admin, marketing \(in/, 'the configured roles, not the user\'s own (none)');
+    assert.match(res.text, /# or add --role marketing/);
   });
 
   test('the callback refuses a state this browser did not start, and an error from insole is shown, not followed', async () => {

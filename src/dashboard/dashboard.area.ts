@@ -40,9 +40,10 @@ export function createDashboardArea(core: Core, { oidc }: { oidc: LiveProvider }
   const guard = { cookies, signIn, cookieSeconds: config.ttl.session };
 
   // Who has no role (no scope at all) is signed in, but has nothing to see: say who they are and how to get access.
+  // `allRoles`, not `roles`: every page's `roles` are the user's own (none here).
   const requireRole: RequestHandler = async (req, res, next) => {
     if (req.dashboard?.user.scopes.size) return next();
-    await renderPage(kit, req, res, 'forbidden', { title: 'No access', roles: Object.keys(config.dashboard.roles) }, 403);
+    await renderPage(kit, req, res, 'forbidden', { title: 'No access', allRoles: Object.keys(config.dashboard.roles) }, 403);
   };
 
   const router = Router();
