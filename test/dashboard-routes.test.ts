@@ -115,6 +115,12 @@ describe('dashboard routes refuse what they must', () => {
     assert.match(denied.text, /No way/);
   });
 
+  test('Back to the callback right after signing in (its flow cookie spent) goes to the dashboard, not to "Sign-in expired"', async () => {
+    const res = await request(composed.app).get('/admin/callback?code=abc&state=xyz').set('accept', 'text/html').set('cookie', cookieOf(session()));
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, '/admin');
+  });
+
   test('a session too large for a browser cookie is refused rather than silently dropped', () => {
     assert.throws(() => cookieOf(session({ id_token: 'x'.repeat(4000) })), /over the 4000 browsers keep/);
   });

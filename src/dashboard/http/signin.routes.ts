@@ -33,6 +33,8 @@ export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds }: Si
     const query = parseInput(callbackQuery, req.query, 'query');
     const flow = cookies.readFlow(req);
     cookies.clearFlow(res);
+    // Back to this page after signing in (its flow cookie is spent): already signed in, nothing expired.
+    if (!flow && req.dashboard) return res.redirect(303, '/admin');
     if (!flow || query.state !== flow.state) {
       // Another tab's sign-in replaced this one's cookie, or it took over ten minutes: start over.
       return renderPage(kit, req, res, 'message', { title: 'Sign-in expired', message: 'This sign-in was started too long ago or in another tab.', link: { href: restart(flow?.return_to ?? '/admin'), text: 'Sign in again' } }, 400);
