@@ -66,6 +66,16 @@ describe('dashboard pages: user actions, sign-out, accessibility, CSP, phone wid
     assert.deepEqual((await user(linked.user_id)).identities.map((i: { connection: string }) => i.connection), [linked.identities[0].connection]);
   });
 
+  test('the user page\'s notice is one of its own: ?done=constructor (toString, __proto__) shows none, not JavaScript\'s internals', async () => {
+    for (const done of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const res = await page.request.get(`${insole.issuer}/admin/users/${encodeURIComponent(linked.user_id)}?done=${done}`);
+      assert.equal(res.status(), 200, done);
+      const html = await res.text();
+      assert.doesNotMatch(html, /native code|\[object /, done);
+      assert.doesNotMatch(html, /class="notice"/, done);
+    }
+  });
+
   test('resend verification from the user page mails the user a link; for a verified address the API refuses and the page says why', async () => {
     const created = await api(insole, reader, 'POST', '/users', { connection: 'Username-Password-Authentication', email: 'pages.unverified@innovashoes.example', password: 'a long enough secret', verify_email: false, name: 'Unverified Shopper' });
     await page.goto(`${insole.issuer}/admin/users/${encodeURIComponent(created.body.user_id)}`);

@@ -75,8 +75,9 @@ export function userRoutes({ api, kit }: { api: ManagementClient; kit: PageKit }
 
   router.get('/admin/users/:id', async (req, res) => {
     const { id } = parseInput(idParams, req.params, 'params');
+    // Own keys only: `in` also finds what every object inherits (?done=constructor would print Object's source).
     const { done } = parseInput(notice, req.query, 'query');
-    await showUser(req, res, id, { done: done && done in DONE ? DONE[done] : undefined });
+    await showUser(req, res, id, { done: done && Object.hasOwn(DONE, done) ? DONE[done] : undefined });
   });
 
   for (const [name, action] of Object.entries(ACTIONS)) {
