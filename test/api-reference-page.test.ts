@@ -93,13 +93,15 @@ describe('API reference page (/api/v2/docs)', () => {
     assert.match((await foreign.json() as { error_description: string }).error_description, /origin https:\/\/attacker\.example not allowed/);
   });
 
-  test('/api/v2/docs/ goes to the page (its relative links need the URL without the slash); unknown assets are 404', async () => {
+  test('/api/v2/docs/ goes to the page (its relative links need the URL without the slash); unknown assets (and names every object has, like constructor) are 404', async () => {
     const slash = await fetch(`${insole.issuer}/api/v2/docs/`, { redirect: 'manual' });
     assert.equal(slash.status, 301);
     assert.equal(slash.headers.get('location'), '/api/v2/docs');
-    const unknown = await fetch(`${insole.issuer}/api/v2/docs/index.html`);
-    assert.equal(unknown.status, 404);
-    assert.equal((await unknown.json() as { statusCode: number }).statusCode, 404);
+    for (const asset of ['index.html', 'constructor', 'toString', '__proto__']) {
+      const unknown = await fetch(`${insole.issuer}/api/v2/docs/${asset}`);
+      assert.equal(unknown.status, 404, asset);
+      assert.equal((await unknown.json() as { statusCode: number }).statusCode, 404, asset);
+    }
   });
 });
 

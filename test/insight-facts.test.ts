@@ -31,8 +31,8 @@ function enrichedByHook(person: Record<string, unknown>, checkedAt: Date) {
 
 describe('gender', () => {
   test('lower case; the usual spellings of male and female folded; anything else kept', () => {
-    assert.deepEqual(['Male', ' M ', 'man', 'FEMALE', 'f', 'Woman', 'Non-binary', '', undefined, 42].map(normaliseGender),
-      ['male', 'male', 'male', 'female', 'female', 'female', 'non-binary', undefined, undefined, undefined]);
+    assert.deepEqual(['Male', ' M ', 'man', 'FEMALE', 'f', 'Woman', 'Non-binary', '', undefined, 42, 'constructor', '__proto__'].map(normaliseGender),
+      ['male', 'male', 'male', 'female', 'female', 'female', 'non-binary', undefined, undefined, undefined, 'constructor', '__proto__']);
   });
 
   test('what the person said beats what FullContact infers', () => {

@@ -152,6 +152,7 @@ describe('a segment filter in words', () => {
     [{ last_login: { not_within_days: 90 }, logins_count: { min: 2 } }, 'users who have not signed in within the last 90 days with 2 sign-ins or more'],
     [{ lifecycle: 'never_returned', signed_up: { from: '2025-01-01', to: '2025-02-01' } }, 'users in lifecycle state never_returned who signed up from 2025-01-01 to before 2025-02-01'],
     [{ sentiment: 'negative', connection: 'twitter' }, 'users with a twitter identity with negative sentiment'],
+    [{ gender: ['constructor', '__proto__'] }, 'users of gender constructor or __proto__'],
     [{ gender: 'female', any: [{ country: 'DE' }, { interests: { all_of: ['fitness', 'yoga'] } }], not: { q: 'app_metadata.plan:gold' } },
       'women, and (users in DE) or (users interested in fitness and yoga), and not (users matching q "app_metadata.plan:gold")'],
   ];

@@ -36,7 +36,7 @@ export function openApiRoutes(document: OpenApiDocument): Router {
     res.sendFile(resolve(PAGE_DIR, 'index.html'), { headers: { 'Cache-Control': 'public, max-age=300' } });
   });
   router.get('/docs/:asset', (req, res) => {
-    const file = ASSETS[req.params.asset];
+    const file = Object.hasOwn(ASSETS, req.params.asset) ? ASSETS[req.params.asset] : undefined; // not `constructor` & co., which every object has
     if (!file) throw new NotFoundError('Not Found');
     res.sendFile(file, { maxAge: '1h' });
   });

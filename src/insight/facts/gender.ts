@@ -9,7 +9,7 @@ const SYNONYMS: Record<string, string> = { m: 'male', man: 'male', male: 'male',
 /** Lower case; the usual spellings of male and female folded together; anything else kept as given. */
 export function normaliseGender(value: unknown): string | undefined {
   const text = str(value)?.toLowerCase().replace(/\s+/g, ' ');
-  return text ? (SYNONYMS[text] ?? text) : undefined;
+  return text ? (Object.hasOwn(SYNONYMS, text) ? SYNONYMS[text] : text) : undefined; // own keys: "constructor" is kept as given
 }
 
 /**

@@ -19,7 +19,7 @@ const PEOPLE: Record<string, string> = { male: 'men', female: 'women', unknown: 
 function subject(gender: SegmentFilter['gender']): string {
   if (gender === undefined) return 'users';
   const words = list(gender).map((word) => word.trim().toLowerCase());
-  if (words.every((word) => PEOPLE[word])) return either(words.map((word) => PEOPLE[word]));
+  if (words.every((word) => Object.hasOwn(PEOPLE, word))) return either(words.map((word) => PEOPLE[word])); // own keys: "constructor" is a gender word too
   return `users of gender ${either(words)}`;
 }
 
