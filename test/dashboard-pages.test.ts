@@ -89,6 +89,20 @@ describe('dashboard pages: user actions, sign-out, accessibility, CSP, phone wid
     assert.match(await res.text(), /already verified/);
   });
 
+  test('the builder\'s preview after a bad number shows the message and no count, not the last good one', async () => {
+    const logged = problems.length;
+    await page.goto(`${insole.issuer}/admin/segments`);
+    const panel = page.locator('[data-preview]');
+    const state = (value: string) => page.waitForFunction((v) => document.querySelector('[data-preview]')!.getAttribute('data-preview-state') === v, value);
+    await Promise.all([state('done'), page.getByLabel('Gender').selectOption('female')]);
+    assert.notEqual(await panel.locator('[data-preview-count]').textContent(), '—');
+    await Promise.all([state('error'), page.getByLabel('Age from').fill('x')]);
+    assert.equal(await panel.locator('[data-preview-error]').textContent(), 'Age from: enter a whole number.');
+    assert.equal(await panel.locator('[data-preview-count]').textContent(), '—');
+    assert.equal(await panel.locator('[data-preview-description]').textContent(), '');
+    forgetRefusals(logged);
+  });
+
   test('a bad number in the builder shows the builder again with the message and the form as typed, for saving and for the download', async () => {
     const logged = problems.length;
     await page.goto(`${insole.issuer}/admin/segments`);

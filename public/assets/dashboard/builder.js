@@ -57,6 +57,9 @@
     }).then(function (answer) {
       if (mine !== sequence) return; // a newer change is on its way
       if (answer.status === 200) return show(answer.body);
+      // The form makes no filter now: the count and words of the last one would describe something else.
+      panel.querySelector('[data-preview-count]').textContent = '—';
+      panel.querySelector('[data-preview-description]').textContent = '';
       panel.querySelector('[data-preview-error]').textContent = answer.status === 401 ? 'Your session has ended: reload the page to sign in again.' : answer.body.error_description || 'The preview failed.';
       panel.setAttribute('data-preview-state', 'error');
     }).catch(function () {
