@@ -155,6 +155,26 @@ describe('dashboard pages: user actions, sign-out, accessibility, CSP, phone wid
     forgetRefusals(logged);
   });
 
+  test('long names without spaces wrap: no page is wider than the screen, and the segments table keeps its counts in view', async () => {
+    const long = `${'X'.repeat(190)} Läufer`;
+    const segment = (await api(insole, reader, 'POST', '/segments', { name: long, filter: { gender: 'male' } })).body;
+    const person = (await api(insole, reader, 'POST', '/users', { connection: 'Username-Password-Authentication', email: 'pages.long@innovashoes.example', password: 'a long enough secret', verify_email: false, name: `${'Y'.repeat(190)} Läufer` })).body;
+    const paths = ['/admin', `/admin/segments?saved=${encodeURIComponent(long)}`, `/admin/segments/${segment.id}`, `/admin/users/${encodeURIComponent(person.user_id)}`, '/admin/users?q=pages.long'];
+    for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+      await page.setViewportSize(viewport);
+      for (const path of paths) {
+        await page.goto(`${insole.issuer}${path}`);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 1, `${path} at ${size}: ${overflow}px wider than the screen`);
+      }
+      await page.goto(`${insole.issuer}/admin/segments`);
+      const [cell, box] = await Promise.all([page.locator(`tr[data-segment="${segment.key}"] td`).first().boundingBox(), page.locator('table[data-table="segments"]').locator('xpath=..').boundingBox()]);
+      assert.ok(cell!.x + cell!.width <= box!.x + box!.width + 1, `at ${size}: the segment's count is in view (cell ends at ${cell!.x + cell!.width}, its box at ${box!.x + box!.width})`);
+      await screenshot(page, `dashboard-long-names-${size}`);
+    }
+    await page.setViewportSize(DESKTOP);
+  });
+
   test('every page: no console error, no CSP violation, no serious or critical axe finding, no sideways scrolling on a phone; screenshots', async () => {
     const segment = await api(insole, reader, 'POST', '/segments', { name: 'Fitness fans', filter: { interests: 'fitness' } });
     const pages: [string, string][] = [
