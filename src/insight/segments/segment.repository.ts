@@ -53,6 +53,8 @@ export function createSegmentRepository(connection: Connection) {
     },
     list: () => segments.find({}).sort({ created_at: 1 }).toArray(),
     find: (id: string) => segments.findOne({ _id: String(id) }),
+    /** Few segments, read at their creation only: no index. */
+    named: (name: string) => segments.findOne({ name }),
     /** A definition change (name, description, filter): `version` moves on when the membership must be recalculated. */
     update(id: string, set: Partial<SegmentDoc>, recalculate: boolean): Promise<SegmentDoc | null> {
       const change = recalculate ? { $set: { ...set, is_calculating: true }, $inc: { version: 1 }, $unset: { calculating_until: '' as const } } : { $set: set };

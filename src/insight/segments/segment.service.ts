@@ -72,6 +72,9 @@ export function createSegmentService(deps: { users: UserModel; repository: Segme
         type: input.filter ? 'dynamic' : 'static', ...(input.filter ? { filter: input.filter } : { user_ids: [...new Set(input.user_ids)] }),
         created_at: now, updated_at: now, version: 1, is_calculating: true,
       };
+      // Without a key, the name says which segment is meant: a second one of that name is the same
+      // request sent again (a retry), a conflict as a taken key is.
+      if (input.key === undefined && await repository.named(input.name)) throw new ConflictError(`A segment named "${input.name}" exists already.`, 'segment_conflict');
       try {
         await insert(segment);
       } catch (err) {
