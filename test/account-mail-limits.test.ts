@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
-import { signInForTokens } from './support/relying-party.ts';
+import { buildAuthorization, discoverStorefront, signInForTokens } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
-import { readForm, UserAgent } from './support/user-agent.ts';
+import { interactionUidOf, readForm, UserAgent } from './support/user-agent.ts';
 
 const RESET = /Reset your/;
 const VERIFY = /Confirm your email/;
+const ATTEMPT = /Someone tried to create/;
 
-describe('password-reset and verification mails are limited per email and per IP, across instances', () => {
+describe('password-reset, verification and sign-up-attempt mails are limited per email and per IP, across instances', () => {
   let inbox: Inbox;
   let a: TestInsole;
   let b: TestInsole;
+  let verifyFirst: TestInsole;
   before(async () => {
     inbox = await startInbox();
     const uri = testDatabaseUri();
@@ -22,8 +24,9 @@ describe('password-reset and verification mails are limited per email and per IP
     };
     a = await startTestInsole(settings, uri);
     b = await startTestInsole(settings, uri);
+    verifyFirst = await startTestInsole({ ...settings, signup: { verify_email_first: true } }, uri);
   });
-  after(async () => { await a.stop(); await b.stop(); await inbox.close(); });
+  after(async () => { await a.stop(); await b.stop(); await verifyFirst.stop(); await inbox.close(); });
 
   /** The email form of `path` filled in from `ip`; the page without its (per-request) CSRF token. */
   async function ask(insole: TestInsole, path: string, email: string, ip: string) {
@@ -31,6 +34,16 @@ describe('password-reset and verification mails are limited per email and per IP
     const { csrf } = readForm(await (await agent.get(`${insole.issuer}${path}`)).res.text());
     const res = await agent.postForm(`${insole.issuer}${path}`, { email, _csrf: csrf });
     return { status: res.res.status, text: (await res.res.text()).replace(/name="_csrf" value="[^"]+"/, '') };
+  }
+  /** The storefront's sign-up form filled in from `ip`; the page without what differs by construction (email, interaction, CSRF token). */
+  async function signUpFrom(insole: TestInsole, email: string, ip: string) {
+    const agent = new UserAgent(insole.issuer, { 'x-forwarded-for': ip });
+    const signIn = await (await agent.get((await buildAuthorization(await discoverStorefront(insole.issuer))).url)).res.text();
+    const uid = interactionUidOf(signIn)!;
+    const { action, csrf } = readForm(await (await agent.get(`${insole.issuer}/interaction/${uid}/signup`)).res.text());
+    const res = await agent.postForm(new URL(action, insole.issuer).href, { email, password: 'an attacker guess here', _csrf: csrf });
+    const text = (await res.res.text()).replaceAll(email, 'EMAIL').replaceAll(uid, 'UID').replace(/name="_csrf" value="[^"]+"/g, '');
+    return { status: res.res.status, text };
   }
   const mailsTo = (email: string, subject: RegExp) =>
     inbox.mails.filter((m) => JSON.stringify(m.to).includes(email) && subject.test(m.subject ?? '')).length;
@@ -96,5 +109,31 @@ describe('password-reset and verification mails are limited per email and per IP
     await settle(a, 'marker.three@innovashoes.example', '192.0.2.79');
     assert.equal(mailsTo(emails[4], RESET), 1, 'only the request from another IP was mailed');
     assert.equal(await a.db.collection('logs').countDocuments({ ip, type: 'fcpr', 'details.error': 'too many mail requests from this IP' }), 1);
+  });
+
+  test('a sign-up with an email that has an account tells its owner within the same limits; past them the same page and no mail', async () => {
+    const email = 'taken@innovashoes.example';
+    await signUp(email);
+    await ask(a, '/password/reset', email, '203.0.113.21');
+    await inbox.waitFor(email, RESET);
+    const told = await signUpFrom(verifyFirst, email, '203.0.113.22');
+    await inbox.waitFor(email, ATTEMPT);
+
+    // The third mail for this email (max_per_address 2), from yet another IP: no enumeration, no mail.
+    const refused = await signUpFrom(verifyFirst, email, '203.0.113.23');
+    assert.equal(refused.status, 200);
+    assert.deepEqual(refused, told, 'the same answer as the sign-up that mailed its owner');
+    assert.deepEqual(await signUpFrom(verifyFirst, 'newcomer@innovashoes.example', '203.0.113.23'), told, '…and as a sign-up for a new email');
+    assert.equal((await signUpFrom(a, email, '203.0.113.23')).status, 409, 'signed in at once (verify_email_first: false): refused as before');
+
+    await settle(verifyFirst, 'marker.four@innovashoes.example', '203.0.113.24');
+    await settle(a, 'marker.five@innovashoes.example', '203.0.113.24');
+    assert.equal(mailsTo(email, ATTEMPT), 1);
+    const failed = await a.db.collection('logs').find({ user_name: email, type: 'fs' }).sort({ date: 1 }).toArray();
+    assert.deepEqual(failed.map((l) => [l.ip, l.details.error]), [
+      ['203.0.113.22', 'user_exists'],
+      ['203.0.113.23', 'too many mail requests for this email'],
+      ['203.0.113.23', 'too many mail requests for this email'],
+    ]);
   });
 });

@@ -148,7 +148,7 @@ export const configSchema = z.object({
     account_mails: z.object({
       enabled: z.boolean().default(true),
       max_per_address: z.number().int().min(1).default(5)
-        .describe('Password-reset and "send the link again" requests for one email per window, the two counted together; past it, the same page and no mail.'),
+        .describe('Password-reset and "send the link again" requests, and sign-ups that would tell the owner, for one email per window, all counted together; past it, the same page and no mail.'),
       max_per_ip: z.number().int().min(1).default(30).describe('The same requests from one IP per window, whatever the email.'),
       window_seconds: z.number().int().positive().default(3600),
     }).strict().prefault({}),

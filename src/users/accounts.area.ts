@@ -6,6 +6,7 @@ import { createEmailTickets } from './email-tickets.ts';
 import { createPasswordHasher } from './password-hasher.ts';
 import { createPasswordSigninService } from './password-signin.service.ts';
 import { createPendingSignupRepository } from './pending-signup.repository.ts';
+import { createSignupAttemptNotice } from './signup-attempt.ts';
 import { createVerifyFirstSignup } from './verify-first-signup.service.ts';
 
 export type AccountsArea = ReturnType<typeof createAccountsArea>;
@@ -18,10 +19,11 @@ export function createAccountsArea({ config, connection, users, logs, mailer, re
   const hasher = createPasswordHasher(config.argon2);
   const policy = config.password_policy;
   const pendingSignups = createPendingSignupRepository(connection);
-  const verifyFirstSignup = createVerifyFirstSignup({ pending: pendingSignups, users, logs, mails, ttlSeconds: config.email_links.verification_ttl });
+  const noticeSignupAttempt = createSignupAttemptNotice({ protection, logs, mails });
+  const verifyFirstSignup = createVerifyFirstSignup({ pending: pendingSignups, users, logs, mails, noticeSignupAttempt, ttlSeconds: config.email_links.verification_ttl });
   return {
     mails, protection, hasher, pendingSignups,
-    passwordSignin: createPasswordSigninService({ users, logs, policy, hasher, protection, mails, verifyFirstSignup }),
+    passwordSignin: createPasswordSigninService({ users, logs, policy, hasher, protection, mails, verifyFirstSignup, noticeSignupAttempt }),
     account: createAccountService({ connection, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup }),
   };
 }

@@ -5,6 +5,7 @@ import type { AttackProtection } from './attack-protection.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
 import { newPasswordUser, PASSWORD_CONNECTION, PASSWORD_STRATEGY as STRATEGY } from './password-user.ts';
+import type { SignupAttemptNotice } from './signup-attempt.ts';
 import type { UserDoc } from './user.model.ts';
 import type { UserRepository } from './user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
@@ -28,9 +29,9 @@ export type SignupResult = { kind: 'signed_up'; user: UserDoc } | { kind: 'check
 
 export function createPasswordSigninService(deps: {
   users: UserRepository; hasher: PasswordHasher; logs: LogService; policy: PasswordPolicy;
-  protection: AttackProtection; mails: AccountMails; verifyFirstSignup: VerifyFirstSignup;
+  protection: AttackProtection; mails: AccountMails; verifyFirstSignup: VerifyFirstSignup; noticeSignupAttempt: SignupAttemptNotice;
 }) {
-  const { users, hasher, logs, policy, protection, mails, verifyFirstSignup } = deps;
+  const { users, hasher, logs, policy, protection, mails, verifyFirstSignup, noticeSignupAttempt } = deps;
 
   /** Counts the failure; at the brute-force limit, blocks this IP for this user and tells the owner. */
   async function recordLoginFailure(user: UserDoc | null, email: string, ctx: RequestContext): Promise<void> {
@@ -52,9 +53,7 @@ export function createPasswordSigninService(deps: {
       return user;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
-      await logs.record({ type: 'fs', ...ctx, ...STRATEGY, user_name: email, details: { error: 'user_exists' } });
-      const owner = await users.findByEmail(email);
-      if (owner) await mails.signupAttempt({ user_id: owner.user_id, email });
+      await noticeSignupAttempt(email, await users.findByEmail(email), ctx);
       throw new ConflictError('We could not create an account with that email. If you already have one, sign in instead.', 'user_exists');
     }
   }

@@ -3,6 +3,7 @@ import type { AccountMails } from './account-mails.ts';
 import type { RequestContext } from './password-signin.service.ts';
 import { displayNamesOf, newPasswordUser, PASSWORD_STRATEGY } from './password-user.ts';
 import type { PendingSignupRepository } from './pending-signup.repository.ts';
+import type { SignupAttemptNotice } from './signup-attempt.ts';
 import type { UserRepository } from './user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 
@@ -22,22 +23,20 @@ export type VerifyFirstSignup = ReturnType<typeof createVerifyFirstSignup>;
  * to tell which emails have accounts.
  */
 export function createVerifyFirstSignup(deps: {
-  pending: PendingSignupRepository; users: UserRepository; logs: LogService; mails: AccountMails; ttlSeconds: number;
+  pending: PendingSignupRepository; users: UserRepository; logs: LogService; mails: AccountMails;
+  noticeSignupAttempt: SignupAttemptNotice; ttlSeconds: number;
 }) {
-  const { pending, users, logs, mails, ttlSeconds } = deps;
+  const { pending, users, logs, mails, noticeSignupAttempt, ttlSeconds } = deps;
 
   return {
     /**
      * Keeps the sign-up and mails its link; a newer sign-up for the email replaces it. An address
-     * with an account changes nothing: its owner is told, and the visitor gets the same answer.
+     * with an account changes nothing: its owner is told (within the account-mail limits), and the
+     * visitor gets the same answer.
      */
     async start({ email, password_hash }: { email: string; password_hash: string }, ctx: RequestContext, uid?: string): Promise<void> {
       const owner = await users.findByEmail(email);
-      if (owner) {
-        await logs.record({ type: 'fs', ...ctx, ...PASSWORD_STRATEGY, user_name: email, details: { error: 'user_exists' } });
-        await mails.signupAttempt({ user_id: owner.user_id, email });
-        return;
-      }
+      if (owner) return noticeSignupAttempt(email, owner, ctx);
       const token = await pending.save({ email, password_hash, ...displayNamesOf(email), ...(uid ? { uid } : {}) }, ttlSeconds);
       await mails.signupConfirmation(email, token);
     },
