@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { cli } from './support/cli-run.ts';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +10,7 @@ import { startTestInsole, testDatabaseUri, type TestInsole } from './support/ins
 import { m2mClientConfig, managementToken } from './support/management.ts';
 import { exportThroughApi, seededUser, seedUsers, JOBS_SETTINGS } from './support/user-jobs.ts';
 
+const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN = { client_id: 'cli-jobs-admin', client_secret: 'cli-jobs-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users'] };
 
 
@@ -42,6 +45,18 @@ describe('insole users export / users import: the jobs\' own code from the comma
     await assert.rejects(cli(databaseUri, 'users', 'export', '--output', chosen), /exists/, 'never overwrites');
     await assert.rejects(cli(databaseUri, 'users', 'export', '--fields', 'email,password_hash'), /unknown field "password_hash"/);
     await assert.rejects(cli(databaseUri, 'users', 'export', '--format', 'xml'), /--format must be json or csv/);
+  });
+
+  test('users export | head: a reader that closes the pipe early ends the export quietly, exit code 0', async () => {
+    for (const args of [['users', 'export'], ['users', 'export', '--format', 'csv', '--limit', '2']]) {
+      const child = spawn(process.execPath, ['src/cli/insole.ts', ...args], { cwd: ROOT, env: { ...process.env, MONGODB_URI: databaseUri } });
+      // Closed before the export writes its first line (the CLI still has to start and connect), as `head` does once it has its line.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+      const [code] = await once(child, 'close') as [number];
+      assert.deepEqual({ code, stderr }, { code: 0, stderr: '' }, args.join(' '));
+    }
   });
 
   test('users import takes an export as it is; refused records are printed and make the exit code 1', async () => {

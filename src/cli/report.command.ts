@@ -8,6 +8,7 @@ import { createInsightReports } from '../reports/insight-reports.ts';
 import { writeRows, type RowFormat } from '../reports/row-format.ts';
 import type { RowReport } from '../reports/row-report.ts';
 import { CliError } from './cli-database.ts';
+import { readerClosedStdout } from './closed-pipe.ts';
 import type { ReportPlan } from './report-params.ts';
 
 export interface ReportTarget { format: RowFormat; output?: string; force?: boolean }
@@ -40,9 +41,8 @@ export async function writeReport(connection: Connection, config: Config, plan: 
     : plan.kind === 'dormant' ? reports.dormant(plan.params) : reports.sentiment(plan.params);
   const output = await openOutput(target);
   const written = await writeRows(reports.stream(report), report.columns, target.format, output.to).catch(async (err: unknown) => {
-    // A reader that has read all it wanted (`| head`) closes the pipe: not a failure. The pipeline
-    // has already closed the cursor; nothing more is written, not even the count.
-    if (!target.output && (err as NodeJS.ErrnoException).code === 'EPIPE') return undefined;
+    // Nothing more is written, not even the count.
+    if (readerClosedStdout(err, output.to)) return undefined;
     // Half a list must not pass for the list.
     if (target.output) await unlink(target.output).catch(() => undefined);
     throw err;

@@ -9,15 +9,17 @@ import { AppError } from '../errors/app-error.ts';
 import type { Config } from '../config/schema.ts';
 import { userWritesFor } from '../core.ts';
 import { CliError } from './cli-database.ts';
+import { readerClosedStdout } from './closed-pipe.ts';
 
 export interface ExportOptions { format?: string; fields?: string; output?: string; connection?: string; limit?: string }
 
 /**
  * `insole users export`: the export job's own writer (the same fields, escaping and NDJSON), straight
  * to a file or stdout, without gzip: with --output the file holds only the data; the count goes to
- * stderr so that stdout can be piped.
+ * stderr so that stdout can be piped. Answers the count, or undefined when the reader of stdout
+ * stopped before the end.
  */
-export async function exportUsersToFile(connection: Connection, config: Config, options: ExportOptions): Promise<number> {
+export async function exportUsersToFile(connection: Connection, config: Config, options: ExportOptions): Promise<number | undefined> {
   const format = (options.format ?? 'json') as ExportFormat;
   if (format !== 'json' && format !== 'csv') throw new CliError(`--format must be json or csv, not "${options.format}"`);
   const fields = options.fields ? options.fields.split(',').map((name) => ({ name: name.trim() })).filter((field) => field.name) : defaultExportFields(format);
@@ -29,8 +31,11 @@ export async function exportUsersToFile(connection: Connection, config: Config, 
   const to = options.output ? createWriteStream(options.output, { flags: 'wx' }) : process.stdout;
   const source = users.streamBatches({ connection: options.connection, limit: options.limit ? Number(options.limit) : undefined });
   const written = await writeExport(source, { format, fields }, { to }).catch((err: NodeJS.ErrnoException) => {
+    // Nothing more is written, not even the count.
+    if (readerClosedStdout(err, to)) return undefined;
     throw err.code === 'EEXIST' ? new CliError(`${options.output} exists: name a new file (an export never overwrites one).`) : err;
   });
+  if (written === undefined) return undefined;
   console.error(`Exported ${written} user(s)${options.output ? ` to ${options.output}` : ''}.`);
   return written;
 }
