@@ -181,6 +181,26 @@ describe('the insole command line', () => {
     assert.equal(await insole.db.collection('signing_keys').countDocuments(), before);
   });
 
+  test('every command refuses an option that is not its own, before the database is opened', async () => {
+    // parseArgs takes every command's options; each command takes only those its usage shows.
+    const cases: [string[], string][] = [
+      [['clients', 'create', '--name', 'Shop', '--redirect-uri', 'https://shop.example/cb', '--email', 'a@b.example'], 'clients create has no option --email'],
+      [['clients', 'list', '--format', 'csv'], 'clients list has no option --format'],
+      [['keys', 'rotate', '--kid', 'k1'], 'keys rotate has no option --kid'],
+      [['keys', 'list', '--force'], 'keys list has no option --force'],
+      [['keys', 'revoke', '--kid', 'k1', '--activate-in', '0'], 'keys revoke has no option --activate-in'],
+      [['users', 'unblock', '--email', 'a@b.example', '--connection', 'google-oauth2'], 'users unblock has no option --connection'],
+      [['users', 'grant-admin', '--email', 'a@b.example', '--scopes', 'read:users'], 'users grant-admin has no option --scopes'],
+      [['seed', '--users', '10', '--upsert'], 'seed has no option --upsert'],
+      [['reindex', '--limit', '5', '--connection', 'twitter'], 'reindex has no option --limit, --connection'],
+    ];
+    const unreachable = 'mongodb://127.0.0.1:9/unreachable';
+    for (const [args, message] of cases) await assert.rejects(cli(unreachable, ...args), { name: 'CliError', message }, args.join(' '));
+    // Only a command's own options are looked up: `constructor` is no command, and --help still prints the usage.
+    assert.equal((await cli(unreachable, 'constructor')).code, 2);
+    assert.equal((await cli(unreachable, 'keys', 'list', '--help', '--force')).code, 0);
+  });
+
   test('private signing keys are stored encrypted', async () => {
     const stored = await insole.db.collection('signing_keys').findOne({});
     assert.ok(stored);

@@ -47,6 +47,15 @@ describe('insole users export / users import: the jobs\' own code from the comma
     await assert.rejects(cli(databaseUri, 'users', 'export', '--format', 'xml'), /--format must be json or csv/);
   });
 
+  test('users export refuses the options of other commands (a report\'s --label, --gender) before the database is opened', async () => {
+    // A database nobody listens on: the options are refused before the CLI tries to reach it.
+    const unreachable = 'mongodb://127.0.0.1:9/unreachable';
+    await assert.rejects(cli(unreachable, 'users', 'export', '--limit', '1', '--label', 'negative', '--gender', 'male'),
+      { name: 'CliError', message: 'users export has no option --label, --gender' });
+    await assert.rejects(cli(unreachable, 'users', 'import', '--file', 'users.json', '--fields', 'email'),
+      { name: 'CliError', message: 'users import has no option --fields' });
+  });
+
   test('users export | head: a reader that closes the pipe early ends the export quietly, exit code 0', async () => {
     for (const args of [['users', 'export'], ['users', 'export', '--format', 'csv', '--limit', '2']]) {
       const child = spawn(process.execPath, ['src/cli/insole.ts', ...args], { cwd: ROOT, env: { ...process.env, MONGODB_URI: databaseUri } });

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The command-line tool: `npm run insole -- <command>`. Talks to the same MongoDB as the server.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients } from './clients.command.ts';
 import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
-import { planReport, rowFormat, type ReportPlan } from './report-params.ts';
+import { planReport, REPORT_OPTIONS, rowFormat, type ReportPlan } from './report-params.ts';
 import { writeReport } from './report.command.ts';
 import { parseSeedOptions, seedCommand } from './seed.command.ts';
 import { reindexCommand } from './reindex.command.ts';
@@ -14,7 +14,7 @@ import { grantRole, unblockUser, unlinkIdentity } from './users.command.ts';
 
 const USAGE = `Usage: npm run -s insole -- <command> [options]   (-s: npm prints no banner, so stdout holds only the output)
 
-Commands:
+Commands (each takes the options shown with it; any other is refused):
   clients create --name NAME --redirect-uri URL [--redirect-uri URL …] [--post-logout-uri URL …]
                  [--id CLIENT_ID] [--public] [--third-party]
                  Registers a relying party and prints its client secret once.
@@ -67,7 +67,7 @@ Commands:
                  Users whose tweets were analysed, most negative first.
   Every report: [--format csv|ndjson] (default csv) [--output FILE [--force]]
                  The Management API's rows and CSV escaping, every row, to FILE (never replaced
-                 without --force) or stdout; the row count goes to stderr. Any other option is refused.`;
+                 without --force) or stdout; the row count goes to stderr.`;
 
 /** `--activate-in`: whole seconds, 0 or more; checked before anything is written. */
 function seconds(value: string | undefined): number | undefined {
@@ -76,31 +76,52 @@ function seconds(value: string | undefined): number | undefined {
   return Number(value);
 }
 
+/** Every command's options: parseArgs takes them all, whichever command is run. */
+const OPTIONS = {
+  name: { type: 'string' }, id: { type: 'string' },
+  'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
+  email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' }, kid: { type: 'string' },
+  public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  m2m: { type: 'boolean' }, scopes: { type: 'string' }, audience: { type: 'string' }, role: { type: 'string' },
+  format: { type: 'string' }, fields: { type: 'string' }, output: { type: 'string' }, limit: { type: 'string' },
+  file: { type: 'string' }, upsert: { type: 'boolean' },
+  users: { type: 'string' }, seed: { type: 'string' }, months: { type: 'string' }, now: { type: 'string' }, append: { type: 'boolean' },
+  gender: { type: 'string' }, age: { type: 'string' }, interest: { type: 'string', multiple: true }, country: { type: 'string', multiple: true },
+  lifecycle: { type: 'string' }, filter: { type: 'string' }, mode: { type: 'string' }, days: { type: 'string' },
+  'created-from': { type: 'string' }, 'created-to': { type: 'string' }, label: { type: 'string' }, force: { type: 'boolean' },
+} as const satisfies ParseArgsOptionsConfig;
+
+/**
+ * Each command and its own options (those of USAGE). Since parseArgs accepts every command's
+ * options, any other one (`users export --label`, `keys list --force`) is refused rather than
+ * silently ignored.
+ */
+const COMMANDS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
+  'clients create': ['name', 'id', 'redirect-uri', 'post-logout-uri', 'public', 'third-party', 'm2m', 'scopes', 'audience'],
+  'clients list': [],
+  'keys rotate': ['activate-in'],
+  'keys list': [],
+  'keys revoke': ['kid'],
+  'users unblock': ['email'],
+  'users unlink': ['email', 'connection'],
+  'users grant-admin': ['email', 'role'],
+  'users export': ['format', 'fields', 'output', 'connection', 'limit'],
+  'users import': ['file', 'upsert'],
+  ...Object.fromEntries(Object.entries(REPORT_OPTIONS).map(([kind, options]) => [`report ${kind}`, options])),
+  seed: ['users', 'seed', 'months', 'now', 'append', 'force'],
+  reindex: [],
+};
+
 export async function runCli(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv, allowPositionals: true, strict: true,
-    options: {
-      name: { type: 'string' }, id: { type: 'string' },
-      'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
-      email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' }, kid: { type: 'string' },
-      public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      m2m: { type: 'boolean' }, scopes: { type: 'string' }, audience: { type: 'string' }, role: { type: 'string' },
-      format: { type: 'string' }, fields: { type: 'string' }, output: { type: 'string' }, limit: { type: 'string' },
-      file: { type: 'string' }, upsert: { type: 'boolean' },
-      users: { type: 'string' }, seed: { type: 'string' }, months: { type: 'string' }, now: { type: 'string' }, append: { type: 'boolean' },
-      gender: { type: 'string' }, age: { type: 'string' }, interest: { type: 'string', multiple: true }, country: { type: 'string', multiple: true },
-      lifecycle: { type: 'string' }, filter: { type: 'string' }, mode: { type: 'string' }, days: { type: 'string' },
-      'created-from': { type: 'string' }, 'created-to': { type: 'string' }, label: { type: 'string' }, force: { type: 'boolean' },
-    },
-  });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   const command = positionals.join(' ');
-  const reportKinds = ['segment', 'dormant', 'sentiment'] as const;
-  const known = ['clients create', 'clients list', 'keys rotate', 'keys list', 'keys revoke', 'users unblock', 'users unlink', 'users grant-admin', 'users export', 'users import',
-    ...reportKinds.map((kind) => `report ${kind}`), 'seed', 'reindex'];
-  if (values.help || !known.includes(command)) {
+  // Own keys only: `insole constructor` is not a command.
+  if (values.help || !Object.hasOwn(COMMANDS, command)) {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
+  const foreign = Object.keys(values).filter((name) => !COMMANDS[command].includes(name as keyof typeof OPTIONS));
+  if (foreign.length) throw new CliError(`${command} has no option ${foreign.map((name) => `--${name}`).join(', ')}`);
   const activateIn = seconds(values['activate-in']);
   // A report's options are checked before the database is opened.
   const report: ReportPlan | undefined = positionals[0] === 'report' ? planReport(positionals[1] as ReportPlan['kind'], values) : undefined;

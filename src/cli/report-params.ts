@@ -5,7 +5,7 @@ import { ROW_FORMATS, type RowFormat } from '../reports/row-format.ts';
 import { sentimentParamsShape, type SentimentParams } from '../reports/sentiment.report.ts';
 import { CliError } from './cli-database.ts';
 
-/** The command-line options of `report …`, as parseArgs gives them (with any other command's options that were typed). */
+/** The command-line options of `report …`, as parseArgs gives them. */
 export interface ReportOptions {
   gender?: string; age?: string; interest?: string[]; country?: string[]; lifecycle?: string; filter?: string;
   mode?: string; days?: string; connection?: string; 'created-from'?: string; 'created-to'?: string; label?: string;
@@ -67,23 +67,17 @@ export function segmentFilterFrom(options: ReportOptions): SegmentFilter {
   return parsed(segmentFilterSchema, filter, { interests: '--interest', all: '--filter' });
 }
 
-/**
- * Each report's own options, and the output options every report takes. parseArgs accepts every
- * command's options, so any other option (another report's, or `--limit` of `users export`) is
- * refused rather than silently ignored.
- */
-const OWN_OPTIONS: Record<ReportPlan['kind'], (keyof ReportOptions)[]> = {
-  segment: ['gender', 'age', 'interest', 'country', 'connection', 'lifecycle', 'filter'],
-  dormant: ['mode', 'days', 'connection', 'created-from', 'created-to'],
-  sentiment: ['label'],
+const OUTPUT_OPTIONS = ['format', 'output', 'force'] as const;
+
+/** Each report's own options, and the output options every report takes; insole.ts refuses any other. */
+export const REPORT_OPTIONS: Record<ReportPlan['kind'], readonly (keyof ReportOptions)[]> = {
+  segment: ['gender', 'age', 'interest', 'country', 'connection', 'lifecycle', 'filter', ...OUTPUT_OPTIONS],
+  dormant: ['mode', 'days', 'connection', 'created-from', 'created-to', ...OUTPUT_OPTIONS],
+  sentiment: ['label', ...OUTPUT_OPTIONS],
 };
-const OUTPUT_OPTIONS: (keyof ReportOptions)[] = ['format', 'output', 'force'];
 
 /** Which report, with what, checked before the database is opened: a typo costs nothing. */
 export function planReport(kind: ReportPlan['kind'], options: ReportOptions): ReportPlan {
-  const allowed: string[] = [...OWN_OPTIONS[kind], ...OUTPUT_OPTIONS];
-  const foreign = Object.entries(options).filter(([name, value]) => value !== undefined && !allowed.includes(name)).map(([name]) => name);
-  if (foreign.length) throw new CliError(`report ${kind} has no option ${foreign.map((name) => `--${name}`).join(', ')}`);
   if (kind === 'segment') return { kind, filter: segmentFilterFrom(options) };
   if (kind === 'dormant') {
     const schema = z.object(dormantParamsShape).strict().superRefine(checkDormantParams);
