@@ -25,7 +25,10 @@ describe('Management API: users', () => {
   before(async () => {
     insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN), {
       client_id: 'test-storefront', client_secret: 'test-storefront-secret-0123456789', redirect_uris: ['http://127.0.0.1:4999/callback'],
-    }] });
+    }],
+    // The paging tests walk hundreds of pages as fast as the machine allows: past the default 50 a
+    // second the limit (tested in admin-access) would answer 429 on a fast run.
+    admin_api: { rate_limit: { requests: 10_000 } } });
     await insole.db.collection('users').insertMany(Array.from({ length: SEEDED }, (_, i) => seedUser(i)));
     token = (await managementToken(insole, ADMIN)).access_token;
   });
