@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { cli } from './support/cli-run.ts';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { cli, cliWithStdoutClosed } from './support/cli-run.ts';
+import { execFile } from 'node:child_process';
 import { access, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,13 +132,7 @@ describe('insole report: the three campaigns from the command line', () => {
 
   test('report … | head: a reader that closes the pipe early ends the report quietly, exit code 0', async () => {
     for (const args of [['report', 'dormant'], ['report', 'segment', '--format', 'ndjson']]) {
-      const child = spawn(process.execPath, ['src/cli/insole.ts', ...args], { cwd: ROOT, env: { ...process.env, MONGODB_URI: databaseUri } });
-      // Closed before the report writes its first row (the CLI still has to start and connect), as `head` does once it has its line.
-      child.stdout.destroy();
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-      const [code] = await once(child, 'close') as [number];
-      assert.deepEqual({ code, stderr }, { code: 0, stderr: '' }, args.join(' '));
+      assert.deepEqual(await cliWithStdoutClosed(databaseUri, ...args), { code: 0, stderr: '' }, args.join(' '));
     }
   });
 });

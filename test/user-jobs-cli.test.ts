@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { cli } from './support/cli-run.ts';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { cli, cliWithStdoutClosed } from './support/cli-run.ts';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +8,6 @@ import { startTestInsole, testDatabaseUri, type TestInsole } from './support/ins
 import { m2mClientConfig, managementToken } from './support/management.ts';
 import { exportThroughApi, seededUser, seedUsers, JOBS_SETTINGS } from './support/user-jobs.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN = { client_id: 'cli-jobs-admin', client_secret: 'cli-jobs-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users'] };
 
 
@@ -58,13 +55,7 @@ describe('insole users export / users import: the jobs\' own code from the comma
 
   test('users export | head: a reader that closes the pipe early ends the export quietly, exit code 0', async () => {
     for (const args of [['users', 'export'], ['users', 'export', '--format', 'csv', '--limit', '2']]) {
-      const child = spawn(process.execPath, ['src/cli/insole.ts', ...args], { cwd: ROOT, env: { ...process.env, MONGODB_URI: databaseUri } });
-      // Closed before the export writes its first line (the CLI still has to start and connect), as `head` does once it has its line.
-      child.stdout.destroy();
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-      const [code] = await once(child, 'close') as [number];
-      assert.deepEqual({ code, stderr }, { code: 0, stderr: '' }, args.join(' '));
+      assert.deepEqual(await cliWithStdoutClosed(databaseUri, ...args), { code: 0, stderr: '' }, args.join(' '));
     }
   });
 

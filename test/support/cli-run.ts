@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { runCli } from '../../src/cli/insole.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
 
 /**
  * The CLI in-process against `databaseUri`, as `npm run insole -- …` would run it: its exit code,
@@ -18,4 +22,17 @@ export async function cli(databaseUri: string, ...args: string[]): Promise<{ cod
     console.error = saved.error;
     process.stderr.write = saved.write;
   }
+}
+
+/**
+ * The CLI as a process whose reader went away at once, as `insole … | head` once head has its line:
+ * stdout is closed before the command writes its first line (it still has to start and connect).
+ */
+export async function cliWithStdoutClosed(databaseUri: string, ...args: string[]): Promise<{ code: number; stderr: string }> {
+  const child = spawn(process.execPath, ['src/cli/insole.ts', ...args], { cwd: ROOT, env: { ...process.env, MONGODB_URI: databaseUri } });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  const [code] = await once(child, 'close') as [number];
+  return { code, stderr };
 }
