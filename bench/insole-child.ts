@@ -1,5 +1,6 @@
 // Starts bench/insole-process.ts (insole in its own process) and talks to it over IPC.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CpuProfileSummary } from './profile.ts';
 
@@ -12,6 +13,8 @@ export interface InsoleProcess {
   config: { argon2: { memory_cost_kib: number; time_cost: number; parallelism: number } };
   /** insole's process CPU so far (getrusage: all threads), and its event-loop thread's. */
   cpu(): Promise<ProcessCpu>;
+  /** Its resident memory now (VmRSS), in bytes. */
+  residentMemory(): number;
   /** Database commands sent so far (only with monitorCommands). */
   commands(): Promise<{ total: number; counts: Record<string, number> }>;
   createUsers(n: number): Promise<BenchUser[]>;
@@ -42,6 +45,7 @@ export async function startInsoleProcess(databaseUri: string, overrides: Record<
     pid: child.pid!,
     config: ready.config,
     cpu: () => call('cpu'),
+    residentMemory: () => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,
     commands: () => call('commands'),
     createUsers: (n) => call('createUsers', n),
     profileStart: () => call('profileStart'),

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { startInsoleProcess } from '../bench/insole-child.ts';
 import { createUserJobModel } from '../src/admin/jobs/user-job.model.ts';
@@ -12,9 +11,6 @@ import { download, finishedJob, postImport, seededUser, seedUsers, JOBS_SETTINGS
 const ADMIN = { client_id: 'fleet-admin', client_secret: 'fleet-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users'] };
 const USERS = 100_000;
 const MB = 1024 * 1024;
-
-/** A process's resident memory now (VmRSS), in bytes. */
-const residentMemory = (pid: number) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
 /** An instance of the fleet: every one shares the database; `worker: false` ones never run jobs. */
 const instance = (databaseUri: string, worker: boolean, leaseMs = 2_000) =>
@@ -51,9 +47,9 @@ describe('jobs across instances: any instance runs them, takes them over, serves
       // sized); the growth measured below is then what the export itself holds on to.
       const warmUp = await api(front, token, 'POST', '/jobs/users-exports', { format: 'json', limit: 20_000 });
       assert.equal((await finishedJob(front, token, warmUp.body.id, 60_000)).status, 'completed');
-      const baseline = residentMemory(worker.pid);
+      const baseline = worker.residentMemory();
       let peak = baseline;
-      const sampler = setInterval(() => { peak = Math.max(peak, residentMemory(worker.pid)); }, 20);
+      const sampler = setInterval(() => { peak = Math.max(peak, worker.residentMemory()); }, 20);
       const created = await api(front, token, 'POST', '/jobs/users-exports', { format: 'json' });
       assert.equal(created.status, 201);
       const running = await until('the export to run', async () => {
