@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
+import { createLogIds } from './log-id.ts';
 import type { LogOutbox } from './log-outbox.ts';
 import type { LogDoc, LogModel } from './log.model.ts';
 import { LOG_TYPES, type LogType } from './log-types.ts';
@@ -15,11 +15,11 @@ export type LogService = ReturnType<typeof createLogService>;
  * as its own pending outbox record, and moved to the outbox right after (log-outbox.ts).
  */
 export function createLogService(logs: LogModel, outbox: LogOutbox) {
+  const nextLogId = createLogIds();
   /** A log event, complete, not written yet: a sign-in carries it in its user write first, then hands it to `write`. */
   function prepare(event: LogEventInput): LogDoc {
-    // Like Auth0's, a sortable id: time first, then randomness. Stable for consumers to de-duplicate on.
-    const log_id = `${Date.now().toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
-    return withoutUndefined({ description: LOG_TYPES[event.type], details: {}, ...event, log_id, date: new Date() });
+    // Stable for consumers to de-duplicate on, and sortable (log-id.ts).
+    return withoutUndefined({ description: LOG_TYPES[event.type], details: {}, ...event, log_id: nextLogId(), date: new Date() });
   }
 
   /**
