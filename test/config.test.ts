@@ -48,6 +48,14 @@ describe('configuration', () => {
     assert.equal(config.env, 'production');
   });
 
+  test('a malformed AMQP_URL is refused at start, naming the key and never repeating the password', () => {
+    const err = (() => { try { loadConfig({ env: { AMQP_URL: 'amqp://insole:s3cret-pw@rabbitmq:notaport/shop' } }); } catch (e) { return e; } })();
+    assert.ok(err instanceof ConfigError, 'refused while loading the configuration, not once insole is listening');
+    assert.match(err.message, /events\.amqp_url: is not a valid URL/);
+    assert.doesNotMatch(err.message, /s3cret-pw/);
+    assert.equal(loadConfig({ env: { AMQP_URL: 'amqp://insole:s3cret-pw@rabbitmq:5672/shop' } }).events.amqp_url, 'amqp://insole:s3cret-pw@rabbitmq:5672/shop');
+  });
+
   test('short secrets and unknown keys are refused', () => {
     assert.throws(() => loadConfig({ env: { INSOLE_COOKIE_SECRETS: 'short' } }), /cookie_keys\.0/);
     assert.throws(() => loadConfig({ env: {}, overrides: { colour: 'red' } }), /colour/);

@@ -184,7 +184,11 @@ export const configSchema = z.object({
   apis: z.array(apiSchema).default([]),
   // Log events to RabbitMQ through the `event_outbox` collection (README "Events (RabbitMQ)").
   events: z.object({
-    amqp_url: z.string().regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://').optional()
+    amqp_url: z.string().regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://')
+      // The publisher parses it only once insole is already listening; node's "Invalid URL" error
+      // would then print the whole value, password included. The message never repeats the value.
+      .refine((url) => URL.canParse(url), 'is not a valid URL (check the host and port, and percent-encode special characters in the user name and password)')
+      .optional()
       .describe('From AMQP_URL. Unset: the relay is off and events wait in event_outbox, unpublished.'),
     exchange: z.string().min(1).default('insole.events').describe('Durable topic exchange; routing key = Auth0 log type code.'),
     poll_ms: z.number().int().positive().default(500).describe('How often the relay looks for events written by other instances.'),
