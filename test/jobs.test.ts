@@ -28,6 +28,14 @@ describe('hooks configuration', () => {
     assert.throws(() => loadConfig({ env: {}, overrides: { hooks: { sentiment: { enabled: true, mode: 'remote' } } } }), /hooks\.sentiment\.remote_url[\s\S]*hooks\.sentiment\.secret/);
     assert.throws(() => loadConfig({ env: { FULLCONTACT_API_KEY: 'k' }, overrides: { hooks: { worker: { lease_ms: 5_000 } } } }), /hooks\.worker\.lease_ms: must exceed fullcontact\.timeout_ms/);
   });
+
+  test("an API URL of a hook that is not http(s) is refused at start-up, not left to fail every job", () => {
+    const env = { FULLCONTACT_API_KEY: 'k', SENTIMENT_SECRET: 's', X_BEARER_TOKEN: 't' };
+    assert.throws(() => loadConfig({ env, overrides: { hooks: { fullcontact: { base_url: 'file:///etc/fullcontact' } } } }), /hooks\.fullcontact\.base_url: must be an http:\/\/ or https:\/\/ URL/);
+    assert.throws(() => loadConfig({ env, overrides: { hooks: { sentiment: { x_base_url: 'htps://api.x.com' } } } }), /hooks\.sentiment\.x_base_url: must be an http/);
+    assert.throws(() => loadConfig({ env, overrides: { hooks: { sentiment: { mode: 'remote', remote_url: 'ftp://sentiment.example/analyze' } } } }), /hooks\.sentiment\.remote_url: must be an http/);
+    assert.equal(loadConfig({ env, overrides: { hooks: { fullcontact: { base_url: 'http://127.0.0.1:8080/fullcontact' } } } }).hooks.fullcontact.base_url, 'http://127.0.0.1:8080/fullcontact');
+  });
 });
 
 describe('retry policy', () => {

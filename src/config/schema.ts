@@ -81,6 +81,9 @@ const secretsSchema = z.object({
   key_encryption_key: z.string().min(32).describe('Encrypts private signing keys at rest. From INSOLE_KEY_ENCRYPTION_KEY.'),
 });
 
+// The hooks' APIs: any other scheme (file:, ftp:, a typo such as htps:) starts silently, then fails every job until it is dead.
+const hookApiUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
 export const configSchema = z.object({
   env: z.enum(['development', 'test', 'production']).default('development'),
   port: z.number().int().min(0).max(65535).default(3000),
@@ -227,17 +230,17 @@ export const configSchema = z.object({
     fullcontact: z.object({
       enabled: z.boolean().optional().describe('Default: on when api_key is set.'),
       api_key: z.string().min(1).optional().describe('From FULLCONTACT_API_KEY.'),
-      base_url: z.url().default('https://api.fullcontact.com').describe('POST <base_url>/v3/person.enrich.'),
+      base_url: hookApiUrl.default('https://api.fullcontact.com').describe('POST <base_url>/v3/person.enrich.'),
       timeout_ms: z.number().int().positive().default(10_000),
       refresh_after_days: z.number().positive().default(90).describe('An enriched (or unmatched) user is asked about again after this many days.'),
     }).strict().prefault({}).transform((fc) => ({ ...fc, enabled: fc.enabled ?? Boolean(fc.api_key) })),
     sentiment: z.object({
       enabled: z.boolean().optional().describe("Default: on when the mode's credentials are set (remote: remote_url and secret; builtin: x_bearer_token)."),
       mode: z.enum(['remote', 'builtin']).default('builtin').describe("remote: POST {twitterHandle, secret} to the store's sentiment service (Auth0's article); builtin: X API recent search + AFINN."),
-      remote_url: z.url().optional(),
+      remote_url: hookApiUrl.optional(),
       secret: z.string().min(1).optional().describe('From SENTIMENT_SECRET; sent to remote_url.'),
       x_bearer_token: z.string().min(1).optional().describe('From X_BEARER_TOKEN (app-only token of an X API v2 project).'),
-      x_base_url: z.url().default('https://api.x.com'),
+      x_base_url: hookApiUrl.default('https://api.x.com'),
       brand_handle: z.string().regex(/^\w{1,15}$/, 'an X handle without @').default('InnovaShoes'),
       max_tweets: z.number().int().min(10).max(100).default(100).describe('Tweets analysed per user (one page of recent search: 10–100).'),
       timeout_ms: z.number().int().positive().default(10_000),
