@@ -29,6 +29,18 @@ describe('hooks configuration', () => {
     assert.throws(() => loadConfig({ env: { FULLCONTACT_API_KEY: 'k' }, overrides: { hooks: { worker: { lease_ms: 5_000 } } } }), /hooks\.worker\.lease_ms: must exceed fullcontact\.timeout_ms/);
   });
 
+  test("sentiment credentials of the other mode, or half of remote's, are refused at start-up rather than leaving the hook off", () => {
+    const remoteUrl = { remote_url: 'https://sentiment.example/analyze' };
+    // The easy slip: the remote service's URL and secret, without mode "remote".
+    assert.throws(() => loadConfig({ env: { SENTIMENT_SECRET: 's3cret' }, overrides: { hooks: { sentiment: remoteUrl } } }), /hooks\.sentiment\.mode: is "builtin"[^\n]*set mode "remote"/);
+    assert.throws(() => loadConfig({ env: {}, overrides: { hooks: { sentiment: { mode: 'remote', ...remoteUrl } } } }), /hooks\.sentiment\.secret: required in remote mode/);
+    assert.throws(() => loadConfig({ env: { SENTIMENT_SECRET: 's3cret' }, overrides: { hooks: { sentiment: { mode: 'remote' } } } }), /hooks\.sentiment\.remote_url: required in remote mode/);
+    assert.throws(() => loadConfig({ env: { X_BEARER_TOKEN: 'x-token' }, overrides: { hooks: { sentiment: { mode: 'remote' } } } }), /hooks\.sentiment\.mode: is "remote"[^\n]*set mode "builtin"/);
+    // Said outright, the hook is off, whatever credentials are lying around.
+    const off = loadConfig({ env: { SENTIMENT_SECRET: 's3cret' }, overrides: { hooks: { sentiment: { enabled: false, ...remoteUrl } } } });
+    assert.equal(off.hooks.sentiment.enabled, false);
+  });
+
   test("an API URL of a hook that is not http(s) is refused at start-up, not left to fail every job", () => {
     const env = { FULLCONTACT_API_KEY: 'k', SENTIMENT_SECRET: 's', X_BEARER_TOKEN: 't' };
     assert.throws(() => loadConfig({ env, overrides: { hooks: { fullcontact: { base_url: 'file:///etc/fullcontact' } } } }), /hooks\.fullcontact\.base_url: must be an http:\/\/ or https:\/\/ URL/);

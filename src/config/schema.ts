@@ -84,6 +84,27 @@ const secretsSchema = z.object({
 // The hooks' APIs: any other scheme (file:, ftp:, a typo such as htps:) starts silently, then fails every job until it is dead.
 const hookApiUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
+type SentimentCredentials = { enabled?: boolean; mode: 'remote' | 'builtin'; remote_url?: string; secret?: string; x_bearer_token?: string };
+
+/**
+ * The sentiment hook is on when its mode's credentials are all set. Credentials of the other mode,
+ * or half of remote's, would leave it off without a word (SENTIMENT_SECRET and remote_url with the
+ * default mode, builtin, is the easy slip): refused, unless `enabled` says what is meant.
+ */
+function sentimentCredentialsProblems(s: SentimentCredentials, ctx: z.RefinementCtx): void {
+  if (s.enabled !== undefined) return;
+  const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  const remoteSet = [s.remote_url && 'remote_url', s.secret && 'secret (SENTIMENT_SECRET)'].filter(Boolean).join(' and ');
+  if (s.mode === 'builtin' && !s.x_bearer_token && remoteSet) {
+    problem('mode', `is "builtin" (the default when unset), which needs X_BEARER_TOKEN; ${remoteSet} ${remoteSet.includes(' and ') ? 'belong' : 'belongs'} to remote mode: set mode "remote", or enabled: false`);
+  }
+  if (s.mode === 'remote' && s.remote_url && !s.secret) problem('secret', 'required in remote mode with remote_url (set SENTIMENT_SECRET), or set enabled: false');
+  if (s.mode === 'remote' && s.secret && !s.remote_url) problem('remote_url', 'required in remote mode with SENTIMENT_SECRET, or set enabled: false');
+  if (s.mode === 'remote' && !remoteSet && s.x_bearer_token) {
+    problem('mode', 'is "remote", which needs remote_url and SENTIMENT_SECRET; X_BEARER_TOKEN belongs to builtin mode: set mode "builtin", or enabled: false');
+  }
+}
+
 export const configSchema = z.object({
   env: z.enum(['development', 'test', 'production']).default('development'),
   port: z.number().int().min(0).max(65535).default(3000),
@@ -246,7 +267,7 @@ export const configSchema = z.object({
       timeout_ms: z.number().int().positive().default(10_000),
       negative_below: z.number().default(-1).describe('Mean AFINN score per tweet below which the label is negative.'),
       positive_above: z.number().default(1).describe('Mean AFINN score per tweet above which the label is positive.'),
-    }).strict().prefault({}).transform((s) => ({
+    }).strict().superRefine(sentimentCredentialsProblems).prefault({}).transform((s) => ({
       ...s, enabled: s.enabled ?? (s.mode === 'remote' ? Boolean(s.remote_url && s.secret) : Boolean(s.x_bearer_token)),
     })),
   }).strict().prefault({}).superRefine((hooks, ctx) => {
