@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fullContactPerson, startFakeFullContact, type FakeFullContact } from './fakes/fake-fullcontact.ts';
 import { hookSettings, jobsFor, jobsOf, newShopper, settled, until, userByEmail } from './support/hooks.ts';
@@ -209,6 +211,35 @@ describe('FullContact refusing the API key (401)', () => {
       assert.equal(fixed.hooks.metrics().fullcontact!.enabled, true);
     } finally {
       await fixed.stop();
+    }
+  });
+});
+
+describe('FullContact unreachable (nothing listens at base_url)', () => {
+  test("the sign-in completes, and the job's last error and attempt log say why, not just \"fetch failed\"", async () => {
+    const fullcontact = await startFakeFullContact(); // for its settings: the calls go to a port nothing listens on
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const logs = captureLogs('info');
+    const insole = await startTestInsole(hookSettings({ fullcontact }, { fullcontact: { base_url: `http://127.0.0.1:${closedPort}` } }), testDatabaseUri(), logs.logger);
+    try {
+      const shopper = newShopper('unreachable');
+      await signInForTokens(insole.issuer, shopper, 'signup');
+      const user = await userByEmail(insole, shopper.email);
+      const [job] = await until('an attempt to fail', async () => {
+        const jobs = await jobsFor(insole, user!.user_id, 'fullcontact');
+        return jobs[0]?.last_error && jobs;
+      });
+      assert.match(job!.last_error, /^FullContact: no answer: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)/);
+      const [line] = attemptLines(logs.lines, String(job!._id));
+      assert.match(String(line?.error), /ECONNREFUSED/);
+    } finally {
+      await insole.stop();
+      await fullcontact.close();
     }
   });
 });

@@ -78,7 +78,21 @@ function failureOf(service: string, err: unknown, signal: AbortSignal, what: str
   const code = undiciCodeOf(err);
   if (code === TOO_LARGE_CODE) return new ApiError(service, 'bad_response', `an answer larger than ${maxBytes} bytes`, { cause: err });
   if (code && TIMEOUT_CODES.has(code)) return new ApiError(service, 'timeout', `${what} in time (${code})`, { cause: err });
-  return new ApiError(service, 'network', `${what}: ${(err as Error).message}`, { cause: err });
+  return new ApiError(service, 'network', `${what}: ${(err as Error).message}${reasonOf(err)}`, { cause: err });
+}
+
+/**
+ * fetch says only "fetch failed"; why (a refused connection, an unknown host, a TLS error) is in
+ * its cause. That is what an operator reads in a job's last_error and the attempt's log line.
+ */
+function reasonOf(err: unknown): string {
+  let root = (err as { cause?: unknown } | undefined)?.cause as { code?: unknown; message?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; root?.cause && depth < 5; depth++) root = root.cause as typeof root;
+  if (!root) return '';
+  const message = typeof root.message === 'string' ? root.message.split('\n')[0].slice(0, 200) : '';
+  const code = typeof root.code === 'string' && !message.includes(root.code) ? root.code : '';
+  const reason = [code, message].filter(Boolean).join(': ');
+  return reason ? ` (${reason})` : '';
 }
 
 /**
