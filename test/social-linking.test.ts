@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { runCli } from '../src/cli/insole.ts';
+import { answerConsent } from './fakes/drive.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import {
@@ -128,6 +129,26 @@ describe('linking a social identity to an existing account', () => {
     assert.deepEqual(await identitiesOf(`facebook|${fb.id}`), [`facebook|${fb.id}|social`, `google-oauth2|${g.sub}|social`]);
     const user = (await usersOf(world.insole).findOne({ user_id: `facebook|${fb.id}` }))!;
     assert.equal(user.name, fb.name, 'root fields stay the primary identity\'s');
+  });
+
+  test('an account without a password: the notice names the provider it signs in with, and continuing with it links Google', async () => {
+    const email = newEmail('facebook.only');
+    const fb = freshFacebook(world, { email });
+    const first = await socialTrip(world.insole, 'facebook');
+    const sub = (await storefrontTokens(first, first.landing)).claims()!.sub;
+    const g = freshGoogle(world, { email, email_verified: false });
+
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    // Not "sign in" with the password form below it: this account has no password.
+    assert.equal(read.notice(trip.landing.html), `You already have an account with ${email}, which you signed in to with Facebook. Continue with Facebook once to connect Google.`);
+    const reloaded = await follow(trip.agent, trip.landing.url, world.insole);
+    assert.equal(read.notice(reloaded.html), read.notice(trip.landing.html), 'the reloaded offer says the same');
+
+    const toFacebook = await trip.agent.get(new URL(read.link(trip.landing.html, /Continue with Facebook/), world.insole.issuer).href);
+    const back = await answerConsent(toFacebook.left!, 'allow');
+    const done = await follow(trip.agent, back.href, world.insole);
+    assert.equal((await storefrontTokens(trip, done)).claims()!.sub, sub);
+    assert.deepEqual((await identitiesOf(sub)).slice(1), [`google-oauth2|${g.sub}|social`]);
   });
 
   test('the account\'s email is not verified: no link; the shopper signs in with the password and Google is linked then', async () => {

@@ -4,6 +4,7 @@ import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import { CONNECTION_LABELS } from '../../auth/passport-setup.ts';
 import type { SocialProfile, SocialConnection } from '../../auth/profile-mapping.ts';
 import type { SocialCallbacks } from '../../auth/social-callback.ts';
+import { linkNotice } from '../../auth/link-notice.ts';
 import type { SocialOutcome, SocialSigninService } from '../../auth/social-signin.service.ts';
 import { AppError, NotFoundError } from '../../errors/app-error.ts';
 import type { Identity } from '../../users/user.model.ts';
@@ -93,17 +94,14 @@ export function socialRoutes(deps: Deps): Router {
       const id = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed } });
       return pages.show(req, res, 'social-email', { pendingId: id, connectionLabel: CONNECTION_LABELS[connection] });
     }
-    const { user_id, email } = outcome.existing;
-    await handshakes.put({ kind: 'pending_link', uid, connection, data: { profile, sealed, target_user_id: user_id, target_email: email } });
-    return offerLink(req, res, interaction, connection, email);
+    const { user_id, email, connections: targetConnections } = outcome.existing;
+    await handshakes.put({ kind: 'pending_link', uid, connection, data: { profile, sealed, target_user_id: user_id, target_email: email, target_connections: targetConnections } });
+    return offerLink(req, res, interaction, connection, email, targetConnections);
   }
 
-  function offerLink(req: Request, res: Response, interaction: Interaction, connection: SocialConnection, email: string) {
+  function offerLink(req: Request, res: Response, interaction: Interaction, connection: SocialConnection, email: string, targetConnections: string[]) {
     pages.offerLink(res, interaction.uid);
-    return pages.show(req, res, 'login', {
-      email,
-      notice: `You already have an account with ${email}. Sign in to it once to connect ${CONNECTION_LABELS[connection]}.`,
-    }, 200, interaction);
+    return pages.show(req, res, 'login', { email, notice: linkNotice(email, connection, targetConnections) }, 200, interaction);
   }
 
   /**
@@ -113,7 +111,10 @@ export function socialRoutes(deps: Deps): Router {
    */
   async function showAgain(req: Request, res: Response, interaction: Interaction) {
     const pending = pages.linkOffered(req, interaction.uid) ? await handshakes.peekFor(interaction.uid, 'pending_link') : null;
-    if (typeof pending?.data.target_email === 'string') return offerLink(req, res, interaction, pending.connection as SocialConnection, pending.data.target_email);
+    if (typeof pending?.data.target_email === 'string') {
+      const targetConnections = Array.isArray(pending.data.target_connections) ? pending.data.target_connections.map(String) : [];
+      return offerLink(req, res, interaction, pending.connection as SocialConnection, pending.data.target_email, targetConnections);
+    }
     res.redirect(303, `/interaction/${interaction.uid}`);
   }
 
