@@ -660,6 +660,19 @@ describe('social sign-in without an email from the provider', () => {
     assert.equal((await usersOf(world.insole).findOne({ user_id }))!.logins_count, 2);
   });
 
+  test('X without email: reloading the email step shows it again, and the address typed then completes the sign-in', async () => {
+    const a = freshTwitter(world, { email: undefined });
+    const trip = await socialTrip(world.insole, 'twitter');
+    const form = assertEmailPage(trip.landing, 'X (Twitter)', 200);
+    const reloaded = await follow(trip.agent, trip.landing.url, world.insole);
+    const again = assertEmailPage(reloaded, 'X (Twitter)', 200); // not the sign-in page: X need not be asked again
+    assert.equal(again.action, form.action, 'the same pending sign-in');
+
+    const done = await submit(trip.agent, again.action, { email: `reloaded.${a.id_str}@example.com`, _csrf: again.csrf }, world.insole);
+    assert.equal((await storefrontTokens(trip, done)).claims()!.sub, `twitter|${a.id_str}`);
+    assertNoServerErrors(trip.agent);
+  });
+
   test('X without email: "Cancel and go back" leaves nothing behind', async () => {
     const a = freshTwitter(world, { email: undefined });
     const trip = await socialTrip(world.insole, 'twitter');

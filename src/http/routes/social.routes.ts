@@ -92,7 +92,7 @@ export function socialRoutes(deps: Deps): Router {
     if (outcome.kind === 'blocked') return pages.show(req, res, 'login', { error: 'This account cannot sign in. Please contact the store.' }, 403);
     if (outcome.kind === 'needs_email') {
       const id = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed } });
-      return pages.show(req, res, 'social-email', { pendingId: id, connectionLabel: CONNECTION_LABELS[connection] });
+      return askEmail(req, res, interaction, id, connection);
     }
     const { user_id, email, connections: targetConnections } = outcome.existing;
     await handshakes.put({ kind: 'pending_link', uid, connection, data: { profile, sealed, target_user_id: user_id, target_email: email, target_connections: targetConnections } });
@@ -106,8 +106,10 @@ export function socialRoutes(deps: Deps): Router {
 
   /**
    * The outcome was shown already and this is the page reloaded: the interaction is alive (its
-   * cookie was checked), so the shopper sees its page again, the offer to link when one waits,
-   * else its first screen, rather than being told to start again from the store.
+   * cookie was checked), so the shopper sees its page again, the offer to link when one waits, the
+   * email step while its pending sign-in is unanswered (the provider's answer is spent: going back
+   * to the first screen would make the shopper ask it again), else the first screen, rather than
+   * being told to start again from the store.
    */
   async function showAgain(req: Request, res: Response, interaction: Interaction) {
     const pending = pages.linkOffered(req, interaction.uid) ? await handshakes.peekFor(interaction.uid, 'pending_link') : null;
@@ -115,7 +117,13 @@ export function socialRoutes(deps: Deps): Router {
       const targetConnections = Array.isArray(pending.data.target_connections) ? pending.data.target_connections.map(String) : [];
       return offerLink(req, res, interaction, pending.connection as SocialConnection, pending.data.target_email, targetConnections);
     }
+    const askingEmail = await handshakes.peekFor(interaction.uid, 'pending_email');
+    if (askingEmail) return askEmail(req, res, interaction, askingEmail._id, askingEmail.connection as SocialConnection);
     res.redirect(303, `/interaction/${interaction.uid}`);
+  }
+
+  function askEmail(req: Request, res: Response, interaction: Interaction, pendingId: string, connection: SocialConnection) {
+    return pages.show(req, res, 'social-email', { pendingId, connectionLabel: CONNECTION_LABELS[connection] }, 200, interaction);
   }
 
   router.get('/interaction/:uid/social/:result', async (req, res) => {
