@@ -32,7 +32,7 @@ describe('email verification and password reset', () => {
   });
   after(async () => { await insole.stop(); await inbox.close(); });
   const user = (email: string) => insole.db.collection('users').findOne({ email });
-  const logTypes = async (email: string) => (await insole.db.collection('logs').find({ user_name: email }).sort({ date: 1 }).toArray()).map((l) => l.type);
+  const logTypes = async (email: string) => (await insole.db.collection('logs').find({ user_name: email }).sort({ date: 1, log_id: 1 }).toArray()).map((l) => l.type);
 
   test('a password sign-up gets a verification mail whose link works once', async () => {
     const email = 'verify.me@innovashoes.example';

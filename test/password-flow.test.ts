@@ -57,7 +57,7 @@ describe('a shopper signs up, uses tokens, signs out and signs in again', () => 
     const user = await insole.db.collection('users').findOne({ user_id: claims.sub });
     assert.equal(user!.logins_count, 2);
     await signInLogsWritten(insole.db);
-    const types = (await insole.db.collection('logs').find({ user_id: claims.sub }).sort({ date: 1 }).toArray()).map((l) => l.type);
+    const types = (await insole.db.collection('logs').find({ user_id: claims.sub }).sort({ date: 1, log_id: 1 }).toArray()).map((l) => l.type);
     assert.deepEqual(types, ['ss', 'slo', 's']);
   });
 

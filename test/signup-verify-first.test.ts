@@ -147,7 +147,7 @@ describe('sign-up that waits for the emailed link (the production default)', () 
     assert.ok(user!.last_login instanceof Date && user!.created_at instanceof Date);
     assert.match(user!.password_hash, /^\$argon2id\$/);
     await signInLogsWritten(insole().db);
-    const types = (await logsOf(insole()).find({ user_id: user!.user_id }).sort({ date: 1 }).toArray()).map((l) => l.type);
+    const types = (await logsOf(insole()).find({ user_id: user!.user_id }).sort({ date: 1, log_id: 1 }).toArray()).map((l) => l.type);
     assert.deepEqual(types, ['ss', 'sv', 's']);
     assert.equal(await pendingOf(email), null, 'the pending sign-up is gone');
     assert.equal((await confirm(email, 1)).status, 400, 'the link works once');
