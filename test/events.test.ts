@@ -247,6 +247,42 @@ describe('without AMQP_URL', () => {
   });
 });
 
+describe('a batch is published in date order, whatever order its records reached the outbox in', () => {
+  const email = `date.order.${RUN}@innovashoes.example`;
+  const database = testDatabaseUri();
+  let queue: EventQueue;
+  let off: TestInsole | undefined;
+  let on: TestInsole | undefined;
+  before(async () => {
+    queue = await bindEventQueue(LOG_EVENTS);
+    off = await startTestInsole({}, database); // no broker: the events wait in the outbox
+  });
+  after(async () => {
+    await off?.stop();
+    await on?.stop();
+    await queue?.close();
+  });
+
+  test('records claimed newest event first still go out oldest first', async () => {
+    await signInForTokens(off!.issuer, { email, password: PASSWORD }, 'signup');
+    await signInMany([off!], email, 3, 1);
+    await signInLogsWritten(off!.db);
+    const logs = await off!.db.collection('logs').find({ user_name: email }).sort({ date: 1, log_id: 1 }).toArray();
+    assert.deepEqual(logs.map((l) => l.type), ['ss', 's', 's', 's']);
+    await until(async () => (await outbox(off!).countDocuments({ _id: { $in: logs.map((l) => l.log_id) } })) === logs.length, 'the events are in the outbox');
+    // As when a sign-in's `s` reaches the outbox after a later event: the newest record looks oldest.
+    const start = Date.now() - 60_000;
+    await Promise.all(logs.map((log, i) => outbox(off!).updateOne({ _id: log.log_id }, { $set: { created_at: new Date(start - i * 1_000) } })));
+    await off!.stop();
+    off = undefined;
+
+    on = await startTestInsole({ events: { amqp_url: AMQP_URL, ...FAST } }, database);
+    await until(allSent(on, logs.map((l) => l.log_id)), 'the events are published');
+    const received = (await queue.drain()).filter((e) => e.body.user_name === email);
+    assert.deepEqual(ids(received), logs.map((l) => l.log_id as string));
+  });
+});
+
 describe('events staged by an older insole whose writer stopped (a crash during a rolling upgrade)', () => {
   let queue: EventQueue;
   let insole: TestInsole;

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createAmqpPublisher } from './amqp-publisher.ts';
-import type { EventOutbox } from './event-outbox.ts';
+import type { EventOutbox, OutboxRecord } from './event-outbox.ts';
 
 export interface EventRelay {
   /** Finishes the round in progress, then closes the broker connection. Call before the database closes. */
@@ -15,6 +15,14 @@ export interface EventRelayDeps {
   findWrittenLogIds(ids: string[]): Promise<Set<string>>;
   logger: Logger;
 }
+
+/**
+ * Records are claimed in the order they reached the outbox, which is not the order of their events:
+ * a sign-in's `s` is dated before its user write and moved after it (log-outbox.ts), so another
+ * request's event can arrive in between. A batch is published in date order, ties in log_id order.
+ */
+const inDateOrder = (a: OutboxRecord, b: OutboxRecord) =>
+  new Date(a.event.date).getTime() - new Date(b.event.date).getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
 /** Rounds in a row before yielding to the timer, so one instance's backlog cannot starve its event loop. */
 const MAX_ROUNDS = 20;
@@ -76,7 +84,7 @@ export function startEventRelay(deps: EventRelayDeps): EventRelay {
     for (let round = 0; round < MAX_ROUNDS && !stopped; round++) {
       const batch = await outbox.claimReady(config.batch_size, config.claim_ms);
       if (!batch.length) return false;
-      const outcome = await publisher.publish(batch.map((r) => ({
+      const outcome = await publisher.publish(batch.toSorted(inDateOrder).map((r) => ({
         id: r._id, routingKey: r.event.type, body: r.event, timestamp: new Date(r.event.date),
       })));
       const byId = new Map(batch.map((r) => [r._id, r]));
