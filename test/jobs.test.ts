@@ -60,6 +60,14 @@ describe('retry policy', () => {
     assert.equal(retryDelayMs(9, policy, undefined, () => 0.999), 499, 'capped at max');
   });
 
+  test('with the default settings a job that keeps failing is retried for hours, long enough to ride out an API outage', () => {
+    const { max_attempts, base_delay_ms, max_delay_ms } = loadConfig({ env: {} }).hooks.worker;
+    const waits = Array.from({ length: max_attempts - 1 }, (_, i) => retryDelayMs(i + 1, { baseMs: base_delay_ms, maxMs: max_delay_ms }, undefined, () => 0.5));
+    const hours = (ms: number) => ms / 3_600_000;
+    assert.ok(hours(waits.reduce((a, b) => a + b, 0)) > 1, `on average ${hours(waits.reduce((a, b) => a + b, 0)).toFixed(2)} h of retrying before the job is dead`);
+    assert.equal(waits.at(-1), max_delay_ms / 2, 'the backoff reaches its cap, max_delay_ms');
+  });
+
   test('a Retry-After is a minimum, and an absurd one is capped at a day', () => {
     assert.equal(retryDelayMs(1, policy, 2_000, () => 0.5), 2_000);
     assert.equal(retryDelayMs(9, { baseMs: 100, maxMs: 60_000 }, 2_000, () => 0.999), 25_574, 'the backoff when it is longer');

@@ -244,7 +244,7 @@ export const configSchema = z.object({
       poll_ms: z.number().int().positive().default(500).describe('How often an idle worker looks for due jobs (a sign-in on the same instance wakes it at once).'),
       concurrency: z.number().int().min(1).default(8).describe('Attempts in flight per instance (they mostly wait on HTTP).'),
       lease_ms: z.number().int().positive().default(60_000).describe('How long a claimed job belongs to its worker; after that (a crash) another instance reclaims it. Must exceed every hook timeout.'),
-      max_attempts: z.number().int().min(1).default(8).describe('Attempts before a job that keeps failing is moved to `dead`.'),
+      max_attempts: z.number().int().min(1).default(16).describe('Attempts before a job that keeps failing is moved to `dead`. 16 at the default delays: about 1.5 hours of retrying on average (at most 3), so an outage of an API is ridden out; 8 gave up after about 2 minutes.'),
       base_delay_ms: z.number().int().positive().default(2_000).describe('Backoff: a random wait up to base·2^(attempt−1), capped at max_delay_ms; never shorter than a Retry-After.'),
       max_delay_ms: z.number().int().positive().default(30 * 60_000),
     }).strict().prefault({}),
