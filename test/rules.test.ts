@@ -418,7 +418,8 @@ describe("the rule's user and context", () => {
     context: {
       clientID: context.clientID, clientName: context.clientName, connection: context.connection,
       connectionStrategy: context.connectionStrategy, protocol: context.protocol,
-      ip: context.request.ip, userAgent: context.request.userAgent, loginsCount: context.stats.loginsCount
+      ip: context.request.ip, userAgent: context.request.userAgent, loginsCount: context.stats.loginsCount,
+      query: { prompt: context.request.query.prompt, ui_locales: context.request.query.ui_locales, scope: context.request.query.scope }
     },
     user: { user_id: user.user_id, email: user.email, provider: user.identities[0].provider, has_password_hash: 'password_hash' in user },
     moment: moment('2024-02-29').add(1, 'year').format('YYYY-MM-DD'),
@@ -434,7 +435,7 @@ describe("the rule's user and context", () => {
     const shopper = newShopper('context');
     const agent = new UserAgent(insole.issuer, { 'user-agent': 'InnovaShoesTest/1.0' });
     const rp = await discoverStorefront(insole.issuer);
-    const request = await buildAuthorization(rp);
+    const request = await buildAuthorization(rp, { prompt: 'login', ui_locales: 'de' });
     const { callback } = await completeAuthorization(insole.issuer, request, shopper, 'signup', agent);
     await exchangeCode(rp, callback, request);
 
@@ -447,6 +448,9 @@ describe("the rule's user and context", () => {
     assert.match(recorded?.context.ip, /127\.0\.0\.1/);
     assert.equal(recorded?.context.userAgent, 'InnovaShoesTest/1.0');
     assert.equal(recorded?.context.loginsCount, 1);
+    const { scope, ...query } = recorded?.context.query;
+    assert.deepEqual(query, { prompt: 'login', ui_locales: 'de' }, 'the authorization request, as context.request.query');
+    assert.match(scope, /^openid email profile/);
     assert.deepEqual(recorded?.user, { user_id: recorded?.user.user_id, email: shopper.email, provider: 'auth0', has_password_hash: false });
     assert.match(recorded?.user.user_id, /^auth0\|/);
     assert.equal(recorded?.moment, '2025-02-28');

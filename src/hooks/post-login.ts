@@ -7,6 +7,8 @@ export interface LoginContext extends RequestContext {
   connection: string;
   /** The OIDC interaction the sign-in belongs to. */
   uid: string;
+  /** The authorization request's parameters (Auth0's `context.request.query`). */
+  query?: Record<string, unknown>;
 }
 
 export interface PostLoginOutcome {

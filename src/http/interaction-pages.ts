@@ -119,7 +119,7 @@ export function createInteractionPages({ provider, renderView, csrf, connections
       if (pending && pending.data.target_user_id === user.user_id) {
         await socialSignin.link(user, pending.data.profile as SocialProfile, pending.data.sealed as Identity['sealed_tokens'], ctx);
       }
-      const outcome = await postLogin.run(user, { ...ctx, connection, uid });
+      const outcome = await postLogin.run(user, { ...ctx, connection, uid, query: interaction.params });
       if (outcome.denied) {
         await finishInteraction(res, interaction, { error: 'access_denied', error_description: outcome.denied });
         return;

@@ -23,7 +23,7 @@ export function toRuleContext(user: UserDoc, login: LoginContext, issuer: string
     connection: login.connection,
     connectionStrategy: strategyOf(login.connection),
     protocol: 'oidc-basic-profile',
-    request: { ip: login.ip, userAgent: login.user_agent, hostname: new URL(issuer).hostname },
+    request: { ip: login.ip, userAgent: login.user_agent, hostname: new URL(issuer).hostname, query: { ...login.query } },
     stats: { loginsCount: user.logins_count ?? 0 },
     idToken: {},
     accessToken: {},
