@@ -56,6 +56,14 @@ describe('configuration', () => {
     assert.equal(loadConfig({ env: { AMQP_URL: 'amqp://insole:s3cret-pw@rabbitmq:5672/shop' } }).events.amqp_url, 'amqp://insole:s3cret-pw@rabbitmq:5672/shop');
   });
 
+  test("a first wait or one rule's budget above its ceiling is refused, naming both keys", () => {
+    const refused = (overrides: Record<string, unknown>, message: RegExp) => assert.throws(() => loadConfig({ env: {}, overrides }), message);
+    refused({ events: { reconnect_min_ms: 60_000 } }, /events\.reconnect_min_ms: must not exceed reconnect_max_ms \(30000\)/);
+    refused({ hooks: { worker: { base_delay_ms: 60_000, max_delay_ms: 10_000 } } }, /hooks\.worker\.base_delay_ms: must not exceed max_delay_ms \(10000\)/);
+    refused({ rules: { timeout_ms: 30_000 } }, /rules\.timeout_ms: must not exceed pipeline_timeout_ms \(20000\)/);
+    assert.equal(loadConfig({ env: {}, overrides: { rules: { timeout_ms: 20_000 } } }).rules.timeout_ms, 20_000, 'equal is fine');
+  });
+
   test('short secrets and unknown keys are refused', () => {
     assert.throws(() => loadConfig({ env: { INSOLE_COOKIE_SECRETS: 'short' } }), /cookie_keys\.0/);
     assert.throws(() => loadConfig({ env: {}, overrides: { colour: 'red' } }), /colour/);

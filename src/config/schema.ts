@@ -105,6 +105,13 @@ function sentimentCredentialsProblems(s: SentimentCredentials, ctx: z.Refinement
   }
 }
 
+/** A lower bound (a first wait, one rule's budget) that must not exceed its upper one; named in the message. */
+function notAbove<K extends string>(low: K, high: K) {
+  return (value: Record<K, number>, ctx: z.RefinementCtx): void => {
+    if (value[low] > value[high]) ctx.addIssue({ code: 'custom', path: [low], message: `must not exceed ${high} (${value[high]})` });
+  };
+}
+
 export const configSchema = z.object({
   env: z.enum(['development', 'test', 'production']).default('development'),
   port: z.number().int().min(0).max(65535).default(3000),
@@ -227,7 +234,7 @@ export const configSchema = z.object({
     retention_days: z.number().positive().default(7).describe('Sent events are kept this long in event_outbox (TTL), for replays.'),
     undelivered_retention_days: z.number().positive().default(30)
       .describe('Events never confirmed by a broker (AMQP_URL unset, or the broker away) are dropped by TTL after this long, so event_outbox cannot grow without bound.'),
-  }).strict().prefault({}),
+  }).strict().superRefine(notAbove('reconnect_min_ms', 'reconnect_max_ms')).prefault({}),
   // Auth0-compatible rules (README "Rules"): operator JavaScript run inline after every sign-in.
   rules: z.object({
     folder: z.string().default('./rules').describe('Rule files (*.js directly in it, not sub-folders), run in name order. Missing folder: no rules.'),
@@ -236,7 +243,7 @@ export const configSchema = z.object({
     critical: z.array(z.string().min(1)).default([]).describe('Rule file names whose failure or timeout denies the sign-in instead of skipping the rule.'),
     configuration: z.record(z.string(), z.string()).default({})
       .describe("Auth0's `configuration` object seen by rules; secrets come from RULE_CONFIG_<KEY> environment variables."),
-  }).strict().prefault({}),
+  }).strict().superRefine(notAbove('timeout_ms', 'pipeline_timeout_ms')).prefault({}),
   // Durable hooks (README "Hooks"): jobs in MongoDB run after sign-in by a worker in every instance.
   hooks: z.object({
     enabled: z.boolean().default(true).describe('false: no hook is queued or run (nothing else changes).'),
@@ -247,7 +254,7 @@ export const configSchema = z.object({
       max_attempts: z.number().int().min(1).default(16).describe('Attempts before a job that keeps failing is moved to `dead`. 16 at the default delays: about 1.5 hours of retrying on average (at most 3), so an outage of an API is ridden out; 8 gave up after about 2 minutes.'),
       base_delay_ms: z.number().int().positive().default(2_000).describe('Backoff: a random wait up to base·2^(attempt−1), capped at max_delay_ms; never shorter than a Retry-After.'),
       max_delay_ms: z.number().int().positive().default(30 * 60_000),
-    }).strict().prefault({}),
+    }).strict().superRefine(notAbove('base_delay_ms', 'max_delay_ms')).prefault({}),
     fullcontact: z.object({
       enabled: z.boolean().optional().describe('Default: on when api_key is set.'),
       api_key: z.string().min(1).optional().describe('From FULLCONTACT_API_KEY.'),
