@@ -9,7 +9,7 @@ import { createAmqpPublisher } from '../src/events/amqp-publisher.ts';
 import { createEventOutbox, type OutboxRecord, type OutboxState } from '../src/events/event-outbox.ts';
 import { captureLogs } from './support/log-capture.ts';
 import { signInLogsWritten, startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
-import { AMQP_URL, bindEventQueue, EVENTS_EXCHANGE, type EventQueue, type ReceivedEvent } from './support/rabbitmq.ts';
+import { AMQP_URL, bindEventQueue, connectBroker, EVENTS_EXCHANGE, type EventQueue, type ReceivedEvent } from './support/rabbitmq.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 
@@ -244,6 +244,31 @@ describe('without AMQP_URL', () => {
     on = undefined;
     const received = (await queue.drain()).filter((e) => e.body.user_name === email);
     assert.deepEqual(ids(received), waiting);
+  });
+});
+
+describe('an events exchange that exists on the broker with another type', () => {
+  test('is reported as refused, at error level and naming the exchange, not as an unreachable broker', async () => {
+    const exchange = `insole.test.misdeclared.${RUN}`;
+    const broker = await connectBroker();
+    const channel = await broker.createChannel();
+    await channel.assertExchange(exchange, 'fanout', { durable: false, autoDelete: false });
+    const captured = captureLogs('debug');
+    const insole = await startTestInsole({ events: { amqp_url: AMQP_URL, exchange, ...FAST } }, testDatabaseUri(), captured.logger);
+    try {
+      const lines = () => captured.lines.map((l) => JSON.parse(l) as { level: number; msg: string; exchange?: string; err?: { message: string } });
+      await until(async () => lines().some((l) => l.msg.startsWith('RabbitMQ refused')), 'the refusal is logged', 10_000);
+      const refused = lines().filter((l) => l.msg.startsWith('RabbitMQ refused'));
+      assert.equal(refused.length, 1, 'once; the retries after it at debug');
+      assert.equal(refused[0].level, 50, 'error: an operator must act');
+      assert.equal(refused[0].exchange, exchange);
+      assert.match(refused[0].err!.message, /PRECONDITION_FAILED/);
+      assert.equal(lines().filter((l) => l.msg.startsWith('RabbitMQ unreachable')).length, 0);
+    } finally {
+      await insole.stop();
+      await channel.deleteExchange(exchange);
+      await broker.close();
+    }
   });
 });
 

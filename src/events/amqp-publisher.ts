@@ -85,7 +85,7 @@ export function createAmqpPublisher(options: PublisherOptions) {
     } catch (err) {
       connecting = false;
       void opened?.close().catch(() => {});
-      retry(err as Error);
+      retry(err as Error, opened !== undefined);
     }
   }
 
@@ -96,11 +96,13 @@ export function createAmqpPublisher(options: PublisherOptions) {
     if (!stopped) retry(new Error('connection closed'));
   }
 
-  function retry(err: Error): void {
+  /** `answered`: the broker took the connection but refused what followed (the exchange exists with another type). */
+  function retry(err: Error, answered = false): void {
     if (stopped || connecting || retryTimer) return;
-    // Once per outage at warn; each further attempt at debug.
+    // Once per outage at warn (error when the broker answered: an operator must act); each further attempt at debug.
     const line = { err: { message: err.message }, broker: where, retry_in_ms: delay };
-    if (outage) logger.debug(line, 'RabbitMQ still unreachable');
+    if (outage) logger.debug(line, answered ? 'RabbitMQ still refuses the events exchange' : 'RabbitMQ still unreachable');
+    else if (answered) logger.error({ ...line, exchange }, `RabbitMQ refused the events exchange "${exchange}" (declared there with other settings? events.exchange names a durable topic exchange): login events wait in MongoDB`);
     else logger.warn(line, 'RabbitMQ unreachable: login events wait in MongoDB and are sent when it is back');
     outage = true;
     retryTimer = setTimeout(() => void open(), delay);
