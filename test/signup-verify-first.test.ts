@@ -239,6 +239,19 @@ describe('sign-up that waits for the emailed link (the production default)', () 
     assert.deepEqual(users.map((u) => u.identities.map((i: { connection: string }) => i.connection)), [['google-oauth2']]);
   });
 
+  test('someone else signed up with the address and its owner confirmed it: Google with that verified address is asked to sign in to the account, not let in', async () => {
+    const email = newEmail('pre.hijacked');
+    const sub = await confirmedAccount(email, 'an attacker typed this'); // the owner clicked "confirm" on a sign-up they did not make
+    const google = freshGoogle(world, { email, email_verified: true });
+
+    const trip = await socialTrip(insole(), 'google-oauth2');
+    assert.equal(trip.landing.left, undefined, 'not signed in to the account on the email alone');
+    assert.equal(read.notice(trip.landing.html), `You already have an account with ${email}. Sign in to it once to connect Google.`);
+    const user = (await usersOf(insole()).findOne({ user_id: sub }))!;
+    assert.deepEqual(user.identities.map((i: { connection: string }) => i.connection), ['Username-Password-Authentication'], 'nothing linked');
+    assert.equal(await usersOf(insole()).countDocuments({ 'identities.user_id': google.sub }), 0);
+  });
+
   test('Google with an unverified email is linked to nothing pending; confirming the link afterwards creates nothing and says so', async () => {
     const google = freshGoogle(world, { email_verified: false });
     await signUp(google.email, 'mailbox owner typed this');

@@ -9,9 +9,10 @@ import {
 } from './support/social-steps.ts';
 
 /**
- * The linking rules: a social identity joins an existing account with the same email only when the
- * provider and insole both verified that address; otherwise the shopper must sign in to the
- * account once, in the same interaction, and the identity is linked then.
+ * The linking rule: a social identity whose email belongs to an existing account joins it only after
+ * the shopper signs in to that account once, in the same interaction, whether or not either side
+ * verified the address (a matching email alone never links: account pre-hijacking, see
+ * account-pre-hijacking.test.ts).
  */
 describe('linking a social identity to an existing account', () => {
   let world: SocialWorld;
@@ -59,14 +60,19 @@ describe('linking a social identity to an existing account', () => {
     return submit(trip.agent, form.action, { email, password: pass, _csrf: form.csrf }, world.insole);
   }
 
-  test('both emails verified: Google signs in to the existing password account and is linked to it', async () => {
+  test('both emails verified: Google is not linked on the email alone; the shopper signs in with the password and it is linked then', async () => {
     const email = newEmail('verified.both');
     const sub = await passwordUser(email, true);
     const a = freshGoogle(world, { email: email.toUpperCase(), email_verified: true }); // the same address, however Google spells it
+    const usersBefore = await usersOf(world.insole).countDocuments();
     const since = new Date();
 
     const trip = await socialTrip(world.insole, 'google-oauth2');
-    const claims = (await storefrontTokens(trip, trip.landing)).claims()!;
+    assertLinkNotice(trip.landing, email, 'Google');
+    await assertNotLinked({ usersBefore, socialId: a.sub, sub, since });
+
+    const done = await signInWithPassword(trip, trip.landing, email);
+    const claims = (await storefrontTokens(trip, done)).claims()!;
     assert.equal(claims.sub, sub, 'the storefront gets the existing account');
     assert.match(sub, /^auth0\|/);
     assert.deepEqual(await identitiesOf(sub), [`Username-Password-Authentication|${sub.slice('auth0|'.length)}|database`, `google-oauth2|${a.sub}|social`]);
@@ -75,19 +81,19 @@ describe('linking a social identity to an existing account', () => {
     assert.equal(user.identities[1].profileData.sub, a.sub);
     assert.equal(user.email, email, 'the primary profile stays as it was');
     assert.equal(user.logins_count, 2);
-    assert.equal(await usersOf(world.insole).countDocuments({ user_id: `google-oauth2|${a.sub}` }), 0, 'no second user');
+    assert.equal(await usersOf(world.insole).countDocuments(), usersBefore, 'no second user');
 
     const logs = await logsSince(world.insole, since);
-    assert.deepEqual(logs.map((l) => l.type), ['link', 's']);
-    assert.equal(logs[0]!.user_id, sub);
-    assert.equal(logs[0]!.connection, 'google-oauth2');
-    assert.deepEqual(logs[0]!.details, { linked: `google-oauth2|${a.sub}` });
+    assert.deepEqual(logs.map((l) => l.type), ['s', 'link']);
+    assert.equal(logs[1]!.user_id, sub);
+    assert.equal(logs[1]!.connection, 'google-oauth2');
+    assert.deepEqual(logs[1]!.details, { linked: `google-oauth2|${a.sub}` });
 
     // From now on Google alone is enough, and it is not linked twice.
     const again = await socialTrip(world.insole, 'google-oauth2');
     assert.equal((await storefrontTokens(again, again.landing)).claims()!.sub, sub);
     assert.equal((await identitiesOf(sub)).length, 2);
-    assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), ['link', 's', 's']);
+    assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), ['s', 'link', 's']);
   });
 
   test('an admin unlinks the linked identity (CLI), which is logged; the primary identity cannot be unlinked', async () => {
@@ -95,7 +101,7 @@ describe('linking a social identity to an existing account', () => {
     const sub = await passwordUser(email, true);
     const a = freshGoogle(world, { email, email_verified: true });
     const trip = await socialTrip(world.insole, 'google-oauth2');
-    assert.equal((await storefrontTokens(trip, trip.landing)).claims()!.sub, sub);
+    assert.equal((await storefrontTokens(trip, await signInWithPassword(trip, trip.landing, email))).claims()!.sub, sub);
     assert.equal((await identitiesOf(sub)).length, 2);
     const since = new Date();
 
@@ -117,7 +123,7 @@ describe('linking a social identity to an existing account', () => {
     assert.equal((await identitiesOf(sub)).length, 1);
   });
 
-  test('an existing social account is linked too: Google joins a Facebook account with the same verified email', async () => {
+  test('an existing social account is linked too, once signed in to: Google (verified) joins a Facebook account with the same email after continuing with Facebook', async () => {
     const email = newEmail('facebook.first');
     const fb = freshFacebook(world, { email });
     const first = await socialTrip(world.insole, 'facebook');
@@ -125,7 +131,13 @@ describe('linking a social identity to an existing account', () => {
 
     const g = freshGoogle(world, { email, email_verified: true });
     const trip = await socialTrip(world.insole, 'google-oauth2');
-    assert.equal((await storefrontTokens(trip, trip.landing)).claims()!.sub, `facebook|${fb.id}`);
+    assert.equal(trip.landing.left, undefined, 'a verified Google email does not sign in to the Facebook account');
+    assert.equal(read.notice(trip.landing.html), `You already have an account with ${email}, which you signed in to with Facebook. Continue with Facebook once to connect Google.`);
+    assert.deepEqual(await identitiesOf(`facebook|${fb.id}`), [`facebook|${fb.id}|social`]);
+
+    const toFacebook = await trip.agent.get(new URL(read.link(trip.landing.html, /Continue with Facebook/), world.insole.issuer).href);
+    const done = await follow(trip.agent, (await answerConsent(toFacebook.left!, 'allow')).href, world.insole);
+    assert.equal((await storefrontTokens(trip, done)).claims()!.sub, `facebook|${fb.id}`);
     assert.deepEqual(await identitiesOf(`facebook|${fb.id}`), [`facebook|${fb.id}|social`, `google-oauth2|${g.sub}|social`]);
     const user = (await usersOf(world.insole).findOne({ user_id: `facebook|${fb.id}` }))!;
     assert.equal(user.name, fb.name, 'root fields stay the primary identity\'s');
@@ -222,10 +234,10 @@ describe('linking a social identity to an existing account', () => {
     await assertNotLinked({ usersBefore, socialId: a.sub, sub, since });
   });
 
-  test('never linked while the shopper does not sign in: a later Google sign-in shows the notice again, and creates no user', async () => {
+  test('never linked while the shopper does not sign in, though both emails are verified: a later Google sign-in shows the notice again, and creates no user', async () => {
     const email = newEmail('abandoned');
     const sub = await passwordUser(email, true);
-    const a = freshGoogle(world, { email, email_verified: false });
+    const a = freshGoogle(world, { email, email_verified: true });
     const usersBefore = await usersOf(world.insole).countDocuments();
     const since = new Date();
 

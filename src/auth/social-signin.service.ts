@@ -10,7 +10,7 @@ export type SocialOutcome =
   | { kind: 'signed_in'; user: UserDoc }
   /** X may not share an email: ask the shopper for one before finishing. */
   | { kind: 'needs_email' }
-  /** The email belongs to an account we may not merge into yet: the shopper must sign in to it first. */
+  /** The email belongs to an existing account: the shopper must sign in to it first, and only then is the identity linked. */
   | { kind: 'needs_link'; existing: { user_id: string; email: string; connections: string[] } }
   /** An admin blocked this user (Management API `blocked: true`): no sign-in, by any connection. */
   | { kind: 'blocked' };
@@ -61,15 +61,15 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
     if (known) return { kind: 'signed_in', user: await signInReturning(known, profile, sealed, ctx) };
     if (!profile.email) return { kind: 'needs_email' };
 
+    // Never linked on a matching email, verified or not: a verified email proves who reads the mailbox
+    // now, not who made the account. Whoever typed the victim's address into an account of their own
+    // (an X account without email, a password sign-up) gets it verified the moment the victim clicks
+    // "confirm"; merging the victim's Google into it would be account pre-hijacking. The shopper signs
+    // in to the account first (interaction-pages.ts finishLogin links then), as Auth0's account-link
+    // extension asks.
     const existing = await users.findByEmail(profile.email);
     if (existing) {
-      // Merge only when both sides proved they own the address; otherwise the email is just a claim.
-      if (!(profile.email_verified && existing.email_verified)) {
-        return { kind: 'needs_link', existing: { user_id: existing.user_id, email: existing.email!, connections: existing.identities.map((i) => i.connection) } };
-      }
-      if (existing.blocked) return refuseBlocked(existing, profile, ctx);
-      await link(existing, profile, sealed, ctx);
-      return { kind: 'signed_in', user: await signInReturning(existing, profile, sealed, ctx) };
+      return { kind: 'needs_link', existing: { user_id: existing.user_id, email: existing.email!, connections: existing.identities.map((i) => i.connection) } };
     }
 
     const now = new Date();

@@ -36,7 +36,8 @@ export async function unblockUser(connection: Connection, config: Config, email:
 
 /**
  * An admin separates a linked social identity from a user (Auth0: unlink). The primary identity
- * stays. Note that a later sign-in with that identity links it again when both emails are verified.
+ * stays. A later sign-in with that identity links it again only after the shopper signs in to the
+ * account in the same sign-in.
  */
 export async function unlinkIdentity(connection: Connection, config: Config, email: string | undefined, connectionName: string | undefined): Promise<void> {
   if (!email || !connectionName) throw new CliError('Say which user and which identity: users unlink --email ADDRESS --connection google-oauth2|facebook|twitter');

@@ -16,7 +16,7 @@ export function userIdentityRoutes(admin: UserAdminService): AnyApiRoute[] {
     defineRoute({
       method: 'delete', path: '/users/{id}/identities/{provider}/{user_id}', tag: 'Users', summary: 'Unlink a user identity', scopes: ['update:users'],
       description: 'Separates a linked (secondary) identity; the main identity, which the user_id names, cannot be removed (400). '
-        + 'A later sign-in with that identity links it again when both emails are verified.',
+        + 'A later sign-in with that identity links it again only once the shopper signs in to the account in the same sign-in.',
       params: unlinkParams,
       responses: {
         200: { description: 'The identities the user keeps.', schema: publicProfileSchema.shape.identities },

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { buildAuthorization, discoverStorefront, oidc } from './support/relying-party.ts';
+import { startInbox, type Inbox } from './support/smtp.ts';
+import { startSocialWorld, type SocialWorld } from './support/social.ts';
+import {
+  follow, freshGoogle, freshTwitter, healAll, logsSince, openSignIn, read, ShopperAgent, socialTrip, storefrontTokens, submit, usersOf, type Page,
+} from './support/social-steps.ts';
+
+/**
+ * Account pre-hijacking (Sudhodanan & Paverd, "Pre-hijacked accounts", USENIX Security 2022): an
+ * attacker makes an account with the victim's address and gets the victim to confirm it; when the
+ * victim later signs in with Google, a link on the (now verified) email alone would put the victim
+ * in the attacker's account. insole links only after the shopper signs in to the existing account.
+ */
+describe('account pre-hijacking: a matching verified email does not link', () => {
+  let inbox: Inbox;
+  let world: SocialWorld;
+  let serial = 0;
+  before(async () => {
+    inbox = await startInbox();
+    world = await startSocialWorld({ mail: { smtp_url: inbox.url } });
+  });
+  after(async () => { await world.close(); await inbox.close(); });
+  beforeEach(() => healAll(world));
+
+  const victimEmail = () => `victim.${Date.now()}${++serial}@gmail.com`;
+  const CONFIRM = /Confirm your email/;
+  const userOf = (user_id: string) => usersOf(world.insole).findOne({ user_id });
+  const connectionsOf = async (user_id: string) => ((await userOf(user_id))?.identities ?? []).map((i: { connection: string }) => i.connection);
+
+  /** Fills in and sends a form at `path` outside any sign-in (resend, reset), as a fresh browser. */
+  async function emailForm(path: string, email: string): Promise<Page> {
+    const agent = new ShopperAgent(world.insole.issuer);
+    const form = read.form((await follow(agent, path, world.insole)).html, new RegExp(`${path}$`));
+    return submit(agent, form.action, { email, _csrf: form.csrf }, world.insole);
+  }
+
+  /** The victim opens the newest mail to them matching `subject` and presses its button (with `fields`). */
+  async function victimClicks(email: string, subject: RegExp, prefix: string, fields: Record<string, string> = {}): Promise<Page> {
+    const mails = inbox.mails.filter((m) => subject.test(m.subject ?? '') && JSON.stringify(m.to).includes(email));
+    const link = inbox.linkIn(mails.at(-1) ?? await inbox.waitFor(email, subject), `${world.insole.issuer}${prefix}?ticket=`);
+    const agent = new ShopperAgent(world.insole.issuer);
+    const page = await follow(agent, link, world.insole);
+    const ticket = /name="ticket" value="([^"]+)"/.exec(page.html)![1]!;
+    const form = read.form(page.html, new RegExp(`^${prefix}$`));
+    return submit(agent, form.action, { ticket, _csrf: form.csrf, ...fields }, world.insole);
+  }
+
+  /** Whether a browser's insole session still signs it in without a sign-in page. */
+  async function stillSignedIn(agent: ShopperAgent): Promise<boolean> {
+    const request = await buildAuthorization(await discoverStorefront(world.insole.issuer));
+    return Boolean((await agent.get(request.url)).left);
+  }
+
+  test('X without email: the attacker types the victim\'s address, the victim confirms it, and the victim\'s Google sign-in is asked to sign in to that account instead of landing in it', async () => {
+    const victim = victimEmail();
+
+    // The attacker: X gives no email, so insole asks for one and the attacker types the victim's.
+    const attackerX = freshTwitter(world, { email: undefined });
+    const attacker = await socialTrip(world.insole, 'twitter');
+    const emailStep = read.form(attacker.landing.html, /\/email$/);
+    const attackerIn = await submit(attacker.agent, emailStep.action, { email: victim, _csrf: emailStep.csrf }, world.insole);
+    const attackerSub = (await storefrontTokens(attacker, attackerIn)).claims()!.sub;
+    assert.equal(attackerSub, `twitter|${attackerX.id_str}`);
+
+    // "Didn't get the mail?": the victim receives it and confirms, and the attacker's account is verified.
+    assert.equal((await emailForm('/email/verify/resend', victim)).status, 200);
+    await inbox.waitFor(victim, CONFIRM);
+    assert.match(read.h1((await victimClicks(victim, CONFIRM, '/email/verify')).html), /Email confirmed/);
+    assert.equal((await userOf(attackerSub))!.email_verified, true, 'the set-up of the attack worked');
+
+    // The victim signs in with Google, which vouches for the same address.
+    const google = freshGoogle(world, { email: victim, email_verified: true });
+    const since = new Date();
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal(trip.landing.left, undefined, 'not signed in to the attacker\'s account');
+    assert.equal(read.notice(trip.landing.html),
+      `You already have an account with ${victim}, which you signed in to with X (Twitter). Continue with X (Twitter) once to connect Google.`);
+    for (const secret of [attackerX.id_str, attackerX.screen_name, attackerX.name]) {
+      assert.ok(!trip.landing.html.includes(secret), `the page says nothing of the account's X profile (${secret})`);
+    }
+    assert.deepEqual(await connectionsOf(attackerSub), ['twitter'], 'nothing linked');
+
+    // The victim cancels: back at the store, nothing linked.
+    const cancelled = await follow(trip.agent, read.link(trip.landing.html, /^Cancel and go back$/), world.insole);
+    assert.equal(new URL(cancelled.left!).searchParams.get('error'), 'access_denied');
+    assert.deepEqual(await connectionsOf(attackerSub), ['twitter']);
+    assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': google.sub }), 0);
+    assert.ok(!(await logsSince(world.insole, since)).some((l) => l.type === 'link'), 'no link event');
+
+    // The attacker, back with X, finds no Google identity in the account.
+    world.twitter.account = attackerX;
+    const back = await socialTrip(world.insole, 'twitter');
+    assert.equal((await storefrontTokens(back, back.landing)).claims()!.sub, attackerSub);
+    assert.deepEqual(await connectionsOf(attackerSub), ['twitter']);
+  });
+
+  test('a password sign-up with the victim\'s address, confirmed by the victim: Google is not linked; a password reset is the victim\'s way in, and it signs the attacker out', async () => {
+    const victim = victimEmail();
+    const attackerPassword = 'the attacker chose this one';
+
+    const attacker = await openSignIn(world.insole);
+    const signup = read.form((await follow(attacker.agent, read.link(attacker.page.html, /^Create an account$/), world.insole)).html, /\/signup$/);
+    const attackerIn = await submit(attacker.agent, signup.action, { email: victim, password: attackerPassword, _csrf: signup.csrf }, world.insole);
+    const attackerTokens = await storefrontTokens(attacker, attackerIn);
+    const accountSub = attackerTokens.claims()!.sub;
+    assert.match(read.h1((await victimClicks(victim, CONFIRM, '/email/verify')).html), /Email confirmed/);
+    assert.equal((await userOf(accountSub))!.email_verified, true);
+    assert.ok(await stillSignedIn(attacker.agent), 'the attacker\'s browser is signed in to insole');
+
+    const google = freshGoogle(world, { email: victim, email_verified: true });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal(trip.landing.left, undefined, 'not signed in to the attacker\'s account');
+    assert.equal(read.notice(trip.landing.html), `You already have an account with ${victim}. Sign in to it once to connect Google.`);
+    assert.deepEqual(await connectionsOf(accountSub), ['Username-Password-Authentication']);
+
+    // The victim resets the password through the mailed link: the attacker is out, everywhere.
+    await emailForm('/password/reset', victim);
+    await inbox.waitFor(victim, /Reset your/);
+    const victimPassword = 'the victim owns this mailbox';
+    assert.match((await victimClicks(victim, /Reset your/, '/password/reset/new', { password: victimPassword })).html, /Password changed/);
+    assert.equal(await stillSignedIn(attacker.agent), false, 'the attacker\'s insole session ended');
+    await assert.rejects(oidc.refreshTokenGrant(attacker.config, attackerTokens.refresh_token!), (err: { error?: string }) => err.error === 'invalid_grant');
+
+    // Back on the offer, the victim signs in with the new password: now Google is linked.
+    const form = read.form(trip.landing.html, /\/login$/);
+    const done = await submit(trip.agent, form.action, { email: victim, password: victimPassword, _csrf: form.csrf }, world.insole);
+    assert.equal((await storefrontTokens(trip, done)).claims()!.sub, accountSub);
+    assert.deepEqual(await connectionsOf(accountSub), ['Username-Password-Authentication', 'google-oauth2']);
+    assert.equal((await userOf(accountSub))!.identities[1].user_id, google.sub);
+  });
+});
