@@ -82,9 +82,10 @@ describe('account pre-hijacking: a matching verified email does not link', () =>
     }
     assert.deepEqual(await connectionsOf(attackerSub), ['twitter'], 'nothing linked');
 
-    // The victim cancels: back at the store, nothing linked.
+    // The victim cancels: back at the store, nothing linked, nothing left waiting.
     const cancelled = await follow(trip.agent, read.link(trip.landing.html, /^Cancel and go back$/), world.insole);
     assert.equal(new URL(cancelled.left!).searchParams.get('error'), 'access_denied');
+    assert.equal(await world.insole.db.collection('social_handshakes').countDocuments({ uid: trip.uid }), 0, 'the pending link and Google\'s tokens are gone');
     assert.deepEqual(await connectionsOf(attackerSub), ['twitter']);
     assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': google.sub }), 0);
     assert.ok(!(await logsSince(world.insole, since)).some((l) => l.type === 'link'), 'no link event');

@@ -60,5 +60,10 @@ export function createHandshakeStore(connection: Connection) {
     async drop(id: string): Promise<void> {
       await records.deleteOne({ _id: id });
     },
+
+    /** Everything an interaction left waiting (a cancelled sign-in): the provider tokens in them too. */
+    async dropAllFor(uid: string): Promise<void> {
+      await records.deleteMany({ uid });
+    },
   };
 }

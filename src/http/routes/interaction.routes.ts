@@ -79,7 +79,10 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
     await pages.finishLogin(req, res, details, user, ctx, PASSWORD_CONNECTION);
   });
 
+  // Cancel leaves nothing behind: a social identity waiting to be linked (and its provider tokens)
+  // is dropped now rather than when its record expires.
   router.get('/interaction/:uid/abort', async (req, res) => {
+    await handshakes.dropAllFor((await provider().interactionDetails(req, res)).uid);
     await provider().interactionFinished(req, res, {
       error: 'access_denied', error_description: 'The user cancelled the sign-in.',
     }, { mergeWithLastSubmission: false });
