@@ -201,6 +201,19 @@ describe('the insole command line', () => {
     assert.equal((await cli(unreachable, 'keys', 'list', '--help', '--force')).code, 0);
   });
 
+  test('an option no command has, or one missing its value, is a one-line usage error (exit 1), not a stack trace', async () => {
+    const unreachable = 'mongodb://127.0.0.1:9/unreachable';
+    const cases: [string[], RegExp][] = [
+      [['clients', 'list', '--nope'], /^Unknown option '--nope' \(npm run insole -- --help lists each command's options\)$/],
+      [['users', 'unblock', '--email'], /^Option '--email <value>' argument missing \(npm run insole -- --help/],
+      [['clients', 'create', '--m2m=yes'], /^Option '--m2m' does not take an argument/],
+    ];
+    for (const [args, message] of cases) await assert.rejects(cli(unreachable, ...args), { name: 'CliError', message }, args.join(' '));
+    const unknown = await cli(unreachable, 'client', 'list');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.out, /^insole has no command "client list"\./, 'the usage says which command it did not know');
+  });
+
   test('private signing keys are stored encrypted', async () => {
     const stored = await insole.db.collection('signing_keys').findOne({});
     assert.ok(stored);

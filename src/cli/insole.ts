@@ -92,6 +92,21 @@ const OPTIONS = {
 } as const satisfies ParseArgsOptionsConfig;
 
 /**
+ * parseArgs' own refusals (an option no command has, an option without its value) are usage
+ * errors like the others: one line and exit code 1, not a TypeError and its stack.
+ */
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    if (!code?.startsWith('ERR_PARSE_ARGS_')) throw err;
+    // Node's advice on positionals after `--` does not fit `npm run insole --`, which already has one.
+    throw new CliError(`${message.replace(/\. To specify a positional argument[^]*$/, '')} (npm run insole -- --help lists each command's options)`);
+  }
+}
+
+/**
  * Each command and its own options (those of USAGE). Since parseArgs accepts every command's
  * options, any other one (`users export --label`, `keys list --force`) is refused rather than
  * silently ignored.
@@ -113,10 +128,11 @@ const COMMANDS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
 };
 
 export async function runCli(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
+  const { positionals, values } = parseCommandLine(argv);
   const command = positionals.join(' ');
   // Own keys only: `insole constructor` is not a command.
   if (values.help || !Object.hasOwn(COMMANDS, command)) {
+    if (!values.help && command) console.error(`insole has no command "${command}".\n`);
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
