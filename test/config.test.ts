@@ -68,4 +68,12 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ env: { INSOLE_COOKIE_SECRETS: 'short' } }), /cookie_keys\.0/);
     assert.throws(() => loadConfig({ env: {}, overrides: { colour: 'red' } }), /colour/);
   });
+
+  test('an ISSUER oidc-provider cannot take (no http scheme, a query, a fragment) is refused at load, naming issuer', () => {
+    // Before, these passed the schema and stopped the start later, after the database, with oidc-provider's AssertionError and stack.
+    for (const issuer of ['localhost:3000', 'ftp://id.innovashoes.example', 'https://id.innovashoes.example/?tenant=1', 'https://id.innovashoes.example/#top']) {
+      assert.throws(() => loadConfig({ env: { ISSUER: issuer } }), (err) => err instanceof ConfigError && /^issuer: must/.test(err.problems.join()), issuer);
+    }
+    assert.equal(loadConfig({ env: { ISSUER: 'https://shop.example/identity/' } }).issuer, 'https://shop.example/identity');
+  });
 });

@@ -115,7 +115,11 @@ function notAbove<K extends string>(low: K, high: K) {
 export const configSchema = z.object({
   env: z.enum(['development', 'test', 'production']).default('development'),
   port: z.number().int().min(0).max(65535).default(3000),
-  issuer: z.url().optional().describe('Public base URL; default http://localhost:$PORT.'),
+  // OpenID Connect Discovery §2: an https (http for development) URL with no query or fragment.
+  // oidc-provider asserts the same, but only once the database is up, and with a stack trace.
+  issuer: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://id.innovashoes.example' })
+    .refine((url) => !/[?#]/.test(url), 'must have no query (?) or fragment (#)')
+    .optional().describe('Public base URL; default http://localhost:$PORT.'),
   mongodb_uri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional()
     .describe('When unset, an embedded MongoDB-wire server is started with its data under data_dir.'),
   data_dir: z.string().default('./data'),
