@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import express from 'express';
 import { ConfigError, loadConfig } from '../src/config/load-config.ts';
 
 const PRODUCTION_SECRETS = {
@@ -67,6 +68,26 @@ describe('configuration', () => {
   test('short secrets and unknown keys are refused', () => {
     assert.throws(() => loadConfig({ env: { INSOLE_COOKIE_SECRETS: 'short' } }), /cookie_keys\.0/);
     assert.throws(() => loadConfig({ env: {}, overrides: { colour: 'red' } }), /colour/);
+  });
+
+  test('a TRUST_PROXY Express cannot compile is refused at load, naming trust_proxy; what is accepted, Express takes', () => {
+    // Before, these passed the schema and stopped the start after the database with proxy-addr's TypeError and stack.
+    for (const value of ['yes', '1.5', 'garbage', '10.0.0.1,', '10.0.0.0/33', '10.0.0.0/255.0.255.0', '::/0']) {
+      assert.throws(() => loadConfig({ env: { TRUST_PROXY: value } }), (err) => err instanceof ConfigError && /^trust_proxy: must be/.test(err.problems.join()), value);
+    }
+    assert.throws(() => loadConfig({ env: {}, overrides: { trust_proxy: -1 } }), /trust_proxy/);
+    for (const value of ['true', '1', '2', 'loopback', '10.0.0.1, 10.0.0.2', '10.0.0.0/8,uniquelocal', '10.0.0.0/255.255.0.0', 'fd00::/8']) {
+      const { trust_proxy } = loadConfig({ env: { TRUST_PROXY: value } });
+      assert.doesNotThrow(() => express().set('trust proxy', trust_proxy), value);
+    }
+  });
+
+  test('TRUST_PROXY=0 trusts no proxy, as false: production behind https still asks for a trusted proxy', () => {
+    assert.equal(loadConfig({ env: { TRUST_PROXY: '0' } }).trust_proxy, false);
+    assert.throws(() => loadConfig({
+      env: { NODE_ENV: 'production', ISSUER: 'https://id.innovashoes.example', MONGODB_URI: 'mongodb://db:27017/insole', TRUST_PROXY: '0', ...PRODUCTION_SECRETS },
+      overrides: { clients: [] },
+    }), /trust_proxy: the issuer is https/);
   });
 
   test('an ISSUER oidc-provider cannot take (no http scheme, a query, a fragment) is refused at load, naming issuer', () => {

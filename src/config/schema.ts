@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { insightConfigSchema } from '../insight/insight-config.ts';
 import { outboundHttpSchema } from './outbound-http-schema.ts';
+import { trustProxySchema } from './trust-proxy-schema.ts';
 
 // OpenID Connect client metadata (RFC 7591 names), as operators declare relying parties.
 // Auth0's client grants: which scopes of an API a client may get with client_credentials.
@@ -124,7 +125,7 @@ export const configSchema = z.object({
     .describe('When unset, an embedded MongoDB-wire server is started with its data under data_dir.'),
   data_dir: z.string().default('./data'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  trust_proxy: z.union([z.boolean(), z.number().int(), z.string()]).default(false)
+  trust_proxy: trustProxySchema.default(false)
     .describe("Express 'trust proxy': set it only behind a proxy, or X-Forwarded-For can be spoofed."),
   brand: z.object({
     name: z.string().min(1).default('InnovaShoes'),
