@@ -90,6 +90,19 @@ describe('configuration', () => {
     }), /trust_proxy: the issuer is https/);
   });
 
+  test('half of a social connection\'s credentials is refused, naming the missing variable (it left the button off silently)', () => {
+    const refused = (env: Record<string, string>) => {
+      try { loadConfig({ env }); } catch (err) { if (err instanceof ConfigError) return err.problems.join('\n'); }
+      return 'accepted';
+    };
+    assert.match(refused({ GOOGLE_CLIENT_ID: '123.apps.googleusercontent.com' }), /^connections\.google-oauth2\.client_secret: required with client_id \(set GOOGLE_CLIENT_SECRET\)/);
+    assert.match(refused({ FACEBOOK_APP_SECRET: 'fb-secret-value' }), /^connections\.facebook\.client_id: .*set FACEBOOK_APP_ID/);
+    assert.match(refused({ TWITTER_CONSUMER_KEY: 'x-key' }), /^connections\.twitter\.consumer_secret: .*set TWITTER_CONSUMER_SECRET/);
+    assert.doesNotMatch(refused({ FACEBOOK_APP_SECRET: 'fb-secret-value' }), /fb-secret-value/, 'no secret in the message');
+    const both = loadConfig({ env: { GOOGLE_CLIENT_ID: '123.apps.googleusercontent.com', GOOGLE_CLIENT_SECRET: 'google-secret' } });
+    assert.equal(both.connections['google-oauth2'].client_id, '123.apps.googleusercontent.com');
+  });
+
   test('an ISSUER oidc-provider cannot take (no http scheme, a query, a fragment) is refused at load, naming issuer', () => {
     // Before, these passed the schema and stopped the start later, after the database, with oidc-provider's AssertionError and stack.
     for (const issuer of ['localhost:3000', 'ftp://id.innovashoes.example', 'https://id.innovashoes.example/?tenant=1', 'https://id.innovashoes.example/#top']) {

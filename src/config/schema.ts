@@ -73,7 +73,21 @@ const connectionsSchema = z.object({
   facebook: facebookSchema.prefault({}),
   twitter: twitterSchema.prefault({}),
   timeout_ms: z.number().int().positive().default(10_000).describe('How long to wait for a provider before giving up.'),
-}).strict();
+}).strict().superRefine((connections, ctx) => {
+  // A connection is on when both halves of its credentials are set: one alone left its button
+  // off the sign-in page without a word, which reads as the variable being ignored.
+  const pairs = [
+    ['google-oauth2', 'client_id', 'client_secret', 'GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET'],
+    ['facebook', 'client_id', 'client_secret', 'FACEBOOK_APP_ID', 'FACEBOOK_APP_SECRET'],
+    ['twitter', 'consumer_key', 'consumer_secret', 'TWITTER_CONSUMER_KEY', 'TWITTER_CONSUMER_SECRET'],
+  ] as const;
+  for (const [name, idKey, secretKey, idVariable, secretVariable] of pairs) {
+    const credentials = connections[name] as Record<string, unknown>;
+    const [hasId, hasSecret] = [Boolean(credentials[idKey]), Boolean(credentials[secretKey])];
+    if (hasId && !hasSecret) ctx.addIssue({ code: 'custom', path: [name, secretKey], message: `required with ${idKey} (set ${secretVariable}), or unset ${idVariable} to turn ${name} off` });
+    if (hasSecret && !hasId) ctx.addIssue({ code: 'custom', path: [name, idKey], message: `required with ${secretKey} (set ${idVariable}), or unset ${secretVariable} to turn ${name} off` });
+  }
+});
 
 export type ConnectionsConfig = z.infer<typeof connectionsSchema>;
 
