@@ -2,6 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { embeddedUriFile } from './cli/cli-database.ts';
 import { ConfigError, loadConfig } from './config/load-config.ts';
+import { DatabaseConnectError } from './db/connect.ts';
 import { EmbeddedMongoUnavailable, startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo.ts';
 import { createLogger } from './lib/logger.ts';
 import { startInsole } from './insole.ts';
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof EmbeddedMongoUnavailable) {
+  if (err instanceof ConfigError || err instanceof EmbeddedMongoUnavailable || err instanceof DatabaseConnectError) {
     console.error(err.message);
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     console.error(`insole cannot listen on port ${(err as { port?: number }).port}: another program uses it. Stop that program, or set PORT to a free port (and ISSUER to match).`);

@@ -104,6 +104,27 @@ describe('npm start on the embedded defaults', () => {
     assert.match(stderr, new RegExp(`cannot listen on port ${port}: another program uses it`));
   });
 
+  test('a MONGODB_URI that cannot be read or reached stops npm start and the CLI with one line, no stack and no password', async () => {
+    const closed = await freePort(); // nothing listens there
+    const cases: [string, RegExp][] = [
+      ['mongodb://', /^Cannot connect to MongoDB \(MONGODB_URI\): Protocol and host list are required/],
+      ['mongodb://insole:pa:ss-w0rd@db@example/insole', /^Cannot connect to MongoDB \(MONGODB_URI\): Password contains unescaped characters/],
+      [`mongodb://insole:hunter2-secret@127.0.0.1:${closed}/insole`, new RegExp(`^Cannot connect to MongoDB \\(MONGODB_URI\\): connect ECONNREFUSED 127\\.0\\.0\\.1:${closed}`)],
+    ];
+    for (const [uri, message] of cases) {
+      for (const program of [['src/main.ts'], ['src/cli/insole.ts', 'clients', 'list']]) {
+        const child = spawn(process.execPath, program, { cwd: ROOT, env: { ...process.env, ...env, MONGODB_URI: uri, NODE_ENV: 'development', LOG_LEVEL: 'silent' } });
+        let stderr = '';
+        child.stderr.on('data', (d) => { stderr += d; });
+        const code = await new Promise((resolve) => child.on('exit', resolve));
+        assert.equal(code, 1, `${program[0]} ${uri}`);
+        assert.match(stderr, message, `${program[0]} ${uri}`);
+        assert.equal(stderr.trim().split('\n').length, 1, `one line, no stack: ${stderr}`);
+        assert.doesNotMatch(stderr, /pa:ss-w0rd|hunter2-secret/);
+      }
+    }
+  });
+
   test('a broken configuration is refused at start with every problem listed', async () => {
     const configFile = join(dir, 'broken.json');
     await writeFile(configFile, JSON.stringify({ port: 'eighty', brand: { primary_color: 'orange' }, surprise: true }));

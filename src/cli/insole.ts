@@ -167,7 +167,8 @@ export async function runCli(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   runCli(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-    console.error(err instanceof ConfigError || (err as Error)?.name === 'CliError' ? (err as Error).message : err);
+    const usersError = err instanceof ConfigError || ['CliError', 'DatabaseConnectError'].includes((err as Error)?.name);
+    console.error(usersError ? (err as Error).message : err);
     process.exit(1);
   });
 }

@@ -7,6 +7,9 @@ mongoose.set('strictQuery', true);
 // Fail fast instead of queueing queries while the database is away: the caller answers 503.
 mongoose.set('bufferCommands', false);
 
+/** MongoDB unreachable at start, or an address the driver cannot read: reported in one line, without a stack. */
+export class DatabaseConnectError extends Error { override name = 'DatabaseConnectError'; }
+
 export async function connectDatabase(uri: string, logger: Logger): Promise<mongoose.Connection> {
   const connection = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: 5_000,
@@ -15,12 +18,27 @@ export async function connectDatabase(uri: string, logger: Logger): Promise<mong
     // Dev server and single-node setups have no replica set; production URIs carry their own options.
     autoIndex: true,
   });
-  countPoolConnections(connection);
-  watchReadiness(connection);
-  connection.on('disconnected', () => logger.warn('database disconnected'));
-  connection.on('reconnected', () => logger.info('database reconnected'));
-  await connection.asPromise();
-  return connection;
+  try {
+    // An address the driver cannot parse leaves the connection without a client (the reason,
+    // a MongoParseError, is in asPromise): reading its events first was a TypeError that hid it.
+    if (connection.getClient()) {
+      countPoolConnections(connection);
+      watchReadiness(connection);
+    }
+    connection.on('disconnected', () => logger.warn('database disconnected'));
+    connection.on('reconnected', () => logger.info('database reconnected'));
+    await connection.asPromise();
+    return connection;
+  } catch (err) {
+    await connection.close().catch(() => undefined);
+    throw new DatabaseConnectError(`Cannot connect to MongoDB (MONGODB_URI): ${withoutPassword((err as Error).message, uri)}`);
+  }
+}
+
+/** The driver's messages name hosts, not credentials; this keeps it so should one ever quote the address. */
+function withoutPassword(message: string, uri: string): string {
+  const password = /^mongodb(?:\+srv)?:\/\/[^:@/]*:([^@/]+)@/.exec(uri)?.[1];
+  return password ? message.replaceAll(password, '***') : message;
 }
 
 const poolSizes = new WeakMap<mongoose.Connection, { open: number }>();
