@@ -1,7 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { embeddedUriFile } from './cli/cli-database.ts';
-import { ConfigError, loadConfig } from './config/load-config.ts';
+import { ConfigError, developmentSecretsInUse, loadConfig } from './config/load-config.ts';
 import { DatabaseConnectError } from './db/connect.ts';
 import { EmbeddedMongoUnavailable, startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo.ts';
 import { createLogger } from './lib/logger.ts';
@@ -22,8 +22,9 @@ async function main(): Promise<void> {
     // The data file is locked while we run: the CLI reaches the database through this address.
     await writeFile(embeddedUriFile(config), mongodbUri);
   }
-  if (config.secrets.cookie_keys[0].startsWith('development-')) {
-    logger.warn('using the development secrets from config/default.json: set INSOLE_COOKIE_SECRETS and INSOLE_KEY_ENCRYPTION_KEY before going live');
+  const developmentSecrets = developmentSecretsInUse(config);
+  if (developmentSecrets.length) {
+    logger.warn(`using the development secrets from config/default.json: set ${developmentSecrets.join(' and ')} before going live`);
   }
 
   const starting = startInsole(config, logger, mongodbUri);

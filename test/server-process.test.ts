@@ -90,6 +90,18 @@ describe('npm start on the embedded defaults', () => {
     assert.match(server.output(), /"msg":"stopped"/);
   });
 
+  test('the start warns about each development secret still in use, by its variable', async () => {
+    const port = await freePort();
+    const server = await startServer({ ...env, PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, INSOLE_COOKIE_SECRETS: 'a-real-cookie-key-from-the-secret-store-0123456789' });
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+    const warning = server.output().split('\n').find((line) => line.includes('using the development secrets'));
+    assert.ok(warning, 'the key encryption key is still the development one: that needs saying too');
+    assert.match(warning, /set INSOLE_KEY_ENCRYPTION_KEY before going live/);
+    assert.doesNotMatch(warning, /INSOLE_COOKIE_SECRETS/, 'the cookie keys are set');
+    assert.doesNotMatch(server.output(), /a-real-cookie-key-from-the-secret-store/);
+  });
+
   test('a port in use is refused at start with a clear message, not a hang', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));

@@ -49,6 +49,18 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   return { ...config, issuer: (config.issuer ?? `http://localhost:${config.port}`).replace(/\/$/, '') };
 }
 
+/**
+ * The environment variables still at the development values of config/default.json, for the start's
+ * warning. Each on its own: with INSOLE_COOKIE_SECRETS set, the development key encryption key
+ * went unmentioned.
+ */
+export function developmentSecretsInUse(config: Config): string[] {
+  const inUse: string[] = [];
+  if (config.secrets.cookie_keys.some((key) => DEVELOPMENT_SECRETS.has(key))) inUse.push('INSOLE_COOKIE_SECRETS');
+  if (DEVELOPMENT_SECRETS.has(config.secrets.key_encryption_key)) inUse.push('INSOLE_KEY_ENCRYPTION_KEY');
+  return inUse;
+}
+
 function fromEnvironment(env: Env): Json {
   const out: Json = {};
   if (env.NODE_ENV) out.env = env.NODE_ENV;
