@@ -137,6 +137,22 @@ describe('npm start on the embedded defaults', () => {
     }
   });
 
+  test('a data_dir the embedded database cannot create stops npm start and the CLI with one line naming data_dir', async () => {
+    const blocker = join(dir, 'a-file');
+    await writeFile(blocker, 'not a folder');
+    const configFile = join(dir, 'unwritable.json');
+    await writeFile(configFile, JSON.stringify({ data_dir: join(blocker, 'data') }));
+    const { MONGODB_URI: _unused, ...inherited } = process.env;
+    for (const program of [['src/main.ts'], ['src/cli/insole.ts', 'keys', 'list']]) {
+      const child = spawn(process.execPath, program, { cwd: ROOT, env: { ...inherited, ...env, INSOLE_CONFIG: configFile, NODE_ENV: 'development', LOG_LEVEL: 'silent' } });
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr += d; });
+      assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 1, program[0]);
+      assert.match(stderr, /^The embedded database cannot create its folder \(data_dir\): ENOTDIR/, program[0]);
+      assert.equal(stderr.trim().split('\n').length, 1, `one line, no stack: ${stderr}`);
+    }
+  });
+
   test('a broken configuration is refused at start with every problem listed', async () => {
     const configFile = join(dir, 'broken.json');
     await writeFile(configFile, JSON.stringify({ port: 'eighty', brand: { primary_color: 'orange' }, surprise: true }));

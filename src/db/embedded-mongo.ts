@@ -9,7 +9,7 @@ export const DEV_SERVER_JAR = resolve(TOOL_DIR, 'target/mongo-dev-server.jar');
 /** `pid` is the JVM's, for diagnostics (jcmd). */
 export interface EmbeddedMongo { uri: string; pid: number; stop(): Promise<void> }
 
-export class EmbeddedMongoUnavailable extends Error {}
+export class EmbeddedMongoUnavailable extends Error { override name = 'EmbeddedMongoUnavailable'; }
 
 /**
  * G1 sizes its young generation up to 60 % of the heap. As the dev database's old generation (H2's
@@ -38,7 +38,7 @@ export async function startEmbeddedMongo(
   else if (jarIsStale()) rebuildOrKeepOldJar();
   const args = [...JVM_OPTIONS, '-jar', DEV_SERVER_JAR, '--host', '127.0.0.1', '--port', String(port)];
   if (dataFile) {
-    mkdirSync(resolve(dataFile, '..'), { recursive: true });
+    createDataFolder(resolve(dataFile, '..'));
     args.push('--data', dataFile);
   }
   const child = spawn('java', args, { stdio: ['pipe', 'pipe', onStderr ? 'pipe' : 'inherit'], env: { ...process.env, ...env } });
@@ -49,6 +49,15 @@ export async function startEmbeddedMongo(
     pid: child.pid!,
     stop: () => stopChild(child),
   };
+}
+
+/** A data_dir that cannot be written (read-only, a file in the way) is said in one line, not as mkdir's stack. */
+function createDataFolder(folder: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    throw new EmbeddedMongoUnavailable(`The embedded database cannot create its folder (data_dir): ${(err as Error).message}. Make data_dir writable, or set MONGODB_URI.`);
+  }
 }
 
 /**
