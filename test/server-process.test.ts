@@ -137,6 +137,22 @@ describe('npm start on the embedded defaults', () => {
     }
   });
 
+  test('a second npm start on the same data_dir is refused in one line saying another insole has the file', async () => {
+    const port = await freePort();
+    const first = await startServer({ ...env, PORT: String(port), ISSUER: `http://127.0.0.1:${port}` });
+    const secondPort = await freePort();
+    const { MONGODB_URI: _unused, ...inherited } = process.env;
+    const second = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...inherited, ...env, PORT: String(secondPort), ISSUER: `http://127.0.0.1:${secondPort}`, NODE_ENV: 'development', LOG_LEVEL: 'silent' } });
+    let stderr = '';
+    second.stderr.on('data', (d) => { stderr += d; });
+    const code = await new Promise((resolve) => second.on('exit', resolve));
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0, 'the first one kept running');
+    assert.equal(code, 1);
+    assert.match(stderr, /^The embedded database's file .*insole\.mv is in use by another insole \(npm start in another terminal\?\)/);
+    assert.equal(stderr.trim().split('\n').length, 1, `one line, not H2's stack: ${stderr}`);
+  });
+
   test('a data_dir the embedded database cannot create stops npm start and the CLI with one line naming data_dir', async () => {
     const blocker = join(dir, 'a-file');
     await writeFile(blocker, 'not a folder');

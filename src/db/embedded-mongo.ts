@@ -43,7 +43,7 @@ export async function startEmbeddedMongo(
   }
   const child = spawn('java', args, { stdio: ['pipe', 'pipe', onStderr ? 'pipe' : 'inherit'], env: { ...process.env, ...env } });
   if (onStderr) child.stderr!.on('data', (chunk: Buffer) => onStderr(chunk.toString()));
-  const address = await readReadyLine(child);
+  const address = await readReadyLine(child, dataFile);
   return {
     uri: address,
     pid: child.pid!,
@@ -104,11 +104,16 @@ export function buildDevServerJar(): void {
   }
 }
 
-function readReadyLine(child: ChildProcess): Promise<string> {
+/** MongoDevServer.EXIT_FILE_LOCKED: another dev server has the data file open. */
+const EXIT_FILE_LOCKED = 3;
+
+function readReadyLine(child: ChildProcess, dataFile: string | undefined): Promise<string> {
   return new Promise((resolveUri, reject) => {
     const lines = createInterface({ input: child.stdout! });
     child.once('error', (err) => reject(new EmbeddedMongoUnavailable(`Cannot start java: ${err.message}. Set MONGODB_URI instead.`)));
-    child.once('exit', (code) => reject(new EmbeddedMongoUnavailable(`The embedded database exited early (code ${code}).`)));
+    child.once('exit', (code) => reject(new EmbeddedMongoUnavailable(code === EXIT_FILE_LOCKED
+      ? `The embedded database's file ${dataFile} is in use by another insole (npm start in another terminal?). Stop that one, or set MONGODB_URI or another data_dir.`
+      : `The embedded database exited early (code ${code}).`)));
     lines.on('line', (line) => {
       if (line.startsWith('READY ')) resolveUri(line.slice('READY '.length).trim());
     });

@@ -3,7 +3,9 @@ package insole;
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.MVStoreException;
 
 import java.io.File;
 import java.io.IOException;
@@ -30,6 +32,9 @@ public final class MongoDevServer {
         @Override public int getWireVersion() { return 21; }
     };
 
+    /** Exit status when the data file is locked by another process: the launcher explains it in one line. */
+    static final int EXIT_FILE_LOCKED = 3;
+
     public static void main(String[] args) throws Exception {
         Settings.class.getName(); // Settings' check of the environment, before anything starts
         String host = "127.0.0.1";
@@ -47,7 +52,16 @@ public final class MongoDevServer {
             }
         }
 
-        MongoBackend backend = data == null ? new SafeMemoryBackend() : openFileBackend(data);
+        MongoBackend backend;
+        try {
+            backend = data == null ? new SafeMemoryBackend() : openFileBackend(data);
+        } catch (MVStoreException e) {
+            // Another dev server has the file (a second `npm start` in the same folder): a usage
+            // mistake, not a crash, so no stack trace.
+            if (e.getErrorCode() != DataUtils.ERROR_FILE_LOCKED) throw e;
+            System.exit(EXIT_FILE_LOCKED);
+            return;
+        }
         backend.version(MONGO_7_0);
         TtlMonitor.start((TtlMonitor.Databases) backend, Settings.TTL_SECONDS);
         MongoServer server = new MongoServer(backend);
