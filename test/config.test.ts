@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import express from 'express';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/load-config.ts';
 
 const PRODUCTION_SECRETS = {
@@ -101,6 +104,21 @@ describe('configuration', () => {
     assert.doesNotMatch(refused({ FACEBOOK_APP_SECRET: 'fb-secret-value' }), /fb-secret-value/, 'no secret in the message');
     const both = loadConfig({ env: { GOOGLE_CLIENT_ID: '123.apps.googleusercontent.com', GOOGLE_CLIENT_SECRET: 'google-secret' } });
     assert.equal(both.connections['google-oauth2'].client_id, '123.apps.googleusercontent.com');
+  });
+
+  test('a config file that is not JSON is refused with its line, without quoting the text around the mistake (a secret)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'insole-config-'));
+    try {
+      const file = join(dir, 'insole.json');
+      // The secret left unquoted: V8's message quoted ten characters either side of it.
+      writeFileSync(file, '{\n  "secrets": {\n    "key_encryption_key": prod-kek-abcdefghijklmnopqrstuvwxyz0123\n  }\n}\n');
+      const err = (() => { try { loadConfig({ env: { INSOLE_CONFIG: file } }); } catch (e) { return e; } })();
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems.join(), `${file}: Unexpected token 'p' in JSON near line 3`);
+      assert.doesNotMatch(err.message, /kek-abc|prod-kek/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an ISSUER oidc-provider cannot take (no http scheme, a query, a fragment) is refused at load, naming issuer', () => {

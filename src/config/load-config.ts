@@ -135,11 +135,25 @@ function productionProblems(config: ReturnType<typeof configSchema.parse>): stri
 }
 
 function readJson(path: string): Json {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Json;
+    text = readFileSync(path, 'utf8');
+    return JSON.parse(text) as Json;
   } catch (err) {
-    throw new ConfigError([`${path}: ${(err as Error).message}`]);
+    throw new ConfigError([`${path}: ${withoutExcerpt((err as Error).message, text!)}`]);
   }
+}
+
+/**
+ * V8 quotes the text around an unexpected token (`Unexpected token 's', ..."ion_key": super-secr"...
+ * is not valid JSON`): an unquoted secret in a config file reached the console. Its line is said instead.
+ */
+function withoutExcerpt(message: string, text: string | undefined): string {
+  const quoted = /^(Unexpected token .*?), (\.\.\.)?"([^]*?)"(?:\.\.\.)? is not valid JSON$/.exec(message);
+  if (!quoted || text === undefined) return message;
+  const at = text.indexOf(quoted[3]);
+  const line = at < 0 ? undefined : text.slice(0, at + (quoted[2] ? 10 : 0)).split('\n').length;
+  return `${quoted[1]} in JSON${line ? ` near line ${line}` : ''}`;
 }
 
 function isPlainObject(value: unknown): value is Json {
