@@ -35,6 +35,7 @@ describe('configuration', () => {
     assert.match(text, /clients\.storefront\.client_secret/);
     assert.match(text, /issuer/);
     assert.match(text, /mongodb_uri/);
+    assert.match(text, /mail\.smtp_url: [^\n]*set SMTP_URL/);
   });
 
   test('production behind https without a trusted proxy is refused (cookies would not be Secure)', () => {
@@ -46,7 +47,7 @@ describe('configuration', () => {
 
   test('production starts with real secrets, an https issuer and a database', () => {
     const config = loadConfig({
-      env: { NODE_ENV: 'production', ISSUER: 'https://id.innovashoes.example', MONGODB_URI: 'mongodb://db:27017/insole', TRUST_PROXY: '1', ...PRODUCTION_SECRETS },
+      env: { NODE_ENV: 'production', ISSUER: 'https://id.innovashoes.example', MONGODB_URI: 'mongodb://db:27017/insole', TRUST_PROXY: '1', SMTP_URL: 'smtp://mail-relay:25', ...PRODUCTION_SECRETS },
       overrides: { clients: [] },
     });
     assert.equal(config.env, 'production');

@@ -131,6 +131,9 @@ function productionProblems(config: ReturnType<typeof configSchema.parse>): stri
     problems.push('trust_proxy: the issuer is https, so insole runs behind a TLS proxy; set TRUST_PROXY (e.g. 1, or the proxy address)');
   }
   if (!config.mongodb_uri) problems.push('mongodb_uri: the embedded database is for development; set MONGODB_URI');
+  // Without a relay, verification and password-reset mails are files under data_dir: in production
+  // nobody reads them, and a sign-up that waits for its link could never finish.
+  if (!config.mail.smtp_url) problems.push('mail.smtp_url: mails are written to files in development only; set SMTP_URL');
   return problems;
 }
 
