@@ -10,7 +10,8 @@ import type { PublicJwk } from './live-provider.ts';
 /** What a verified token says: whose it is, the client it was issued to, its scopes. */
 export interface VerifiedToken { subject: string; clientId?: string; scopes: ReadonlySet<string> }
 
-export function createAccessTokenVerifier({ publicKeys, issuer, audience }: { publicKeys: () => PublicJwk[]; issuer: string; audience: string }): (token: string) => Promise<VerifiedToken> {
+/** `audience`: the API the token must be for, or the list it must be for one of. */
+export function createAccessTokenVerifier({ publicKeys, issuer, audience }: { publicKeys: () => PublicJwk[]; issuer: string; audience: string | string[] }): (token: string) => Promise<VerifiedToken> {
   let keys: PublicJwk[] | undefined;
   let jwks: ReturnType<typeof createLocalJWKSet> | undefined;
   const currentJwks = () => {
@@ -26,7 +27,7 @@ export function createAccessTokenVerifier({ publicKeys, issuer, audience }: { pu
       return { subject: payload.sub!, clientId: typeof payload.client_id === 'string' ? payload.client_id : undefined, scopes: new Set(scopes) };
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new UnauthorizedError('Expired token', 'token_expired', { cause: err });
-      if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'aud') throw new UnauthorizedError(`Bad audience: expected ${audience}`, 'invalid_token', { cause: err });
+      if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'aud') throw new UnauthorizedError(`Bad audience: expected ${[audience].flat().join(' or ')}`, 'invalid_token', { cause: err });
       throw new UnauthorizedError('Invalid token', 'invalid_token', { cause: err });
     }
   };

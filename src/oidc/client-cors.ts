@@ -9,11 +9,22 @@ import type { Client, KoaContextWithOIDC } from 'oidc-provider';
  * a confidential client's secret is never usable from another site's page.
  */
 export function createClientCors(issuer: string) {
+  const allowed = originRule(issuer);
+  return (ctx: KoaContextWithOIDC, origin: string, client: Client): boolean => allowed(origin, client, ctx.oidc.route === 'userinfo');
+}
+
+/** The same rule at /userinfo, for its answers that oidc-provider does not give (api-token-userinfo.ts). */
+export function createUserinfoCors(issuer: string) {
+  const allowed = originRule(issuer);
+  return (origin: string, client: Client): boolean => allowed(origin, client, true);
+}
+
+function originRule(issuer: string) {
   const own = new URL(issuer).origin;
-  return (ctx: KoaContextWithOIDC, origin: string, client: Client): boolean => {
+  return (origin: string, client: Client, atUserinfo: boolean): boolean => {
     if (origin === own) return true;
     if (origin === 'null') return false;
-    if (ctx.oidc.route === 'userinfo' || client.clientAuthMethod === 'none') {
+    if (atUserinfo || client.clientAuthMethod === 'none') {
       return (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin);
     }
     return false;
