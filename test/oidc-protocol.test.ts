@@ -359,14 +359,14 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
       jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', insole.issuer));
     });
 
-    test('audience=<API> gives an RS256 JWT access token with that audience and the API scope', async () => {
+    test('audience=<API> gives an RS256 JWT access token with that audience, and the API scope after the OpenID ones (as Auth0\'s)', async () => {
       assert.equal(accessToken.split('.').length, 3, 'a JWT, not an opaque token');
       const { payload, protectedHeader } = await verifyAsDocumented(accessToken);
       assert.equal(protectedHeader.alg, 'RS256');
       assert.equal(payload.aud, TEST_API);
       assert.equal(payload.iss, insole.issuer);
       assert.match(String(payload.sub), /^auth0\|[0-9a-f]{24}$/);
-      assert.deepEqual(String(payload.scope).split(' '), ['read:orders']);
+      assert.deepEqual(String(payload.scope).split(' '), ['openid', 'email', 'read:orders']);
     });
 
     test('the same token is refused for another audience or issuer', async () => {

@@ -15,6 +15,7 @@ import { createResourceServerInfo, defaultResource } from './resource-servers.ts
 import { dashboardClient } from './dashboard-client.ts';
 import { rolesOf, scopesOfRoles } from '../users/roles.ts';
 import { createClientCors } from './client-cors.ts';
+import { createApiTokenScope } from './api-token-scope.ts';
 
 // Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
 export const ROUTES = {
@@ -85,6 +86,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     },
     // Rules' `context.accessToken` claims (namespaced, Auth0-style) in the JWT access tokens of the sign-in.
     extraTokenClaims: (ctx, token) => accessTokenRuleClaims(ctx, token, ruleClaims),
+    formats: { customizers: { jwt: createApiTokenScope([...apis.keys()]) } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
