@@ -1,6 +1,8 @@
 import type { Area } from '../area.ts';
 import type { Core } from '../core.ts';
 import { logoutRoutes } from '../http/routes/logout.routes.ts';
+import { apiTokenUserinfoRoutes } from '../http/routes/api-token-userinfo.routes.ts';
+import { createApiTokenUserinfo } from './api-token-userinfo.ts';
 import { logoutLogging } from './logout-log.ts';
 import { startLiveProvider, type LiveProvider } from './live-provider.ts';
 import { answerDatabaseUnavailable } from './database-unavailable.ts';
@@ -33,5 +35,6 @@ export async function createOidcArea({ config, connection, users, logs, logger, 
     refreshMs: config.signing_keys.refresh_seconds * 1000,
     logger,
   });
-  return { provider, pages: [logoutRoutes(provider.current)], stop: () => provider.stop() };
+  const apiTokenUserinfo = createApiTokenUserinfo({ config, users, provider: provider.current, publicKeys: provider.publicKeys });
+  return { provider, pages: [logoutRoutes(provider.current), apiTokenUserinfoRoutes(apiTokenUserinfo)], stop: () => provider.stop() };
 }
