@@ -102,13 +102,20 @@ const hookApiUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or h
 type SentimentCredentials = { enabled?: boolean; mode: 'remote' | 'builtin'; remote_url?: string; secret?: string; x_bearer_token?: string };
 
 /**
- * The sentiment hook is on when its mode's credentials are all set. Credentials of the other mode,
- * or half of remote's, would leave it off without a word (SENTIMENT_SECRET and remote_url with the
- * default mode, builtin, is the easy slip): refused, unless `enabled` says what is meant.
+ * The sentiment hook is on when its mode's credentials are all set. Switched on, it needs them all.
+ * Without `enabled`, credentials of the other mode, or half of remote's, would leave it off without
+ * a word (SENTIMENT_SECRET and remote_url with the default mode, builtin, is the easy slip): refused,
+ * unless `enabled` says what is meant.
  */
 function sentimentCredentialsProblems(s: SentimentCredentials, ctx: z.RefinementCtx): void {
-  if (s.enabled !== undefined) return;
   const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (s.enabled === false) return;
+  if (s.enabled) {
+    if (s.mode === 'remote' && !s.remote_url) problem('remote_url', 'required in remote mode');
+    if (s.mode === 'remote' && !s.secret) problem('secret', 'required in remote mode (set SENTIMENT_SECRET)');
+    if (s.mode === 'builtin' && !s.x_bearer_token) problem('x_bearer_token', 'required in builtin mode (set X_BEARER_TOKEN)');
+    return;
+  }
   const remoteSet = [s.remote_url && 'remote_url', s.secret && 'secret (SENTIMENT_SECRET)'].filter(Boolean).join(' and ');
   if (s.mode === 'builtin' && !s.x_bearer_token && remoteSet) {
     problem('mode', `is "builtin" (the default when unset), which needs X_BEARER_TOKEN; ${remoteSet} ${remoteSet.includes(' and ') ? 'belong' : 'belongs'} to remote mode: set mode "remote", or enabled: false`);
@@ -300,9 +307,6 @@ export const configSchema = z.object({
     const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     const { fullcontact: fc, sentiment: s, worker } = hooks;
     if (fc.enabled && !fc.api_key) problem(['fullcontact', 'api_key'], 'required when FullContact enrichment is enabled (set FULLCONTACT_API_KEY)');
-    if (s.enabled && s.mode === 'remote' && !s.remote_url) problem(['sentiment', 'remote_url'], 'required in remote mode');
-    if (s.enabled && s.mode === 'remote' && !s.secret) problem(['sentiment', 'secret'], 'required in remote mode (set SENTIMENT_SECRET)');
-    if (s.enabled && s.mode === 'builtin' && !s.x_bearer_token) problem(['sentiment', 'x_bearer_token'], 'required in builtin mode (set X_BEARER_TOKEN)');
     if (s.negative_below > s.positive_above) problem(['sentiment', 'negative_below'], 'must not exceed positive_above');
     for (const [name, timeout] of [['fullcontact', fc.timeout_ms], ['sentiment', s.timeout_ms]] as const) {
       if (timeout >= worker.lease_ms) problem(['worker', 'lease_ms'], `must exceed ${name}.timeout_ms (${timeout}), or a slow attempt could run twice at once`);
