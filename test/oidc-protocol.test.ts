@@ -463,8 +463,10 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
       'javascript:alert(1)',
       `${STOREFRONT.post_logout_redirect_uri}evil`,
       `${STOREFRONT.post_logout_redirect_uri}?next=https://evil.example/`,
-      STOREFRONT.post_logout_redirect_uri.replace(/\/$/, ''),
+      `${STOREFRONT.post_logout_redirect_uri}/`,
+      STOREFRONT.post_logout_redirect_uri.replace(/\/$/, '?'),
       STOREFRONT.post_logout_redirect_uri.replace(':4999', ':5000'),
+      STOREFRONT.post_logout_redirect_uri.replace(':4999/', ':5000'),
       STOREFRONT.post_logout_redirect_uri.replace('127.0.0.1', '127.0.0.1.evil.example'),
       STOREFRONT.redirect_uri, // registered, but as a redirect_uri, not for logout
     ];
@@ -487,14 +489,36 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
       }
     });
 
+    // RFC 3986 §6.2.3: an http(s) URL's empty path is "/", so the registered home page without its
+    // slash is the same page (express-openid-connect sends its baseURL so). src/oidc/logout-redirect.ts
+    test('the registered home page without its trailing slash is accepted by /v2/logout and /oidc/logout, and logout returns there', async () => {
+      const home = STOREFRONT.post_logout_redirect_uri.replace(/\/$/, '');
+      const answer = await v2Logout({ client_id: STOREFRONT.client_id, returnTo: home });
+      assert.equal(answer.status, 303);
+      assert.equal(new URL(answer.location!, insole.issuer).searchParams.get('post_logout_redirect_uri'), home);
+
+      const agent = new UserAgent(insole.issuer);
+      const url = new URL('/oidc/logout', insole.issuer);
+      url.searchParams.set('client_id', STOREFRONT.client_id);
+      url.searchParams.set('post_logout_redirect_uri', home);
+      const page = await agent.get(url.href);
+      assert.equal(page.res.status, 200);
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(await page.res.text())?.[1];
+      assert.ok(xsrf, 'the logout form');
+      const done = await agent.postForm(new URL('/oidc/logout/confirm', insole.issuer).href, { xsrf, logout: 'yes' });
+      assert.equal(done.left, STOREFRONT.post_logout_redirect_uri, 'the home page (the agent reads the Location as a URL: with its "/")');
+    });
+
     test('/oidc/logout itself refuses an unregistered post_logout_redirect_uri without redirecting', async () => {
       const url = new URL('/oidc/logout', insole.issuer);
       url.searchParams.set('client_id', STOREFRONT.client_id);
-      url.searchParams.set('post_logout_redirect_uri', 'https://evil.example/');
-      const page = await fetchManual(url.href, { headers: { accept: BROWSER_ACCEPT } });
-      assert.equal(page.status, 400);
-      assert.equal(page.location, null);
-      assert.match(alertText(page.html) ?? '', /post_logout_redirect_uri/);
+      for (const target of ['https://evil.example/', `${STOREFRONT.post_logout_redirect_uri}/`, STOREFRONT.post_logout_redirect_uri.replace(':4999/', ':5000')]) {
+        url.searchParams.set('post_logout_redirect_uri', target);
+        const page = await fetchManual(url.href, { headers: { accept: BROWSER_ACCEPT } });
+        assert.equal(page.status, 400, target);
+        assert.equal(page.location, null);
+        assert.match(alertText(page.html) ?? '', /post_logout_redirect_uri/);
+      }
     });
   });
 });

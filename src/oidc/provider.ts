@@ -16,6 +16,7 @@ import { dashboardClient } from './dashboard-client.ts';
 import { rolesOf, scopesOfRoles } from '../users/roles.ts';
 import { createClientCors } from './client-cors.ts';
 import { createApiTokenScope } from './api-token-scope.ts';
+import { useLogoutRedirectRule } from './logout-redirect.ts';
 
 // Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
 export const ROUTES = {
@@ -119,6 +120,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
   // Behind a TLS-terminating proxy, trust X-Forwarded-Proto for Secure cookies exactly when Express does.
   provider.proxy = config.trust_proxy !== false;
   releaseRuleClaimsInIdTokens(provider, ruleClaims);
+  useLogoutRedirectRule(provider);
   // Outermost, so a database lost while a request's held writes are sent is still a 503; then the
   // middleware that sends them once the route is done.
   provider.use(databaseUnavailableGuard(renderView, onDatabaseUnavailable));

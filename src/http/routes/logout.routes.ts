@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BadRequestError } from '../../errors/app-error.ts';
 import { parseForm } from '../forms.ts';
 import { ROUTES } from '../../oidc/provider.ts';
+import { logoutRedirectAllowed } from '../../oidc/logout-redirect.ts';
 import type { CurrentProvider } from '../../oidc/live-provider.ts';
 
 const logoutQuery = z.object({
@@ -13,7 +14,8 @@ const logoutQuery = z.object({
 
 /**
  * Auth0's `/v2/logout?client_id=…&returnTo=…`, translated to RP-initiated logout. `returnTo` must
- * equal one of the client's post_logout_redirect_uris exactly (no open redirect), else an error page.
+ * be one of the client's post_logout_redirect_uris (exactly, or the same origin-only URL with or
+ * without its trailing slash: logout-redirect.ts; no open redirect), else an error page.
  */
 export function logoutRoutes(provider: CurrentProvider): Router {
   const router = Router();
@@ -24,7 +26,7 @@ export function logoutRoutes(provider: CurrentProvider): Router {
       if (!client_id) throw new BadRequestError('returnTo needs the client_id of the application it belongs to.');
       const client = await provider().Client.find(client_id);
       if (!client) throw new BadRequestError('Unknown client_id.', 'invalid_client');
-      if (!(client.postLogoutRedirectUris ?? []).includes(returnTo)) {
+      if (!logoutRedirectAllowed(client.postLogoutRedirectUris ?? [], returnTo)) {
         throw new BadRequestError('returnTo is not one of this application\'s allowed logout URLs.');
       }
       target.set('post_logout_redirect_uri', returnTo);
