@@ -80,17 +80,20 @@ describe("Auth0's Express SDKs against insole, unchanged", () => {
   let apiBase: string;
   let web: Server;
   let base: string;
+  let auth0LogoutWeb: Server;
+  let auth0LogoutBase: string;
   let browser: TestBrowser;
 
   before(async () => {
     // The app is reached as http://localhost:<port> (as the SDK's README has it), insole as
     // http://127.0.0.1:<port>: two hosts, so Chromium keeps their cookies apart.
-    const webPort = await freePort();
+    const [webPort, auth0LogoutPort] = [await freePort(), await freePort()];
     base = `http://localhost:${webPort}`;
+    auth0LogoutBase = `http://localhost:${auth0LogoutPort}`;
     insole = await startTestInsole({
       clients: [
         // Registered with the trailing slash, as insole's README shows a client; the SDK sends its baseURL without it.
-        { ...CLIENT, client_name: 'SDK Shop', redirect_uris: [`${base}/callback`], post_logout_redirect_uris: [`${base}/`], grant_types: ['authorization_code', 'refresh_token'] },
+        { ...CLIENT, client_name: 'SDK Shop', redirect_uris: [`${base}/callback`, `${auth0LogoutBase}/callback`], post_logout_redirect_uris: [`${base}/`, `${auth0LogoutBase}/`], grant_types: ['authorization_code', 'refresh_token'] },
         { client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, redirect_uris: [STOREFRONT.redirect_uri] },
       ],
       apis: [{ identifier: AUDIENCE, scopes: ['read:orders', 'write:orders'] }],
@@ -100,17 +103,21 @@ describe("Auth0's Express SDKs against insole, unchanged", () => {
     api = orders.server;
     apiBase = `http://127.0.0.1:${orders.port}`;
     ({ server: web } = await listen(createWebApp(insole.issuer, base, apiBase), webPort));
+    // The same app where the store tells the SDK its issuer is Auth0 (as with an Auth0 custom domain).
+    ({ server: auth0LogoutWeb } = await listen(createWebApp(insole.issuer, auth0LogoutBase, apiBase, { auth0Logout: true }), auth0LogoutPort));
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
     await close(web);
+    await close(auth0LogoutWeb);
     await close(api);
     await insole?.stop();
   });
 
   async function newPage(): Promise<Page> {
+    await browser.context.clearCookies(); // each test starts signed out of insole
     const page = await browser.context.newPage();
     page.setDefaultTimeout(15_000);
     page.setDefaultNavigationTimeout(15_000);
@@ -184,6 +191,28 @@ describe("Auth0's Express SDKs against insole, unchanged", () => {
     await signInOnInsole(page);
     await page.waitForURL(`${base}/profile`);
     assert.equal(JSON.parse(await page.locator('body').innerText()).user.sub, profile.user.sub);
+    await page.close();
+  });
+
+  test("with auth0Logout (an Auth0 custom domain), the SDK's /logout goes through Auth0's /v2/logout and ends the insole session", async () => {
+    const page = await newPage();
+    await page.goto(`${auth0LogoutBase}/profile`);
+    await signInOnInsole(page);
+    await page.waitForURL(`${auth0LogoutBase}/profile`);
+
+    const logoutPage = await page.goto(`${auth0LogoutBase}/logout`);
+    assert.equal(logoutPage!.status(), 200, `insole's logout page: ${await page.locator('body').innerText()}`);
+    const hops: string[] = []; // the redirects Chromium followed to insole's logout page
+    for (let request = logoutPage!.request().redirectedFrom(); request; request = request.redirectedFrom()) hops.unshift(request.url());
+    const v2 = new URL(hops.find((url) => url.startsWith(`${insole.issuer}/v2/logout`))!);
+    assert.deepEqual(Object.fromEntries(v2.searchParams), { returnTo: auth0LogoutBase, client_id: CLIENT.client_id }, 'no id_token_hint: Auth0 has no use for it');
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL((url) => url.origin === auth0LogoutBase && url.pathname === '/');
+    await page.getByRole('heading', { name: 'Signed out' }).waitFor();
+
+    await page.goto(`${auth0LogoutBase}/profile`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    assert.equal(new URL(page.url()).origin, insole.issuer, 'signed out at insole: its sign-in page again');
     await page.close();
   });
 });
