@@ -57,9 +57,9 @@ function createWebApp(issuer: string, baseURL: string, apiBase: string, extra: R
     authorizationParams: { response_type: 'code', audience: AUDIENCE, scope: 'openid profile email offline_access read:orders' },
     ...extra,
   }));
-  app.get('/', (req, res) => { res.send(req.oidc.isAuthenticated() ? `<h1>Hello ${req.oidc.user!.email}</h1>` : '<h1>Signed out</h1>'); });
+  app.get('/', (req, res) => { res.send(req.oidc.isAuthenticated() ? '<h1>Signed in</h1>' : '<h1>Signed out</h1>'); });
   app.get('/profile', requiresAuth(), async (req, res) => {
-    res.json({ user: req.oidc.user, idToken: req.oidc.idToken, userinfo: await req.oidc.fetchUserInfo(), accessToken: req.oidc.accessToken?.access_token, refreshToken: req.oidc.refreshToken });
+    res.json({ user: req.oidc.user, userinfo: await req.oidc.fetchUserInfo(), accessToken: req.oidc.accessToken?.access_token, refreshToken: req.oidc.refreshToken });
   });
   app.get('/orders', requiresAuth(), async (req, res) => {
     const call = await fetch(`${apiBase}/orders`, { headers: { authorization: `Bearer ${req.oidc.accessToken!.access_token}` } });
