@@ -11,6 +11,14 @@ import { importUsers, parseUsersFile, type ImportDeps } from './user-import.ts';
 /** Users per round trip of an export's cursor: a job reads every user, so fewer, larger batches (about 2 MB each, the next read while this one is written; memory stays flat). */
 const EXPORT_BATCH = 1000;
 
+/**
+ * The job cannot succeed however often it is tried (what it names is gone): the worker fails it at
+ * once, and the message is its `status_details`, shown to the API client, so it names no internals.
+ */
+export class JobFailure extends Error {
+  constructor(message: string) { super(message); this.name = 'JobFailure'; }
+}
+
 /** The job went to another worker (this one's lease ran out): stop, and record nothing. */
 export class LostLease extends Error {
   constructor() { super('the lease passed to another worker'); this.name = 'LostLease'; }
@@ -30,6 +38,8 @@ export interface JobRunnerDeps {
   files: ExportFileRepository;
   users: UserRepository;
   importDeps: ImportDeps;
+  /** Whether the saved segment an export names still exists (it may be deleted after the job was created). */
+  segmentExists(id: string): Promise<boolean>;
   retentionMs: number;
 }
 
@@ -40,9 +50,20 @@ export function createJobRunner(deps: JobRunnerDeps): RunJob {
     if (!(await recorded)) throw new LostLease();
   };
 
+  /**
+   * A deleted segment has no members (its id is pulled from every profile): the export would complete
+   * with an empty or partial file that looks like an answer. Checked before and after the export.
+   */
+  async function mustHaveSegment(job: UserJob, when: string): Promise<void> {
+    if (job.segment && !(await deps.segmentExists(job.segment))) {
+      throw new JobFailure(`The segment ${job.segment} was deleted ${when}: there is no list of its members to export.`);
+    }
+  }
+
   /** Cursor → NDJSON/CSV → gzip → GridFS, with backpressure all the way: memory stays flat. */
   async function runExport(job: UserJob, { signal, progress }: JobRun): Promise<boolean> {
     if (job.file_id) await files.remove(job.file_id); // what an interrupted attempt left behind
+    await mustHaveSegment(job, 'after the job was created');
     const fileId = new Types.ObjectId();
     const source = { connection: job.connection ?? undefined, segment: job.segment ?? undefined, limit: job.limit ?? undefined };
     const total = Math.min(await users.countAll(source), job.limit ?? Infinity);
@@ -53,6 +74,7 @@ export function createJobRunner(deps: JobRunnerDeps): RunJob {
     const plan = { format: job.format ?? 'json', fields: job.fields?.length ? job.fields : defaultExportFields(job.format ?? 'json') };
     try {
       await writeExport(users.streamBatches(source, EXPORT_BATCH), plan, { through: [createGzip()], to: upload }, { signal, progress });
+      await mustHaveSegment(job, 'while the job ran');
     } catch (err) {
       await files.remove(fileId).catch(() => undefined);
       throw err;

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Logger } from '../../lib/logger.ts';
 import { createWakeup } from '../../lib/wakeup.ts';
 import type { ExportFileRepository } from './export-file.repository.ts';
-import { LostLease, type RunJob } from './job-runners.ts';
+import { JobFailure, LostLease, type RunJob } from './job-runners.ts';
 import type { UserJob } from './user-job.model.ts';
 import type { UserJobRepository } from './user-job.repository.ts';
 
@@ -81,7 +81,7 @@ export function createJobWorker(deps: { jobs: UserJobRepository; files: ExportFi
     }
   }
 
-  /** An attempt that threw: lost lease (nothing to do), shutdown (hand it back at once), or a failure (retry, then fail). */
+  /** An attempt that threw: lost lease (nothing to do), shutdown (hand it back at once), a failure no retry can mend (fail now), or another failure (retry, then fail). */
   async function settle(job: UserJob, err: unknown, lost: boolean, line: Record<string, unknown>): Promise<void> {
     if (lost) {
       return logger.warn(line, 'job lost to another worker (its lease ran out)');
@@ -89,6 +89,10 @@ export function createJobWorker(deps: { jobs: UserJobRepository; files: ExportFi
     if (shutdown.signal.aborted) {
       await jobs.release(job, false).catch(() => undefined);
       return logger.info(line, 'job handed back: insole is shutting down');
+    }
+    if (err instanceof JobFailure) {
+      await jobs.fail(job, err.message, new Date(Date.now() + settings.retentionMs));
+      return logger.warn({ ...line, reason: err.message }, 'job failed');
     }
     const error = { message: (err as Error)?.message ?? String(err) };
     if (job.attempts >= settings.maxAttempts) {

@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { Config } from '../../config/schema.ts';
+import { NotFoundError } from '../../errors/app-error.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { revokeAllForAccount } from '../../oidc/revoke-account.ts';
 import type { UserRepository } from '../../users/user.repository.ts';
@@ -27,9 +28,13 @@ export function createUserJobs(deps: { config: Config; connection: Connection; u
   const jobs = createUserJobRepository(model);
   const files = createExportFileRepository(connection);
   const retentionMs = settings.retention_hours * 3600_000;
+  const segmentExists = (id: string) => deps.findSegment(id).then(() => true, (err: unknown) => {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  });
   const worker = createJobWorker({
     jobs, files, logger: deps.logger.child({ component: 'user-jobs' }),
-    run: createJobRunner({ jobs, files, users, importDeps: importDepsFor(connection, users), retentionMs }),
+    run: createJobRunner({ jobs, files, users, importDeps: importDepsFor(connection, users), segmentExists, retentionMs }),
     settings: { pollMs: settings.poll_ms, leaseMs: settings.lease_ms, maxAttempts: settings.max_attempts, retentionMs },
   });
   const service = createUserJobsService({
