@@ -39,7 +39,8 @@ Commands (each takes the options shown with it; any other is refused):
   users export [--format json|csv] [--fields user_id,email,user_metadata.country,…] [--output FILE]
                [--connection NAME] [--limit N]
                  Writes users as the export job does (json: NDJSON, one user per line; csv: Auth0's
-                 escaping), to FILE (created, never overwritten) or stdout; no secrets, no gzip.
+                 escaping), to FILE (created, never overwritten; it appears only when complete, mode 0600)
+                 or stdout; no secrets, no gzip.
   users import --file FILE [--upsert]
                  Imports users as the import job does (a JSON array in Auth0's bulk-import format,
                  or NDJSON such as an export); prints each refused record, exits 1 if any was.
@@ -67,7 +68,8 @@ Commands (each takes the options shown with it; any other is refused):
                  Users whose tweets were analysed, most negative first.
   Every report: [--format csv|ndjson] (default csv) [--output FILE [--force]]
                  The Management API's rows and CSV escaping, every row, to FILE (never replaced
-                 without --force) or stdout; the row count goes to stderr.`;
+                 without --force; it appears, or replaces the old one, only when complete, mode 0600)
+                 or stdout; the row count goes to stderr.`;
 
 /** `--activate-in`: whole seconds, 0 or more; checked before anything is written. */
 function seconds(value: string | undefined): number | undefined {

@@ -1,5 +1,3 @@
-import { createWriteStream } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
@@ -7,26 +5,26 @@ import { describeSegmentFilter } from '../insight/segments/segment-description.t
 import { createInsightReports } from '../reports/insight-reports.ts';
 import { writeRows, type RowFormat } from '../reports/row-format.ts';
 import type { RowReport } from '../reports/row-report.ts';
-import { CliError } from './cli-database.ts';
+import { openAtomicOutput } from './atomic-output.ts';
 import { readerClosedStdout } from './closed-pipe.ts';
 import type { ReportPlan } from './report-params.ts';
 
 export interface ReportTarget { format: RowFormat; output?: string; force?: boolean }
 
 /**
- * The file the rows go to, opened before the report runs: an existing file is refused unless
- * --force (a campaign list is not silently replaced), and nothing else is ever written into it.
+ * Where the rows go. A file appears (or replaces the previous one, with --force) only once every
+ * row is in it (src/cli/atomic-output.ts): a report that fails leaves the previous list as it was.
+ * An existing file is refused unless --force (a campaign list is not silently replaced).
  */
-async function openOutput(target: ReportTarget): Promise<{ to: Writable; done(): Promise<void> }> {
+async function openOutput(target: ReportTarget): Promise<{ to: Writable; done(): Promise<void>; discard(): Promise<void> }> {
   if (!target.output) {
     // Resolves once what was written so far is handed to the OS: the exit that follows loses nothing of a pipe.
-    return { to: process.stdout, done: () => new Promise((resolve) => process.stdout.write('', () => resolve())) };
+    return { to: process.stdout, done: () => new Promise((resolve) => process.stdout.write('', () => resolve())), discard: async () => {} };
   }
-  const file = await open(target.output, target.force ? 'w' : 'wx').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'EEXIST') throw new CliError(`${target.output} exists: name a new file, or add --force to replace it.`);
-    throw new CliError(`Cannot write ${target.output}: ${err.code ?? err.message}`);
+  const file = await openAtomicOutput(target.output, {
+    replace: target.force ?? false, existsMessage: `${target.output} exists: name a new file, or add --force to replace it.`,
   });
-  return { to: createWriteStream('', { fd: file }), done: async () => {} };
+  return { to: file.to, done: file.commit, discard: file.discard };
 }
 
 /**
@@ -44,7 +42,7 @@ export async function writeReport(connection: Connection, config: Config, plan: 
     // Nothing more is written, not even the count.
     if (readerClosedStdout(err, output.to)) return undefined;
     // Half a list must not pass for the list.
-    if (target.output) await unlink(target.output).catch(() => undefined);
+    await output.discard();
     throw err;
   });
   if (written === undefined) return undefined;

@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Connection } from 'mongoose';
 import { defaultExportFields, exportFieldProblem, MAX_EXPORT_FIELDS, type ExportFormat } from '../admin/jobs/export-fields.ts';
@@ -8,6 +7,7 @@ import { importDepsFor } from '../admin/jobs/user-jobs.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Config } from '../config/schema.ts';
 import { userWritesFor } from '../core.ts';
+import { openAtomicOutput } from './atomic-output.ts';
 import { CliError } from './cli-database.ts';
 import { readerClosedStdout } from './closed-pipe.ts';
 
@@ -28,14 +28,20 @@ export async function exportUsersToFile(connection: Connection, config: Config, 
   if (problems.length) throw new CliError(`--fields: ${problems.join('; ')}`);
   if (options.limit !== undefined && !/^[1-9]\d{0,9}$/.test(options.limit)) throw new CliError(`--limit must be a whole number above 0, not "${options.limit}"`);
   const { users } = userWritesFor(connection, config);
-  const to = options.output ? createWriteStream(options.output, { flags: 'wx' }) : process.stdout;
+  // The file appears only once every user is in it (src/cli/atomic-output.ts): a failed export leaves none.
+  const file = options.output
+    ? await openAtomicOutput(options.output, { replace: false, existsMessage: `${options.output} exists: name a new file (an export never overwrites one).` })
+    : undefined;
+  const to = file?.to ?? process.stdout;
   const source = users.streamBatches({ connection: options.connection, limit: options.limit ? Number(options.limit) : undefined });
-  const written = await writeExport(source, { format, fields }, { to }).catch((err: NodeJS.ErrnoException) => {
+  const written = await writeExport(source, { format, fields }, { to }).catch(async (err: unknown) => {
     // Nothing more is written, not even the count.
     if (readerClosedStdout(err, to)) return undefined;
-    throw err.code === 'EEXIST' ? new CliError(`${options.output} exists: name a new file (an export never overwrites one).`) : err;
+    await file?.discard();
+    throw err;
   });
   if (written === undefined) return undefined;
+  await file?.commit();
   console.error(`Exported ${written} user(s)${options.output ? ` to ${options.output}` : ''}.`);
   return written;
 }
