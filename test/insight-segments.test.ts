@@ -116,6 +116,9 @@ describe('saved segments: kept current with every change, with enter/exit events
     const exported = await exportThroughApi(insole, token, { segment_id: id, format: 'json', fields: [{ name: 'user_id' }, { name: 'email' }] });
     assert.equal(exported.job.segment_id, id);
     assert.deepEqual(exported.text.trim().split('\n').map((line) => JSON.parse(line).user_id).sort(), users.map((u) => u.user_id).sort(), 'the export job holds the members only');
+    // Its progress (percentage_done, time_left_seconds) is counted against the members, not every user.
+    const stored = await insole.db.collection('user_jobs').findOne({ job_id: exported.job.id });
+    assert.equal(stored?.total, users.length);
 
     const csv = await fetch(`${insole.issuer}/api/v2/segments/${id}/members?format=csv`, { headers: { authorization: `Bearer ${token}` } });
     assert.match(csv.headers.get('content-type')!, /^text\/csv/);

@@ -141,13 +141,13 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
      * as Auth0 promises none (a sort would make the dev database sort every user first).
      */
     async *streamBatches({ connection, segment, limit }: { connection?: string; segment?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
-      const filter = { ...(connection ? { 'identities.connection': String(connection) } : {}), ...(segment ? { 'facts.segments': String(segment) } : {}) };
-      const cursor = users.collection.find(filter, { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
+      const cursor = users.collection.find(exportFilter({ connection, segment }), { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
       yield* cursorBatches(cursor) as AsyncGenerator<UserDoc[]>;
     },
 
-    countAll({ connection }: { connection?: string }): Promise<number> {
-      return users.countDocuments(connection ? { 'identities.connection': String(connection) } : {}).exec();
+    /** How many users `streamBatches` gives for the same selection (an export's total). */
+    countAll(selection: { connection?: string; segment?: string }): Promise<number> {
+      return users.countDocuments(exportFilter(selection)).exec();
     },
 
     async replacePasswordHash(userId: string, passwordHash: string): Promise<void> {
@@ -160,4 +160,9 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
 /** A database user's own id (the part after `auth0|`): an ObjectId's 24 hex digits, as Auth0's. */
 export function newUserObjectId(): string {
   return new mongoose.Types.ObjectId().toHexString();
+}
+
+/** The users an export selects: of one connection, of one saved segment, or all. */
+function exportFilter({ connection, segment }: { connection?: string; segment?: string }): Record<string, string> {
+  return { ...(connection ? { 'identities.connection': String(connection) } : {}), ...(segment ? { 'facts.segments': String(segment) } : {}) };
 }
