@@ -61,3 +61,47 @@ describe('imported password hashes (Auth0 password_hash and custom_password_hash
     }
   });
 });
+
+describe('an import cannot replace the password of an existing user (Auth0: a hash is imported with a new user only)', () => {
+  // create:users alone is the import's scope: with upsert it must not become a way into someone's account.
+  const IMPORTER = { client_id: 'import-only', client_secret: 'import-only-secret-0123456789abcdef', scopes: ['create:users', 'read:users'] };
+  let insole: TestInsole;
+  let importer: string;
+  before(async () => {
+    const storefront = { client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, redirect_uris: [STOREFRONT.redirect_uri] };
+    insole = await startTestInsole({ clients: [storefront, m2mClientConfig(IMPORTER)], admin_api: JOBS_SETTINGS() });
+    importer = (await managementToken(insole, IMPORTER)).access_token;
+  });
+  after(() => insole.stop());
+
+  test('upsert with password_hash or custom_password_hash for an existing user fails that record; the old password still signs in, the new one does not', async () => {
+    const victim = { email: 'victim.shopper@innovashoes.example', password: 'the victim own passphrase' };
+    const created = await api(insole, importer, 'POST', '/users', { connection: 'Username-Password-Authentication', ...victim, email_verified: true });
+    assert.equal(created.status, 201);
+    const before = (await insole.db.collection('users').findOne({ email: victim.email }))!;
+
+    const attacker = 'the attacker chosen password';
+    // Two records for one email would be "already provided": each goes in a job of its own.
+    const files = [
+      [{ email: victim.email, email_verified: true, password_hash: bcrypt.hashSync(attacker, 4) }, { email: 'new.import@innovashoes.example', password_hash: bcrypt.hashSync(attacker, 4) }],
+      [{ email: victim.email.toUpperCase(), custom_password_hash: { algorithm: 'bcrypt', hash: { value: bcrypt.hashSync(attacker, 4) } } }],
+    ];
+    const jobs = [];
+    for (const records of files) {
+      const posted = await postImport(insole, importer, JSON.stringify(records), { connection_id: 'Username-Password-Authentication', upsert: 'true' });
+      assert.equal(posted.status, 202);
+      jobs.push(await finishedJob(insole, importer, posted.body.id));
+    }
+    assert.deepEqual(jobs[0].summary, { failed: 1, updated: 0, inserted: 1, total: 2 }, 'a new user still gets its hash');
+    assert.deepEqual(jobs[1].summary, { failed: 1, updated: 0, inserted: 0, total: 1 });
+    const errors = [(await api(insole, importer, 'GET', `/jobs/${jobs[0].id}/errors`)).body[0], (await api(insole, importer, 'GET', `/jobs/${jobs[1].id}/errors`)).body[0]];
+    assert.deepEqual(errors.map((e: { errors: { code: string; path: string }[] }) => [e.errors[0].code, e.errors[0].path]), [['CONFLICT', 'password_hash'], ['CONFLICT', 'custom_password_hash']]);
+    assert.match(errors[0].errors[0].message, /user already exists/);
+
+    const after = (await insole.db.collection('users').findOne({ email: victim.email }))!;
+    assert.equal(after.password_hash, before.password_hash, 'the stored hash is untouched');
+    assert.deepEqual(after.updated_at, before.updated_at, 'nothing of the record was written');
+    await assert.rejects(signInForTokens(insole.issuer, { email: victim.email, password: attacker }), /sign-in did not complete/);
+    assert.ok((await signInForTokens(insole.issuer, victim)).tokens.id_token);
+  });
+});

@@ -138,7 +138,7 @@ describe('users export and import jobs (Auth0 /api/v2/jobs)', () => {
     assert.equal(user.nickname, 'before');
     assert.deepEqual(user.user_metadata, { size: 43 }, 'metadata is replaced in full, as Auth0 does');
     assert.deepEqual(user.app_metadata, { plan: 'basic' });
-    assert.equal(user.blocked, true);
+    assert.equal(user.blocked, false, 'blocked is not upserted (Auth0): blocking a user is update:users\' business');
     assert.equal(user.email_verified, false, 'Auth0: email_verified becomes false unless the record sets it');
   });
 

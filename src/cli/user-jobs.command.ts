@@ -61,7 +61,7 @@ export async function importUsersFromFile(connection: Connection, config: Config
     throw err instanceof AppError ? new CliError(`${file}: ${err.message}`) : err;
   }
   const { users } = userWritesFor(connection, config);
-  const summary = await importUsers(records, { upsert }, importDepsFor(connection, users), {
+  const summary = await importUsers(records, { upsert }, importDepsFor(users), {
     async onOutcome(index, outcome) {
       if (typeof outcome !== 'object') return;
       const who = outcome.user.email ?? outcome.user.user_id ?? 'no email';

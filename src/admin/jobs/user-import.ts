@@ -10,8 +10,6 @@ export type ImportOutcome = 'inserted' | 'updated' | RecordError;
 
 export interface ImportDeps {
   users: UserRepository;
-  /** Ends the user's sessions and tokens (a block or a new password hash came in). */
-  revokeSessions(userId: string): Promise<void>;
 }
 
 /** A line of an NDJSON file that is not JSON: that record fails, the others go on. */
@@ -108,6 +106,12 @@ async function applyRecord(record: ImportRecord, index: number, raw: unknown, se
   if (connection !== PASSWORD_CONNECTION) {
     return refused(index, raw, [{ code: 'CONFLICT_EMAIL', message: `The email belongs to a ${connection} user: an import updates ${PASSWORD_CONNECTION} users only.`, path: 'email' }]);
   }
+  // Auth0: a hash "can only be provided when the user is first imported and cannot be updated later".
+  // Importing needs only create:users; replacing the hash of an existing account would be taking it over.
+  if (record.passwordHash) {
+    const field = raw && typeof raw === 'object' && 'custom_password_hash' in raw ? 'custom_password_hash' : 'password_hash';
+    return refused(index, raw, [{ code: 'CONFLICT', message: `A ${field} was provided, but the user already exists: an import sets a password hash for a new user only (a password is changed with PATCH /users/{id}).`, path: field }]);
+  }
   await upsertRecord(existing, record, deps);
   return 'updated';
 }
@@ -130,14 +134,15 @@ async function insertRecord(record: ImportRecord, index: number, raw: unknown, d
 /**
  * Auth0's upsert: the user is found by email; the upsertable attributes present in the record
  * replace the stored ones (metadata objects in full, not merged); email and user_id stay; and
- * email_verified becomes false unless the record says otherwise.
+ * email_verified becomes false unless the record says otherwise. Auth0's schema marks `blocked` and
+ * the password hash as not upserted (https://auth0.com/docs/manage-users/user-migration/
+ * bulk-user-import-database-schema-and-examples): blocking is update:users' business, and an export
+ * re-imported carries every user's `blocked`, which is left as it is.
  */
 async function upsertRecord(existing: UserDoc, record: ImportRecord, deps: ImportDeps): Promise<void> {
   const set: Record<string, unknown> = { updated_at: new Date(), email_verified: record.email_verified ?? false };
-  for (const field of ['name', 'nickname', 'given_name', 'family_name', 'picture', 'blocked', 'user_metadata', 'app_metadata'] as const) {
+  for (const field of ['name', 'nickname', 'given_name', 'family_name', 'picture', 'user_metadata', 'app_metadata'] as const) {
     if (record[field] !== undefined) set[field] = record[field];
   }
-  if (record.passwordHash) set.password_hash = record.passwordHash;
   await deps.users.update(existing.user_id, set, {});
-  if (record.blocked === true || record.passwordHash) await deps.revokeSessions(existing.user_id);
 }

@@ -2,7 +2,6 @@ import type { Connection } from 'mongoose';
 import type { Config } from '../../config/schema.ts';
 import { NotFoundError } from '../../errors/app-error.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { revokeAllForAccount } from '../../oidc/revoke-account.ts';
 import type { UserRepository } from '../../users/user.repository.ts';
 import { createDownloadLinks } from './download-link.ts';
 import { createExportFileRepository } from './export-file.repository.ts';
@@ -16,8 +15,8 @@ import type { ImportDeps } from './user-import.ts';
 export type UserJobs = ReturnType<typeof createUserJobs>;
 
 /** What an import needs besides the file, for the job and for `insole users import` alike. */
-export function importDepsFor(connection: Connection, users: UserRepository): ImportDeps {
-  return { users, revokeSessions: (userId) => revokeAllForAccount(connection, userId) };
+export function importDepsFor(users: UserRepository): ImportDeps {
+  return { users };
 }
 
 /** Users export/import jobs: their collection, file store, API service and this instance's worker. */
@@ -34,7 +33,7 @@ export function createUserJobs(deps: { config: Config; connection: Connection; u
   });
   const worker = createJobWorker({
     jobs, files, logger: deps.logger.child({ component: 'user-jobs' }),
-    run: createJobRunner({ jobs, files, users, importDeps: importDepsFor(connection, users), segmentExists, retentionMs }),
+    run: createJobRunner({ jobs, files, users, importDeps: importDepsFor(users), segmentExists, retentionMs }),
     settings: { pollMs: settings.poll_ms, leaseMs: settings.lease_ms, maxAttempts: settings.max_attempts, retentionMs },
   });
   const service = createUserJobsService({
