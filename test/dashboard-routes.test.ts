@@ -4,7 +4,8 @@ import type { Request, Response } from 'express';
 import request from 'supertest';
 import { createDashboardCsrf } from '../src/http/middleware/csrf.ts';
 import { createSessionCookies, type DashboardSession } from '../src/dashboard/session/session-cookie.ts';
-import { composeTestInsole } from './support/insole.ts';
+import { composeTestInsole, startTestInsole, type TestInsole } from './support/insole.ts';
+import { api, m2mClientConfig, managementToken } from './support/management.ts';
 
 /** An unsigned JWT-shaped token: the dashboard only reads claims from tokens it sealed itself. */
 const token = (claims: object) => ['{"alg":"none"}', JSON.stringify(claims)].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.';
@@ -123,5 +124,43 @@ describe('dashboard routes refuse what they must', () => {
 
   test('a session too large for a browser cookie is refused rather than silently dropped', () => {
     assert.throws(() => cookieOf(session({ id_token: 'x'.repeat(4000) })), /over the 4000 browsers keep/);
+  });
+});
+
+/**
+ * The dashboard puts ids from the browser into Management API paths. encodeURIComponent leaves "."
+ * and ".." as they are, and the URL then resolves them: the unlink form could aim its DELETE at
+ * /users/{id} itself. A real insole answers, so what such a path would reach is seen, not assumed.
+ */
+describe('dashboard ids cannot walk the Management API path', () => {
+  // The session's token has delete:users (a role an operator may configure); the dashboard offers no delete.
+  const TOKEN_SOURCE = { client_id: 'dots-admin', client_secret: 'dots-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users', 'update:users', 'delete:users'] };
+  let insole: TestInsole;
+  let admin: string;
+  before(async () => {
+    insole = await startTestInsole({ clients: [m2mClientConfig(TOKEN_SOURCE)] });
+    admin = (await managementToken(insole, TOKEN_SOURCE)).access_token;
+  });
+  after(() => insole.stop());
+
+  test('unlinking "provider ..", "identity ." is a 400 and the user is still there', async () => {
+    const created = await api(insole, admin, 'POST', '/users', { connection: 'Username-Password-Authentication', email: 'dots@innovashoes.example', password: 'a long enough secret', verify_email: false });
+    assert.equal(created.status, 201);
+    const id = created.body.user_id as string;
+
+    const session: DashboardSession = { sid: 'dots-sid-0123456789', access_token: admin, id_token: token({ sub: 'auth0|boss', email: 'boss@innovashoes.example' }), expires_at: Math.floor(Date.now() / 1000) + 600 };
+    const sessionCookie = captureCookies((res) => createSessionCookies(insole.config).writeSession(res, session, 600))[0];
+    const csrf = createDashboardCsrf(insole.config, () => session.sid);
+    let csrfValue = '';
+    const csrfCookie = captureCookies((res) => { csrfValue = csrf.generateCsrfToken({ cookies: {}, headers: {} } as unknown as Request, res); })[0];
+
+    const res = await fetch(`${insole.issuer}/admin/users/${encodeURIComponent(id)}/unlink`, {
+      method: 'POST', redirect: 'manual',
+      headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: `${sessionCookie}; ${csrfCookie}` },
+      body: new URLSearchParams({ provider: '..', identity_user_id: '.', _csrf: csrfValue }),
+    });
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /An id cannot be/);
+    assert.equal((await api(insole, admin, 'GET', `/users/${encodeURIComponent(id)}`)).status, 200, 'not deleted');
   });
 });

@@ -1,4 +1,4 @@
-import { AppError } from '../errors/app-error.ts';
+import { AppError, BadRequestError } from '../errors/app-error.ts';
 import { joinUrl } from '../lib/join-url.ts';
 
 /** The signed-in user's token was refused by the Management API (expired, revoked): they must sign in again. */
@@ -17,6 +17,8 @@ export class ApiRefusal extends AppError {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
 export type ManagementClient = ReturnType<typeof createManagementClient>;
 
 /**
@@ -28,15 +30,20 @@ export function createManagementClient(issuer: string, timeoutMs = 30_000) {
   const base = joinUrl(issuer, '/api/v2').href;
 
   function url(path: string, query: Query = {}): string {
+    // Ids from the browser reach the path through encodeURIComponent, which leaves "." and ".." as
+    // they are, and a URL resolves those (WHATWG URL, also as %2e): `/users/{id}/identities/../.`
+    // would become DELETE /users/{id}. Such a segment names nothing in the API: refuse it.
+    if (path.split('/').some((segment) => DOT_SEGMENT.test(segment))) throw new BadRequestError('An id cannot be "." or "..".');
     const target = new URL(base + path);
     for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') target.searchParams.set(key, String(value));
     return target.href;
   }
 
   async function call(token: string, method: string, path: string, query?: Query, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    const target = url(path, query);
     let res: Response;
     try {
-      res = await fetch(url(path, query), {
+      res = await fetch(target, {
         method,
         headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
