@@ -152,6 +152,19 @@ describe('Management API: users', () => {
     assert.equal(await insole.db.collection('users').countDocuments({ email }), 0);
   });
 
+  test('"constructor" and "prototype" metadata keys are a 400 naming them, not a 200 that stores less than was sent', async () => {
+    const id = 'auth0%7Cseed000042';
+    await api(insole, token, 'PATCH', `/users/${id}`, { app_metadata: { plan: 'pro' } });
+    // Below a $set path mongoose's casting drops these keys: the answer said 200 with { prefs: {} }.
+    for (const body of [{ app_metadata: { prefs: { prototype: { colour: 'red' } } } }, { user_metadata: { prefs: { constructor: 'x', size: 42 } } }, { app_metadata: { constructor: 1 } }]) {
+      const res = await api(insole, token, 'PATCH', `/users/${id}`, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.match(res.body.message, /the key "(constructor|prototype)" is not allowed/, JSON.stringify(body));
+    }
+    const stored = await insole.db.collection('users').findOne({ user_id: 'auth0|seed000042' });
+    assert.deepEqual(stored!.app_metadata, { plan: 'pro' });
+  });
+
   test('the 16 kB metadata cap holds for the merged object: a PATCH that would take it past is a 400 and changes nothing', async () => {
     const id = 'auth0%7Cseed000043';
     const big = 'x'.repeat(15_000);
