@@ -26,8 +26,10 @@ const NOUN: Record<Exclude<InputSource, 'form'>, string> = { params: 'Path param
 function apiMessage(issue: z.core.$ZodIssue, source: Exclude<InputSource, 'form'>): string {
   // Inside a nested object the key is named by its whole path (filter.age.mx), so it can be found.
   if (issue.code === 'unrecognized_keys') return `${NOUN[source]} not allowed: ${issue.keys.map((key) => [...issue.path, key].join('.')).join(', ')}.`;
-  if (!issue.path.length) return source === 'body' ? `Payload validation error: ${issue.message}.` : `${issue.message}.`;
-  return `${NOUN[source]} "${issue.path.join('.')}": ${issue.message}.`;
+  // zod's own messages have no full stop; ours (the metadata checks) end with one already.
+  const message = issue.message.replace(/\.$/, '');
+  if (!issue.path.length) return source === 'body' ? `Payload validation error: ${message}.` : `${message}.`;
+  return `${NOUN[source]} "${issue.path.join('.')}": ${message}.`;
 }
 
 // Hosted pages: a sentence fit for a shopper, about the field they can see.
