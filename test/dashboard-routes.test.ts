@@ -130,12 +130,8 @@ describe('dashboard routes refuse what they must', () => {
   });
 });
 
-/**
- * The dashboard puts ids from the browser into Management API paths. encodeURIComponent leaves "."
- * and ".." as they are, and the URL then resolves them: the unlink form could aim its DELETE at
- * /users/{id} itself. A real insole answers, so what such a path would reach is seen, not assumed.
- */
-describe('dashboard ids cannot walk the Management API path', () => {
+/** Against a running insole, so what the dashboard's calls reach is seen, not assumed. */
+describe('the dashboard and a running insole: bad ids and bad callbacks are 400s', () => {
   // The session's token has delete:users (a role an operator may configure); the dashboard offers no delete.
   const TOKEN_SOURCE = { client_id: 'dots-admin', client_secret: 'dots-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users', 'update:users', 'delete:users'] };
   let insole: TestInsole;
@@ -146,6 +142,8 @@ describe('dashboard ids cannot walk the Management API path', () => {
   });
   after(() => insole.stop());
 
+  // Ids from the browser go into Management API paths. encodeURIComponent leaves "." and ".." as they
+  // are, and the URL resolves them: the unlink form could aim its DELETE at /users/{id} itself.
   test('unlinking "provider ..", "identity ." is a 400 and the user is still there', async () => {
     const created = await api(insole, admin, 'POST', '/users', { connection: 'Username-Password-Authentication', email: 'dots@innovashoes.example', password: 'a long enough secret', verify_email: false });
     assert.equal(created.status, 201);
@@ -165,5 +163,16 @@ describe('dashboard ids cannot walk the Management API path', () => {
     assert.equal(res.status, 400);
     assert.match(await res.text(), /An id cannot be/);
     assert.equal((await api(insole, admin, 'GET', `/users/${encodeURIComponent(id)}`)).status, 200, 'not deleted');
+  });
+
+  test('a callback with a code insole never issued, or without one, is a 400 page offering to sign in again, not a 500', async () => {
+    const flow = captureCookies((res) => createSessionCookies(insole.config).writeFlow(res, { state: 'good', nonce: 'n', verifier: 'v'.repeat(43), return_to: '/admin/users' }))[0];
+    for (const query of [`code=made-up&state=good&iss=${encodeURIComponent(insole.issuer)}`, 'code=made-up&state=good&iss=https%3A%2F%2Fevil.example', 'state=good']) {
+      const res = await fetch(`${insole.issuer}/admin/callback?${query}`, { headers: { accept: 'text/html', cookie: flow }, redirect: 'manual' });
+      assert.equal(res.status, 400, query);
+      const page = await res.text();
+      assert.match(page, /This sign-in could not be completed/, query);
+      assert.match(page, /href="\/admin\/login\?return_to=%2Fadmin%2Fusers"/, query);
+    }
   });
 });

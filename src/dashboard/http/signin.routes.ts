@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { parseInput } from '../../http/edge/input.ts';
 import type { Config } from '../../config/schema.ts';
-import { safeReturnTo, type DashboardSignIn } from '../session/dashboard-signin.ts';
+import { safeReturnTo, SignInRefusedError, type DashboardSignIn } from '../session/dashboard-signin.ts';
 import type { SessionCookies } from '../session/session-cookie.ts';
 import { keepSession, userOf } from '../session/session-guard.ts';
 import { renderPage, type PageKit } from './dashboard-page.ts';
@@ -44,7 +44,14 @@ export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds }: Si
     }
     const callbackUrl = new URL(`${config.issuer}/admin/callback`);
     callbackUrl.search = new URL(req.originalUrl, 'http://local').search;
-    const session = await signIn.finish(callbackUrl, flow);
+    let session;
+    try {
+      session = await signIn.finish(callbackUrl, flow);
+    } catch (err) {
+      // A code used twice (two tabs, a replayed link) or made up is the caller's doing, not a server error.
+      if (!(err instanceof SignInRefusedError)) throw err;
+      return renderPage(kit, req, res, 'message', { title: 'Not signed in', message: err.message, link: { href: restart(flow.return_to), text: 'Sign in again' } }, 400);
+    }
     keepSession({ cookies, cookieSeconds }, res, session);
     req.log.info({ sub: userOf(session).sub }, 'dashboard sign-in');
     res.redirect(303, flow.return_to);

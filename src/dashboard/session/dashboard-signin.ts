@@ -2,11 +2,23 @@ import { randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import type { Config } from '../../config/schema.ts';
+import { AppError } from '../../errors/app-error.ts';
 import { managementAudience } from '../../admin/management-api.ts';
 import { dashboardClient } from '../../oidc/dashboard-client.ts';
 import type { DashboardSession, SignInFlow } from './session-cookie.ts';
 
 export type DashboardSignIn = ReturnType<typeof createDashboardSignIn>;
+
+/** The callback did not complete a sign-in: a code used, expired or made up, or a response that fails a check. */
+export class SignInRefusedError extends AppError {
+  constructor(cause: unknown) { super('sign_in_refused', 400, 'This sign-in could not be completed: its code was already used, has expired, or was not issued for it.', { cause }); }
+}
+
+// openid-client's codes for a callback (or the token answer to its code) that fails a check, as
+// opposed to insole being unreachable or answering nonsense, which stays a server error.
+const REFUSED_CALLBACK = new Set(['OAUTH_INVALID_RESPONSE', 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED']);
+const isRefusedCallback = (err: unknown) => err instanceof oidc.ResponseBodyError || err instanceof oidc.AuthorizationResponseError
+  || (err instanceof oidc.ClientError && REFUSED_CALLBACK.has(String(err.code)));
 
 /** Where a sign-in may return to: a dashboard page of this server, never another origin (no open redirect). */
 export function safeReturnTo(value: unknown): string {
@@ -62,7 +74,7 @@ export function createDashboardSignIn(config: Config) {
     async finish(callbackUrl: URL, flow: SignInFlow): Promise<DashboardSession> {
       const tokens = await oidc.authorizationCodeGrant(await configuration(), callbackUrl, {
         pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true,
-      });
+      }).catch((err: unknown) => { throw isRefusedCallback(err) ? new SignInRefusedError(err) : err; });
       return toSession(tokens);
     },
 
