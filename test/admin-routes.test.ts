@@ -69,6 +69,15 @@ describe('Management API routes refuse bad input in Auth0 words, and write nothi
     });
   }
 
+  test('a body that claims gzip but is not: a 400 in Auth0 words, not zlib\'s', async () => {
+    const before = await snapshot();
+    const res = await request(insole.app).patch(`/api/v2/users/${id}`).set('authorization', `Bearer ${token}`)
+      .set('content-type', 'application/json').set('content-encoding', 'gzip').send('{"name":"Zipped"}');
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body, { statusCode: 400, error: 'Bad Request', message: 'The request body is not in the Content-Encoding it names.', errorCode: 'invalid_request' });
+    assert.deepEqual(await snapshot(), before, 'nothing was written');
+  });
+
   test('a request without a token or with a foreign one is a 401 before any input is read', async () => {
     assert.equal((await request(insole.app).patch(`/api/v2/users/${id}`).send({ name: { $gt: '' } })).status, 401);
     assert.equal((await request(insole.app).get('/api/v2/users').set('authorization', 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.')).status, 401);

@@ -34,6 +34,8 @@ export function toPublicError(err: unknown): PublicError {
   const e = err as { status?: number; statusCode?: number; expose?: boolean; type?: string; code?: unknown; error?: string; error_description?: string; message?: string };
   const status = e.status ?? e.statusCode ?? 500;
   if (status < 500 && (e.expose || e.error)) {
+    // body-parser passes zlib's own error on (code Z_DATA_ERROR, "incorrect header check"): say it plainly.
+    if (typeof e.code === 'string' && e.code.startsWith('Z_')) return { status, code: 'invalid_request', message: 'The request body is not in the Content-Encoding it names.' };
     const code = e.error ?? (typeof e.code === 'string' ? e.code : bodyErrorCode(e.type));
     return { status, code, message: e.error_description ?? bodyErrorMessage(e.type, e.message) };
   }
