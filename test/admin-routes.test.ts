@@ -78,6 +78,20 @@ describe('Management API routes refuse bad input in Auth0 words, and write nothi
     assert.deepEqual(await snapshot(), before, 'nothing was written');
   });
 
+  test('a JSON body that is not UTF-8 is a 400, not a name stored as U+FFFD', async () => {
+    const before = await snapshot();
+    const latin1 = Buffer.concat([Buffer.from('{"name":"Jos'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    // serialize: the bytes as they are (superagent would write a Buffer out as JSON).
+    const send = (bytes: Buffer) => request(insole.app).patch(`/api/v2/users/${id}`).set('authorization', `Bearer ${token}`).set('content-type', 'application/json')
+      .serialize((body) => body).send(bytes as never);
+    const res = await send(latin1);
+    assert.equal(res.status, 400);
+    assert.deepEqual(res.body, { statusCode: 400, error: 'Bad Request', message: 'The request body is not UTF-8 text.', errorCode: 'invalid_body' });
+    assert.deepEqual(await snapshot(), before, 'nothing was written');
+    const fine = await send(Buffer.from('{"name":"José"}'));
+    assert.equal(fine.body.name, 'José', 'UTF-8 itself passes');
+  });
+
   test('a request without a token or with a foreign one is a 401 before any input is read', async () => {
     assert.equal((await request(insole.app).patch(`/api/v2/users/${id}`).send({ name: { $gt: '' } })).status, 401);
     assert.equal((await request(insole.app).get('/api/v2/users').set('authorization', 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.')).status, 401);

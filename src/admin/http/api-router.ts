@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { requireBearer, requireScope, type VerifyBearer } from '../../http/edge/bearer.ts';
@@ -5,6 +6,7 @@ import { parseInput } from '../../http/edge/input.ts';
 import { multipartBody } from '../../http/edge/multipart.ts';
 import { requireDatabase } from '../../http/middleware/database-ready.ts';
 import { toPublicError } from '../../http/middleware/error-handler.ts';
+import { BadRequestError } from '../../errors/app-error.ts';
 import type { LogService } from '../../logs/log.service.ts';
 import type { AnyApiRoute, ApiCall } from './api-route.ts';
 import { managementApiErrors, unknownEndpoint } from './api-errors.ts';
@@ -36,7 +38,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
   router.use(deps.publicRouter);
   router.use(requireBearer(deps.verify, 'insole Management API'));
   router.use(deps.rateLimit);
-  router.use(express.json({ limit: '100kb' }));
+  router.use(express.json({ limit: '100kb', verify: refuseNonUtf8 }));
   for (const route of deps.routes) {
     // The scope first: an upload is read only for a client allowed to make it.
     const upload = route.multipart ? [multipartBody(route.multipart)] : [];
@@ -45,6 +47,11 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
   router.use(unknownEndpoint);
   router.use(managementApiErrors());
   return router;
+}
+
+/** JSON is UTF-8 (RFC 8259 §8.1): other bytes would be stored as U+FFFD, not as what was sent. As the import's file, refused. */
+function refuseNonUtf8(_req: unknown, _res: unknown, body: Buffer): void {
+  if (!isUtf8(body)) throw new BadRequestError('The request body is not UTF-8 text.', 'invalid_body');
 }
 
 function routeHandler(route: AnyApiRoute, { logs, issuer }: ApiRouterDeps): RequestHandler {
