@@ -78,7 +78,7 @@ describe('Management API routes refuse bad input in Auth0 words, and write nothi
     assert.deepEqual(await snapshot(), before, 'nothing was written');
   });
 
-  test('a JSON body that is not UTF-8 is a 400, not a name stored as U+FFFD', async () => {
+  test('a JSON body that is not UTF-8, or escapes a lone surrogate, is a 400, not a name stored as U+FFFD', async () => {
     const before = await snapshot();
     const latin1 = Buffer.concat([Buffer.from('{"name":"Jos'), Buffer.from([0xe9]), Buffer.from('"}')]);
     // serialize: the bytes as they are (superagent would write a Buffer out as JSON).
@@ -88,8 +88,15 @@ describe('Management API routes refuse bad input in Auth0 words, and write nothi
     assert.equal(res.status, 400);
     assert.deepEqual(res.body, { statusCode: 400, error: 'Bad Request', message: 'The request body is not UTF-8 text.', errorCode: 'invalid_body' });
     assert.deepEqual(await snapshot(), before, 'nothing was written');
-    const fine = await send(Buffer.from('{"name":"José"}'));
-    assert.equal(fine.body.name, 'José', 'UTF-8 itself passes');
+    const surrogate = await send(Buffer.from(String.raw`{"name":"Jos\ud800"}`));
+    assert.equal(surrogate.status, 400, 'half a surrogate pair, escaped: valid JSON, not text');
+    assert.match(surrogate.body.message, /not Unicode/);
+    assert.deepEqual(await snapshot(), before, 'nothing was written');
+    const fine = await send(Buffer.from(String.raw`{"name":"José \ud83d\udc5f"}`));
+    assert.equal(fine.body.name, 'José 👟', 'UTF-8 itself passes, and so does an escaped pair');
+    const deep = await send(Buffer.from(`${'['.repeat(10_000)}${']'.repeat(10_000)}`));
+    assert.equal(deep.status, 400);
+    assert.match(deep.body.message, /expected object, received array/, 'a deep body is checked without recursion, then refused by the schema');
   });
 
   test('a request without a token or with a foreign one is a 401 before any input is read', async () => {

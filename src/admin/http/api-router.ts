@@ -38,7 +38,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
   router.use(deps.publicRouter);
   router.use(requireBearer(deps.verify, 'insole Management API'));
   router.use(deps.rateLimit);
-  router.use(express.json({ limit: '100kb', verify: refuseNonUtf8 }));
+  router.use(express.json({ limit: '100kb', verify: refuseNonUtf8 }), refuseLoneSurrogates);
   for (const route of deps.routes) {
     // The scope first: an upload is read only for a client allowed to make it.
     const upload = route.multipart ? [multipartBody(route.multipart)] : [];
@@ -53,6 +53,26 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
 function refuseNonUtf8(_req: unknown, _res: unknown, body: Buffer): void {
   if (!isUtf8(body)) throw new BadRequestError('The request body is not UTF-8 text.', 'invalid_body');
 }
+
+/**
+ * The same for text that escapes half a surrogate pair (`"\ud800"`): valid JSON, but no Unicode
+ * text to store. A walk with its own stack, not a JSON.parse reviver, whose recursion a deeply
+ * nested body would overflow (the schemas then refuse such a body with a message naming it).
+ */
+const refuseLoneSurrogates: RequestHandler = (req, _res, next) => {
+  const pending: unknown[] = [req.body];
+  while (pending.length) {
+    const value = pending.pop();
+    if (typeof value === 'string' && !value.isWellFormed()) throw notUnicode();
+    if (typeof value !== 'object' || value === null) continue;
+    for (const [key, inner] of Object.entries(value)) {
+      if (!key.isWellFormed()) throw notUnicode();
+      pending.push(inner);
+    }
+  }
+  next();
+};
+const notUnicode = () => new BadRequestError('The request body holds text that is not Unicode (a lone surrogate \\uD800–\\uDFFF).', 'invalid_body');
 
 function routeHandler(route: AnyApiRoute, { logs, issuer }: ApiRouterDeps): RequestHandler {
   return async (req, res) => {
