@@ -113,6 +113,17 @@ describe('users export and import jobs (Auth0 /api/v2/jobs)', () => {
     assert.equal(await insole.db.collection('users').countDocuments({ email: 'proto.import@innovashoes.example' }), 0);
   });
 
+  test('an import record escaping half a surrogate pair fails with its reason, rather than being stored as U+FFFD', async () => {
+    const file = String.raw`[{"email":"surrogate.import@innovashoes.example","name":"Jos\ud800"},{"email":"surrogate.fine@innovashoes.example","name":"Jos\u00e9 \ud83d\udc5f"}]`;
+    const job = await finishedJob(insole, admin, (await postImport(insole, admin, file)).body.id);
+    assert.deepEqual(job.summary, { failed: 1, updated: 0, inserted: 1, total: 2 });
+    const why = await api(insole, admin, 'GET', `/jobs/${job.id}/errors`);
+    assert.deepEqual([why.body[0].index, why.body[0].errors[0].code], [0, 'INVALID_FORMAT']);
+    assert.match(why.body[0].errors[0].message, /not Unicode/);
+    assert.equal(await insole.db.collection('users').countDocuments({ email: 'surrogate.import@innovashoes.example' }), 0);
+    assert.equal((await insole.db.collection('users').findOne({ email: 'surrogate.fine@innovashoes.example' }))!.name, 'José 👟');
+  });
+
   test('upsert: an existing user (by email) gets the upsertable attributes of the record; without upsert the record fails', async () => {
     await insole.db.collection('users').insertOne(seededUser(5000, {
       email: 'upsert.me@innovashoes.example', email_verified: true, name: 'Before', nickname: 'before', given_name: 'Old',

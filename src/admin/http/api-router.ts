@@ -7,6 +7,7 @@ import { multipartBody } from '../../http/edge/multipart.ts';
 import { requireDatabase } from '../../http/middleware/database-ready.ts';
 import { toPublicError } from '../../http/middleware/error-handler.ts';
 import { BadRequestError } from '../../errors/app-error.ts';
+import { isWellFormedJson } from '../../lib/well-formed-text.ts';
 import type { LogService } from '../../logs/log.service.ts';
 import type { AnyApiRoute, ApiCall } from './api-route.ts';
 import { managementApiErrors, unknownEndpoint } from './api-errors.ts';
@@ -54,25 +55,11 @@ function refuseNonUtf8(_req: unknown, _res: unknown, body: Buffer): void {
   if (!isUtf8(body)) throw new BadRequestError('The request body is not UTF-8 text.', 'invalid_body');
 }
 
-/**
- * The same for text that escapes half a surrogate pair (`"\ud800"`): valid JSON, but no Unicode
- * text to store. A walk with its own stack, not a JSON.parse reviver, whose recursion a deeply
- * nested body would overflow (the schemas then refuse such a body with a message naming it).
- */
+/** The same for text that escapes half a surrogate pair (`"\ud800"`): valid JSON, but no Unicode text to store. */
 const refuseLoneSurrogates: RequestHandler = (req, _res, next) => {
-  const pending: unknown[] = [req.body];
-  while (pending.length) {
-    const value = pending.pop();
-    if (typeof value === 'string' && !value.isWellFormed()) throw notUnicode();
-    if (typeof value !== 'object' || value === null) continue;
-    for (const [key, inner] of Object.entries(value)) {
-      if (!key.isWellFormed()) throw notUnicode();
-      pending.push(inner);
-    }
-  }
+  if (!isWellFormedJson(req.body)) throw new BadRequestError('The request body holds text that is not Unicode (a lone surrogate \\uD800–\\uDFFF).', 'invalid_body');
   next();
 };
-const notUnicode = () => new BadRequestError('The request body holds text that is not Unicode (a lone surrogate \\uD800–\\uDFFF).', 'invalid_body');
 
 function routeHandler(route: AnyApiRoute, { logs, issuer }: ApiRouterDeps): RequestHandler {
   return async (req, res) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { emailField, metadataField, profileNameFields } from '../http/user-schemas.ts';
 import { passwordHashField, customPasswordHashField } from './imported-hash.ts';
+import { isWellFormedJson } from '../../lib/well-formed-text.ts';
 
 // Auth0: "the app_metadata object must not contain any of these properties" (bulk import schema).
 const RESERVED_APP_METADATA = ['__tenant', '_id', 'blocked', 'clientID', 'created_at', 'email_verified', 'email', 'globalClientID',
@@ -54,6 +55,8 @@ export function validateImportRecord(raw: unknown): { record: ImportRecord } | {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { problems: [{ code: 'INVALID_TYPE', message: 'Expected type object' }] };
   }
+  // As the API's JSON bodies: half a surrogate pair would be stored as U+FFFD, not as sent.
+  if (!isWellFormedJson(raw)) return { problems: [{ code: 'INVALID_FORMAT', message: 'The record holds text that is not Unicode (a lone surrogate \\uD800–\\uDFFF).' }] };
   const result = importRecordSchema.safeParse(raw, { reportInput: true });
   if (result.success) return { record: result.data };
   return { problems: result.error.issues.flatMap(toProblems) };
