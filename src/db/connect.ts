@@ -35,10 +35,16 @@ export async function connectDatabase(uri: string, logger: Logger): Promise<mong
   }
 }
 
-/** The driver's messages name hosts, not credentials; this keeps it so should one ever quote the address. */
-function withoutPassword(message: string, uri: string): string {
+/**
+ * The driver's messages name hosts, not credentials; this keeps it so should one ever quote the
+ * address, or the password as the driver decoded it (`p%40ss` in the URI is `p@ss`).
+ */
+export function withoutPassword(message: string, uri: string): string {
   const password = /^mongodb(?:\+srv)?:\/\/[^:@/]*:([^@/]+)@/.exec(uri)?.[1];
-  return password ? message.replaceAll(password, '***') : message;
+  if (!password) return message;
+  let decoded = password;
+  try { decoded = decodeURIComponent(password); } catch { /* not valid percent-encoding: the driver refuses it too */ }
+  return message.replaceAll(password, '***').replaceAll(decoded, '***');
 }
 
 const poolSizes = new WeakMap<mongoose.Connection, { open: number }>();
