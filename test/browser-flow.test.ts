@@ -340,6 +340,24 @@ describe('the hosted pages in a real Chromium', () => {
     for (const page of [first, second, reset]) await page.close();
   });
 
+  test('a shopper sent to "Create account" who already has one follows "Sign in" to the sign-in form and signs in', async () => {
+    await browser.context.clearCookies();
+    const page = await newPage();
+    await page.goto(await storefront.authorizationUrl({ screen_hint: 'signup' }));
+    await page.getByRole('heading', { level: 1, name: 'Create your account' }).waitFor();
+
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.getByLabel('Email').fill(normalizedEmail); // the shopper who signed up above
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${storefront.origin}/callback?**`);
+    await page.getByRole('heading', { name: `Signed in as ${normalizedEmail}` }).waitFor();
+    await page.close();
+  });
+
   test('the sign-in page fits a 375px-wide phone', async () => {
     await browser.context.clearCookies(); // a shopper on another device: not signed in
     const page = await newPage();

@@ -29,7 +29,10 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
     return pages.show(req, res, firstScreenOf(details), {}, 200, details);
   });
 
+  // Each form has its own address, so "Sign in" on a sign-up opened with screen_hint=signup (whose
+  // /interaction/<uid> is the sign-up page again) reaches the sign-in form.
   router.get('/interaction/:uid/signup', (req, res) => pages.show(req, res, 'signup'));
+  router.get('/interaction/:uid/login', (req, res) => pages.show(req, res, 'login'));
 
   for (const screen of ['login', 'signup'] as const) {
     router.post(`/interaction/:uid/${screen}`, ...form, async (req, res) => {
