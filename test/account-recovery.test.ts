@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestInsole, type TestInsole } from './support/insole.ts';
+import { startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
+import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { signInForTokens, oidc } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { readForm, UserAgent } from './support/user-agent.ts';
@@ -23,12 +24,18 @@ async function postEmailForm(insole: TestInsole, path: string, email: string) {
   return { status: res.res.status, text: (await res.res.text()).replace(/name="_csrf" value="[^"]+"/, '') };
 }
 
+const ADMIN = { client_id: 'recovery-admin', client_secret: 'recovery-admin-secret-0123456789', scopes: ['update:users'] };
+const STOREFRONT_CLIENT = {
+  client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, client_name: 'Test Storefront',
+  redirect_uris: [STOREFRONT.redirect_uri], post_logout_redirect_uris: [STOREFRONT.post_logout_redirect_uri],
+};
+
 describe('email verification and password reset', () => {
   let inbox: Inbox;
   let insole: TestInsole;
   before(async () => {
     inbox = await startInbox();
-    insole = await startTestInsole({ mail: { smtp_url: inbox.url } });
+    insole = await startTestInsole({ mail: { smtp_url: inbox.url }, clients: [STOREFRONT_CLIENT, m2mClientConfig(ADMIN)] });
   });
   after(async () => { await insole.stop(); await inbox.close(); });
   const user = (email: string) => insole.db.collection('users').findOne({ email });
@@ -103,6 +110,35 @@ describe('email verification and password reset', () => {
     assert.equal(reused.res.status, 400);
     assert.match(await reused.res.text(), /expired or was already used/);
     assert.ok((await logTypes(email)).includes('scp'));
+  });
+
+  test('a reset link mailed to the old address stops working once the account\'s email is changed', async () => {
+    const email = 'lost.mailbox@innovashoes.example';
+    await signInForTokens(insole.issuer, { email, password: 'the password i still know' }, 'signup');
+    await postEmailForm(insole, '/password/reset', email);
+    const link = inbox.linkIn(await inbox.waitFor(email, /Reset your/), `${insole.issuer}/password/reset/new?ticket=`);
+    const before = (await user(email))!;
+    assert.ok(before.password_hash);
+
+    const { access_token } = await managementToken(insole, ADMIN);
+    const moved = await api(insole, access_token, 'PATCH', `/users/${encodeURIComponent(before.user_id)}`, { email: 'new.mailbox@innovashoes.example' });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+
+    const page = await new UserAgent(insole.issuer).get(link);
+    assert.equal(page.res.status, 400);
+    assert.match(await page.res.text(), /expired or was already used/);
+    const agent = new UserAgent(insole.issuer);
+    const { csrf } = readForm(await (await agent.get(`${insole.issuer}/password/reset`)).res.text());
+    const ticket = new URL(link).searchParams.get('ticket')!;
+    const posted = await agent.postForm(`${insole.issuer}/password/reset/new`, { _csrf: csrf, ticket, password: 'taken over by the old mailbox' });
+    assert.equal(posted.res.status, 400);
+    assert.match(await posted.res.text(), /expired or was already used/);
+
+    const after = await insole.db.collection('users').findOne({ user_id: before.user_id }, { projection: { password_hash: 1 } });
+    assert.equal(after!.password_hash, before.password_hash, 'the password is unchanged');
+    await signInForTokens(insole.issuer, { email: 'new.mailbox@innovashoes.example', password: 'the password i still know' });
+    const refused = await insole.db.collection('logs').findOne({ type: 'fcp', user_id: before.user_id });
+    assert.equal(refused?.details?.error, 'the email changed since the link was sent');
   });
 
   test('a reset link that has expired is refused', async () => {

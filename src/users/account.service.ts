@@ -4,7 +4,7 @@ import type { LogService } from '../logs/log.service.ts';
 import { revokeAllForAccount } from '../oidc/revoke-account.ts';
 import type { AccountMails } from './account-mails.ts';
 import type { AttackProtection } from './attack-protection.ts';
-import type { EmailTickets } from './email-tickets.ts';
+import type { EmailTickets, Ticket } from './email-tickets.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
 import type { RequestContext } from './password-signin.service.ts';
@@ -27,6 +27,15 @@ export function createAccountService(deps: {
   hasher: PasswordHasher; policy: PasswordPolicy; protection: AttackProtection; verifyFirstSignup: VerifyFirstSignup;
 }) {
   const { connection, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup } = deps;
+
+  /**
+   * A reset link works only while the account still has the address it was mailed to: once the
+   * email changed (the old mailbox lost or taken over, say), whoever reads the old one must not set
+   * the password. Django's reset tokens stop working on an email change for the same reason.
+   */
+  async function stillAddressedTo(ticket: Ticket): Promise<boolean> {
+    return (await users.findByUserId(ticket.user_id))?.email === ticket.email;
+  }
 
   return {
     /** The link of a pending sign-up creates its user; the link of an existing user verifies its email. */
@@ -75,7 +84,8 @@ export function createAccountService(deps: {
     },
 
     async isResetLinkValid(token: string): Promise<boolean> {
-      return Boolean(await tickets.peek('reset_password', token));
+      const ticket = await tickets.peek('reset_password', token);
+      return Boolean(ticket && await stillAddressedTo(ticket));
     },
 
     /**
@@ -85,8 +95,9 @@ export function createAccountService(deps: {
     async resetPassword(token: string, password: string, ctx: RequestContext): Promise<void> {
       checkPasswordPolicy(password, policy);
       const ticket = await tickets.redeem('reset_password', token);
-      if (!ticket) {
-        await logs.record({ type: 'fcp', ...ctx, ...STRATEGY, details: { error: 'invalid or used link' } });
+      if (!ticket || !(await stillAddressedTo(ticket))) {
+        const error = ticket ? 'the email changed since the link was sent' : 'invalid or used link';
+        await logs.record({ type: 'fcp', ...ctx, ...STRATEGY, user_id: ticket?.user_id, user_name: ticket?.email, details: { error } });
         throw new InvalidLinkError();
       }
       await users.replacePasswordHash(ticket.user_id, await hasher.hash(password));
