@@ -358,6 +358,30 @@ describe('the hosted pages in a real Chromium', () => {
     await page.close();
   });
 
+  test('a mistyped address on "Forgot your password?" and "send the link again" shows the form again with the message and what was typed', async () => {
+    const page = await newPage();
+    for (const { path, heading, button } of [
+      { path: '/password/reset', heading: 'Reset your password', button: 'Send reset link' },
+      { path: '/email/verify/resend', heading: 'Confirm your email', button: 'Send link' },
+    ]) {
+      await page.goto(`${insole.issuer}${path}`);
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await page.getByLabel('Email', { exact: true }).fill('browser.shopper.innovashoes.example');
+      const refused = await formPostResponse(page, (u) => u.pathname === path, () => page.getByRole('button', { name: button }).click());
+      assert.equal(refused.status(), 400);
+      expectedErrorDocuments.add(refused.url());
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      assert.equal((await page.getByRole('alert').innerText()).trim(), 'Enter a valid email address.');
+      assert.equal(await page.getByLabel('Email', { exact: true }).inputValue(), 'browser.shopper.innovashoes.example', 'what was typed stays, to be corrected');
+      await assertAccessibleBasics(page);
+
+      await page.getByLabel('Email', { exact: true }).fill(normalizedEmail);
+      await page.getByRole('button', { name: button }).click();
+      await page.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+    }
+    await page.close();
+  });
+
   test('the sign-in page fits a 375px-wide phone', async () => {
     await browser.context.clearCookies(); // a shopper on another device: not signed in
     const page = await newPage();

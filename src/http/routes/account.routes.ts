@@ -1,6 +1,6 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { AppError } from '../../errors/app-error.ts';
+import { AppError, BadRequestError } from '../../errors/app-error.ts';
 import type { AccountService } from '../../users/account.service.ts';
 import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
@@ -29,13 +29,30 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
   const message = (req: Request, res: Response, title: string, text: string, status = 200) => page(req, res, 'message', { title, message: text }, status);
   const ticketOf = (req: Request) => (typeof req.query.ticket === 'string' && req.query.ticket.length <= 100 ? req.query.ticket : '');
 
+  /**
+   * A page asking for an email, and the reader of its form: a mistyped address shows the form again
+   * (400) with the message and what was typed, so the shopper can correct it; undefined then.
+   */
   const emailPage = (path: string, title: string, lead: string, button: string) => {
-    router.get(path, (req, res) => page(req, res, 'email-request', { title, lead, button, action: path, email: '' }));
+    const show = (req: Request, res: Response, locals: { email?: string; error?: string } = {}, status = 200) =>
+      page(req, res, 'email-request', { title, lead, button, action: path, email: '', ...locals }, status);
+    router.get(path, (req, res) => show(req, res));
+    return async (req: Request, res: Response): Promise<string | undefined> => {
+      try {
+        return parseForm(emailRequest, req.body).email;
+      } catch (err) {
+        if (!(err instanceof BadRequestError)) throw err;
+        const typed = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
+        await show(req, res, { email: typed, error: err.message }, 400);
+        return undefined;
+      }
+    };
   };
 
-  emailPage('/email/verify/resend', 'Confirm your email', 'Enter your email and we will send you a new confirmation link.', 'Send link');
+  const resendEmail = emailPage('/email/verify/resend', 'Confirm your email', 'Enter your email and we will send you a new confirmation link.', 'Send link');
   router.post('/email/verify/resend', ...form, async (req, res) => {
-    const { email } = parseForm(emailRequest, req.body);
+    const email = await resendEmail(req, res);
+    if (email === undefined) return;
     await account.resendVerification(email, context(req));
     await message(req, res, 'Check your inbox', 'If that address has an account or a sign-up waiting to be confirmed, we have sent it a new link.');
   });
@@ -57,9 +74,10 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
     await message(req, res, 'Email confirmed', 'Thank you! Your email is confirmed. You can close this page and go back to the store.');
   });
 
-  emailPage('/password/reset', 'Reset your password', 'Enter the email of your account and we will send you a link to choose a new password.', 'Send reset link');
+  const resetEmail = emailPage('/password/reset', 'Reset your password', 'Enter the email of your account and we will send you a link to choose a new password.', 'Send reset link');
   router.post('/password/reset', ...form, async (req, res) => {
-    const { email } = parseForm(emailRequest, req.body);
+    const email = await resetEmail(req, res);
+    if (email === undefined) return;
     await account.requestPasswordReset(email, context(req));
     await message(req, res, 'Check your inbox', 'If that address has an account, we have sent it a link to reset the password.');
   });
