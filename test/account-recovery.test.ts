@@ -96,6 +96,9 @@ describe('email verification and password reset', () => {
     const weak = await followMailLink(insole, link, { password: 'password123' });
     assert.equal(weak.res.status, 400);
     assert.match(await weak.res.text(), /too common/);
+    const huge = await followMailLink(insole, link, { password: 'x'.repeat(1025) });
+    assert.equal(huge.res.status, 400);
+    assert.match(await huge.res.text(), /role="alert"[^>]*>That password is too long\.</);
 
     const changed = await followMailLink(insole, link, { password: 'a brand new long password' });
     const changedText = await changed.res.clone().text();

@@ -13,7 +13,7 @@ interface Deps { account: AccountService; renderView: RenderView; csrf: ReturnTy
 const ticketField = z.string().min(1).max(100);
 const emailRequest = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
 const ticketForm = z.object({ ticket: ticketField, _csrf: z.string().max(512) }).strict();
-const newPasswordForm = z.object({ ticket: ticketField, password: z.string().min(1, 'Enter a new password.').max(1024), _csrf: z.string().max(512) }).strict();
+const newPasswordForm = z.object({ ticket: ticketField, password: z.string().min(1, 'Enter a new password.').max(1024, 'That password is too long.'), _csrf: z.string().max(512) }).strict();
 
 /**
  * Pages behind emailed links. Opening a link only shows a page; the action (which uses the link up)
