@@ -2,8 +2,9 @@
 import { argon2VerificationsDuring } from './support/argon2-spy.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { launchBrowser } from './support/browser.ts';
 import { signInLogsWritten } from './support/insole.ts';
-import { signInForTokens } from './support/relying-party.ts';
+import { buildAuthorization, discoverStorefront, signInForTokens } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import {
@@ -267,5 +268,32 @@ describe('sign-up that waits for the emailed link (the production default)', () 
     const users = await usersOf(insole()).find({ email: google.email }).toArray();
     assert.deepEqual(users.map((u) => [u.user_id, u.email_verified]), [[`google-oauth2|${google.sub}`, false]], 'no password user was made');
     assert.equal(await logsOf(insole()).countDocuments({ user_name: google.email, type: 'fs' }), 1);
+  });
+
+  test('reloading "Check your inbox" in Chromium shows it again and signs up nobody again: no second mail, the first link still works', async () => {
+    const email = newEmail('reloader');
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      const { url } = await buildAuthorization(await discoverStorefront(insole().issuer), { screen_hint: 'signup' });
+      await page.goto(url);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill('reload me as often as you like');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+      await inbox.waitFor(email, CONFIRM);
+      const ticket = (await pendingOf(email))!.ticket;
+
+      const reloaded = await page.reload();
+      assert.equal(reloaded?.status(), 200);
+      await page.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+      assert.match(await page.getByRole('status').innerText(), new RegExp(`We sent a link to ${email.replaceAll('.', '\\.')}\\.`));
+      assert.equal((await pendingOf(email))!.ticket, ticket, 'the emailed link is still the live one');
+      assert.equal(reloaded?.request().method(), 'GET', 'the page has its own address: a reload posts nothing');
+    } finally {
+      await browser.close();
+    }
+    assert.match(read.h1((await confirm(email, 1)).html), /Email confirmed/);
+    assert.equal(inbox.mails.filter((m) => JSON.stringify(m.to).includes(email)).length, 1, 'one mail, for one sign-up');
   });
 });

@@ -45,7 +45,9 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
         if (screen === 'login') return await pages.finishLogin(req, res, details, await passwordSignin.signIn(credentials, ctx), ctx, PASSWORD_CONNECTION);
         const result = await passwordSignin.signUp(credentials, ctx, { verifyFirst: verifyEmailFirst, uid: details.uid });
         if (result.kind === 'signed_up') return await pages.finishLogin(req, res, details, result.user, ctx, PASSWORD_CONNECTION);
-        await pages.show(req, res, 'check-inbox', { email: result.email });
+        // Post/Redirect/Get: reloading "Check your inbox" must not sign up again (a new mail, and the first link dead).
+        const handle = await handshakes.put({ kind: 'check_inbox', uid: details.uid, connection: PASSWORD_CONNECTION, data: { email: result.email } });
+        return res.redirect(303, `/interaction/${details.uid}/check-inbox/${handle}`);
       } catch (err) {
         // Expected refusals are shown in the form; anything else goes to the error handler.
         if (!(err instanceof AppError) || !err.expose || err.status === 503) throw err;
@@ -54,6 +56,14 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
       }
     });
   }
+
+  // Shown again on reload for as long as the sign-in lives; the address only while its record does.
+  router.get('/interaction/:uid/check-inbox/:handle', async (req, res) => {
+    const details = await provider().interactionDetails(req, res);
+    const record = await handshakes.peek(String(req.params.handle), 'check_inbox');
+    const email = record?.uid === details.uid ? String(record.data.email) : '';
+    await pages.show(req, res, 'check-inbox', { email }, 200, details);
+  });
 
   router.post('/interaction/:uid/consent', ...form, async (req, res) => {
     parseForm(consentForm, req.body);
