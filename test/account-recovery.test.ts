@@ -144,6 +144,22 @@ describe('email verification and password reset', () => {
     assert.equal(refused?.details?.error, 'the email changed since the link was sent');
   });
 
+  test('a damaged link (cut short, pasted twice, or run into the next word) gets the dead-link page, not a message about a form field', async () => {
+    const agent = new UserAgent(insole.issuer);
+    const { csrf } = readForm(await (await agent.get(`${insole.issuer}/email/verify?ticket=${'x'.repeat(101)}`)).res.text());
+    const damaged = [`ticket=${'x'.repeat(101)}`, '', 'ticket=a&ticket=b'];
+    for (const path of ['/email/verify', '/account/unblock']) {
+      for (const ticket of damaged) {
+        const res = await agent.follow(`${insole.issuer}${path}`, {
+          method: 'POST', headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: [`_csrf=${encodeURIComponent(csrf)}`, ticket].filter(Boolean).join('&'),
+        });
+        assert.equal(res.res.status, 400, `${path} ${ticket}`);
+        const alert = /role="alert"[^>]*>([^<]*)</.exec(await res.res.text())?.[1] ?? '';
+        assert.equal(alert.trim(), 'This link has expired or was already used. Please ask for a new one.', `${path} ${ticket.slice(0, 20)}`);
+      }
+    }
+  });
+
   test('a reset link that has expired is refused', async () => {
     const short = await startTestInsole({ mail: { smtp_url: inbox.url }, email_links: { password_reset_ttl: 1 } }, undefined);
     try {

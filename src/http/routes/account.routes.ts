@@ -10,7 +10,10 @@ import type { RenderView } from '../views.ts';
 
 interface Deps { account: AccountService; renderView: RenderView; csrf: ReturnType<typeof createCsrf>; handshakes: HandshakeStore }
 
-const ticketField = z.string().min(1).max(100);
+// A missing or overlong ticket is a damaged link (cut by a mail client, or pasted twice): the shopper
+// gets what any dead link says, not a validation message about a field they never saw.
+const DEAD_LINK = 'This link has expired or was already used. Please ask for a new one.';
+const ticketField = z.string().catch('').pipe(z.string().min(1, DEAD_LINK).max(100, DEAD_LINK));
 const emailRequest = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
 const ticketForm = z.object({ ticket: ticketField, _csrf: z.string().max(512) }).strict();
 const newPasswordForm = z.object({ ticket: ticketField, password: z.string().min(1, 'Enter a new password.').max(1024, 'That password is too long.'), _csrf: z.string().max(512) }).strict();
