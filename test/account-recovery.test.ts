@@ -144,6 +144,21 @@ describe('email verification and password reset', () => {
     assert.equal(refused?.details?.error, 'the email changed since the link was sent');
   });
 
+  test('a verification link mailed to the old address does not verify the new one', async () => {
+    const email = 'typo.in.address@innovashoes.example';
+    await signInForTokens(insole.issuer, { email, password: 'check the address first' }, 'signup');
+    const link = inbox.linkIn(await inbox.waitFor(email, /Confirm your email/), `${insole.issuer}/email/verify?ticket=`);
+    const { user_id } = (await user(email))!;
+    const { access_token } = await managementToken(insole, ADMIN);
+    const moved = await api(insole, access_token, 'PATCH', `/users/${encodeURIComponent(user_id)}`, { email: 'right.address@innovashoes.example' });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+
+    const confirmed = await followMailLink(insole, link);
+    assert.equal(confirmed.res.status, 400);
+    assert.match(await confirmed.res.text(), /expired or was already used/);
+    assert.equal((await insole.db.collection('users').findOne({ user_id }))!.email_verified, false);
+  });
+
   test('a damaged link (cut short, pasted twice, or run into the next word) gets the dead-link page, not a message about a form field', async () => {
     const agent = new UserAgent(insole.issuer);
     const { csrf } = readForm(await (await agent.get(`${insole.issuer}/email/verify?ticket=${'x'.repeat(101)}`)).res.text());
