@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
-import { signInForTokens, oidc } from './support/relying-party.ts';
+import { buildAuthorization, signInForTokens, oidc } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { readForm, UserAgent } from './support/user-agent.ts';
 
@@ -83,7 +83,9 @@ describe('email verification and password reset', () => {
 
   test('a password reset revokes the old refresh token, and its link works once', async () => {
     const email = 'forgetful@innovashoes.example';
-    const { config, tokens } = await signInForTokens(insole.issuer, { email, password: 'my original password' }, 'signup');
+    const { config, tokens, agent: elsewhere } = await signInForTokens(insole.issuer, { email, password: 'my original password' }, 'signup');
+    const silently = async () => Boolean((await elsewhere.get((await buildAuthorization(config)).url)).left);
+    assert.equal(await silently(), true, 'control: the browser that signed up is signed in at insole');
 
     const known = await postEmailForm(insole, '/password/reset', email);
     const unknown = await postEmailForm(insole, '/password/reset', 'ghost@innovashoes.example');
@@ -106,6 +108,7 @@ describe('email verification and password reset', () => {
     assert.match(await changed.res.text(), /Password changed/);
 
     await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), (err: { error?: string }) => err.error === 'invalid_grant');
+    assert.equal(await silently(), false, 'the browser signed in elsewhere is asked for the password again');
     await assert.rejects(signInForTokens(insole.issuer, { email, password: 'my original password' }), /HTTP 401/);
     await signInForTokens(insole.issuer, { email, password: 'a brand new long password' });
 
