@@ -61,7 +61,9 @@ describe('email verification and password reset', () => {
 
     const again = await followMailLink(insole, link);
     assert.equal(again.res.status, 400);
-    assert.match(await again.res.text(), /expired or was already used/);
+    const againHtml = await again.res.text();
+    assert.match(againHtml, /<h1[^>]*>Link expired</, 'a second click is no "Something went wrong"');
+    assert.match(againHtml, /If you confirmed your email already, go back to the store and sign in/);
     assert.deepEqual((await logTypes(email)).filter((t) => t === 'sv'), ['sv']);
     assert.equal(await insole.db.collection('logs').countDocuments({ type: 'fv' }), 1);
   });
@@ -162,18 +164,22 @@ describe('email verification and password reset', () => {
     assert.equal((await insole.db.collection('users').findOne({ user_id }))!.email_verified, false);
   });
 
-  test('a damaged link (cut short, pasted twice, or run into the next word) gets the dead-link page, not a message about a form field', async () => {
+  test('a damaged link (cut short, pasted twice, or run into the next word) gets the dead-link page with a way forward, not a message about a form field', async () => {
     const agent = new UserAgent(insole.issuer);
     const { csrf } = readForm(await (await agent.get(`${insole.issuer}/email/verify?ticket=${'x'.repeat(101)}`)).res.text());
     const damaged = [`ticket=${'x'.repeat(101)}`, '', 'ticket=a&ticket=b'];
-    for (const path of ['/email/verify', '/account/unblock']) {
+    const forward = { '/email/verify': '/email/verify/resend', '/account/unblock': '/password/reset', '/password/reset/new': '/password/reset' };
+    for (const [path, next] of Object.entries(forward)) {
       for (const ticket of damaged) {
+        const fields = [`_csrf=${encodeURIComponent(csrf)}`, ticket, path.endsWith('/new') ? 'password=a+perfectly+good+password' : ''];
         const res = await agent.follow(`${insole.issuer}${path}`, {
-          method: 'POST', headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: [`_csrf=${encodeURIComponent(csrf)}`, ticket].filter(Boolean).join('&'),
+          method: 'POST', headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: fields.filter(Boolean).join('&'),
         });
         assert.equal(res.res.status, 400, `${path} ${ticket}`);
-        const alert = /role="alert"[^>]*>([^<]*)</.exec(await res.res.text())?.[1] ?? '';
-        assert.equal(alert.trim(), 'This link has expired or was already used. Please ask for a new one.', `${path} ${ticket.slice(0, 20)}`);
+        const html = await res.res.text();
+        assert.equal(/<h1[^>]*>([^<]*)</.exec(html)?.[1], 'Link expired', `${path} ${ticket.slice(0, 20)}`);
+        assert.equal(/role="alert"[^>]*>([^<]*)</.exec(html)?.[1], 'This link has expired or was already used.', `${path} ${ticket.slice(0, 20)}`);
+        assert.ok(html.includes(`href="${next}"`), `${path} links to ${next}`);
       }
     }
   });

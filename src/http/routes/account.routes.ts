@@ -1,7 +1,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { AppError, BadRequestError } from '../../errors/app-error.ts';
-import type { AccountService } from '../../users/account.service.ts';
+import { InvalidLinkError, type AccountService } from '../../users/account.service.ts';
 import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import { emailField, parseForm } from '../forms.ts';
@@ -10,10 +10,16 @@ import type { RenderView } from '../views.ts';
 
 interface Deps { account: AccountService; renderView: RenderView; csrf: ReturnType<typeof createCsrf>; handshakes: HandshakeStore }
 
-// A missing or overlong ticket is a damaged link (cut by a mail client, or pasted twice): the shopper
-// gets what any dead link says, not a validation message about a field they never saw.
-const DEAD_LINK = 'This link has expired or was already used. Please ask for a new one.';
-const ticketField = z.string().catch('').pipe(z.string().min(1, DEAD_LINK).max(100, DEAD_LINK));
+// A missing, doubled or overlong ticket is a damaged link (cut by a mail client, or pasted twice):
+// no ticket, so the shopper gets the dead-link page, not a message about a field they never saw.
+const ticketField = z.string().max(100).catch('');
+
+/** What a dead link's page offers instead, by the link's kind: a way forward, never a dead end. */
+const DEAD_LINKS = {
+  verify: { hint: 'If you confirmed your email already, go back to the store and sign in. If not,', href: '/email/verify/resend', label: 'get a new link' },
+  reset: { hint: 'Reset links work once, for a short time.', href: '/password/reset', label: 'Ask for a new one' },
+  unblock: { hint: 'Still cannot sign in? Resetting your password lifts the block as well:', href: '/password/reset', label: 'reset your password' },
+} as const;
 const emailRequest = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
 const ticketForm = z.object({ ticket: ticketField, _csrf: z.string().max(512) }).strict();
 const newPasswordForm = z.object({ ticket: ticketField, password: z.string().min(1, 'Enter a new password.').max(1024, 'That password is too long.'), _csrf: z.string().max(512) }).strict();
@@ -30,6 +36,17 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
     res.status(status).type('html').send(await renderView(view, { error: undefined, csrfToken: csrf.generateCsrfToken(req, res), ...locals }));
   };
   const message = (req: Request, res: Response, title: string, text: string, status = 200) => page(req, res, 'message', { title, message: text }, status);
+  const deadLink = (req: Request, res: Response, kind: keyof typeof DEAD_LINKS) => page(req, res, 'dead-link', { title: 'Link expired', ...DEAD_LINKS[kind] }, 400);
+  /** The service's answer, or undefined once the dead-link page is sent (the link was used, expired or never existed). */
+  const unlessDead = async <T>(req: Request, res: Response, kind: keyof typeof DEAD_LINKS, use: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await use();
+    } catch (err) {
+      if (!(err instanceof InvalidLinkError)) throw err;
+      await deadLink(req, res, kind);
+      return undefined;
+    }
+  };
   const ticketOf = (req: Request) => (typeof req.query.ticket === 'string' && req.query.ticket.length <= 100 ? req.query.ticket : '');
 
   /**
@@ -65,7 +82,8 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
   }));
   router.post('/email/verify', ...form, async (req, res) => {
     const { ticket } = parseForm(ticketForm, req.body);
-    const confirmed = await account.verifyEmail(ticket, context(req));
+    const confirmed = await unlessDead(req, res, 'verify', () => account.verifyEmail(ticket, context(req)));
+    if (!confirmed) return;
     if (confirmed.kind === 'taken') {
       return message(req, res, 'You already have an account', 'This email got an account in the meantime, so we did not create another one. Go back to the store and sign in the way you did then, or reset your password.');
     }
@@ -87,9 +105,7 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
 
   router.get('/password/reset/new', async (req, res) => {
     const ticket = ticketOf(req);
-    if (!(await account.isResetLinkValid(ticket))) {
-      return message(req, res, 'Link expired', 'This link has expired or was already used. Please ask for a new one.', 400);
-    }
+    if (!(await account.isResetLinkValid(ticket))) return deadLink(req, res, 'reset');
     await page(req, res, 'new-password', { title: 'Choose a new password', ticket });
   });
   router.post('/password/reset/new', ...form, async (req, res) => {
@@ -98,7 +114,8 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
       const input = parseForm(newPasswordForm, req.body);
       await account.resetPassword(input.ticket, input.password, context(req));
     } catch (err) {
-      if (!(err instanceof AppError) || !err.expose || err.code === 'invalid_ticket' || err.status >= 500) throw err;
+      if (err instanceof InvalidLinkError) return deadLink(req, res, 'reset');
+      if (!(err instanceof AppError) || !err.expose || err.status >= 500) throw err;
       return page(req, res, 'new-password', { title: 'Choose a new password', ticket, error: err.message }, err.status);
     }
     await message(req, res, 'Password changed', 'Your password has been changed and you were signed out everywhere. Go back to the store and sign in with your new password.');
@@ -109,7 +126,8 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
   }));
   router.post('/account/unblock', ...form, async (req, res) => {
     const { ticket } = parseForm(ticketForm, req.body);
-    await account.unblock(ticket);
+    const unblocked = await unlessDead(req, res, 'unblock', async () => { await account.unblock(ticket); return true; });
+    if (!unblocked) return;
     await message(req, res, 'Sign-ins unblocked', 'You can sign in again from that network.');
   });
 
