@@ -53,7 +53,7 @@ export interface ComposedInsole {
 export async function composeInsole(config: Config, logger: Logger, mongodbUri: string): Promise<ComposedInsole> {
   const core = await createCore(config, logger, mongodbUri);
   const oidc = await createOidcArea(core);
-  const accounts = createAccountsArea(core);
+  const accounts = createAccountsArea(core, { endSessions: oidc.endSessions });
   const social = createSocialArea(core, accounts);
   const hooks = await createHooksArea(core);
   const insight = createInsightArea(core);

@@ -1,7 +1,6 @@
-import type { Connection } from 'mongoose';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors/app-error.ts';
 import type { LogService } from '../logs/log.service.ts';
-import { revokeAllForAccount } from '../oidc/revoke-account.ts';
+import type { EndSessions } from '../oidc/revoke-account.ts';
 import type { AccountMails } from '../users/account-mails.ts';
 import type { AttackProtection } from '../users/attack-protection.ts';
 import { newPasswordUser, PASSWORD_CONNECTION } from '../users/password-user.ts';
@@ -37,10 +36,12 @@ export type UserAdminService = ReturnType<typeof createUserAdminService>;
  * Each operation is one atomic write of the user (plus the sessions it must end).
  */
 export function createUserAdminService(deps: {
-  connection: Connection; users: UserRepository; hasher: PasswordHasher; policy: PasswordPolicy;
+  users: UserRepository; hasher: PasswordHasher; policy: PasswordPolicy;
   protection: AttackProtection; mails: AccountMails; logs: LogService;
+  /** Ends the user's sessions and tokens, telling their clients (back-channel logout). */
+  endSessions: EndSessions;
 }) {
-  const { connection, users, hasher, policy, protection, mails, logs } = deps;
+  const { users, hasher, policy, protection, mails, logs, endSessions } = deps;
 
   async function getUser(userId: string): Promise<UserDoc> {
     const user = await users.findByUserId(userId);
@@ -96,7 +97,7 @@ export function createUserAdminService(deps: {
     }
     if (!updated) throw new UserNotFoundError();
     // A new password (or a block) ends every session and token: the old ones were the reason to change it.
-    if (patch.password !== undefined || patch.blocked === true) await revokeAllForAccount(connection, userId);
+    if (patch.password !== undefined || patch.blocked === true) await endSessions(userId);
     if (set.email && patch.verify_email) await mails.verification({ user_id: userId, email: set.email as string });
     return updated;
   }
@@ -107,7 +108,7 @@ export function createUserAdminService(deps: {
    */
   async function deleteUser(userId: string): Promise<boolean> {
     const removed = await users.remove(userId);
-    await revokeAllForAccount(connection, userId);
+    await endSessions(userId);
     return removed;
   }
 

@@ -13,6 +13,7 @@ import { createAttackProtection } from '../users/attack-protection.ts';
 import { createEmailTickets } from '../users/email-tickets.ts';
 import { createPasswordHasher } from '../users/password-hasher.ts';
 import { userWritesFor } from '../core.ts';
+import { endSessionsQuietly } from '../oidc/revoke-account.ts';
 
 /**
  * The admin service the Management API uses, built for one CLI command: same operations, same log
@@ -26,7 +27,8 @@ export function createCliUserAdmin(connection: Connection, config: Config): { ad
   const mailer = createMailer(config, logger);
   const mails = createAccountMails({ config, mailer, tickets: createEmailTickets(connection, { createIndexes: false }), render: createViewRenderer(config) });
   const admin = createUserAdminService({
-    connection, mails, policy: config.password_policy,
+    mails, policy: config.password_policy,
+    endSessions: endSessionsQuietly(connection),
     users: writes.users,
     hasher: createPasswordHasher(config.argon2),
     protection: createAttackProtection(connection, config, { createIndexes: false }),

@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configSchema, type Config } from './schema.ts';
+import { backchannelLogoutUriProblem } from './backchannel-logout-uri.ts';
 
 const CONFIG_DIR = resolve(import.meta.dirname, '../../config');
 
@@ -123,6 +124,8 @@ function productionProblems(config: ReturnType<typeof configSchema.parse>): stri
     if (client.client_secret && DEVELOPMENT_SECRETS.has(client.client_secret)) {
       problems.push(`clients.${client.client_id}.client_secret: the development value is refused in production`);
     }
+    const uriProblem = client.backchannel_logout_uri === undefined ? undefined : backchannelLogoutUriProblem(client.backchannel_logout_uri, 'production');
+    if (uriProblem) problems.push(`clients.${client.client_id}.backchannel_logout_uri: ${uriProblem}`);
   }
   if (!config.issuer?.startsWith('https://')) problems.push('issuer: must be an https:// URL in production (set ISSUER)');
   // insole serves plain http: an https issuer means a TLS proxy in front, which must be trusted

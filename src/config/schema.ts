@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { insightConfigSchema } from '../insight/insight-config.ts';
+import { backchannelLogoutUriProblem } from './backchannel-logout-uri.ts';
 import { outboundHttpSchema } from './outbound-http-schema.ts';
 import { trustProxySchema } from './trust-proxy-schema.ts';
 
@@ -21,11 +22,23 @@ export const clientSchema = z.object({
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),
   first_party: z.boolean().default(true).describe('First-party clients skip the consent screen.'),
   grants: z.array(clientGrantSchema).default([]).describe('Machine-to-machine access: the scopes this client gets for each API with client_credentials.'),
+  backchannel_logout_uri: z.string().optional().describe('OpenID Connect Back-Channel Logout: insole POSTs a logout token here when a session this client signed in to ends. https:// (http:// for a loopback host outside production).'),
+  backchannel_logout_session_required: z.boolean().optional().describe('Logout tokens (and ID tokens) carry the session id `sid`, as Auth0 sends it; default true when backchannel_logout_uri is set.'),
 }).strict().superRefine((client, ctx) => {
   const signsInUsers = client.grant_types.includes('authorization_code');
   if (signsInUsers && !client.redirect_uris.length) ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'at least one is required for the authorization_code grant' });
   if (client.grants.length && !client.grant_types.includes('client_credentials')) ctx.addIssue({ code: 'custom', path: ['grants'], message: 'need the client_credentials grant' });
-}).transform((client) => ({ ...client, response_types: client.response_types ?? (client.grant_types.includes('authorization_code') ? ['code' as const] : []) }));
+  // Production's stricter rule (no http:// at all) is checked where the environment is known (load-config.ts, the CLI).
+  const uriProblem = client.backchannel_logout_uri === undefined ? undefined : backchannelLogoutUriProblem(client.backchannel_logout_uri, undefined);
+  if (uriProblem) ctx.addIssue({ code: 'custom', path: ['backchannel_logout_uri'], message: uriProblem });
+  if (client.backchannel_logout_session_required !== undefined && client.backchannel_logout_uri === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['backchannel_logout_session_required'], message: 'goes with backchannel_logout_uri' });
+  }
+}).transform(({ backchannel_logout_uri, backchannel_logout_session_required, ...client }) => ({
+  ...client,
+  response_types: client.response_types ?? (client.grant_types.includes('authorization_code') ? ['code' as const] : []),
+  ...(backchannel_logout_uri === undefined ? {} : { backchannel_logout_uri, backchannel_logout_session_required: backchannel_logout_session_required ?? true }),
+}));
 
 export type ClientConfig = z.infer<typeof clientSchema>;
 
@@ -329,6 +342,11 @@ export const configSchema = z.object({
   insight: insightConfigSchema,
   // README "Outbound HTTP": one dispatcher for every call insole makes, with timeouts, a size cap and the proxy.
   outbound_http: outboundHttpSchema,
+  // README "Back-channel logout": logout tokens POSTed to the clients' backchannel_logout_uri.
+  backchannel_logout: z.object({
+    timeout_ms: z.number().int().min(100).max(30_000).default(2_500)
+      .describe('Longest wait for a client to answer a logout token (one attempt, all clients at once); the shopper\'s sign-out waits at most this long.'),
+  }).strict().prefault({}),
   // README "Running in production": how an instance leaves a load balancer's rotation.
   answer_within_ms: z.number().int().min(1_000).default(60_000)
     .describe('A request with no answer by then gets a 503 and an error log line naming it (a dependency hung without closing its connections). Streams already answering are not cut.'),

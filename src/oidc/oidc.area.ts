@@ -11,21 +11,31 @@ import { createProvider } from './provider.ts';
 import { clientGrantProblems } from './resource-servers.ts';
 import { ConfigError } from '../config/load-config.ts';
 import { loadSigningKeys, signingKeysBox } from './signing-keys.ts';
+import { backchannelFetch, createLogoutNotices } from './backchannel-logout.ts';
+import { revokeAllForAccount, type EndSessions } from './revoke-account.ts';
 
-export type OidcArea = Area & { provider: LiveProvider };
+export type OidcArea = Area & {
+  provider: LiveProvider;
+  /** Ends an account's sessions and tokens, and sends each of their clients its logout token. */
+  endSessions: EndSessions;
+};
 
 /** The OpenID Provider: oidc-provider over MongoDB, rebuilt when the signing keys change, and Auth0's /v2/logout. */
-export async function createOidcArea({ config, connection, users, logs, logger, renderView }: Core): Promise<OidcArea> {
+export async function createOidcArea({ config, connection, users, logs, logger, renderView, http }: Core): Promise<OidcArea> {
   const grantProblems = clientGrantProblems(config);
   if (grantProblems.length) throw new ConfigError(grantProblems);
   const keyBox = signingKeysBox(config);
   await moveToFlowCollection(connection, logger);
+  const timeoutMs = config.backchannel_logout.timeout_ms;
+  const logoutNotices = createLogoutNotices({ logger, timeoutMs });
+  const fetch = backchannelFetch(http, timeoutMs);
   const provider = await startLiveProvider({
     loadKeys: () => loadSigningKeys(connection, keyBox),
     build: (signingKeys) => {
       const answered503 = (err: Error) => logger.warn({ err: { message: err.message } }, 'database unavailable: answered 503');
-      const built = createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable: answered503 });
+      const built = createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable: answered503, fetch });
       built.use(logoutLogging(logs));
+      logoutNotices.watch(built);
       built.on('server_error', (ctx, err) => {
         if (answerDatabaseUnavailable(ctx, err)) answered503(err);
         else logger.error({ err }, 'oidc-provider server error');
@@ -36,5 +46,8 @@ export async function createOidcArea({ config, connection, users, logs, logger, 
     logger,
   });
   const apiTokenUserinfo = createApiTokenUserinfo({ config, users, provider: provider.current, publicKeys: provider.publicKeys });
-  return { provider, pages: [logoutRoutes(provider.current), apiTokenUserinfoRoutes(apiTokenUserinfo)], stop: () => provider.stop() };
+  const endSessions: EndSessions = async (accountId) => {
+    await logoutNotices.send(provider.current(), await revokeAllForAccount(connection, accountId));
+  };
+  return { provider, endSessions, pages: [logoutRoutes(provider.current), apiTokenUserinfoRoutes(apiTokenUserinfo)], stop: () => provider.stop() };
 }

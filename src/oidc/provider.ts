@@ -37,9 +37,11 @@ export interface ProviderDeps {
   renderView: RenderView;
   /** Told of each request answered 503 because the database went away under it. */
   onDatabaseUnavailable: (err: Error) => void;
+  /** How logout tokens go out (backchannel-logout.ts): insole's dispatcher and deadline. */
+  fetch: NonNullable<Configuration['fetch']>;
 }
 
-export function createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable }: ProviderDeps): Provider {
+export function createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable, fetch }: ProviderDeps): Provider {
   const apis = new Map(config.apis.map((api) => [api.identifier, api]));
   const { ttl } = config;
   const ruleClaims = createRuleClaimsStore(connection, Math.max(ttl.session, ttl.refresh_token));
@@ -89,6 +91,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     extraTokenClaims: (ctx, token) => accessTokenRuleClaims(ctx, token, ruleClaims),
     formats: { customizers: { jwt: createApiTokenScope([...apis.keys()]) } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    fetch,
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
@@ -99,6 +102,9 @@ export function createProvider({ config, connection, users, signingKeys, renderV
         logoutSource: async (ctx, form) => { ctx.body = await renderView('logout', { form, clientName: ctx.oidc.client?.clientName }); },
         postLogoutSuccessSource: async (ctx) => { ctx.body = await renderView('logged-out', { clientName: ctx.oidc.client?.clientName }); },
       },
+      // Clients with a backchannel_logout_uri get `sid` in their ID tokens and a logout token when
+      // the session ends (OpenID Connect Back-Channel Logout 1.0; README "Back-channel logout").
+      backchannelLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource,

@@ -1,7 +1,6 @@
-import type { Connection } from 'mongoose';
 import { AppError } from '../errors/app-error.ts';
 import type { LogService } from '../logs/log.service.ts';
-import { revokeAllForAccount } from '../oidc/revoke-account.ts';
+import type { EndSessions } from '../oidc/revoke-account.ts';
 import type { AccountMails } from './account-mails.ts';
 import type { AttackProtection } from './attack-protection.ts';
 import type { EmailTickets, Ticket } from './email-tickets.ts';
@@ -23,10 +22,10 @@ export type AccountService = ReturnType<typeof createAccountService>;
 
 /** Email verification, password reset and unblocking: everything a mailed link can do. */
 export function createAccountService(deps: {
-  connection: Connection; users: UserRepository; tickets: EmailTickets; mails: AccountMails; logs: LogService;
+  endSessions: EndSessions; users: UserRepository; tickets: EmailTickets; mails: AccountMails; logs: LogService;
   hasher: PasswordHasher; policy: PasswordPolicy; protection: AttackProtection; verifyFirstSignup: VerifyFirstSignup;
 }) {
-  const { connection, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup } = deps;
+  const { endSessions, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup } = deps;
 
   /**
    * A reset link works only while the account still has the address it was mailed to: once the
@@ -101,7 +100,7 @@ export function createAccountService(deps: {
         throw new InvalidLinkError();
       }
       await users.replacePasswordHash(ticket.user_id, await hasher.hash(password));
-      await revokeAllForAccount(connection, ticket.user_id);
+      await endSessions(ticket.user_id);
       await tickets.voidAll(ticket.user_id, 'reset_password');
       const user = await users.findByUserId(ticket.user_id);
       for (const block of user?.blocked_for ?? []) if (block.ip) await protection.unblock(ticket.user_id, block.ip);

@@ -1,4 +1,5 @@
 import type { Core } from '../core.ts';
+import type { EndSessions } from '../oidc/revoke-account.ts';
 import { createAccountMails } from './account-mails.ts';
 import { createAccountService } from './account.service.ts';
 import { createAttackProtection } from './attack-protection.ts';
@@ -12,7 +13,7 @@ import { createVerifyFirstSignup } from './verify-first-signup.service.ts';
 export type AccountsArea = ReturnType<typeof createAccountsArea>;
 
 /** Password accounts: sign-up and sign-in, the mails with single-use links, attack protection. */
-export function createAccountsArea({ config, connection, users, logs, mailer, renderView }: Core) {
+export function createAccountsArea({ config, connection, users, logs, mailer, renderView }: Core, { endSessions }: { endSessions: EndSessions }) {
   const tickets = createEmailTickets(connection);
   const mails = createAccountMails({ config, mailer, tickets, render: renderView });
   const protection = createAttackProtection(connection, config);
@@ -22,8 +23,8 @@ export function createAccountsArea({ config, connection, users, logs, mailer, re
   const noticeSignupAttempt = createSignupAttemptNotice({ protection, logs, mails });
   const verifyFirstSignup = createVerifyFirstSignup({ pending: pendingSignups, users, logs, mails, noticeSignupAttempt, ttlSeconds: config.email_links.verification_ttl });
   return {
-    mails, protection, hasher, pendingSignups,
+    mails, protection, hasher, pendingSignups, endSessions,
     passwordSignin: createPasswordSigninService({ users, logs, policy, hasher, protection, mails, verifyFirstSignup, noticeSignupAttempt }),
-    account: createAccountService({ connection, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup }),
+    account: createAccountService({ endSessions, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup }),
   };
 }
