@@ -55,6 +55,61 @@ describe('the insole command line', () => {
     assert.equal(await insole.db.collection('oidc_client').countDocuments(), before);
   });
 
+  test('clients create --backchannel-logout-uri registers back-channel logout (ID tokens carry sid); clients update changes or removes it', async () => {
+    const port = await freePort();
+    const redirect = `http://127.0.0.1:${port}/cb`;
+    const receiver = `http://127.0.0.1:${port}/backchannel-logout`;
+    const { code, out } = await cli(databaseUri, 'clients', 'create', '--name', 'Back-channel shop', '--redirect-uri', redirect, '--backchannel-logout-uri', receiver);
+    assert.equal(code, 0);
+    const created = JSON.parse(out.slice(0, out.lastIndexOf('}') + 1)) as { client_id: string; client_secret: string; backchannel_logout_uri: string; backchannel_logout_session_required: boolean };
+    assert.equal(created.backchannel_logout_uri, receiver);
+    assert.equal(created.backchannel_logout_session_required, true, 'sid required by default, as Auth0 sends it');
+    const idTokenOf = async (email: string, screen: 'login' | 'signup') => {
+      const config = await oidc.discovery(new URL(insole.issuer), created.client_id, created.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+      const request = await buildAuthorization(config, { redirect_uri: redirect });
+      const { callback } = await completeAuthorization(insole.issuer, request, { email, password: 'a long back-channel password' }, screen);
+      return (await exchangeCode(config, callback, request)).claims()!;
+    };
+    assert.equal(typeof (await idTokenOf('bcl.cli@innovashoes.example', 'signup')).sid, 'string');
+    assert.match((await cli(databaseUri, 'clients', 'list')).out, new RegExp(`${created.client_id}\\t.*\\tback-channel logout: ${receiver}`));
+
+    // Stopped: the running insole reads the client again on its next use, and sid is gone from ID tokens.
+    assert.equal((await cli(databaseUri, 'clients', 'update', '--id', created.client_id, '--backchannel-logout-uri', '')).code, 0);
+    const stored = await insole.db.collection('oidc_client').findOne({ _id: created.client_id as never });
+    assert.equal(stored!.payload.backchannel_logout_uri, undefined);
+    assert.equal(stored!.payload.backchannel_logout_session_required, undefined);
+    assert.match(JSON.stringify(stored), /"client_secret_sealed":\{"iv":/, 'the secret stays sealed');
+    assert.equal((await idTokenOf('bcl.cli@innovashoes.example', 'login')).sid, undefined);
+
+    const updated = await cli(databaseUri, 'clients', 'update', '--id', created.client_id, '--backchannel-logout-uri', receiver, '--backchannel-logout-session-required', 'false');
+    assert.equal(updated.code, 0);
+    assert.equal(JSON.parse(updated.out).backchannel_logout_session_required, false);
+    assert.equal((await idTokenOf('bcl.cli@innovashoes.example', 'login')).sid, undefined, 'no sid when the client does not require it');
+  });
+
+  test('clients create and update refuse a bad back-channel logout URI or option with a one-line reason, and write nothing', async () => {
+    const before = await insole.db.collection('oidc_client').countDocuments();
+    const create = (...extra: string[]) => cli(databaseUri, 'clients', 'create', '--name', 'Bad', '--redirect-uri', 'https://shop.example/cb', ...extra);
+    await assert.rejects(create('--backchannel-logout-uri', 'http://shop.example/logout'), /^CliError: --backchannel-logout-uri must be an https:\/\/ URL \(http:\/\/ only for localhost/);
+    await assert.rejects(create('--backchannel-logout-uri', 'https://shop.example/logout#x'), /--backchannel-logout-uri must have no fragment/);
+    await assert.rejects(create('--backchannel-logout-uri', 'not a url'), /--backchannel-logout-uri must be an absolute https:\/\/ URL/);
+    await assert.rejects(create('--backchannel-logout-uri', ''), /--backchannel-logout-uri needs a URL/);
+    await assert.rejects(create('--backchannel-logout-uri', 'https://shop.example/logout', '--backchannel-logout-session-required', 'yes'), /is true or false, not "yes"/);
+    await assert.rejects(create('--backchannel-logout-session-required', 'false'), /backchannel_logout_session_required: goes with backchannel_logout_uri/);
+    await assert.rejects(cli(databaseUri, 'clients', 'create', '--m2m', '--scopes', 'read:users', '--backchannel-logout-uri', 'https://shop.example/logout'), /signs no users in/);
+    assert.equal(await insole.db.collection('oidc_client').countDocuments(), before);
+
+    await assert.rejects(cli(databaseUri, 'clients', 'update', '--id', 'no-such-client', '--backchannel-logout-uri', 'https://shop.example/logout'), /No client "no-such-client" in the database/);
+    await assert.rejects(cli(databaseUri, 'clients', 'update', '--id', 'storefront', '--backchannel-logout-uri', 'https://shop.example/logout'), /declared in a config file: change it there/);
+    await assert.rejects(cli(databaseUri, 'clients', 'update', '--backchannel-logout-uri', 'https://shop.example/logout'), /Say which client/);
+    const { out } = await cli(databaseUri, 'clients', 'create', '--name', 'Kept', '--redirect-uri', 'https://kept.example/cb', '--backchannel-logout-uri', 'https://kept.example/logout');
+    const { client_id } = JSON.parse(out.slice(0, out.lastIndexOf('}') + 1)) as { client_id: string };
+    const kept = await insole.db.collection('oidc_client').findOne({ _id: client_id as never });
+    await assert.rejects(cli(databaseUri, 'clients', 'update', '--id', client_id), /Say what to change/);
+    await assert.rejects(cli(databaseUri, 'clients', 'update', '--id', client_id, '--backchannel-logout-uri', 'ftp://kept.example/logout'), /--backchannel-logout-uri must be an https:\/\/ URL/);
+    assert.deepEqual(await insole.db.collection('oidc_client').findOne({ _id: client_id as never }), kept);
+  });
+
   test('clients create --m2m: a Management API client whose token carries exactly its scopes, listed with its grant', async () => {
     const { code, out } = await cli(databaseUri, 'clients', 'create', '--m2m', '--scopes', 'read:logs, read:stats', '--name', 'Back office');
     assert.equal(code, 0);

@@ -3,7 +3,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
-import { createClient, listClients } from './clients.command.ts';
+import { createClient, listClients, updateClient } from './clients.command.ts';
 import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
 import { planReport, REPORT_OPTIONS, rowFormat, type ReportPlan } from './report-params.ts';
 import { writeReport } from './report.command.ts';
@@ -17,7 +17,14 @@ const USAGE = `Usage: npm run -s insole -- <command> [options]   (-s: npm prints
 Commands (each takes the options shown with it; any other is refused):
   clients create --name NAME --redirect-uri URL [--redirect-uri URL …] [--post-logout-uri URL …]
                  [--id CLIENT_ID] [--public] [--third-party]
-                 Registers a relying party and prints its client secret once.
+                 [--backchannel-logout-uri URL [--backchannel-logout-session-required true|false]]
+                 Registers a relying party and prints its client secret once. With a back-channel
+                 logout URI (https; http only for localhost outside production) it is sent a logout
+                 token when a session it signed in to ends; sid is required unless set to false.
+  clients update --id CLIENT_ID [--name NAME] [--redirect-uri URL …] [--post-logout-uri URL …]
+                 [--backchannel-logout-uri URL|""] [--backchannel-logout-session-required true|false]
+                 Changes a client stored in the database (lists given replace the stored ones;
+                 --backchannel-logout-uri "" stops back-channel logout). Running instances use it at once.
   clients create --m2m --scopes read:users,read:logs [--audience API] [--name NAME] [--id CLIENT_ID]
                  Registers a machine-to-machine client (client_credentials, secret in the form) granted
                  these scopes of the Management API (/api/v2), or of the API in config (apis) whose
@@ -82,6 +89,7 @@ function seconds(value: string | undefined): number | undefined {
 const OPTIONS = {
   name: { type: 'string' }, id: { type: 'string' },
   'redirect-uri': { type: 'string', multiple: true }, 'post-logout-uri': { type: 'string', multiple: true },
+  'backchannel-logout-uri': { type: 'string' }, 'backchannel-logout-session-required': { type: 'string' },
   email: { type: 'string' }, connection: { type: 'string' }, 'activate-in': { type: 'string' }, kid: { type: 'string' },
   public: { type: 'boolean' }, 'third-party': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   m2m: { type: 'boolean' }, scopes: { type: 'string' }, audience: { type: 'string' }, role: { type: 'string' },
@@ -114,7 +122,8 @@ function parseCommandLine(argv: string[]) {
  * silently ignored.
  */
 const COMMANDS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
-  'clients create': ['name', 'id', 'redirect-uri', 'post-logout-uri', 'public', 'third-party', 'm2m', 'scopes', 'audience'],
+  'clients create': ['name', 'id', 'redirect-uri', 'post-logout-uri', 'public', 'third-party', 'm2m', 'scopes', 'audience', 'backchannel-logout-uri', 'backchannel-logout-session-required'],
+  'clients update': ['id', 'name', 'redirect-uri', 'post-logout-uri', 'backchannel-logout-uri', 'backchannel-logout-session-required'],
   'clients list': [],
   'keys rotate': ['activate-in'],
   'keys list': [],
@@ -149,6 +158,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const db = await connectToConfiguredDatabase(config);
   try {
     if (command === 'clients create') await createClient(db.connection, config, values);
+    if (command === 'clients update') await updateClient(db.connection, config, values);
     if (command === 'clients list') await listClients(db.connection);
     if (command === 'keys rotate') await rotateKeys(db.connection, config, activateIn);
     if (command === 'keys list') await listKeys(db.connection);
