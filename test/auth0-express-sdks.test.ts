@@ -13,6 +13,9 @@ import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from './support/browser.ts';
 import { freePort, startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
 import { signInForTokens } from './support/relying-party.ts';
+import { api, m2mClientConfig, managementToken } from './support/management.ts';
+import { startInbox, type Inbox } from './support/smtp.ts';
+import { readForm, UserAgent } from './support/user-agent.ts';
 
 const { auth, requiresAuth } = expressOpenIdConnect;
 const AUDIENCE = 'https://api.innovashoes.example/';
@@ -213,6 +216,142 @@ describe("Auth0's Express SDKs against insole, unchanged", () => {
     await page.goto(`${auth0LogoutBase}/profile`);
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     assert.equal(new URL(page.url()).origin, insole.issuer, 'signed out at insole: its sign-in page again');
+    await page.close();
+  });
+});
+
+/**
+ * express-openid-connect's `backchannelLogout` keeps the logout tokens it receives in a store (the
+ * README's example uses express-session's store); this is the smallest one its hooks accept.
+ */
+function memoryStore() {
+  const entries = new Map<string, unknown>();
+  return {
+    get: (key: string, done: (err: null, value?: unknown) => void) => done(null, entries.get(key)),
+    set: (key: string, value: unknown, done: (err: null) => void) => { entries.set(key, value); done(null); },
+    destroy: (key: string, done: (err: null) => void) => { entries.delete(key); done(null); },
+  };
+}
+
+describe("express-openid-connect's backchannelLogout against insole", () => {
+  const BCL_SHOP = { client_id: 'bcl-sdk-shop', client_secret: 'bcl-sdk-shop-secret-0123456789abcdef' };
+  const OUTLET = { client_id: 'bcl-sdk-outlet', client_secret: 'bcl-sdk-outlet-secret-0123456789abcdef' };
+  const ADMIN = { client_id: 'bcl-sdk-admin', client_secret: 'bcl-sdk-admin-secret-0123456789abcdef', scopes: ['update:users'] };
+  let insole: TestInsole;
+  let inbox: Inbox;
+  let shop: Server;
+  let shopBase: string;
+  let outlet: Server;
+  let outletBase: string;
+  let browser: TestBrowser;
+  let shoppers = 0;
+
+  /** The store's web app as the SDK's README shows back-channel logout: `backchannelLogout` with a store. */
+  function createShop(issuer: string, baseURL: string, client: typeof BCL_SHOP, extra: Record<string, unknown> = {}): express.Express {
+    const app = express();
+    app.use(auth({
+      issuerBaseURL: issuer, baseURL, clientID: client.client_id, clientSecret: client.client_secret,
+      secret: 'another long, random string used to encrypt the session cookie',
+      idpLogout: true, authRequired: false, authorizationParams: { response_type: 'code', scope: 'openid profile email' },
+      ...extra,
+    }));
+    app.get('/', (req, res) => { res.send(req.oidc.isAuthenticated() ? '<h1>Signed in</h1>' : '<h1>Signed out</h1>'); });
+    app.get('/profile', requiresAuth(), (req, res) => { res.json({ sub: req.oidc.user!.sub, sid: req.oidc.idTokenClaims!.sid }); });
+    return app;
+  }
+
+  before(async () => {
+    const [shopPort, outletPort] = [await freePort(), await freePort()];
+    shopBase = `http://localhost:${shopPort}`;
+    outletBase = `http://localhost:${outletPort}`;
+    inbox = await startInbox();
+    insole = await startTestInsole({
+      clients: [
+        { ...BCL_SHOP, redirect_uris: [`${shopBase}/callback`], post_logout_redirect_uris: [shopBase], backchannel_logout_uri: `${shopBase}/backchannel-logout` },
+        { ...OUTLET, redirect_uris: [`${outletBase}/callback`], post_logout_redirect_uris: [outletBase] },
+        m2mClientConfig(ADMIN),
+        { client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, redirect_uris: [STOREFRONT.redirect_uri] },
+      ],
+      mail: { smtp_url: inbox.url },
+    });
+    ({ server: shop } = await listen(createShop(insole.issuer, shopBase, BCL_SHOP, { backchannelLogout: { store: memoryStore() } }), shopPort));
+    // Both apps are on localhost, whose cookies Chromium shares across ports: the outlet keeps its session under another name.
+    ({ server: outlet } = await listen(createShop(insole.issuer, outletBase, OUTLET, { secret: 'the outlet keeps its own session, under its own key', session: { name: 'outletSession' } }), outletPort));
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await close(shop);
+    await close(outlet);
+    await insole?.stop();
+    await inbox?.close();
+  });
+
+  /** A new shopper, signed up, and a page signed in to the shop (through insole's hosted sign-in). */
+  async function signedInToShop() {
+    const shopper = { email: `bcl.sdk${++shoppers}@innovashoes.example`, password: 'signed out of every shop at once' };
+    await signInForTokens(insole.issuer, shopper, 'signup');
+    await browser.context.clearCookies();
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.setDefaultNavigationTimeout(15_000);
+    await page.goto(`${shopBase}/profile`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.getByLabel('Email').fill(shopper.email);
+    await page.getByLabel('Password').fill(shopper.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${shopBase}/profile`);
+    const profile = JSON.parse(await page.locator('body').innerText()) as { sub: string; sid?: string };
+    assert.equal(typeof profile.sid, 'string', 'the ID token carries sid');
+    return { page, shopper, profile };
+  }
+
+  /** The shop's requiresAuth() page sends the shopper back to insole's sign-in: the SDK's session is over. */
+  async function assertSignedOutOfShop(page: Page): Promise<void> {
+    await page.goto(`${shopBase}/profile`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    assert.equal(new URL(page.url()).origin, insole.issuer, `insole's sign-in page, not the profile: ${page.url()}`);
+  }
+
+  test('signing out through another app of the same insole session signs the shopper out of the shop', async () => {
+    const { page } = await signedInToShop();
+    await page.goto(`${outletBase}/profile`); // single sign-on: no sign-in page
+    await page.waitForURL(`${outletBase}/profile`);
+
+    const logoutPage = await page.goto(`${outletBase}/logout`);
+    assert.equal(logoutPage!.status(), 200, `insole's logout page: ${page.url()} ${await page.locator('body').innerText()}`);
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL((url) => url.origin === outletBase && url.pathname === '/');
+    await page.getByRole('heading', { name: 'Signed out' }).waitFor();
+
+    await assertSignedOutOfShop(page);
+    await page.close();
+  });
+
+  test('a password reset signs the shopper out of the shop', async () => {
+    const { page, shopper } = await signedInToShop();
+    const agent = new UserAgent(insole.issuer);
+    const { csrf } = readForm(await (await agent.get(`${insole.issuer}/password/reset`)).res.text());
+    await agent.postForm(`${insole.issuer}/password/reset`, { email: shopper.email, _csrf: csrf });
+    const link = inbox.linkIn(await inbox.waitFor(shopper.email, /Reset your/), `${insole.issuer}/password/reset/new?ticket=`);
+    const html = await (await agent.get(link)).res.text();
+    const form = readForm(html);
+    const ticket = /name="ticket" value="([^"]+)"/.exec(html)![1];
+    const changed = await agent.postForm(new URL(form.action, insole.issuer).href, { _csrf: form.csrf, ticket, password: 'a new password for a new season' });
+    assert.equal(changed.res.status, 200);
+
+    await assertSignedOutOfShop(page);
+    await page.close();
+  });
+
+  test('an admin blocking the shopper signs them out of the shop', async () => {
+    const { page, profile } = await signedInToShop();
+    const { access_token } = await managementToken(insole, ADMIN);
+    const blocked = await api(insole, access_token, 'PATCH', `/users/${encodeURIComponent(profile.sub)}`, { blocked: true });
+    assert.equal(blocked.status, 200);
+
+    await assertSignedOutOfShop(page);
     await page.close();
   });
 });
