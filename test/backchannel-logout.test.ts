@@ -10,6 +10,7 @@ import { startTestInsole, STOREFRONT, type TestInsole } from './support/insole.t
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode } from './support/relying-party.ts';
 import { startLogoutReceiver, type ReceivedLogout } from './support/logout-receiver.ts';
+import { startEgressProxy } from './support/egress-proxy.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { readForm, UserAgent } from './support/user-agent.ts';
 
@@ -206,6 +207,36 @@ describe('back-channel logout', () => {
       assert.ok(logoutToken && !logs.some((line) => line.includes(logoutToken) || line.includes(logoutToken.split('.')[2])), 'no token (nor its signature) in any log line');
     }
     assert.ok(!logs.some((line) => line.includes('tenant=innovashoes')), 'nor the URL\'s query');
+  });
+
+  test("logout tokens go out through the store's egress proxy, as every outbound call does", async () => {
+    const proxy = await startEgressProxy();
+    const proxied = await startTestInsole({
+      clients: [{
+        client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, redirect_uris: [STOREFRONT.redirect_uri],
+        post_logout_redirect_uris: [STOREFRONT.post_logout_redirect_uri], backchannel_logout_uri: `${receiver.url}/ok/proxied`,
+      }],
+      outbound_http: { proxy: { http_proxy: proxy.url } },
+    });
+    try {
+      const config = await discoverStorefront(proxied.issuer, STOREFRONT);
+      const request = await buildAuthorization(config);
+      const { callback, agent } = await completeAuthorization(proxied.issuer, request, newShopper(), 'signup');
+      const { sid } = decodeJwt((await exchangeCode(config, callback, request)).id_token!);
+      const start = receiver.received.length;
+      const page = await agent.get(`${proxied.issuer}/v2/logout?${new URLSearchParams({ client_id: STOREFRONT.client_id, returnTo: STOREFRONT.post_logout_redirect_uri })}`);
+      const html = await page.res.text();
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1];
+      const action = /<form[^>]*action="([^"]+)"/.exec(html)![1];
+      assert.equal((await agent.postForm(new URL(action, proxied.issuer).href, { xsrf, logout: 'yes' })).left, STOREFRONT.post_logout_redirect_uri);
+      const got = receivedSince(start);
+      assert.deepEqual(got.map(({ path }) => path), ['/ok/proxied']);
+      assert.equal(decodeJwt(got[0].logoutToken!).sid, sid);
+      assert.deepEqual(proxy.tunnels, [new URL(receiver.url).host], 'through a CONNECT tunnel of the proxy');
+    } finally {
+      await proxied.stop();
+      await proxy.close();
+    }
   });
 
   describe('registration', () => {
