@@ -4,9 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import mongoose from 'mongoose';
 import { ConfigError, loadConfig } from '../src/config/load-config.ts';
+import { FLOW_COLLECTION } from '../src/oidc/flow-collection.ts';
+import { revokeAllForAccount } from '../src/oidc/revoke-account.ts';
 import { captureLogs } from './support/log-capture.ts';
-import { startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
+import { startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode } from './support/relying-party.ts';
 import { startLogoutReceiver, type ReceivedLogout } from './support/logout-receiver.ts';
@@ -272,5 +275,32 @@ describe('back-channel logout', () => {
       const problems = String(withClient({ backchannel_logout_uri: 'http://127.0.0.1:3001/backchannel-logout' }, { NODE_ENV: 'production' }));
       assert.match(problems, /clients\.shop\.backchannel_logout_uri: must be an https:\/\/ URL in production/);
     });
+  });
+});
+
+describe("ending an account's sessions", () => {
+  let connection: mongoose.Connection;
+  before(async () => { connection = await mongoose.createConnection(testDatabaseUri()).asPromise(); });
+  after(async () => { await connection?.close(); });
+
+  test('revocations running at once name each (client, session) once between them, and leave nothing of the account', async () => {
+    const accountId = 'auth0|65f000000000000000000001';
+    const flow = connection.collection<{ _id: string; model: string; payload: Record<string, unknown>; expiresAt?: Date }>(FLOW_COLLECTION);
+    const later = new Date(Date.now() + 3_600_000);
+    const sessions = Array.from({ length: 6 }, (_, i) => ({
+      _id: `Session:s${i}`, model: 'Session', expiresAt: later,
+      payload: { uid: `u${i}`, accountId, authorizations: { storefront: { sid: `sid-s${i}`, grantId: `g${i}` }, outlet: { sid: `sid-o${i}`, grantId: `h${i}` } } },
+    }));
+    await flow.insertMany([
+      ...sessions,
+      { _id: 'Session:over', model: 'Session', expiresAt: new Date(Date.now() - 1000), payload: { uid: 'old', accountId, authorizations: { storefront: { sid: 'sid-over' } } } },
+      { _id: 'Session:someone-else', model: 'Session', expiresAt: later, payload: { uid: 'other', accountId: 'auth0|other', authorizations: { storefront: { sid: 'sid-other' } } } },
+      { _id: 'Grant:g0', model: 'Grant', expiresAt: later, payload: { accountId } },
+    ]);
+
+    const results = await Promise.all(Array.from({ length: 4 }, () => revokeAllForAccount(connection, accountId)));
+    const named = results.flat().map(({ clientId, sid }) => `${clientId} ${sid}`).sort();
+    assert.deepEqual(named, sessions.flatMap((_, i) => [`outlet sid-o${i}`, `storefront sid-s${i}`]).sort(), 'each live session once; the expired one is nobody\'s to tell');
+    assert.deepEqual((await flow.find({}).toArray()).map(({ _id }) => _id), ['Session:someone-else']);
   });
 });
