@@ -19,7 +19,7 @@ import { readForm, UserAgent } from './support/user-agent.ts';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const TIMEOUT_MS = 400;
-const ADMIN = { client_id: 'bcl-admin', client_secret: 'bcl-admin-secret-0123456789abcdef', scopes: ['read:users', 'update:users'] };
+const ADMIN = { client_id: 'bcl-admin', client_secret: 'bcl-admin-secret-0123456789abcdef', scopes: ['read:users', 'update:users', 'delete:users'] };
 
 type Rp = typeof STOREFRONT;
 const rp = (client_id: string, port: number): Rp => ({
@@ -160,6 +160,19 @@ describe('back-channel logout', () => {
     const again = await api(insole, access_token, 'PATCH', `/users/${encodeURIComponent(String(phone.idToken.sub))}`, { blocked: true });
     assert.equal(again.status, 200);
     assert.equal(receiver.received.length, start + 3, 'the sessions are gone: nobody is told twice');
+  });
+
+  test('deleting a user through the Management API sends the apps of their sessions a logout token', async () => {
+    const shopper = newShopper();
+    const signedIn = await signIn(OUTLET, shopper, undefined, 'signup');
+    const { access_token } = await managementToken(insole, ADMIN);
+    const start = receiver.received.length;
+    const deleted = await api(insole, access_token, 'DELETE', `/users/${encodeURIComponent(String(signedIn.idToken.sub))}`);
+    assert.equal(deleted.status, 204);
+    const got = receivedSince(start);
+    assert.deepEqual(got.map(({ path }) => path), ['/ok/outlet']);
+    const claims = await verifiedLogoutToken(got[0].logoutToken, OUTLET.client_id);
+    assert.deepEqual([claims.sub, claims.sid], [signedIn.idToken.sub, signedIn.idToken.sid]);
   });
 
   test('a password reset sends the apps of every session their logout token', async () => {
