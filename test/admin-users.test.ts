@@ -133,7 +133,7 @@ describe('Management API: users', () => {
 
   test('a "__proto__" metadata key, at any depth, is a 400 naming it, and nothing changes', async () => {
     const id = 'auth0%7Cseed000041';
-    await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { shoe_size: 42 }, app_metadata: { roles: ['editor'], plan: 'pro' } });
+    await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { shoe_size: 42 }, app_metadata: { tier: 'editor', plan: 'pro' } });
     // JSON.parse, not an object literal: in a literal "__proto__" sets the prototype and is never sent.
     for (const body of ['{"app_metadata":{"__proto__":{"plan":"free"}}}', '{"user_metadata":{"__proto__":null}}', '{"user_metadata":{"prefs":{"__proto__":{"x":1}}}}']) {
       const res = await api(insole, token, 'PATCH', `/users/${id}`, JSON.parse(body));
@@ -143,7 +143,7 @@ describe('Management API: users', () => {
     }
     const stored = await insole.db.collection('users').findOne({ user_id: 'auth0|seed000041' });
     assert.deepEqual(stored!.user_metadata, { shoe_size: 42 });
-    assert.deepEqual(stored!.app_metadata, { roles: ['editor'], plan: 'pro' });
+    assert.deepEqual(stored!.app_metadata, { tier: 'editor', plan: 'pro' });
 
     const email = 'proto@innovashoes.example';
     const created = await api(insole, token, 'POST', '/users', { connection: 'Username-Password-Authentication', email, password: 'a long secret phrase', app_metadata: JSON.parse('{"__proto__":{"roles":["admin"]}}') });

@@ -7,7 +7,7 @@ import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { oidc, signInForTokens } from './support/relying-party.ts';
 import { readForm, UserAgent } from './support/user-agent.ts';
 
-const ADMIN = { client_id: 'dash-admin', client_secret: 'dash-admin-secret-0123456789abcdef', scopes: ['create:users', 'update:users', 'read:users'] };
+const ADMIN = { client_id: 'dash-admin', client_secret: 'dash-admin-secret-0123456789abcdef', scopes: ['create:users', 'update:users', 'read:users', 'create:role_members'] };
 
 /**
  * The dashboard signs admins in through insole itself and calls the Management API with the

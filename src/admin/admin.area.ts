@@ -40,7 +40,7 @@ interface AdminAreaDeps { oidc: LiveProvider; accounts: AccountsArea; insight: P
 
 export function createAdminArea(core: Core, { oidc, accounts, insight, connections }: AdminAreaDeps) {
   const { config, connection, logs, userModel, logger } = core;
-  const users = createUserAdminService({ ...core, ...accounts, policy: config.password_policy });
+  const users = createUserAdminService({ ...core, ...accounts, policy: config.password_policy, dashboard: config.dashboard });
   const jobs = createUserJobs({ config, connection, users: core.users, connections, findSegment: insight.segments.find, logger });
   const logModel = createLogModel(connection);
   const insightReports = createInsightReports(connection, config.insight);

@@ -8,6 +8,9 @@ export const MANAGEMENT_SCOPES = [
   'read:logs', 'read:logs_users', 'read:stats',
   // Customer insight (issue 10): reports and segment previews; saved segments.
   'read:reports', 'read:segments', 'update:segments',
+  // Dashboard roles (app_metadata.roles) are privileges, not profile data: Auth0 keeps role
+  // assignment behind these scopes, apart from update:users and create:users (src/admin/role-members.ts).
+  'create:role_members', 'delete:role_members',
 ] as const;
 
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
@@ -24,6 +27,8 @@ export const SCOPE_DESCRIPTIONS: Record<ManagementScope, string> = {
   'read:reports': 'Run customer-insight reports and preview segments (counts, breakdowns, sample users).',
   'read:segments': 'Read saved segments and their members.',
   'update:segments': 'Create, change and delete saved segments.',
+  'create:role_members': 'Give users dashboard roles: add to app_metadata.roles (POST/PATCH /users, imports), or verify an address in dashboard.admins.',
+  'delete:role_members': 'Take dashboard roles from users: remove from app_metadata.roles (PATCH /users, import upserts).',
 };
 
 /** Auth0's audience for its Management API: `https://<tenant>/api/v2/`, here `${ISSUER}/api/v2/`. */

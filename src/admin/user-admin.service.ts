@@ -9,7 +9,9 @@ import { checkPasswordPolicy, type PasswordPolicy } from '../users/password-poli
 import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { UserRepository } from '../users/user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
-import { metadataUpdate, type MetadataPatch } from './metadata-merge.ts';
+import type { Config } from '../config/schema.ts';
+import { mergedMetadata, metadataUpdate, type MetadataPatch } from './metadata-merge.ts';
+import { assertMayChangeRoles, type RoleRights } from './role-members.ts';
 
 export class UserNotFoundError extends NotFoundError {
   constructor() { super('The user does not exist.'); }
@@ -40,8 +42,10 @@ export function createUserAdminService(deps: {
   protection: AttackProtection; mails: AccountMails; logs: LogService;
   /** Ends the user's sessions and tokens, telling their clients (back-channel logout). */
   endSessions: EndSessions;
+  /** Which roles a profile gives (dashboard.admins, dashboard.roles): a write that changes them needs `RoleRights`. */
+  dashboard: Config['dashboard'];
 }) {
-  const { users, hasher, policy, protection, mails, logs, endSessions } = deps;
+  const { users, hasher, policy, protection, mails, logs, endSessions, dashboard } = deps;
 
   async function getUser(userId: string): Promise<UserDoc> {
     const user = await users.findByUserId(userId);
@@ -49,10 +53,12 @@ export function createUserAdminService(deps: {
     return user;
   }
 
-  async function createUser(input: NewUserInput): Promise<UserDoc> {
+  /** `rights`: whether the caller may give roles (the new user's app_metadata.roles, or a verified address in dashboard.admins). */
+  async function createUser(input: NewUserInput, rights: RoleRights): Promise<UserDoc> {
     if (input.connection !== PASSWORD_CONNECTION) throw new BadRequestError(`The connection does not exist: ${input.connection}. Users can be created in ${PASSWORD_CONNECTION}.`, 'inexistent_connection');
-    checkPasswordPolicy(input.password, policy);
     const { email, email_verified, user_metadata, app_metadata } = input;
+    assertMayChangeRoles(undefined, { email, email_verified: email_verified ?? false, app_metadata: app_metadata ?? {} }, rights, dashboard);
+    checkPasswordPolicy(input.password, policy);
     const user = newPasswordUser({
       email, password_hash: await hasher.hash(input.password), now: new Date(), id: input.user_id, email_verified: email_verified ?? false,
       names: input, metadata: { user_metadata: user_metadata ?? {}, app_metadata: app_metadata ?? {} },
@@ -67,7 +73,8 @@ export function createUserAdminService(deps: {
     }
   }
 
-  async function updateUser(userId: string, patch: UserPatch): Promise<UserDoc> {
+  /** `rights`: whether the caller may give and take roles, which app_metadata, email and email_verified decide. */
+  async function updateUser(userId: string, patch: UserPatch, rights: RoleRights): Promise<UserDoc> {
     const current = await getUser(userId);
     const set: Record<string, unknown> = { updated_at: new Date() };
     const unset: Record<string, ''> = {};
@@ -78,6 +85,11 @@ export function createUserAdminService(deps: {
       set.email = patch.email;
       set.email_verified = patch.email_verified ?? false; // a new address is unproven until said otherwise
     }
+    assertMayChangeRoles(current, {
+      email: (set.email as string | undefined) ?? current.email,
+      email_verified: (set.email_verified as boolean | undefined) ?? current.email_verified,
+      app_metadata: patch.app_metadata === undefined ? current.app_metadata : mergedMetadata(current.app_metadata, patch.app_metadata),
+    }, rights, dashboard);
     if (patch.password !== undefined) {
       if (!current.identities.some((i) => i.connection === PASSWORD_CONNECTION)) throw new BadRequestError('This user has no password: it signs in with a social connection.', 'operation_not_supported');
       checkPasswordPolicy(patch.password, policy);

@@ -27,7 +27,7 @@ export function createCliUserAdmin(connection: Connection, config: Config): { ad
   const mailer = createMailer(config, logger);
   const mails = createAccountMails({ config, mailer, tickets: createEmailTickets(connection, { createIndexes: false }), render: createViewRenderer(config) });
   const admin = createUserAdminService({
-    mails, policy: config.password_policy,
+    mails, policy: config.password_policy, dashboard: config.dashboard,
     endSessions: endSessionsQuietly(connection),
     users: writes.users,
     hasher: createPasswordHasher(config.argon2),

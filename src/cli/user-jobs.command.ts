@@ -4,6 +4,7 @@ import { defaultExportFields, exportFieldProblem, MAX_EXPORT_FIELDS, type Export
 import { writeExport } from '../admin/jobs/user-export.ts';
 import { importUsers, parseUsersFile } from '../admin/jobs/user-import.ts';
 import { importDepsFor } from '../admin/jobs/user-jobs.ts';
+import { ALL_ROLE_RIGHTS } from '../admin/role-members.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Config } from '../config/schema.ts';
 import { userWritesFor } from '../core.ts';
@@ -61,7 +62,8 @@ export async function importUsersFromFile(connection: Connection, config: Config
     throw err instanceof AppError ? new CliError(`${file}: ${err.message}`) : err;
   }
   const { users } = userWritesFor(connection, config);
-  const summary = await importUsers(records, { upsert }, importDepsFor(users), {
+  // The operator, at the database: any record may give or take roles, as `users grant-admin` does.
+  const summary = await importUsers(records, { upsert, roles: ALL_ROLE_RIGHTS }, importDepsFor(users, config.dashboard), {
     async onOutcome(index, outcome) {
       if (typeof outcome !== 'object') return;
       const who = outcome.user.email ?? outcome.user.user_id ?? 'no email';

@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { ALL_ROLE_RIGHTS } from '../admin/role-members.ts';
 import { UserNotFoundError, type UserAdminService } from '../admin/user-admin.service.ts';
 import type { Config } from '../config/schema.ts';
 import type { UserDoc } from '../users/user.model.ts';
@@ -58,7 +59,7 @@ export async function grantRole(connection: Connection, config: Config, email: s
     const user = await userWithEmail(admin, email);
     const roles = Array.isArray(user.app_metadata?.roles) ? (user.app_metadata.roles as unknown[]).filter((r) => typeof r === 'string') as string[] : [];
     if (roles.includes(role)) return console.log(`${user.user_id} already has the role ${role}.`);
-    await admin.updateUser(user.user_id, { app_metadata: { roles: [...roles, role] } });
+    await admin.updateUser(user.user_id, { app_metadata: { roles: [...roles, role] } }, ALL_ROLE_RIGHTS); // the operator, at the database
     console.log(`${user.user_id} (${email}) now has the role ${role}: it can sign in to the dashboard at ${config.issuer}/admin with the scopes ${config.dashboard.roles[role]!.join(', ')}.`);
   });
 }

@@ -17,3 +17,13 @@ export function rolesOf(user: Pick<UserDoc, 'email' | 'email_verified' | 'app_me
 export function scopesOfRoles(roles: string[], dashboard: Config['dashboard']): string[] {
   return [...new Set(roles.flatMap((role) => dashboard.roles[role] ?? []))];
 }
+
+/** Who a write makes a user: the fields `rolesOf` reads, before and after. */
+export type RoleHolder = Pick<UserDoc, 'email' | 'email_verified' | 'app_metadata'>;
+
+/** The roles a write gives and takes away, by the same rule the dashboard grants them (`rolesOf`). */
+export function roleChange(before: RoleHolder | undefined, after: RoleHolder, dashboard: Config['dashboard']): { added: string[]; removed: string[] } {
+  const was = new Set(before ? rolesOf(before, dashboard) : []);
+  const is = new Set(rolesOf(after, dashboard));
+  return { added: [...is].filter((role) => !was.has(role)), removed: [...was].filter((role) => !is.has(role)) };
+}

@@ -9,7 +9,8 @@ import { reportShoppers } from './report-shoppers.ts';
 /** The Management API as the tests read it, to compare with what the dashboard shows. */
 export const READER = {
   client_id: 'dashboard-reader', client_secret: 'dashboard-reader-secret-0123456789abcdef',
-  scopes: ['read:users', 'create:users', 'update:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments'],
+  // create:role_members: dashboardUser gives its users their roles (app_metadata.roles).
+  scopes: ['read:users', 'create:users', 'update:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments', 'create:role_members'],
 };
 export const DASHBOARD_PASSWORD = 'dashboard secret words';
 

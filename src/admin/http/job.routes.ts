@@ -5,6 +5,7 @@ import { InsufficientScopeError } from '../../errors/app-error.ts';
 import { parseInput } from '../../http/edge/input.ts';
 import type { UserJobsService } from '../jobs/user-jobs.service.ts';
 import type { UserAdminService } from '../user-admin.service.ts';
+import { roleRightsOf } from '../role-members.ts';
 import { defineRoute, type AnyApiRoute, type ApiCall } from './api-route.ts';
 import { exportJobBody, importJobBody, verificationEmailBody, jobIdParams, jobResponse, recordErrorsResponse, toJobView, toRecordErrors } from './job-schemas.ts';
 
@@ -35,13 +36,15 @@ export function jobRoutes(service: UserJobsService, limits: { importMaxBytes: nu
     }),
     defineRoute({
       method: 'post', path: '/jobs/users-imports', tag: 'Jobs', summary: 'Create import users job', scopes: ['create:users'],
-      description: 'multipart/form-data with the `users` file. Each record is validated on its own: a bad one is reported by GET /jobs/{id}/errors and the others go on.',
+      description: 'multipart/form-data with the `users` file. Each record is validated on its own: a bad one is reported by GET /jobs/{id}/errors and the others go on. '
+        + 'A record that gives dashboard roles (app_metadata.roles, or a verified address in dashboard.admins) fails (INSUFFICIENT_SCOPE) unless the token had create:role_members; '
+        + 'one whose upsert takes roles away, unless it had delete:role_members.',
       multipart: { file: 'users', maxBytes: limits.importMaxBytes },
       body: importJobBody,
       responses: { 202: { description: 'The job, pending.', schema: jobResponse }, 400: auth0Error, 413: auth0Error },
       audit: { description: 'Create import users job' },
       async handle({ body }, call) {
-        return { status: 202, body: toJobView(await service.createImportJob(body, createdBy(call))) };
+        return { status: 202, body: toJobView(await service.createImportJob(body, createdBy(call), roleRightsOf(call.bearer.scopes))) };
       },
     }),
     defineRoute({

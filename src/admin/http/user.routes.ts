@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { toPublicProfile } from '../../users/profile.ts';
 import type { UserAdminService } from '../user-admin.service.ts';
 import { USER_CURSOR_FIELDS, USER_SORT_FIELDS, type CursorSort, type UserListing, type UserSort } from '../user-listing.service.ts';
+import { roleRightsOf } from '../role-members.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
 import { fieldsParams, nextPage, pagingParams, projectFields, queryBoolean, sortParam, withTotals } from './query-params.ts';
 import { createUserBody, emailField, patchUserBody, PROFILE_FIELDS, userIdParams, userResponse } from './user-schemas.ts';
@@ -12,6 +13,7 @@ const getUserQuery = fieldsQuery.extend({
 });
 const factsResponse = z.record(z.string(), z.unknown()).describe('Derived facts: gender, born_from/born_to, interests, interest_keys, country, city, x_handle, sentiment, connections, enrichment, lifecycle, segments, active_weeks.');
 const auth0Error = { description: 'Auth0 error body: { statusCode, error, message, errorCode }' };
+const roleScopeError = (scope: string) => ({ description: `The token lacks ${scope}, or the role scope a change of dashboard roles needs (create:role_members to give one, delete:role_members to take one away).` });
 const byParamId = ({ params }: { params: { id: string } }) => params.id;
 
 const listQuery = z.object({
@@ -75,21 +77,24 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
     }),
     defineRoute({
       method: 'post', path: '/users', tag: 'Users', summary: 'Create a user', scopes: ['create:users'],
+      description: 'A user with dashboard roles (app_metadata.roles, or a verified address in dashboard.admins) also needs create:role_members (403 without it).',
       body: createUserBody,
-      responses: { 201: { description: 'The new profile.', schema: userResponse }, 400: auth0Error, 409: auth0Error },
+      responses: { 201: { description: 'The new profile.', schema: userResponse }, 400: auth0Error, 403: roleScopeError('create:users'), 409: auth0Error },
       audit: { description: 'Create a User' },
-      async handle({ body }) {
-        return { status: 201, body: toPublicProfile(await admin.createUser(body)) };
+      async handle({ body }, call) {
+        return { status: 201, body: toPublicProfile(await admin.createUser(body, roleRightsOf(call.bearer.scopes))) };
       },
     }),
     defineRoute({
       method: 'patch', path: '/users/{id}', tag: 'Users', summary: 'Update a user', scopes: ['update:users'],
       params: userIdParams, body: patchUserBody,
-      description: 'An email another user has is a 400 "The specified new email already exists", as at Auth0 (not a 409 as for POST).',
-      responses: { 200: { description: 'The updated profile.', schema: userResponse }, 400: auth0Error, 404: auth0Error },
+      description: 'An email another user has is a 400 "The specified new email already exists", as at Auth0 (not a 409 as for POST). '
+        + 'A change of dashboard roles (app_metadata.roles, or the verified address of an admin in dashboard.admins) also needs create:role_members to add one '
+        + 'and delete:role_members to remove one, emptying app_metadata included (403 without, and nothing is written).',
+      responses: { 200: { description: 'The updated profile.', schema: userResponse }, 400: auth0Error, 403: roleScopeError('update:users'), 404: auth0Error },
       audit: { description: 'Update a User', userId: byParamId },
-      async handle({ params, body }) {
-        return { status: 200, body: toPublicProfile(await admin.updateUser(params.id, body)) };
+      async handle({ params, body }, call) {
+        return { status: 200, body: toPublicProfile(await admin.updateUser(params.id, body, roleRightsOf(call.bearer.scopes))) };
       },
     }),
     defineRoute({

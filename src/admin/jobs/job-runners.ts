@@ -7,6 +7,7 @@ import type { UserJob } from './user-job.model.ts';
 import type { UserJobRepository } from './user-job.repository.ts';
 import { writeExport } from './user-export.ts';
 import { importUsers, parseUsersFile, type ImportDeps } from './user-import.ts';
+import { roleRightsOf } from '../role-members.ts';
 
 /** Users per round trip of an export's cursor: a job reads every user, so fewer, larger batches (about 2 MB each, the next read while this one is written; memory stays flat). */
 const EXPORT_BATCH = 1000;
@@ -89,7 +90,7 @@ export function createJobRunner(deps: JobRunnerDeps): RunJob {
     const records = parseUsersFile(job.users_file ?? '');
     await must(jobs.begin(job, { total: records.length }));
     progress.written = job.processed;
-    await importUsers(records, { upsert: job.upsert ?? false }, deps.importDeps, {
+    await importUsers(records, { upsert: job.upsert ?? false, roles: roleRightsOf(new Set(job.role_scopes ?? [])) }, deps.importDeps, {
       startAt: job.processed, signal,
       async onOutcome(index, outcome) {
         await must(jobs.recordImported(job, index, outcome));

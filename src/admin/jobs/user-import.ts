@@ -5,11 +5,22 @@ import type { UserRepository } from '../../users/user.repository.ts';
 import { isDuplicateKeyError } from '../../db/duplicate-keys.ts';
 import { validateImportRecord, type ImportRecord, type RecordProblem } from './import-record.ts';
 import type { ImportSummary, RecordError } from './user-job.model.ts';
+import type { Config } from '../../config/schema.ts';
+import { roleChangeProblem, type RoleRights } from '../role-members.ts';
+import type { RoleHolder } from '../../users/roles.ts';
 
 export type ImportOutcome = 'inserted' | 'updated' | RecordError;
 
 export interface ImportDeps {
   users: UserRepository;
+  /** Which roles a profile gives: a record that changes them needs the job's `roles` rights. */
+  dashboard: Config['dashboard'];
+}
+
+export interface ImportOptions {
+  upsert: boolean;
+  /** What the job's creator may do to dashboard roles (role-members.ts). */
+  roles: RoleRights;
 }
 
 /** A line of an NDJSON file that is not JSON: that record fails, the others go on. */
@@ -65,7 +76,7 @@ const refused = (index: number, raw: unknown, errors: RecordProblem[]): RecordEr
  * another worker began. The export job's twin: the API and `insole users import` both run this.
  */
 export async function importUsers(
-  records: unknown[], options: { upsert: boolean }, deps: ImportDeps,
+  records: unknown[], options: ImportOptions, deps: ImportDeps,
   run: { startAt?: number; signal?: AbortSignal; onOutcome(index: number, outcome: ImportOutcome): Promise<void> },
 ): Promise<ImportSummary> {
   const seen: Seen = { emails: new Set(), ids: new Set() };
@@ -94,13 +105,16 @@ function remember(seen: Seen, record: ImportRecord): void {
   if (record.user_id) seen.ids.add(record.user_id);
 }
 
-async function applyRecord(record: ImportRecord, index: number, raw: unknown, seen: Seen, options: { upsert: boolean }, deps: ImportDeps): Promise<ImportOutcome> {
+async function applyRecord(record: ImportRecord, index: number, raw: unknown, seen: Seen, options: ImportOptions, deps: ImportDeps): Promise<ImportOutcome> {
   if (seen.emails.has(record.email) || (record.user_id && seen.ids.has(record.user_id))) {
     return refused(index, raw, [{ code: 'DUPLICATED_USER', message: `A user with this ${seen.emails.has(record.email) ? 'email' : 'user_id'} was already provided.` }]);
   }
   remember(seen, record);
   const existing = await deps.users.findByEmail(record.email);
-  if (!existing) return insertRecord(record, index, raw, deps);
+  if (!existing) {
+    const problem = roleChangeProblem(undefined, { email: record.email, email_verified: record.email_verified ?? false, app_metadata: record.app_metadata ?? {} }, options.roles, deps.dashboard);
+    return problem ? refused(index, raw, [{ code: 'INSUFFICIENT_SCOPE', message: problem, path: 'app_metadata.roles' }]) : insertRecord(record, index, raw, deps);
+  }
   if (!options.upsert) return refused(index, raw, [{ code: 'DUPLICATED_USER', message: 'The user already exists.' }]);
   const connection = existing.identities[0]?.connection;
   if (connection !== PASSWORD_CONNECTION) {
@@ -112,6 +126,8 @@ async function applyRecord(record: ImportRecord, index: number, raw: unknown, se
     const field = raw && typeof raw === 'object' && 'custom_password_hash' in raw ? 'custom_password_hash' : 'password_hash';
     return refused(index, raw, [{ code: 'CONFLICT', message: `A ${field} was provided, but the user already exists: an import sets a password hash for a new user only (a password is changed with PATCH /users/{id}).`, path: field }]);
   }
+  const problem = roleChangeProblem(existing, upserted(existing, record), options.roles, deps.dashboard);
+  if (problem) return refused(index, raw, [{ code: 'INSUFFICIENT_SCOPE', message: problem, path: 'app_metadata.roles' }]);
   await upsertRecord(existing, record, deps);
   return 'updated';
 }
@@ -139,6 +155,11 @@ async function insertRecord(record: ImportRecord, index: number, raw: unknown, d
  * bulk-user-import-database-schema-and-examples): blocking is update:users' business, and an export
  * re-imported carries every user's `blocked`, which is left as it is.
  */
+/** What upsertRecord leaves of the fields that decide roles: app_metadata is replaced, email_verified reset. */
+function upserted(existing: UserDoc, record: ImportRecord): RoleHolder {
+  return { email: existing.email, email_verified: record.email_verified ?? false, app_metadata: record.app_metadata ?? existing.app_metadata };
+}
+
 async function upsertRecord(existing: UserDoc, record: ImportRecord, deps: ImportDeps): Promise<void> {
   const set: Record<string, unknown> = { updated_at: new Date(), email_verified: record.email_verified ?? false };
   for (const field of ['name', 'nickname', 'given_name', 'family_name', 'picture', 'user_metadata', 'app_metadata'] as const) {

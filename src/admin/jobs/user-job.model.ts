@@ -38,6 +38,12 @@ export interface UserJob {
   upsert?: boolean | null;
   external_id?: string | null;
   send_completion_email?: boolean | null;
+  /**
+   * The role scopes (create:role_members, delete:role_members) of the token that created an import:
+   * a record that would give or take a dashboard role without them fails (role-members.ts). None
+   * recorded (a job from before this field): no role changes.
+   */
+  role_scopes?: string[] | null;
   users_file?: string | null;
   /** Claims so far; a claim increments it, and it fences updates from a worker that lost its lease. */
   attempts: number;
@@ -73,6 +79,7 @@ const jobSchema = new Schema<UserJob>({
   upsert: { type: Boolean },
   external_id: { type: String },
   send_completion_email: { type: Boolean },
+  role_scopes: { type: [String], default: undefined },
   users_file: { type: String, select: false },
   attempts: { type: Number, required: true, default: 0 },
   worker: { type: String },

@@ -5,7 +5,7 @@ import type { RecordError, UserJob, UserJobModel } from './user-job.model.ts';
 export type UserJobRepository = ReturnType<typeof createUserJobRepository>;
 
 export type NewUserJob = Pick<UserJob, 'type' | 'created_by'> & Partial<Pick<UserJob,
-  'connection' | 'segment' | 'format' | 'limit' | 'fields' | 'upsert' | 'external_id' | 'send_completion_email' | 'users_file' | 'total' | 'summary'>>;
+  'connection' | 'segment' | 'format' | 'limit' | 'fields' | 'upsert' | 'external_id' | 'send_completion_email' | 'role_scopes' | 'users_file' | 'total' | 'summary'>>;
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

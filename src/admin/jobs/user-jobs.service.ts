@@ -7,6 +7,7 @@ import { defaultExportFields, exportFieldProblem, MAX_EXPORT_FIELDS, type Export
 import type { ExportField, RecordError, UserJob } from './user-job.model.ts';
 import type { UserJobRepository } from './user-job.repository.ts';
 import { parseUsersFile } from './user-import.ts';
+import { ROLE_SCOPES, type RoleRights } from '../role-members.ts';
 
 export class JobNotFoundError extends NotFoundError {
   constructor() { super('The job does not exist.'); }
@@ -58,13 +59,19 @@ export function createUserJobsService(deps: {
     return job;
   }
 
-  async function createImportJob(request: ImportRequest, createdBy: string): Promise<UserJob> {
+  /**
+   * `roles`: what the creating token may do to dashboard roles, kept on the job. Records are
+   * checked one by one as the job runs (a bad one fails, the others go on), and only then is it
+   * known whether an upsert takes roles away (it replaces the stored app_metadata), so the rights
+   * travel with the job and the records that need more fail with a clear error.
+   */
+  async function createImportJob(request: ImportRequest, createdBy: string, roles: RoleRights): Promise<UserJob> {
     if (knownConnection(request.connection_id) !== PASSWORD_CONNECTION) throw new BadRequestError(`Connection must be a database connection: users are imported into ${PASSWORD_CONNECTION}.`, 'invalid_body');
     const total = parseUsersFile(request.users).length;
     const job = await jobs.create({
       type: 'users_import', created_by: createdBy, connection: PASSWORD_CONNECTION, users_file: request.users,
       upsert: request.upsert ?? false, external_id: request.external_id, send_completion_email: request.send_completion_email,
-      total, summary: { failed: 0, updated: 0, inserted: 0, total },
+      role_scopes: [...(roles.add ? [ROLE_SCOPES.add] : []), ...(roles.remove ? [ROLE_SCOPES.remove] : [])], total, summary: { failed: 0, updated: 0, inserted: 0, total },
     });
     deps.nudge();
     return job;

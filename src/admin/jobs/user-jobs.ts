@@ -15,8 +15,8 @@ import type { ImportDeps } from './user-import.ts';
 export type UserJobs = ReturnType<typeof createUserJobs>;
 
 /** What an import needs besides the file, for the job and for `insole users import` alike. */
-export function importDepsFor(users: UserRepository): ImportDeps {
-  return { users };
+export function importDepsFor(users: UserRepository, dashboard: Config['dashboard']): ImportDeps {
+  return { users, dashboard };
 }
 
 /** Users export/import jobs: their collection, file store, API service and this instance's worker. */
@@ -33,7 +33,7 @@ export function createUserJobs(deps: { config: Config; connection: Connection; u
   });
   const worker = createJobWorker({
     jobs, files, logger: deps.logger.child({ component: 'user-jobs' }),
-    run: createJobRunner({ jobs, files, users, importDeps: importDepsFor(users), segmentExists, retentionMs }),
+    run: createJobRunner({ jobs, files, users, importDeps: importDepsFor(users, config.dashboard), segmentExists, retentionMs }),
     settings: { pollMs: settings.poll_ms, leaseMs: settings.lease_ms, maxAttempts: settings.max_attempts, retentionMs },
   });
   const service = createUserJobsService({
