@@ -37,20 +37,24 @@ export async function openAtomicOutput(target: string, options: { replace: boole
   if (existing && !options.replace) throw new CliError(options.existsMessage);
 
   const temporary = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.part`);
-  const file = await open(temporary, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => { throw cannotWrite(target, err); });
-  const to = file.createWriteStream({ flush: true });
-  const closed = new Promise<void>((resolve) => to.once('close', resolve));
-  let failure: Error | undefined; // a flush (fsync) or close that failed after the last row was handed over
-  to.on('error', (err) => { failure ??= err; });
-
   // Synchronous: the process ends right after. The signal is sent again, and with this listener gone it ends the process as it would have.
   const removeOnSignal = (signal: NodeJS.Signals) => {
-    try { unlinkSync(temporary); } catch { /* already gone */ }
+    try { unlinkSync(temporary); } catch { /* not created yet, or already gone */ }
     stopWatching();
     process.kill(process.pid, signal);
   };
   const stopWatching = () => { for (const signal of ENDING_SIGNALS) process.off(signal, removeOnSignal); };
+  // Before the file exists: the open completes on a worker thread, so a signal could otherwise
+  // arrive with the file on disk and this process not yet listening.
   for (const signal of ENDING_SIGNALS) process.on(signal, removeOnSignal);
+  const file = await open(temporary, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
+    stopWatching();
+    throw cannotWrite(target, err);
+  });
+  const to = file.createWriteStream({ flush: true });
+  const closed = new Promise<void>((resolve) => to.once('close', resolve));
+  let failure: Error | undefined; // a flush (fsync) or close that failed after the last row was handed over
+  to.on('error', (err) => { failure ??= err; });
 
   async function discard(): Promise<void> {
     stopWatching();
