@@ -207,9 +207,9 @@ describe('back-channel logout', () => {
     const left = await logOut(agent, STOREFRONT);
     const tookMs = performance.now() - began;
     assert.equal(left, STOREFRONT.post_logout_redirect_uri);
-    // The deliveries run side by side and the slow one is cut at timeout_ms; oidc-provider's own
-    // deadline (2.5 s) would be far above this bound.
-    assert.ok(tookMs < TIMEOUT_MS + 1_500, `the sign-out took ${Math.round(tookMs)} ms (timeout_ms ${TIMEOUT_MS})`);
+    // The deliveries run side by side and the slow one is cut at timeout_ms (400 ms), not at
+    // oidc-provider's own fixed 2.5 s: the bound is that 2.5 s, so a loaded machine has 2 s of slack.
+    assert.ok(tookMs < 2_400, `the sign-out took ${Math.round(tookMs)} ms (timeout_ms ${TIMEOUT_MS}; oidc-provider's own deadline is 2.5 s)`);
     const got = byPath(receivedSince(start));
     assert.deepEqual(Object.keys(got).sort(), ['/fail/broken', '/hang/slow', '/ok/storefront?tenant=innovashoes']);
 
