@@ -28,12 +28,14 @@ describe('password-reset, verification and sign-up-attempt mails are limited per
   });
   after(async () => { await a.stop(); await b.stop(); await verifyFirst.stop(); await inbox.close(); });
 
-  /** The email form of `path` filled in from `ip`; the page without its (per-request) CSRF token. */
+  /** The email form of `path` filled in from `ip`: the POST's answer (status, redirect), then the page it leads to without its (per-request) CSRF token. */
   async function ask(insole: TestInsole, path: string, email: string, ip: string) {
     const agent = new UserAgent(insole.issuer, { 'x-forwarded-for': ip });
     const { csrf } = readForm(await (await agent.get(`${insole.issuer}${path}`)).res.text());
-    const res = await agent.postForm(`${insole.issuer}${path}`, { email, _csrf: csrf });
-    return { status: res.res.status, text: (await res.res.text()).replace(/name="_csrf" value="[^"]+"/, '') };
+    const posted = await agent.request(`${insole.issuer}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email, _csrf: csrf }).toString() });
+    const location = posted.headers.get('location');
+    const res = location ? (await agent.get(new URL(location, insole.issuer).href)).res : posted;
+    return { answer: posted.status, location, status: res.status, text: (await res.text()).replace(/name="_csrf" value="[^"]+"/, '') };
   }
   /** The storefront's sign-up form filled in from `ip`; the page without what differs by construction (email, interaction, CSRF token). */
   async function signUpFrom(insole: TestInsole, email: string, ip: string) {
@@ -66,8 +68,8 @@ describe('password-reset, verification and sign-up-attempt mails are limited per
     await ask(b, '/password/reset', email, '203.0.113.2');
     await inbox.waitForNth(email, RESET, 2);
     const third = await ask(a, '/password/reset', email, '203.0.113.3');
-    assert.equal(third.status, 200);
-    assert.deepEqual(third, first, 'the same answer as a request that sent a mail');
+    assert.deepEqual([first.answer, first.location, first.status], [303, '/password/reset/sent', 200]);
+    assert.deepEqual(third, first, 'the same answer (redirect and page) as a request that sent a mail');
 
     await ask(a, '/password/reset', other, '203.0.113.3');
     await inbox.waitFor(other, RESET);
@@ -89,6 +91,7 @@ describe('password-reset, verification and sign-up-attempt mails are limited per
     await inbox.waitFor(email, RESET);
 
     const refused = await ask(a, '/email/verify/resend', email, '198.51.100.3');
+    assert.deepEqual([resent.answer, resent.location, resent.status], [303, '/email/verify/resend/sent', 200]);
     assert.deepEqual(refused, resent);
     await settle(a, 'marker.two@innovashoes.example', '198.51.100.4');
     assert.equal(mailsTo(email, VERIFY), 2);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { launchBrowser } from './support/browser.ts';
 import { startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { buildAuthorization, signInForTokens, oidc } from './support/relying-party.ts';
@@ -22,6 +23,14 @@ async function postEmailForm(insole: TestInsole, path: string, email: string) {
   const { csrf } = readForm(await (await agent.get(`${insole.issuer}${path}`)).res.text());
   const res = await agent.postForm(`${insole.issuer}${path}`, { email, _csrf: csrf });
   return { status: res.res.status, text: (await res.res.text()).replace(/name="_csrf" value="[^"]+"/, '') };
+}
+
+/** The POST's own answer, not followed: its status and where it sends the browser. */
+async function postEmailFormOnce(insole: TestInsole, path: string, email: string) {
+  const agent = new UserAgent(insole.issuer);
+  const { csrf } = readForm(await (await agent.get(`${insole.issuer}${path}`)).res.text());
+  const res = await agent.request(`${insole.issuer}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email, _csrf: csrf }).toString() });
+  return { status: res.status, location: res.headers.get('location') };
 }
 
 const ADMIN = { client_id: 'recovery-admin', client_secret: 'recovery-admin-secret-0123456789', scopes: ['update:users'] };
@@ -198,5 +207,68 @@ describe('email verification and password reset', () => {
     } finally {
       await short.stop();
     }
+  });
+
+  describe('reloading an answer page posts nothing again (Post/Redirect/Get)', () => {
+    const mailsTo = (email: string, subject: RegExp) => inbox.mails.filter((m) => JSON.stringify(m.to).includes(email) && subject.test(m.subject ?? '')).length;
+    const ticketsOf = async (email: string, kind: string) => insole.db.collection('email_tickets').countDocuments({ email, kind });
+    const logsOf = (email: string, type: string) => insole.db.collection('logs').countDocuments({ user_name: email, type });
+
+    test('both email forms answer an address with an account and one without with the same 303 to the same page; a mistyped one gets the form back with 400', async () => {
+      const email = 'prg.known@innovashoes.example';
+      await signInForTokens(insole.issuer, { email, password: 'a password to forget later' }, 'signup');
+      for (const [path, sent] of [['/password/reset', '/password/reset/sent'], ['/email/verify/resend', '/email/verify/resend/sent']]) {
+        const known = await postEmailFormOnce(insole, path, email);
+        const unknown = await postEmailFormOnce(insole, path, 'prg.nobody@innovashoes.example');
+        assert.deepEqual(known, { status: 303, location: sent }, path);
+        assert.deepEqual(unknown, known, `${path}: the same answer whether or not the account exists`);
+        assert.deepEqual(await postEmailForm(insole, path, 'prg.nobody@innovashoes.example'), await postEmailForm(insole, path, email), `${path}: the same page`);
+      }
+      await inbox.waitForNth(email, /Reset your/, 2);
+      // A mistyped address is no request: the form again, with the message and what was typed, to be corrected.
+      for (const path of ['/password/reset', '/email/verify/resend']) {
+        const refused = await postEmailFormOnce(insole, path, 'not-an-address');
+        assert.deepEqual(refused, { status: 400, location: null }, path);
+        const page = await postEmailForm(insole, path, 'not-an-address');
+        assert.match(page.text, /role="alert"[^>]*>Enter a valid email address\.</, path);
+        assert.match(page.text, /value="not-an-address"/, path);
+      }
+    });
+
+    test('in Chromium, reloading "Check your inbox" after a reset request and after a resend sends no second mail, and the first links work', async () => {
+      const email = 'prg.reloader@innovashoes.example';
+      await signInForTokens(insole.issuer, { email, password: 'reload the page as often as I like' }, 'signup');
+      await inbox.waitFor(email, /Confirm your email/);
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.context.newPage();
+        for (const { path, button, kind } of [
+          { path: '/email/verify/resend', button: 'Send link', kind: 'verify_email' },
+          { path: '/password/reset', button: 'Send reset link', kind: 'reset_password' },
+        ]) {
+          const ticketsBefore = await ticketsOf(email, kind);
+          await page.goto(`${insole.issuer}${path}`);
+          await page.getByLabel('Email', { exact: true }).fill(email);
+          await page.getByRole('button', { name: button }).click();
+          await page.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+          assert.equal(await ticketsOf(email, kind), ticketsBefore + 1, `${path}: one link issued`);
+
+          const reloaded = await page.reload();
+          await page.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+          assert.equal(await ticketsOf(email, kind), ticketsBefore + 1, `${path}: the reload issued no second link`);
+          assert.equal(reloaded?.status(), 200, path);
+          assert.equal(reloaded?.request().method(), 'GET', `${path}: the answer has its own address, a reload posts nothing`);
+        }
+      } finally {
+        await browser.close();
+      }
+      const confirm = await followMailLink(insole, inbox.linkIn(await inbox.waitForNth(email, /Confirm your email/, 2), `${insole.issuer}/email/verify?ticket=`));
+      assert.match(await confirm.res.text(), /Email confirmed/);
+      const reset = await followMailLink(insole, inbox.linkIn(await inbox.waitFor(email, /Reset your/), `${insole.issuer}/password/reset/new?ticket=`), { password: 'a new password after reloading' });
+      assert.match(await reset.res.text(), /Password changed/);
+      assert.equal(mailsTo(email, /Confirm your email/), 2, 'the sign-up\'s mail and one resend');
+      assert.equal(mailsTo(email, /Reset your/), 1, 'one reset mail');
+      assert.equal(await logsOf(email, 'scpr'), 1, 'one reset request on record (each one is counted against the account-mail limits)');
+    });
   });
 });

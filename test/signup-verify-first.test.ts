@@ -296,4 +296,30 @@ describe('sign-up that waits for the emailed link (the production default)', () 
     assert.match(read.h1((await confirm(email, 1)).html), /Email confirmed/);
     assert.equal(inbox.mails.filter((m) => JSON.stringify(m.to).includes(email)).length, 1, 'one mail, for one sign-up');
   });
+
+  test('reloading the answer to "send the link again" in Chromium sends no newer link: the one it mailed stays live and finishes the sign-up', async () => {
+    const email = newEmail('resend.reloader');
+    await signUp(email, 'one resend is plenty');
+    await inbox.waitFor(email, CONFIRM);
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${insole().issuer}/email/verify/resend`);
+      await page.getByLabel('Email', { exact: true }).fill(email);
+      await page.getByRole('button', { name: 'Send link' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+      await inbox.waitForNth(email, CONFIRM, 2);
+      const ticket = (await pendingOf(email))!.ticket;
+
+      const reloaded = await page.reload();
+      await page.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+      assert.equal((await pendingOf(email))!.ticket, ticket, 'the resent link is still the live one');
+      assert.equal(reloaded?.status(), 200);
+      assert.equal(reloaded?.request().method(), 'GET', 'the answer has its own address: a reload posts nothing');
+    } finally {
+      await browser.close();
+    }
+    assert.match(read.h1((await confirm(email, 2)).html), /Email confirmed/);
+    assert.equal(inbox.mails.filter((m) => JSON.stringify(m.to).includes(email)).length, 2, 'the sign-up\'s mail and one resend');
+  });
 });

@@ -49,6 +49,11 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
   };
   const ticketOf = (req: Request) => (typeof req.query.ticket === 'string' && req.query.ticket.length <= 100 ? req.query.ticket : '');
 
+  // Post/Redirect/Get: each POST that mails something answers with a 303 to a page of its own, so
+  // reloading the answer is a GET (no second mail killing the first link, no second count against the
+  // account-mail limits). The pages are fixed text and carry nothing from the request, so the redirect
+  // and the page are the same whether or not an account exists.
+
   /**
    * A page asking for an email, and the reader of its form: a mistyped address shows the form again
    * (400) with the message and what was typed, so the shopper can correct it; undefined then.
@@ -74,8 +79,9 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
     const email = await resendEmail(req, res);
     if (email === undefined) return;
     await account.resendVerification(email, context(req));
-    await message(req, res, 'Check your inbox', 'If that address has an account or a sign-up waiting to be confirmed, we have sent it a new link.');
+    res.redirect(303, '/email/verify/resend/sent');
   });
+  router.get('/email/verify/resend/sent', (req, res) => message(req, res, 'Check your inbox', 'If that address has an account or a sign-up waiting to be confirmed, we have sent it a new link.'));
 
   router.get('/email/verify', (req, res) => page(req, res, 'confirm-action', {
     title: 'Confirm your email', lead: 'One click and your email is confirmed.', action: '/email/verify', button: 'Confirm my email', ticket: ticketOf(req),
@@ -100,8 +106,9 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
     const email = await resetEmail(req, res);
     if (email === undefined) return;
     await account.requestPasswordReset(email, context(req));
-    await message(req, res, 'Check your inbox', 'If that address has an account, we have sent it a link to reset the password.');
+    res.redirect(303, '/password/reset/sent');
   });
+  router.get('/password/reset/sent', (req, res) => message(req, res, 'Check your inbox', 'If that address has an account, we have sent it a link to reset the password.'));
 
   router.get('/password/reset/new', async (req, res) => {
     const ticket = ticketOf(req);
