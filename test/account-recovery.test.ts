@@ -270,5 +270,27 @@ describe('email verification and password reset', () => {
       assert.equal(mailsTo(email, /Reset your/), 1, 'one reset mail');
       assert.equal(await logsOf(email, 'scpr'), 1, 'one reset request on record (each one is counted against the account-mail limits)');
     });
+
+    test('in Chromium, reloading "Password changed" shows it again, not "Link expired"', async () => {
+      const email = 'prg.changer@innovashoes.example';
+      await signInForTokens(insole.issuer, { email, password: 'the password before the reset' }, 'signup');
+      await postEmailForm(insole, '/password/reset', email);
+      const link = inbox.linkIn(await inbox.waitFor(email, /Reset your/), `${insole.issuer}/password/reset/new?ticket=`);
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.context.newPage();
+        await page.goto(link);
+        await page.getByLabel('New password', { exact: true }).fill('the password after the reset');
+        await page.getByRole('button', { name: 'Change password' }).click();
+        await page.getByRole('heading', { level: 1, name: 'Password changed' }).waitFor();
+        const reloaded = await page.reload();
+        assert.equal(reloaded?.status(), 200);
+        assert.equal(reloaded?.request().method(), 'GET', 'a reload posts the used link nothing again');
+        await page.getByRole('heading', { level: 1, name: 'Password changed' }).waitFor();
+      } finally {
+        await browser.close();
+      }
+      assert.deepEqual((await logTypes(email)).filter((t) => t === 'scp' || t === 'fcp'), ['scp'], 'one change, and no failed one from a second post');
+    });
   });
 });

@@ -49,10 +49,10 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
   };
   const ticketOf = (req: Request) => (typeof req.query.ticket === 'string' && req.query.ticket.length <= 100 ? req.query.ticket : '');
 
-  // Post/Redirect/Get: each POST that mails something answers with a 303 to a page of its own, so
+  // Post/Redirect/Get: each POST that mails or sets something answers with a 303 to a page of its own, so
   // reloading the answer is a GET (no second mail killing the first link, no second count against the
-  // account-mail limits). The pages are fixed text and carry nothing from the request, so the redirect
-  // and the page are the same whether or not an account exists.
+  // account-mail limits, no "Link expired" after a password change). The pages are fixed text and carry
+  // nothing from the request, so the redirect and the page are the same whether or not an account exists.
 
   /**
    * A page asking for an email, and the reader of its form: a mistyped address shows the form again
@@ -125,8 +125,9 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
       if (!(err instanceof AppError) || !err.expose || err.status >= 500) throw err;
       return page(req, res, 'new-password', { title: 'Choose a new password', ticket, error: err.message }, err.status);
     }
-    await message(req, res, 'Password changed', 'Your password has been changed and you were signed out everywhere. Go back to the store and sign in with your new password.');
+    res.redirect(303, '/password/reset/done');
   });
+  router.get('/password/reset/done', (req, res) => message(req, res, 'Password changed', 'Your password has been changed and you were signed out everywhere. Go back to the store and sign in with your new password.'));
 
   router.get('/account/unblock', (req, res) => page(req, res, 'confirm-action', {
     title: 'Unblock sign-ins', lead: 'Allow sign-ins to your account from the network that was blocked.', action: '/account/unblock', button: 'Unblock', ticket: ticketOf(req),
