@@ -253,6 +253,7 @@ describe("express-openid-connect's backchannelLogout against insole", () => {
   /** The store's web app as the SDK's README shows back-channel logout: `backchannelLogout` with a store. */
   function createShop(issuer: string, baseURL: string, client: typeof BCL_SHOP, extra: Record<string, unknown> = {}): express.Express {
     const app = express();
+    app.get('/favicon.ico', (_req, res) => { res.status(204).end(); }); // before the SDK: see createWebApp
     app.use(auth({
       issuerBaseURL: issuer, baseURL, clientID: client.client_id, clientSecret: client.client_secret,
       secret: 'another long, random string used to encrypt the session cookie',
