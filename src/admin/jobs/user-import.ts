@@ -126,9 +126,11 @@ async function applyRecord(record: ImportRecord, index: number, raw: unknown, se
     const field = raw && typeof raw === 'object' && 'custom_password_hash' in raw ? 'custom_password_hash' : 'password_hash';
     return refused(index, raw, [{ code: 'CONFLICT', message: `A ${field} was provided, but the user already exists: an import sets a password hash for a new user only (a password is changed with PATCH /users/{id}).`, path: field }]);
   }
-  const problem = roleChangeProblem(existing, upserted(existing, record), options.roles, deps.dashboard);
+  const set = upsertSet(record);
+  const after: RoleHolder = { email: existing.email, email_verified: set.email_verified, app_metadata: set.app_metadata ?? existing.app_metadata };
+  const problem = roleChangeProblem(existing, after, options.roles, deps.dashboard);
   if (problem) return refused(index, raw, [{ code: 'INSUFFICIENT_SCOPE', message: problem, path: 'app_metadata.roles' }]);
-  await upsertRecord(existing, record, deps);
+  await deps.users.update(existing.user_id, set, {});
   return 'updated';
 }
 
@@ -153,17 +155,15 @@ async function insertRecord(record: ImportRecord, index: number, raw: unknown, d
  * email_verified becomes false unless the record says otherwise. Auth0's schema marks `blocked` and
  * the password hash as not upserted (https://auth0.com/docs/manage-users/user-migration/
  * bulk-user-import-database-schema-and-examples): blocking is update:users' business, and an export
- * re-imported carries every user's `blocked`, which is left as it is.
+ * re-imported carries every user's `blocked`, which is left as it is. What is written, and so
+ * what the role check reads.
  */
-/** What upsertRecord leaves of the fields that decide roles: app_metadata is replaced, email_verified reset. */
-function upserted(existing: UserDoc, record: ImportRecord): RoleHolder {
-  return { email: existing.email, email_verified: record.email_verified ?? false, app_metadata: record.app_metadata ?? existing.app_metadata };
+function upsertSet(record: ImportRecord): UpsertSet {
+  const set: UpsertSet = { updated_at: new Date(), email_verified: record.email_verified ?? false };
+  for (const field of ['name', 'nickname', 'given_name', 'family_name', 'picture', 'user_metadata', 'app_metadata'] as const) {
+    if (record[field] !== undefined) (set as Record<string, unknown>)[field] = record[field];
+  }
+  return set;
 }
 
-async function upsertRecord(existing: UserDoc, record: ImportRecord, deps: ImportDeps): Promise<void> {
-  const set: Record<string, unknown> = { updated_at: new Date(), email_verified: record.email_verified ?? false };
-  for (const field of ['name', 'nickname', 'given_name', 'family_name', 'picture', 'user_metadata', 'app_metadata'] as const) {
-    if (record[field] !== undefined) set[field] = record[field];
-  }
-  await deps.users.update(existing.user_id, set, {});
-}
+interface UpsertSet { updated_at: Date; email_verified: boolean; app_metadata?: UserDoc['app_metadata']; [field: string]: unknown }
