@@ -20,6 +20,11 @@ export function roleRightsOf(scopes: ReadonlySet<string>): RoleRights {
   return { add: scopes.has(ROLE_SCOPES.add), remove: scopes.has(ROLE_SCOPES.remove) };
 }
 
+/** The role scopes that `rights` stand for: what an import job keeps, read back with `roleRightsOf`. */
+export function roleScopesOf(rights: RoleRights): string[] {
+  return [...(rights.add ? [ROLE_SCOPES.add] : []), ...(rights.remove ? [ROLE_SCOPES.remove] : [])];
+}
+
 /**
  * What is wrong with a write that turns `before` into `after` for a caller with `rights`, or
  * nothing. Roles are compared as the dashboard grants them (`rolesOf`), so this check and the grant

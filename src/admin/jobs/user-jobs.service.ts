@@ -7,7 +7,7 @@ import { defaultExportFields, exportFieldProblem, MAX_EXPORT_FIELDS, type Export
 import type { ExportField, RecordError, UserJob } from './user-job.model.ts';
 import type { UserJobRepository } from './user-job.repository.ts';
 import { parseUsersFile } from './user-import.ts';
-import { ROLE_SCOPES, type RoleRights } from '../role-members.ts';
+import { roleScopesOf, type RoleRights } from '../role-members.ts';
 
 export class JobNotFoundError extends NotFoundError {
   constructor() { super('The job does not exist.'); }
@@ -71,7 +71,7 @@ export function createUserJobsService(deps: {
     const job = await jobs.create({
       type: 'users_import', created_by: createdBy, connection: PASSWORD_CONNECTION, users_file: request.users,
       upsert: request.upsert ?? false, external_id: request.external_id, send_completion_email: request.send_completion_email,
-      role_scopes: [...(roles.add ? [ROLE_SCOPES.add] : []), ...(roles.remove ? [ROLE_SCOPES.remove] : [])], total, summary: { failed: 0, updated: 0, inserted: 0, total },
+      role_scopes: roleScopesOf(roles), total, summary: { failed: 0, updated: 0, inserted: 0, total },
     });
     deps.nudge();
     return job;
