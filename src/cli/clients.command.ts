@@ -36,6 +36,10 @@ function backchannelMetadata(options: BackchannelOptions, config: Config): { bac
   };
 }
 
+/** A checked client as the database keeps it: no undefined fields, its secret sealed. */
+const storedPayload = (client: Record<string, unknown>, config: Config) =>
+  sealClientSecret(Object.fromEntries(Object.entries(client).filter(([, v]) => v !== undefined)), clientSecretsBox(config));
+
 const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] }) => error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  - ');
 
 /**
@@ -84,8 +88,7 @@ export async function createClient(connection: Connection, config: Config, optio
   if (!parsed.success) {
     throw new CliError(`Cannot create the client:\n  - ${issuesOf(parsed.error)}`);
   }
-  const plain = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
-  const payload = sealClientSecret(plain, clientSecretsBox(config));
+  const payload = storedPayload(parsed.data, config);
   try {
     await clients(connection).insertOne({ _id: client_id, payload });
   } catch (err) {
@@ -130,8 +133,7 @@ export async function updateClient(connection: Connection, config: Config, optio
   }
   const parsed = clientSchema.safeParse(next);
   if (!parsed.success) throw new CliError(`Cannot update the client:\n  - ${issuesOf(parsed.error)}`);
-  const plain = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
-  const payload = { ...sealClientSecret(plain, clientSecretsBox(config)), ...(sealed ? { client_secret_sealed: sealed } : {}) };
+  const payload = { ...storedPayload(parsed.data, config), ...(sealed ? { client_secret_sealed: sealed } : {}) };
   await clients(connection).replaceOne({ _id: clientId }, { payload });
   console.log(JSON.stringify({ client_id: clientId, client_name: parsed.data.client_name, redirect_uris: parsed.data.redirect_uris, ...backchannelShown(parsed.data) }, null, 2));
 }
