@@ -191,6 +191,14 @@ describe('a server that trickles bytes, floods, or says nothing', () => {
     await assert.rejects(call('/declared?length=10485760'), (err: ApiError) => err.failure === 'bad_response');
   });
 
+  test('an error status is the answer even when its body stalls or floods: a 429 keeps its Retry-After', async () => {
+    await assert.rejects(call('/declared?length=100&status=429&retry_after=3600'),
+      (err: ApiError) => err.failure === 'status' && err.status === 429 && err.retryAfterMs === 3_600_000);
+    await assert.rejects(call('/flood?chunk=65536&total=20971520&status=503'), (err: ApiError) => err.failure === 'status' && err.status === 503);
+    await until('the server sees the connection closed', () => lastSent().clientClosed);
+    assert.equal(lastSent().finished, false, 'the error body was not read');
+  });
+
   test("the rules' `request` gets the `request` library's codes: ERESPONSETOOLARGE and ETIMEDOUT", async () => {
     const outcome = (path: string) => new Promise<{ code?: string }>((resolve) => {
       const run = createRuleScope('probe.js', 10_000, (err) => resolve(err as { code?: string }));

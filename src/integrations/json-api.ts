@@ -55,14 +55,18 @@ export async function callJsonApi({ http, service, url, method = 'GET', headers 
   } catch (err) {
     throw failureOf(service, err, signal, 'no answer', http.maxResponseBytes);
   }
+  if (!expect.includes(res.status)) {
+    // The status and Retry-After are the answer; its body is not read: one that stalled, was cut off
+    // or ran over the size cap would turn a 429 into a failure retried without its Retry-After, and a
+    // 401 into one retried instead of disabling the hook.
+    await res.body?.cancel().catch(() => undefined);
+    throw new ApiError(service, 'status', `HTTP ${res.status}`, { status: res.status, retryAfterMs: retryAfterMs(res.headers) });
+  }
   let text: string;
   try {
     text = await res.text();
   } catch (err) {
     throw failureOf(service, err, signal, 'the answer was cut off', http.maxResponseBytes);
-  }
-  if (!expect.includes(res.status)) {
-    throw new ApiError(service, 'status', `HTTP ${res.status}`, { status: res.status, retryAfterMs: retryAfterMs(res.headers) });
   }
   if (!text) return { status: res.status, body: undefined };
   try {

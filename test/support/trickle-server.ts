@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
  *  /trickle?every=MS&bytes=N  — headers at once, then one byte every MS until N bytes (a slow loris in reverse);
  *  /flood?chunk=N&total=N     — an answer of `total` bytes in chunks, without Content-Length;
  *  /declared?length=N         — a Content-Length of N, and then nothing;
+ *  `status` and `retry_after` on /flood and /declared: an error answer with that status (and Retry-After);
  *  /silent                    — accepts the request and never answers.
  * It counts what it managed to send per request and whether the client hung up before the end.
  */
@@ -26,10 +27,12 @@ export async function startTrickleServer(): Promise<TrickleServer> {
     sent.push(record);
     res.on('close', () => { if (!record.finished) record.clientClosed = true; });
     const n = (name: string, fallback: number) => Number(url.searchParams.get(name) ?? fallback);
+    const retryAfter = url.searchParams.get('retry_after');
+    const head = { 'content-type': 'application/json', ...(retryAfter ? { 'retry-after': retryAfter } : {}) };
     if (url.pathname === '/trickle') return trickle(res, record, n('every', 100), n('bytes', 1000));
-    if (url.pathname === '/flood') return flood(res, record, n('chunk', 65_536), n('total', 10 * 1024 * 1024));
+    if (url.pathname === '/flood') return flood(res.writeHead(n('status', 200), head), record, n('chunk', 65_536), n('total', 10 * 1024 * 1024));
     if (url.pathname === '/declared') {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(n('length', 1)) });
+      res.writeHead(n('status', 200), { ...head, 'content-length': String(n('length', 1)) });
       return res.flushHeaders();
     }
     if (url.pathname === '/silent') return; // never answers
@@ -50,7 +53,6 @@ export async function startTrickleServer(): Promise<TrickleServer> {
   }
 
   function flood(res: ServerResponse, record: TrickleServer['sent'][number], chunk: number, total: number): void {
-    res.writeHead(200, { 'content-type': 'application/json' });
     const block = Buffer.alloc(chunk, 'x');
     const pump = () => {
       while (record.bytes < total && !res.destroyed) {
