@@ -211,7 +211,10 @@ describe("the `request` library's options", () => {
           seen.timeout = err && err.code;
           request.get({ url: 'file:///etc/passwd' }, function (err) {
             seen.file = err && err.message;
-            auth0.users.updateAppMetadata(user.user_id, seen).then(function () { callback(null, user, context); });
+            request.get({ url: '${api.url.replace('http://', 'http://crm:p%40ss@')}/basic', json: true }, function (err, res) {
+              seen.basic = err ? err.message : res.statusCode;
+              auth0.users.updateAppMetadata(user.user_id, seen).then(function () { callback(null, user, context); });
+            });
           });
         });
       });
@@ -225,7 +228,7 @@ describe("the `request` library's options", () => {
     await api.close();
   });
 
-  test('qs, json, form, body, headers, auth, timeout and the callback shape work as in `request`', async () => {
+  test('qs, json, form, body, headers, auth, credentials in the URL, timeout and the callback shape work as in `request`', async () => {
     const shopper = newShopper('requests');
     await signInForTokens(insole.issuer, shopper, 'signup');
     const seen = (await userByEmail(insole, shopper.email))?.app_metadata;
@@ -245,6 +248,10 @@ describe("the `request` library's options", () => {
     assert.equal(put.method, 'PUT');
     assert.equal(put.headers['content-type'], 'application/json');
     assert.equal(put.headers.authorization, 'Bearer tok');
+    // fetch refuses user:password@ and its error repeats the URL, password included, to the rule and the logs.
+    assert.equal(seen?.basic, 200);
+    const [basic] = api.callsTo('/basic');
+    assert.equal(basic.headers.authorization, `Basic ${Buffer.from('crm:p@ss').toString('base64')}`, 'sent as Basic auth, decoded, as `request` did');
   });
 });
 

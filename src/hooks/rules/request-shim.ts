@@ -1,3 +1,4 @@
+import { unescape } from 'node:querystring';
 import { TIMEOUT_CODES, TOO_LARGE_CODE, undiciCodeOf, type OutboundHttp } from '../../integrations/http-dispatcher.ts';
 import type { RuleScope } from './rule-scope.ts';
 
@@ -50,6 +51,7 @@ async function perform(options: Options, scope: RuleScope, http: OutboundHttp): 
   const body = buildBody(options, headers);
   if (options.json !== undefined && options.json !== false && !headers.has('accept')) headers.set('accept', 'application/json');
   applyAuth(options.auth, headers);
+  takeUrlCredentials(url, headers);
 
   const budget = Math.max(1, scope.deadline - Date.now());
   const timeout = typeof options.timeout === 'number' && options.timeout > 0 ? Math.min(options.timeout, budget) : budget;
@@ -107,8 +109,22 @@ function applyAuth(auth: unknown, headers: Headers): void {
   if (!auth || typeof auth !== 'object' || headers.has('authorization')) return;
   const { user, username, pass, password, bearer } = auth as Record<string, string | undefined>;
   if (bearer) headers.set('authorization', `Bearer ${bearer}`);
-  else if (user ?? username) headers.set('authorization', `Basic ${Buffer.from(`${user ?? username}:${pass ?? password ?? ''}`).toString('base64')}`);
+  else if (user ?? username) headers.set('authorization', basic((user ?? username)!, pass ?? password ?? ''));
 }
+
+/**
+ * `request` sends `https://user:pass@host/` as Basic auth (unless `auth` or an Authorization
+ * header says otherwise). fetch refuses such a URL, with an error that repeats it, password
+ * included, into the rule's callback and from there into the logs: the credentials come off the URL.
+ */
+function takeUrlCredentials(url: URL, headers: Headers): void {
+  if (!url.username && !url.password) return;
+  if (!headers.has('authorization')) headers.set('authorization', basic(unescape(url.username), unescape(url.password)));
+  url.username = '';
+  url.password = '';
+}
+
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 // Like `request`: a JSON answer becomes an object; anything else stays a string.
 function parseJson(text: string): unknown {
