@@ -48,6 +48,15 @@ describe('hooks configuration', () => {
     assert.throws(() => loadConfig({ env, overrides: { hooks: { sentiment: { mode: 'remote', remote_url: 'ftp://sentiment.example/analyze' } } } }), /hooks\.sentiment\.remote_url: must be an http/);
     assert.equal(loadConfig({ env, overrides: { hooks: { fullcontact: { base_url: 'http://127.0.0.1:8080/fullcontact' } } } }).hooks.fullcontact.base_url, 'http://127.0.0.1:8080/fullcontact');
   });
+
+  test('an API URL with a user name or password is refused at start-up, without repeating it (fetch refuses it in every job, password in the error)', () => {
+    const env = { FULLCONTACT_API_KEY: 'k', SENTIMENT_SECRET: 's', X_BEARER_TOKEN: 't' };
+    const refused = (hooks: Record<string, unknown>, path: string) => assert.throws(() => loadConfig({ env, overrides: { hooks } }),
+      (err: Error) => err.message.includes(`hooks.${path}: must not carry a user name or password`) && !err.message.includes('s3cret'));
+    refused({ fullcontact: { base_url: 'https://gw:s3cret@gw.example/fullcontact' } }, 'fullcontact.base_url');
+    refused({ sentiment: { mode: 'remote', remote_url: 'https://svc:s3cret@sentiment.example/analyze' } }, 'sentiment.remote_url');
+    refused({ sentiment: { x_base_url: 'https://:s3cret@api.x.com' } }, 'sentiment.x_base_url');
+  });
 });
 
 describe('retry policy', () => {

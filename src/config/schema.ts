@@ -110,7 +110,15 @@ const secretsSchema = z.object({
 });
 
 // The hooks' APIs: any other scheme (file:, ftp:, a typo such as htps:) starts silently, then fails every job until it is dead.
-const hookApiUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+// So does user:password@ (fetch refuses it), with an error repeating the URL, password included, in every job's last_error.
+const hookApiUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .refine((url) => !carriesCredentials(url), 'must not carry a user name or password (credentials for an egress proxy go in HTTPS_PROXY / HTTP_PROXY)');
+
+function carriesCredentials(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { username, password } = new URL(url);
+  return Boolean(username || password);
+}
 
 type SentimentCredentials = { enabled?: boolean; mode: 'remote' | 'builtin'; remote_url?: string; secret?: string; x_bearer_token?: string };
 
