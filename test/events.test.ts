@@ -407,6 +407,51 @@ describe('the outbox and its publisher with no relay competing: expiry, long cla
   });
 });
 
+// A consumer's queue with a length limit and overflow reject-publish: RabbitMQ nacks what it cannot
+// take. Handed back at once, those records were published again every poll (to every other queue
+// too), without a log line, and a batch full of them held up every event behind it.
+describe('events RabbitMQ refuses (basic.nack: a bound queue full with overflow reject-publish)', () => {
+  const exchange = `insole.test.nack.${RUN}`;
+  const captured = captureLogs('info');
+  let broker: Awaited<ReturnType<typeof connectBroker>>;
+  let insole: TestInsole;
+  before(async () => {
+    broker = await connectBroker();
+    const channel = await broker.createChannel();
+    await channel.assertExchange(exchange, 'topic', { durable: true });
+    const { queue } = await channel.assertQueue('', { exclusive: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } });
+    await channel.bindQueue(queue, exchange, 'ss');
+    // A backoff far longer than a round: the refused batch is not due again before the event behind it is claimed.
+    insole = await startTestInsole({ events: { amqp_url: AMQP_URL, exchange, poll_ms: 50, reconnect_min_ms: 5_000, reconnect_max_ms: 10_000, batch_size: 5 } }, testDatabaseUri(), captured.logger);
+  });
+  after(async () => {
+    await insole?.stop();
+    await broker?.close(); // its exclusive queue goes with it
+    const cleanup = await connectBroker();
+    await (await cleanup.createChannel()).deleteExchange(exchange);
+    await cleanup.close();
+  });
+
+  test('are retried with backoff and logged, and the events behind a batch of them still go out', async () => {
+    const record = (log_id: string, type: string, created_at: Date): OutboxRecord => ({
+      _id: log_id, state: 'ready', created_at, attempts: 0, claimed_until: new Date(0),
+      event: { log_id, date: created_at.toISOString(), type, user_name: `nack.${RUN}@innovashoes.example`, details: {} },
+    });
+    // Five `ss` the full queue refuses fill a batch; the `s` behind them reached the outbox later.
+    const refused = Array.from({ length: 5 }, (_, i) => record(`n${RUN}refused${i}`, 'ss', new Date(Date.now() - 1_000)));
+    const behind = record(`n${RUN}behind`, 's', new Date());
+    await insole.db.collection<OutboxRecord>('event_outbox').insertMany([...refused, behind]);
+
+    await until(allSent(insole, [behind._id]), 'the event behind the refused batch is published');
+    const lines = captured.lines.map((l) => JSON.parse(l) as { level: number; msg: string; refused?: number });
+    const said = lines.filter((l) => l.msg.startsWith('RabbitMQ refused events'));
+    assert.equal(said.length, 1, 'said once');
+    assert.equal(said[0].level, 40);
+    const waiting = await insole.db.collection<OutboxRecord>('event_outbox').find({ _id: { $in: refused.map((r) => r._id) } }).toArray();
+    assert.ok(waiting.every((r) => r.state === 'ready' && r.last_error === 'refused by RabbitMQ (basic.nack)'), 'still to be sent, and why not yet');
+  });
+});
+
 // Found by the fault suite: the database stopped between a sign-up's user insert and its `ss` log's
 // insert, leaving a user whose first login was counted and never logged (no transactions on the dev
 // database, nor across collections without a replica set). The login's log now travels in the user write.

@@ -11,6 +11,9 @@ export interface OutgoingMessage {
 
 export interface PublishOutcome {
   confirmed: string[];
+  /** The broker answered basic.nack: it took the message and refused it (a bound queue full with overflow reject-publish, …). */
+  refused: string[];
+  /** Not confirmed either way: not connected, the channel closed, or no confirm in time. */
   failed: string[];
   error?: string;
 }
@@ -30,6 +33,9 @@ export type AmqpPublisher = ReturnType<typeof createAmqpPublisher>;
 
 /** Without a heartbeat, a broker that vanishes without closing the socket would go unnoticed. */
 const HEARTBEAT_SECONDS = '15';
+
+/** amqplib's error for a basic.nack (lib/channel.js); a closed channel fails its messages with another one. */
+const NACKED = 'message nacked';
 
 /** The URL without its credentials, for log lines. */
 export function brokerAddress(url: string): string {
@@ -113,9 +119,10 @@ export function createAmqpPublisher(options: PublisherOptions) {
   /** Publishes persistent messages and waits for the broker's confirms; never throws. */
   async function publish(messages: OutgoingMessage[]): Promise<PublishOutcome> {
     const ch = channel;
-    if (!messages.length) return { confirmed: [], failed: [] };
-    if (!ch) return { confirmed: [], failed: messages.map((m) => m.id), error: 'not connected' };
+    if (!messages.length) return { confirmed: [], refused: [], failed: [] };
+    if (!ch) return { confirmed: [], refused: [], failed: messages.map((m) => m.id), error: 'not connected' };
     const confirmed: string[] = [];
+    const refused: string[] = [];
     const failed: string[] = [];
     let error: string | undefined;
     const settled = new Set<string>();
@@ -126,7 +133,9 @@ export function createAmqpPublisher(options: PublisherOptions) {
     const settle = (id: string, err?: Error) => {
       if (settled.has(id)) return;
       settled.add(id);
-      if (err) { failed.push(id); error ??= err.message; } else confirmed.push(id);
+      if (!err) confirmed.push(id);
+      else if (err.message === NACKED) refused.push(id);
+      else { failed.push(id); error ??= err.message; }
       if (settled.size === expected) finish();
     };
     const timer = setTimeout(() => {
@@ -147,7 +156,7 @@ export function createAmqpPublisher(options: PublisherOptions) {
     }
     await done;
     clearTimeout(timer);
-    return { confirmed, failed, error };
+    return { confirmed, refused, failed, error };
   }
 
   return {

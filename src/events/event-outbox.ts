@@ -136,6 +136,17 @@ export function createEventOutbox(connection: Connection, retention: OutboxReten
       await records.updateMany({ $or: mine, state: 'ready' }, { $set: { claimed_until: UNCLAIMED, last_error: error } });
     },
 
+    /**
+     * The broker refused these (basic.nack): still this relay's until `retryAt`, so a refusal that
+     * lasts is retried with backoff and the records behind them in the outbox go out meanwhile.
+     */
+    async postpone(refused: { record: OutboxRecord; retryAt: Date }[], error: string): Promise<void> {
+      await Promise.all(refused.map(({ record, retryAt }) => records.updateOne(
+        { _id: record._id, claim: record.claim!, state: 'ready' },
+        { $set: { claimed_until: retryAt, last_error: error } },
+      )));
+    },
+
     /** Stale records whose log exists: publishable. */
     async markReady(found: OutboxRecord[]): Promise<void> {
       if (!found.length) return;

@@ -27,6 +27,9 @@ const inDateOrder = (a: OutboxRecord, b: OutboxRecord) =>
 /** Rounds in a row before yielding to the timer, so one instance's backlog cannot starve its event loop. */
 const MAX_ROUNDS = 20;
 
+/** A refused record's last_error. */
+const REFUSED = 'refused by RabbitMQ (basic.nack)';
+
 /**
  * Publishes the outbox to RabbitMQ. Every instance runs one; records are claimed atomically with a
  * lease (`claim_ms`), so two relays never publish the same record, and a record whose relay died is
@@ -52,6 +55,7 @@ export function startEventRelay(deps: EventRelayDeps): EventRelay {
   let stopped = false;
   let failing = false;
   let lastRecovery = 0;
+  let refusing = false;
   const unsubscribe = deps.outbox.onWritten(() => run());
 
   function run(): void {
@@ -89,6 +93,7 @@ export function startEventRelay(deps: EventRelayDeps): EventRelay {
       })));
       const byId = new Map(batch.map((r) => [r._id, r]));
       await outbox.markSent(outcome.confirmed.map((id) => byId.get(id)!));
+      await postponeRefused(outcome.refused.map((id) => byId.get(id)!), outcome.confirmed.map((id) => byId.get(id)!));
       if (outcome.failed.length) {
         await outbox.unclaim(outcome.failed.map((id) => byId.get(id)!), outcome.error ?? 'not confirmed');
         return false; // the publisher reconnects and calls run() again
@@ -96,6 +101,23 @@ export function startEventRelay(deps: EventRelayDeps): EventRelay {
       if (batch.length < config.batch_size) return false;
     }
     return true;
+  }
+
+  /**
+   * A nacked message is retried with the reconnect backoff, per record (its attempts so far), not at
+   * once: handed straight back, a refusal that lasts would be published every poll — again to every
+   * queue that took it — and would fill every batch, holding up the events behind it. Said once, until
+   * a refused event goes through.
+   */
+  async function postponeRefused(refused: OutboxRecord[], confirmed: OutboxRecord[]): Promise<void> {
+    if (confirmed.some((r) => r.last_error === REFUSED)) refusing = false;
+    if (!refused.length) return;
+    const backoff = (r: OutboxRecord) => Math.min(config.reconnect_min_ms * 2 ** Math.min(Math.max(0, r.attempts - 1), 30), config.reconnect_max_ms);
+    const now = Date.now();
+    await deps.outbox.postpone(refused.map((record) => ({ record, retryAt: new Date(now + backoff(record)) })), REFUSED);
+    const line = { refused: refused.length, log_ids: refused.slice(0, 10).map((r) => r._id), retry_in_ms: Math.min(...refused.map(backoff)) };
+    (refusing ? log.debug : log.warn).call(log, line, 'RabbitMQ refused events (basic.nack, e.g. a bound queue full with overflow reject-publish): retrying them with backoff; queues that took them get them again');
+    refusing = true;
   }
 
   /** A `new` record this old lost its writer between two steps: publish it if its log exists, else drop it. */
