@@ -272,6 +272,27 @@ describe('an events exchange that exists on the broker with another type', () =>
   });
 });
 
+describe('an AMQP_URL whose password the broker refuses', () => {
+  test('is reported as a refused connection, at error level, not as an unreachable broker, and the password stays out of the logs', async () => {
+    const url = new URL(AMQP_URL);
+    url.password = `wrong-${RUN}`;
+    const captured = captureLogs('debug');
+    const insole = await startTestInsole({ events: { amqp_url: url.href, ...FAST } }, testDatabaseUri(), captured.logger);
+    try {
+      const lines = () => captured.lines.map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message: string } });
+      await until(async () => lines().filter((l) => l.msg.startsWith('RabbitMQ')).length >= 2, 'a retry is logged', 10_000);
+      const refused = lines().filter((l) => l.msg.startsWith('RabbitMQ refused the connection'));
+      assert.equal(refused.length, 1, 'once; the retries after it at debug');
+      assert.equal(refused[0].level, 50, 'error: an operator must act');
+      assert.match(refused[0].err!.message, /ACCESS.REFUSED/);
+      assert.equal(lines().filter((l) => l.msg.startsWith('RabbitMQ unreachable')).length, 0);
+      assert.ok(!captured.lines.some((l) => l.includes(`wrong-${RUN}`)), 'no log line holds the password');
+    } finally {
+      await insole.stop();
+    }
+  });
+});
+
 describe('a batch is published in date order, whatever order its records reached the outbox in', () => {
   const email = `date.order.${RUN}@innovashoes.example`;
   const database = testDatabaseUri();

@@ -37,6 +37,9 @@ const HEARTBEAT_SECONDS = '15';
 /** amqplib's error for a basic.nack (lib/channel.js); a closed channel fails its messages with another one. */
 const NACKED = 'message nacked';
 
+/** amqplib's error when the broker ends the handshake refusing the login (403) or the vhost (530); not a broker shutting down (320). */
+const HANDSHAKE_REFUSED = /^Handshake terminated by server: (403|530) /;
+
 /** The URL without its credentials, for log lines. */
 export function brokerAddress(url: string): string {
   const { protocol, host, pathname } = new URL(url);
@@ -91,7 +94,8 @@ export function createAmqpPublisher(options: PublisherOptions) {
     } catch (err) {
       connecting = false;
       void opened?.close().catch(() => {});
-      retry(err as Error, opened !== undefined);
+      const refusal = opened ? 'exchange' : HANDSHAKE_REFUSED.test((err as Error).message) ? 'login' : undefined;
+      retry(err as Error, refusal);
     }
   }
 
@@ -102,13 +106,17 @@ export function createAmqpPublisher(options: PublisherOptions) {
     if (!stopped) retry(new Error('connection closed'));
   }
 
-  /** `answered`: the broker took the connection but refused what followed (the exchange exists with another type). */
-  function retry(err: Error, answered = false): void {
+  /**
+   * `refusal`: the broker answered and said no — to the login (user, password or vhost of AMQP_URL),
+   * or to the exchange (it exists there with another type). Not an outage that ends by itself.
+   */
+  function retry(err: Error, refusal?: 'login' | 'exchange'): void {
     if (stopped || connecting || retryTimer) return;
-    // Once per outage at warn (error when the broker answered: an operator must act); each further attempt at debug.
+    // Once per outage at warn (error when the broker refused: an operator must act); each further attempt at debug.
     const line = { err: { message: err.message }, broker: where, retry_in_ms: delay };
-    if (outage) logger.debug(line, answered ? 'RabbitMQ still refuses the events exchange' : 'RabbitMQ still unreachable');
-    else if (answered) logger.error({ ...line, exchange }, `RabbitMQ refused the events exchange "${exchange}" (declared there with other settings? events.exchange names a durable topic exchange): login events wait in MongoDB`);
+    if (outage) logger.debug(line, refusal ? `RabbitMQ still refuses the ${refusal === 'login' ? 'connection' : 'events exchange'}` : 'RabbitMQ still unreachable');
+    else if (refusal === 'exchange') logger.error({ ...line, exchange }, `RabbitMQ refused the events exchange "${exchange}" (declared there with other settings? events.exchange names a durable topic exchange): login events wait in MongoDB`);
+    else if (refusal === 'login') logger.error(line, 'RabbitMQ refused the connection (check the user name, password and vhost of AMQP_URL, and that user\'s permissions): login events wait in MongoDB');
     else logger.warn(line, 'RabbitMQ unreachable: login events wait in MongoDB and are sent when it is back');
     outage = true;
     retryTimer = setTimeout(() => void open(), delay);
