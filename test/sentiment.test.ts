@@ -145,6 +145,20 @@ describe('remote sentiment for handles FullContact found, on two insole instance
     }
   });
 
+  test('a service that answers 2xx without a JSON object (text "OK", a JSON string) keeps its result: analysed once, no score', async () => {
+    const shoppers = [newShopper('plainok'), newShopper('queued')];
+    for (const [i, s] of shoppers.entries()) fullcontact.know(s.email, fullContactPerson({ email: s.email, twitter: `keeps_${i}_${process.pid % 1000}` }));
+    sentiment.script({ status: 200, text: 'OK' }, { status: 202, body: 'queued' }); // the next two calls, whichever shopper comes first
+    for (const s of shoppers) await signInForTokens(a.issuer, s, 'signup');
+    for (const s of shoppers) {
+      const user = (await userByEmail(a, s.email))!;
+      const stored = await sentimentOf(a, user.user_id);
+      assert.deepEqual([stored.app_metadata.sentiment.score, stored.app_metadata.sentiment.label], [null, null]);
+      const [job] = await settled(a, user.user_id, 'sentiment');
+      assert.deepEqual([job!.state, job!.attempts], ['done', 1], 'not retried: a retry would post the shopper again');
+    }
+  });
+
   test('a shopper whose handle nobody knows gets no sentiment job', async () => {
     const shopper = newShopper('nohandle');
     fullcontact.know(shopper.email, fullContactPerson({ email: shopper.email }));

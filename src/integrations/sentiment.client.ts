@@ -5,7 +5,8 @@ import { ApiError, callJsonApi } from './json-api.ts';
  * The store's own sentiment service, as in Auth0's InnovaShoes article: insole POSTs
  * `{ twitterHandle, secret }` as JSON. The service answers 2xx with `{ score, tweets_analyzed? }`
  * (score: the mean AFINN score of the shopper's tweets about the brand). A 2xx without a numeric
- * score means the service keeps the result itself (the article's service): accepted, no score.
+ * score — any other body, JSON or not, or none — means the service keeps the result itself (the
+ * article's service): accepted, no score.
  */
 export interface RemoteSentiment {
   score?: number;
@@ -19,17 +20,26 @@ export interface SentimentClient {
 export function createSentimentClient({ url, secret, http }: { url: string; secret: string; http: OutboundHttp }): SentimentClient {
   return {
     async analyze(twitterHandle, signal) {
-      const answer = await callJsonApi({
-        http,
-        service: 'sentiment service', url, method: 'POST', signal,
-        body: { twitterHandle, secret },
-        expect: [200, 201, 202, 204],
-      });
-      const body = (answer.body ?? {}) as Record<string, unknown>;
-      if (typeof body !== 'object' || Array.isArray(body)) throw new ApiError('sentiment service', 'bad_response', 'the answer is not a JSON object');
+      const answer = await post({ twitterHandle, secret }, signal);
+      if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return {};
+      const body = answer as Record<string, unknown>;
       const score = typeof body.score === 'number' && Number.isFinite(body.score) ? body.score : undefined;
       const count = body.tweets_analyzed ?? body.tweetsAnalyzed;
       return { score, tweetsAnalyzed: typeof count === 'number' && Number.isInteger(count) ? count : undefined };
     },
   };
+
+  /**
+   * The parsed answer; undefined for a 2xx whose body is not JSON. Such a service keeps its result
+   * itself (Express's `res.sendStatus(200)` answers "OK" as text): the user is analysed, not retried
+   * — a retry would post the shopper again, and the job would die without sentiment_initialized.
+   */
+  async function post(body: Record<string, string>, signal: AbortSignal): Promise<unknown> {
+    try {
+      return (await callJsonApi({ http, service: 'sentiment service', url, method: 'POST', signal, body, expect: [200, 201, 202, 204] })).body;
+    } catch (err) {
+      if (err instanceof ApiError && err.failure === 'bad_response' && err.status !== undefined && err.status < 300) return undefined;
+      throw err;
+    }
+  }
 }

@@ -12,6 +12,8 @@ import { readBody, sendJson } from './fake-common.ts';
 export interface Answer {
   status: number;
   body?: unknown;
+  /** Sent as text/plain instead of a JSON body (e.g. Express's `res.sendStatus(200)`: "OK"). */
+  text?: string;
   headers?: Record<string, string>;
   /** Wait this long before answering (longer than the client's timeout = a timeout). */
   delayMs?: number;
@@ -122,7 +124,9 @@ export abstract class FakeJsonApi {
     await this.sleep((answer.delayMs ?? 0) + this.delayMs);
     if (res.destroyed) return;
     call.answered = true;
-    if (answer.body === undefined) {
+    if (answer.text !== undefined) {
+      res.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8', ...answer.headers }).end(answer.text);
+    } else if (answer.body === undefined) {
       res.writeHead(answer.status, { 'cache-control': 'no-store', ...answer.headers });
       res.end();
     } else {
