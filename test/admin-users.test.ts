@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
+import { USER_SORT_FIELDS } from '../src/admin/user-listing.service.ts';
 import { signInForTokens, oidc } from './support/relying-party.ts';
 import { UserAgent } from './support/user-agent.ts';
 
@@ -80,6 +81,15 @@ describe('Management API: users', () => {
     assert.equal(turned.status, 400);
     assert.equal(turned.body.errorCode, 'invalid_query_string');
     assert.match(turned.body.message, /"from": not a cursor this list gave out/);
+  });
+
+  test('every sort of the list is served by an index of (field, user_id) over every user: none sparse, so MongoDB can sort by it', async () => {
+    const indexes = await insole.db.collection('users').indexes();
+    for (const field of USER_SORT_FIELDS) {
+      const keys = field === 'user_id' ? ['user_id'] : [field, 'user_id'];
+      const serving = indexes.find((index) => Object.keys(index.key).join() === keys.join() && !index.sparse && !index.partialFilterExpression);
+      assert.ok(serving, `sort=${field}: no index on (${keys.join(', ')}) that holds every user`);
+    }
   });
 
   test('q in Auth0 syntax over metadata paths and dates; a malformed q is a 400 naming the position', async () => {

@@ -102,6 +102,9 @@ userSchema.index({ 'identities.provider': 1, 'identities.user_id': 1 });
 // With user_id second, sorted pages (Admin API: sort, cursor) come straight from the index, ties included.
 userSchema.index({ created_at: 1, user_id: 1 });
 userSchema.index({ last_login: 1, user_id: 1 });
+// GET /api/v2/users?sort=email:1: the unique email index is sparse, and MongoDB does not sort every
+// user by a sparse index (users without an email, from X, are not in it), so it would sort them all.
+userSchema.index({ email: 1, user_id: 1 });
 // Facts (src/insight): what segments and reports filter on; each a small index, sparse where most users lack the fact.
 userSchema.index({ 'facts.lifecycle.state': 1, 'facts.lifecycle.since': 1 });
 userSchema.index({ 'facts.interest_keys': 1, 'facts.gender': 1, 'facts.born_from': 1 });
