@@ -252,6 +252,23 @@ describe('Management API: users', () => {
     const res = await api(insole, token, 'GET', `/users-by-email?email=${encodeURIComponent('Shopper39@Outlet.example')}&fields=user_id`);
     assert.deepEqual(res.body, [{ user_id: 'auth0|seed000039' }]);
   });
+
+  test('users-by-email finds addresses Google vouched for that sign-up\'s check refuses (r&d@…, a punycode TLD); text without "@" is a 400', async () => {
+    const now = new Date();
+    const googleUser = (sub: string, email: string) => ({
+      user_id: `google-oauth2|${sub}`, email, email_verified: true, identities: [{ provider: 'google-oauth2', user_id: sub, connection: 'google-oauth2', isSocial: true }],
+      created_at: now, updated_at: now, logins_count: 1, blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {},
+    });
+    // As the Google sign-in stores them: trimmed and lower-cased, otherwise as Google sent them.
+    await insole.db.collection('users').insertMany([googleUser('1001', 'r&d@innovashoes.example'), googleUser('1002', 'runner@innovashoes.xn--p1ai')]);
+    for (const [asked, userId] of [['R&D@Innovashoes.example', 'google-oauth2|1001'], ['runner@innovashoes.xn--p1ai', 'google-oauth2|1002']]) {
+      const res = await api(insole, token, 'GET', `/users-by-email?email=${encodeURIComponent(asked)}&fields=user_id`);
+      assert.deepEqual([res.status, res.body], [200, [{ user_id: userId }]], asked);
+    }
+    const bad = await api(insole, token, 'GET', '/users-by-email?email=innovashoes.example');
+    assert.deepEqual([bad.status, bad.body.errorCode], [400, 'invalid_query_string']);
+    assert.match(bad.body.message, /email/);
+  });
 });
 
 /** The hosted sign-in page's answer to a password, as a shopper sees it. */

@@ -6,6 +6,10 @@ import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
 // As at sign-up: trimmed, lower-cased, ASCII addresses.
 export const emailField = z.string().trim().toLowerCase().max(254).pipe(z.email()).meta({ format: 'email' });
 
+// A look-up finds what is stored, and Google or Facebook vouch for addresses that check refuses
+// (r&d@…, a punycode top-level domain): one "@" with text on both sides, as Auth0 looks them up.
+export const lookupEmailField = z.string().trim().toLowerCase().max(254).regex(/^[^\s@]+@[^\s@]+$/, 'Invalid email address').meta({ format: 'email' });
+
 // The keys are checked on the raw input: zod's record drops a "__proto__" key without a word, and
 // the empty patch left would empty the whole object (metadata-merge.ts).
 export const metadataField = z.preprocess((value, ctx) => {

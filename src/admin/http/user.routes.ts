@@ -5,7 +5,7 @@ import { USER_CURSOR_FIELDS, USER_SORT_FIELDS, type CursorSort, type UserListing
 import { roleRightsOf } from '../role-members.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
 import { fieldsParams, nextPage, pagingParams, projectFields, queryBoolean, sortParam, withTotals } from './query-params.ts';
-import { createUserBody, emailField, patchUserBody, PROFILE_FIELDS, userIdParams, userResponse } from './user-schemas.ts';
+import { createUserBody, lookupEmailField, patchUserBody, PROFILE_FIELDS, userIdParams, userResponse } from './user-schemas.ts';
 
 const fieldsQuery = z.object(fieldsParams(PROFILE_FIELDS)).strict();
 const getUserQuery = fieldsQuery.extend({
@@ -110,7 +110,7 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
     }),
     defineRoute({
       method: 'get', path: '/users-by-email', tag: 'Users', summary: 'Find users by email', scopes: ['read:users'],
-      query: z.object({ email: emailField, ...fieldsParams(PROFILE_FIELDS) }).strict(),
+      query: z.object({ email: lookupEmailField, ...fieldsParams(PROFILE_FIELDS) }).strict(),
       responses: { 200: { description: 'The users with that email (at most one here: emails are unique).', schema: z.array(userResponse) } },
       async handle({ query }) {
         const users = await admin.usersByEmail(query.email);
