@@ -244,8 +244,11 @@ describe('Management API: users', () => {
     // As at Auth0: deleting again (or a user that never was) is a 204, not a 404.
     assert.equal((await api(insole, token, 'DELETE', `/users/${id}`)).status, 204);
     const events = await insole.db.collection('logs').find({ type: 'sapi', user_id: created.body.user_id }).toArray();
-    assert.deepEqual(events.map((e) => e.description).sort(), ['Delete a User', 'Delete a User', 'Update a User', 'Update a User']);
+    assert.deepEqual(events.map((e) => e.description).sort(), ['Create a User', 'Delete a User', 'Delete a User', 'Update a User', 'Update a User']);
     assert.ok(events.every((e) => e.client_id === ADMIN.client_id));
+    // The create names the user it made (only the answer knows its id); the refused one, the address it asked for.
+    const creates = await insole.db.collection('logs').find({ description: 'Create a User', user_name: email }).sort({ log_id: 1 }).toArray();
+    assert.deepEqual(creates.map((e) => [e.type, e.user_id ?? null, e.details.response.statusCode]), [['sapi', created.body.user_id, 201], ['fapi', null, 409]]);
   });
 
   test('users-by-email finds the user whatever the case of the address', async () => {

@@ -98,7 +98,7 @@ describe('auth0 SDK v4 (ManagementClient)', () => {
     });
 
     assert.deepEqual((await sapiLogsAbout(id, email)).map((log) => [log.description, log.client_id]), [
-      ['Update a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Unblock a User', ADMIN.client_id],
+      ['Create a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Update a User', ADMIN.client_id], ['Unblock a User', ADMIN.client_id],
     ], 'every write is an sapi event with the client');
 
     assert.equal((await v4.users.delete({ id })).status, 204);

@@ -60,6 +60,8 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
     userId?: (input: RouteInput<P, Q, B>) => string | undefined;
     /** When the request names its user by identifier (email), not by id: recorded as user_name. */
     userName?: (input: RouteInput<P, Q, B>) => string | undefined;
+    /** When only the answer knows the user (one the request created): its id, from the reply's body. */
+    replyUserId?: (body: unknown) => string | undefined;
   };
   /** Either a reply to validate and send, or `undefined` after streaming the answer to `res` itself. */
   handle(input: RouteInput<P, Q, B>, call: ApiCall, res: Writable & { setHeader(name: string, value: string): unknown }): Promise<ApiReply | undefined>;

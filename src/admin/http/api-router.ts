@@ -80,7 +80,7 @@ function routeHandler(route: AnyApiRoute, { logs, issuer }: ApiRouterDeps): Requ
       if (audit) await record(logs, { ...audit, type: 'fapi' }, toPublicError(err));
       throw err;
     }
-    if (audit) await record(logs, audit, { status: reply?.status ?? res.statusCode });
+    if (audit) await record(logs, { ...audit, userId: audit.userId ?? route.audit?.replyUserId?.(reply?.body) }, { status: reply?.status ?? res.statusCode });
     if (reply) send(res, route, reply);
   };
 }

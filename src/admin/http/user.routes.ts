@@ -80,7 +80,7 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
       description: 'A user with dashboard roles (app_metadata.roles, or a verified address in dashboard.admins) also needs create:role_members (403 without it).',
       body: createUserBody,
       responses: { 201: { description: 'The new profile.', schema: userResponse }, 400: auth0Error, 403: roleScopeError('create:users'), 409: auth0Error },
-      audit: { description: 'Create a User' },
+      audit: { description: 'Create a User', userName: ({ body }) => body.email, replyUserId: (body) => (body as { user_id: string }).user_id },
       async handle({ body }, call) {
         return { status: 201, body: toPublicProfile(await admin.createUser(body, roleRightsOf(call.bearer.scopes))) };
       },
