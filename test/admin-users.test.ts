@@ -7,6 +7,7 @@ import { signInForTokens, oidc } from './support/relying-party.ts';
 import { UserAgent } from './support/user-agent.ts';
 
 const ADMIN = { client_id: 'backoffice', client_secret: 'backoffice-secret-0123456789abcdef', scopes: ['read:users', 'create:users', 'update:users', 'delete:users', 'read:logs'] };
+const READER = { client_id: 'reporting', client_secret: 'reporting-secret-0123456789abcdef', scopes: ['read:users'] };
 const SEEDED = 1_200;
 
 /** Seeded shoppers: created one minute apart, every tenth a man interested in running. */
@@ -24,7 +25,7 @@ describe('Management API: users', () => {
   let insole: TestInsole;
   let token: string;
   before(async () => {
-    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN), {
+    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN), m2mClientConfig(READER), {
       client_id: 'test-storefront', client_secret: 'test-storefront-secret-0123456789', redirect_uris: ['http://127.0.0.1:4999/callback'],
     }],
     // The paging tests walk hundreds of pages as fast as the machine allows: past the default 50 a
@@ -249,6 +250,27 @@ describe('Management API: users', () => {
     // The create names the user it made (only the answer knows its id); the refused one, the address it asked for.
     const creates = await insole.db.collection('logs').find({ description: 'Create a User', user_name: email }).sort({ log_id: 1 }).toArray();
     assert.deepEqual(creates.map((e) => [e.type, e.user_id ?? null, e.details.response.statusCode]), [['sapi', created.body.user_id, 201], ['fapi', null, 409]]);
+  });
+
+  test('a refused write is an fapi event naming the client and the user, whatever refused it: the scope, the input or the operation', async () => {
+    const userId = 'auth0|seed000050';
+    const id = encodeURIComponent(userId);
+    const reader = (await managementToken(insole, READER)).access_token;
+    const since = new Date();
+    assert.equal((await api(insole, reader, 'PATCH', `/users/${id}`, { app_metadata: { roles: ['admin'] } })).status, 403);
+    assert.equal((await api(insole, reader, 'DELETE', `/users/${id}`)).status, 403);
+    assert.equal((await api(insole, token, 'PATCH', `/users/${id}`, { blocked: 'yes' })).status, 400);
+    assert.equal((await api(insole, reader, 'POST', '/users', { connection: 'Username-Password-Authentication', email: 'Sneaky@innovashoes.example', password: 'a long secret phrase' })).status, 403);
+    assert.equal((await api(insole, token, 'PATCH', '/users/auth0%7Cnobody', { name: 'x' })).status, 404);
+    const events = await insole.db.collection('logs').find({ type: { $in: ['sapi', 'fapi'] }, date: { $gte: since } }).sort({ log_id: 1 }).toArray();
+    assert.deepEqual(events.map((e) => [e.type, e.description, e.client_id, e.user_id ?? e.user_name, e.details.response.statusCode]), [
+      ['fapi', 'Update a User', READER.client_id, userId, 403],
+      ['fapi', 'Delete a User', READER.client_id, userId, 403],
+      ['fapi', 'Update a User', ADMIN.client_id, userId, 400],
+      ['fapi', 'Create a User', READER.client_id, 'Sneaky@innovashoes.example', 403],
+      ['fapi', 'Update a User', ADMIN.client_id, 'auth0|nobody', 404],
+    ]);
+    assert.equal((await insole.db.collection('users').findOne({ user_id: userId }))!.blocked, false, 'nothing was written');
   });
 
   test('users-by-email finds the user whatever the case of the address', async () => {

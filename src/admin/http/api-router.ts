@@ -1,16 +1,16 @@
 import { isUtf8 } from 'node:buffer';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { requireBearer, requireScope, type VerifyBearer } from '../../http/edge/bearer.ts';
 import { parseInput } from '../../http/edge/input.ts';
 import { multipartBody } from '../../http/edge/multipart.ts';
 import { requireDatabase } from '../../http/middleware/database-ready.ts';
-import { toPublicError } from '../../http/middleware/error-handler.ts';
 import { BadRequestError } from '../../errors/app-error.ts';
 import { isWellFormedJson } from '../../lib/well-formed-text.ts';
 import type { LogService } from '../../logs/log.service.ts';
 import type { AnyApiRoute, ApiCall } from './api-route.ts';
 import { managementApiErrors, unknownEndpoint } from './api-errors.ts';
+import { auditRefusals, keepInput, recordSuccess } from './api-audit.ts';
 
 export interface ApiRouterDeps {
   routes: AnyApiRoute[];
@@ -43,7 +43,9 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
   for (const route of deps.routes) {
     // The scope first: an upload is read only for a client allowed to make it.
     const upload = route.multipart ? [multipartBody(route.multipart)] : [];
-    router[route.method](expressPath(route.path), requireScope(...route.scopes), ...upload, routeHandler(route, deps));
+    // A write's refusal, whatever refuses it (scope, upload, input, operation), is an fapi event.
+    const refusals = route.audit ? [auditRefusals(route.audit, deps.logs)] : [];
+    router[route.method](expressPath(route.path), requireScope(...route.scopes), ...upload, routeHandler(route, deps), ...refusals);
   }
   router.use(unknownEndpoint);
   router.use(managementApiErrors());
@@ -68,19 +70,10 @@ function routeHandler(route: AnyApiRoute, { logs, issuer }: ApiRouterDeps): Requ
       query: parseInput(route.query ?? noInput, req.query, 'query'),
       body: route.body ? parseInput(route.body, req.body, 'body') : undefined,
     };
+    keepInput(res, input);
     const call: ApiCall = { bearer: req.bearer!, ip: req.ip, userAgent: req.get('user-agent')?.slice(0, 512), url: new URL(req.originalUrl, issuer) };
-    const audit = route.audit && {
-      ...call, type: 'sapi' as const, description: route.audit.description, req,
-      userId: route.audit.userId?.(input), userName: route.audit.userName?.(input),
-    };
-    let reply;
-    try {
-      reply = await route.handle(input, call, res);
-    } catch (err) {
-      if (audit) await record(logs, { ...audit, type: 'fapi' }, toPublicError(err));
-      throw err;
-    }
-    if (audit) await record(logs, { ...audit, userId: audit.userId ?? route.audit?.replyUserId?.(reply?.body) }, { status: reply?.status ?? res.statusCode });
+    const reply = await route.handle(input, call, res);
+    if (route.audit) await recordSuccess(logs, route.audit, req, input, { status: reply?.status ?? res.statusCode, body: reply?.body });
     if (reply) send(res, route, reply);
   };
 }
@@ -93,19 +86,4 @@ function send(res: Response, route: AnyApiRoute, reply: NonNullable<Awaited<Retu
   // Parsing strips what the schema does not declare: a field added to a document cannot leak here.
   if (spec.schema) res.json(spec.schema.parse(reply.body));
   else res.end();
-}
-
-type AuditEntry = ApiCall & { type: 'sapi' | 'fapi'; description: string; userId?: string; userName?: string; req: Request };
-
-/** Auth0's "Success/Failed API Operation" events: who (client), what (route), on whom (user). No bodies: they can hold passwords. */
-async function record(logs: LogService, entry: AuditEntry, outcome: { status: number; message?: string }): Promise<void> {
-  await logs.record({
-    type: entry.type, description: entry.description,
-    client_id: entry.bearer.clientId, ip: entry.ip, user_agent: entry.userAgent, user_id: entry.userId, user_name: entry.userName,
-    details: {
-      request: { method: entry.req.method, path: entry.req.baseUrl + entry.req.path, channel: 'api', auth: { strategy: 'jwt', client_id: entry.bearer.clientId } },
-      response: { statusCode: outcome.status },
-      ...(outcome.message ? { error: outcome.message } : {}),
-    },
-  });
 }
