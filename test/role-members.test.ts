@@ -115,6 +115,31 @@ describe('dashboard roles through the Management API need the role scopes', () =
     assert.equal((await api(insole, tokens[GRANTER.client_id], 'PATCH', path(shopper.user_id), { email_verified: true })).status, 200);
   });
 
+  test('update:users alone cannot take over a role holder: a new password or email for an admin or a marketer is a 403 naming create:role_members, and nothing is written', async () => {
+    const admin = await seed(10, { app_metadata: { roles: ['admin'] } });
+    const marketer = await seed(11, { app_metadata: { roles: ['marketing'] } });
+    const attempts = [
+      [admin, { password: 'chosen by the storefront' }, /change the password of a user with dashboard roles \(admin\): expected create:role_members/],
+      [admin, { email: 'mine@storefront.example', email_verified: true }, /change the email of a user with dashboard roles \(admin\)/],
+      [marketer, { email: 'mine@storefront.example', password: 'chosen by the storefront' }, /change the password and email of a user with dashboard roles \(marketing\)/],
+    ] as const;
+    for (const [user, body, message] of attempts) {
+      const before = await stored(user.user_id);
+      const res = await api(insole, tokens[STORE.client_id], 'PATCH', path(user.user_id), body);
+      assert.equal(res.status, 403, JSON.stringify(body));
+      assert.equal(res.body.errorCode, 'insufficient_scope');
+      assert.match(res.body.message, message);
+      assert.deepEqual(await stored(user.user_id), before, 'not a field changed');
+    }
+    // Their profile data is still the store's to keep; a shopper's password and email too; the role scope may do the rest.
+    assert.equal((await api(insole, tokens[STORE.client_id], 'PATCH', path(admin.user_id), { name: 'Ada Admin', user_metadata: { shoe_size: 40 } })).status, 200);
+    const shopper = await seed(12, {});
+    assert.equal((await api(insole, tokens[STORE.client_id], 'PATCH', path(shopper.user_id), { email: 'shopper12.new@innovashoes.example', password: 'a new long secret' })).status, 200);
+    const wholesaler = await seed(13, { app_metadata: { roles: ['wholesale'] } }); // the store's own role: no dashboard scope
+    assert.equal((await api(insole, tokens[STORE.client_id], 'PATCH', path(wholesaler.user_id), { password: 'a new long secret' })).status, 200);
+    assert.equal((await api(insole, tokens[GRANTER.client_id], 'PATCH', path(marketer.user_id), { password: 'set by the role admin' })).status, 200);
+  });
+
   test('create:users alone cannot create a user with a role (app_metadata.roles, or a verified admin address); create:role_members can', async () => {
     const bodies = [
       { ...PASSWORD_USER, email: 'new.admin@innovashoes.example', email_verified: true, app_metadata: { roles: ['admin'] } },

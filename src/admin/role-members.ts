@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import { AppError } from '../errors/app-error.ts';
-import { roleChange, type RoleHolder } from '../users/roles.ts';
+import { roleChange, rolesOf, type RoleHolder } from '../users/roles.ts';
 
 /**
  * Whether a caller may give and take dashboard roles. A role is a privilege (the dashboard's token
@@ -44,4 +44,18 @@ export function roleChangeProblem(before: RoleHolder | undefined, after: RoleHol
 export function assertMayChangeRoles(before: RoleHolder | undefined, after: RoleHolder, rights: RoleRights, dashboard: Config['dashboard']): void {
   const problem = roleChangeProblem(before, after, rights, dashboard);
   if (problem) throw new AppError('insufficient_scope', 403, `${problem} Nothing was written.`);
+}
+
+/**
+ * Whoever signs in as a user has the user's roles, so a new password or email for a user whose
+ * roles give dashboard scopes (then a reset to that address) hands them to whoever chose it: it
+ * needs create:role_members, as giving them does. Otherwise update:users, which a storefront has,
+ * could take over an admin. A role dashboard.roles does not name gives nothing, and needs nothing.
+ */
+export function assertMayChangeSignIn(user: RoleHolder, change: { password: boolean; email: boolean }, rights: RoleRights, dashboard: Config['dashboard']): void {
+  const roles = rolesOf(user, dashboard).filter((role) => Object.hasOwn(dashboard.roles, role) && dashboard.roles[role].length);
+  if (rights.add || !roles.length || !(change.password || change.email)) return;
+  const what = [change.password && 'password', change.email && 'email'].filter(Boolean).join(' and ');
+  throw new AppError('insufficient_scope', 403, `Insufficient scope to change the ${what} of a user with dashboard roles (${roles.join(', ')}): `
+    + `expected ${ROLE_SCOPES.add} (whoever signs in with the new ${what} has those roles). Nothing was written.`);
 }

@@ -11,7 +11,7 @@ import type { UserRepository } from '../users/user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 import type { Config } from '../config/schema.ts';
 import { mergedMetadata, metadataUpdate, type MetadataPatch } from './metadata-merge.ts';
-import { assertMayChangeRoles, type RoleRights } from './role-members.ts';
+import { assertMayChangeRoles, assertMayChangeSignIn, type RoleRights } from './role-members.ts';
 
 export class UserNotFoundError extends NotFoundError {
   constructor() { super('The user does not exist.'); }
@@ -90,6 +90,7 @@ export function createUserAdminService(deps: {
       email_verified: (set.email_verified as boolean | undefined) ?? current.email_verified,
       app_metadata: patch.app_metadata === undefined ? current.app_metadata : mergedMetadata(current.app_metadata, patch.app_metadata),
     }, rights, dashboard);
+    assertMayChangeSignIn(current, { password: patch.password !== undefined, email: set.email !== undefined }, rights, dashboard);
     if (patch.password !== undefined) {
       if (!current.identities.some((i) => i.connection === PASSWORD_CONNECTION)) throw new BadRequestError('This user has no password: it signs in with a social connection.', 'operation_not_supported');
       checkPasswordPolicy(patch.password, policy);

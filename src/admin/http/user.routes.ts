@@ -90,7 +90,8 @@ export function userRoutes(admin: UserAdminService, listing: UserListing): AnyAp
       params: userIdParams, body: patchUserBody,
       description: 'An email another user has is a 400 "The specified new email already exists", as at Auth0 (not a 409 as for POST). '
         + 'A change of dashboard roles (app_metadata.roles, or the verified address of an admin in dashboard.admins) also needs create:role_members to add one '
-        + 'and delete:role_members to remove one, emptying app_metadata included (403 without, and nothing is written).',
+        + 'and delete:role_members to remove one, emptying app_metadata included; a new password or email for a user whose roles give dashboard scopes '
+        + 'needs create:role_members too (403 without, and nothing is written).',
       responses: { 200: { description: 'The updated profile.', schema: userResponse }, 400: auth0Error, 403: roleScopeError('update:users'), 404: auth0Error },
       audit: { description: 'Update a User', userId: byParamId },
       async handle({ params, body }, call) {
