@@ -196,6 +196,27 @@ describe('Management API: users', () => {
     assert.deepEqual(Object.keys(swapped.body.app_metadata), ['k3']);
   });
 
+  test('what the FullContact hook stored is not counted against the cap: an enriched profile past 16 kB still takes a shoe size and a null', async () => {
+    const userId = 'auth0|seed000045';
+    const id = encodeURIComponent(userId);
+    // As the hook stores a rich answer: the whole FullContact person, and the profile made from it.
+    const interests = Array.from({ length: 200 }, (_, i) => ({ name: `Interest ${i}`, id: String(i), affinity: 'HIGH', parentIds: ['7'], category: 'Fitness' }));
+    const fullcontact = { fullName: 'Shopper 45', details: { interests } };
+    await insole.db.collection('users').updateOne({ user_id: userId }, { $set: { user_metadata: { fullcontact, fullcontact_profile: { country: 'US' }, newsletter: true } } });
+    assert.ok(JSON.stringify(fullcontact).length > 16_384);
+
+    const patched = await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { shoe_size: 44, newsletter: null } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.deepEqual(patched.body.user_metadata, { fullcontact, fullcontact_profile: { country: 'US' }, shoe_size: 44 });
+    // The client's own keys are still held to the cap (two of 9,000 characters add up past it), as is what a body writes.
+    assert.equal((await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { notes: 'x'.repeat(9_000) } })).status, 200);
+    assert.equal((await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { more: 'x'.repeat(9_000) } })).status, 400);
+    assert.equal((await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { fullcontact: { ...fullcontact, fullName: 'Renamed' } } })).status, 400);
+    const stored = await insole.db.collection('users').findOne({ user_id: userId });
+    assert.deepEqual(Object.keys(stored!.user_metadata).sort(), ['fullcontact', 'fullcontact_profile', 'notes', 'shoe_size']);
+    assert.equal(stored!.user_metadata.fullcontact.fullName, 'Shopper 45');
+  });
+
   test('picture must be an http or https URL: javascript: and data: URLs are a 400 naming the field', async () => {
     const id = 'auth0%7Cseed000044';
     for (const picture of ['javascript:alert(1)', 'data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=', 'ftp://cdn.innovashoes.example/a.png']) {

@@ -1,4 +1,5 @@
 import { BadRequestError } from '../errors/app-error.ts';
+import { ENRICHMENT_METADATA_KEYS } from '../hooks/builtin/user-metadata.ts';
 
 /** A PATCH of user_metadata or app_metadata: a value replaces that key, null deletes it. */
 export type MetadataPatch = Record<string, unknown>;
@@ -18,11 +19,15 @@ const REFUSED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * Auth0's merge rule, as MongoDB updates: "only properties at the first level are merged"; a key
  * set to null is deleted; an empty object removes the metadata completely
  * (https://auth0.com/docs/manage-users/user-accounts/metadata/manage-metadata-api).
- * The cap holds for the merged object: small patches must not add up past it.
+ * The cap holds for the merged object: small patches must not add up past it. What insole's own
+ * hooks stored (a FullContact answer has no size bound) is not counted unless the patch writes it:
+ * else an enriched profile past the cap would refuse every later patch, a shoe size or a null alike.
  */
 export function metadataUpdate(field: 'user_metadata' | 'app_metadata', patch: MetadataPatch, stored: Record<string, unknown> | undefined, set: Record<string, unknown>, unset: Record<string, ''>): void {
   assertSafeKeys(patch, field);
-  const size = JSON.stringify(mergedMetadata(stored, patch)).length;
+  const counted = mergedMetadata(stored, patch);
+  for (const key of ENRICHMENT_METADATA_KEYS[field]) if (!Object.hasOwn(patch, key)) delete counted[key];
+  const size = JSON.stringify(counted).length;
   if (size > METADATA_MAX_CHARS) throw new BadRequestError(`${field}: merged with the stored one it would be ${size} characters of JSON; at most ${METADATA_MAX_CHARS}.`, 'invalid_body');
   const keys = Object.keys(patch);
   if (!keys.length) {

@@ -4,6 +4,9 @@ import type { FullContactProfile } from './fullcontact-profile.ts';
 
 export type HookUserWrites = ReturnType<typeof createHookUserWrites>;
 
+/** The metadata keys the hooks below write: insole's enrichment, which the Management API's size cap does not count. */
+export const ENRICHMENT_METADATA_KEYS = { user_metadata: ['fullcontact', 'fullcontact_profile'], app_metadata: ['fullcontact', 'sentiment_initialized', 'sentiment'] } as const;
+
 /** What the built-in hooks write to a profile: each one atomic single-document update, with the facts it changes. */
 export function createHookUserWrites(changes: UserChanges) {
   return {
