@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { cli } from './support/cli-run.ts';
 import { after, before, describe, test } from 'node:test';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { loadSigningKeys, signingKeysBox } from '../src/oidc/signing-keys.ts';
 import { until } from './support/hooks.ts';
 import { freePort, startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api, managementToken } from './support/management.ts';
@@ -267,6 +268,18 @@ describe('the insole command line', () => {
     const unknown = await cli(unreachable, 'client', 'list');
     assert.equal(unknown.code, 2);
     assert.match(unknown.out, /^insole has no command "client list"\./, 'the usage says which command it did not know');
+  });
+
+  const publishedAt = async (at: Date) => (await loadSigningKeys(insole.connection, signingKeysBox(insole.config), at)).map((key) => key.kid);
+
+  test('keys rotate keeps the old key published until the Management API tokens it signed expire (24 h), not only the hour of ID tokens', async () => {
+    const created = await cli(databaseUri, 'clients', 'create', '--m2m', '--scopes', 'read:users', '--name', 'Back office');
+    const client = JSON.parse(created.out.slice(0, created.out.lastIndexOf('}') + 1)) as { client_id: string; client_secret: string };
+    const { access_token } = await managementToken(insole, client);
+    const [{ kid }, { exp }] = [decodeProtectedHeader(access_token), decodeJwt(access_token)];
+    assert.equal((await cli(databaseUri, 'keys', 'rotate')).code, 0);
+    // A back office keeps its token until it expires (Auth0's SDKs cache it): its key must be in the JWKS until then.
+    assert.ok((await publishedAt(new Date(exp! * 1000 - 1000))).includes(kid!), 'the key of a Management API token still valid is no longer published');
   });
 
   test('private signing keys are stored encrypted', async () => {

@@ -11,8 +11,9 @@ import { CliError } from './cli-database.ts';
 export async function rotateKeys(connection: Connection, config: Config, activateIn?: number): Promise<void> {
   const { refresh_seconds, activate_after_seconds } = config.signing_keys;
   // Keep old keys published while anything they signed may still be presented, including what an
-  // instance signed before it noticed the new key.
-  const longestToken = Math.max(config.ttl.id_token, config.ttl.access_token, ...config.apis.map((a) => a.access_token_ttl));
+  // instance signed before it noticed the new key. Management API tokens (client_credentials) are
+  // JWTs too, and live longest (24 h): a back office caching one must not get 401 an hour after a rotation.
+  const longestToken = Math.max(config.ttl.id_token, config.ttl.access_token, config.admin_api.access_token_ttl, ...config.apis.map((a) => a.access_token_ttl));
   const { kid, activates_at, retire_after } = await rotateSigningKey(connection, signingKeysBox(config), {
     activateAfterSeconds: activateIn ?? activate_after_seconds,
     graceSeconds: longestToken + refresh_seconds,
