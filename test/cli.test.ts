@@ -282,6 +282,16 @@ describe('the insole command line', () => {
     assert.ok((await publishedAt(new Date(exp! * 1000 - 1000))).includes(kid!), 'the key of a Management API token still valid is no longer published');
   });
 
+  test('keys revoke of a rotated-in key that does not sign yet cancels the rotation: the key it was to replace keeps signing, never no key at all', async () => {
+    const later = new Date(Date.now() + 90 * 86_400_000); // past every grace period of the rotation below
+    const [signerLater] = await publishedAt(later);
+    const pending = /New signing key (\S+):/.exec((await cli(databaseUri, 'keys', 'rotate')).out)![1]!;
+    assert.equal((await publishedAt(later))[0], pending);
+    assert.equal((await cli(databaseUri, 'keys', 'revoke', '--kid', pending)).code, 0);
+    assert.deepEqual(await publishedAt(later), [signerLater], 'the keys the revoked one was to replace stay, as before the rotation');
+    assert.match((await cli(databaseUri, 'keys', 'list')).out, new RegExp(`^${signerLater}\\tRS256\\t\\S+\\t(signing|published, signs from \\S+)$`, 'm'));
+  });
+
   test('private signing keys are stored encrypted', async () => {
     const stored = await insole.db.collection('signing_keys').findOne({});
     assert.ok(stored);

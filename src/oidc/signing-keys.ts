@@ -93,8 +93,14 @@ export async function revokeSigningKey(connection: Connection, kid: string, now 
   const keys = collection(connection);
   const [signer, ...others] = await publishedKeys(connection, now);
   if (signer?._id === kid) return 'signing';
-  if (!others.some((record) => record._id === kid)) return (await keys.findOne({ _id: kid })) ? 'revoked' : 'unknown';
+  const revoked = others.find((record) => record._id === kid);
+  if (!revoked) return (await keys.findOne({ _id: kid })) ? 'revoked' : 'unknown';
   await keys.updateOne({ _id: kid }, { $set: { retired_at: now, retire_after: now, revoked_at: now } });
+  // A rotated-in key revoked before it signed will never take over: the keys its rotation retired
+  // (on its activation) keep signing and stay published, or once their grace ran out none would be left.
+  if (!revoked.retired_at && revoked.activates_at) {
+    await keys.updateMany({ retired_at: revoked.activates_at, revoked_at: { $exists: false } }, { $unset: { retired_at: '', retire_after: '' } });
+  }
   return 'revoked';
 }
 
