@@ -6,6 +6,7 @@ import { DatabaseConnectError } from './db/connect.ts';
 import { EmbeddedMongoUnavailable, startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo.ts';
 import { createLogger } from './lib/logger.ts';
 import { startInsole } from './insole.ts';
+import { KeyEncryptionKeyMismatch } from './oidc/signing-keys.ts';
 
 // Composition root: config → database → insole → signals.
 async function main(): Promise<void> {
@@ -53,8 +54,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof EmbeddedMongoUnavailable || err instanceof DatabaseConnectError) {
-    console.error(err.message);
+  const operatorMistakes = [ConfigError, EmbeddedMongoUnavailable, DatabaseConnectError, KeyEncryptionKeyMismatch];
+  if (operatorMistakes.some((mistake) => err instanceof mistake)) {
+    console.error((err as Error).message);
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     console.error(`insole cannot listen on port ${(err as { port?: number }).port}: another program uses it. Stop that program, or set PORT to a free port (and ISSUER to match).`);
   } else {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { cli } from './support/cli-run.ts';
+import { spawn } from 'node:child_process';
+import { cli, cliWithEnv } from './support/cli-run.ts';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { loadSigningKeys, signingKeysBox } from '../src/oidc/signing-keys.ts';
@@ -8,6 +9,7 @@ import { freePort, startTestInsole, testDatabaseUri, type TestInsole } from './s
 import { api, managementToken } from './support/management.ts';
 import { buildAuthorization, completeAuthorization, exchangeCode, oidc } from './support/relying-party.ts';
 
+const ROOT = new URL('..', import.meta.url).pathname;
 
 describe('the insole command line', () => {
   const databaseUri = testDatabaseUri();
@@ -290,6 +292,25 @@ describe('the insole command line', () => {
     assert.equal((await cli(databaseUri, 'keys', 'revoke', '--kid', pending)).code, 0);
     assert.deepEqual(await publishedAt(later), [signerLater], 'the keys the revoked one was to replace stay, as before the rotation');
     assert.match((await cli(databaseUri, 'keys', 'list')).out, new RegExp(`^${signerLater}\\tRS256\\t\\S+\\t(signing|published, signs from \\S+)$`, 'm'));
+  });
+
+  test('another INSOLE_KEY_ENCRYPTION_KEY than the stored keys were sealed with: keys rotate and clients create refuse and write nothing, npm start stops in one line', async () => {
+    const other = { INSOLE_KEY_ENCRYPTION_KEY: 'another-key-encryption-key-0123456789abcdef' };
+    const counts = async () => [await insole.db.collection('signing_keys').countDocuments(), await insole.db.collection('oidc_client').countDocuments()];
+    const before = await counts();
+    const mismatch = /^KeyEncryptionKeyMismatch: The signing key \S+ in the database cannot be opened with this INSOLE_KEY_ENCRYPTION_KEY/;
+    await assert.rejects(cliWithEnv(other, databaseUri, 'keys', 'rotate'), mismatch);
+    await assert.rejects(cliWithEnv(other, databaseUri, 'clients', 'create', '--name', 'Shop', '--redirect-uri', 'https://shop.example/cb'), mismatch);
+    assert.deepEqual(await counts(), before, 'nothing the running instances could not open');
+
+    const port = await freePort();
+    const env = { ...process.env, ...other, MONGODB_URI: databaseUri, PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, NODE_ENV: 'development', LOG_LEVEL: 'silent' };
+    const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 1);
+    assert.match(stderr, /^The signing key \S+ in the database cannot be opened with this INSOLE_KEY_ENCRYPTION_KEY/);
+    assert.equal(stderr.trim().split('\n').length, 1, `one line, no stack: ${stderr}`);
   });
 
   test('private signing keys are stored encrypted', async () => {

@@ -4,6 +4,7 @@ import { MANAGEMENT_SCOPES } from '../admin/management-api.ts';
 import { backchannelLogoutUriProblem } from '../config/backchannel-logout-uri.ts';
 import { clientSchema, type Config } from '../config/schema.ts';
 import { clientSecretsBox, sealClientSecret } from '../oidc/client-secrets.ts';
+import { checkKeyEncryptionKey, signingKeysBox } from '../oidc/signing-keys.ts';
 import { CliError } from './cli-database.ts';
 
 interface BackchannelOptions { 'backchannel-logout-uri'?: string; 'backchannel-logout-session-required'?: string }
@@ -88,6 +89,7 @@ export async function createClient(connection: Connection, config: Config, optio
   if (!parsed.success) {
     throw new CliError(`Cannot create the client:\n  - ${issuesOf(parsed.error)}`);
   }
+  await checkKeyEncryptionKey(connection, signingKeysBox(config)); // the servers must be able to open the secret
   const payload = storedPayload(parsed.data, config);
   try {
     await clients(connection).insertOne({ _id: client_id, payload });
@@ -133,6 +135,7 @@ export async function updateClient(connection: Connection, config: Config, optio
   }
   const parsed = clientSchema.safeParse(next);
   if (!parsed.success) throw new CliError(`Cannot update the client:\n  - ${issuesOf(parsed.error)}`);
+  await checkKeyEncryptionKey(connection, signingKeysBox(config)); // a secret stored in plain text before is sealed now
   const payload = { ...storedPayload(parsed.data, config), ...(sealed ? { client_secret_sealed: sealed } : {}) };
   await clients(connection).replaceOne({ _id: clientId }, { payload });
   console.log(JSON.stringify({ client_id: clientId, client_name: parsed.data.client_name, redirect_uris: parsed.data.redirect_uris, ...backchannelShown(parsed.data) }, null, 2));

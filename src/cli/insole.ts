@@ -179,7 +179,7 @@ export async function runCli(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   runCli(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-    const usersError = err instanceof ConfigError || ['CliError', 'DatabaseConnectError', 'EmbeddedMongoUnavailable'].includes((err as Error)?.name);
+    const usersError = err instanceof ConfigError || ['CliError', 'DatabaseConnectError', 'EmbeddedMongoUnavailable', 'KeyEncryptionKeyMismatch'].includes((err as Error)?.name);
     console.error(usersError ? (err as Error).message : err);
     process.exit(1);
   });

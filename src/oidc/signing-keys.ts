@@ -23,6 +23,22 @@ interface SigningKeyRecord {
 
 export type PrivateJwk = Record<string, unknown> & { kid: string };
 
+/**
+ * A stored key that this key_encryption_key cannot open: the value changed since the key was made
+ * (the development one replaced on the same database), or differs from the other instances'.
+ * Said in one line, by `npm start` and by the CLI, which then writes nothing.
+ */
+export class KeyEncryptionKeyMismatch extends Error { override name = 'KeyEncryptionKeyMismatch'; }
+
+function openPrivateKey(box: SealedBox, record: SigningKeyRecord): PrivateJwk {
+  try {
+    return JSON.parse(box.open(record.private_jwk)) as PrivateJwk;
+  } catch {
+    throw new KeyEncryptionKeyMismatch(`The signing key ${record._id} in the database cannot be opened with this INSOLE_KEY_ENCRYPTION_KEY `
+      + '(secrets.key_encryption_key): it was sealed with another value. Set the one the database\'s keys were made with (README "Backups" says what to do if it is lost).');
+  }
+}
+
 function collection(connection: Connection) {
   return connection.collection<SigningKeyRecord>('signing_keys');
 }
@@ -63,7 +79,15 @@ export async function loadSigningKeys(connection: Connection, box: SealedBox, no
     await keys.insertOne(newKeyRecord(box, now, 'initial'))
       .catch((err: { code?: number }) => { if (err.code !== 11000) throw err; });
   }
-  return (await publishedKeys(connection, now)).map((record) => JSON.parse(box.open(record.private_jwk)) as PrivateJwk);
+  return (await publishedKeys(connection, now)).map((record) => openPrivateKey(box, record));
+}
+
+/**
+ * Before the CLI seals anything new (a key, a client secret): with a key_encryption_key other than
+ * the servers', it would write what no instance can open, and every instance would then fail to start.
+ */
+export async function checkKeyEncryptionKey(connection: Connection, box: SealedBox, now = new Date()): Promise<void> {
+  for (const record of await publishedKeys(connection, now)) openPrivateKey(box, record);
 }
 
 export interface RotationTimes {
@@ -76,6 +100,7 @@ export interface RotationTimes {
 /** `insole keys rotate`: a new key, published now, signs after `activateAfterSeconds`; older keys are published `graceSeconds` longer. */
 export async function rotateSigningKey(connection: Connection, box: SealedBox, times: RotationTimes, now = new Date()) {
   const keys = collection(connection);
+  await checkKeyEncryptionKey(connection, box, now);
   const activates_at = new Date(now.getTime() + times.activateAfterSeconds * 1000);
   const retire_after = new Date(activates_at.getTime() + times.graceSeconds * 1000);
   const record = { ...newKeyRecord(box, now), activates_at };

@@ -24,6 +24,20 @@ export async function cli(databaseUri: string, ...args: string[]): Promise<{ cod
   }
 }
 
+/** The CLI in-process with these environment variables set too (INSOLE_KEY_ENCRYPTION_KEY, …), restored after. */
+export async function cliWithEnv(env: Record<string, string>, databaseUri: string, ...args: string[]): ReturnType<typeof cli> {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    return await cli(databaseUri, ...args);
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
 /**
  * The CLI as a process whose reader went away at once, as `insole … | head` once head has its line:
  * stdout is closed before the command writes its first line (it still has to start and connect).
