@@ -272,6 +272,14 @@ describe('the insole command line', () => {
     assert.match(unknown.out, /^insole has no command "client list"\./, 'the usage says which command it did not know');
   });
 
+  test('clients create refuses an id a config file or the dashboard has (oidc-provider would use that one: the printed secret would never work), and writes nothing', async () => {
+    const before = await insole.db.collection('oidc_client').countDocuments();
+    await assert.rejects(cli(databaseUri, 'clients', 'create', '--id', 'storefront', '--name', 'Shop', '--redirect-uri', 'https://shop.example/cb'),
+      /^CliError: The client id "storefront" is taken by a client in a config file: choose another --id\.$/);
+    await assert.rejects(cli(databaseUri, 'clients', 'create', '--id', 'insole-dashboard', '--m2m', '--scopes', 'read:users'), /is taken by insole's dashboard/);
+    assert.equal(await insole.db.collection('oidc_client').countDocuments(), before);
+  });
+
   const publishedAt = async (at: Date) => (await loadSigningKeys(insole.connection, signingKeysBox(insole.config), at)).map((key) => key.kid);
 
   test('keys rotate keeps the old key published until the Management API tokens it signed expire (24 h), not only the hour of ID tokens', async () => {

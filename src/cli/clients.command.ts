@@ -4,6 +4,7 @@ import { MANAGEMENT_SCOPES } from '../admin/management-api.ts';
 import { backchannelLogoutUriProblem } from '../config/backchannel-logout-uri.ts';
 import { clientSchema, type Config } from '../config/schema.ts';
 import { clientSecretsBox, sealClientSecret } from '../oidc/client-secrets.ts';
+import { DASHBOARD_CLIENT_ID } from '../oidc/dashboard-client.ts';
 import { checkKeyEncryptionKey, signingKeysBox } from '../oidc/signing-keys.ts';
 import { CliError } from './cli-database.ts';
 
@@ -82,8 +83,19 @@ function clientMetadata(options: CreateOptions, config: Config) {
 // which opens the sealed secret.
 const clients = (connection: Connection) => connection.collection<{ _id: string; payload: Record<string, unknown> }>('oidc_client');
 
+/**
+ * oidc-provider looks a client up among those of the config files (and the dashboard's) before the
+ * database: one stored under the same id would never be used, and the secret printed for it never work.
+ */
+function refuseConfiguredId(clientId: string, config: Config): void {
+  if (clientId === DASHBOARD_CLIENT_ID || config.clients.some((client) => client.client_id === clientId)) {
+    throw new CliError(`The client id "${clientId}" is taken by ${clientId === DASHBOARD_CLIENT_ID ? "insole's dashboard" : 'a client in a config file'}: choose another --id.`);
+  }
+}
+
 export async function createClient(connection: Connection, config: Config, options: CreateOptions): Promise<void> {
   const client_id = options.id ?? randomBytes(16).toString('hex');
+  refuseConfiguredId(client_id, config);
   const client_secret = options.public ? undefined : randomBytes(32).toString('base64url');
   const parsed = clientSchema.safeParse({ client_id, client_secret, client_name: options.name, first_party: !options['third-party'], ...clientMetadata(options, config) });
   if (!parsed.success) {
