@@ -94,6 +94,14 @@ describe('configuration', () => {
     }), /trust_proxy: the issuer is https/);
   });
 
+  test('production refuses TRUST_PROXY=true: a client would name its own address in X-Forwarded-For and dodge the per-IP limits', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://id.innovashoes.example', MONGODB_URI: 'mongodb://db:27017/insole', SMTP_URL: 'smtp://mail-relay:25', ...PRODUCTION_SECRETS };
+    assert.throws(() => loadConfig({ env: { ...production, TRUST_PROXY: 'true' }, overrides: { clients: [] } }),
+      (err) => err instanceof ConfigError && /^trust_proxy: true believes any X-Forwarded-For a client sends/.test(err.problems.join('\n')));
+    assert.equal(loadConfig({ env: { ...production, TRUST_PROXY: '1' }, overrides: { clients: [] } }).trust_proxy, 1);
+    assert.equal(loadConfig({ env: { TRUST_PROXY: 'true' } }).trust_proxy, true, 'outside production, as before');
+  });
+
   test('half of a social connection\'s credentials is refused, naming the missing variable (it left the button off silently)', () => {
     const refused = (env: Record<string, string>) => {
       try { loadConfig({ env }); } catch (err) { if (err instanceof ConfigError) return err.problems.join('\n'); }

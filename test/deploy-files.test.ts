@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig } from '../src/config/load-config.ts';
+import { ConfigError, loadConfig } from '../src/config/load-config.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 
 // Docker and a cluster are not on the test machines, so the examples are checked for what can go
 // wrong without them: insole's own config loader accepts exactly the settings each example gives it
-// (production mode, which refuses development secrets, http issuers and missing TRUST_PROXY), the
+// (production mode, which refuses development secrets and the examples' placeholders, http issuers and
+// missing TRUST_PROXY), the
 // probes name routes that answer, and the stop grace outlasts insole's drain plus its grace.
 const ROOT = resolve(import.meta.dirname, '..');
 const read = (path: string) => readFile(join(ROOT, path), 'utf8');
@@ -73,7 +74,11 @@ describe('deployment examples (docker-compose.yml, deploy/)', () => {
     await writeFile(configFile, kinds.get('ConfigMap')!.data['insole.json']);
     const env: Env = { NODE_ENV: 'production', ...kinds.get('Secret')!.stringData };
     for (const { name, value } of container.env) env[name] = name === 'INSOLE_CONFIG' ? configFile : value;
-    const config = loadConfig({ env });
+    // Applied as shipped, the example Secret's placeholders (public, in this repository) are refused, each by name.
+    assert.throws(() => loadConfig({ env }), (err) => err instanceof ConfigError
+      && /^secrets\.cookie_keys: [^\n]*placeholder[^\n]*set INSOLE_COOKIE_SECRETS/m.test(err.problems.join('\n'))
+      && /^secrets\.key_encryption_key: [^\n]*set INSOLE_KEY_ENCRYPTION_KEY/m.test(err.problems.join('\n')));
+    const config = loadConfig({ env: { ...env, INSOLE_COOKIE_SECRETS: SECRET, INSOLE_KEY_ENCRYPTION_KEY: SECRET.replace(/f/g, 'e') } });
     assert.equal(config.issuer, 'https://id.innovashoes.example');
     assert.ok(pod.terminationGracePeriodSeconds * 1000 > config.shutdown.drain_ms + config.shutdown.grace_ms, 'Kubernetes waits longer than insole drains and finishes');
   });

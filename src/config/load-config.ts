@@ -12,6 +12,12 @@ const DEVELOPMENT_SECRETS = new Set([
   'storefront-development-secret',
 ]);
 
+/**
+ * Secrets anyone can read: the development ones, and the placeholders of the deployment examples
+ * (deploy/kubernetes/secret.example.yaml): a Secret applied as shipped started production with them.
+ */
+const isPublishedSecret = (value: string) => DEVELOPMENT_SECRETS.has(value) || value.startsWith('replace-with-');
+
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
@@ -114,15 +120,15 @@ function parseTrustProxy(value: string): boolean | number | string {
 
 function productionProblems(config: ReturnType<typeof configSchema.parse>): string[] {
   const problems: string[] = [];
-  if (config.secrets.cookie_keys.some((k) => DEVELOPMENT_SECRETS.has(k))) {
-    problems.push('secrets.cookie_keys: the development value is refused in production; set INSOLE_COOKIE_SECRETS');
+  if (config.secrets.cookie_keys.some(isPublishedSecret)) {
+    problems.push('secrets.cookie_keys: the development value (or an example\'s placeholder) is refused in production; set INSOLE_COOKIE_SECRETS (openssl rand -hex 32)');
   }
-  if (DEVELOPMENT_SECRETS.has(config.secrets.key_encryption_key)) {
-    problems.push('secrets.key_encryption_key: the development value is refused in production; set INSOLE_KEY_ENCRYPTION_KEY');
+  if (isPublishedSecret(config.secrets.key_encryption_key)) {
+    problems.push('secrets.key_encryption_key: the development value (or an example\'s placeholder) is refused in production; set INSOLE_KEY_ENCRYPTION_KEY (openssl rand -hex 32)');
   }
   for (const client of config.clients) {
-    if (client.client_secret && DEVELOPMENT_SECRETS.has(client.client_secret)) {
-      problems.push(`clients.${client.client_id}.client_secret: the development value is refused in production`);
+    if (client.client_secret && isPublishedSecret(client.client_secret)) {
+      problems.push(`clients.${client.client_id}.client_secret: the development value (or an example's placeholder) is refused in production; declare your own clients in the INSOLE_CONFIG file ("clients": [] for none: config/default.json's are for development)`);
     }
     const uriProblem = client.backchannel_logout_uri === undefined ? undefined : backchannelLogoutUriProblem(client.backchannel_logout_uri, 'production');
     if (uriProblem) problems.push(`clients.${client.client_id}.backchannel_logout_uri: ${uriProblem}`);
@@ -132,6 +138,11 @@ function productionProblems(config: ReturnType<typeof configSchema.parse>): stri
   // for Secure cookies and real client addresses.
   if (config.issuer?.startsWith('https://') && config.trust_proxy === false) {
     problems.push('trust_proxy: the issuer is https, so insole runs behind a TLS proxy; set TRUST_PROXY (e.g. 1, or the proxy address)');
+  }
+  // Express then takes the client address from the left-most X-Forwarded-For entry, which the client
+  // writes itself: each request could name a new address and pass the per-IP limits of attack protection.
+  if (config.trust_proxy === true) {
+    problems.push('trust_proxy: true believes any X-Forwarded-For a client sends (the per-IP sign-in limits could be dodged); set TRUST_PROXY to the number of proxies in front of insole (e.g. 1) or their addresses');
   }
   if (!config.mongodb_uri) problems.push('mongodb_uri: the embedded database is for development; set MONGODB_URI');
   // Without a relay, verification and password-reset mails are files under data_dir: in production
