@@ -102,6 +102,20 @@ describe('configuration', () => {
     assert.equal(loadConfig({ env: { TRUST_PROXY: 'true' } }).trust_proxy, true, 'outside production, as before');
   });
 
+  test('"env" in a config file that NODE_ENV does not say is refused (production ran with config/development.json\'s settings)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'insole-config-'));
+    try {
+      const file = join(dir, 'insole.json');
+      writeFileSync(file, JSON.stringify({ env: 'production' }));
+      assert.throws(() => loadConfig({ env: { INSOLE_CONFIG: file } }), (err) => err instanceof ConfigError
+        && err.problems.join() === 'env: "production" in a config file, but NODE_ENV is unset (development): name the environment with NODE_ENV, not in a file (it also picks config/<NODE_ENV>.json)');
+      assert.throws(() => loadConfig({ env: { INSOLE_CONFIG: file, NODE_ENV: 'test' } }), /NODE_ENV is "test"/);
+      assert.throws(() => loadConfig({ env: { INSOLE_CONFIG: file, NODE_ENV: 'production' } }), (err) => err instanceof ConfigError && !/^env:/m.test(err.problems.join('\n')), 'agreeing: only production\'s own checks');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('half of a social connection\'s credentials is refused, naming the missing variable (it left the button off silently)', () => {
     const refused = (env: Record<string, string>) => {
       try { loadConfig({ env }); } catch (err) { if (err instanceof ConfigError) return err.problems.join('\n'); }

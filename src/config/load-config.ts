@@ -43,6 +43,13 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
   const envFile = resolve(CONFIG_DIR, `${nodeEnv}.json`);
   if (existsSync(envFile)) layers.push(readJson(envFile));
   if (env.INSOLE_CONFIG) layers.push(readJson(resolve(env.INSOLE_CONFIG)));
+  // NODE_ENV alone names the environment: it chose the config/<env>.json layer above, and Express
+  // reads it. "env": "production" in a file ran production with development.json's settings.
+  const fileEnv = layers.findLast((layer) => layer.env !== undefined)?.env;
+  if (fileEnv !== undefined && fileEnv !== nodeEnv) {
+    const given = env.NODE_ENV === undefined ? 'unset (development)' : `"${nodeEnv}"`;
+    throw new ConfigError([`env: ${JSON.stringify(fileEnv)} in a config file, but NODE_ENV is ${given}: name the environment with NODE_ENV, not in a file (it also picks config/<NODE_ENV>.json)`]);
+  }
   layers.push(fromEnvironment(env), overrides);
 
   const merged = layers.reduce((acc, layer) => deepMerge(acc, layer), {} as Json);
