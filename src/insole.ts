@@ -106,15 +106,19 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
       logger.info({ drain_ms: config.shutdown.drain_ms }, 'draining: readiness fails, requests are still served');
       await new Promise((resolve) => setTimeout(resolve, config.shutdown.drain_ms));
     }
+    const graceEnds = performance.now() + graceMs;
     const areasStopped = Promise.all(areas.map((area) => area.stop?.(graceMs))); // no new work; in-flight work gets the grace
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
     await closed;
     clearTimeout(timer);
-    core.mailer.close();
+    // Answered requests may still be sending their mail (a verification or reset link the page promised).
+    if (core.mailer.sending()) logger.info({ mails: core.mailer.sending() }, 'waiting for the mails being sent');
+    const mailsSent = core.mailer.close(Math.max(0, graceEnds - performance.now()));
     await stopRelay(); // before the database: its last round marks what the broker confirmed
     await areasStopped; // before the database: the last attempts record their outcome
+    await mailsSent;
     await core.http.close(); // after the hooks: their last attempts may still be calling out
     await core.connection.close();
   }

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from './support/insole.ts';
+import { until } from './support/hooks.ts';
+import { freePort, testDatabaseUri } from './support/insole.ts';
 import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode } from './support/relying-party.ts';
 import { startServer } from './support/server-process.ts';
+import { startInbox } from './support/smtp.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -88,6 +90,30 @@ describe('npm start on the embedded defaults', () => {
     server.child.kill('SIGTERM'); // as soon as 'insole is listening' is out, before 'ready at'
     assert.equal(await server.exited, 0, server.output());
     assert.match(server.output(), /"msg":"stopped"/);
+  });
+
+  test('SIGTERM waits for the mails being sent: the verification link a sign-up page just promised still goes out, then exit code 0', async () => {
+    let release!: () => void;
+    const inbox = await startInbox({ holdUntil: new Promise<void>((resolve) => { release = resolve; }) });
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    try {
+      const port = await freePort();
+      const issuer = `http://127.0.0.1:${port}`;
+      server = await startServer({ ...env, PORT: String(port), ISSUER: issuer, MONGODB_URI: testDatabaseUri(), SMTP_URL: inbox.url });
+      const email = 'mail-at-shutdown@innovashoes.example';
+      await completeAuthorization(issuer, await buildAuthorization(await discoverStorefront(issuer)), { email, password: 'a link is on its way' }, 'signup');
+      await until('the verification mail is being sent', () => inbox.held.includes(email));
+      server.child.kill('SIGTERM');
+      // The relay answers once insole says it waits for the mail (before, it stopped and exited regardless).
+      await until('insole waits for the mail, or has stopped', () => /waiting for the mails being sent|"msg":"stopped"/.test(server!.output()));
+      release();
+      assert.equal(await server.exited, 0);
+      assert.match((await inbox.waitFor(email, /Confirm your email/)).text ?? '', /\/email\/verify\?ticket=/);
+    } finally {
+      release();
+      if (server?.child.exitCode === null) server.child.kill('SIGKILL');
+      await inbox.close();
+    }
   });
 
   test('the start warns about each development secret still in use, by its variable', async () => {

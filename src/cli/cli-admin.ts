@@ -38,7 +38,7 @@ export function createCliUserAdmin(connection: Connection, config: Config): { ad
     admin,
     async close() {
       await logOutbox.stop(); // the command's log events reach the outbox before it exits
-      mailer.close();
+      await mailer.close(30_000); // and a mail it sent reaches the relay
     },
   };
 }

@@ -360,7 +360,7 @@ export const configSchema = z.object({
     .describe('A request with no answer by then gets a 503 and an error log line naming it (a dependency hung without closing its connections). Streams already answering are not cut.'),
   shutdown: z.object({
     drain_ms: z.number().int().min(0).default(0).describe('On SIGTERM, /health/ready answers 503 this long while requests are still served, so a load balancer that polls readiness stops sending new ones first; then the server closes.'),
-    grace_ms: z.number().int().positive().default(10_000).describe('Then in-flight requests, hook attempts and jobs get this long to finish; the rest are cut or handed back.'),
+    grace_ms: z.number().int().positive().default(10_000).describe('Then in-flight requests, the mails they send, hook attempts and jobs get this long to finish; the rest are cut or handed back.'),
   }).strict().prefault({}),
   metrics_token: z.string().min(16).optional().describe('From METRICS_TOKEN. Unset: GET /metrics is not served; set: a scraper presents it as a bearer token.'),
   secrets: secretsSchema,

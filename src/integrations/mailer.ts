@@ -10,7 +10,13 @@ export interface Mailer {
   send(mail: Mail): Promise<void>;
   /** Sends without making the caller wait (or reveal by its timing whether a mail went out). */
   sendInBackground(mail: Mail): void;
-  close(): void;
+  /** Mails handed to sendInBackground and not yet sent (or failed). */
+  sending(): number;
+  /**
+   * Waits up to `waitMs` for the mails still being sent, then closes the transport. A page already
+   * told the shopper a link is on its way: a shutdown that exits under it lost the mail.
+   */
+  close(waitMs?: number): Promise<void>;
 }
 
 /**
@@ -37,11 +43,22 @@ export function createMailer(config: Config, logger: Logger): Mailer {
     logger.info({ to: mail.to, subject: mail.subject, file, links: mail.text.match(/https?:\/\/\S+/g) ?? [] }, 'mail written (no SMTP_URL)');
   }
 
+  const inFlight = new Set<Promise<void>>();
   return {
     send,
     sendInBackground(mail) {
-      send(mail).catch((err: unknown) => logger.error({ err: { message: (err as Error).message }, subject: mail.subject }, 'mail could not be sent'));
+      const sent: Promise<void> = send(mail)
+        .catch((err: unknown) => logger.error({ err: { message: (err as Error).message }, subject: mail.subject }, 'mail could not be sent'))
+        .finally(() => inFlight.delete(sent));
+      inFlight.add(sent);
     },
-    close: () => transport.close(),
+    sending: () => inFlight.size,
+    async close(waitMs = 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const givenUp = new Promise<void>((resolve) => { timer = setTimeout(resolve, waitMs); });
+      await Promise.race([Promise.all(inFlight), givenUp]);
+      clearTimeout(timer);
+      transport.close();
+    },
   };
 }
