@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../src/cli/insole.ts';
-import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
-import { buildAuthorization, discoverStorefront, signInForTokens } from './support/relying-party.ts';
+import { until } from './support/hooks.ts';
+import { signInLogsWritten, startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode, oidc, signInForTokens } from './support/relying-party.ts';
 import { attempt } from './support/sign-in-attempt.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { interactionUidOf, readForm, UserAgent } from './support/user-agent.ts';
@@ -126,6 +127,23 @@ describe('attack protection across two instances sharing one database', () => {
     assert.ok(Number(fourth.retryAfter) > 0);
     assert.match(fourth.text, /Too many sign-ups from your network\. Please try again in about 24 hours\./);
     assert.equal(await a.db.collection('users').countDocuments({ email: 'new3@innovashoes.example' }), 0);
+  });
+
+  test('behind the trusted proxy, the sign-out log (slo) has the address Express trusts, not a forged first X-Forwarded-For entry', async () => {
+    // The client wrote the first entry; the proxy (on loopback) appended the address it saw.
+    const agent = new UserAgent(a.issuer, { 'x-forwarded-for': '198.51.100.7, 203.0.113.66' });
+    const config = await discoverStorefront(a.issuer);
+    const request = await buildAuthorization(config);
+    const signup = await completeAuthorization(a.issuer, request, { email: 'forged-hop@innovashoes.example', password: 'only the proxy names me' }, 'signup', agent);
+    const tokens = await exchangeCode(config, signup.callback, request);
+    const confirm = await (await agent.get(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: STOREFRONT.post_logout_redirect_uri }).href)).res.text();
+    const [xsrf, action] = [/name="xsrf" value="([^"]+)"/.exec(confirm)![1]!, /<form[^>]*action="([^"]+)"/.exec(confirm)![1]!];
+    await agent.postForm(new URL(action, a.issuer).href, { xsrf, logout: 'yes' });
+    const sub = tokens.claims()!.sub;
+    await until('the sign-out is logged', () => a.db.collection('logs').findOne({ type: 'slo', user_id: sub }));
+    await signInLogsWritten(a.db);
+    const logged = await a.db.collection('logs').find({ user_id: sub }).toArray();
+    assert.deepEqual(logged.map((log) => `${log.type} ${log.ip}`).sort(), ['slo 203.0.113.66', 'ss 203.0.113.66']);
   });
 
   test('without a trusted proxy, X-Forwarded-For is ignored', async () => {

@@ -125,6 +125,14 @@ export function createProvider({ config, connection, users, signingKeys, renderV
   const provider = new Provider(config.issuer, configuration);
   // Behind a TLS-terminating proxy, trust X-Forwarded-Proto for Secure cookies exactly when Express does.
   provider.proxy = config.trust_proxy !== false;
+  // With `proxy` on, koa's ctx.ip is the left-most X-Forwarded-For entry, which the client writes
+  // (TRUST_PROXY=1 or addresses are not understood). Express has already worked the address out
+  // with trust_proxy: the sign-out log (slo) records that one, as every other log does.
+  provider.use(async (ctx, next) => {
+    const ip = (ctx.req as { ip?: string }).ip;
+    if (ip) ctx.request.ip = ip;
+    await next();
+  });
   releaseRuleClaimsInIdTokens(provider, ruleClaims);
   useLogoutRedirectRule(provider);
   // Outermost, so a database lost while a request's held writes are sent is still a 503; then the
