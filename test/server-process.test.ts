@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import mongoose from 'mongoose';
+import { startEmbeddedMongo } from '../src/db/embedded-mongo.ts';
 import { until } from './support/hooks.ts';
 import { freePort, testDatabaseUri } from './support/insole.ts';
 import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode } from './support/relying-party.ts';
@@ -113,6 +115,31 @@ describe('npm start on the embedded defaults', () => {
       release();
       if (server?.child.exitCode === null) server.child.kill('SIGKILL');
       await inbox.close();
+    }
+  });
+
+  test('Ctrl-C in a terminal (SIGINT to the whole process group): the embedded database outlives the shutdown, which writes the last log events', async () => {
+    const dataDir = join(dir, 'data-ctrl-c');
+    const configFile = join(dir, 'ctrl-c.json');
+    // The sign-up's log waits for the batched move (gather_ms), which the shutdown makes after the drain.
+    await writeFile(configFile, JSON.stringify({
+      data_dir: dataDir, events: { gather_ms: 60_000 }, shutdown: { drain_ms: 1_000 },
+      clients: [{ client_id: 'test-storefront', client_secret: 'test-storefront-secret-0123456789', redirect_uris: ['http://127.0.0.1:4999/callback'] }],
+    }));
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const server = await startServer({ PORT: String(port), ISSUER: issuer, INSOLE_CONFIG: configFile }, { group: true });
+    const email = 'ctrl-c@innovashoes.example';
+    await completeAuthorization(issuer, await buildAuthorization(await discoverStorefront(issuer)), { email, password: 'stopped from the terminal' }, 'signup');
+    process.kill(-server.child.pid!, 'SIGINT'); // what the terminal does
+    assert.equal(await server.exited, 0, server.output());
+    const database = await startEmbeddedMongo({ dataFile: join(dataDir, 'mongo', 'insole.mv') });
+    const connection = await mongoose.createConnection(`${database.uri}/insole`).asPromise();
+    try {
+      assert.equal(await connection.collection('logs').countDocuments({ type: 'ss', user_name: email }), 1, 'the sign-up\'s log was written before the database stopped');
+    } finally {
+      await connection.close();
+      await database.stop();
     }
   });
 

@@ -41,7 +41,9 @@ export async function startEmbeddedMongo(
     createDataFolder(resolve(dataFile, '..'));
     args.push('--data', dataFile);
   }
-  const child = spawn('java', args, { stdio: ['pipe', 'pipe', onStderr ? 'pipe' : 'inherit'], env: { ...process.env, ...env } });
+  // A process group of its own: Ctrl-C in the terminal signals the whole foreground group, and the
+  // database then stopped at once, under the shutdown still finishing its work. It stops when we do.
+  const child = spawn('java', args, { stdio: ['pipe', 'pipe', onStderr ? 'pipe' : 'inherit'], env: { ...process.env, ...env }, detached: true });
   if (onStderr) child.stderr!.on('data', (chunk: Buffer) => onStderr(chunk.toString()));
   const address = await readReadyLine(child, dataFile);
   return {

@@ -4,10 +4,13 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 
 export interface Server { child: ChildProcess; output: () => string; exited: Promise<number | null> }
 
-/** `npm start` as a user runs it (node src/main.ts), with no MONGODB_URI unless `env` names one: the embedded database. */
-export async function startServer(env: Record<string, string>): Promise<Server> {
+/**
+ * `npm start` as a user runs it (node src/main.ts), with no MONGODB_URI unless `env` names one: the
+ * embedded database. `group`: in a process group of its own, as in a terminal (signal it with `-pid`).
+ */
+export async function startServer(env: Record<string, string>, { group = false } = {}): Promise<Server> {
   const { MONGODB_URI: _unused, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...inherited, NODE_ENV: 'development', LOG_LEVEL: 'info', ...env } });
+  const child = spawn(process.execPath, ['src/main.ts'], { cwd: ROOT, env: { ...inherited, NODE_ENV: 'development', LOG_LEVEL: 'info', ...env }, detached: group });
   let output = '';
   child.stdout!.on('data', (d) => { output += d; });
   child.stderr!.on('data', (d) => { output += d; });
