@@ -38,6 +38,7 @@ const TABLE: [string, Row][] = [
   ['fitness and yoga', { filter: { interests: { all_of: ['fitness', 'yoga'] } }, expect: (u) => hasKey(u, 'fitness') && hasTopic(u, 'yoga') }],
   ['any of running, and all of fitness', { filter: { interests: { any_of: ['running', 'pilates'], all_of: ['fitness'] } }, expect: (u) => (hasKey(u, 'running') || hasTopic(u, 'pilates')) && hasKey(u, 'fitness') }],
   ['in Germany (by name)', { filter: { country: 'Germany' }, expect: (u) => country(u) === 'DE' }],
+  ['in de or it: ISO codes in lower case, as typed on a command line', { filter: { country: ['de', 'it'] }, expect: (u) => ['DE', 'IT'].includes(country(u)!) }],
   ['in Italy or the US', { filter: { country: ['Italy', 'US'] }, expect: (u) => ['IT', 'US'].includes(country(u)!) }],
   ['in Narnia (a name no code stands for)', { filter: { country: 'Narnia' }, expect: (u) => country(u) === 'Narnia' }],
   ['in berlin (any case)', { filter: { city: 'berlin' }, expect: (u) => facts(u).city?.toLowerCase() === 'berlin' }],

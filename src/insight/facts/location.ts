@@ -19,6 +19,16 @@ export function normaliseCountry(value: unknown): string | undefined {
 }
 
 /**
+ * A country as a person asks for it (a segment filter, `report segment --country`): an ISO code in
+ * any case (`de` is Germany, as `DE` and `germany` are), else what normaliseCountry makes of the
+ * name. Only here: in a stored place, a lower-case pair such as "Boulder, co" is no country code.
+ */
+export function queriedCountry(value: string): string {
+  const code = /^\s*[a-z]{2}\s*$/i.test(value) ? countryCodeOf(value.trim().toUpperCase()) : undefined;
+  return code ?? normaliseCountry(value)!;
+}
+
+/**
  * "Milan, Italy", "Boulder, Colorado, United States", "Boulder, Colorado" (Facebook names US and
  * Canadian places by state), "London". The first part is the city when there are several; a
  * single part is a country if it names one, else a city. "Georgia" alone says nothing: the US

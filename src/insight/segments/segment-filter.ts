@@ -12,7 +12,7 @@
 import { ageRangeToBirthDates, MAX_AGE } from '../facts/age-bounds.ts';
 import { normaliseGender } from '../facts/gender.ts';
 import { normaliseTopic, type InterestVocabulary } from '../facts/interest-vocabulary.ts';
-import { normaliseCountry } from '../facts/location.ts';
+import { queriedCountry } from '../facts/location.ts';
 import { userSearchCatalogue } from '../../search/search-catalogues.ts';
 import { compileSearch } from '../../search/search-compiler.ts';
 import { escapeRegex } from '../../search/search-values.ts';
@@ -99,8 +99,8 @@ const CONDITIONS: Omit<Leaf, 'all' | 'any' | 'not'> = {
   gender: (value) => gender(value),
   age: (value, { now }) => age(value, now),
   interests: (value, { vocabulary }) => interests(value, vocabulary),
-  // ISO code when the name is known (as facts store it), else the name as given.
-  country: (value) => oneOf('facts.country', list(value).map((name) => normaliseCountry(name)!)),
+  // ISO code (any case) or a known name → the code facts store; else the name as given.
+  country: (value) => oneOf('facts.country', list(value).map(queriedCountry)),
   city: (value) => city(value),
   // The profile's own fields, always present (facts copy them): any identity's connection.
   connection: (value) => oneOf('identities.connection', list(value)),
