@@ -172,6 +172,16 @@ describe('saved segments: kept current with every change, with enter/exit events
     assert.deepEqual([again.status, again.body.errorCode, again.body.message], [409, 'segment_conflict', 'A segment named "男性" exists already.']);
   });
 
+  test('a q through __proto__ is refused (a 400), not saved to fail every profile write that evaluates it', async () => {
+    const user = await createUser('proto');
+    for (const q of ['user_metadata.__proto__:x', 'NOT app_metadata.a.__proto__.b:1']) {
+      const res = await api(insole, token, 'POST', '/segments', { name: `Proto ${q}`, q });
+      assert.deepEqual([res.status, res.body.errorCode], [400, 'invalid_body'], JSON.stringify(res.body));
+      assert.match(res.body.message, /no (user|app)_metadata key is named __proto__/);
+    }
+    assert.equal((await patch(user.user_id, { user_metadata: { shoe_size: 43 } })).status, 200, 'profile writes go on');
+  });
+
   test('scopes: read:segments reads, update:segments changes; hostile filters are refused', async () => {
     const reader = (await managementToken(insole, READER)).access_token;
     assert.equal((await api(insole, reader, 'GET', '/segments')).status, 200);

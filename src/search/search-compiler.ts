@@ -16,6 +16,12 @@ export type MongoFilter = Record<string, unknown>;
 
 /** Metadata keys we accept in a path: no `$`, no empty segment, no dots inside a segment. */
 const OPEN_SEGMENT = /^[A-Za-z0-9_-]+$/;
+/**
+ * Keys no stored metadata has (the API refuses them, src/admin/metadata-merge.ts), and that an
+ * in-process evaluator reads off Object.prototype or refuses outright: mingo throws on `__proto__`,
+ * so a saved segment with such a `q` would fail every profile write that evaluates it.
+ */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_OPEN_DEPTH = 8;
 
 type TermNode = Extract<SearchNode, { kind: 'term' }>;
@@ -80,6 +86,9 @@ function resolveField(ref: FieldRef, catalogue: SearchCatalogue): Resolved {
   if (segments.length > MAX_OPEN_DEPTH) throw new SearchQueryError(ref.position, `a ${root} path may be at most ${MAX_OPEN_DEPTH} levels deep`, 'field');
   if (!segments.every((segment) => OPEN_SEGMENT.test(segment))) {
     throw new SearchQueryError(ref.position, `${quoted(ref.name)}: each part of a ${root} path must be letters, digits, "_" or "-"`, 'field');
+  }
+  if (segments.some((segment) => PROTOTYPE_KEYS.has(segment))) {
+    throw new SearchQueryError(ref.position, `${quoted(ref.name)}: no ${root} key is named __proto__, constructor or prototype (none can be stored)`, 'field');
   }
   return { name: ref.name, spec: { type: 'open', path: ref.name } };
 }
