@@ -172,6 +172,16 @@ describe('saved segments: kept current with every change, with enter/exit events
     assert.deepEqual([again.status, again.body.errorCode, again.body.message], [409, 'segment_conflict', 'A segment named "男性" exists already.']);
   });
 
+  test('the same request sent several times at once (retries while the first still runs) creates one segment', async () => {
+    // Several rounds: in each, some of the requests find no such name before any of them has inserted it.
+    for (let round = 0; round < 4; round++) {
+      const name = `Retried ${round} ${RUN}`;
+      const answers = await Promise.all(Array.from({ length: 5 }, () => api(insole, token, 'POST', '/segments', { name, filter: { gender: 'female' } })));
+      assert.deepEqual(answers.map((res) => res.status).sort(), [201, 409, 409, 409, 409], `round ${round}: ${JSON.stringify(answers.map((res) => res.body.key ?? res.body.message))}`);
+      assert.equal((await api(insole, token, 'GET', '/segments')).body.filter((segment: { name: string }) => segment.name === name).length, 1);
+    }
+  });
+
   test('a q through __proto__ is refused (a 400), not saved to fail every profile write that evaluates it', async () => {
     const user = await createUser('proto');
     for (const q of ['user_metadata.__proto__:x', 'NOT app_metadata.a.__proto__.b:1']) {

@@ -74,13 +74,17 @@ export function createSegmentService(deps: { users: UserModel; repository: Segme
       };
       // Without a key, the name says which segment is meant: a second one of that name is the same
       // request sent again (a retry), a conflict as a taken key is.
-      if (input.key === undefined && await repository.named(input.name)) throw new ConflictError(`A segment named "${input.name}" exists already.`, 'segment_conflict');
+      const sameName = () => new ConflictError(`A segment named "${input.name}" exists already.`, 'segment_conflict');
+      if (input.key === undefined && await repository.named(input.name)) throw sameName();
       try {
         await insert(segment);
       } catch (err) {
         // A key given is the caller's name for the segment: taken is a conflict. A key derived from the name
         // only has to be unique (女性 and 男性 both derive "segment"): six of the id's random digits make it so.
         if (!(err instanceof ConflictError) || input.key !== undefined) throw err;
+        // Unless the key was taken by the same name a moment ago: a retry sent while the first request
+        // ran (both found no such name), whose insert of the same key is what refused this one.
+        if (await repository.named(input.name)) throw sameName();
         segment.key = `${segment.key.slice(0, 53)}-${segment._id.slice(-6)}`;
         await insert(segment);
       }
