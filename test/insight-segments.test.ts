@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { PREORDER_SEGMENT_FILTER } from '../src/insight/segments/campaign-segments.ts';
 import { fullContactPerson } from './fakes/fake-fullcontact.ts';
 import { until } from './support/hooks.ts';
-import { exportThroughApi } from './support/user-jobs.ts';
+import { captureLogs } from './support/log-capture.ts';
+import { exportThroughApi, seededUser, seedUsers } from './support/user-jobs.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { AMQP_URL, bindEventQueue, type EventQueue, type ReceivedEvent } from './support/rabbitmq.ts';
@@ -228,6 +229,30 @@ describe('segment events wait while no broker is configured, and are published b
     } finally {
       await on.stop();
       await queue.close();
+    }
+  });
+});
+
+describe('a members download the client cancels (the dashboard\'s browser leaving)', () => {
+  test('ends there, logged as the client leaving: no unhandled server error', async () => {
+    const { logger, lines } = captureLogs('info');
+    const insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN)], hooks: { enabled: false }, insight: { sweep_seconds: 86_400 } }, testDatabaseUri(), logger);
+    try {
+      const id = `seg_${'c0ffee'.repeat(4)}`;
+      const now = new Date();
+      await insole.db.collection('segments').insertOne({ _id: id, key: `cancelled-${RUN}`, name: `Cancelled ${RUN}`, type: 'static', user_ids: [], created_at: now, updated_at: now, version: 1, is_calculating: false } as never);
+      // Megabytes of NDJSON: far more than the socket buffers hold, so the stream is still running when the client leaves.
+      await seedUsers(insole.db, 20_000, (n) => seededUser(n, { facts: { segments: [id] } } as never));
+      const token = (await managementToken(insole, ADMIN)).access_token;
+      const abort = new AbortController();
+      const res = await fetch(`${insole.issuer}/api/v2/segments/${id}/members?format=ndjson`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+      assert.equal(res.status, 200);
+      await res.body!.getReader().read();
+      abort.abort();
+      await until('the server saw the client leave', async () => lines.some((line) => line.includes('the client left before the answer was complete')));
+      assert.deepEqual(lines.filter((line) => line.includes('unhandled error')), []);
+    } finally {
+      await insole.stop();
     }
   });
 });

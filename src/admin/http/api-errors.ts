@@ -19,6 +19,12 @@ export const auth0ErrorSchema = z.object({
  */
 export function managementApiErrors(): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    // A streamed answer (a segment's members, an export file) whose client hung up: a cancelled
+    // download, or the dashboard's browser leaving. Its stream and cursor are closed; no server error.
+    if (res.headersSent && req.socket.destroyed && (err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      req.log.info('the client left before the answer was complete');
+      return void res.destroy();
+    }
     const shown = toPublicError(err);
     if (shown.status >= 500 && shown.code === 'server_error') req.log.error({ err }, 'unhandled error');
     else req.log.info({ code: shown.code, status: shown.status }, 'request refused');
