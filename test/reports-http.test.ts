@@ -198,4 +198,21 @@ describe('the report endpoints of the Management API', () => {
     const both = await checked('POST', '/reports/segments/users?format=ndjson&from=x', { filter: {} });
     assert.match(both.body.message, /^Query parameter "from": pages JSON only/);
   });
+
+  test('a rule that stored a count that is no count (2.5, 1e300) leaves it unknown in the row; the page is still a 200', async () => {
+    const template = users.find((u) => u.facts?.sentiment_label === 'negative')!;
+    const odd = [2.5, 1e300].map((tweets, i) => ({
+      ...template, _id: undefined, user_id: `auth0|odd-count-${i}`, email: `odd-count-${i}@innovashoes.example`,
+      app_metadata: { sentiment: { score: -9 - i, tweets_analyzed: tweets } }, facts: { ...template.facts!, sentiment_score: -9 - i },
+    })).map(({ _id, ...user }) => user);
+    await insole.db.collection('users').insertMany(odd);
+    try {
+      const res = await checked('GET', '/reports/sentiment?label=negative&take=2');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(res.body.map((row: { user_id: string; tweets_analyzed: unknown }) => [row.user_id, row.tweets_analyzed]),
+        [['auth0|odd-count-1', null], ['auth0|odd-count-0', null]]);
+    } finally {
+      await insole.db.collection('users').deleteMany({ user_id: { $in: odd.map((u) => u.user_id) } });
+    }
+  });
 });

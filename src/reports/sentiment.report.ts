@@ -29,12 +29,17 @@ export function buildSentimentFilter({ label }: SentimentParams): MongoFilter {
   return { ...(label ? { 'facts.sentiment_label': label } : {}), 'facts.sentiment_score': { $exists: true } };
 }
 
-/** What the hook stored next to the score; a rule may have stored a date as text (kept as written). */
+/**
+ * What the hook stored next to the score; a rule may have stored a date as text (kept as written).
+ * A count that is no count (2.5, -1, 1e300: a rule or a PATCH can store anything) reads as unknown,
+ * rather than failing the whole page against the answer's schema (a whole number).
+ */
 function analysis(user: UserDoc): { tweets_analyzed: number | null; analyzed_at: string | null } {
   const stored = (user.app_metadata?.sentiment ?? {}) as { tweets_analyzed?: unknown; analyzed_at?: unknown };
   const at = stored.analyzed_at;
+  const count = stored.tweets_analyzed;
   return {
-    tweets_analyzed: typeof stored.tweets_analyzed === 'number' ? stored.tweets_analyzed : null,
+    tweets_analyzed: typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? count : null,
     analyzed_at: at instanceof Date ? at.toISOString() : typeof at === 'string' ? at : null,
   };
 }
