@@ -142,6 +142,26 @@ describe('customer-insight reports on seeded shoppers, against plain JavaScript 
     assert.ok(overview.days.some((day) => day.connections.length >= 3) && overview.active_users.dau > 0 && overview.events.pending_events > 0);
   });
 
+  test('overview: a sign-up after as_of is in no figure (its enrichment and sentiment states neither), so none never goes below zero', async () => {
+    const range = { from: new Date(Date.UTC(2025, 4, 20)), to: new Date(Date.UTC(2025, 5, 19)) };
+    const before = await reports.overview(range, NOW);
+    const { _id, ...first } = users[0] as UserDoc & { _id: unknown };
+    const { enrichment, sentiment_label, sentiment_score, ...stateless } = first.facts!;
+    const later = [
+      { ...first, user_id: 'auth0|after-as-of-1', email: 'after-as-of-1@innovashoes.example', created_at: new Date(NOW.getTime() + 1000),
+        facts: { ...first.facts!, enrichment: 'pending' as const, sentiment_label: 'negative', sentiment_score: -3 } },
+      { ...first, user_id: 'auth0|after-as-of-2', email: 'after-as-of-2@innovashoes.example', created_at: new Date(NOW.getTime() + 2000), facts: stateless },
+    ];
+    await connection.db!.collection('users').insertMany(later.map((user) => ({ ...user })));
+    try {
+      const after = await reports.overview(range, NOW);
+      assert.deepEqual({ users_total: after.users_total, enrichment: after.enrichment, sentiment: after.sentiment },
+        { users_total: before.users_total, enrichment: before.enrichment, sentiment: before.sentiment });
+    } finally {
+      await connection.db!.collection('users').deleteMany({ user_id: { $in: later.map((user) => user.user_id) } });
+    }
+  });
+
   test('builders are pure: the dormant filters; the cohort pipeline; ISO weeks across a year end', () => {
     const cutoff = new Date(NOW.getTime() - 14 * DAY);
     assert.deepEqual(buildDormantFilter({ mode: 'never_returned' }, WINDOWS, NOW), { 'facts.lifecycle.state': { $in: ['new', 'never_returned'] }, created_at: { $lte: cutoff } });

@@ -35,6 +35,31 @@ async function countValues<V extends string>(users: UserModel, path: string, val
   return { counts: Object.fromEntries(values.map((value, i) => [value, counts[i]])) as Record<V, number>, present };
 }
 
+type State = 'enrichment' | 'sentiment_label';
+type Later = { _id: Partial<Record<State, string | null>>; users: number };
+
+/**
+ * The sign-ups at or after `now`, the answer's as_of (a few seconds' worth, through the created_at
+ * index), by their enrichment and sentiment states: users_total leaves them out, so the states'
+ * counts must too. Else one signing up in those seconds is `pending`, and `none` (users_total less
+ * those with a state) one smaller, below zero when every user has a state.
+ */
+function signedUpSince(users: UserModel, now: Date): Promise<Later[]> {
+  return users.collection.aggregate<Later>([
+    { $match: { created_at: { $gte: now } } },
+    { $group: { _id: { enrichment: '$facts.enrichment', sentiment_label: '$facts.sentiment_label' }, users: { $sum: 1 } } },
+  ]).toArray();
+}
+
+/** The counts of one state less the later sign-ups'. */
+function upTo<V extends string>({ counts, present }: { counts: Record<V, number>; present: number }, later: Later[], state: State) {
+  const laterWith = (holds: (value: string | null | undefined) => boolean) => later.filter((g) => holds(g._id[state])).reduce((sum, g) => sum + g.users, 0);
+  return {
+    counts: Object.fromEntries(Object.entries<number>(counts).map(([value, n]) => [value, n - laterWith((v) => v === value)])) as Record<V, number>,
+    present: present - laterWith((v) => v !== undefined && v !== null),
+  };
+}
+
 /**
  * What the dashboard draws, each figure from an index count or an aggregation that returns counts
  * (never users): users, sign-ups and sign-ins per day and connection over [from, to) (UTC
@@ -45,9 +70,9 @@ async function countValues<V extends string>(users: UserModel, path: string, val
 export async function runOverview(sources: OverviewSources, { from, to }: { from: Date; to: Date }, now: Date): Promise<Overview> {
   const { users } = sources;
   const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
-  const [all, since, days, dau, wau, mau, enrichment, sentiment, hook_jobs, events] = await Promise.all([
+  const [all, later, days, dau, wau, mau, enrichmentOfAll, sentimentOfAll, hook_jobs, events] = await Promise.all([
     users.collection.countDocuments({}),
-    users.collection.countDocuments({ created_at: { $gte: now } }),
+    signedUpSince(users, now),
     runDailyActivity(sources.logs, from, to, now),
     countActiveUsers(users, ago(1)), countActiveUsers(users, ago(7)), countActiveUsers(users, ago(30)),
     countValues(users, 'facts.enrichment', ENRICHMENT_STATES),
@@ -55,7 +80,9 @@ export async function runOverview(sources: OverviewSources, { from, to }: { from
     runHookHealth(sources.hookJobs),
     runEventBacklog(sources.outbox, users, now),
   ]);
-  const users_total = all - since;
+  const users_total = all - later.reduce((sum, g) => sum + g.users, 0);
+  const enrichment = upTo(enrichmentOfAll, later, 'enrichment');
+  const sentiment = upTo(sentimentOfAll, later, 'sentiment_label');
   const labelled = SENTIMENT_LABELS.reduce((sum, label) => sum + sentiment.counts[label], 0);
   return {
     users_total, days, active_users: { dau, wau, mau },
