@@ -152,6 +152,16 @@ describe('createReportRollups', () => {
     assert.equal(await connection.collection('report_rollups').countDocuments({ _id: failing as never }), 0);
   });
 
+  test('a parameter that holds & or = is its own question: never served the answer of two parameters that read alike', async () => {
+    clock = Date.parse('2026-06-04T12:00:00Z');
+    const rollups = createReportRollups(connection, { logger, now });
+    const one = rollupKey('dormant/summary', { connection: 'facebook&days=3', mode: 'never_returned' });
+    const two = rollupKey('dormant/summary', { connection: 'facebook', days: 3, mode: 'never_returned' });
+    assert.deepEqual(await rollups.answer(one, 300, async () => ({ total: 0 })), { total: 0 });
+    assert.deepEqual(await rollups.answer(two, 300, async () => ({ total: 7 })), { total: 7 });
+    assert.notEqual(one, two);
+  });
+
   test('a refresh that fails in the background is logged, and the stored answer is still served', async () => {
     clock = Date.parse('2026-06-03T12:00:00Z');
     const rollups = createReportRollups(connection, { logger, now });

@@ -80,8 +80,14 @@ export function createReportRollups(connection: Connection, { logger, now = () =
   };
 }
 
-/** A report and its parameters as one key: the same question always gives the same key. */
+/**
+ * A report and its parameters as one key: the same question always gives the same key, and two
+ * questions never share one. Values are the caller's text, so their `&`, `=` and `%` are escaped:
+ * else `connection=x&days=3` (one value) and `connection=x`, `days=3` (two) would make one key, and
+ * one caller's answer would be served to the other.
+ */
 export function rollupKey(report: string, params: Record<string, unknown>): string {
   const defined = Object.entries(params).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b));
-  return `${report}?${defined.map(([name, value]) => `${name}=${value instanceof Date ? value.toISOString() : String(value)}`).join('&')}`;
+  const text = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value)).replace(/[%&=]/g, encodeURIComponent);
+  return `${report}?${defined.map(([name, value]) => `${name}=${text(value)}`).join('&')}`;
 }
