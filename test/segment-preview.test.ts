@@ -91,6 +91,7 @@ describe('segment preview report: one aggregation, compared with plain JavaScrip
 
 const REPORTER = { client_id: 'reporter', client_secret: 'reporter-secret-0123456789abcdef', scopes: ['read:reports'] };
 const READER = { client_id: 'reader', client_secret: 'reader-secret-0123456789abcdef', scopes: ['read:users', 'read:segments'] };
+const REPORTER_WITH_USERS = { client_id: 'reporter-users', client_secret: 'reporter-users-secret-0123456789abcdef', scopes: ['read:reports', 'read:users'] };
 
 describe('POST /api/v2/reports/segments/preview', () => {
   let insole: TestInsole;
@@ -100,7 +101,7 @@ describe('POST /api/v2/reports/segments/preview', () => {
   const preview = (body: unknown, token = reporter) => api(insole, token, 'POST', '/reports/segments/preview', body);
 
   before(async () => {
-    insole = await startTestInsole({ clients: [m2mClientConfig(REPORTER), m2mClientConfig(READER)], admin_api: { rate_limit: { requests: 1000, window_seconds: 60 } } });
+    insole = await startTestInsole({ clients: [m2mClientConfig(REPORTER), m2mClientConfig(READER), m2mClientConfig(REPORTER_WITH_USERS)], admin_api: { rate_limit: { requests: 1000, window_seconds: 60 } } });
     await insole.db.collection('users').insertMany(allShoppers().map((user) => ({ ...user })));
     stored = await insole.db.collection('users').find({}).toArray() as unknown as UserDoc[];
     doc = await (await fetch(`${insole.issuer}/api/v2/openapi.json`)).json() as OpenApiDocument;
@@ -132,6 +133,16 @@ describe('POST /api/v2/reports/segments/preview', () => {
     assert.equal(alone.body.description, 'users matching q "app_metadata.plan:gold"');
     const mixed = await preview({ filter: { gender: 'male', country: 'DE', q: 'app_metadata.plan:gold' } });
     assert.deepEqual([mixed.body.count, mixed.body.sample[0].user_id], [1, 'auth0|p01']);
+  });
+
+  test('the sample shows what the report rows show to read:reports alone; whole profiles (metadata, IPs, identities) need read:users', async () => {
+    const narrow = await preview({ q: 'app_metadata.plan:gold' });
+    assertMatchesOpenApi(doc, 'POST', '/reports/segments/preview', 200, narrow.body);
+    assert.deepEqual(narrow.body.sample.map((u: object) => Object.keys(u).sort()), [['created_at', 'email', 'name', 'user_id'], ['created_at', 'email', 'name', 'user_id']]);
+    const wide = await preview({ q: 'app_metadata.plan:gold' }, (await managementToken(insole, REPORTER_WITH_USERS)).access_token);
+    assertMatchesOpenApi(doc, 'POST', '/reports/segments/preview', 200, wide.body);
+    assert.deepEqual(wide.body.sample.map((u: { app_metadata: { plan: string } }) => u.app_metadata.plan), ['gold', 'gold']);
+    assert.deepEqual(wide.body.sample.map((u: { user_id: string }) => u.user_id), narrow.body.sample.map((u: { user_id: string }) => u.user_id));
   });
 
   test('scopes: read:reports → 200, other scopes → 403 in Auth0 words, no token → 401', async () => {
