@@ -98,6 +98,29 @@ describe('saved segments: kept current with every change, with enter/exit events
     }), [['segment.exited', shopper.user_id]]);
   });
 
+  test('a stored segment that no longer compiles (a q saved before __proto__ paths were refused) does not stop the sweep of the others', async () => {
+    const broken = `seg_${'0bad'.repeat(6)}`;
+    const long = new Date(Date.now() - 30 * DAY);
+    await insole.db.collection('segments').insertOne({
+      _id: broken, key: `broken-${RUN}`, name: `Broken ${RUN}`, type: 'dynamic', filter: { q: 'user_metadata.__proto__:x' },
+      created_at: long, updated_at: long, version: 1, is_calculating: false,
+    } as never);
+    try {
+      const shopper = await createUser('swept');
+      await patch(shopper.user_id, { app_metadata: { plan: 'silver' } });
+      const created = await api(insole, token, 'POST', '/segments', { name: 'Silver, signed up this week', filter: { signed_up: { within_days: 7 }, q: 'app_metadata.plan:silver' } });
+      const id = created.body.id as string;
+      assert.equal((await calculated(id)).count, 1);
+      await insole.insight.sweepNow(new Date(Date.now() + 8 * DAY));
+      assert.deepEqual(await until('the exit event', async () => {
+        const mine = await eventsFor(id);
+        return mine.length > 0 && mine;
+      }), [['segment.exited', shopper.user_id]]);
+    } finally {
+      await insole.db.collection('segments').deleteOne({ _id: broken as never });
+    }
+  });
+
   test('members page with a cursor and download as CSV; deleting a segment removes it from its members', async () => {
     const users = [await createUser('page1'), await createUser('page2'), await createUser('page3')];
     const created = await api(insole, token, 'POST', '/segments', { name: 'Hand-picked', user_ids: users.map((u) => u.user_id) });

@@ -34,7 +34,7 @@ export function createInsightArea(core: Core): InsightArea {
 
   async function sweepNow(now = new Date()) {
     const lifecycle = await sweepLifecycle({ users: userModel, changes, windows: settings.lifecycle }, now);
-    return { lifecycle, segments: await sweepSegments({ users: userModel, changes, repository, registry, vocabulary }, now) };
+    return { lifecycle, segments: await sweepSegments({ users: userModel, changes, repository, registry, vocabulary, logger }, now) };
   }
 
   async function sweepIfLeader(): Promise<void> {
