@@ -169,6 +169,8 @@ describe('POST /api/v2/reports/segments/preview', () => {
       [{}, 'Payload validation error: give either filter or q (one of them).'],
       [{ filter: {}, limit: 5 }, 'Payload property not allowed: limit.'],
       [{ filter: 'gender:male' }, 'Payload property "filter": expected a filter object, such as { "gender": "male" }.'],
+      [{ filter: { city: 'Ber\u0000lin' } }, 'Payload property "filter.city": control characters are not allowed.'],
+      [{ filter: { interests: ['fitness', 'yo\tga'] } }, 'Payload property "filter.interests.1": control characters are not allowed.'],
     ];
     for (const [body, message] of cases) {
       const res = await preview(body);

@@ -42,7 +42,9 @@ export interface SegmentFilter {
 const SENTIMENT_LABELS = ['negative', 'neutral', 'positive'] as const;
 const MAX_DAYS = 36_500;
 
-const word = z.string().trim().min(1).max(200);
+// No control characters, as in q (search-parser.ts): a NUL in a city's $regex is an error in
+// MongoDB (it cannot hold one), which would answer 500 instead of this 400.
+const word = z.string().trim().min(1).max(200).refine((text) => !/[\u0000-\u001f\u007f]/.test(text), 'control characters are not allowed');
 /** A word or a non-empty list of them (any of them matches). */
 const oneOrMany = <T extends z.ZodType>(item: T, what: string) => z.union([item, z.array(item).min(1).max(FILTER_LIMITS.maxValues)], {
   error: `expected ${what}, or a list of 1 to ${FILTER_LIMITS.maxValues} of them`,
