@@ -43,6 +43,8 @@ describe('saved segments: kept current with every change, with enter/exit events
     queue = await bindEventQueue('segment.#');
     insole = await startTestInsole({
       events: { amqp_url: AMQP_URL, poll_ms: 50 }, insight: { events_poll_ms: 50 },
+      // Many Admin API calls in a row, the concurrent creates most of all: more than the default 50 a second.
+      admin_api: { rate_limit: { requests: 1000 } },
       clients: [m2mClientConfig(ADMIN), m2mClientConfig(READER)],
     }, database);
     token = (await managementToken(insole, ADMIN)).access_token;
@@ -264,8 +266,10 @@ describe('a members download the client cancels (the dashboard\'s browser leavin
       const id = `seg_${'c0ffee'.repeat(4)}`;
       const now = new Date();
       await insole.db.collection('segments').insertOne({ _id: id, key: `cancelled-${RUN}`, name: `Cancelled ${RUN}`, type: 'static', user_ids: [], created_at: now, updated_at: now, version: 1, is_calculating: false } as never);
-      // Megabytes of NDJSON: far more than the socket buffers hold, so the stream is still running when the client leaves.
-      await seedUsers(insole.db, 20_000, (n) => seededUser(n, { facts: { segments: [id] } } as never));
+      // 28 MB of NDJSON (4,000 users with 7 kB of metadata each): far more than the socket buffers
+      // hold, so the stream is still running when the client leaves.
+      const note = 'n'.repeat(7_000);
+      await seedUsers(insole.db, 4_000, (n) => seededUser(n, { user_metadata: { note }, facts: { segments: [id] } } as never));
       const token = (await managementToken(insole, ADMIN)).access_token;
       const abort = new AbortController();
       const res = await fetch(`${insole.issuer}/api/v2/segments/${id}/members?format=ndjson`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
