@@ -211,4 +211,25 @@ describe('dashboard pages: user actions, sign-out, accessibility, CSP, phone wid
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor(); // insole asks for the password again: its own session ended too
     assert.deepEqual(problems, []);
   });
+
+  // The ID token carries the profile's names and picture: at their longest they made the session cookie too big, and the callback a 500.
+  test('an admin whose profile fills the ID token (300-character names, a long picture URL) signs in, works, and signs out', async () => {
+    const email = 'pages.long.names@innovashoes.example';
+    const patched = await api(insole, reader, 'PATCH', `/users/${encodeURIComponent((await dashboardUser(insole, reader, email, ['admin'])).user_id)}`, {
+      name: '名前'.repeat(150), nickname: 'ニックネーム'.repeat(50), given_name: 'Läufer'.repeat(25), family_name: 'Größe'.repeat(30),
+      picture: `https://images.innovashoes.example/${'p'.repeat(1900)}.png`,
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    const callback = page.waitForResponse((res) => new URL(res.url()).pathname === '/admin/callback');
+    await signInThroughHostedPage(page, insole, email);
+    assert.equal((await callback).status(), 303, 'signed in, not a server error');
+    await page.getByText(`Signed in as ${email}`).waitFor();
+    await page.goto(`${insole.issuer}/admin/users/${encodeURIComponent(linked.user_id)}`);
+    await Promise.all([page.waitForURL(/done=block/), page.getByRole('button', { name: 'Block', exact: true }).click()]);
+    assert.equal((await user(linked.user_id)).blocked, true);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await Promise.all([page.waitForURL(/\/admin\/signed-out/), page.getByRole('button', { name: 'Yes, sign me out' }).click()]);
+    await page.goto(`${insole.issuer}/admin`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  });
 });

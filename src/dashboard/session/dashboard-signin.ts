@@ -25,6 +25,16 @@ export function safeReturnTo(value: unknown): string {
   return typeof value === 'string' && /^\/admin(?:[/?#]|$)/.test(value) && !/[\\\s]|\/\//.test(value) && value.length <= 1000 ? value : '/admin';
 }
 
+/** Who an ID token names, as the pages show them: a name cut to 100 characters, so any profile fits the session cookie. */
+function whoOf(idToken: string): DashboardSession['who'] {
+  const { sub, email, name } = decodeJwt(idToken);
+  return {
+    sub: String(sub),
+    ...(typeof email === 'string' ? { email: email.slice(0, 320) } : {}),
+    ...(typeof name === 'string' ? { name: [...name].slice(0, 100).join('') } : {}),
+  };
+}
+
 /**
  * The dashboard as a relying party of insole (its built-in client insole-dashboard), with
  * openid-client as any RP would: discovery of ISSUER over HTTP, authorization code + PKCE S256,
@@ -51,10 +61,12 @@ export function createDashboardSignIn(config: Config) {
 
   function toSession(tokens: oidc.TokenEndpointResponse, previous?: DashboardSession): DashboardSession {
     const exp = decodeJwt(tokens.access_token).exp ?? Math.floor(Date.now() / 1000) + (tokens.expires_in ?? 0);
+    const idToken = tokens.id_token ?? previous?.id_token;
     return {
       sid: previous?.sid ?? randomBytes(16).toString('base64url'),
       access_token: tokens.access_token,
-      id_token: tokens.id_token ?? previous?.id_token ?? '',
+      who: tokens.id_token ? whoOf(tokens.id_token) : previous!.who,
+      ...(idToken ? { id_token: idToken } : {}),
       ...(tokens.refresh_token ?? previous?.refresh_token ? { refresh_token: tokens.refresh_token ?? previous!.refresh_token } : {}),
       expires_at: exp,
     };

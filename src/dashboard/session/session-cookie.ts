@@ -7,7 +7,10 @@ export interface DashboardSession {
   /** Random per sign-in: CSRF tokens are bound to it, so a new sign-in voids every form of the old one. */
   sid: string;
   access_token: string;
-  id_token: string;
+  /** Who signed in, as the ID token says (the name cut short): what the pages show. */
+  who: { sub: string; email?: string; name?: string };
+  /** Only for id_token_hint at sign-out; left out when it would not fit the cookie (long names, rules' claims). */
+  id_token?: string;
   refresh_token?: string;
   /** The access token's expiry (epoch seconds): the session ends then, unless the refresh token renews it. */
   expires_at: number;
@@ -56,7 +59,9 @@ export function createSessionCookies(config: Config) {
     readSession: (req: Request) => open<DashboardSession>('session', cookieOf(req, names.session)),
     /** `lifetimeSeconds`: how long the browser keeps it (the session itself ends at expires_at, or with the refresh token). */
     writeSession(res: Response, session: DashboardSession, lifetimeSeconds: number): void {
-      const value = seal('session', session);
+      let value = seal('session', session);
+      // An ID token grows with the profile's names and picture and with rules' claims; the session does not need it.
+      if (names.session.length + value.length > MAX_COOKIE_BYTES && session.id_token) value = seal('session', { ...session, id_token: undefined });
       if (names.session.length + value.length > MAX_COOKIE_BYTES) throw new Error(`the dashboard session cookie would be ${value.length} bytes, over the ${MAX_COOKIE_BYTES} browsers keep`);
       res.cookie(names.session, value, { ...options, maxAge: lifetimeSeconds * 1000 });
     },

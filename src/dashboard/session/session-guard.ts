@@ -15,12 +15,10 @@ declare module 'express-serve-static-core' {
 const RENEW_BEFORE_SECONDS = 30;
 
 export function userOf(session: DashboardSession): DashboardUser {
-  const id = decodeJwt(session.id_token);
   const scope = decodeJwt(session.access_token).scope;
-  return {
-    sub: String(id.sub), email: typeof id.email === 'string' ? id.email : undefined, name: typeof id.name === 'string' ? id.name : undefined,
-    scopes: new Set(typeof scope === 'string' ? scope.split(' ').filter(Boolean) : []),
-  };
+  const { sub, email, name } = session.who;
+  if (typeof sub !== 'string') throw new TypeError('a session without its user');
+  return { sub, email, name, scopes: new Set(typeof scope === 'string' ? scope.split(' ').filter(Boolean) : []) };
 }
 
 /** The session as the cookie holds it, whatever its age (the CSRF check needs its sid before anything else is decided). */
