@@ -5,6 +5,7 @@ import type { UserDoc } from '../src/users/user.model.ts';
 import { launchBrowser, screenshot, watchForProblems, type PageProblem, type TestBrowser } from './support/browser.ts';
 import { dashboardUser, readerToken, seedShoppers, signInThroughHostedPage, startDashboardInsole } from './support/dashboard.ts';
 import { auditAccessibility } from './support/dashboard-page.ts';
+import { until } from './support/hooks.ts';
 import type { TestInsole } from './support/insole.ts';
 import { api } from './support/management.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
@@ -231,5 +232,42 @@ describe('dashboard pages: user actions, sign-out, accessibility, CSP, phone wid
     await Promise.all([page.waitForURL(/\/admin\/signed-out/), page.getByRole('button', { name: 'Yes, sign me out' }).click()]);
     await page.goto(`${insole.issuer}/admin`);
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  });
+});
+
+/** Live activity with access tokens of 40 s (renewed in their last 30): the hour of a real session, in a test's time. */
+describe('live activity in open tabs, with short access tokens', () => {
+  let insole: TestInsole;
+  let browser: TestBrowser;
+  before(async () => {
+    insole = await startDashboardInsole({ ttl: { access_token: 40 } });
+    await dashboardUser(insole, await readerToken(insole), BOSS, ['admin']);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await insole?.stop();
+  });
+
+  // Both streams end at the token's expiry, at the same instant. Reconnecting together, both renewed the
+  // session with one refresh token: when the second came a moment after the first, insole revoked it
+  // for the reuse and that tab was told 401 (when they came at the very same moment, both passed).
+  test('two tabs: both live streams come back after the token runs out, with one renewal between them, and none is refused', async () => {
+    const tabs = [await browser.context.newPage(), await browser.context.newPage()];
+    const streams = tabs.map((tab) => {
+      const statuses: number[] = [];
+      tab.on('response', (res) => { if (new URL(res.url()).pathname === '/admin/live') statuses.push(res.status()); });
+      return statuses;
+    });
+    await signInThroughHostedPage(tabs[0], insole, BOSS);
+    await tabs[1].goto(`${insole.issuer}/admin`);
+    for (const tab of tabs) await tab.locator('[data-live-state]').filter({ hasText: 'live' }).waitFor();
+    // Past the expiry, each tab's stream answered once more.
+    await until('both streams answered again after the expiry', () => streams.every((statuses) => statuses.length >= 2), 60_000);
+    assert.deepEqual(streams, [[200, 200], [200, 200]]);
+    const refreshTokens = await insole.db.collection('oidc_flow').countDocuments({ model: 'RefreshToken', 'payload.clientId': 'insole-dashboard' });
+    assert.equal(refreshTokens, 2, "the sign-in's, and one renewal's");
+    for (const tab of tabs) await tab.locator('[data-live-state]').filter({ hasText: 'live' }).waitFor();
+    for (const tab of tabs) await tab.close();
   });
 });

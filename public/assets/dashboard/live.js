@@ -45,19 +45,43 @@
     }
   }
 
-  var since = kpis.getAttribute('data-live-since');
-  var source = new EventSource('/admin/live?since=' + encodeURIComponent(since));
+  var url = '/admin/live?since=' + encodeURIComponent(kpis.getAttribute('data-live-since'));
   var seen = {};
-  source.addEventListener('open', function () { state.textContent = 'live'; state.className = 'live-state on'; });
-  source.addEventListener('signin', function (message) {
-    var event = JSON.parse(message.data);
-    if (seen[event.id]) return; // a reconnect replays what it has kept
-    seen[event.id] = true;
-    show(event);
-    apply(event);
-  });
-  source.addEventListener('error', function () {
-    if (source.readyState === EventSource.CLOSED) { state.textContent = 'stopped: reload the page to sign in again'; state.className = 'live-state off'; }
-    else { state.textContent = 'reconnecting…'; state.className = 'live-state'; }
-  });
+
+  /** Opens the stream; `settled` is called once it has its answer, open or not (a renewal, if any, is done by then). */
+  function connect(settled) {
+    var source = new EventSource(url);
+    var done = settled || function () {};
+    source.addEventListener('open', function () {
+      state.textContent = 'live';
+      state.className = 'live-state on';
+      done();
+      done = function () {};
+    });
+    source.addEventListener('signin', function (message) {
+      var event = JSON.parse(message.data);
+      if (seen[event.id]) return; // a reconnect replays what it has kept
+      seen[event.id] = true;
+      show(event);
+      apply(event);
+    });
+    source.addEventListener('error', function () {
+      if (source.readyState === EventSource.CLOSED) { state.textContent = 'stopped: reload the page to sign in again'; state.className = 'live-state off'; }
+      else { state.textContent = 'reconnecting…'; state.className = 'live-state'; }
+      done();
+      done = function () {};
+    });
+    // The access token ran out. Every tab's stream ends at that same instant, and the next request
+    // renews the session with its refresh token, which rotates: two tabs renewing at once make insole
+    // revoke it (and both sign in again). So tabs reconnect one at a time, each after the one before
+    // it has its answer (the new session cookie); where Web Locks are missing, at a random moment.
+    source.addEventListener('expired', function () {
+      source.close();
+      state.textContent = 'reconnecting…';
+      state.className = 'live-state';
+      if (navigator.locks) navigator.locks.request('insole-dashboard-renewal', function () { return new Promise(connect); });
+      else setTimeout(connect, 1000 + Math.random() * 4000);
+    });
+  }
+  connect();
 })();

@@ -11,8 +11,9 @@ const HEARTBEAT_MS = 15_000;
 /**
  * GET /admin/live: server-sent events for the open dashboard. `signin` events carry one sign-in
  * (masked, see live-events.ts) and what it adds to the counters. The stream lives as long as the
- * access token: at its expiry an `expired` event ends it, and the browser's EventSource comes
- * back through the session check (renewed, or refused with a 401). Needs read:logs, as the logs do.
+ * access token: at its expiry an `expired` event ends it, and the page's script (live.js) opens
+ * it again, one tab at a time, through the session check (renewed, or refused with a 401). Needs
+ * read:logs, as the logs do.
  */
 export function liveRoutes({ feed, verify, open }: { feed: LiveFeed; verify: (token: string) => Promise<unknown>; open: Set<() => void> }): Router {
   const router = Router();
