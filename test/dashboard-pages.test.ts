@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import type { UserDoc } from '../src/users/user.model.ts';
 import { launchBrowser, screenshot, watchForProblems, type PageProblem, type TestBrowser } from './support/browser.ts';
 import { dashboardUser, readerToken, seedShoppers, signInThroughHostedPage, startDashboardInsole } from './support/dashboard.ts';
-import { auditAccessibility } from './support/dashboard-page.ts';
+import { auditAccessibility, chartNumbers, metric } from './support/dashboard-page.ts';
 import { until } from './support/hooks.ts';
 import type { TestInsole } from './support/insole.ts';
 import { api } from './support/management.ts';
@@ -269,5 +269,17 @@ describe('live activity in open tabs, with short access tokens', () => {
     assert.equal(refreshTokens, 2, "the sign-in's, and one renewal's");
     for (const tab of tabs) await tab.locator('[data-live-state]').filter({ hasText: 'live' }).waitFor();
     for (const tab of tabs) await tab.close();
+  });
+
+  test('a live sign-in with a connection the range has not seen adds its column to the numbers under the chart, as it adds its series to the chart', async () => {
+    const tab = await browser.context.newPage();
+    await tab.goto(`${insole.issuer}/admin`);
+    await tab.locator('[data-live-state]').filter({ hasText: 'live' }).waitFor();
+    const before = await metric(tab, 'signins');
+    const now = new Date();
+    await insole.db.collection('logs').insertOne({ log_id: `live-${now.getTime()}`, date: now, type: 's', connection: 'google-oauth2', user_id: 'google-oauth2|1077', user_name: 'new.face@innovashoes.example', ip: '203.0.113.7' });
+    await tab.locator('[data-live-item]').filter({ hasText: 'with google-oauth2' }).waitFor();
+    assert.equal(await metric(tab, 'signins'), before + 1);
+    assert.equal((await chartNumbers(tab, 'signins'))[now.toISOString().slice(0, 10)]['google-oauth2'], 1);
   });
 });

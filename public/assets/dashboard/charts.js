@@ -58,7 +58,16 @@
     chart.update();
     var table = document.querySelector('table[data-table="' + id + '"]');
     if (!table) return;
-    var column = Array.prototype.map.call(table.tHead.rows[0].cells, function (c) { return c.textContent; }).indexOf(seriesLabel);
+    var head = table.tHead.rows[0];
+    var column = Array.prototype.map.call(head.cells, function (c) { return c.textContent; }).indexOf(seriesLabel);
+    if (column < 0) { // a connection the range had not seen: the table gets its column, as the chart got its series
+      var th = document.createElement('th');
+      th.scope = 'col';
+      th.textContent = seriesLabel;
+      head.appendChild(th);
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (r) { r.insertCell().textContent = '0'; });
+      column = head.cells.length - 1;
+    }
     var row = Array.prototype.find.call(table.tBodies[0].rows, function (r) { return r.cells[0].textContent === label; });
     if (row && column > 0) row.cells[column].textContent = (Number(row.cells[column].textContent.replace(/,/g, '')) + count).toLocaleString('en-US');
   }
