@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { UserDoc } from '../src/users/user.model.ts';
 import { launchBrowser, screenshot, watchForProblems, type PageProblem, type TestBrowser } from './support/browser.ts';
-import { dashboardUser, readerToken, seedShoppers, signInThroughHostedPage, startDashboardInsole } from './support/dashboard.ts';
+import { DASHBOARD_PASSWORD, dashboardUser, readerToken, seedShoppers, signInThroughHostedPage, startDashboardInsole } from './support/dashboard.ts';
 import { auditAccessibility, chartNumbers, metric } from './support/dashboard-page.ts';
 import { until } from './support/hooks.ts';
 import type { TestInsole } from './support/insole.ts';
@@ -232,6 +232,27 @@ describe('dashboard pages: user actions, sign-out, accessibility, CSP, phone wid
     await Promise.all([page.waitForURL(/\/admin\/signed-out/), page.getByRole('button', { name: 'Yes, sign me out' }).click()]);
     await page.goto(`${insole.issuer}/admin`);
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  });
+
+  // Each tab's sign-in wrote its state to the one flow cookie: the tab signed in first found the other's and said "Sign-in expired".
+  test('two tabs sent to sign in at once (a browser restoring them): signing in in each lands on its own page', async () => {
+    const other = await browser.context.newPage();
+    try {
+      const tabs: [Page, string][] = [[page, '/admin/segments'], [other, '/admin/users']];
+      for (const [tab, path] of tabs) {
+        await tab.goto(`${insole.issuer}${path}`);
+        await tab.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+      }
+      for (const [tab, path] of tabs) {
+        await tab.getByLabel('Email').fill(BOSS);
+        await tab.getByLabel('Password').fill(DASHBOARD_PASSWORD);
+        const [callback] = await Promise.all([tab.waitForResponse((res) => new URL(res.url()).pathname === '/admin/callback'), tab.getByRole('button', { name: 'Sign in' }).click()]);
+        assert.equal(callback.status(), 303, path);
+        await tab.waitForURL((url) => url.pathname === path);
+      }
+    } finally {
+      await other.close();
+    }
   });
 });
 

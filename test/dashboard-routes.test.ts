@@ -90,7 +90,7 @@ describe('dashboard routes refuse what they must', () => {
     // iv.tag.data: the genuine cookie with its 16-byte GCM tag cut to 4 bytes (which Node would accept unless told the length).
     const [iv, tag, data] = genuine.split('.');
     const truncated = [iv, Buffer.from(tag, 'base64url').subarray(0, 4).toString('base64url'), data].join('.');
-    const flow = captureCookies((res) => cookies.writeFlow(res, { state: 's', nonce: 'n', verifier: 'v', return_to: '/admin' }))[0].split('=')[1];
+    const flow = captureCookies((res) => cookies.writeFlows(res, [{ state: 's', nonce: 'n', verifier: 'v', return_to: '/admin', started_at: Date.now() }]))[0].split('=')[1];
     for (const value of [flipped, truncated, flow, 'garbage']) {
       const res = await request(composed.app).get('/admin').set('accept', 'text/html').set('cookie', `insole.dashboard=${value}`);
       assert.equal(res.status, 303, value.slice(0, 20));
@@ -110,13 +110,23 @@ describe('dashboard routes refuse what they must', () => {
   test('the callback refuses a state this browser did not start, and an error from insole is shown, not followed', async () => {
     const none = await request(composed.app).get('/admin/callback?code=abc&state=xyz').set('accept', 'text/html');
     assert.equal(none.status, 400);
-    assert.match(none.text, /started too long ago or in another tab/);
-    const flow = captureCookies((res) => cookies.writeFlow(res, { state: 'good', nonce: 'n', verifier: 'v', return_to: '/admin/users' }))[0];
+    assert.match(none.text, /started too long ago, or not in this browser/);
+    const flow = captureCookies((res) => cookies.writeFlows(res, [{ state: 'good', nonce: 'n', verifier: 'v', return_to: '/admin/users', started_at: Date.now() }]))[0];
     const wrong = await request(composed.app).get('/admin/callback?code=abc&state=evil').set('cookie', flow);
     assert.equal(wrong.status, 400);
     const denied = await request(composed.app).get('/admin/callback?state=good&error=access_denied&error_description=No+way').set('cookie', flow);
     assert.equal(denied.status, 400);
     assert.match(denied.text, /No way/);
+  });
+
+  test('sign-ins in flight: the newest four are kept, none older than ten minutes, each found by its state', () => {
+    const flow = (state: string, startedAt = Date.now()) => ({ state, nonce: 'n', verifier: 'v', return_to: '/admin', started_at: startedAt });
+    const read = (flows: ReturnType<typeof flow>[]) => {
+      const [cookie] = captureCookies((res) => cookies.writeFlows(res, flows));
+      return cookies.readFlows({ cookies: { [cookies.names.flow]: cookie.slice(cookie.indexOf('=') + 1) } } as unknown as Request).map((f) => f.state);
+    };
+    assert.deepEqual(read(['f', 'e', 'd', 'c', 'b', 'a'].map((state) => flow(state))), ['f', 'e', 'd', 'c']);
+    assert.deepEqual(read([flow('new'), flow('old', Date.now() - 601_000)]), ['new']);
   });
 
   test('Back to the callback right after signing in (its flow cookie spent) goes to the dashboard, not to "Sign-in expired"', async () => {
@@ -173,7 +183,7 @@ describe('the dashboard and a running insole: bad ids and bad callbacks are 400s
   });
 
   test('a callback with a code insole never issued, or without one, is a 400 page offering to sign in again, not a 500', async () => {
-    const flow = captureCookies((res) => createSessionCookies(insole.config).writeFlow(res, { state: 'good', nonce: 'n', verifier: 'v'.repeat(43), return_to: '/admin/users' }))[0];
+    const flow = captureCookies((res) => createSessionCookies(insole.config).writeFlows(res, [{ state: 'good', nonce: 'n', verifier: 'v'.repeat(43), return_to: '/admin/users', started_at: Date.now() }]))[0];
     for (const query of [`code=made-up&state=good&iss=${encodeURIComponent(insole.issuer)}`, 'code=made-up&state=good&iss=https%3A%2F%2Fevil.example', 'state=good']) {
       const res = await fetch(`${insole.issuer}/admin/callback?${query}`, { headers: { accept: 'text/html', cookie: flow }, redirect: 'manual' });
       assert.equal(res.status, 400, query);

@@ -24,20 +24,21 @@ export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds }: Si
   router.get('/admin/login', async (req, res) => {
     const { return_to } = parseInput(loginQuery, req.query, 'query');
     const { url, flow } = await signIn.start(safeReturnTo(return_to));
-    cookies.writeFlow(res, flow);
+    cookies.writeFlows(res, [flow, ...cookies.readFlows(req)]);
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(303, url);
   });
 
   router.get('/admin/callback', async (req, res) => {
     const query = parseInput(callbackQuery, req.query, 'query');
-    const flow = cookies.readFlow(req);
-    cookies.clearFlow(res);
+    const flows = cookies.readFlows(req);
+    const flow = flows.find((started) => started.state === query.state);
+    if (flow) cookies.writeFlows(res, flows.filter((other) => other !== flow)); // spent; the other tabs' stay
     // Back to this page after signing in (its flow cookie is spent): already signed in, nothing expired.
     if (!flow && req.dashboard) return res.redirect(303, '/admin');
-    if (!flow || query.state !== flow.state) {
-      // Another tab's sign-in replaced this one's cookie, or it took over ten minutes: start over.
-      return renderPage(kit, req, res, 'message', { title: 'Sign-in expired', message: 'This sign-in was started too long ago or in another tab.', link: { href: restart(flow?.return_to ?? '/admin'), text: 'Sign in again' } }, 400);
+    if (!flow) {
+      // It took over ten minutes, or this browser never started it: start over.
+      return renderPage(kit, req, res, 'message', { title: 'Sign-in expired', message: 'This sign-in was started too long ago, or not in this browser.', link: { href: restart('/admin'), text: 'Sign in again' } }, 400);
     }
     if (query.error) {
       return renderPage(kit, req, res, 'message', { title: 'Not signed in', message: query.error_description ?? query.error, link: { href: restart(flow.return_to), text: 'Try again' } }, 400);

@@ -74,7 +74,7 @@ export function createDashboardSignIn(config: Config) {
 
   return {
     async start(returnTo: string): Promise<{ url: string; flow: SignInFlow }> {
-      const flow = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), return_to: safeReturnTo(returnTo) };
+      const flow = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier: oidc.randomPKCECodeVerifier(), return_to: safeReturnTo(returnTo), started_at: Date.now() };
       const url = oidc.buildAuthorizationUrl(await configuration(), {
         redirect_uri: client.redirect_uris[0], response_type: 'code', scope: ['openid', 'profile', 'email', ...scopes].join(' '), audience,
         code_challenge: await oidc.calculatePKCECodeChallenge(flow.verifier), code_challenge_method: 'S256', state: flow.state, nonce: flow.nonce,

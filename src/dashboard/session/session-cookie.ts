@@ -17,11 +17,13 @@ export interface DashboardSession {
 }
 
 /** The code flow in flight: checked at the callback (RFC 9700 §2.1: state, nonce and PKCE bound to this browser). */
-export interface SignInFlow { state: string; nonce: string; verifier: string; return_to: string }
+export interface SignInFlow { state: string; nonce: string; verifier: string; return_to: string; started_at: number }
 
 /** Browsers keep cookies up to 4096 bytes (name and value): a session that would not fit is refused rather than silently dropped. */
 export const MAX_COOKIE_BYTES = 4000;
 const FLOW_SECONDS = 600;
+/** Sign-ins in flight kept at once (the newest): one per tab sent to sign in together, within reason. */
+const MAX_FLOWS = 4;
 
 export type SessionCookies = ReturnType<typeof createSessionCookies>;
 
@@ -66,8 +68,21 @@ export function createSessionCookies(config: Config) {
       res.cookie(names.session, value, { ...options, maxAge: lifetimeSeconds * 1000 });
     },
     clearSession: (res: Response) => { res.clearCookie(names.session, options); },
-    readFlow: (req: Request) => open<SignInFlow>('flow', cookieOf(req, names.flow)),
-    writeFlow: (res: Response, flow: SignInFlow) => { res.cookie(names.flow, seal('flow', flow), { ...options, maxAge: FLOW_SECONDS * 1000 }); },
-    clearFlow: (res: Response) => { res.clearCookie(names.flow, options); },
+    /**
+     * The sign-ins in flight, newest first, each for ten minutes: tabs sent to sign in at once (a
+     * browser restoring them) each find theirs at the callback, by its state.
+     */
+    readFlows(req: Request): SignInFlow[] {
+      const flows = open<SignInFlow[]>('flows', cookieOf(req, names.flow));
+      const from = Date.now() - FLOW_SECONDS * 1000;
+      return Array.isArray(flows) ? flows.filter((flow) => typeof flow?.started_at === 'number' && flow.started_at > from) : [];
+    },
+    writeFlows(res: Response, flows: SignInFlow[]): void {
+      let kept = flows.slice(0, MAX_FLOWS);
+      if (!kept.length) return void res.clearCookie(names.flow, options);
+      let value = seal('flows', kept);
+      while (names.flow.length + value.length > MAX_COOKIE_BYTES && kept.length > 1) value = seal('flows', kept = kept.slice(0, -1));
+      res.cookie(names.flow, value, { ...options, maxAge: FLOW_SECONDS * 1000 });
+    },
   };
 }
