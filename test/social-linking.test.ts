@@ -148,7 +148,7 @@ describe('linking a social identity to an existing account', () => {
     const fb = freshFacebook(world, { email });
     const first = await socialTrip(world.insole, 'facebook');
     const sub = (await storefrontTokens(first, first.landing)).claims()!.sub;
-    const g = freshGoogle(world, { email, email_verified: false });
+    const g = freshGoogle(world, { email, email_verified: true });
 
     const trip = await socialTrip(world.insole, 'google-oauth2');
     // Not "sign in" with the password form below it: this account has no password.
@@ -247,6 +247,28 @@ describe('linking a social identity to an existing account', () => {
     assertLinkNotice(later.landing, email, 'Google');
 
     await assertNotLinked({ usersBefore, socialId: a.sub, sub, since });
+  });
+
+  test('an address the provider did not vouch for (typed on X\'s email step, or Google\'s unverified) is not told how its account signs in', async () => {
+    const email = newEmail('typed.for.facebook.account');
+    freshFacebook(world, { email });
+    const first = await socialTrip(world.insole, 'facebook');
+    const sub = (await storefrontTokens(first, first.landing)).claims()!.sub;
+
+    // Anyone with an X account can type any address here: the page must not say which providers it uses.
+    freshTwitter(world, { email: undefined });
+    const typed = await socialTrip(world.insole, 'twitter');
+    const form = read.form(typed.landing.html, /\/email$/);
+    assertLinkNotice(await submit(typed.agent, form.action, { email, _csrf: form.csrf }, world.insole), email, 'X (Twitter)');
+    freshGoogle(world, { email, email_verified: false });
+    const unverified = await socialTrip(world.insole, 'google-oauth2');
+    assertLinkNotice(unverified.landing, email, 'Google');
+    assertLinkNotice(await follow(unverified.agent, unverified.landing.url, world.insole), email, 'Google'); // reloaded
+
+    // The owner still links by continuing with Facebook, which the page offers among its buttons.
+    const toFacebook = await unverified.agent.get(new URL(read.link(unverified.landing.html, /Continue with Facebook/), world.insole.issuer).href);
+    const done = await follow(unverified.agent, (await answerConsent(toFacebook.left!, 'allow')).href, world.insole);
+    assert.equal((await storefrontTokens(unverified, done)).claims()!.sub, sub);
   });
 
   test('X without email: an address typed for an existing account needs that account\'s password, then X is linked', async () => {

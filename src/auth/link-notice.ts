@@ -7,7 +7,8 @@ const isSocial = (connection: string): connection is SocialConnection => (SOCIAL
 /**
  * What the sign-in page says when a social identity waits to be linked to an existing account: how
  * to prove the account is yours. An account without a password cannot be signed in to with the form
- * below the notice, so it names the providers the account signs in with instead.
+ * below the notice, so it names the providers the account signs in with instead (`accountConnections`
+ * is empty when the address is not the provider's word: social.routes.ts).
  */
 export function linkNotice(email: string, connection: SocialConnection, accountConnections: readonly string[]): string {
   const joining = CONNECTION_LABELS[connection];

@@ -94,7 +94,11 @@ export function socialRoutes(deps: Deps): Router {
       const id = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed } });
       return askEmail(req, res, interaction, id, connection);
     }
-    const { user_id, email, connections: targetConnections } = outcome.existing;
+    const { user_id, email } = outcome.existing;
+    // How the account signs in is told only to a shopper whose provider vouched for the address: an
+    // address typed on X's email step (or Google's unverified one) is anyone's word, and would tell
+    // whoever types it which providers that person uses.
+    const targetConnections = profile.email_verified ? outcome.existing.connections : [];
     await handshakes.put({ kind: 'pending_link', uid, connection, data: { profile, sealed, target_user_id: user_id, target_email: email, target_connections: targetConnections } });
     return offerLink(req, res, interaction, connection, email, targetConnections);
   }
