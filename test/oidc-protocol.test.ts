@@ -272,6 +272,27 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
       assert.equal(await userinfoStatus(insole.issuer, rotated.access_token), 401, 'and so is the access token it came with');
     });
 
+    test('signing out revokes the sign-in\'s refresh token; one granted offline_access (asked with prompt=consent) outlives the session', async () => {
+      const { agent, config } = await signedInShopper(insole.issuer);
+      const plain = await authorizeAgain(insole.issuer, config, agent);
+      const sessionBound = await exchangeCode(config, plain.callback, plain.request);
+      // offline_access stays only with prompt=consent, which shows the consent page even to a first-party store.
+      const request = await buildAuthorization(config, { prompt: 'consent' });
+      const consent = readForm(await (await agent.get(request.url)).res.text());
+      const { left } = await agent.postForm(new URL(consent.action, insole.issuer).href, { _csrf: consent.csrf });
+      const offline = await exchangeCode(config, left!, request);
+      assert.equal(sessionBound.scope?.includes('offline_access'), false);
+      assert.equal(offline.scope?.includes('offline_access'), true);
+
+      const confirm = await (await agent.get(oidc.buildEndSessionUrl(config, { id_token_hint: offline.id_token! }).href)).res.text();
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm)![1]!;
+      await agent.postForm(new URL('/oidc/logout/confirm', insole.issuer).href, { xsrf, logout: 'yes' });
+
+      const refresh = (token: string) => tokenRequest(insole.issuer, { grant_type: 'refresh_token', refresh_token: token });
+      assert.equal((await refresh(sessionBound.refresh_token!)).body.error, 'invalid_grant', 'bound to the session that ended');
+      assert.equal((await refresh(offline.refresh_token!)).status, 200, 'offline access (OpenID Connect Core §11)');
+    });
+
     test('when one refresh token is used twice at the same moment, the rotated family ends up revoked', async () => {
       const { agent, config } = await signedInShopper(insole.issuer);
       for (let round = 0; round < 8; round++) {
