@@ -77,4 +77,18 @@ describe('a shopper signs up, uses tokens, signs out and signs in again', () => 
     const failures = await insole.db.collection('logs').find({ type: { $in: ['fp', 'fu'] } }).toArray();
     assert.deepEqual(failures.map((l) => l.type).sort(), ['fp', 'fu']);
   });
+
+  test('login_hint fills in the email of the sign-in and sign-up forms (OpenID Connect Core §3.1.2.1), when it is an email', async () => {
+    const config = await discoverStorefront(insole.issuer);
+    const emailIn = async (params: Record<string, string>) => {
+      const html = await (await new UserAgent(insole.issuer).get((await buildAuthorization(config, params)).url)).res.text();
+      return /id="email"[^>]*value="([^"]*)"/.exec(html)?.[1];
+    };
+    assert.equal(await emailIn({ login_hint: ' Hinted.Runner@InnovaShoes.example' }), 'hinted.runner@innovashoes.example');
+    assert.equal(await emailIn({ login_hint: 'hinted.runner@innovashoes.example', screen_hint: 'signup' }), 'hinted.runner@innovashoes.example');
+    for (const hint of ['auth0|65f0c0ffee', '"><script>alert(1)</script>@x.example', `${'a'.repeat(250)}@innovashoes.example`]) {
+      assert.equal(await emailIn({ login_hint: hint }), '', `not an email: ${hint.slice(0, 40)}`);
+    }
+    assert.equal(await emailIn({}), '');
+  });
 });

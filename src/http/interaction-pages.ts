@@ -6,6 +6,7 @@ import type { SocialSigninService } from '../auth/social-signin.service.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { RequestContext } from '../users/password-signin.service.ts';
 import type { createCsrf } from './middleware/csrf.ts';
+import { emailField } from './forms.ts';
 import type { PostLogin } from '../hooks/post-login.ts';
 import type { RenderView } from './views.ts';
 import type { CurrentProvider } from '../oidc/live-provider.ts';
@@ -36,6 +37,16 @@ export type Screen = 'login' | 'signup' | 'consent' | 'social-email' | 'check-in
 export function firstScreenOf(interaction: Interaction): Screen {
   if (interaction.prompt.name === 'consent') return 'consent';
   return interaction.params.screen_hint === 'signup' ? 'signup' : 'login';
+}
+
+/**
+ * The email a sign-in or sign-up form starts with: the request's `login_hint` (OpenID Connect Core
+ * §3.1.2.1; Auth0's Universal Login fills it in too) when it is an email, as the form would take it.
+ */
+function hintedEmail(screen: Screen, interaction: Interaction): string {
+  if (screen !== 'login' && screen !== 'signup') return '';
+  const hint = emailField.safeParse(interaction.params.login_hint);
+  return hint.success ? hint.data : '';
 }
 
 const TITLES: Record<Screen, string> = {
@@ -71,7 +82,7 @@ export function createInteractionPages({ provider, renderView, csrf, connections
       clientName: client?.clientName ?? client?.clientId,
       scopes: String(details.params.scope ?? '').split(' ').filter(Boolean),
       connections: connections.map((id) => ({ id, label: CONNECTION_LABELS[id] })),
-      email: '',
+      email: hintedEmail(screen, details),
       notice: undefined,
       ...extra,
     });
