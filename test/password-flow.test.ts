@@ -78,6 +78,29 @@ describe('a shopper signs up, uses tokens, signs out and signs in again', () => 
     assert.deepEqual(failures.map((l) => l.type).sort(), ['fp', 'fu']);
   });
 
+  test('Back to a finished sign-in\'s page, or its link in another browser: a 400 page saying the sign-in is over, in words', async () => {
+    const config = await discoverStorefront(insole.issuer);
+    const credentials = { email: 'back.button@innovashoes.example', password: 'long enough secret words' };
+    const agent = new UserAgent(insole.issuer, { accept: 'text/html' });
+    const start = await agent.get((await buildAuthorization(config)).url);
+    const page = await agent.get(new URL(/href="(\/interaction\/[^"]+\/signup)"/.exec(await start.res.text())![1]!, insole.issuer).href);
+    const form = readForm(await page.res.text());
+    const action = new URL(form.action, insole.issuer).href;
+    assert.ok((await agent.postForm(action, { ...credentials, _csrf: form.csrf })).left, 'signed up');
+
+    const attempts = {
+      'the form sent again': () => agent.postForm(action, { ...credentials, _csrf: form.csrf }),
+      'the page reloaded': () => agent.get(page.url),
+      'the page in another browser': () => new UserAgent(insole.issuer, { accept: 'text/html' }).get(page.url),
+    };
+    for (const [what, attempt] of Object.entries(attempts)) {
+      const { res, left } = await attempt();
+      assert.equal(left, undefined, what);
+      assert.equal(res.status, 400, what);
+      assert.match(await res.text(), /role="alert">This sign-in has expired or was already used\. Go back to the store and start again\.</, what);
+    }
+  });
+
   test('login_hint fills in the email of the sign-in and sign-up forms (OpenID Connect Core §3.1.2.1), when it is an email', async () => {
     const config = await discoverStorefront(insole.issuer);
     const emailIn = async (params: Record<string, string>) => {

@@ -3,6 +3,8 @@ import { AppError, UnavailableError } from '../../errors/app-error.ts';
 import { isDatabaseUnavailableError } from '../../db/connect.ts';
 import type { RenderView } from '../views.ts';
 
+const SIGN_IN_OVER = 'This sign-in has expired or was already used. Go back to the store and start again.';
+
 export interface PublicError { status: number; code: string; message: string }
 
 /**
@@ -30,6 +32,10 @@ export function errorHandler(renderView: RenderView): ErrorRequestHandler {
 export function toPublicError(err: unknown): PublicError {
   if (isDatabaseUnavailableError(err)) err = new UnavailableError();
   if (err instanceof AppError && err.expose) return { status: err.status, code: err.code, message: err.message };
+  // oidc-provider's interactionDetails, on a hosted page of a sign-in that is over (finished,
+  // cancelled, expired) or not this browser's (Back after signing in, the link opened elsewhere):
+  // its words ("interaction session id cookie not found") mean nothing to a shopper.
+  if ((err as { name?: unknown } | undefined)?.name === 'SessionNotFound') return { status: 400, code: 'invalid_request', message: SIGN_IN_OVER };
   // body-parser (malformed JSON 400, too large 413) and oidc-provider errors carry status/expose.
   const e = err as { status?: number; statusCode?: number; expose?: boolean; type?: string; code?: unknown; error?: string; error_description?: string; message?: string };
   const status = e.status ?? e.statusCode ?? 500;
