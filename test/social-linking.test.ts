@@ -201,6 +201,24 @@ describe('linking a social identity to an existing account', () => {
     assert.equal((await storefrontTokens(again, again.landing)).claims()!.sub, sub);
   });
 
+  test('two offers in one sign-in (Google, then Facebook): signing in links the one the shopper was asked about last, and nothing waits after', async () => {
+    const email = newEmail('two.offers');
+    const sub = await passwordUser(email, true);
+    freshGoogle(world, { email, email_verified: true });
+    const fb = freshFacebook(world, { email });
+
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assertLinkNotice(trip.landing, email, 'Google');
+    const toFacebook = await trip.agent.get(new URL(read.link(trip.landing.html, /Continue with Facebook/), world.insole.issuer).href);
+    const offer = await follow(trip.agent, (await answerConsent(toFacebook.left!, 'allow')).href, world.insole);
+    assertLinkNotice(offer, email, 'Facebook');
+
+    const done = await signInWithPassword(trip, offer, email);
+    assert.equal((await storefrontTokens(trip, done)).claims()!.sub, sub);
+    assert.deepEqual((await identitiesOf(sub)).slice(1), [`facebook|${fb.id}|social`], 'the identity the notice named');
+    assert.equal(await world.insole.db.collection('social_handshakes').countDocuments({ uid: trip.uid, kind: 'pending_link' }), 0, 'no provider tokens left waiting');
+  });
+
   test('signing in to a different account after the notice links nothing', async () => {
     const owner = newEmail('owner');
     const ownerSub = await passwordUser(owner, false);

@@ -61,6 +61,11 @@ export function createHandshakeStore(connection: Connection) {
       await records.deleteOne({ _id: id });
     },
 
+    /** What an interaction left waiting of one kind (an offer replaced by a newer one). */
+    async dropFor(uid: string, kind: HandshakeKind): Promise<void> {
+      await records.deleteMany({ uid, kind });
+    },
+
     /** Everything an interaction left waiting (a cancelled sign-in): the provider tokens in them too. */
     async dropAllFor(uid: string): Promise<void> {
       await records.deleteMany({ uid });

@@ -99,6 +99,9 @@ export function socialRoutes(deps: Deps): Router {
     // address typed on X's email step (or Google's unverified one) is anyone's word, and would tell
     // whoever types it which providers that person uses.
     const targetConnections = profile.email_verified ? outcome.existing.connections : [];
+    // One offer at a time: the sign-in links what the notice on screen names, not an earlier offer
+    // of this interaction (another provider, or another account), whose tokens would wait unused.
+    await handshakes.dropFor(uid, 'pending_link');
     await handshakes.put({ kind: 'pending_link', uid, connection, data: { profile, sealed, target_user_id: user_id, target_email: email, target_connections: targetConnections } });
     return offerLink(req, res, interaction, connection, email, targetConnections);
   }
