@@ -476,6 +476,17 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
       assert.equal(next.searchParams.get('client_id'), STOREFRONT.client_id);
     });
 
+    test('client_id without returnTo returns to the client\'s first logout URL, as Auth0 does (auth0-spa-js\'s logout() sends no returnTo)', async () => {
+      const answer = await v2Logout({ client_id: STOREFRONT.client_id });
+      assert.equal(answer.status, 303);
+      const next = new URL(answer.location!, insole.issuer);
+      assert.equal(next.pathname, '/oidc/logout');
+      assert.equal(next.searchParams.get('post_logout_redirect_uri'), STOREFRONT.post_logout_redirect_uri);
+      assert.equal(next.searchParams.get('client_id'), STOREFRONT.client_id);
+      const neither = new URL((await v2Logout({})).location!, insole.issuer);
+      assert.equal(neither.search, '', 'without client_id: insole\'s own signed-out page');
+    });
+
     const unregistered = [
       '//evil.example',
       '//evil.example/',

@@ -15,7 +15,8 @@ const logoutQuery = z.object({
 /**
  * Auth0's `/v2/logout?client_id=…&returnTo=…`, translated to RP-initiated logout. `returnTo` must
  * be one of the client's post_logout_redirect_uris (exactly, or the same origin-only URL with or
- * without its trailing slash: logout-redirect.ts; no open redirect), else an error page.
+ * without its trailing slash: logout-redirect.ts; no open redirect), else an error page; without
+ * it, the client's first one.
  */
 export function logoutRoutes(provider: CurrentProvider): Router {
   const router = Router();
@@ -30,6 +31,11 @@ export function logoutRoutes(provider: CurrentProvider): Router {
         throw new BadRequestError('returnTo is not one of this application\'s allowed logout URLs.');
       }
       target.set('post_logout_redirect_uri', returnTo);
+    } else if (client_id) {
+      // Auth0: "If the client_id parameter is included and the returnTo URL is NOT set, the server
+      // returns the user to the first Allowed Logout URLs" (auth0-spa-js's logout() sends no returnTo).
+      const [first] = (await provider().Client.find(client_id))?.postLogoutRedirectUris ?? [];
+      if (first) target.set('post_logout_redirect_uri', first);
     }
     if (client_id) target.set('client_id', client_id);
     const query = target.size ? `?${target}` : '';
