@@ -5,6 +5,7 @@ import type { FakeProvider } from './fakes/fake-common.ts';
 import { captureLogs } from './support/log-capture.ts';
 import { parseSetCookie } from './support/web-checks.ts';
 import { STOREFRONT } from './support/insole.ts';
+import { buildAuthorization, discoverStorefront, exchangeCode } from './support/relying-party.ts';
 import { oidc, startSocialWorld, type SocialWorld } from './support/social.ts';
 import {
   follow, freshFacebook, freshGoogle, freshTwitter, healAll, logsOf, logsSince, openSealedTokens, openSignIn, read, ShopperAgent,
@@ -217,6 +218,24 @@ describe('social sign-in: profiles, identities and counts', () => {
       assert.equal(allLogs[1]!.strategy_type, 'social');
     });
   }
+
+  test('connection=google-oauth2 (Auth0\'s "skip the login page") sends the shopper straight to Google, and back to the store signed in; an unknown connection shows the sign-in page', async () => {
+    const a = freshGoogle(world, { email_verified: true });
+    const agent = new ShopperAgent(world.insole.issuer);
+    const config = await discoverStorefront(world.insole.issuer);
+    const request = await buildAuthorization(config, { connection: 'google-oauth2' });
+    const toGoogle = await agent.get(request.url);
+    assert.ok(toGoogle.left?.startsWith(world.google.url), `at Google, not on a page of insole's: ${toGoogle.left ?? toGoogle.url}`);
+    const landing = await follow(agent, (await answerConsent(toGoogle.left!, 'allow')).href, world.insole);
+    assert.ok(landing.left, `back at the store: HTTP ${landing.status}`);
+    assert.equal((await exchangeCode(config, landing.left, request)).claims()!.sub, `google-oauth2|${a.sub}`);
+
+    for (const connection of ['Username-Password-Authentication', 'no-such-connection']) {
+      const page = await new ShopperAgent(world.insole.issuer).get((await buildAuthorization(config, { connection })).url);
+      assert.equal(page.left, undefined, connection);
+      assert.match(await page.res.text(), /action="\/interaction\/[^"]+\/login"/, connection);
+    }
+  });
 
   test('a user an admin blocked cannot sign in with their provider: the sign-in page says so, an f event says why', async () => {
     const user_id = `google-oauth2|${freshGoogle(world, { email_verified: true }).sub}`;

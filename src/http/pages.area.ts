@@ -23,7 +23,7 @@ export function createHostedPagesArea({ config, renderView }: Core, { oidc, acco
   const csrf = createCsrf(config);
   const provider = oidc.current;
   const pages = createInteractionPages({ ...social, provider, renderView, csrf, postLogin: hooks.postLogin, pendingLink: createPendingLinkCookie(config) });
-  oidc.use(signInPageAtAuthorize(pages));
+  oidc.use(signInPageAtAuthorize(pages, social.connections));
   const cookies = Router().use(cookieParser(signedCookieSecrets(config)));
   return {
     pages: [

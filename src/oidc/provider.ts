@@ -61,7 +61,8 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     routes: ROUTES,
     responseTypes: ['code'], // no implicit or hybrid flows (RFC 9700 §2.1.2)
     pkce: { required: () => true }, // every client, public or confidential (RFC 9700 §2.1.1)
-    extraParams: ['audience', 'screen_hint'], // Auth0's names: API audience, and "show sign-up first"
+    // Auth0's names: API audience, "show sign-up first", and the connection to go straight to.
+    extraParams: ['audience', 'screen_hint', 'connection'],
     extraClientMetadata: { properties: ['first_party', 'grants', 'management_delegation'] },
     clientBasedCORS: createClientCors(config.issuer),
     cookies: {
