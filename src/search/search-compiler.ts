@@ -11,17 +11,12 @@ import { parseSearchQuery, type FieldRef, type SearchNode } from './search-parse
 import type { FieldSpec, SearchCatalogue, TextCase } from './search-catalogues.ts';
 import { SearchQueryError, quoted } from './search-query-error.ts';
 import { escapeRegex, isNumberLiteral, parseBoolean, parseDateSpan, parseNumber, wildcardPattern } from './search-values.ts';
+import { PROTOTYPE_KEYS } from '../lib/prototype-keys.ts';
 
 export type MongoFilter = Record<string, unknown>;
 
 /** Metadata keys we accept in a path: no `$`, no empty segment, no dots inside a segment. */
 const OPEN_SEGMENT = /^[A-Za-z0-9_-]+$/;
-/**
- * Keys no stored metadata has (the API refuses them, src/admin/metadata-merge.ts), and that an
- * in-process evaluator reads off Object.prototype or refuses outright: mingo throws on `__proto__`,
- * so a saved segment with such a `q` would fail every profile write that evaluates it.
- */
-const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_OPEN_DEPTH = 8;
 
 type TermNode = Extract<SearchNode, { kind: 'term' }>;
