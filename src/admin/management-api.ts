@@ -11,6 +11,8 @@ export const MANAGEMENT_SCOPES = [
   // Dashboard roles (app_metadata.roles) are privileges, not profile data: Auth0 keeps role
   // assignment behind these scopes, apart from update:users and create:users (src/admin/role-members.ts).
   'create:role_members', 'delete:role_members',
+  // Reading them, as Auth0's role endpoints ask: the roles (config dashboard.roles) and who holds each.
+  'read:roles', 'read:role_members',
 ] as const;
 
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
@@ -27,8 +29,10 @@ export const SCOPE_DESCRIPTIONS: Record<ManagementScope, string> = {
   'read:reports': 'Run customer-insight reports and preview segments (counts, breakdowns, sample users).',
   'read:segments': 'Read saved segments and their members.',
   'update:segments': 'Create, change and delete saved segments.',
-  'create:role_members': 'Give users dashboard roles: add to app_metadata.roles (POST/PATCH /users, imports), or verify an address in dashboard.admins.',
-  'delete:role_members': 'Take dashboard roles from users: remove from app_metadata.roles (PATCH /users, import upserts).',
+  'create:role_members': 'Give users dashboard roles: add to app_metadata.roles (POST /users/{id}/roles, POST/PATCH /users, imports), or verify an address in dashboard.admins.',
+  'delete:role_members': 'Take dashboard roles from users: remove from app_metadata.roles (DELETE /users/{id}/roles, PATCH /users, import upserts).',
+  'read:roles': 'Read the dashboard roles (GET /roles, /roles/{id}) and, with read:users, a user\'s roles (GET /users/{id}/roles).',
+  'read:role_members': 'Read who holds a dashboard role (GET /roles/{id}/users).',
 };
 
 /** Auth0's audience for its Management API: `https://<tenant>/api/v2/`, here `${ISSUER}/api/v2/`. */

@@ -31,7 +31,7 @@ export class UnauthorizedError extends AppError {
 
 /** Good credentials without the right to do this (Auth0's wording). */
 export class InsufficientScopeError extends AppError {
-  constructor(anyOf: readonly string[]) { super('insufficient_scope', 403, `Insufficient scope, expected any of: ${anyOf.join(',')}`); }
+  constructor(scopes: readonly string[], needs: 'any' | 'all' = 'any') { super('insufficient_scope', 403, `Insufficient scope, expected ${needs} of: ${scopes.join(',')}`); }
 }
 
 export class ConflictError extends AppError {

@@ -43,8 +43,8 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
   tag: string;
   summary: string;
   description?: string;
-  /** Any one of these scopes is enough (Auth0: "expected any of"). */
-  scopes: readonly ManagementScope[];
+  /** Any one of these scopes is enough (Auth0: "expected any of"); `{ allOf }`: each one is needed ("expected all of"). */
+  scopes: readonly ManagementScope[] | { allOf: readonly ManagementScope[] };
   params?: P;
   query?: Q;
   body?: B;

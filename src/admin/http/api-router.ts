@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import express, { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { requireBearer, requireScope, type VerifyBearer } from '../../http/edge/bearer.ts';
+import { requireAllScopes, requireBearer, requireScope, type VerifyBearer } from '../../http/edge/bearer.ts';
 import { parseInput } from '../../http/edge/input.ts';
 import { multipartBody } from '../../http/edge/multipart.ts';
 import { requireDatabase } from '../../http/middleware/database-ready.ts';
@@ -45,7 +45,8 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     const upload = route.multipart ? [multipartBody(route.multipart)] : [];
     // A write's refusal, whatever refuses it (scope, upload, input, operation), is an fapi event.
     const refusals = route.audit ? [auditRefusals(route.audit, deps.logs)] : [];
-    router[route.method](expressPath(route.path), requireScope(...route.scopes), ...upload, routeHandler(route, deps), ...refusals);
+    const scope = 'allOf' in route.scopes ? requireAllScopes(...route.scopes.allOf) : requireScope(...route.scopes);
+    router[route.method](expressPath(route.path), scope, ...upload, routeHandler(route, deps), ...refusals);
   }
   router.use(unknownEndpoint);
   router.use(managementApiErrors());

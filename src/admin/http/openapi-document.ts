@@ -94,8 +94,9 @@ function describeOperation(route: AnyApiRoute, responses: Record<string, unknown
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemas.toSchema(route.body, 'input') } } } } : {}),
     responses,
     // Security requirements in a list are alternatives: one entry per scope says "any one of these",
-    // which is what the router checks (Auth0: "Insufficient scope, expected any of: …").
-    security: route.scopes.map((scope) => ({ [SECURITY_SCHEME]: [scope] })),
+    // which is what the router checks (Auth0: "Insufficient scope, expected any of: …"); the scopes
+    // of one entry are all needed (allOf).
+    security: 'allOf' in route.scopes ? [{ [SECURITY_SCHEME]: [...route.scopes.allOf] }] : route.scopes.map((scope) => ({ [SECURITY_SCHEME]: [scope] })),
   };
 }
 

@@ -45,6 +45,14 @@ export function requireScope(...anyOf: string[]): RequestHandler {
   };
 }
 
+/** After requireBearer: the token must carry every one of these scopes (Auth0: "all of"). */
+export function requireAllScopes(...allOf: string[]): RequestHandler {
+  return (req, _res, next) => {
+    if (!allOf.every((scope) => req.bearer?.scopes.has(scope))) throw new InsufficientScopeError(allOf, 'all');
+    next();
+  };
+}
+
 /** A shared secret as a bearer token (a metrics scraper): compared in constant time, granting `scopes`. */
 export function staticBearer(secret: string, subject: string, scopes: string[]): VerifyBearer {
   const expected = Buffer.from(secret);
