@@ -1,5 +1,5 @@
 // Real answers of the Management API's routes beyond the users ones (logs, user blocks, unlink,
-// stats, jobs, the segment preview and the reports), each checked against the OpenAPI document; then a check that
+// stats, jobs, the segment preview, the reports and the roles), each checked against the OpenAPI document; then a check that
 // every operation was answered for real, and every status these routes declare was produced.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -196,6 +196,22 @@ describe('OpenAPI conformance of the logs, user blocks, unlink, stats, jobs and 
     const verified = await checked('conformance-admin', 'POST', '/users', { ...PASSWORD_USER, email: 'conformance.verified@innovashoes.example', email_verified: true });
     assert.equal((await checked('conformance-admin', 'POST', '/jobs/verification-email', { user_id: verified.body.user_id })).status, 400);
     assert.equal((await checked('conformance-admin', 'POST', '/jobs/verification-email', { user_id: 'auth0|nobody' })).status, 404);
+  });
+
+  test('the role routes (config\'s dashboard roles) and a user\'s roles answer as documented', async () => {
+    assert.equal((await checked('conformance-admin', 'GET', '/roles?include_totals=true')).status, 200);
+    assert.equal((await checked('conformance-admin', 'GET', '/roles?page=-1')).status, 400);
+    assert.equal((await checked('conformance-admin', 'GET', '/roles/admin')).status, 200);
+    assert.equal((await checked('conformance-admin', 'GET', '/roles/nobody')).status, 404);
+    const id = encodeURIComponent(alice.id);
+    assert.equal((await checked('conformance-admin', 'POST', `/users/${id}/roles`, { roles: ['marketing'] })).status, 204);
+    assert.deepEqual((await checked('conformance-admin', 'GET', `/users/${id}/roles`)).body.map((r: { id: string }) => r.id), ['marketing']);
+    for (const path of ['/roles/marketing/users', '/roles/marketing/users?include_totals=true', '/roles/marketing/users?take=1']) {
+      assert.equal((await checked('conformance-admin', 'GET', path)).status, 200, path);
+    }
+    assert.equal((await checked('conformance-admin', 'GET', '/roles/marketing/users?take=0')).status, 400);
+    assert.equal((await checked('conformance-admin', 'GET', '/roles/nobody/users')).status, 404);
+    assert.equal((await checked('conformance-admin', 'DELETE', `/users/${id}/roles`, { roles: ['marketing'] })).status, 204);
   });
 
   test('the users routes answer too, so every operation of the document has been answered for real', async () => {

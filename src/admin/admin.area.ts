@@ -31,6 +31,10 @@ import { statsRoutes } from './http/stats.routes.ts';
 import { userBlockRoutes } from './http/user-block.routes.ts';
 import { userIdentityRoutes } from './http/user-identity.routes.ts';
 import { userRoutes } from './http/user.routes.ts';
+import { roleRoutes } from './http/role.routes.ts';
+import { userRoleRoutes } from './http/user-role.routes.ts';
+import { createRoleDirectory } from './dashboard-roles.ts';
+import { createUserRoles } from './user-roles.service.ts';
 import { managementAudience } from './management-api.ts';
 import { createUserAdminService } from './user-admin.service.ts';
 import { createUserListing } from './user-listing.service.ts';
@@ -46,8 +50,11 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
   const insightReports = createInsightReports(connection, config.insight);
   const rollups = createReportRollups(connection, { logger: logger.child({ component: 'report-rollups' }) });
   const listing = createUserListing(core.users);
+  const roles = createRoleDirectory(config.dashboard);
   const routes = [
     ...userRoutes(users, listing),
+    ...userRoleRoutes(users, roles, createUserRoles({ admin: users, users: core.users, roles, dashboard: config.dashboard })),
+    ...roleRoutes(roles, listing),
     ...userIdentityRoutes(users),
     ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
     ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch: (q) => compileSearch(q, logSearchCatalogue) }),

@@ -11,7 +11,6 @@ export const METADATA_MAX_CHARS = 16 * 1024;
 // MongoDB reads `.` as a path and `$` as an operator: such keys could reach into other fields.
 const SAFE_KEY = /^(?!\$)[^.\0]{1,255}$/;
 
-
 /**
  * Auth0's merge rule, as MongoDB updates: "only properties at the first level are merged"; a key
  * set to null is deleted; an empty object removes the metadata completely
@@ -22,10 +21,7 @@ const SAFE_KEY = /^(?!\$)[^.\0]{1,255}$/;
  */
 export function metadataUpdate(field: 'user_metadata' | 'app_metadata', patch: MetadataPatch, stored: Record<string, unknown> | undefined, set: Record<string, unknown>, unset: Record<string, ''>): void {
   assertSafeKeys(patch, field);
-  const counted = mergedMetadata(stored, patch);
-  for (const key of ENRICHMENT_METADATA_KEYS[field]) if (!Object.hasOwn(patch, key)) delete counted[key];
-  const size = JSON.stringify(counted).length;
-  if (size > METADATA_MAX_CHARS) throw new BadRequestError(`${field}: merged with the stored one it would be ${size} characters of JSON; at most ${METADATA_MAX_CHARS}.`, 'invalid_body');
+  assertMergedFits(field, patch, stored);
   const keys = Object.keys(patch);
   if (!keys.length) {
     set[field] = {};
@@ -35,6 +31,14 @@ export function metadataUpdate(field: 'user_metadata' | 'app_metadata', patch: M
     if (patch[key] === null) unset[`${field}.${key}`] = '';
     else set[`${field}.${key}`] = patch[key];
   }
+}
+
+/** The cap of the rule above, for the metadata `patch` leaves. */
+export function assertMergedFits(field: 'user_metadata' | 'app_metadata', patch: MetadataPatch, stored: Record<string, unknown> | undefined): void {
+  const counted = mergedMetadata(stored, patch);
+  for (const key of ENRICHMENT_METADATA_KEYS[field]) if (!Object.hasOwn(patch, key)) delete counted[key];
+  const size = JSON.stringify(counted).length;
+  if (size > METADATA_MAX_CHARS) throw new BadRequestError(`${field}: merged with the stored one it would be ${size} characters of JSON; at most ${METADATA_MAX_CHARS}.`, 'invalid_body');
 }
 
 /** The metadata a patch leaves, by the rule above. */

@@ -12,12 +12,17 @@ export const USER_CURSOR_FIELDS = ['user_id', 'created_at'] as const;
 export type UserSort = { field: (typeof USER_SORT_FIELDS)[number]; direction: 1 | -1 };
 export type CursorSort = { field: (typeof USER_CURSOR_FIELDS)[number]; direction: 1 | -1 };
 
-export interface UserSearch { q?: string; connection?: string; /** Members of this saved segment. */ segment?: string }
+export interface UserSearch {
+  q?: string; connection?: string; /** Members of this saved segment. */ segment?: string;
+  /** A filter of our own (a role's holders), never built from a request's text. */
+  where?: MongoFilter;
+}
 
 /** Auth0's `q` (search engine v3 syntax) and the older `connection` parameter, as one filter. */
-export function userFilter({ q, connection, segment }: UserSearch): MongoFilter {
+export function userFilter({ q, connection, segment, where }: UserSearch): MongoFilter {
   const parts = [
     q ? compileSearch(q, userSearchCatalogue) : {}, connection ? { 'identities.connection': connection } : {}, segment ? { 'facts.segments': segment } : {},
+    where ?? {},
   ]
     .filter((part) => Object.keys(part).length);
   return parts.length > 1 ? { $and: parts } : parts[0] ?? {};

@@ -117,6 +117,15 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
       return changes.apply(userId, Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }, { kind: 'change', before });
     },
 
+    /**
+     * Gives or takes dashboard roles with MongoDB's array operators, not a new list: a concurrent
+     * change of the user's other roles (another request, another instance) is kept, not overwritten.
+     */
+    changeRoles(userId: string, change: { add: string[] } | { remove: string[] }, before?: UserDoc): Promise<UserDoc | null> {
+      const roles = 'add' in change ? { $addToSet: { 'app_metadata.roles': { $each: change.add } } } : { $pull: { 'app_metadata.roles': { $in: change.remove } } };
+      return changes.apply(userId, { ...roles, $set: { updated_at: new Date() } }, { kind: 'change', before });
+    },
+
     async remove(userId: string): Promise<boolean> {
       recent.forget(userId);
       return (await users.deleteOne({ user_id: userId }).exec()).deletedCount === 1;
