@@ -137,6 +137,17 @@ describe('the insole command line', () => {
     assert.match(listed.out, new RegExp(`${created.client_id}\\tBack office\\t\\tManagement API: read:logs read:stats`));
   });
 
+  test('clients create --m2m grants the role scopes: its token reads the roles and their users, and gives none', async () => {
+    const { code, out } = await cli(databaseUri, 'clients', 'create', '--m2m', '--scopes', 'read:roles,read:role_members', '--name', 'Role auditor');
+    assert.equal(code, 0, out);
+    const created = JSON.parse(out.slice(0, out.lastIndexOf('}') + 1)) as { client_id: string; client_secret: string };
+    const token = await managementToken(insole, created);
+    assert.deepEqual(token.scope!.split(' ').sort(), ['read:role_members', 'read:roles']);
+    assert.equal((await api(insole, token.access_token, 'GET', '/roles')).status, 200);
+    assert.equal((await api(insole, token.access_token, 'GET', '/roles/admin/users')).status, 200);
+    assert.equal((await api(insole, token.access_token, 'POST', '/users/auth0%7Canyone/roles', { roles: ['admin'] })).status, 403);
+  });
+
   test('clients create --m2m refuses an unknown scope (or none, or redirect URIs) in one line, and writes nothing', async () => {
     const before = await insole.db.collection('oidc_client').countDocuments();
     const refused = await cli(databaseUri, 'clients', 'create', '--m2m', '--scopes', 'read:users,read:everything').catch((err: Error) => err);
