@@ -26,12 +26,12 @@ describe('Management API tokens on behalf of a signed-in user (the dashboard)', 
   after(() => insole.stop());
 
   /** The dashboard's code flow, up to its callback (which insole itself will serve). */
-  async function dashboardSignIn(email: string, password: string) {
+  async function dashboardSignIn(email: string, password: string, scope = 'read:users update:users read:reports') {
     const client = dashboardClient(insole.config);
     const config = await oidc.discovery(new URL(insole.issuer), client.client_id, client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
     const verifier = oidc.randomPKCECodeVerifier();
     const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: client.redirect_uris[0], scope: 'openid email profile read:users update:users read:reports', audience: `${insole.issuer}/api/v2/`,
+      redirect_uri: client.redirect_uris[0], scope: `openid email profile ${scope}`, audience: `${insole.issuer}/api/v2/`,
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'dash-state',
     });
     const agent = new UserAgent(insole.issuer);
@@ -76,6 +76,19 @@ describe('Management API tokens on behalf of a signed-in user (the dashboard)', 
     await createUser('boss@innovashoes.example');
     const boss = decodeJwt((await dashboardSignIn('boss@innovashoes.example', 'dashboard secret words')).access_token);
     assert.ok(String(boss.scope).includes('update:users'));
+  });
+
+  test('the default admin role reads the roles and who holds them (read:roles, read:role_members), but gives and takes none; marketing reads neither', async () => {
+    const admin = await dashboardSignIn('admin.dash@innovashoes.example', 'dashboard secret words', 'read:users read:roles read:role_members create:role_members');
+    assert.deepEqual(String(decodeJwt(admin.access_token).scope).split(' ').sort(), ['read:role_members', 'read:roles', 'read:users']);
+    const holders = await api(insole, admin.access_token, 'GET', '/roles/admin/users');
+    assert.equal(holders.status, 200);
+    assert.ok(holders.body.some((u: { email: string }) => u.email === 'admin.dash@innovashoes.example'));
+    const self = holders.body.find((u: { email: string }) => u.email === 'admin.dash@innovashoes.example');
+    assert.deepEqual((await api(insole, admin.access_token, 'GET', `/users/${encodeURIComponent(self.user_id)}/roles`)).body.map((r: { id: string }) => r.id), ['admin']);
+    assert.equal((await api(insole, admin.access_token, 'DELETE', `/users/${encodeURIComponent(self.user_id)}/roles`, { roles: ['admin'] })).status, 403);
+    const marketer = await dashboardSignIn('marketer.dash@innovashoes.example', 'dashboard secret words', 'read:users read:roles read:role_members');
+    assert.deepEqual(String(decodeJwt(marketer.access_token).scope).split(' '), ['read:users']);
   });
 
   test('no other client may ask for the Management API on behalf of a user', async () => {

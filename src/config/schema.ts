@@ -339,7 +339,8 @@ export const configSchema = z.object({
     admins: z.array(z.email()).default([]).describe('Emails that have the admin role whatever their app_metadata.roles says.'),
     roles: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/), z.array(z.string().min(1)))
       .default({
-        admin: ['read:users', 'update:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments'],
+        // read:roles, read:role_members: who holds which role (GET /roles, /roles/{id}/users, /users/{id}/roles); giving and taking roles stays the operator's.
+        admin: ['read:users', 'update:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments', 'read:roles', 'read:role_members'],
         marketing: ['read:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments'],
       })
       .describe("Role → the Management API scopes a dashboard user with it gets (roles in app_metadata.roles). A user with none of them is refused."),
