@@ -6,12 +6,13 @@ import { AuthApiError as AuthApiErrorV4, ManagementApiError, ManagementClient as
 import { AuthApiError as AuthApiErrorV5, Management, ManagementClient as ManagementClientV5 } from 'auth0-v5';
 import { until } from './support/hooks.ts';
 import {
-  ACTIVE_SHOPPERS, PASSWORD_CONNECTION, SHOPPERS, expectedDailyStats, planOf, sdkClient, seedTenant, selfSignedCertificate, shopperEmail,
+  ACTIVE_SHOPPERS, ALL_SCOPES, PASSWORD_CONNECTION, SHOPPERS, expectedDailyStats, planOf, sdkClient, seedTenant, selfSignedCertificate, shopperEmail,
   startTlsInsole, trustCertificate, type SeededLog, type TlsInsole,
 } from './support/sdk-tenant.ts';
 import { download } from './support/user-jobs.ts';
 
-const ADMIN = sdkClient('sdk-admin');
+// The role endpoints' scopes too: reading roles, giving and taking them.
+const ADMIN = sdkClient('sdk-admin', [...ALL_SCOPES, 'read:roles', 'read:role_members', 'create:role_members', 'delete:role_members']);
 const shoppers = Array.from({ length: SHOPPERS }, (_, n) => shopperEmail(n)).sort();
 const premium = shoppers.filter((email) => planOf(Number(/\d+/.exec(email)![0])) === 'premium');
 const PASSWORD = 'a long enough secret for the sdk';
@@ -143,6 +144,27 @@ describe('auth0 SDK v4 (ManagementClient)', () => {
     assert.equal(active.data, String(ACTIVE_SHOPPERS), 'v4 reads this answer as text');
   });
 
+  test('reads the roles, gives a user roles, reads them back and the role\'s users, takes one away (roles.getAll, users.assignRoles/getRoles/deleteRoles)', async () => {
+    const roles = await v4.roles.getAll();
+    assert.deepEqual(roles.data.map((r) => [r.id, r.name]), [['admin', 'admin'], ['marketing', 'marketing']]);
+    assert.equal((await v4.roles.get({ id: 'marketing' })).data.name, 'marketing');
+    const id = 'auth0|seed1';
+    assert.equal((await v4.users.assignRoles({ id }, { roles: ['marketing', 'admin'] })).status, 204);
+    assert.deepEqual((await v4.users.getRoles({ id })).data.map((r) => r.id), ['admin', 'marketing']);
+    const page = await v4.users.getRoles({ id, include_totals: true, per_page: 1, page: 1 });
+    assert.deepEqual([page.data.total, page.data.roles.map((r) => r.id)], [2, ['marketing']]);
+    assert.deepEqual((await v4.roles.getUsers({ id: 'admin' })).data.map((u) => u.user_id), [id]);
+    assert.equal((await v4.users.deleteRoles({ id }, { roles: ['admin'] })).status, 204);
+    assert.deepEqual((await v4.users.getRoles({ id })).data.map((r) => r.id), ['marketing']);
+    assert.deepEqual((await v4.users.get({ id })).data.app_metadata, { plan: planOf(1), roles: ['marketing'] });
+    await assert.rejects(v4.users.assignRoles({ id }, { roles: ['rol_0123456789abcdef'] }), (err: unknown) => {
+      assert.ok(err instanceof ManagementApiError);
+      assert.deepEqual([err.statusCode, err.errorCode], [400, 'invalid_body']);
+      return true;
+    });
+    await v4.users.deleteRoles({ id }, { roles: ['marketing'] });
+  });
+
   test('exports users to NDJSON and imports a file, each record checked, through jobs', async () => {
     const created = await v4.jobs.exportUsers({ format: 'json', fields: [{ name: 'email' }, { name: 'app_metadata.plan', export_as: 'plan' }] });
     assert.deepEqual([created.data.type, created.data.status, created.data.format], ['users_export', 'pending', 'json']);
@@ -272,6 +294,22 @@ describe('auth0 SDK v5 (ManagementClient)', () => {
     assert.deepEqual(await v5.stats.getDaily({ from: '20250110', to: '20250112' }), expectedDailyStats(logs));
     assert.deepEqual(await v5.stats.getDaily({ from: '20250111', to: '20250111' }), expectedDailyStats(logs).slice(1, 2));
     assert.equal(await v5.stats.getActiveUsersCount(), ACTIVE_SHOPPERS, 'v5 reads this answer as a number');
+  });
+
+  test('reads the roles, gives a user roles, reads them back and walks the role\'s users, takes them away (roles.list, users.roles.*, roles.users.list)', async () => {
+    const roles = await v5.roles.list();
+    assert.deepEqual(roles.data.map((r) => r.id), ['admin', 'marketing']);
+    assert.equal(roles.response.total, 2);
+    assert.equal((await v5.roles.get('admin')).description, 'Dashboard role: gives the Management API scopes read:users, update:users, read:logs, read:stats, read:reports, read:segments, update:segments, read:roles, read:role_members.');
+    const ids = ['auth0|seed2', 'auth0|seed3', 'auth0|seed4'];
+    for (const id of ids) await v5.users.roles.assign(id, { roles: ['marketing'] });
+    assert.deepEqual((await v5.users.roles.list(ids[0])).data.map((r) => r.id), ['marketing']);
+    const holders = [];
+    for await (const user of await v5.roles.users.list('marketing', { take: 2 })) holders.push(user.user_id);
+    assert.deepEqual(holders, ids, 'the pager follows next until it is gone');
+    for (const id of ids) await v5.users.roles.delete(id, { roles: ['marketing'] });
+    assert.deepEqual((await v5.users.roles.list(ids[0])).data, []);
+    await assert.rejects(v5.users.roles.assign('auth0|nobody', { roles: ['admin'] }), (err: unknown) => err instanceof Management.NotFoundError);
   });
 
   test('exports users to CSV and imports a file through jobs, and reads the errors', async () => {
