@@ -87,6 +87,8 @@ describe('role endpoints of the Management API (Auth0\'s /roles and /users/{id}/
     } while (next);
     assert.deepEqual(seen, ids, 'every holder once, in user_id order');
 
+    const indexes = await insole.db.collection('users').indexes();
+    assert.ok(indexes.some((index) => Object.keys(index.key).join() === 'app_metadata.roles'), 'the holders are found by an index, not by reading every user');
     assert.equal((await call(ROLE_READER, 'GET', '/roles/admin/users?take=2&page=1')).status, 400);
     assert.equal((await call(ROLE_READER, 'GET', '/roles/nobody/users')).status, 404);
     assert.equal((await call(READER, 'GET', '/roles/admin/users')).body.message, 'Insufficient scope, expected any of: read:role_members');

@@ -121,6 +121,8 @@ const analysed = { partialFilterExpression: { 'facts.sentiment_score': { $exists
 userSchema.index({ 'facts.sentiment_label': 1, 'facts.sentiment_score': 1, user_id: 1 }, analysed);
 userSchema.index({ 'facts.sentiment_score': 1, user_id: 1 }, analysed);
 userSchema.index({ 'facts.enrichment': 1 }, { sparse: true });
+// A role's holders (GET /api/v2/roles/{id}/users): sparse, as most users hold no role.
+userSchema.index({ 'app_metadata.roles': 1 }, { sparse: true });
 userSchema.index({ 'pending_events.0.at': 1 }, { sparse: true });
 /**
  * Users with insight events waiting, as a range on that index rather than `$exists`: the same users
