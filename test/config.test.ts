@@ -61,6 +61,19 @@ describe('configuration', () => {
     assert.equal(loadConfig({ env: { AMQP_URL: 'amqp://insole:s3cret-pw@rabbitmq:5672/shop' } }).events.amqp_url, 'amqp://insole:s3cret-pw@rabbitmq:5672/shop');
   });
 
+  test('an SMTP_URL nodemailer would take and fail with at the first mail is refused at load; a relay URL with a percent-encoded password is kept as given', () => {
+    const refused = (smtpUrl: string) => {
+      try { loadConfig({ env: { SMTP_URL: smtpUrl } }); } catch (err) { if (err instanceof ConfigError) return err.problems.join('\n'); }
+      return 'accepted';
+    };
+    assert.match(refused('smtp://insole:pw@relay.example:25x'), /^mail\.smtp_url: is not a valid URL/);
+    assert.match(refused('relay.example:25'), /^mail\.smtp_url: must be an smtp:\/\/ or smtps:\/\/ URL/);
+    assert.match(refused('smtp:///outbox'), /^mail\.smtp_url: names no host/);
+    for (const smtpUrl of ['smtps://insole:p%23ss%40word@smtp.example:465', 'smtp://mail-relay:25?pool=true', 'smtp://[::1]:1025']) {
+      assert.equal(loadConfig({ env: { SMTP_URL: smtpUrl } }).mail.smtp_url, smtpUrl);
+    }
+  });
+
   test("a first wait or one rule's budget above its ceiling is refused, naming both keys", () => {
     const refused = (overrides: Record<string, unknown>, message: RegExp) => assert.throws(() => loadConfig({ env: {}, overrides }), message);
     refused({ events: { reconnect_min_ms: 60_000 } }, /events\.reconnect_min_ms: must not exceed reconnect_max_ms \(30000\)/);

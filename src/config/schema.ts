@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { insightConfigSchema } from '../insight/insight-config.ts';
 import { backchannelLogoutUriProblem } from './backchannel-logout-uri.ts';
 import { outboundHttpSchema } from './outbound-http-schema.ts';
+import { smtpUrlSchema } from './smtp-url-schema.ts';
 import { trustProxySchema } from './trust-proxy-schema.ts';
 
 // OpenID Connect client metadata (RFC 7591 names), as operators declare relying parties.
@@ -199,7 +200,7 @@ export const configSchema = z.object({
       'Password sign-ups finish only after the emailed link is confirmed (until then they wait in pending_signups and are no account), so a sign-up, and a sign-in with its password, answer the same whether or not the email has an account (no enumeration). false: Auth0\'s behaviour, signed in at once.'),
   }).strict().prefault({}),
   mail: z.object({
-    smtp_url: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional()
+    smtp_url: smtpUrlSchema.optional()
       .describe('From SMTP_URL. Unset: mails are written as .eml files under <data_dir>/mail/ (development).'),
     from: z.string().min(3).default('InnovaShoes <no-reply@innovashoes.example>'),
   }).strict().prefault({}),

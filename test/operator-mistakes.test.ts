@@ -1,0 +1,60 @@
+// Operator mistakes that insole used to accept silently, refused when npm start or the CLI starts.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { freePort, testDatabaseUri } from './support/insole.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const SERVER = ['src/main.ts'];
+const CLI_KEYS_LIST = ['src/cli/insole.ts', 'keys', 'list'];
+
+/**
+ * Runs a program as an operator would, with `env` on top of the test's own (no MONGODB_URI unless
+ * given): its exit code and everything it printed. One that has not exited after `timeoutMs` (a
+ * server that started after all) is killed, and its code is null.
+ */
+async function runToExit(program: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  const { MONGODB_URI: _unused, ...inherited } = process.env;
+  const child = spawn(process.execPath, program, { cwd: ROOT, env: { ...inherited, NODE_ENV: 'development', LOG_LEVEL: 'silent', ...env } });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  return { code, output };
+}
+
+describe('operator mistakes refused at start', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'insole-mistakes-'));
+    const port = await freePort();
+    const configFile = join(dir, 'insole.json');
+    await writeFile(configFile, JSON.stringify({ data_dir: join(dir, 'data') }));
+    env = { PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, INSOLE_CONFIG: configFile };
+  });
+  after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  test('an SMTP_URL that cannot be read, of another scheme or without a host stops npm start and the CLI, naming mail.smtp_url and never the password', async () => {
+    const cases: [string, RegExp][] = [
+      ['smtp://insole:relay-pw-1@relay.example:notaport', /mail\.smtp_url: is not a valid URL: write smtp:\/\/\[user:password@\]host\[:port\]/],
+      ['smtp://insole:relay#pw-2@relay.example:587', /mail\.smtp_url: is not a valid URL/],
+      ['http://insole:relay-pw-3@relay.example:587', /mail\.smtp_url: must be an smtp:\/\/ or smtps:\/\/ URL/],
+      ['smtps://', /mail\.smtp_url: names no host/],
+    ];
+    const databaseUri = testDatabaseUri();
+    for (const [smtpUrl, message] of cases) {
+      for (const program of [SERVER, CLI_KEYS_LIST]) {
+        const { code, output } = await runToExit(program, { ...env, MONGODB_URI: databaseUri, SMTP_URL: smtpUrl });
+        assert.equal(code, 1, `${program[0]} ${smtpUrl}: ${output}`);
+        assert.match(output, message, `${program[0]} ${smtpUrl}`);
+        assert.doesNotMatch(output, /relay-pw|relay#pw|\n\s+at |DEP0170/, 'no password, no stack, no Node warning quoting the URL');
+      }
+    }
+  });
+});
