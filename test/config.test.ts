@@ -74,6 +74,19 @@ describe('configuration', () => {
     }
   });
 
+  test('a MONGODB_URI naming no database is refused in every environment, without repeating it; one naming any database, test included, is kept', () => {
+    for (const uri of ['mongodb://db:27017', 'mongodb://db-1:27017,db-2:27017/', 'mongodb://db:27017/?replicaSet=rs0', 'mongodb+srv://insole:db-pw-secret@cluster.example']) {
+      for (const NODE_ENV of ['development', 'production']) {
+        assert.throws(() => loadConfig({ env: { NODE_ENV, MONGODB_URI: uri } }), (err) => err instanceof ConfigError
+          && err.problems.some((problem) => problem.startsWith('mongodb_uri: names no database (the driver would use "test")'))
+          && !err.message.includes('db-pw-secret'), `${NODE_ENV} ${uri}`);
+      }
+    }
+    for (const uri of ['mongodb://db:27017/insole', 'mongodb://db:27017/test', 'mongodb://db-1,db-2/insole?replicaSet=rs0', 'mongodb+srv://insole:pw@cluster.example/insole?retryWrites=true']) {
+      assert.equal(loadConfig({ env: { MONGODB_URI: uri } }).mongodb_uri, uri);
+    }
+  });
+
   test("a first wait or one rule's budget above its ceiling is refused, naming both keys", () => {
     const refused = (overrides: Record<string, unknown>, message: RegExp) => assert.throws(() => loadConfig({ env: {}, overrides }), message);
     refused({ events: { reconnect_min_ms: 60_000 } }, /events\.reconnect_min_ms: must not exceed reconnect_max_ms \(30000\)/);

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import mongoose from 'mongoose';
 import { freePort, testDatabaseUri } from './support/insole.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -55,6 +56,25 @@ describe('operator mistakes refused at start', () => {
         assert.match(output, message, `${program[0]} ${smtpUrl}`);
         assert.doesNotMatch(output, /relay-pw|relay#pw|\n\s+at |DEP0170/, 'no password, no stack, no Node warning quoting the URL');
       }
+    }
+  });
+
+  test('a MONGODB_URI naming no database stops npm start and the CLI, telling the operator to name it, and nothing lands in "test"', async () => {
+    const server = new URL(process.env.MONGODB_URI!);
+    server.pathname = '';
+    const withoutDatabase = [server.toString(), `${server}/`, `${server}/?serverSelectionTimeoutMS=2000`];
+    for (const uri of withoutDatabase) {
+      for (const program of [SERVER, CLI_KEYS_LIST]) {
+        const { code, output } = await runToExit(program, { ...env, MONGODB_URI: uri }, 15_000);
+        assert.equal(code, 1, `${program[0]} ${uri}: ${output}`);
+        assert.match(output, /mongodb_uri: names no database \(the driver would use "test"\): add it to the path, e.g\. mongodb:\/\/db:27017\/insole; .* add \/test to keep it/, `${program[0]} ${uri}`);
+      }
+    }
+    const test = await mongoose.createConnection(`${server}/test`).asPromise();
+    try {
+      assert.deepEqual(await test.db!.listCollections().toArray(), [], 'no signing key, no index: nothing was written to "test"');
+    } finally {
+      await test.close();
     }
   });
 });

@@ -164,8 +164,13 @@ export const configSchema = z.object({
   issuer: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://id.innovashoes.example' })
     .refine((url) => !/[?#]/.test(url), 'must have no query (?) or fragment (#)')
     .optional().describe('Public base URL; default http://localhost:$PORT.'),
-  mongodb_uri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional()
-    .describe('When unset, an embedded MongoDB-wire server is started with its data under data_dir.'),
+  mongodb_uri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    // Hosts and no path (mongodb://db:27017, mongodb://db:27017/?replicaSet=rs0): the driver's default
+    // database, "test", where a store's users landed without a word. An address without hosts is the driver's to refuse.
+    .refine((uri) => !/^mongodb(?:\+srv)?:\/\/[^/?]+\/?(?:\?|$)/.test(uri),
+      'names no database (the driver would use "test"): add it to the path, e.g. mongodb://db:27017/insole; a deployment that has run without one has its data in "test": add /test to keep it')
+    .optional()
+    .describe('Names its database (mongodb://db:27017/insole). When unset, an embedded MongoDB-wire server is started with its data under data_dir.'),
   data_dir: z.string().default('./data'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   trust_proxy: trustProxySchema.default(false)
