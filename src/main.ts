@@ -1,7 +1,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { embeddedUriFile } from './cli/cli-database.ts';
-import { ConfigError, developmentSecretsInUse, loadConfig } from './config/load-config.ts';
+import { ConfigError, loadConfig } from './config/load-config.ts';
+import { developmentSecretsInUse } from './config/production-checks.ts';
 import { DatabaseConnectError } from './db/connect.ts';
 import { EmbeddedMongoUnavailable, startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo.ts';
 import { createLogger } from './lib/logger.ts';

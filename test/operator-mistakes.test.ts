@@ -77,4 +77,36 @@ describe('operator mistakes refused at start', () => {
       await test.close();
     }
   });
+
+  test('the CLI in production asks only for what its command uses: keys rotate the database and a key encryption key of its own, keys list the database; npm start still wants everything', async () => {
+    // No ISSUER, TRUST_PROXY, SMTP_URL or cookie keys, and config/default.json's clients: only the HTTP server uses them.
+    const databaseUri = testDatabaseUri();
+    const production = { ...env, NODE_ENV: 'production', MONGODB_URI: databaseUri };
+    const kek = { INSOLE_KEY_ENCRYPTION_KEY: 'an-operator-key-encryption-key-0123456789abcdef' };
+    const rotated = await runToExit(['src/cli/insole.ts', 'keys', 'rotate'], { ...production, ...kek });
+    assert.equal(rotated.code, 0, rotated.output);
+    const kid = /^New signing key (\S+): published now/m.exec(rotated.output)?.[1];
+    assert.ok(kid, rotated.output);
+    const listed = await runToExit(['src/cli/insole.ts', 'keys', 'list'], production);
+    assert.equal(listed.code, 0, listed.output);
+    assert.match(listed.output, new RegExp(`^${kid}\\tRS256\\t`, 'm'));
+
+    const database = await mongoose.createConnection(databaseUri).asPromise();
+    try {
+      // Without its own key encryption key, rotating would seal the new key with the published development one.
+      const refused = await runToExit(['src/cli/insole.ts', 'keys', 'rotate'], production);
+      assert.equal(refused.code, 1, refused.output);
+      assert.equal(refused.output.trim(), 'Invalid configuration:\n  - secrets.key_encryption_key: the development value (or an example\'s placeholder) is refused in production; set INSOLE_KEY_ENCRYPTION_KEY (openssl rand -hex 32)');
+      assert.equal(await database.collection('signing_keys').countDocuments(), 1, 'nothing written');
+    } finally {
+      await database.close();
+    }
+    const noDatabase = await runToExit(['src/cli/insole.ts', 'clients', 'list'], { ...env, NODE_ENV: 'production' });
+    assert.equal(noDatabase.code, 1, noDatabase.output);
+    assert.equal(noDatabase.output.trim(), 'Invalid configuration:\n  - mongodb_uri: the embedded database is for development; set MONGODB_URI');
+
+    const server = await runToExit(SERVER, { ...production, ...kek });
+    assert.equal(server.code, 1, server.output);
+    for (const key of ['secrets.cookie_keys', 'clients.storefront.client_secret', 'issuer', 'mail.smtp_url']) assert.match(server.output, new RegExp(`^  - ${key.replaceAll('.', '\\.')}: `, 'm'), key);
+  });
 });

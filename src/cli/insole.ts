@@ -2,6 +2,7 @@
 // The command-line tool: `npm run insole -- <command>`. Talks to the same MongoDB as the server.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
+import type { ProductionCheck } from '../config/production-checks.ts';
 import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients, updateClient } from './clients.command.ts';
 import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
@@ -138,6 +139,14 @@ const COMMANDS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
   reindex: [],
 };
 
+/**
+ * Production's checks (config/production-checks.ts) a command needs: the database, and the key
+ * encryption key where it seals one. None needs the server's TLS proxy, cookie keys or mail relay,
+ * which refused every command where only the servers had them.
+ */
+const SEALING = ['clients create', 'clients update', 'keys rotate'];
+const productionChecksOf = (command: string): ProductionCheck[] => (SEALING.includes(command) ? ['database', 'key_encryption_key'] : ['database']);
+
 export async function runCli(argv: string[]): Promise<number> {
   const { positionals, values } = parseCommandLine(argv);
   const command = positionals.join(' ');
@@ -154,7 +163,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const report: ReportPlan | undefined = positionals[0] === 'report' ? planReport(positionals[1] as ReportPlan['kind'], values) : undefined;
   const format = report ? rowFormat(values.format) : undefined;
   const seedOptions = command === 'seed' ? parseSeedOptions(values) : undefined;
-  const config = loadConfig();
+  const config = loadConfig({ production: productionChecksOf(command) });
   const db = await connectToConfiguredDatabase(config);
   try {
     if (command === 'clients create') await createClient(db.connection, config, values);

@@ -1,7 +1,7 @@
 /**
  * Where a relying party receives logout tokens (OpenID Connect Back-Channel Logout 1.0 §2.2: an
  * absolute URL, no fragment). Auth0 takes https only; insole also takes http:// for a loopback host
- * (an app on the developer's machine), and refuses even that in production (load-config.ts).
+ * (an app on the developer's machine), and refuses even that in production (production-checks.ts).
  */
 const LOOPBACK_HOSTS = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 

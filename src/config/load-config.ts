@@ -1,22 +1,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configSchema, type Config } from './schema.ts';
-import { backchannelLogoutUriProblem } from './backchannel-logout-uri.ts';
+import { ALL_PRODUCTION_CHECKS, productionProblems, type ProductionCheck } from './production-checks.ts';
 
 const CONFIG_DIR = resolve(import.meta.dirname, '../../config');
-
-// Values shipped in config/default.json so `npm start` works out of the box. Production refuses them.
-const DEVELOPMENT_SECRETS = new Set([
-  'development-cookie-key-change-me-0000000000',
-  'development-key-encryption-key-change-me-00',
-  'storefront-development-secret',
-]);
-
-/**
- * Secrets anyone can read: the development ones, and the placeholders of the deployment examples
- * (deploy/kubernetes/secret.example.yaml): a Secret applied as shipped started production with them.
- */
-const isPublishedSecret = (value: string) => DEVELOPMENT_SECRETS.has(value) || value.startsWith('replace-with-');
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -34,10 +21,12 @@ export interface LoadOptions {
   env?: Env;
   /** Merged last; tests use it instead of writing files. */
   overrides?: Json;
+  /** With NODE_ENV=production, the checks of what the caller uses (production-checks.ts): the server's default, all. */
+  production?: readonly ProductionCheck[];
 }
 
 /** The one reader of process.env: files first, then environment variables, then overrides. */
-export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = {}): Config {
+export function loadConfig({ env = process.env, overrides = {}, production = ALL_PRODUCTION_CHECKS }: LoadOptions = {}): Config {
   const nodeEnv = env.NODE_ENV ?? 'development';
   const layers: Json[] = [readJson(resolve(CONFIG_DIR, 'default.json'))];
   const envFile = resolve(CONFIG_DIR, `${nodeEnv}.json`);
@@ -58,21 +47,9 @@ export function loadConfig({ env = process.env, overrides = {} }: LoadOptions = 
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   const config = parsed.data;
-  const problems = config.env === 'production' ? productionProblems(config) : [];
+  const problems = config.env === 'production' ? productionProblems(config, production) : [];
   if (problems.length) throw new ConfigError(problems);
   return { ...config, issuer: (config.issuer ?? `http://localhost:${config.port}`).replace(/\/$/, '') };
-}
-
-/**
- * The environment variables still at the development values of config/default.json, for the start's
- * warning. Each on its own: with INSOLE_COOKIE_SECRETS set, the development key encryption key
- * went unmentioned.
- */
-export function developmentSecretsInUse(config: Config): string[] {
-  const inUse: string[] = [];
-  if (config.secrets.cookie_keys.some((key) => DEVELOPMENT_SECRETS.has(key))) inUse.push('INSOLE_COOKIE_SECRETS');
-  if (DEVELOPMENT_SECRETS.has(config.secrets.key_encryption_key)) inUse.push('INSOLE_KEY_ENCRYPTION_KEY');
-  return inUse;
 }
 
 function fromEnvironment(env: Env): Json {
@@ -123,39 +100,6 @@ function pick(values: Record<string, string | undefined>): Json {
 function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'true' || value === 'false') return value === 'true';
   return /^\d+$/.test(value) ? Number(value) : value;
-}
-
-function productionProblems(config: ReturnType<typeof configSchema.parse>): string[] {
-  const problems: string[] = [];
-  if (config.secrets.cookie_keys.some(isPublishedSecret)) {
-    problems.push('secrets.cookie_keys: the development value (or an example\'s placeholder) is refused in production; set INSOLE_COOKIE_SECRETS (openssl rand -hex 32)');
-  }
-  if (isPublishedSecret(config.secrets.key_encryption_key)) {
-    problems.push('secrets.key_encryption_key: the development value (or an example\'s placeholder) is refused in production; set INSOLE_KEY_ENCRYPTION_KEY (openssl rand -hex 32)');
-  }
-  for (const client of config.clients) {
-    if (client.client_secret && isPublishedSecret(client.client_secret)) {
-      problems.push(`clients.${client.client_id}.client_secret: the development value (or an example's placeholder) is refused in production; declare your own clients in the INSOLE_CONFIG file ("clients": [] for none: config/default.json's are for development)`);
-    }
-    const uriProblem = client.backchannel_logout_uri === undefined ? undefined : backchannelLogoutUriProblem(client.backchannel_logout_uri, 'production');
-    if (uriProblem) problems.push(`clients.${client.client_id}.backchannel_logout_uri: ${uriProblem}`);
-  }
-  if (!config.issuer?.startsWith('https://')) problems.push('issuer: must be an https:// URL in production (set ISSUER)');
-  // insole serves plain http: an https issuer means a TLS proxy in front, which must be trusted
-  // for Secure cookies and real client addresses.
-  if (config.issuer?.startsWith('https://') && config.trust_proxy === false) {
-    problems.push('trust_proxy: the issuer is https, so insole runs behind a TLS proxy; set TRUST_PROXY (e.g. 1, or the proxy address)');
-  }
-  // Express then takes the client address from the left-most X-Forwarded-For entry, which the client
-  // writes itself: each request could name a new address and pass the per-IP limits of attack protection.
-  if (config.trust_proxy === true) {
-    problems.push('trust_proxy: true believes any X-Forwarded-For a client sends (the per-IP sign-in limits could be dodged); set TRUST_PROXY to the number of proxies in front of insole (e.g. 1) or their addresses');
-  }
-  if (!config.mongodb_uri) problems.push('mongodb_uri: the embedded database is for development; set MONGODB_URI');
-  // Without a relay, verification and password-reset mails are files under data_dir: in production
-  // nobody reads them, and a sign-up that waits for its link could never finish.
-  if (!config.mail.smtp_url) problems.push('mail.smtp_url: mails are written to files in development only; set SMTP_URL');
-  return problems;
 }
 
 function readJson(path: string): Json {

@@ -29,7 +29,7 @@ export const clientSchema = z.object({
   const signsInUsers = client.grant_types.includes('authorization_code');
   if (signsInUsers && !client.redirect_uris.length) ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'at least one is required for the authorization_code grant' });
   if (client.grants.length && !client.grant_types.includes('client_credentials')) ctx.addIssue({ code: 'custom', path: ['grants'], message: 'need the client_credentials grant' });
-  // Production's stricter rule (no http:// at all) is checked where the environment is known (load-config.ts, the CLI).
+  // Production's stricter rule (no http:// at all) is checked where the environment is known (production-checks.ts, the CLI).
   const uriProblem = client.backchannel_logout_uri === undefined ? undefined : backchannelLogoutUriProblem(client.backchannel_logout_uri, undefined);
   if (uriProblem) ctx.addIssue({ code: 'custom', path: ['backchannel_logout_uri'], message: uriProblem });
   if (client.backchannel_logout_session_required !== undefined && client.backchannel_logout_uri === undefined) {
