@@ -1,13 +1,12 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { embeddedUriFile } from './cli/cli-database.ts';
-import { ConfigError, loadConfig } from './config/load-config.ts';
+import { loadConfig } from './config/load-config.ts';
 import { developmentSecretsInUse } from './config/production-checks.ts';
-import { DatabaseConnectError } from './db/connect.ts';
-import { EmbeddedMongoUnavailable, startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo.ts';
+import { startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo.ts';
 import { createLogger } from './lib/logger.ts';
 import { startInsole } from './insole.ts';
-import { KeyEncryptionKeyMismatch } from './oidc/signing-keys.ts';
+import { isOperatorMistake } from './operator-mistakes.ts';
 
 // Composition root: config → database → insole → signals.
 async function main(): Promise<void> {
@@ -55,9 +54,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const operatorMistakes = [ConfigError, EmbeddedMongoUnavailable, DatabaseConnectError, KeyEncryptionKeyMismatch];
-  if (operatorMistakes.some((mistake) => err instanceof mistake)) {
-    console.error((err as Error).message);
+  if (isOperatorMistake(err)) {
+    console.error(err.message);
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     console.error(`insole cannot listen on port ${(err as { port?: number }).port}: another program uses it. Stop that program, or set PORT to a free port (and ISSUER to match).`);
   } else {

@@ -97,6 +97,11 @@ describe('operator mistakes refused at start', () => {
       const refused = await runToExit(['src/cli/insole.ts', 'keys', 'rotate'], production);
       assert.equal(refused.code, 1, refused.output);
       assert.equal(refused.output.trim(), 'Invalid configuration:\n  - secrets.key_encryption_key: the development value (or an example\'s placeholder) is refused in production; set INSOLE_KEY_ENCRYPTION_KEY (openssl rand -hex 32)');
+      // Another operator's key: the stored one cannot be opened, said in one line as npm start says it.
+      const other = await runToExit(['src/cli/insole.ts', 'keys', 'rotate'], { ...production, INSOLE_KEY_ENCRYPTION_KEY: 'another-operator-key-encryption-key-0123456789' });
+      assert.equal(other.code, 1, other.output);
+      assert.match(other.output, new RegExp(`^The signing key ${kid} in the database cannot be opened with this INSOLE_KEY_ENCRYPTION_KEY`));
+      assert.equal(other.output.trim().split('\n').length, 1, `one line, no stack: ${other.output}`);
       assert.equal(await database.collection('signing_keys').countDocuments(), 1, 'nothing written');
     } finally {
       await database.close();

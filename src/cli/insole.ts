@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The command-line tool: `npm run insole -- <command>`. Talks to the same MongoDB as the server.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { loadConfig } from '../config/load-config.ts';
 import type { ProductionCheck } from '../config/production-checks.ts';
+import { isOperatorMistake } from '../operator-mistakes.ts';
 import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients, updateClient } from './clients.command.ts';
 import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
@@ -188,8 +189,7 @@ export async function runCli(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   runCli(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-    const usersError = err instanceof ConfigError || ['CliError', 'DatabaseConnectError', 'EmbeddedMongoUnavailable', 'KeyEncryptionKeyMismatch'].includes((err as Error)?.name);
-    console.error(usersError ? (err as Error).message : err);
+    console.error(isOperatorMistake(err) ? err.message : err);
     process.exit(1);
   });
 }
