@@ -109,7 +109,7 @@ describe('FullContact enrichment after sign-in', () => {
     assert.ok(second, 'asked again after the 429');
     assert.ok(second.at - first!.at >= 1_000, `the retry came ${second.at - first!.at} ms after the 429 (Retry-After: 1 s; backoff alone would be ≤ 50 ms)`);
     const [job] = await jobsFor(insole, user.user_id, 'fullcontact');
-    assert.equal(job!.attempts, 2);
+    assert.deepEqual([job!.attempts, job!.rate_limited], [1, 1], 'a rate limit is no failed attempt (rate-limits.test.ts)');
   });
 
   test('404 is recorded as "no match" and not asked again', async () => {

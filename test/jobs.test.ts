@@ -93,11 +93,11 @@ describe('retry policy', () => {
     assert.equal(retryAfterMs(new Headers(), now), undefined);
   });
 
-  test('timeouts, 408, 429 and 5xx are retried; 401/403 disable the hook; other 4xx are dead at once', () => {
+  test('timeouts, 408 and 5xx are retried, 429 is a rate limit; 401/403 disable the hook; other 4xx are dead at once', () => {
     const status = (s: number, retry?: number) => new ApiError('FullContact', 'status', `HTTP ${s}`, { status: s, retryAfterMs: retry });
     assert.deepEqual(judgeFailure(status(500)), { verdict: 'retry', retryAfterMs: undefined });
     assert.deepEqual(judgeFailure(status(503, 5_000)), { verdict: 'retry', retryAfterMs: 5_000 });
-    assert.deepEqual(judgeFailure(status(429, 1_000)), { verdict: 'retry', retryAfterMs: 1_000 });
+    assert.deepEqual(judgeFailure(status(429, 1_000)), { verdict: 'rate_limited', retryAfterMs: 1_000 }, 'see rate-limits.test.ts');
     assert.deepEqual(judgeFailure(status(408)), { verdict: 'retry', retryAfterMs: undefined });
     assert.deepEqual(judgeFailure(status(401)), { verdict: 'disable' });
     assert.deepEqual(judgeFailure(status(403)), { verdict: 'disable' });

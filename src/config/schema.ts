@@ -307,6 +307,8 @@ export const configSchema = z.object({
       max_attempts: z.number().int().min(1).default(16).describe('Attempts before a job that keeps failing is moved to `dead`. 16 at the default delays: about 1.5 hours of retrying on average (at most 3), so an outage of an API is ridden out; 8 gave up after about 2 minutes.'),
       base_delay_ms: z.number().int().positive().default(2_000).describe('Backoff: a random wait up to base·2^(attempt−1), capped at max_delay_ms; never shorter than a Retry-After.'),
       max_delay_ms: z.number().int().positive().default(30 * 60_000),
+      max_rate_limited_ms: z.number().int().positive().default(24 * 3600_000)
+        .describe("How long a job may keep being rate-limited (HTTP 429), from its first 429, before it is dead. Rate-limited attempts wait for the API's Retry-After (X: x-rate-limit-reset) and do not count toward max_attempts. 24 h: ninety-six of X's 15-minute windows, and past a daily quota's reset."),
     }).strict().superRefine(notAbove('base_delay_ms', 'max_delay_ms')).prefault({}),
     fullcontact: z.object({
       enabled: z.boolean().optional().describe('Default: on when api_key is set.'),

@@ -47,7 +47,7 @@ export async function createDurableHooks({ config, connection, hooks: configured
     hooks: byName,
     settings: {
       pollMs: w.poll_ms, concurrency: w.concurrency, leaseMs: w.lease_ms,
-      maxAttempts: w.max_attempts, baseDelayMs: w.base_delay_ms, maxDelayMs: w.max_delay_ms,
+      maxAttempts: w.max_attempts, baseDelayMs: w.base_delay_ms, maxDelayMs: w.max_delay_ms, maxRateLimitedMs: w.max_rate_limited_ms,
     },
     async followUp(name, user) {
       const hook = byName.get(name);

@@ -21,6 +21,9 @@ export interface HookJob {
   lease_until?: Date | null;
   worker?: string | null;
   last_error?: string | null;
+  /** Attempts deferred by a rate limit (HTTP 429; not counted in `attempts`), and when the first was. */
+  rate_limited?: number;
+  rate_limited_since?: Date | null;
   result?: Record<string, unknown> | null;
   created_at: Date;
   updated_at: Date;
@@ -39,6 +42,8 @@ const hookJobSchema = new Schema<HookJob>({
   lease_until: { type: Date },
   worker: { type: String },
   last_error: { type: String },
+  rate_limited: { type: Number },
+  rate_limited_since: { type: Date },
   result: { type: Schema.Types.Mixed },
   created_at: { type: Date, required: true },
   updated_at: { type: Date, required: true },

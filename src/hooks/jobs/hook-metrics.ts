@@ -1,11 +1,15 @@
-/** What happened to one attempt. `released`: shutdown interrupted it; it does not count as a failure. */
-export type AttemptOutcome = 'done' | 'retry' | 'dead' | 'disabled' | 'released' | 'lost';
+/**
+ * What happened to one attempt. `released`: shutdown interrupted it; `rate_limited`: the API
+ * answered 429 and the job waits for it. Neither counts toward max_attempts.
+ */
+export type AttemptOutcome = 'done' | 'retry' | 'rate_limited' | 'dead' | 'disabled' | 'released' | 'lost';
 
 export interface HookCounters {
   /** Attempts started (claims). */
   attempts: number;
   succeeded: number;
   retried: number;
+  rate_limited: number;
   dead: number;
   /** Attempts that ended with the hook disabling itself; their jobs wait in state `disabled`. */
   parked: number;
@@ -23,12 +27,12 @@ export interface HookStatus extends HookCounters {
 }
 
 const FIELD: Record<AttemptOutcome, keyof HookCounters> = {
-  done: 'succeeded', retry: 'retried', dead: 'dead', disabled: 'parked', released: 'released', lost: 'lost',
+  done: 'succeeded', retry: 'retried', rate_limited: 'rate_limited', dead: 'dead', disabled: 'parked', released: 'released', lost: 'lost',
 };
 
 /** In-memory counters of this instance, per hook (a scrape endpoint can read them with `snapshot`). */
 export function createHookMetrics(hooks: string[]) {
-  const counters = new Map(hooks.map((name) => [name, { attempts: 0, succeeded: 0, retried: 0, dead: 0, parked: 0, disabled: 0, released: 0, lost: 0 }]));
+  const counters = new Map(hooks.map((name) => [name, { attempts: 0, succeeded: 0, retried: 0, rate_limited: 0, dead: 0, parked: 0, disabled: 0, released: 0, lost: 0 }]));
   const disabledBecause = new Map<string, string>();
   const of = (hook: string) => counters.get(hook)!;
   return {

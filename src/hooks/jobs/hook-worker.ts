@@ -4,7 +4,8 @@ import type { Logger } from '../../lib/logger.ts';
 import { createWakeup } from '../../lib/wakeup.ts';
 import type { JobQueue } from './job-queue.ts';
 import type { HookMetrics } from './hook-metrics.ts';
-import { runAttempt, type AttemptDeps, type RetryPolicy } from './run-attempt.ts';
+import type { RetryPolicy } from './job-outcome.ts';
+import { runAttempt, type AttemptDeps } from './run-attempt.ts';
 
 export interface WorkerSettings extends RetryPolicy {
   pollMs: number;

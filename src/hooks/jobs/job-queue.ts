@@ -63,6 +63,18 @@ export function createJobQueue(jobs: HookJobModel) {
       return finish(job, 'pending', { run_after: runAfter, last_error: error, worker: null }, now);
     },
 
+    /**
+     * The API rate-limited the attempt (HTTP 429): it does not count (as a release), the job waits
+     * for the API; `since` (its first rate limit) bounds how long it may keep doing so.
+     */
+    async deferRateLimited(job: HookJob, runAfter: Date, since: Date, error: string, now = new Date()): Promise<boolean> {
+      const result = await jobs.updateOne(fence(job), {
+        $set: { state: 'pending', run_after: runAfter, lease_until: null, worker: null, last_error: error, rate_limited_since: since, updated_at: now },
+        $inc: { attempts: -1, rate_limited: 1 },
+      }).exec();
+      return result.modifiedCount === 1;
+    },
+
     bury(job: HookJob, error: string, now = new Date()): Promise<boolean> {
       return finish(job, 'dead', { last_error: error, finished_at: now }, now);
     },

@@ -3,14 +3,8 @@ import type { UserDoc } from '../../users/user.model.ts';
 import type { DurableHook, HookRunContext } from './durable-hook.ts';
 import type { HookJob } from './hook-job.model.ts';
 import type { AttemptOutcome, HookMetrics } from './hook-metrics.ts';
-import { judgeFailure, retryDelayMs } from './job-outcome.ts';
+import { judgeFailure, planRetry, type RetryPolicy } from './job-outcome.ts';
 import type { JobQueue } from './job-queue.ts';
-
-export interface RetryPolicy {
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
 
 export interface AttemptDeps {
   queue: JobQueue;
@@ -27,6 +21,8 @@ interface Decision {
   result?: Record<string, unknown>;
   error?: string;
   retryInMs?: number;
+  /** A rate-limited attempt: the job's first rate limit. */
+  rateLimitedSince?: Date;
 }
 
 /** One attempt of a claimed job: run the hook within its budget, decide, record, count, and log one line. */
@@ -51,7 +47,8 @@ export async function runAttempt(job: HookJob, deps: AttemptDeps, shutdown: Abor
     ...(decision.retryInMs !== undefined ? { retry_in_ms: decision.retryInMs } : {}),
     ...(outcome === 'lost' ? { lost_because: recordError ?? 'the lease had passed to another worker' } : {}),
   };
-  const level = outcome === 'done' || outcome === 'released' ? 'info' : outcome === 'retry' || outcome === 'lost' ? 'warn' : 'error';
+  // A rate limit is the API pacing us, not a fault: info, or a busy window would flood the log with warnings.
+  const level = outcome === 'done' || outcome === 'released' || outcome === 'rate_limited' ? 'info' : outcome === 'retry' || outcome === 'lost' ? 'warn' : 'error';
   logger[level](line, 'hook attempt');
 }
 
@@ -76,9 +73,9 @@ async function decide(job: HookJob, deps: AttemptDeps, shutdown: AbortSignal): P
       }
       return { outcome: 'disabled', error };
     }
-    if (job.attempts >= policy.maxAttempts) return { outcome: 'dead', error: `${error} (attempt ${job.attempts} of ${policy.maxAttempts})` };
-    const retryInMs = retryDelayMs(job.attempts, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }, judged.retryAfterMs);
-    return { outcome: 'retry', error, retryInMs };
+    const plan = planRetry(job, judged, policy, new Date());
+    if (plan.outcome === 'dead') return { outcome: 'dead', error: `${error} (${plan.reason})` };
+    return { outcome: plan.outcome, error, retryInMs: plan.retryInMs, ...(plan.outcome === 'rate_limited' ? { rateLimitedSince: plan.since } : {}) };
   }
 }
 
@@ -108,6 +105,7 @@ function record(queue: JobQueue, job: HookJob, decision: Decision): Promise<bool
   switch (decision.outcome) {
     case 'done': return queue.complete(job, decision.result ?? {});
     case 'retry': return queue.retry(job, new Date(Date.now() + decision.retryInMs!), error);
+    case 'rate_limited': return queue.deferRateLimited(job, new Date(Date.now() + decision.retryInMs!), decision.rateLimitedSince!, error);
     case 'dead': return queue.bury(job, error);
     case 'disabled': return queue.park(job, error);
     case 'released': return queue.release(job);

@@ -24,7 +24,7 @@ export function metricsRoutes(hooks: DurableHooks, token: string | undefined, pr
     const metric = (name: string, help: string, type: 'counter' | 'gauge', rows: [string, number][]) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...rows.map(([labels, value]) => `${name}{${labels}} ${value}`));
     };
-    for (const [field, help] of [['attempts', 'Attempts started.'], ['succeeded', 'Attempts that finished the job.'], ['retried', 'Attempts that will be retried.'], ['dead', 'Jobs given up on.'], ['disabled', 'Times the hook disabled itself.']] as const) {
+    for (const [field, help] of [['attempts', 'Attempts started.'], ['succeeded', 'Attempts that finished the job.'], ['retried', 'Attempts that will be retried.'], ['rate_limited', 'Attempts deferred by a rate limit (HTTP 429); they do not count toward max_attempts.'], ['dead', 'Jobs given up on.'], ['disabled', 'Times the hook disabled itself.']] as const) {
       metric(`insole_hook_${field}_total`, `${help} (this instance)`, 'counter', Object.entries(counters).map(([hook, c]) => [`hook="${hook}"`, c[field]]));
     }
     metric('insole_hook_enabled', '1 when the hook runs on this instance.', 'gauge', Object.entries(counters).map(([hook, c]) => [`hook="${hook}"`, c.enabled ? 1 : 0]));
