@@ -116,7 +116,7 @@ describe('the hook_jobs queue', () => {
   let queue: JobQueue;
   before(async () => {
     insole = await startTestInsole();
-    queue = createJobQueue(createHookJobModel(insole.connection));
+    queue = createJobQueue(createHookJobModel(insole.connection), { requeueDeadAfterMs: 24 * 3600_000 });
   });
   after(() => insole.stop());
 
@@ -231,7 +231,7 @@ describe('the hook worker', () => {
       assert.deepEqual({ attempts: counters!.attempts, retried: counters!.retried, dead: counters!.dead, succeeded: counters!.succeeded }, { attempts: 3, retried: 2, dead: 1, succeeded: 0 });
       const outcomes = logs.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'hook attempt').map((l) => `${l.attempt}:${l.outcome}`);
       assert.deepEqual(outcomes, ['1:retry', '2:retry', '3:dead']);
-      // Dead stays dead: signing in again does not queue it again (an operator requeues it, see README).
+      // Dead stays dead for requeue_dead_after_ms (24 h): signing in again at once queues nothing (dead-jobs.test.ts: after it).
       await signInForTokens(insole.issuer, shopper);
       assert.equal((await jobsFor(insole, user.user_id, 'fullcontact')).length, 1);
     } finally {

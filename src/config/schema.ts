@@ -309,6 +309,8 @@ export const configSchema = z.object({
       max_delay_ms: z.number().int().positive().default(30 * 60_000),
       max_rate_limited_ms: z.number().int().positive().default(24 * 3600_000)
         .describe("How long a job may keep being rate-limited (HTTP 429), from its first 429, before it is dead. Rate-limited attempts wait for the API's Retry-After (X: x-rate-limit-reset) and do not count toward max_attempts. 24 h: ninety-six of X's 15-minute windows, and past a daily quota's reset."),
+      requeue_dead_after_ms: z.number().int().min(0).default(24 * 3600_000)
+        .describe("A sign-in queues the work of a dead job again (a new job; the dead one is kept, with superseded_at) once it died this long ago. 24 h: a job that always fails adds at most one dead job per user a day."),
     }).strict().superRefine(notAbove('base_delay_ms', 'max_delay_ms')).prefault({}),
     fullcontact: z.object({
       enabled: z.boolean().optional().describe('Default: on when api_key is set.'),

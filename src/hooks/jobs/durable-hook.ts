@@ -21,7 +21,10 @@ export interface DurableHook {
   /** Per-attempt time budget. */
   timeoutMs: number;
   appliesTo(user: UserDoc, now: Date): boolean;
-  /** The idempotency key: one job per key, ever (a once-per-user hook uses `<name>:<user_id>`). */
+  /**
+   * The idempotency key: one job per key (a once-per-user hook uses `<name>:<user_id>`); a dead job
+   * gives its key up to a later sign-in after `requeue_dead_after_ms` (job-queue.ts).
+   */
   key(user: UserDoc): string;
   /** Does the work; returns a small summary stored on the job. Throws to retry, give up or disable (see job-outcome.ts). */
   run(user: UserDoc, ctx: HookRunContext): Promise<Record<string, unknown>>;

@@ -28,7 +28,7 @@ export async function createDurableHooks({ config, connection, hooks: configured
   const hooks = config.enabled ? configured : [];
   const model = createHookJobModel(connection);
   await model.init();
-  const queue = createJobQueue(model);
+  const queue = createJobQueue(model, { requeueDeadAfterMs: config.worker.requeue_dead_after_ms });
   const byName = new Map(hooks.map((hook) => [hook.name, hook]));
   const metrics = createHookMetrics(hooks.map((hook) => hook.name));
   const log = logger.child({ component: 'hooks' });

@@ -2,7 +2,8 @@ import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
 /**
  * pending  → waiting for run_after; running → claimed by `worker` until lease_until;
- * done     → finished (result says what happened); dead → gave up (last_error says why);
+ * done     → finished (result says what happened); dead → gave up (last_error says why; superseded_at
+ *            when a later sign-in queued the work again);
  * disabled → parked because its hook disabled itself (a refused API key); reopened at start-up.
  */
 export const JOB_STATES = ['pending', 'running', 'done', 'dead', 'disabled'] as const;
@@ -28,7 +29,9 @@ export interface HookJob {
   created_at: Date;
   updated_at: Date;
   finished_at?: Date | null;
-  /** Set when done: MongoDB may delete the job after that (TTL). Nothing depends on it happening. */
+  /** Set on a dead job when a later sign-in queued its work again under its key (now `<key>#dead:<id>`). */
+  superseded_at?: Date | null;
+  /** Set when done or superseded: MongoDB may delete the job after that (TTL). Nothing depends on it happening. */
   expire_at?: Date | null;
 }
 
@@ -48,6 +51,7 @@ const hookJobSchema = new Schema<HookJob>({
   created_at: { type: Date, required: true },
   updated_at: { type: Date, required: true },
   finished_at: { type: Date },
+  superseded_at: { type: Date },
   expire_at: { type: Date },
 }, { collection: 'hook_jobs', versionKey: false, minimize: false, strict: 'throw' });
 

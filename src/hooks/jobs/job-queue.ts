@@ -15,8 +15,37 @@ export type OpenState = (typeof OPEN_STATES)[number];
  * worker makes after its claim are fenced by (worker, attempts), so a worker whose lease ran out
  * and whose job another worker reclaimed cannot overwrite the newer attempt's outcome.
  */
-export function createJobQueue(jobs: HookJobModel) {
+export function createJobQueue(jobs: HookJobModel, settings: { requeueDeadAfterMs: number }) {
   const fence = (job: HookJob) => ({ _id: job._id, state: 'running' as const, worker: job.worker, attempts: job.attempts });
+
+  async function insert(job: { hook: string; user_id: string; key: string }, now: Date): Promise<boolean> {
+    try {
+      await jobs.create({ ...job, state: 'pending', attempts: 0, run_after: now, created_at: now, updated_at: now });
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * A dead job would hold its key for good, and a key is per round of work (`fullcontact:<user>:never`
+   * until a lookup succeeds, `sentiment:<user>` ever): each later sign-in computed the same key and
+   * queued nothing, so the user was never enriched again unless an operator requeued the job. One
+   * that died `requeueDeadAfterMs` ago or more gives its key up (renamed `<key>#dead:<id>`) and stays,
+   * dead, for the operator (then kept as long as a done job). The wait keeps a job that always dies
+   * (a 4xx) from adding a dead job at every sign-in. True when there was one to give way.
+   */
+  async function supersedeDead(key: string, now: Date): Promise<boolean> {
+    const diedBefore = new Date(now.getTime() - settings.requeueDeadAfterMs);
+    const dead = await jobs.findOne({ key, state: 'dead', finished_at: mongoose.trusted({ $lte: diedBefore }) }, { _id: 1 }).lean<Pick<HookJob, '_id'>>().exec();
+    if (!dead) return false;
+    // Conditional: of sign-ins racing here, one renames it; each then tries the insert, and one wins.
+    await jobs.updateOne({ _id: dead._id, key, state: 'dead' }, {
+      $set: { key: `${key}#dead:${String(dead._id)}`, superseded_at: now, updated_at: now, expire_at: new Date(now.getTime() + KEEP_DONE_MS) },
+    }).exec();
+    return true;
+  }
 
   async function finish(job: HookJob, state: JobState, set: Partial<HookJob>, now: Date): Promise<boolean> {
     const result = await jobs.updateOne(fence(job), { $set: { state, lease_until: null, updated_at: now, ...set } }).exec();
@@ -24,15 +53,13 @@ export function createJobQueue(jobs: HookJobModel) {
   }
 
   return {
-    /** Queues a job unless one with the same key exists (queued, running or finished): false then. */
+    /**
+     * Queues a job unless one with the same key is queued, running, done, or dead for less than
+     * `requeueDeadAfterMs`: false then.
+     */
     async enqueue(job: { hook: string; user_id: string; key: string }, now = new Date()): Promise<boolean> {
-      try {
-        await jobs.create({ ...job, state: 'pending', attempts: 0, run_after: now, created_at: now, updated_at: now });
-        return true;
-      } catch (err) {
-        if (isDuplicateKeyError(err)) return false;
-        throw err;
-      }
+      if (await insert(job, now)) return true;
+      return (await supersedeDead(job.key, now)) && insert(job, now);
     },
 
     /**
@@ -109,7 +136,8 @@ export function createJobQueue(jobs: HookJobModel) {
      */
     async countOpen(): Promise<Record<string, Partial<Record<OpenState, number>>>> {
       const rows = await jobs.aggregate<{ _id: { hook: string; state: OpenState }; n: number }>([
-        { $match: { state: { $in: [...OPEN_STATES] } } },
+        // A superseded dead job is history: its work was queued again.
+        { $match: { state: { $in: [...OPEN_STATES] }, superseded_at: null } },
         { $group: { _id: { hook: '$hook', state: '$state' }, n: { $sum: 1 } } },
       ]).exec();
       const out: Record<string, Partial<Record<OpenState, number>>> = {};
