@@ -2,7 +2,7 @@ import type { Connection } from 'mongoose';
 import type { Config } from './config/schema.ts';
 import { connectDatabase, isDatabaseReady } from './db/connect.ts';
 import { createEventOutbox, type EventOutbox } from './events/event-outbox.ts';
-import { startEventRelay } from './events/event-relay.ts';
+import { startEventRelay, type EventRelay, type RelayStatus } from './events/event-relay.ts';
 import { createViewRenderer, type RenderView } from './http/views.ts';
 import { createOutboundHttp, type OutboundHttp } from './integrations/http-dispatcher.ts';
 import { createMailer, type Mailer } from './integrations/mailer.ts';
@@ -42,6 +42,8 @@ export interface Core {
   useSegments(membership: SegmentMembership): void;
   /** Starts moving log events to the outbox and relaying the outbox to RabbitMQ; the returned function stops both (after their last round). */
   startRelay(): () => Promise<void>;
+  /** The relay's connection to RabbitMQ once started; undefined before, or when AMQP_URL is unset. */
+  relayStatus(): RelayStatus | undefined;
 }
 
 export async function createCore(config: Config, logger: Logger, mongodbUri: string): Promise<Core> {
@@ -54,6 +56,7 @@ export async function createCore(config: Config, logger: Logger, mongodbUri: str
   await outbox.prepare();
   const logOutbox = createLogOutbox(logModel, userModel.collection, outbox, logger, { gatherMs: config.events.gather_ms, sweepMs: config.events.recover_after_ms });
   const logs = createLogService(logModel, logOutbox);
+  let relay: EventRelay | undefined;
   return {
     config, logger, connection, userModel, outbox, logs,
     users: createUserRepository(userModel, changes),
@@ -65,11 +68,13 @@ export async function createCore(config: Config, logger: Logger, mongodbUri: str
     useSegments(membership) { segments = membership; },
     startRelay() {
       logOutbox.start();
-      const relay = startEventRelay({ config: config.events, outbox, findWrittenLogIds: logs.findWrittenLogIds, logger });
+      const started = startEventRelay({ config: config.events, outbox, findWrittenLogIds: logs.findWrittenLogIds, logger });
+      relay = started;
       return async () => {
         await logOutbox.stop(); // the last log events into the outbox, then the relay's last round
-        await relay.stop();
+        await started.stop();
       };
     },
+    relayStatus: () => relay?.status(),
   };
 }

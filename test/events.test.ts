@@ -410,7 +410,7 @@ describe('the outbox and its publisher with no relay competing: expiry, long cla
   test('a batch naming one message twice is still confirmed and finished', async () => {
     const publisher = createAmqpPublisher({
       url: AMQP_URL, exchange: EVENTS_EXCHANGE, reconnectMinMs: 50, reconnectMaxMs: 250, confirmTimeoutMs: 5_000,
-      logger: captureLogs('warn').logger, onConnected: () => {},
+      logger: captureLogs('warn').logger, onReady: () => {},
     });
     publisher.start();
     try {

@@ -26,7 +26,8 @@ export interface PublisherOptions {
   /** A batch not confirmed by then counts as failed and the connection is dropped. */
   confirmTimeoutMs: number;
   logger: Logger;
-  onConnected(): void;
+  /** Connected, or the broker unblocked us: publishing works again. */
+  onReady(): void;
 }
 
 export type AmqpPublisher = ReturnType<typeof createAmqpPublisher>;
@@ -64,6 +65,8 @@ export function createAmqpPublisher(options: PublisherOptions) {
   let retryTimer: NodeJS.Timeout | undefined;
   let delay = options.reconnectMinMs;
   let outage = false;
+  /** The broker's reason while it blocks our publishing (connection.blocked), with when it began. */
+  let blocked: { reason: string; since: number } | undefined;
 
   async function open(): Promise<void> {
     retryTimer = undefined;
@@ -75,6 +78,8 @@ export function createAmqpPublisher(options: PublisherOptions) {
       const current = opened;
       current.on('error', (err: Error) => logger.warn({ err: { message: err.message }, broker: where }, 'RabbitMQ connection error'));
       current.on('close', () => lost(current));
+      current.on('blocked', (reason: string) => onBlocked(current, reason));
+      current.on('unblocked', () => onUnblocked(current));
       const ch = await current.createConfirmChannel();
       ch.on('error', (err: Error) => logger.warn({ err: { message: err.message }, broker: where }, 'RabbitMQ channel error'));
       // A channel closed on its own (e.g. a refused declaration) is replaced with the whole connection.
@@ -90,7 +95,7 @@ export function createAmqpPublisher(options: PublisherOptions) {
       delay = options.reconnectMinMs;
       outage = false;
       logger.info({ broker: where, exchange }, 'connected to RabbitMQ: publishing login events');
-      options.onConnected();
+      options.onReady();
     } catch (err) {
       connecting = false;
       void opened?.close().catch(() => {});
@@ -99,10 +104,29 @@ export function createAmqpPublisher(options: PublisherOptions) {
     }
   }
 
+  /**
+   * A memory or disk alarm: RabbitMQ stops reading from publishing connections (connection.blocked,
+   * https://www.rabbitmq.com/docs/connection-blocked). Publishing would only wait for confirms that
+   * cannot come, so the relay holds off until 'unblocked'; the connection is kept.
+   */
+  function onBlocked(which: ChannelModel, reason: string): void {
+    if (which !== model || blocked) return;
+    blocked = { reason: String(reason), since: Date.now() };
+    logger.warn({ broker: where, reason: blocked.reason }, `RabbitMQ is blocking publishers (${blocked.reason}): login events wait in MongoDB until it unblocks`);
+  }
+
+  function onUnblocked(which: ChannelModel): void {
+    if (which !== model || !blocked) return;
+    logger.warn({ broker: where, blocked_ms: Date.now() - blocked.since }, 'RabbitMQ unblocked publishers: sending the events that waited');
+    blocked = undefined;
+    options.onReady();
+  }
+
   function lost(which: ChannelModel): void {
     if (which !== model) return;
     model = undefined;
     channel = undefined;
+    blocked = undefined;
     if (!stopped) retry(new Error('connection closed'));
   }
 
@@ -147,8 +171,11 @@ export function createAmqpPublisher(options: PublisherOptions) {
       if (settled.size === expected) finish();
     };
     const timer = setTimeout(() => {
-      logger.warn({ broker: where, unconfirmed: messages.length - settled.size }, 'RabbitMQ did not confirm in time: reconnecting');
+      const unconfirmed = messages.length - settled.size;
       for (const m of messages) settle(m.id, new Error('confirm timeout'));
+      // A blocked broker is alive: another connection would be blocked too, so this one is kept.
+      if (blocked) return;
+      logger.warn({ broker: where, unconfirmed }, 'RabbitMQ did not confirm in time: reconnecting');
       if (channel === ch) { channel = undefined; void model?.close().catch(() => {}); }
     }, options.confirmTimeoutMs);
     for (const m of messages) {
@@ -170,6 +197,8 @@ export function createAmqpPublisher(options: PublisherOptions) {
   return {
     start: () => void open(),
     isConnected: () => channel !== undefined,
+    /** The broker's reason while it blocks publishing (a resource alarm); undefined otherwise. */
+    blockedReason: () => blocked?.reason,
     publish,
     async stop(): Promise<void> {
       stopped = true;

@@ -6,6 +6,14 @@ import type { EventOutbox, OutboxRecord } from './event-outbox.ts';
 export interface EventRelay {
   /** Finishes the round in progress, then closes the broker connection. Call before the database closes. */
   stop(): Promise<void>;
+  /** For /metrics: undefined when the relay is off (no AMQP_URL). */
+  status(): RelayStatus | undefined;
+}
+
+export interface RelayStatus {
+  connected: boolean;
+  /** The broker's reason while it blocks publishing (a memory or disk alarm). */
+  blockedReason?: string;
 }
 
 export interface EventRelayDeps {
@@ -40,14 +48,14 @@ export function startEventRelay(deps: EventRelayDeps): EventRelay {
   const { config, logger } = deps;
   if (!config.amqp_url) {
     logger.warn('AMQP_URL is not set: login events are not published; they wait in event_outbox until events.undelivered_retention_days');
-    return { stop: async () => {} };
+    return { stop: async () => {}, status: () => undefined };
   }
   const log = logger.child({ component: 'event-relay' });
   const publisher = createAmqpPublisher({
     url: config.amqp_url, exchange: config.exchange, logger: log,
     reconnectMinMs: config.reconnect_min_ms, reconnectMaxMs: config.reconnect_max_ms,
     confirmTimeoutMs: Math.floor(config.claim_ms / 2),
-    onConnected: () => run(),
+    onReady: () => run(),
   });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -80,7 +88,8 @@ export function startEventRelay(deps: EventRelayDeps): EventRelay {
 
   async function relayRound(): Promise<boolean> {
     const { outbox } = deps;
-    if (!publisher.isConnected()) return false;
+    // While blocked, a publish would only wait for its confirm to time out: 'unblocked' runs us again.
+    if (!publisher.isConnected() || publisher.blockedReason() !== undefined) return false;
     if (Date.now() - lastRecovery >= Math.min(config.recover_after_ms, 10_000)) {
       lastRecovery = Date.now();
       await recoverStale();
@@ -136,6 +145,7 @@ export function startEventRelay(deps: EventRelayDeps): EventRelay {
   timer.unref();
 
   return {
+    status: () => ({ connected: publisher.isConnected(), ...(publisher.blockedReason() === undefined ? {} : { blockedReason: publisher.blockedReason() }) }),
     async stop() {
       stopped = true;
       unsubscribe();

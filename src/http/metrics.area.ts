@@ -7,13 +7,13 @@ import { metricsRoutes } from './routes/metrics.routes.ts';
 
 /**
  * GET /metrics for a Prometheus scraper (only with METRICS_TOKEN): the hooks' counters and job
- * states, and this process's memory, event-loop delay, active handles and MongoDB pool size.
+ * states, the event relay's connection to RabbitMQ, and this process's memory, event-loop delay, active handles and MongoDB pool size.
  */
-export function createMetricsArea({ config, connection }: Core, hooks: DurableHooks): Area {
+export function createMetricsArea({ config, connection, relayStatus }: Core, hooks: DurableHooks): Area {
   let measured: ProcessMetrics | undefined;
   const sample = () => ({ ...measured!.snapshot(), mongodbConnections: openPoolConnections(connection) });
   return {
-    apis: [{ path: '/', router: metricsRoutes(hooks, config.metrics_token, () => (measured ? sample() : undefined)) }],
+    apis: [{ path: '/', router: metricsRoutes(hooks, config.metrics_token, () => (measured ? sample() : undefined), relayStatus) }],
     start() { if (config.metrics_token) measured = startProcessMetrics(); },
     stop() { measured?.stop(); },
   };

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { RelayStatus } from '../../events/event-relay.ts';
 import type { DurableHooks } from '../../hooks/jobs/durable-hooks.ts';
 import { OPEN_STATES } from '../../hooks/jobs/job-queue.ts';
 import { NotFoundError } from '../../errors/app-error.ts';
@@ -12,7 +13,8 @@ export type ProcessSample = ProcessSnapshot & { mongodbConnections: number };
  * the whole deployment (from MongoDB); then this process's health figures. Only served when a
  * METRICS_TOKEN is configured, to a scraper that presents it: counts of users' jobs are not for the public.
  */
-export function metricsRoutes(hooks: DurableHooks, token: string | undefined, processSample: () => ProcessSample | undefined = () => undefined): Router {
+export function metricsRoutes(hooks: DurableHooks, token: string | undefined, processSample: () => ProcessSample | undefined = () => undefined,
+  relayStatus: () => RelayStatus | undefined = () => undefined): Router {
   const router = Router();
   if (!token) {
     router.get('/metrics', () => { throw new NotFoundError(); });
@@ -32,11 +34,27 @@ export function metricsRoutes(hooks: DurableHooks, token: string | undefined, pr
     const open = await hooks.queue.countOpen();
     metric('insole_hook_jobs', 'Jobs by state (pending, running, dead, disabled), all instances.', 'gauge',
       [...new Set([...Object.keys(counters), ...Object.keys(open)])].flatMap((hook) => OPEN_STATES.map((state) => [`hook="${hook}",state="${state}"`, open[hook]?.[state] ?? 0] as [string, number])));
+    const relay = relayStatus();
+    if (relay) lines.push(...relayLines(relay));
     const sample = processSample();
     if (sample) lines.push(...processLines(sample));
     res.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
   return router;
+}
+
+/**
+ * The relay's side of RabbitMQ, from this instance (absent when AMQP_URL is unset). Not a readiness
+ * check: sign-ins do not need the broker (events wait in MongoDB), and failing readiness on every
+ * instance at once would turn a broker's alarm into an outage.
+ */
+function relayLines({ connected, blockedReason }: RelayStatus): string[] {
+  return [
+    '# HELP insole_event_relay_connected 1 while this instance is connected to RabbitMQ.', '# TYPE insole_event_relay_connected gauge',
+    `insole_event_relay_connected ${connected ? 1 : 0}`,
+    '# HELP insole_event_relay_blocked 1 while RabbitMQ blocks this instance\'s publishing (a memory or disk alarm; the reason is in the log).', '# TYPE insole_event_relay_blocked gauge',
+    `insole_event_relay_blocked ${blockedReason === undefined ? 0 : 1}`,
+  ];
 }
 
 /** Names as prom-client's defaults use them, so existing dashboards read them. */
