@@ -5,14 +5,16 @@ export interface HookHealth { hook: string; queued: number; retrying: number; ru
 
 /**
  * The durable hooks' backlog and failures (hook_jobs, src/hooks/jobs): per hook, jobs waiting for
- * their first attempt (queued), waiting after a failed one (retrying: pending with attempts > 0),
- * running, dead (given up) and disabled (parked by a hook that switched itself off). Done jobs are
- * left out by the $match, which the { state, run_after } index serves.
+ * their first attempt (queued), waiting after a failed or rate-limited one (retrying: pending with
+ * attempts or rate_limited > 0; a rate-limited attempt is not counted in attempts), running, dead
+ * (given up; not those a later sign-in superseded: their work was queued again) and disabled (parked
+ * by a hook that switched itself off). Done jobs are left out by the $match, which the
+ * { state, run_after } index serves.
  */
 export function buildHookHealthPipeline(): PipelineStage[] {
   return [
-    { $match: { state: { $in: ['pending', 'running', 'dead', 'disabled'] } } },
-    { $group: { _id: { hook: '$hook', state: '$state', retried: { $gt: ['$attempts', 0] } }, jobs: { $sum: 1 } } },
+    { $match: { state: { $in: ['pending', 'running', 'dead', 'disabled'] }, superseded_at: null } },
+    { $group: { _id: { hook: '$hook', state: '$state', retried: { $or: [{ $gt: ['$attempts', 0] }, { $gt: ['$rate_limited', 0] }] } }, jobs: { $sum: 1 } } },
   ];
 }
 

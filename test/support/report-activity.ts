@@ -26,11 +26,14 @@ export function logEventsOf(users: UserDoc[]): LogEvent[] {
 }
 
 export function hookJobsOf(users: UserDoc[], now: Date) {
+  // Beside each state: a job waiting out a rate limit (its attempts uncounted) and a dead job a later sign-in superseded.
   const states = [['fullcontact', 'pending', 0], ['fullcontact', 'pending', 2], ['fullcontact', 'running', 1], ['fullcontact', 'done', 1], ['sentiment', 'dead', 5],
-    ['sentiment', 'pending', 0], ['sentiment', 'disabled', 1], ['sentiment', 'done', 1], ['fullcontact', 'dead', 3]] as const;
+    ['sentiment', 'pending', 0], ['sentiment', 'disabled', 1], ['sentiment', 'done', 1], ['fullcontact', 'dead', 3],
+    ['sentiment', 'pending', 0, { rate_limited: 3 }], ['fullcontact', 'dead', 16, { superseded_at: now }]] as const;
   return users.slice(0, 40).map((u, i) => {
-    const [hook, state, attempts] = states[i % states.length];
-    return { hook, user_id: u.user_id, key: `${hook}:${u.user_id}:${i}`, state, attempts, run_after: now, created_at: now, updated_at: now };
+    const [hook, state, attempts, extra] = states[i % states.length];
+    return { hook, user_id: u.user_id, key: `${hook}:${u.user_id}:${i}`, state, attempts, run_after: now, created_at: now, updated_at: now, ...extra } as
+      { hook: string; user_id: string; key: string; state: string; attempts: number; run_after: Date; created_at: Date; updated_at: Date; rate_limited?: number; superseded_at?: Date };
   });
 }
 
@@ -66,7 +69,8 @@ export function expectedOverview(users: UserDoc[], logs: LogEvent[], jobs: Job[]
   const facts = (key: 'enrichment' | 'sentiment_label', value?: string) => users.filter((u) => (value === undefined ? u.facts?.[key] === undefined : u.facts?.[key] === value)).length;
   const hooks = [...new Set(jobs.filter((j) => j.state !== 'done').map((j) => j.hook))].sort().map((hook) => {
     const of = (test: (j: Job) => boolean) => jobs.filter((j) => j.hook === hook && test(j)).length;
-    return { hook, queued: of((j) => j.state === 'pending' && j.attempts === 0), retrying: of((j) => j.state === 'pending' && j.attempts > 0), running: of((j) => j.state === 'running'), dead: of((j) => j.state === 'dead'), disabled: of((j) => j.state === 'disabled') };
+    const waited = (j: Job) => j.attempts > 0 || (j.rate_limited ?? 0) > 0;
+    return { hook, queued: of((j) => j.state === 'pending' && !waited(j)), retrying: of((j) => j.state === 'pending' && waited(j)), running: of((j) => j.state === 'running'), dead: of((j) => j.state === 'dead' && !j.superseded_at), disabled: of((j) => j.state === 'disabled') };
   });
   const unsent = outbox.filter((o) => o.state !== 'sent' && (!o.expires_at || o.expires_at > now));
   const pending = users.filter((u) => u.pending_events?.length);
