@@ -32,6 +32,7 @@ describe('hook metrics for a Prometheus scraper', () => {
     assert.match(text, /^insole_hook_enabled\{hook="fullcontact"\} 1$/m);
     assert.match(text, /^insole_hook_jobs\{hook="fullcontact",state="pending"\} 0$/m);
     assert.doesNotMatch(text, /state="done"/, 'done jobs are kept 30 days: a scrape does not count them');
+    assert.doesNotMatch(text, /insole_event_relay/, 'no AMQP_URL, no relay to report on (broker-blocked.test.ts: with one)');
   });
 
   test('the job gauges count the backlog and the jobs that need a hand, per hook', async () => {

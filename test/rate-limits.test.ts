@@ -12,6 +12,7 @@ import { signInForTokens } from './support/relying-party.ts';
 /** A rate limit (HTTP 429) is the API pacing us: the job waits for it without using up its attempts, for a bounded time. */
 
 const HOUR = 3_600_000;
+const TOKEN = 'scraper-token-rate-limits-0001';
 const policy: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000, maxRateLimitedMs: 24 * HOUR };
 const rateLimited = (retryAfterMs?: number) => ({ verdict: 'rate_limited' as const, retryAfterMs });
 const t0 = new Date('2026-12-01T10:00:00Z');
@@ -77,7 +78,7 @@ describe('hooks that meet rate limits', () => {
   }
 
   test('429s, more of them than max_attempts, delay the jobs and do not kill them; Retry-After and x-rate-limit-reset are honoured', async () => {
-    const insole = await startTestInsole(hookSettings({ fullcontact, x }, { worker: { max_attempts: 2 } }), testDatabaseUri());
+    const insole = await startTestInsole({ ...hookSettings({ fullcontact, x }, { worker: { max_attempts: 2 } }), metrics_token: TOKEN }, testDatabaseUri());
     try {
       fullcontact.script({ status: 429, body: { status: 429, message: 'Too many requests' }, headers: { 'retry-after': '1' } });
       const xReset = () => ({ 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000)) });
@@ -96,6 +97,9 @@ describe('hooks that meet rate limits', () => {
       await until('the attempts to be counted', () => insole.hooks.metrics().sentiment!.succeeded === 1);
       const counters = insole.hooks.metrics().sentiment!;
       assert.deepEqual([counters.attempts, counters.rate_limited, counters.retried, counters.dead], [6, 5, 0, 0]);
+      const scraped = await (await fetch(`${insole.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      assert.match(scraped, /^insole_hook_rate_limited_total\{hook="sentiment"\} 5$/m);
+      assert.match(scraped, /^insole_hook_retried_total\{hook="sentiment"\} 0$/m);
     } finally {
       await insole.stop();
     }
