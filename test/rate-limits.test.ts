@@ -105,6 +105,23 @@ describe('hooks that meet rate limits', () => {
     }
   });
 
+  test("after a 429 with Retry-After, no job of that hook calls the API before it, not only the rate-limited one", async () => {
+    const insole = await startTestInsole(hookSettings({ fullcontact, x }), testDatabaseUri());
+    try {
+      x.script({ status: 429, headers: { 'retry-after': '3' } });
+      const first = await shopperWithHandle(insole, 'paused');
+      await until('X to turn the first shopper away', () => x.searchCalls()[0]?.answered);
+      const second = await shopperWithHandle(insole, 'waiting'); // its sentiment job is due at once
+      const jobs = await Promise.all([first, second].map(async (u) => (await settled(insole, u.user_id, 'sentiment'))[0]!));
+      assert.deepEqual(jobs.map((j) => [j.state, j.rate_limited]), [['done', 1], ['done', undefined]], 'the second job was never turned away');
+      const [limited, ...after] = x.searchCalls();
+      assert.equal(after.length, 2);
+      for (const call of after) assert.ok(call.at - limited!.at >= 3_000, `an X call ${call.at - limited!.at} ms after the 429, before its Retry-After: 3`);
+    } finally {
+      await insole.stop();
+    }
+  });
+
   test('a job rate-limited for longer than max_rate_limited_ms is dead, saying so', async () => {
     const insole = await startTestInsole(hookSettings({ fullcontact, x }, { worker: { max_rate_limited_ms: 300 } }), testDatabaseUri());
     try {

@@ -34,6 +34,7 @@ const FIELD: Record<AttemptOutcome, keyof HookCounters> = {
 export function createHookMetrics(hooks: string[]) {
   const counters = new Map(hooks.map((name) => [name, { attempts: 0, succeeded: 0, retried: 0, rate_limited: 0, dead: 0, parked: 0, disabled: 0, released: 0, lost: 0 }]));
   const disabledBecause = new Map<string, string>();
+  const pausedUntil = new Map<string, number>();
   const of = (hook: string) => counters.get(hook)!;
   return {
     attemptStarted(hook: string): void {
@@ -51,6 +52,16 @@ export function createHookMetrics(hooks: string[]) {
     },
     isEnabled: (hook: string) => counters.has(hook) && !disabledBecause.has(hook),
     enabledHooks: () => [...counters.keys()].filter((name) => !disabledBecause.has(name)),
+    /**
+     * The API rate-limited the hook until `untilMs` (its Retry-After). A rate limit is per API key,
+     * not per user: every other job of the hook would only meet it too, each starting its own
+     * max_rate_limited_ms clock, so this instance claims none of them until then.
+     */
+    pause(hook: string, untilMs: number): void {
+      pausedUntil.set(hook, Math.max(untilMs, pausedUntil.get(hook) ?? 0));
+    },
+    /** The hooks whose jobs may be claimed now: enabled, and not paused by a rate limit. */
+    claimableHooks: (now = Date.now()) => [...counters.keys()].filter((name) => !disabledBecause.has(name) && (pausedUntil.get(name) ?? 0) <= now),
     snapshot(): Record<string, HookStatus> {
       return Object.fromEntries([...counters].map(([name, c]) => [name, {
         ...c, enabled: !disabledBecause.has(name), ...(disabledBecause.has(name) ? { disabled_reason: disabledBecause.get(name) } : {}),

@@ -32,7 +32,7 @@ export function createHookWorker(deps: Omit<AttemptDeps, 'policy'> & { queue: Jo
   async function pollLoop(): Promise<void> {
     let failures = 0;
     while (running) {
-      const hooks = metrics.enabledHooks();
+      const hooks = metrics.claimableHooks();
       if (inFlight.size >= settings.concurrency || hooks.length === 0) {
         await wakeup.wait(settings.pollMs);
         continue;

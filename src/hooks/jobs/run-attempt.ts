@@ -75,6 +75,7 @@ async function decide(job: HookJob, deps: AttemptDeps, shutdown: AbortSignal): P
     }
     const plan = planRetry(job, judged, policy, new Date());
     if (plan.outcome === 'dead') return { outcome: 'dead', error: `${error} (${plan.reason})` };
+    if (plan.outcome === 'rate_limited' && judged.retryAfterMs !== undefined) deps.metrics.pause(hook.name, Date.now() + Math.min(judged.retryAfterMs, plan.retryInMs));
     return { outcome: plan.outcome, error, retryInMs: plan.retryInMs, ...(plan.outcome === 'rate_limited' ? { rateLimitedSince: plan.since } : {}) };
   }
 }
