@@ -3,21 +3,17 @@
 // The real broker is put under a memory alarm for a few seconds; other test runs share it, so the
 // watermark is restored in a `finally` the moment the block is seen.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { until } from './support/hooks.ts';
 import { signInLogsWritten, startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { captureLogs } from './support/log-capture.ts';
-import { AMQP_URL, bindEventQueue, type EventQueue } from './support/rabbitmq.ts';
+import { AMQP_URL, bindEventQueue, rabbitmqctl, type EventQueue } from './support/rabbitmq.ts';
 import { signInForTokens } from './support/relying-party.ts';
 
 const TOKEN = 'scraper-token-blocked-broker-0001';
 /** RabbitMQ's default, and this machine's setting (`rabbitmqctl status`). */
 const NORMAL_WATERMARK = '0.4';
-
-const rabbitmqctl = (...args: string[]) => promisify(execFile)('rabbitmqctl', ['-q', ...args], { timeout: 30_000 });
 
 describe('when RabbitMQ blocks publishers (a memory alarm)', () => {
   const email = `blocked.${randomUUID().slice(0, 8)}@innovashoes.example`;

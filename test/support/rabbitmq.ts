@@ -1,9 +1,20 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { connect, type ChannelModel, type MessageProperties } from 'amqplib';
 import { brokerAddress } from '../../src/events/amqp-publisher.ts';
 
 /** The run's RabbitMQ (.ci/run starts Debian's and exports AMQP_URL); guest/guest on loopback otherwise. */
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const EVENTS_EXCHANGE = 'insole.events';
+
+/**
+ * The broker's control tool: the local `rabbitmqctl` (.ci/run's Debian broker), or the command in
+ * RABBITMQCTL when the broker runs elsewhere (`docker exec rabbitmq rabbitmqctl` on hosted CI).
+ */
+export function rabbitmqctl(...args: string[]): Promise<{ stdout: string }> {
+  const [command, ...prefix] = (process.env.RABBITMQCTL ?? 'rabbitmqctl').split(' ').filter(Boolean);
+  return promisify(execFile)(command!, [...prefix, '-q', ...args], { timeout: 30_000 });
+}
 
 export interface ReceivedEvent {
   routingKey: string;
