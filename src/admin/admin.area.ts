@@ -14,6 +14,7 @@ import { compileSegmentFilter } from '../insight/segments/segment-filter.ts';
 import { logSearchCatalogue } from '../search/search-catalogues.ts';
 import { compileSearch } from '../search/search-compiler.ts';
 import type { AccountsArea } from '../users/accounts.area.ts';
+import { createRoleStanding } from '../users/role-standing.ts';
 import { createApiRouter } from './http/api-router.ts';
 import { clientRateLimit } from './http/client-rate-limit.ts';
 import { jobDownloadRouter, jobRoutes } from './http/job.routes.ts';
@@ -82,6 +83,7 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
     routes,
     publicRouter: Router().use(openApiRoutes(openApi), jobDownloadRouter(jobs.service)),
     verify: createAccessTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
+    standingOf: createRoleStanding(core.users, config.dashboard),
     rateLimit: clientRateLimit(connection, config.admin_api.rate_limit),
     logs, issuer: config.issuer, isDatabaseReady: core.isDatabaseReady,
   });

@@ -31,7 +31,9 @@ export class UnauthorizedError extends AppError {
 
 /** Good credentials without the right to do this (Auth0's wording). */
 export class InsufficientScopeError extends AppError {
-  constructor(scopes: readonly string[], needs: 'any' | 'all' = 'any') { super('insufficient_scope', 403, `Insufficient scope, expected ${needs} of: ${scopes.join(',')}`); }
+  constructor(scopes: readonly string[], { needs = 'any', why }: { needs?: 'any' | 'all'; why?: string } = {}) {
+    super('insufficient_scope', 403, `Insufficient scope, expected ${needs} of: ${scopes.join(',')}${why ? `. ${why}` : ''}`);
+  }
 }
 
 export class ConflictError extends AppError {

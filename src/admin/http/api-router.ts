@@ -8,36 +8,41 @@ import { requireDatabase } from '../../http/middleware/database-ready.ts';
 import { BadRequestError } from '../../errors/app-error.ts';
 import { isWellFormedJson } from '../../lib/well-formed-text.ts';
 import type { LogService } from '../../logs/log.service.ts';
+import type { StandingOf } from '../../users/role-standing.ts';
 import type { AnyApiRoute, ApiCall } from './api-route.ts';
 import { managementApiErrors, unknownEndpoint } from './api-errors.ts';
 import { auditRefusals, keepInput, recordSuccess } from './api-audit.ts';
+import { requireTokenUser } from './token-user.ts';
 
 export interface ApiRouterDeps {
   routes: AnyApiRoute[];
   /** Served without a token: the OpenAPI document and the reference page. */
   publicRouter: Router;
   verify: VerifyBearer;
+  /** Where the user of a token issued on a user's behalf stands now (role-standing.ts). */
+  standingOf: StandingOf;
   rateLimit: RequestHandler;
   logs: LogService;
   issuer: string;
   isDatabaseReady: () => boolean;
 }
 
+const REALM = 'insole Management API';
 const noInput = z.object({}).passthrough();
 
 /** `/users/{id}` → `/users/:id`. */
 const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
 /**
- * The Management API under /api/v2: database gate, public documents, then bearer token, per-client
- * rate limit, JSON bodies, and each declared route with its scope check, input guard and response
- * schema. Every error, whatever raised it, leaves in Auth0's shape.
+ * The Management API under /api/v2: database gate, public documents, then bearer token (and, for one
+ * issued on a user's behalf, its user as they stand now), per-client rate limit, JSON bodies, and
+ * each declared route with its scope check, input guard and response schema. Every error, whatever raised it, leaves in Auth0's shape.
  */
 export function createApiRouter(deps: ApiRouterDeps): Router {
   const router = Router();
   router.use(requireDatabase(deps.isDatabaseReady));
   router.use(deps.publicRouter);
-  router.use(requireBearer(deps.verify, 'insole Management API'));
+  router.use(requireBearer(deps.verify, REALM), requireTokenUser(deps.standingOf, REALM));
   router.use(deps.rateLimit);
   router.use(express.json({ limit: '100kb', verify: refuseNonUtf8 }), refuseLoneSurrogates);
   for (const route of deps.routes) {

@@ -8,6 +8,8 @@ export interface Bearer {
   /** The client the token was issued to (RFC 9068 `client_id`). */
   clientId?: string;
   scopes: ReadonlySet<string>;
+  /** Scopes the token carries that its user's roles no longer give (token-user.ts): refused, and said why. */
+  withdrawn?: ReadonlySet<string>;
 }
 
 /** Checks a token offline and says who it is for; throws UnauthorizedError when it is not good. */
@@ -37,18 +39,24 @@ export function requireBearer(verify: VerifyBearer, realm: string): RequestHandl
   };
 }
 
+/** Why a token that carried a needed scope lost it (token-user.ts): its user's roles no longer give it. */
+function withdrawnWhy(bearer: Bearer | undefined, scopes: readonly string[]): string | undefined {
+  if (!scopes.some((scope) => bearer?.withdrawn?.has(scope))) return undefined;
+  return 'The token carries it, but its user no longer holds a dashboard role that gives it (app_metadata.roles, dashboard.admins): sign in again.';
+}
+
 /** After requireBearer: the token must carry one of these scopes (Auth0: "any of"). */
 export function requireScope(...anyOf: string[]): RequestHandler {
   return (req, _res, next) => {
-    if (!anyOf.some((scope) => req.bearer?.scopes.has(scope))) throw new InsufficientScopeError(anyOf);
-    next();
+    if (anyOf.some((scope) => req.bearer?.scopes.has(scope))) return next();
+    throw new InsufficientScopeError(anyOf, { why: withdrawnWhy(req.bearer, anyOf) });
   };
 }
 
 /** After requireBearer: the token must carry every one of these scopes (Auth0: "all of"). */
 export function requireAllScopes(...allOf: string[]): RequestHandler {
   return (req, _res, next) => {
-    if (!allOf.every((scope) => req.bearer?.scopes.has(scope))) throw new InsufficientScopeError(allOf, 'all');
+    if (!allOf.every((scope) => req.bearer?.scopes.has(scope))) throw new InsufficientScopeError(allOf, { needs: 'all', why: withdrawnWhy(req.bearer, allOf) });
     next();
   };
 }

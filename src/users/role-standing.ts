@@ -1,0 +1,45 @@
+import type { Config } from '../config/schema.ts';
+import type { UserRepository } from './user.repository.ts';
+import { rolesOf, scopesOfRoles } from './roles.ts';
+
+/** Where a user stands now, for a token issued on their behalf: gone, blocked, or the scopes their roles give today. */
+export type RoleStanding = { status: 'gone' } | { status: 'blocked' } | { status: 'active'; scopes: ReadonlySet<string> };
+
+export type StandingOf = (userId: string) => Promise<RoleStanding>;
+
+/**
+ * How long an instance trusts what it read about a user. The dashboard asks up to nine things at
+ * once for one page: they share one read. A block, a deletion or a role taken away reaches a
+ * token's next request on this instance within this time (other instances: each its own read).
+ */
+export const STANDING_TTL_MS = 5000;
+/** Only users holding a token read here (dashboard users): a few; the bound is against surprises. */
+const MAX_ENTRIES = 1000;
+
+/**
+ * A user token is verified offline and lives an hour (ttl.access_token); this is what makes one
+ * follow its user: the user still exists, is not blocked, and what their roles give now
+ * (`rolesOf`, the rule the token was issued by). One read per user per STANDING_TTL_MS; concurrent
+ * requests share the read in flight. A failed read is not kept: the next request tries again.
+ */
+export function createRoleStanding(users: Pick<UserRepository, 'findByUserId'>, dashboard: Config['dashboard'], { ttlMs = STANDING_TTL_MS, now = Date.now } = {}): StandingOf {
+  const kept = new Map<string, { at: number; standing: Promise<RoleStanding> }>();
+
+  async function read(userId: string): Promise<RoleStanding> {
+    const user = await users.findByUserId(userId);
+    if (!user) return { status: 'gone' };
+    if (user.blocked) return { status: 'blocked' };
+    return { status: 'active', scopes: new Set(scopesOfRoles(rolesOf(user, dashboard), dashboard)) };
+  }
+
+  return (userId) => {
+    const entry = kept.get(userId);
+    if (entry && now() - entry.at < ttlMs) return entry.standing;
+    kept.delete(userId); // re-inserted last: the oldest entries are the first ones
+    if (kept.size >= MAX_ENTRIES) kept.delete(kept.keys().next().value!);
+    const standing = read(userId);
+    kept.set(userId, { at: now(), standing });
+    standing.catch(() => { if (kept.get(userId)?.standing === standing) kept.delete(userId); });
+    return standing;
+  };
+}
