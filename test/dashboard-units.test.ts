@@ -106,6 +106,24 @@ describe('the live feed over the logs collection', () => {
     stopReplay();
     await feed.stop();
   });
+
+  test('a dashboard sign-out reaches the feeds of every instance once, as a sign-out and not as a sign-in; older ones and insole\'s own slo are not news', async () => {
+    const logs = createLogModel(composed.core.connection);
+    const record = (key?: string) => composed.core.logs.record({ type: 'slo', user_id: 'auth0|boss', client_id: 'insole-dashboard', details: key ? { dashboard_session: key } : {} });
+    await record('signed-out-before');
+    const instances = [0, 1].map(() => createLiveFeed({ logs, users: composed.core.userModel, logger: createLogger('silent') }, { pollMs: 30, lookbackMs: 10_000 }));
+    const heard = instances.map(() => [] as string[]);
+    const signIns: LiveSignIn[] = [];
+    const stops = await Promise.all(instances.map(async (feed, i) => [feed.onSignOut((key) => heard[i].push(key)), await feed.subscribe((e) => signIns.push(e))]));
+    await record(); // insole's end-session names no dashboard session
+    await record('signed-out-now');
+    await until(() => heard.every((keys) => keys.length >= 1));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.deepEqual(heard, [['signed-out-now'], ['signed-out-now']]);
+    assert.deepEqual(signIns, []);
+    for (const stop of stops.flat()) stop();
+    await Promise.all(instances.map((feed) => feed.stop()));
+  });
 });
 
 async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {

@@ -14,6 +14,8 @@ import { segmentRoutes } from './http/segment.routes.ts';
 import { signInRoutes } from './http/signin.routes.ts';
 import { userRoutes } from './http/user.routes.ts';
 import { renderPage, type PageKit } from './http/dashboard-page.ts';
+import { sessionEndedPage } from './http/session-ended.ts';
+import { createRoleStanding } from '../users/role-standing.ts';
 import { createLiveFeed } from './live/live-feed.ts';
 import { createManagementClient } from './management-client.ts';
 import { createDashboardSignIn } from './session/dashboard-signin.ts';
@@ -50,9 +52,10 @@ export function createDashboardArea(core: Core, { oidc }: { oidc: LiveProvider }
   router.use('/admin', cookieParser(), express.urlencoded({ extended: false, limit: '32kb' }), express.json({ limit: '32kb' }), readSession(cookies));
   // Before the session is checked, so a forged post is refused as such whatever the state of the session.
   router.use('/admin', csrf.doubleCsrfProtection);
-  router.use(signInRoutes({ config, signIn, cookies, kit, cookieSeconds: guard.cookieSeconds }));
+  router.use(signInRoutes({ config, signIn, cookies, kit, cookieSeconds: guard.cookieSeconds, logs: core.logs }));
   router.use('/admin', requireSession(guard), requireRole);
-  router.use(overviewRoutes({ api, kit, maxAge: config.dashboard.report_max_age_seconds }), segmentRoutes({ api, kit, config }), userRoutes({ api, kit }), listRoutes({ api, kit }), liveRoutes({ feed, verify, open: streams }));
+  router.use(overviewRoutes({ api, kit, maxAge: config.dashboard.report_max_age_seconds }), segmentRoutes({ api, kit, config }), userRoutes({ api, kit }), listRoutes({ api, kit }), liveRoutes({ feed, verify, standingOf: createRoleStanding(core.users, config.dashboard), open: streams }));
+  router.use('/admin', sessionEndedPage(kit, cookies));
   return {
     pages: [router],
     async stop() {

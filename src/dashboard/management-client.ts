@@ -3,7 +3,7 @@ import { joinUrl } from '../lib/join-url.ts';
 
 /** The signed-in user's token was refused by the Management API (expired, revoked): they must sign in again. */
 export class SessionExpiredError extends AppError {
-  constructor() { super('login_required', 401, 'Your dashboard session has ended. Sign in again.'); }
+  constructor(message = 'Your dashboard session has ended. Sign in again.') { super('login_required', 401, message); }
 }
 
 /** A refusal of the Management API, passed on in its own words (they name the parameter or the scope). */
@@ -54,7 +54,8 @@ export function createManagementClient(issuer: string, timeoutMs = 30_000) {
     }
     if (res.ok) return res;
     const problem = await res.json().catch(() => ({})) as { message?: string; errorCode?: string };
-    if (res.status === 401) throw new SessionExpiredError();
+    // The API says why (expired; the user blocked or deleted since): the page passes it on.
+    if (res.status === 401) throw new SessionExpiredError(problem.message ? `Your dashboard session has ended: ${problem.message.replace(/^\w/, (c) => c.toLowerCase()).replace(/\.?$/, '.')} Sign in again.` : undefined);
     if (res.status >= 500) throw new AppError('api_failed', 502, `The Management API answered ${res.status}.`, { expose: true });
     throw new ApiRefusal(res.status, problem.errorCode ?? 'error', problem.message ?? `The Management API answered ${res.status}.`);
   }

@@ -71,6 +71,15 @@
       done();
       done = function () {};
     });
+    // The session is over: signed out (in another tab, perhaps), or the account was blocked, deleted
+    // or lost the role that gives live activity. Say so, and do not reconnect.
+    source.addEventListener('ended', function (message) {
+      source.close();
+      var why = '';
+      try { why = JSON.parse(message.data).message || ''; } catch (e) { /* no reason given */ }
+      state.textContent = 'stopped. ' + (why || 'The session has ended.') + ' Reload the page to sign in again.';
+      state.className = 'live-state off';
+    });
     // The access token ran out. Every tab's stream ends at that same instant, and the next request
     // renews the session with its refresh token, which rotates: two tabs renewing at once make insole
     // revoke it (and both sign in again). So tabs reconnect one at a time, each after the one before

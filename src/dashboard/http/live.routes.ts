@@ -1,43 +1,79 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../errors/app-error.ts';
 import { parseInput } from '../../http/edge/input.ts';
+import type { StandingOf } from '../../users/role-standing.ts';
 import type { LiveFeed } from '../live/live-feed.ts';
-import { signedIn } from '../session/session-guard.ts';
+import { SessionExpiredError } from '../management-client.ts';
+import { signedIn, type DashboardUser } from '../session/session-guard.ts';
+import { sessionKey } from '../session/session-key.ts';
 
 const liveQuery = z.object({ since: z.iso.datetime().optional() }).strict();
 const HEARTBEAT_MS = 15_000;
+/**
+ * How often a stream asks again where its user stands (a read shared by the user's streams, at most
+ * one per role-standing.ts's 5 s): a block, a deletion or the loss of read:logs ends it within this
+ * plus those 5 s, 10 s in all, as the Management API would refuse the token by then.
+ */
+export const LIVE_RECHECK_MS = 5000;
+
+interface LiveDeps { feed: LiveFeed; verify: (token: string) => Promise<unknown>; standingOf: StandingOf; open: Set<() => void> }
+
+/** Why the user may no longer watch (the answer at the start, the `ended` event's words later), or nothing. */
+async function refusal(standingOf: StandingOf, user: DashboardUser): Promise<AppError | undefined> {
+  const standing = await standingOf(user.sub);
+  if (standing.status === 'gone') return new SessionExpiredError('Your dashboard session has ended: your account no longer exists.');
+  if (standing.status === 'blocked') return new SessionExpiredError('Your dashboard session has ended: your account is blocked.');
+  if (!standing.scopes.has('read:logs')) return new AppError('insufficient_scope', 403, 'Live activity needs the read:logs scope, which your dashboard role no longer gives.');
+  return undefined;
+}
 
 /**
  * GET /admin/live: server-sent events for the open dashboard. `signin` events carry one sign-in
  * (masked, see live-events.ts) and what it adds to the counters. The stream lives as long as the
  * access token: at its expiry an `expired` event ends it, and the page's script (live.js) opens
- * it again, one tab at a time, through the session check (renewed, or refused with a 401). Needs
- * read:logs, as the logs do.
+ * it again, one tab at a time, through the session check (renewed, or refused with a 401). It ends
+ * sooner with an `ended` event saying why: when its session signs out (on any instance: within the
+ * feed's one-second poll), or its user is deleted, blocked or loses read:logs (LIVE_RECHECK_MS).
  */
-export function liveRoutes({ feed, verify, open }: { feed: LiveFeed; verify: (token: string) => Promise<unknown>; open: Set<() => void> }): Router {
+export function liveRoutes({ feed, verify, standingOf, open }: LiveDeps): Router {
   const router = Router();
   router.get('/admin/live', async (req, res) => {
     const { session, user } = signedIn(req);
     const { since } = parseInput(liveQuery, req.query, 'query');
     if (!user.scopes.has('read:logs')) throw new AppError('insufficient_scope', 403, 'Live activity needs the read:logs scope.');
     await verify(session.access_token); // still the token insole issued, unexpired
+    const refused = await refusal(standingOf, user);
+    if (refused) throw refused;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
     res.write('retry: 3000\n\n');
+    const timers = [
+      setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS),
+      setInterval(() => void refusal(standingOf, user).then((why) => why && endWith('ended', why.message), () => { /* unreadable now: asked again next time */ }), LIVE_RECHECK_MS),
+      setTimeout(() => endWith('expired', undefined), Math.max(0, session.expires_at * 1000 - Date.now())),
+    ];
+    const key = sessionKey(session.sid);
+    const stopSignOuts = feed.onSignOut((signedOut) => { if (signedOut === key) endWith('ended', 'You signed out of the dashboard.'); });
+    let unsubscribe: (() => void) | undefined;
     const end = () => {
-      clearInterval(heartbeat);
-      clearTimeout(expiry);
+      for (const timer of timers) clearTimeout(timer);
+      stopSignOuts();
       unsubscribe?.();
       open.delete(end);
       res.end();
     };
+    const endWith = (event: 'ended' | 'expired', message: string | undefined) => {
+      if (!res.writableEnded) writeEvent(res, event, message ? { message } : {});
+      end();
+    };
     open.add(end);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    const expiry = setTimeout(() => { res.write('event: expired\ndata: {}\n\n'); end(); }, Math.max(0, session.expires_at * 1000 - Date.now()));
-    let unsubscribe: (() => void) | undefined;
     res.on('close', end);
-    unsubscribe = await feed.subscribe((event) => res.write(`event: signin\nid: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`), since ? new Date(since) : undefined);
+    unsubscribe = await feed.subscribe((event) => writeEvent(res, 'signin', event, event.id), since ? new Date(since) : undefined);
     if (res.writableEnded) unsubscribe();
   });
   return router;
+}
+
+function writeEvent(res: Response, event: string, data: object, id?: string): void {
+  res.write(`event: ${event}\n${id ? `id: ${id}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
 }

@@ -2,22 +2,26 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { parseInput } from '../../http/edge/input.ts';
 import type { Config } from '../../config/schema.ts';
+import type { LogService } from '../../logs/log.service.ts';
+import { DASHBOARD_CLIENT_ID } from '../../oidc/dashboard-client.ts';
 import { safeReturnTo, SignInRefusedError, type DashboardSignIn } from '../session/dashboard-signin.ts';
-import type { SessionCookies } from '../session/session-cookie.ts';
+import type { DashboardSession, SessionCookies } from '../session/session-cookie.ts';
+import { sessionKey } from '../session/session-key.ts';
 import { keepSession, userOf } from '../session/session-guard.ts';
 import { renderPage, type PageKit } from './dashboard-page.ts';
 
 const loginQuery = z.object({ return_to: z.string().max(1000).optional() }).passthrough();
 const callbackQuery = z.object({ state: z.string().max(500).optional(), error: z.string().max(200).optional(), error_description: z.string().max(500).optional() }).passthrough();
 
-interface SignInDeps { config: Config; signIn: DashboardSignIn; cookies: SessionCookies; kit: PageKit; cookieSeconds: number }
+interface SignInDeps { config: Config; signIn: DashboardSignIn; cookies: SessionCookies; kit: PageKit; cookieSeconds: number; logs: LogService }
 
 /**
  * Sign-in and sign-out of the dashboard (a relying party of insole): /admin/login starts the code
  * flow, /admin/callback ends it with a new session cookie (rotated at every sign-in), and the
- * sign-out POST clears it and ends insole's session by RP-initiated logout (id_token_hint).
+ * sign-out POST clears it, records it (an `slo` event: the live streams of that session, on every
+ * instance, end when they read it) and ends insole's session by RP-initiated logout (id_token_hint).
  */
-export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds }: SignInDeps): Router {
+export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds, logs }: SignInDeps): Router {
   const router = Router();
   const restart = (returnTo: string) => `/admin/login?return_to=${encodeURIComponent(returnTo)}`;
 
@@ -61,6 +65,7 @@ export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds }: Si
   router.post('/admin/logout', async (req, res) => {
     const session = req.dashboard?.session;
     cookies.clearSession(res);
+    if (session) await recordSignOut(logs, session, req.ip, req.get('user-agent')).catch((err: Error) => req.log.warn({ err: { message: err.message } }, 'dashboard sign-out not recorded: its live streams end with their token'));
     res.redirect(303, await signIn.logoutUrl(session));
   });
 
@@ -68,4 +73,12 @@ export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds }: Si
     title: 'Signed out', message: 'You are signed out of the dashboard.', link: { href: '/admin', text: 'Sign in again' },
   }));
   return router;
+}
+
+/** Auth0's `slo`, naming the dashboard session (by its key, not its sid) so that its live streams can end. */
+function recordSignOut(logs: LogService, session: DashboardSession, ip: string | undefined, userAgent: string | undefined): Promise<string> {
+  return logs.record({
+    type: 'slo', description: 'Signed out of the dashboard', user_id: session.who.sub, user_name: session.who.email,
+    client_id: DASHBOARD_CLIENT_ID, ip, user_agent: userAgent?.slice(0, 512), details: { dashboard_session: sessionKey(session.sid) },
+  });
 }
