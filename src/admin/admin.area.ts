@@ -52,6 +52,8 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
   const rollups = createReportRollups(connection, { logger: logger.child({ component: 'report-rollups' }) });
   const listing = createUserListing(core.users);
   const roles = createRoleDirectory(config.dashboard);
+  // One per instance: the dashboard's live streams ask it too, so a user's page and streams share a read.
+  const standingOf = createRoleStanding(core.users, config.dashboard);
   const routes = [
     ...userRoutes(users, listing),
     ...userRoleRoutes(users, roles, createUserRoles({ admin: users, users: core.users, roles, dashboard: config.dashboard })),
@@ -83,12 +85,12 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
     routes,
     publicRouter: Router().use(openApiRoutes(openApi), jobDownloadRouter(jobs.service)),
     verify: createAccessTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) }),
-    standingOf: createRoleStanding(core.users, config.dashboard),
+    standingOf,
     rateLimit: clientRateLimit(connection, config.admin_api.rate_limit),
     logs, issuer: config.issuer, isDatabaseReady: core.isDatabaseReady,
   });
   return {
-    users, jobs, routes, openApi, apis: [{ path: '/api/v2', router }],
+    users, jobs, routes, openApi, standingOf, apis: [{ path: '/api/v2', router }],
     // The export/import worker; on shutdown a running job gets the grace, then is handed back.
     start: () => jobs.start(),
     stop: (graceMs: number) => jobs.stop(graceMs),

@@ -15,7 +15,7 @@ import { signInRoutes } from './http/signin.routes.ts';
 import { userRoutes } from './http/user.routes.ts';
 import { renderPage, type PageKit } from './http/dashboard-page.ts';
 import { sessionEndedPage } from './http/session-ended.ts';
-import { createRoleStanding } from '../users/role-standing.ts';
+import type { StandingOf } from '../users/role-standing.ts';
 import { createLiveFeed } from './live/live-feed.ts';
 import { createManagementClient } from './management-client.ts';
 import { createDashboardSignIn } from './session/dashboard-signin.ts';
@@ -28,7 +28,7 @@ import { readSession, requireSession } from './session/session-guard.ts';
  * their token. Nothing here reads users or reports itself; only the live feed reads new sign-ins
  * from the logs, for those whose token may read logs.
  */
-export function createDashboardArea(core: Core, { oidc }: { oidc: LiveProvider }): Area {
+export function createDashboardArea(core: Core, { oidc, standingOf }: { oidc: LiveProvider; standingOf: StandingOf }): Area {
   const { config, renderView, logger } = core;
   if (!config.dashboard.enabled) return {};
   const cookies = createSessionCookies(config);
@@ -54,7 +54,7 @@ export function createDashboardArea(core: Core, { oidc }: { oidc: LiveProvider }
   router.use('/admin', csrf.doubleCsrfProtection);
   router.use(signInRoutes({ config, signIn, cookies, kit, cookieSeconds: guard.cookieSeconds, logs: core.logs }));
   router.use('/admin', requireSession(guard), requireRole);
-  router.use(overviewRoutes({ api, kit, maxAge: config.dashboard.report_max_age_seconds }), segmentRoutes({ api, kit, config }), userRoutes({ api, kit }), listRoutes({ api, kit }), liveRoutes({ feed, verify, standingOf: createRoleStanding(core.users, config.dashboard), open: streams }));
+  router.use(overviewRoutes({ api, kit, maxAge: config.dashboard.report_max_age_seconds }), segmentRoutes({ api, kit, config }), userRoutes({ api, kit }), listRoutes({ api, kit }), liveRoutes({ feed, verify, standingOf, open: streams }));
   router.use('/admin', sessionEndedPage(kit, cookies));
   return {
     pages: [router],
