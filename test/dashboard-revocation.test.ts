@@ -70,18 +70,29 @@ describe('dashboard: access taken away, or signed out, ends what is open', () =>
     const reload = await page.reload();
     assert.equal(reload?.status(), 401);
     await page.getByRole('heading', { level: 1, name: 'Signed out' }).waitFor();
-    assert.equal(await page.getByRole('status').textContent(), 'Your dashboard session has ended: the user this token was issued to is blocked. Sign in again.');
+    assert.equal(await page.getByRole('status').textContent(), 'Your dashboard session has ended: your account is blocked.');
     assert.equal((await page.getByRole('link', { name: 'Sign in again' }).getAttribute('href')), '/admin/login?return_to=%2Fadmin');
     assert.equal((await browser.context.cookies(insole.issuer)).find((c) => c.name === 'insole.dashboard'), undefined, 'the session cookie is gone');
     await page.close();
   });
 
-  test('an admin whose role is taken away: the stream ends within seconds saying why, and each widget names the role that is gone', async () => {
+  test('an admin made marketing sees and is offered what marketing may do at the next page; with no role left, the stream ends saying why and the next page is "No access"', async () => {
     const { page, userId } = await liveAdmin('revoke.role@innovashoes.example');
-    assert.equal((await api(insole, operator, 'PATCH', `/users/${encodeURIComponent(userId)}`, { app_metadata: { roles: [] } })).status, 200);
+    const setRoles = async (roles: string[]) => assert.equal((await api(insole, operator, 'PATCH', `/users/${encodeURIComponent(userId)}`, { app_metadata: { roles } })).status, 200);
+    const who = page.getByText(/^Signed in as revoke\.role@innovashoes\.example/);
+    assert.match(await who.textContent() ?? '', / · admin$/);
+    await setRoles(['marketing']);
+    await page.waitForTimeout(STANDING_TTL_MS);
+    await page.goto(`${insole.issuer}/admin/users/${encodeURIComponent(userId)}`);
+    assert.match(await who.textContent() ?? '', / · marketing$/, 'the header names the role held now, not the token\'s');
+    assert.equal(await page.getByRole('button', { name: 'Block', exact: true }).count(), 0, 'marketing may not block: not offered');
+    await page.goto(`${insole.issuer}/admin`);
+    await liveState(page).filter({ hasText: 'live' }).waitFor(); // marketing reads the logs too
+    await setRoles([]);
     await liveState(page).filter({ hasText: 'stopped. Live activity needs the read:logs scope, which your dashboard role no longer gives.' }).waitFor({ timeout: STREAM_BOUND_MS + 3000 });
-    await page.reload();
-    await page.getByText(/Insufficient scope, expected any of: read:reports\. The token carries it, but its user no longer holds a dashboard role that gives it/).first().waitFor();
+    const reload = await page.reload();
+    assert.equal(reload?.status(), 403);
+    await page.getByText(/signed in as revoke\.role@innovashoes\.example, which has no dashboard role/).waitFor();
     await page.close();
   });
 

@@ -7,6 +7,9 @@ import { createSessionCookies, type DashboardSession } from '../src/dashboard/se
 import { composeTestInsole, startTestInsole, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 
+/** Whom the sessions below name: a dashboard admin (each page reads where its user stands now). */
+const BOSS = { user_id: 'auth0|boss', email: 'boss@innovashoes.example', email_verified: true, blocked: false, app_metadata: { roles: ['admin'] } };
+
 /** An unsigned JWT-shaped token: the dashboard only reads claims from tokens it sealed itself. */
 const token = (claims: object) => ['{"alg":"none"}', JSON.stringify(claims)].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.';
 
@@ -40,6 +43,7 @@ describe('dashboard routes refuse what they must', () => {
   before(async () => {
     composed = await composeTestInsole();
     cookies = createSessionCookies(composed.config);
+    await composed.db.collection('users').insertOne(BOSS); // the pages follow the session's user as they stand now
   });
   after(() => composed.close());
 
@@ -156,6 +160,7 @@ describe('the dashboard and a running insole: bad ids and bad callbacks are 400s
   before(async () => {
     insole = await startTestInsole({ clients: [m2mClientConfig(TOKEN_SOURCE)] });
     admin = (await managementToken(insole, TOKEN_SOURCE)).access_token;
+    await insole.db.collection('users').insertOne({ ...BOSS });
   });
   after(() => insole.stop());
 

@@ -20,6 +20,7 @@ import { createLiveFeed } from './live/live-feed.ts';
 import { createManagementClient } from './management-client.ts';
 import { createDashboardSignIn } from './session/dashboard-signin.ts';
 import { createSessionCookies } from './session/session-cookie.ts';
+import { followStanding } from './session/follow-standing.ts';
 import { readSession, requireSession } from './session/session-guard.ts';
 
 /**
@@ -53,7 +54,7 @@ export function createDashboardArea(core: Core, { oidc, standingOf }: { oidc: Li
   // Before the session is checked, so a forged post is refused as such whatever the state of the session.
   router.use('/admin', csrf.doubleCsrfProtection);
   router.use(signInRoutes({ config, signIn, cookies, kit, cookieSeconds: guard.cookieSeconds, logs: core.logs }));
-  router.use('/admin', requireSession(guard), requireRole);
+  router.use('/admin', requireSession(guard), followStanding(standingOf), requireRole);
   router.use(overviewRoutes({ api, kit, maxAge: config.dashboard.report_max_age_seconds }), segmentRoutes({ api, kit, config }), userRoutes({ api, kit }), listRoutes({ api, kit }), liveRoutes({ feed, verify, standingOf, open: streams }));
   router.use('/admin', sessionEndedPage(kit, cookies));
   return {

@@ -4,7 +4,7 @@ import { AppError } from '../../errors/app-error.ts';
 import { parseInput } from '../../http/edge/input.ts';
 import type { StandingOf } from '../../users/role-standing.ts';
 import type { LiveFeed } from '../live/live-feed.ts';
-import { SessionExpiredError } from '../management-client.ts';
+import { endedSession } from '../session/follow-standing.ts';
 import { signedIn, type DashboardUser } from '../session/session-guard.ts';
 import { sessionKey } from '../session/session-key.ts';
 
@@ -19,12 +19,12 @@ export const LIVE_RECHECK_MS = 5000;
 
 interface LiveDeps { feed: LiveFeed; verify: (token: string) => Promise<unknown>; standingOf: StandingOf; open: Set<() => void> }
 
-/** Why the user may no longer watch (the answer at the start, the `ended` event's words later), or nothing. */
-async function refusal(standingOf: StandingOf, user: DashboardUser): Promise<AppError | undefined> {
+/** Why the user may no longer watch (the `ended` event's words), or nothing. */
+async function refusal(standingOf: StandingOf, user: DashboardUser): Promise<string | undefined> {
   const standing = await standingOf(user.sub);
-  if (standing.status === 'gone') return new SessionExpiredError('Your dashboard session has ended: your account no longer exists.');
-  if (standing.status === 'blocked') return new SessionExpiredError('Your dashboard session has ended: your account is blocked.');
-  if (!standing.scopes.has('read:logs')) return new AppError('insufficient_scope', 403, 'Live activity needs the read:logs scope, which your dashboard role no longer gives.');
+  const ended = endedSession(standing);
+  if (ended) return ended.message;
+  if (standing.status === 'active' && !standing.scopes.has('read:logs')) return 'Live activity needs the read:logs scope, which your dashboard role no longer gives.';
   return undefined;
 }
 
@@ -42,14 +42,13 @@ export function liveRoutes({ feed, verify, standingOf, open }: LiveDeps): Router
     const { session, user } = signedIn(req);
     const { since } = parseInput(liveQuery, req.query, 'query');
     if (!user.scopes.has('read:logs')) throw new AppError('insufficient_scope', 403, 'Live activity needs the read:logs scope.');
-    await verify(session.access_token); // still the token insole issued, unexpired
-    const refused = await refusal(standingOf, user);
-    if (refused) throw refused;
+    // Still the token insole issued, unexpired (followStanding has checked its user, as they stand now).
+    await verify(session.access_token);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
     res.write('retry: 3000\n\n');
     const timers = [
       setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS),
-      setInterval(() => void refusal(standingOf, user).then((why) => why && endWith('ended', why.message), () => { /* unreadable now: asked again next time */ }), LIVE_RECHECK_MS),
+      setInterval(() => void refusal(standingOf, user).then((why) => why && endWith('ended', why), () => { /* unreadable now: asked again next time */ }), LIVE_RECHECK_MS),
       setTimeout(() => endWith('expired', undefined), Math.max(0, session.expires_at * 1000 - Date.now())),
     ];
     const key = sessionKey(session.sid);
