@@ -36,7 +36,8 @@ const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 /**
  * The Management API under /api/v2: database gate, public documents, then bearer token (and, for one
  * issued on a user's behalf, its user as they stand now), per-client rate limit, JSON bodies, and
- * each declared route with its scope check, input guard and response schema. Every error, whatever raised it, leaves in Auth0's shape.
+ * each declared route with its scope check, input guard and response schema. Every error,
+ * whatever raised it, leaves in Auth0's shape.
  */
 export function createApiRouter(deps: ApiRouterDeps): Router {
   const router = Router();

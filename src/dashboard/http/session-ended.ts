@@ -4,8 +4,8 @@ import type { SessionCookies } from '../session/session-cookie.ts';
 import { renderPage, type PageKit } from './dashboard-page.ts';
 
 /**
- * A session the Management API (or the live stream's check) refused mid-way: its token expired, or
- * its user was blocked or deleted since. The cookie is of no more use, so it goes; a page shows why
+ * A session that is over mid-way: its user was blocked or deleted since (followStanding), or the
+ * Management API refused its token (expired; the same reasons, seen by another instance first). The cookie is of no more use, so it goes; a page shows why
  * in words, with the way to sign in again, rather than "Something went wrong"; a script's fetch
  * and the live stream still get the JSON 401 from the app's error handler.
  */
