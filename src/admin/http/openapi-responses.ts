@@ -25,11 +25,11 @@ export const COMMON_RESPONSES = {
     content: errorContent(400, 'Bad Request', 'Query parameter "fields": unknown field(s): password.', 'invalid_query_string'),
   },
   Unauthorized: {
-    description: 'No token, or a token that is not a valid Management API access token.',
+    description: 'No token, a token that is not a valid Management API access token, or one issued on behalf of a user since deleted or blocked.',
     content: errorContent(401, 'Unauthorized', 'Missing authentication', 'missing_authentication'),
   },
   Forbidden: {
-    description: 'The token lacks the scope this operation needs.', headers: rateLimitHeaders,
+    description: "The token lacks the scope this operation needs (one issued on a user's behalf: a scope the user's dashboard roles still give).", headers: rateLimitHeaders,
     content: errorContent(403, 'Forbidden', 'Insufficient scope, expected any of: update:users', 'insufficient_scope'),
   },
   TooManyRequests: {
