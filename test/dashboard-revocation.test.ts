@@ -63,10 +63,19 @@ describe('dashboard: access taken away, or signed out, ends what is open', () =>
 
   test('a blocked admin\'s stream ends within seconds saying why; the next page says why and clears the session', async () => {
     const { page, userId } = await liveAdmin('revoke.blocked@innovashoes.example');
+    const builder = await browser.context.newPage();
+    await builder.goto(`${insole.issuer}/admin/segments`);
     assert.equal((await api(insole, operator, 'PATCH', `/users/${encodeURIComponent(userId)}`, { blocked: true })).status, 200);
     const started = Date.now();
     await liveState(page).filter({ hasText: 'stopped. Your dashboard session has ended: your account is blocked.' }).waitFor({ timeout: STREAM_BOUND_MS + 3000 });
     assert.ok(Date.now() - started <= STREAM_BOUND_MS + 1000, `ended ${Date.now() - started} ms after the block`);
+    // The builder, open in another tab, previews as the form changes: its script says why too. That
+    // answer clears the session cookie; put it back, as a tab that asked nothing yet would still send it.
+    const session = (await browser.context.cookies(insole.issuer)).filter((c) => c.name === 'insole.dashboard');
+    await builder.getByLabel('Gender').selectOption('male');
+    await builder.locator('[data-preview-error]').filter({ hasText: 'Your dashboard session has ended: your account is blocked.' }).waitFor();
+    await builder.close();
+    await browser.context.addCookies(session);
     const reload = await page.reload();
     assert.equal(reload?.status(), 401);
     await page.getByRole('heading', { level: 1, name: 'Signed out' }).waitFor();

@@ -60,7 +60,9 @@
       // The form makes no filter now: the count and words of the last one would describe something else.
       panel.querySelector('[data-preview-count]').textContent = '—';
       panel.querySelector('[data-preview-description]').textContent = '';
-      panel.querySelector('[data-preview-error]').textContent = answer.status === 401 ? 'Your session has ended: reload the page to sign in again.' : answer.body.error_description || 'The preview failed.';
+      panel.querySelector('[data-preview-error]').textContent = answer.status === 401 && !answer.body.error_description
+        ? 'Your session has ended: reload the page to sign in again.'
+        : answer.body.error_description || 'The preview failed.'; // a 401 says why: expired, or the account blocked or deleted
       panel.setAttribute('data-preview-state', 'error');
     }).catch(function () {
       if (mine === sequence) panel.querySelector('[data-preview-error]').textContent = 'The preview could not be reached.';
