@@ -27,7 +27,8 @@ import { readSession, requireSession } from './session/session-guard.ts';
  * The marketing dashboard at /admin (README "Dashboard"): a relying party of insole that signs
  * its users in through insole's own hosted pages and shows what the Management API answers to
  * their token. Nothing here reads users or reports itself; only the live feed reads new sign-ins
- * from the logs, for those whose token may read logs.
+ * (and the dashboard's sign-outs) from the logs, for those whose token may read logs, and each
+ * request asks where its own user stands now (the Management API's cached read, role-standing.ts).
  */
 export function createDashboardArea(core: Core, { oidc, standingOf }: { oidc: LiveProvider; standingOf: StandingOf }): Area {
   const { config, renderView, logger } = core;
