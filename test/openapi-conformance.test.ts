@@ -1,4 +1,4 @@
-// Real answers of the Management API's routes beyond the users ones (logs, user blocks, unlink,
+// Real answers of the Management API's routes beyond the users ones (logs, user blocks, link and unlink,
 // stats, jobs, the segment preview, the reports and the roles), each checked against the OpenAPI document; then a check that
 // every operation was answered for real, and every status these routes declare was produced.
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ const PASSWORD_USER = { connection: 'Username-Password-Authentication', password
 const DAY = 24 * 3600 * 1000;
 const yyyymmdd = (at: Date) => at.toISOString().slice(0, 10).replaceAll('-', '');
 
-describe('OpenAPI conformance of the logs, user blocks, unlink, stats, jobs and reports routes', () => {
+describe('OpenAPI conformance of the logs, user blocks, link, unlink, stats, jobs and reports routes', () => {
   let insole: TestInsole;
   let doc: OpenApiDocument;
   const tokens: Record<string, string> = {};
@@ -103,6 +103,25 @@ describe('OpenAPI conformance of the logs, user blocks, unlink, stats, jobs and 
     assert.deepEqual(unlinked.body.map((i: { provider: string }) => i.provider), ['auth0']);
     assert.equal((await checked('conformance-admin', 'DELETE', `/users/${id}/identities/google-oauth2/1234567890`)).status, 404);
     assert.equal((await checked('conformance-admin', 'DELETE', `/users/${id}/identities/auth0/${alice.id.slice(6)}`)).status, 400);
+  });
+
+  test('link: the secondary user\'s identities to the primary; an unknown user, an identity linked already, no scope; a move to send again', async () => {
+    const created = await checked('conformance-admin', 'POST', '/users', { ...PASSWORD_USER, email: 'conformance.primary@innovashoes.example' });
+    const path = `/users/${encodeURIComponent(created.body.user_id)}/identities`;
+    const now = new Date();
+    const google = (sub: string, extra: Record<string, unknown> = {}) => ({
+      user_id: `google-oauth2|${sub}`, email_verified: false, identities: [{ provider: 'google-oauth2', user_id: sub, connection: 'google-oauth2', isSocial: true }],
+      created_at: now, updated_at: now, logins_count: 1, blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {}, ...extra,
+    });
+    // The second still carries its last sign-in's log, not moved yet: it cannot be deleted until it is (a 503).
+    await insole.db.collection('users').insertMany([google('111'), google('222', { pending_logs: [{ log_id: `90${now.getTime()}`, type: 's', date: now }] })]);
+    const linked = await checked('conformance-admin', 'POST', path, { provider: 'google-oauth2', user_id: '111' });
+    assert.deepEqual(linked.body.map((i: { provider: string }) => i.provider), ['auth0', 'google-oauth2']);
+    assert.equal((await checked('conformance-admin', 'POST', path, { provider: 'google-oauth2', user_id: '111' })).status, 409);
+    assert.equal((await checked('conformance-admin', 'POST', path, { provider: 'google-oauth2', user_id: '333' })).status, 400);
+    assert.equal((await checked('conformance-admin', 'POST', '/users/auth0%7Cnobody/identities', { provider: 'google-oauth2', user_id: '222' })).status, 404);
+    assert.equal((await checked('conformance-importer', 'POST', path, { provider: 'google-oauth2', user_id: '222' })).status, 403);
+    assert.equal((await checked('conformance-admin', 'POST', path, { provider: 'google-oauth2', user_id: '222' })).status, 503);
   });
 
   test('stats: daily rows and the active-user count; a bad day is a 400', async () => {

@@ -35,6 +35,7 @@ import { userRoutes } from './http/user.routes.ts';
 import { roleRoutes } from './http/role.routes.ts';
 import { userRoleRoutes } from './http/user-role.routes.ts';
 import { createRoleDirectory } from './dashboard-roles.ts';
+import { createAccountLinking } from './account-linking.ts';
 import { createUserRoles } from './user-roles.service.ts';
 import { managementAudience } from './management-api.ts';
 import { createUserAdminService } from './user-admin.service.ts';
@@ -58,7 +59,7 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
     ...userRoutes(users, listing),
     ...userRoleRoutes(users, roles, createUserRoles({ admin: users, users: core.users, roles, dashboard: config.dashboard })),
     ...roleRoutes(roles, listing),
-    ...userIdentityRoutes(users),
+    ...userIdentityRoutes(users, createAccountLinking({ users: core.users, logs, endSessions: accounts.endSessions, dashboard: config.dashboard })),
     ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
     ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch: (q) => compileSearch(q, logSearchCatalogue) }),
     ...statsRoutes({

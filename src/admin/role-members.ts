@@ -48,14 +48,15 @@ export function assertMayChangeRoles(before: RoleHolder | undefined, after: Role
 
 /**
  * Whoever signs in as a user has the user's roles, so a new password or email for a user whose
- * roles give dashboard scopes (then a reset to that address) hands them to whoever chose it: it
- * needs create:role_members, as giving them does. Otherwise update:users, which a storefront has,
- * could take over an admin. A role dashboard.roles does not name gives nothing, and needs nothing.
+ * roles give dashboard scopes (then a reset to that address), or identities linked to it, hand them
+ * to whoever chose them: it needs create:role_members, as giving them does. Otherwise update:users,
+ * which a storefront has, could take over an admin. A role dashboard.roles does not name gives
+ * nothing, and needs nothing.
  */
-export function assertMayChangeSignIn(user: RoleHolder, change: { password: boolean; email: boolean }, rights: RoleRights, dashboard: Config['dashboard']): void {
+export function assertMayChangeSignIn(user: RoleHolder, change: { password: boolean; email: boolean; identities?: boolean }, rights: RoleRights, dashboard: Config['dashboard']): void {
   const roles = rolesOf(user, dashboard).filter((role) => Object.hasOwn(dashboard.roles, role) && dashboard.roles[role].length);
-  if (rights.add || !roles.length || !(change.password || change.email)) return;
-  const what = [change.password && 'password', change.email && 'email'].filter(Boolean).join(' and ');
+  if (rights.add || !roles.length || !(change.password || change.email || change.identities)) return;
+  const what = [change.password && 'password', change.email && 'email', change.identities && 'identities'].filter(Boolean).join(' and ');
   throw new AppError('insufficient_scope', 403, `Insufficient scope to change the ${what} of a user with dashboard roles (${roles.join(', ')}): `
     + `expected ${ROLE_SCOPES.add} (whoever signs in with the new ${what} has those roles). Nothing was written.`);
 }

@@ -33,9 +33,39 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
       return users.findOne({ email }).lean<UserDoc>().exec();
     },
 
-    findByIdentity(provider: string, identityUserId: string): Promise<UserDoc | null> {
+    /**
+     * Two users hold the identity only while a link (POST /users/{id}/identities) is half done: it
+     * adds the identities to the primary before it deletes the secondary (account-linking.ts). The
+     * sign-in then goes to the primary, the one that holds every identity of the other.
+     */
+    async findByIdentity(provider: string, identityUserId: string): Promise<UserDoc | null> {
       // trusted(): sanitizeFilter would otherwise strip our own $elemMatch (the values are plain strings).
-      return users.findOne({ identities: trusted({ $elemMatch: { provider: String(provider), user_id: String(identityUserId) } }) }).lean<UserDoc>().exec();
+      const holders = await users.find({ identities: trusted({ $elemMatch: { provider: String(provider), user_id: String(identityUserId) } }) }).limit(2).lean<UserDoc[]>().exec();
+      if (holders.length < 2) return holders[0] ?? null;
+      const [a, b] = holders;
+      return holdsAll(b, a) ? b : a;
+    },
+
+    /** The user with its identities' sealed provider tokens, which a link moves along (never shown). */
+    findWithIdentityTokens(userId: string): Promise<UserDoc | null> {
+      return users.findOne({ user_id: userId }).select('+identities.sealed_tokens').lean<UserDoc>().exec();
+    },
+
+    /** Adds identities another user holds (a link), unless the user already holds one of them. */
+    async addIdentities(userId: string, identities: Identity[], at: Date): Promise<UserDoc | null> {
+      const held = identities.map((i) => ({ identities: trusted({ $elemMatch: { provider: String(i.provider), user_id: String(i.user_id) } }) }));
+      return changes.apply(userId, { $push: { identities: { $each: identities } }, $set: { updated_at: at } }, { kind: 'change', where: { $nor: held } });
+    },
+
+    /**
+     * Deletes the secondary user of a link, only as it was read (`rev`) and with no sign-in log or
+     * insight event still waiting in it to be moved (they would be lost with it).
+     */
+    async removeLinked(userId: string, rev: number | null): Promise<boolean> {
+      recent.forget(userId);
+      const waiting = trusted({ $exists: false });
+      const removed = await users.deleteOne({ user_id: userId, 'facts.rev': rev, 'pending_logs.0': waiting, 'pending_events.0': waiting }).exec();
+      return removed.deletedCount === 1;
     },
 
     /** Adds a secondary identity unless some identity of that provider account is already there. */
@@ -164,6 +194,11 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
       await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec();
     },
   };
+}
+
+/** Whether `user` holds every identity of `other` (by provider and id). */
+function holdsAll(user: UserDoc, other: UserDoc): boolean {
+  return other.identities.every((o) => user.identities.some((i) => i.provider === o.provider && i.user_id === o.user_id));
 }
 
 /** A database user's own id (the part after `auth0|`): an ObjectId's 24 hex digits, as Auth0's. */
