@@ -169,6 +169,36 @@ describe('role endpoints of the Management API (Auth0\'s /roles and /users/{id}/
     for (const user of users) assert.deepEqual([...(await stored(user.user_id))!.app_metadata.roles].sort(), ['admin', 'marketing', 'support']);
   });
 
+  test('POST /roles/{id}/users gives the role to each user (200, no body), other roles and keys kept; one sapi event', async () => {
+    const [a, b] = [await seed(180, { app_metadata: { plan: 'gold', roles: ['support'] } }), await seed(181, { app_metadata: { roles: ['marketing'] } })];
+    const res = await call(GRANTER, 'POST', '/roles/marketing/users', { users: [a.user_id, b.user_id, a.user_id] });
+    assert.deepEqual([res.status, res.body], [200, undefined]);
+    assert.deepEqual((await stored(a.user_id))!.app_metadata, { plan: 'gold', roles: ['support', 'marketing'] });
+    assert.deepEqual(await stored(b.user_id), { ...b, app_metadata: { roles: ['marketing'] } }, 'held already: not a field changed');
+    const events = await insole.db.collection('logs').find({ description: 'Assign users to a role' }).toArray();
+    assert.deepEqual(events.map((e) => [e.type, e.client_id, e.details.response.statusCode]), [['sapi', GRANTER.client_id, 200]]);
+  });
+
+  test('POST /roles/{id}/users checks every user before it writes: an unknown user (404), roles that are no list (409), no create:role_members (403), bad bodies', async () => {
+    const [ok, odd] = [await seed(190, {}), await seed(191, { app_metadata: { roles: 'admin' } })];
+    const was = [await stored(ok.user_id), await stored(odd.user_id)];
+    const refusals = [
+      ['/roles/admin/users', GRANTER, { users: [ok.user_id, 'auth0|nobody'] }, 404, /The user does not exist: auth0\|nobody\. Nothing was written/],
+      ['/roles/admin/users', GRANTER, { users: [ok.user_id, odd.user_id] }, 409, /app_metadata\.roles holds no list/],
+      ['/roles/ghost/users', GRANTER, { users: [ok.user_id] }, 404, /The role does not exist/],
+      ['/roles/admin/users', REMOVER, { users: [ok.user_id] }, 403, /expected any of: create:role_members/],
+      ['/roles/admin/users', GRANTER, { users: [] }, 400, /users/],
+      ['/roles/admin/users', GRANTER, { users: [{ $gt: '' }] }, 400, /users/],
+      ['/roles/admin/users', GRANTER, { roles: ['admin'] }, 400, /roles|users/],
+    ] as const;
+    for (const [path, who, body, status, message] of refusals) {
+      const res = await call(who, 'POST', path, body);
+      assert.equal(res.status, status, `${path} ${JSON.stringify(body)}`);
+      assert.match(res.body.message, message);
+    }
+    assert.deepEqual([await stored(ok.user_id), await stored(odd.user_id)], was, 'nothing written, not even for the user that could take it');
+  });
+
   test('DELETE /users/{id}/roles takes roles away with delete:role_members; a role not held is no error', async () => {
     const manager = await seed(160, { app_metadata: { plan: 'gold', roles: ['admin', 'marketing', 'wholesale'] } });
     const refused = await call(GRANTER, 'DELETE', rolesPath(manager.user_id), { roles: ['admin'] });

@@ -230,6 +230,12 @@ describe('OpenAPI conformance of the logs, user blocks, link, unlink, stats, job
     }
     assert.equal((await checked('conformance-admin', 'GET', '/roles/marketing/users?take=0')).status, 400);
     assert.equal((await checked('conformance-admin', 'GET', '/roles/nobody/users')).status, 404);
+    assert.equal((await checked('conformance-admin', 'POST', '/roles/marketing/users', { users: [alice.id] })).status, 200);
+    assert.equal((await checked('conformance-admin', 'POST', '/roles/marketing/users', { users: [] })).status, 400);
+    assert.equal((await checked('conformance-importer', 'POST', '/roles/marketing/users', { users: [alice.id] })).status, 403);
+    assert.equal((await checked('conformance-admin', 'POST', '/roles/marketing/users', { users: ['auth0|nobody'] })).status, 404);
+    await insole.db.collection('users').insertOne({ ...(await insole.db.collection('users').findOne({ user_id: alice.id }, { projection: { _id: 0 } })), user_id: 'auth0|odd', email: 'odd@innovashoes.example', app_metadata: { roles: 'marketing' } });
+    assert.equal((await checked('conformance-admin', 'POST', '/roles/marketing/users', { users: ['auth0|odd'] })).status, 409);
     assert.equal((await checked('conformance-admin', 'DELETE', `/users/${id}/roles`, { roles: ['marketing'] })).status, 204);
   });
 

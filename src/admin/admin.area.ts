@@ -55,10 +55,11 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
   const roles = createRoleDirectory(config.dashboard);
   // One per instance: the dashboard's live streams ask it too, so a user's page and streams share a read.
   const standingOf = createRoleStanding(core.users, config.dashboard);
+  const userRoles = createUserRoles({ admin: users, users: core.users, roles, dashboard: config.dashboard });
   const routes = [
     ...userRoutes(users, listing),
-    ...userRoleRoutes(users, roles, createUserRoles({ admin: users, users: core.users, roles, dashboard: config.dashboard })),
-    ...roleRoutes(roles, listing),
+    ...userRoleRoutes(users, roles, userRoles),
+    ...roleRoutes(roles, listing, userRoles),
     ...userIdentityRoutes(users, createAccountLinking({ users: core.users, logs, endSessions: accounts.endSessions, dashboard: config.dashboard })),
     ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
     ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch: (q) => compileSearch(q, logSearchCatalogue) }),

@@ -29,7 +29,7 @@ export const SCOPE_DESCRIPTIONS: Record<ManagementScope, string> = {
   'read:reports': 'Run customer-insight reports and preview segments (counts, breakdowns, sample users).',
   'read:segments': 'Read saved segments and their members.',
   'update:segments': 'Create, change and delete saved segments.',
-  'create:role_members': 'Give users dashboard roles: add to app_metadata.roles (POST /users/{id}/roles, POST/PATCH /users, imports), or verify an address in dashboard.admins; link identities to a user with roles (POST /users/{id}/identities).',
+  'create:role_members': 'Give users dashboard roles: add to app_metadata.roles (POST /users/{id}/roles, POST /roles/{id}/users, POST/PATCH /users, imports), or verify an address in dashboard.admins; link identities to a user with roles (POST /users/{id}/identities).',
   'delete:role_members': 'Take dashboard roles from users: remove from app_metadata.roles (DELETE /users/{id}/roles, PATCH /users, import upserts); link a user with roles into another, which ends it (POST /users/{id}/identities).',
   'read:roles': 'Read the dashboard roles (GET /roles, /roles/{id}) and, with read:users, a user\'s roles (GET /users/{id}/roles).',
   'read:role_members': 'Read who holds a dashboard role (GET /roles/{id}/users).',

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.ts';
-import { BadRequestError, ConflictError } from '../errors/app-error.ts';
+import { AppError, BadRequestError, ConflictError } from '../errors/app-error.ts';
 import type { UserDoc } from '../users/user.model.ts';
 import type { UserRepository } from '../users/user.repository.ts';
 import type { RoleDirectory } from './dashboard-roles.ts';
@@ -31,16 +31,39 @@ export function createUserRoles(deps: { admin: UserAdminService; users: UserRepo
     assertMergedFits('app_metadata', { roles: next }, user.app_metadata);
   }
 
+  /** Every check of giving `ids` to `user`; whether anything is left to write (already held: nothing, and updated_at stays). */
+  function checkAssign(user: UserDoc, ids: string[], rights: RoleRights): boolean {
+    const held = storedRoles(user);
+    const next = [...new Set([...held, ...ids])];
+    assertMayWrite(user, next, rights);
+    return next.length !== held.length;
+  }
+
+  async function add(user: UserDoc, ids: string[]): Promise<void> {
+    if (!await users.changeRoles(user.user_id, { add: ids }, user)) throw new UserNotFoundError();
+  }
+
   return {
     async assign(userId: string, ids: string[], rights: RoleRights): Promise<void> {
       roles.assertKnown(ids);
       const user = await admin.getUser(userId);
-      const held = storedRoles(user);
-      const next = [...new Set([...held, ...ids])];
-      assertMayWrite(user, next, rights);
-      // Already held: nothing to write (Auth0 answers 204 here too), and updated_at stays.
-      if (next.length === held.length) return;
-      if (!await users.changeRoles(userId, { add: ids }, user)) throw new UserNotFoundError();
+      if (checkAssign(user, ids, rights)) await add(user, ids);
+    },
+
+    /**
+     * Auth0's POST /roles/{id}/users: the role to each user, with the checks of `assign`. Every user
+     * is read and checked before the first write, so an unknown user or a refusal writes nothing.
+     */
+    async assignToUsers(roleId: string, userIds: string[], rights: RoleRights): Promise<void> {
+      const role = roles.get(roleId).id;
+      const found: UserDoc[] = [];
+      for (const userId of new Set(userIds)) {
+        const user = await users.findByUserId(userId);
+        if (!user) throw new AppError('inexistent_user', 404, `The user does not exist: ${userId.slice(0, 300)}. Nothing was written.`);
+        found.push(user);
+      }
+      const due = found.filter((user) => checkAssign(user, [role], rights));
+      for (const user of due) await add(user, [role]);
     },
 
     /** A role that config gives the user (admin, by a verified address in dashboard.admins) cannot be taken here: a 400 names it. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { RoleDirectory } from '../dashboard-roles.ts';
 import type { UserListing } from '../user-listing.service.ts';
+import { roleRightsOf } from '../role-members.ts';
+import type { UserRoles } from '../user-roles.service.ts';
 import { auth0ErrorResponse as auth0Error } from './api-errors.ts';
 import { defineRoute, type AnyApiRoute } from './api-route.ts';
 import { pagingParams } from './query-params.ts';
@@ -16,8 +18,16 @@ const roleUsersQuery = z.object({
   message: 'from/take (checkpoint paging) cannot be combined with page, per_page or include_totals',
 });
 
-/** Auth0's roles, read only: here they are config's dashboard roles (src/admin/dashboard-roles.ts). */
-export function roleRoutes(roles: RoleDirectory, listing: UserListing): AnyApiRoute[] {
+/** Auth0's body of POST /roles/{id}/users. */
+const roleUsersBody = z.object({
+  users: z.array(z.string().min(1).max(300)).min(1).max(100).describe('The ids of the users to give the role.'),
+}).strict();
+
+/**
+ * Auth0's roles: here they are config's dashboard roles (src/admin/dashboard-roles.ts), read, and
+ * given to users; no role is created, changed or deleted.
+ */
+export function roleRoutes(roles: RoleDirectory, listing: UserListing, userRoles: UserRoles): AnyApiRoute[] {
   return [
     defineRoute({
       method: 'get', path: '/roles', tag: 'Roles', summary: 'Get roles', scopes: ['read:roles'],
@@ -60,6 +70,19 @@ export function roleRoutes(roles: RoleDirectory, listing: UserListing): AnyApiRo
         const { users, total } = await listing.page({ where }, { page, perPage, sort, withTotal: Boolean(query.include_totals) });
         const shown = users.map(roleUserOf);
         return { status: 200, body: query.include_totals ? { start: page * perPage, limit: perPage, total: total!, users: shown } : shown };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/roles/{id}/users', tag: 'Roles', summary: 'Assign users to a role', scopes: ['create:role_members'],
+      description: 'Adds the role to each user\'s app_metadata.roles, with every check of POST /users/{id}/roles (403 for a change the token\'s role scopes do not allow, '
+        + '409 for roles that are no list, the metadata cap); a user who holds it already is left as is. An unknown role or user is a 404. '
+        + 'Every user is checked before the first write, so any refusal writes nothing.',
+      params: roleIdParams, body: roleUsersBody,
+      responses: { 200: { description: 'Each user holds the role (an empty answer, as at Auth0).' }, 400: auth0Error, 403: auth0Error, 404: auth0Error, 409: auth0Error },
+      audit: { description: 'Assign users to a role' },
+      async handle({ params, body }, call) {
+        await userRoles.assignToUsers(params.id, body.users, roleRightsOf(call.bearer.scopes));
+        return { status: 200 };
       },
     }),
   ];
