@@ -34,6 +34,16 @@ after(() => tenant.stop());
 const sapiLogsAbout = (userId: string, email: string) =>
   tenant.insole.db.collection('logs').find({ type: 'sapi', $or: [{ user_id: userId }, { user_name: email }] }).sort({ log_id: 1 }).toArray();
 
+/** A Google user as a first Google sign-in makes it: the secondary of a link. */
+async function seedGoogleUser(sub: string): Promise<string> {
+  const now = new Date();
+  await tenant.insole.db.collection('users').insertOne({
+    user_id: `google-oauth2|${sub}`, email: `g${sub}@gmail.example`, email_verified: true, identities: [{ provider: 'google-oauth2', user_id: sub, connection: 'google-oauth2', isSocial: true }],
+    created_at: now, updated_at: now, logins_count: 1, blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {},
+  });
+  return `google-oauth2|${sub}`;
+}
+
 describe('auth0 SDK v4 (ManagementClient)', () => {
   let v4: ManagementClientV4;
   before(() => { v4 = new ManagementClientV4({ domain: tenant.domain, clientId: ADMIN.client_id, clientSecret: ADMIN.client_secret }); });
@@ -163,6 +173,24 @@ describe('auth0 SDK v4 (ManagementClient)', () => {
       return true;
     });
     await v4.users.deleteRoles({ id }, { roles: ['marketing'] });
+  });
+
+  test('links a Google user into a password user (users.link) and gives a role to several users (roles.assignUsers)', async () => {
+    const secondary = await seedGoogleUser('4000000000000000001');
+    const linked = await v4.users.link({ id: 'auth0|seed6' }, { provider: 'google-oauth2', user_id: '4000000000000000001' });
+    assert.equal(linked.status, 201);
+    assert.deepEqual(linked.data.map((i) => [i.provider, i.user_id]), [['auth0', 'seed6'], ['google-oauth2', '4000000000000000001']]);
+    await assert.rejects(v4.users.get({ id: secondary }), (err: unknown) => err instanceof ManagementApiError && err.statusCode === 404);
+    await assert.rejects(v4.users.link({ id: 'auth0|seed6' }, { provider: 'google-oauth2', user_id: 'nobody' }), (err: unknown) => {
+      assert.ok(err instanceof ManagementApiError);
+      assert.deepEqual([err.statusCode, err.errorCode], [400, 'inexistent_user']);
+      return true;
+    });
+
+    const assigned = await v4.roles.assignUsers({ id: 'marketing' }, { users: ['auth0|seed7', 'auth0|seed8'] });
+    assert.equal(assigned.status, 200);
+    assert.deepEqual((await v4.roles.getUsers({ id: 'marketing' })).data.map((u) => u.user_id), ['auth0|seed7', 'auth0|seed8']);
+    for (const id of ['auth0|seed7', 'auth0|seed8']) await v4.users.deleteRoles({ id }, { roles: ['marketing'] });
   });
 
   test('exports users to NDJSON and imports a file, each record checked, through jobs', async () => {
@@ -310,6 +338,24 @@ describe('auth0 SDK v5 (ManagementClient)', () => {
     for (const id of ids) await v5.users.roles.delete(id, { roles: ['marketing'] });
     assert.deepEqual((await v5.users.roles.list(ids[0])).data, []);
     await assert.rejects(v5.users.roles.assign('auth0|nobody', { roles: ['admin'] }), (err: unknown) => err instanceof Management.NotFoundError);
+  });
+
+  test('links a Google user into a password user (users.identities.link) and gives a role to several users (roles.users.assign)', async () => {
+    const secondary = await seedGoogleUser('5000000000000000001');
+    const identities = await v5.users.identities.link('auth0|seed9', { provider: 'google-oauth2', user_id: '5000000000000000001' });
+    assert.deepEqual(identities.map((i) => [i.provider, i.user_id]), [['auth0', 'seed9'], ['google-oauth2', '5000000000000000001']]);
+    await assert.rejects(v5.users.get(secondary), (err: unknown) => err instanceof Management.NotFoundError);
+    await assert.rejects(v5.users.identities.link('auth0|seed9', { provider: 'google-oauth2', user_id: '5000000000000000001' }), (err: unknown) => {
+      assert.ok(err instanceof Management.ConflictError, `a ConflictError, not ${String(err)}`);
+      assert.equal((err.body as { errorCode: string }).errorCode, 'identity_already_linked');
+      return true;
+    });
+
+    await v5.roles.users.assign('marketing', { users: ['auth0|seed10', 'auth0|seed11'] });
+    assert.deepEqual((await v5.users.roles.list('auth0|seed10')).data.map((r) => r.id), ['marketing']);
+    assert.deepEqual((await v5.users.roles.list('auth0|seed11')).data.map((r) => r.id), ['marketing']);
+    await assert.rejects(v5.roles.users.assign('marketing', { users: ['auth0|nobody'] }), (err: unknown) => err instanceof Management.NotFoundError);
+    for (const id of ['auth0|seed10', 'auth0|seed11']) await v5.users.roles.delete(id, { roles: ['marketing'] });
   });
 
   test('exports users to CSV and imports a file through jobs, and reads the errors', async () => {
