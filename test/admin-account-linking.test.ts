@@ -4,8 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { UserDoc } from '../src/users/user.model.ts';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { STOREFRONT } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
+import { postBackChannel } from './support/oauth-wire.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import { freshFacebook, freshGoogle, healAll, openSealedTokens, socialTrip, storefrontTokens, usersOf } from './support/social-steps.ts';
@@ -18,7 +20,11 @@ const REMOVER = client('linker-remover', ['update:users', 'delete:role_members']
 const READER = client('linker-reader', ['read:users']);
 const CLIENTS = [LINKER, GRANTER, REMOVER, READER];
 const ADMIN_EMAIL = 'linked.boss@innovashoes.example';
-const storefront = { client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, client_name: 'Test Storefront', redirect_uris: [STOREFRONT.redirect_uri] };
+// The storefront also calls the Management API (client credentials): link_with takes ID tokens issued to the client that calls.
+const storefront = {
+  client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, client_name: 'Test Storefront', redirect_uris: [STOREFRONT.redirect_uri],
+  grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], grants: [{ scope: ['update:users'] }],
+};
 
 describe('linking user accounts through the Management API (POST /users/{id}/identities)', () => {
   let world: SocialWorld;
@@ -127,8 +133,9 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
       [LINKER, { provider: 'google-oauth2', user_id: 'nobody' }, 400, /The secondary user does not exist: no user signs in with google-oauth2\|nobody/],
       [LINKER, { provider: 'auth0', user_id: primary.identities[0].user_id }, 400, /cannot be linked to itself/],
       [LINKER, { provider: 'auth0', user_id: password.identities[0].user_id }, 400, /A password \(database\) user cannot be the secondary/],
-      [LINKER, { link_with: 'eyJhbGciOiJSUzI1NiJ9.e30.sig' }, 400, /link_with .* is not supported by insole: send provider and user_id/],
-      [LINKER, {}, 400, /provider and user_id are required/],
+      [LINKER, { link_with: 'eyJhbGciOiJSUzI1NiJ9.e30.sig' }, 400, /link_with is not a valid ID token for this client/],
+      [LINKER, { link_with: 'x', ...named }, 400, /link_with cannot be sent with provider, user_id or connection_id/],
+      [LINKER, {}, 400, /provider and user_id \(or link_with\) are required/],
       [LINKER, { provider: { $gt: '' }, user_id: sub }, 400, /provider/],
       [LINKER, { ...named, connection_id: 'facebook' }, 400, /is in connection google-oauth2, not facebook/],
       [LINKER, { ...named, primary: true }, 400, /primary/],
@@ -146,6 +153,35 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     const unknown = await link(LINKER, 'auth0|nobody', named);
     assert.deepEqual([unknown.status, unknown.body.errorCode], [404, 'inexistent_user']);
     assert.deepEqual(await snapshot(), was);
+  });
+
+  test('link_with: the secondary named by its ID token, issued to the client that calls; one for another client, not signed by insole or no ID token is a 400', async () => {
+    const primary = await seedPasswordUser();
+    const google = freshGoogle(world);
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    const idToken = (await storefrontTokens(trip, trip.landing)).id_token!;
+    const token = await postBackChannel(world.insole.issuer, '/oauth/token', { grant_type: 'client_credentials', audience: `${world.insole.issuer}/api/v2/` });
+    const asStorefront = (body: unknown) => api(world.insole, token.body.access_token as string, 'POST', linkPath(primary.user_id), body);
+    // The same claims and key id, signed by a key that is not insole's.
+    const { privateKey } = await generateKeyPair('RS256');
+    const foreign = await new SignJWT(decodeJwt(idToken)).setProtectedHeader(decodeProtectedHeader(idToken) as { alg: string }).sign(privateKey);
+
+    const refusals = [
+      await link(LINKER, primary.user_id, { link_with: idToken }), // issued to the storefront, not to the linker
+      await asStorefront({ link_with: foreign }),
+      await asStorefront({ link_with: token.body.access_token }), // an access token: for the API, typ at+jwt
+      await asStorefront({ link_with: `${idToken.slice(0, -6)}AAAAAA` }),
+    ];
+    for (const res of refusals) {
+      assert.deepEqual([res.status, res.body.errorCode], [400, 'invalid_body']);
+      assert.match(res.body.message, /link_with is not a valid ID token for this client: it must be issued by insole to the client that calls \(aud\)/);
+    }
+    assert.ok(await stored(`google-oauth2|${google.sub}`), 'nothing written');
+
+    const res = await asStorefront({ link_with: idToken });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.deepEqual(identityKeys(await stored(primary.user_id)).slice(1), [`google-oauth2|${google.sub}`]);
+    assert.equal(await stored(`google-oauth2|${google.sub}`), null);
   });
 
   test('an identity already on the primary is a 409', async () => {

@@ -4,6 +4,7 @@ import type { Core } from '../core.ts';
 import { createLogModel } from '../logs/log.model.ts';
 import { createLogRepository } from '../logs/log.repository.ts';
 import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
+import { createIdTokenVerifier } from '../oidc/id-token-verifier.ts';
 import type { LiveProvider } from '../oidc/live-provider.ts';
 import { countActiveUsers } from '../reports/active-users.report.ts';
 import { runDailyStats } from '../reports/daily-stats.report.ts';
@@ -60,7 +61,8 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
     ...userRoutes(users, listing),
     ...userRoleRoutes(users, roles, userRoles),
     ...roleRoutes(roles, listing, userRoles),
-    ...userIdentityRoutes(users, createAccountLinking({ users: core.users, logs, endSessions: accounts.endSessions, dashboard: config.dashboard })),
+    ...userIdentityRoutes(users, createAccountLinking({ users: core.users, logs, endSessions: accounts.endSessions, dashboard: config.dashboard }),
+      createIdTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer })),
     ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
     ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch: (q) => compileSearch(q, logSearchCatalogue) }),
     ...statsRoutes({

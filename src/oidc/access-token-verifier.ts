@@ -10,15 +10,20 @@ import type { PublicJwk } from './live-provider.ts';
 /** What a verified token says: whose it is, the client it was issued to, its scopes. */
 export interface VerifiedToken { subject: string; clientId?: string; scopes: ReadonlySet<string> }
 
-/** `audience`: the API the token must be for, or the list it must be for one of. */
-export function createAccessTokenVerifier({ publicKeys, issuer, audience }: { publicKeys: () => PublicJwk[]; issuer: string; audience: string | string[] }): (token: string) => Promise<VerifiedToken> {
+/** insole's published keys as jose's key set, rebuilt only after a rotation. */
+export function publishedKeySet(publicKeys: () => PublicJwk[]): () => ReturnType<typeof createLocalJWKSet> {
   let keys: PublicJwk[] | undefined;
   let jwks: ReturnType<typeof createLocalJWKSet> | undefined;
-  const currentJwks = () => {
+  return () => {
     const now = publicKeys();
-    if (now !== keys) [keys, jwks] = [now, createLocalJWKSet({ keys: now } as JSONWebKeySet)]; // rebuilt only after a rotation
+    if (now !== keys) [keys, jwks] = [now, createLocalJWKSet({ keys: now } as JSONWebKeySet)];
     return jwks!;
   };
+}
+
+/** `audience`: the API the token must be for, or the list it must be for one of. */
+export function createAccessTokenVerifier({ publicKeys, issuer, audience }: { publicKeys: () => PublicJwk[]; issuer: string; audience: string | string[] }): (token: string) => Promise<VerifiedToken> {
+  const currentJwks = publishedKeySet(publicKeys);
 
   return async (token) => {
     try {
