@@ -184,6 +184,16 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     assert.equal(await stored(`google-oauth2|${google.sub}`), null);
   });
 
+  test('one secondary linked into two primaries at once: one link wins, the other is a 409, and the identity is on one user', async () => {
+    const [first, second] = [await seedPasswordUser(), await seedPasswordUser()];
+    const secondary = await seedGoogleUser();
+    const body = { provider: 'google-oauth2', user_id: secondary.identities[0].user_id };
+    const answers = await Promise.all([link(LINKER, first.user_id, body), link(LINKER, second.user_id, body)]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409]);
+    assert.match(answers.find((a) => a.status === 409)!.body.message, /is being linked to another user/);
+    assert.equal(await users().countDocuments({ 'identities.user_id': body.user_id }), 1);
+  });
+
   test('an identity already on the primary is a 409', async () => {
     const primary = await seedPasswordUser();
     const secondary = await seedGoogleUser();

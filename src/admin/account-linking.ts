@@ -93,6 +93,11 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
       const primary = await primaryUser(primaryId);
       const secondary = await secondaryUser(primary, named);
       assertMayLink(primary, secondary, rights);
+      // Two links of one secondary into two primaries at once would each add its identities: one wins.
+      if (!await users.claimForLink(secondary.user_id, primaryId)) {
+        if (!await users.findByUserId(secondary.user_id)) throw new BadRequestError('The secondary user does not exist (any more).', 'inexistent_user');
+        throw new ConflictError(`The secondary user ${secondary.user_id} is being linked to another user.`, 'identity_already_linked');
+      }
       await move(primaryId, secondary.user_id);
       const main = secondary.identities[0];
       await logs.record({

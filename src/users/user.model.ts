@@ -45,6 +45,8 @@ export interface UserDoc {
   pending_events?: PendingEvent[];
   /** The `s`/`ss` log of the login this write counted, until it is moved (logs/log-outbox.ts). */
   pending_logs?: LogDoc[];
+  /** The primary user a link is moving this one into (admin/account-linking.ts), until it is deleted. */
+  linked_to?: string;
 }
 
 /** An event that belongs to a user write: it is moved to the event outbox after the write, never lost in between. */
@@ -96,6 +98,7 @@ const userSchema = new Schema<UserDoc>({
   facts: { type: Schema.Types.Mixed },
   pending_events: { type: Schema.Types.Mixed, default: undefined },
   pending_logs: { type: Schema.Types.Mixed, default: undefined },
+  linked_to: { type: String },
 }, { collection: 'users', versionKey: false, minimize: false, strict: 'throw' });
 
 userSchema.index({ 'identities.provider': 1, 'identities.user_id': 1 });

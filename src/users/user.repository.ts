@@ -41,14 +41,19 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     async findByIdentity(provider: string, identityUserId: string): Promise<UserDoc | null> {
       // trusted(): sanitizeFilter would otherwise strip our own $elemMatch (the values are plain strings).
       const holders = await users.find({ identities: trusted({ $elemMatch: { provider: String(provider), user_id: String(identityUserId) } }) }).limit(2).lean<UserDoc[]>().exec();
-      if (holders.length < 2) return holders[0] ?? null;
       const [a, b] = holders;
-      return holdsAll(b, a) ? b : a;
+      return b && holdsAll(b, a) ? b : a ?? null;
     },
 
     /** The user with its identities' sealed provider tokens, which a link moves along (never shown). */
     findWithIdentityTokens(userId: string): Promise<UserDoc | null> {
       return users.findOne({ user_id: userId }).select('+identities.sealed_tokens').lean<UserDoc>().exec();
+    },
+
+    /** Claims the user for a link into `primaryId`: false while a link into another user holds it. */
+    async claimForLink(userId: string, primaryId: string): Promise<boolean> {
+      recent.forget(userId);
+      return (await users.updateOne({ user_id: userId, linked_to: trusted({ $in: [null, primaryId] }) }, { $set: { linked_to: primaryId } }).exec()).matchedCount === 1;
     },
 
     /** Adds identities another user holds (a link), unless the user already holds one of them. */
@@ -63,9 +68,8 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
      */
     async removeLinked(userId: string, rev: number | null): Promise<boolean> {
       recent.forget(userId);
-      const waiting = trusted({ $exists: false });
-      const removed = await users.deleteOne({ user_id: userId, 'facts.rev': rev, 'pending_logs.0': waiting, 'pending_events.0': waiting }).exec();
-      return removed.deletedCount === 1;
+      const none = trusted({ $exists: false });
+      return (await users.deleteOne({ user_id: userId, 'facts.rev': rev, 'pending_logs.0': none, 'pending_events.0': none }).exec()).deletedCount === 1;
     },
 
     /** Adds a secondary identity unless some identity of that provider account is already there. */
@@ -197,9 +201,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
 }
 
 /** Whether `user` holds every identity of `other` (by provider and id). */
-function holdsAll(user: UserDoc, other: UserDoc): boolean {
-  return other.identities.every((o) => user.identities.some((i) => i.provider === o.provider && i.user_id === o.user_id));
-}
+const holdsAll = (user: UserDoc, other: UserDoc) => other.identities.every((o) => user.identities.some((i) => i.provider === o.provider && i.user_id === o.user_id));
 
 /** A database user's own id (the part after `auth0|`): an ObjectId's 24 hex digits, as Auth0's. */
 export function newUserObjectId(): string {
