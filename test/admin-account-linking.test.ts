@@ -125,12 +125,14 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     const primary = await seedPasswordUser({ user_metadata: { shoe_size: 41 } });
     const secondary = await seedGoogleUser();
     const password = await seedPasswordUser();
+    await seedGoogleUser(`empty${serial}`, { identities: [] }); // as a raw insert could leave one
     const sub = secondary.identities[0].user_id;
     const named = { provider: 'google-oauth2', user_id: sub };
     const snapshot = async () => [await stored(primary.user_id), await stored(secondary.user_id), await stored(password.user_id)];
     const was = await snapshot();
     const refusals = [
       [LINKER, { provider: 'google-oauth2', user_id: 'nobody' }, 400, /The secondary user does not exist: no user signs in with google-oauth2\|nobody/],
+      [LINKER, { provider: 'google-oauth2', user_id: `empty${serial}` }, 400, /The secondary user does not exist/],
       [LINKER, { provider: 'auth0', user_id: primary.identities[0].user_id }, 400, /cannot be linked to itself/],
       [LINKER, { provider: 'auth0', user_id: password.identities[0].user_id }, 400, /A password \(database\) user cannot be the secondary/],
       [LINKER, { link_with: 'eyJhbGciOiJSUzI1NiJ9.e30.sig' }, 400, /link_with is not a valid ID token for this client/],

@@ -42,12 +42,13 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
     const named = { provider, user_id: user_id.startsWith(`${provider}|`) ? user_id.slice(provider.length + 1) : user_id, connection };
     const shown = `${named.provider}|${named.user_id}`;
     const user = await users.findByUserId(shown);
-    if (!user || !same(user.identities[0])(named)) {
+    const main = user?.identities[0];
+    if (!user || !main || !same(main)(named)) {
       if (primary.identities.some(same(named))) throw new ConflictError(`The identity ${shown} is already linked to this user.`, 'identity_already_linked');
       throw new BadRequestError(`The secondary user does not exist: no user signs in with ${shown} as its main identity.`, 'inexistent_user');
     }
-    if (named.connection !== undefined && named.connection !== user.identities[0].connection) {
-      throw new BadRequestError(`The secondary user's identity ${shown} is in connection ${user.identities[0].connection}, not ${named.connection}.`, 'invalid_body');
+    if (named.connection !== undefined && named.connection !== main.connection) {
+      throw new BadRequestError(`The secondary user's identity ${shown} is in connection ${main.connection}, not ${named.connection}.`, 'invalid_body');
     }
     return user;
   }
