@@ -11,6 +11,8 @@ import { postBackChannel } from './support/oauth-wire.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import { freshFacebook, freshGoogle, healAll, openSealedTokens, socialTrip, storefrontTokens, usersOf } from './support/social-steps.ts';
+import { until } from './support/hooks.ts';
+import { startLogoutReceiver } from './support/logout-receiver.ts';
 import { seededUser } from './support/user-jobs.ts';
 
 const client = (id: string, scopes: string[]) => ({ client_id: id, client_secret: `${id}-secret-0123456789abcdef`, scopes });
@@ -20,25 +22,28 @@ const REMOVER = client('linker-remover', ['update:users', 'delete:role_members']
 const READER = client('linker-reader', ['read:users']);
 const CLIENTS = [LINKER, GRANTER, REMOVER, READER];
 const ADMIN_EMAIL = 'linked.boss@innovashoes.example';
-// The storefront also calls the Management API (client credentials): link_with takes ID tokens issued to the client that calls.
-const storefront = {
+// The storefront also calls the Management API (client credentials): link_with takes ID tokens issued
+// to the client that calls. Its back-channel logout endpoint hears when a linked user's sessions end.
+const storefront = (backchannel_logout_uri: string) => ({
   client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, client_name: 'Test Storefront', redirect_uris: [STOREFRONT.redirect_uri],
-  grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], grants: [{ scope: ['update:users'] }],
-};
+  grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], grants: [{ scope: ['update:users'] }], backchannel_logout_uri,
+});
 
 describe('linking user accounts through the Management API (POST /users/{id}/identities)', () => {
   let world: SocialWorld;
+  let receiver: Awaited<ReturnType<typeof startLogoutReceiver>>;
   const tokens: Record<string, string> = {};
   let serial = 0;
   before(async () => {
+    receiver = await startLogoutReceiver();
     world = await startSocialWorld({
-      clients: [storefront, ...CLIENTS.map(m2mClientConfig)],
+      clients: [storefront(`${receiver.url}/ok`), ...CLIENTS.map(m2mClientConfig)],
       dashboard: { admins: [ADMIN_EMAIL], roles: { admin: ['read:users', 'update:users'], marketing: ['read:users'] } },
       admin_api: { rate_limit: { requests: 10_000 } },
     });
     for (const c of CLIENTS) tokens[c.client_id] = (await managementToken(world.insole, c)).access_token;
   });
-  after(() => world.close());
+  after(async () => { await world.close(); await receiver.close(); });
   beforeEach(() => healAll(world));
 
   const users = () => usersOf(world.insole);
@@ -47,6 +52,8 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
   const link = (who: { client_id: string }, userId: string, body: unknown) => api(world.insole, tokens[who.client_id], 'POST', linkPath(userId), body);
   const apiEvents = (userId: string) => world.insole.db.collection('logs').find({ user_id: userId, type: { $in: ['sapi', 'fapi'] } }).sort({ log_id: 1 }).toArray();
   const identityKeys = (user: Pick<UserDoc, 'identities'> | null) => (user?.identities ?? []).map((i) => `${i.provider}|${i.user_id}`);
+  /** The logout token the storefront was sent when `userId`'s sessions ended. */
+  const logoutTokenOf = (userId: string) => until(`a back-channel logout for ${userId}`, () => receiver.received.find((r) => r.logoutToken && decodeJwt(r.logoutToken).sub === userId)?.logoutToken);
 
   /** A password user seeded in the database. */
   async function seedPasswordUser(extra: Partial<UserDoc> = {}): Promise<UserDoc> {
@@ -91,6 +98,7 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     ], 'the identities, without provider tokens or profile data');
 
     assert.equal(await stored(secondaryId), null, 'the secondary user no longer exists');
+    assert.ok(await logoutTokenOf(secondaryId), 'its sessions ended: the storefront was told (back-channel logout)');
     const primary = (await stored(primaryId))!;
     assert.deepEqual([primary.email, primary.user_metadata, primary.app_metadata], [email, before.user_metadata, before.app_metadata], 'nothing of the secondary\'s profile or metadata merged');
     assert.deepEqual(openSealedTokens(world.insole, primary.identities[1].sealed_tokens!), openSealedTokens(world.insole, secondary.identities[0].sealed_tokens), 'the provider tokens moved with it');
@@ -184,6 +192,12 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     assert.equal(res.status, 201, JSON.stringify(res.body));
     assert.deepEqual(identityKeys(await stored(primary.user_id)).slice(1), [`google-oauth2|${google.sub}`]);
     assert.equal(await stored(`google-oauth2|${google.sub}`), null);
+
+    // A logout token is signed by the same keys for the same client, with a sub: its typ (logout+jwt) tells it apart.
+    const logoutToken = await logoutTokenOf(`google-oauth2|${google.sub}`);
+    const refused = await api(world.insole, token.body.access_token as string, 'POST', linkPath((await seedPasswordUser()).user_id), { link_with: logoutToken });
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.message, /link_with is not a valid ID token for this client/);
   });
 
   test('one secondary linked into two primaries at once: one link wins, the other is a 409, and the identity is on one user', async () => {
