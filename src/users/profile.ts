@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { UserDoc } from './user.model.ts';
+import { withProfileDefaults } from './stored-user.ts';
 
 const isoDate = z.iso.datetime().describe('ISO 8601 date-time, UTC');
 const metadata = z.record(z.string(), z.unknown());
@@ -37,7 +38,9 @@ export const publicProfileSchema = z.object({
 
 export type PublicProfile = z.infer<typeof publicProfileSchema>;
 
-export function toPublicProfile(user: UserDoc): PublicProfile {
+/** Also for users read straight from the collection (reports' samples): a missing optional field reads as empty (stored-user.ts). */
+export function toPublicProfile(stored: UserDoc): PublicProfile {
+  const user = withProfileDefaults(stored);
   return dropUndefined({
     user_id: user.user_id,
     email: user.email ?? undefined,
@@ -57,11 +60,11 @@ export function toPublicProfile(user: UserDoc): PublicProfile {
     updated_at: user.updated_at.toISOString(),
     last_login: user.last_login?.toISOString(),
     last_ip: user.last_ip ?? undefined,
-    logins_count: user.logins_count ?? 0,
+    logins_count: user.logins_count,
     blocked: user.blocked ? true : undefined,
     blocked_for: user.blocked_for.map(({ identifier, ip }) => dropUndefined({ identifier, ip: ip ?? undefined })),
-    user_metadata: user.user_metadata ?? {},
-    app_metadata: user.app_metadata ?? {},
+    user_metadata: user.user_metadata,
+    app_metadata: user.app_metadata,
   });
 }
 

@@ -2,6 +2,7 @@ import mongoose from 'mongoose';
 import { update as applyInMemory, type Modifier } from 'mingo/updater';
 import type { ChangeKind, UserInsight } from '../insight/user-insight.ts';
 import type { UserDoc, UserModel } from './user.model.ts';
+import { withProfileDefaults } from './stored-user.ts';
 
 type Update = Modifier<UserDoc & Record<string, unknown>>;
 
@@ -32,7 +33,10 @@ const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve
  * profile other than the stored one, and no enter/exit event is lost or doubled.
  */
 export function createUserChanges(users: UserModel, insight: UserInsight) {
-  const read = (userId: string) => users.findOne({ user_id: userId }).lean<UserDoc>().exec();
+  const read = async (userId: string) => {
+    const user = await users.findOne({ user_id: userId }).lean<UserDoc>().exec();
+    return user && withProfileDefaults(user);
+  };
   const revOf = (user: UserDoc) => (user.facts as { rev?: number } | undefined)?.rev ?? null;
   const listeners = new Set<() => void>();
   const writeListeners = new Set<(userId: string) => void>();
@@ -73,7 +77,7 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
         ).lean<UserDoc>().exec();
         if (stored) {
           written(userId, events);
-          return stored;
+          return withProfileDefaults(stored);
         }
         const fresh = await read(userId);
         // Same revision: it is `where` that failed (or the user is gone), not a concurrent write.

@@ -4,8 +4,15 @@ import type { LogDoc } from '../logs/log.model.ts';
 import { trusted, type UserChanges } from './user-changes.ts';
 import type { Identity, UserDoc, UserModel } from './user.model.ts';
 import { createRecentSignins } from './recent-signins.ts';
+import { withProfileDefaults } from './stored-user.ts';
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
+
+/** Every user read here as readers may assume it (stored-user.ts: a migrated document may lack optional fields). */
+const complete = async (read: Promise<UserDoc | null>): Promise<UserDoc | null> => {
+  const user = await read;
+  return user && withProfileDefaults(user);
+};
 
 /**
  * Query values arrive already parsed as strings; mongoose's sanitizeFilter guards operator injection
@@ -17,7 +24,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
 
   return {
     findByUserId(userId: string): Promise<UserDoc | null> {
-      return users.findOne({ user_id: userId }).lean<UserDoc>().exec();
+      return complete(users.findOne({ user_id: userId }).lean<UserDoc>().exec());
     },
 
     /** For the steps of a code flow right after a sign-in on this instance (see recent-signins.ts); else a read. */
@@ -26,11 +33,11 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     },
 
     findByEmailWithSecret(email: string): Promise<UserDoc | null> {
-      return users.findOne({ email }).select('+password_hash').lean<UserDoc>().exec();
+      return complete(users.findOne({ email }).select('+password_hash').lean<UserDoc>().exec());
     },
 
     findByEmail(email: string): Promise<UserDoc | null> {
-      return users.findOne({ email }).lean<UserDoc>().exec();
+      return complete(users.findOne({ email }).lean<UserDoc>().exec());
     },
 
     /**
@@ -41,13 +48,13 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     async findByIdentity(provider: string, identityUserId: string): Promise<UserDoc | null> {
       // trusted(): sanitizeFilter would otherwise strip our own $elemMatch (the values are plain strings).
       const holders = await users.find({ identities: trusted({ $elemMatch: { provider: String(provider), user_id: String(identityUserId) } }) }).limit(2).lean<UserDoc[]>().exec();
-      const [a, b] = holders;
+      const [a, b] = holders.map(withProfileDefaults);
       return b && holdsAll(b, a) ? b : a ?? null;
     },
 
     /** The user with its identities' sealed provider tokens, which a link moves along (never shown). */
     findWithIdentityTokens(userId: string): Promise<UserDoc | null> {
-      return users.findOne({ user_id: userId }).select('+identities.sealed_tokens').lean<UserDoc>().exec();
+      return complete(users.findOne({ user_id: userId }).select('+identities.sealed_tokens').lean<UserDoc>().exec());
     },
 
     /** Claims the user for a link into `primaryId`: false while a link into another user holds it. */
@@ -82,7 +89,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
 
     /** Removes a secondary identity (never the primary, identities[0], which the user_id names). */
     async unlinkIdentity(userId: string, provider: string, identityUserId: string, at: Date): Promise<boolean> {
-      const before = await users.findOne({ user_id: userId }).lean<UserDoc>().exec();
+      const before = await complete(users.findOne({ user_id: userId }).lean<UserDoc>().exec());
       const present = before?.identities.some((i, index) => index > 0 && i.provider === provider && i.user_id === identityUserId);
       if (!before || !present) return false;
       const unlinked = await changes.apply(userId, { $pull: { identities: { provider: String(provider), user_id: String(identityUserId) } }, $set: { updated_at: at } }, {
@@ -169,8 +176,9 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
      * Searches with a filter compiled from Auth0's query syntax (src/search): through the driver,
      * because it carries our own operators, which mongoose's sanitizeFilter would strip.
      */
-    search(filter: Record<string, unknown>, { sort, skip = 0, limit }: { sort: Record<string, 1 | -1>; skip?: number; limit: number }): Promise<UserDoc[]> {
-      return users.collection.find<UserDoc>(filter, { sort, skip, limit, projection: { password_hash: 0, 'identities.sealed_tokens': 0 } }).toArray();
+    async search(filter: Record<string, unknown>, { sort, skip = 0, limit }: { sort: Record<string, 1 | -1>; skip?: number; limit: number }): Promise<UserDoc[]> {
+      const found = await users.collection.find<UserDoc>(filter, { sort, skip, limit, projection: { password_hash: 0, 'identities.sealed_tokens': 0 } }).toArray();
+      return found.map(withProfileDefaults);
     },
 
     countMatching(filter: Record<string, unknown>): Promise<number> {
@@ -185,7 +193,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
      */
     async *streamBatches({ connection, segment, limit }: { connection?: string; segment?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
       const cursor = users.collection.find(exportFilter({ connection, segment }), { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
-      yield* cursorBatches(cursor) as AsyncGenerator<UserDoc[]>;
+      for await (const batch of cursorBatches(cursor) as AsyncGenerator<UserDoc[]>) yield batch.map(withProfileDefaults);
     },
 
     /** How many users `streamBatches` gives for the same selection (an export's total). */

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { startTestInsole, type TestInsole } from './support/insole.ts';
+import { api, m2mClientConfig, managementToken } from './support/management.ts';
+import { signInForTokens } from './support/relying-party.ts';
+import { exportThroughApi, JOBS_SETTINGS } from './support/user-jobs.ts';
+
+const ADMIN = { client_id: 'backoffice', client_secret: 'backoffice-secret-0123456789abcdef', scopes: ['read:users', 'update:users', 'read:reports'] };
+const PASSWORD = 'migrated-shopper-2026';
+
+/**
+ * What a store's own migration script writes (DESIGN: the Auth0-shaped profile in MongoDB): the
+ * required user_id and created_at, an email and a bcrypt hash, and none of the optional arrays,
+ * objects and counters (identities, blocked_for, user_metadata, app_metadata, logins_count, updated_at).
+ */
+const bare = (id: string, email: string) => ({
+  user_id: `auth0|${id}`, email, created_at: new Date('2025-03-01T10:00:00Z'),
+  password_hash: bcrypt.hashSync(PASSWORD, 4),
+});
+
+describe('users written straight into MongoDB without the optional fields', () => {
+  let insole: TestInsole;
+  let token: string;
+  before(async () => {
+    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN), {
+      client_id: 'test-storefront', client_secret: 'test-storefront-secret-0123456789', redirect_uris: ['http://127.0.0.1:4999/callback'],
+    }], admin_api: JOBS_SETTINGS() });
+    await insole.db.collection('users').insertMany([bare('mig1', 'mig1@innovashoes.example'), bare('mig2', 'mig2@innovashoes.example')]);
+    token = (await managementToken(insole, ADMIN)).access_token;
+  });
+  after(() => insole.stop());
+
+  test('GET /users/{id} reads missing arrays and objects as empty, logins_count as 0, updated_at as created_at', async () => {
+    const res = await api(insole, token, 'GET', `/users/${encodeURIComponent('auth0|mig1')}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(
+      { identities: res.body.identities, blocked_for: res.body.blocked_for, user_metadata: res.body.user_metadata, app_metadata: res.body.app_metadata },
+      { identities: [], blocked_for: [], user_metadata: {}, app_metadata: {} },
+    );
+    assert.equal(res.body.logins_count, 0);
+    assert.equal(res.body.email_verified, false);
+    assert.equal(res.body.updated_at, '2025-03-01T10:00:00.000Z');
+  });
+
+  test('listing and searching show them', async () => {
+    const res = await api(insole, token, 'GET', `/users?q=${encodeURIComponent('email.domain:innovashoes.example')}&sort=user_id:1`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.map((u: { user_id: string }) => u.user_id), ['auth0|mig1', 'auth0|mig2']);
+    assert.deepEqual(res.body[1].blocked_for, []);
+  });
+
+  test('the segment preview shows them in its sample, as profiles', async () => {
+    const res = await api(insole, token, 'POST', '/reports/segments/preview', { q: 'email.domain:innovashoes.example' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.count, 2);
+    assert.deepEqual(res.body.sample.map((u: { identities: unknown }) => u.identities), [[], []]);
+  });
+
+  test('PATCH merges metadata into the missing object', async () => {
+    const res = await api(insole, token, 'PATCH', `/users/${encodeURIComponent('auth0|mig2')}`, { user_metadata: { shoe_size: 44 } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body.user_metadata, { shoe_size: 44 });
+    assert.deepEqual(res.body.identities, []);
+  });
+
+  test('an NDJSON export with the default fields carries them, with blocked_for named too', async () => {
+    const named = await exportThroughApi(insole, token, { format: 'json', fields: [{ name: 'user_id' }, { name: 'blocked_for' }] });
+    assert.match(named.text, /"user_id":"auth0\|mig1","blocked_for":\[\]/);
+    const { text } = await exportThroughApi(insole, token, { format: 'json' });
+    const rows = text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(rows.map((row) => row.user_id).sort(), ['auth0|mig1', 'auth0|mig2']);
+    const mig1 = rows.find((row) => row.user_id === 'auth0|mig1')!;
+    assert.deepEqual([mig1.identities, mig1.app_metadata, mig1.logins_count], [[], {}, 0]);
+  });
+
+  test('the migrated user signs in with its password, and the login is counted', async () => {
+    const { tokens } = await signInForTokens(insole.issuer, { email: 'mig1@innovashoes.example', password: PASSWORD });
+    assert.equal(tokens.claims()?.sub, 'auth0|mig1');
+    const res = await api(insole, token, 'GET', `/users/${encodeURIComponent('auth0|mig1')}`);
+    assert.equal(res.body.logins_count, 1);
+  });
+
+  test('a user without created_at is refused with a message naming it and the field, not a bare server error', async () => {
+    await insole.db.collection('users').insertOne({ user_id: 'auth0|undated', email: 'undated@outlet.example' });
+    const res = await api(insole, token, 'GET', `/users/${encodeURIComponent('auth0|undated')}`);
+    assert.equal(res.status, 500);
+    assert.equal(res.body.errorCode, 'invalid_stored_user');
+    assert.match(res.body.message, /auth0\|undated has no created_at \(a BSON date\)/);
+  });
+});
