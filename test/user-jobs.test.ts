@@ -202,6 +202,25 @@ describe('users export and import jobs (Auth0 /api/v2/jobs)', () => {
     assert.doesNotMatch(text, /argon2|password_hash|sealed/);
   });
 
+  test('two fields exported under one title are refused with a 400 naming it, in NDJSON and CSV, and no job is created', async () => {
+    const jobsBefore = await insole.db.collection('user_jobs').countDocuments();
+    const clashes = [
+      { format: 'json', fields: [{ name: 'email' }, { name: 'user_metadata.email', export_as: 'email' }] },
+      { format: 'json', fields: [{ name: 'user_metadata.size', export_as: 'size' }, { name: 'app_metadata.size', export_as: 'size' }] },
+      { format: 'csv', fields: [{ name: 'name' }, { name: 'name' }] },
+    ];
+    for (const body of clashes) {
+      const refused = await api(insole, admin, 'POST', '/jobs/users-exports', body);
+      assert.equal(refused.status, 400, JSON.stringify(body));
+      assert.equal(refused.body.errorCode, 'invalid_body');
+      const title = body.fields[1].export_as ?? body.fields[1].name;
+      assert.match(refused.body.message, new RegExp(`two fields are exported as "${title}"`));
+    }
+    assert.equal(await insole.db.collection('user_jobs').countDocuments(), jobsBefore);
+    const swapped = await api(insole, admin, 'POST', '/jobs/users-exports', { format: 'json', fields: [{ name: 'email', export_as: 'name' }, { name: 'name', export_as: 'email' }] });
+    assert.equal(swapped.status, 201, 'distinct titles, whatever the names');
+  });
+
   test('the location is a signed, short-lived link: tampered, borrowed or expired links are refused', async () => {
     const { job } = await exportThroughApi(insole, admin, { format: 'json', limit: 1 });
     const link = new URL(job.location!);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Connection } from 'mongoose';
-import { defaultExportFields, exportFieldProblem, MAX_EXPORT_FIELDS, type ExportFormat } from '../admin/jobs/export-fields.ts';
+import { defaultExportFields, exportFieldsProblems, MAX_EXPORT_FIELDS, type ExportFormat } from '../admin/jobs/export-fields.ts';
 import { writeExport } from '../admin/jobs/user-export.ts';
 import { importUsers, parseUsersFile } from '../admin/jobs/user-import.ts';
 import { importDepsFor } from '../admin/jobs/user-jobs.ts';
@@ -25,7 +25,7 @@ export async function exportUsersToFile(connection: Connection, config: Config, 
   if (format !== 'json' && format !== 'csv') throw new CliError(`--format must be json or csv, not "${options.format}"`);
   const fields = options.fields ? options.fields.split(',').map((name) => ({ name: name.trim() })).filter((field) => field.name) : defaultExportFields(format);
   if (fields.length > MAX_EXPORT_FIELDS) throw new CliError(`At most ${MAX_EXPORT_FIELDS} fields can be exported.`);
-  const problems = fields.map((field) => exportFieldProblem(field.name, format)).filter(Boolean);
+  const problems = exportFieldsProblems(fields, format);
   if (problems.length) throw new CliError(`--fields: ${problems.join('; ')}`);
   if (options.limit !== undefined && !/^[1-9]\d{0,9}$/.test(options.limit)) throw new CliError(`--limit must be a whole number above 0, not "${options.limit}"`);
   const { users } = userWritesFor(connection, config);

@@ -8,7 +8,8 @@ const connectionId = z.string().min(1).max(200)
 
 const exportField = z.object({
   name: z.string().min(1).max(100).describe('A profile field, user_metadata.<path>, app_metadata.<path> or identities[<n>].<attribute>.'),
-  export_as: z.string().min(1).max(100).optional().describe('Column title (CSV) or key (NDJSON) in the file.'),
+  export_as: z.string().min(1).max(100).optional()
+    .describe('Column title (CSV) or key (NDJSON) in the file (default: the name). Two fields with one title are a 400: one would overwrite the other.'),
 }).strict();
 
 export const jobIdParams = z.object({ id: z.string().regex(/^job_[A-Za-z0-9]{16}$/, 'must be job_ followed by 16 letters or digits') });

@@ -39,6 +39,22 @@ export function exportFieldProblem(name: string, format: ExportFormat): string |
   return undefined;
 }
 
+/**
+ * Every problem of a field list: each name's (above), and two fields with one title (`export_as`,
+ * else the name): in NDJSON the second value would overwrite the first under one key, and a CSV
+ * with two columns of one title cannot be read back by name. Empty when the list is fine.
+ */
+export function exportFieldsProblems(fields: readonly ExportField[], format: ExportFormat): string[] {
+  const problems = fields.map((field) => exportFieldProblem(field.name, format)).filter((problem) => problem !== undefined);
+  const seen = new Set<string>();
+  for (const field of fields) {
+    const title = field.export_as ?? field.name;
+    if (seen.has(title)) problems.push(`two fields are exported as "${title}": give one of them another export_as`);
+    seen.add(title);
+  }
+  return problems;
+}
+
 /** Reads one field from a public profile; undefined when the user has none. */
 export type FieldReader = (profile: PublicProfile) => unknown;
 

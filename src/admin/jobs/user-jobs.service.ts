@@ -3,7 +3,7 @@ import { AppError, BadRequestError, NotFoundError } from '../../errors/app-error
 import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
 import type { DownloadLinks } from './download-link.ts';
 import type { ExportFileRepository } from './export-file.repository.ts';
-import { defaultExportFields, exportFieldProblem, MAX_EXPORT_FIELDS, type ExportFormat } from './export-fields.ts';
+import { defaultExportFields, exportFieldsProblems, MAX_EXPORT_FIELDS, type ExportFormat } from './export-fields.ts';
 import type { ExportField, RecordError, UserJob } from './user-job.model.ts';
 import type { UserJobRepository } from './user-job.repository.ts';
 import { parseUsersFile } from './user-import.ts';
@@ -50,7 +50,7 @@ export function createUserJobsService(deps: {
     const format = request.format ?? 'json';
     const fields = request.fields?.length ? request.fields : defaultExportFields(format);
     if (fields.length > MAX_EXPORT_FIELDS) throw new BadRequestError(`At most ${MAX_EXPORT_FIELDS} fields can be exported.`, 'invalid_body');
-    const problems = fields.map((field) => exportFieldProblem(field.name, format)).filter(Boolean);
+    const problems = exportFieldsProblems(fields, format);
     if (problems.length) throw new BadRequestError(`Payload validation error: ${problems.join('; ')}.`, 'invalid_body');
     // An unknown segment has no members: the job would complete with an empty file that looks like an answer.
     if (request.segment_id !== undefined) await deps.findSegment(request.segment_id);
