@@ -142,6 +142,21 @@ describe('Management API: users', () => {
     assert.equal(stored!.blocked, false);
   });
 
+  test('a metadata key PATCH stores can be searched in q: any script, and a space or colon escaped with "\\"', async () => {
+    const id = 'auth0%7Cseed000021';
+    const patched = await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { 'größe': 42, 'shoe size': '44 EU', 'fit:note': { 'für läufer': 'ja' } } });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    const queries = ['user_metadata.größe:42', 'user_metadata.shoe\\ size:"44 EU"', 'user_metadata.fit\\:note.für\\ läufer:ja', '_exists_:user_metadata.größe'];
+    for (const q of queries) {
+      const res = await api(insole, token, 'GET', `/users?q=${encodeURIComponent(q)}`);
+      assert.equal(res.status, 200, `${q}: ${JSON.stringify(res.body)}`);
+      assert.deepEqual(res.body.map((user: { user_id: string }) => user.user_id), ['auth0|seed000021'], q);
+    }
+    const climbing = await api(insole, token, 'GET', `/users?q=${encodeURIComponent('user_metadata.\\$where:1')}`);
+    assert.equal(climbing.status, 400);
+    assert.match(climbing.body.message, /each part of a user_metadata path is a key/);
+  });
+
   test('a "__proto__" metadata key, at any depth, is a 400 naming it, and nothing changes', async () => {
     const id = 'auth0%7Cseed000041';
     await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { shoe_size: 42 }, app_metadata: { tier: 'editor', plan: 'pro' } });

@@ -61,6 +61,12 @@ describe('search filters: fields, types and case rules', () => {
     ['user_metadata.fullcontact_profile.age:34', { 'user_metadata.fullcontact_profile.age': { $in: ['34', 34] } }],
     ['user_metadata.vip:true', { 'user_metadata.vip': { $in: ['true', true] } }],
     ['_exists_:user_metadata.fav_color', { 'user_metadata.fav_color': { $exists: true, $ne: null } }],
+    // Any key PATCH stores, in any script; a space, colon or other syntax character in a key is escaped with "\".
+    ['user_metadata.größe:42', { 'user_metadata.größe': { $in: ['42', 42] } }],
+    ['user_metadata.shoe\\ size:"44 EU"', { 'user_metadata.shoe size': '44 EU' }],
+    ['app_metadata.a\\:b\\(c\\):x', { 'app_metadata.a:b(c)': 'x' }],
+    ['_exists_:user_metadata.préférences.couleur', { 'user_metadata.préférences.couleur': { $exists: true, $ne: null } }],
+    ['user_metadata.price$:9', { 'user_metadata.price$': { $in: ['9', 9] } }],
     ['_exists_:email.domain', { email: { $exists: true, $ne: null } }],
     ['nickname:*', { nickname: { $exists: true, $ne: null } }],
     ['NOT blocked:true', { $nor: [{ blocked: true }] }],
@@ -113,6 +119,11 @@ describe('search filters: what cannot be searched is a 400 naming the field or v
     ['_exists_:password_hash', 9, /unknown field "password_hash"/],
     ['user_metadata.a..b:1', 0, /each part of a user_metadata path/],
     ['user_metadata.$where:1', 0, /each part of a user_metadata path/],
+    ['user_metadata.a.$gt:1', 0, /each part of a user_metadata path is a key: not empty, at most 255 characters, not starting with "\$"/],
+    ['user_metadata.a.:1', 0, /each part of a user_metadata path/],
+    [`user_metadata.${'k'.repeat(256)}:1`, 0, /at most 255 characters/],
+    // An escaped dot is still a dot: no stored key holds one, so it separates keys and cannot climb out of user_metadata.
+    ['user_metadata.a\\.\\$where:1', 0, /each part of a user_metadata path/],
     ['user_metadata.__proto__:x', 0, /no user_metadata key is named __proto__, constructor or prototype/],
     ['_exists_:app_metadata.prefs.constructor', 9, /no app_metadata key is named __proto__/],
     ['app_metadata.a.b.c.d.e.f.g.h.i:1', 0, /at most 8 levels/],
@@ -187,7 +198,7 @@ describe('search filters: nothing from the request reaches MongoDB but literals'
   test('every filter of a broad set of valid queries holds only our operators, catalogue paths and literals', () => {
     const queries = [
       'name:jo* AND NOT blocked:true OR email.domain:innovashoes.example', 'email:("a@x.example" OR "b@x.example")',
-      'last_login:{2017-11 TO 2017-12]', '_exists_:user_metadata.a.b-c.d_e', 'app_metadata.roles:admin', 'jane smith',
+      'last_login:{2017-11 TO 2017-12]', '_exists_:user_metadata.a.b-c.d_e', 'user_metadata.größe:42', 'app_metadata.shoe\\ size:44', 'app_metadata.roles:admin', 'jane smith',
       'NOT (identities.connection:google-oauth2 OR identities.provider:facebook) AND logins_count:[10 TO *]',
       'user_id:"auth0|1" OR given_name:*ann* OR family_name:o*', `${Array.from({ length: 100 }, (_, i) => `nickname:n${i}`).join(' OR ')}`,
     ];

@@ -62,6 +62,9 @@ const USERS = [
     created_at: at('2024-12-31T23:59:59.999Z'), last_login: at('2024-12-31T12:00:00Z'), logins_count: 50 }),
   profile('auth0|u15', { email: 'jo@innovashoes.example', name: 'jo', nickname: 'jo', created_at: at('2025-06-01T00:00:00Z'), last_login: at('2025-06-02T00:00:00Z'), logins_count: 2 }),
   profile('facebook|116', { email: 'sofia@example.org', name: 'Sofía Núñez', nickname: 'sofia', created_at: at('2024-07-07T00:00:00Z'), last_login: at('2024-08-01T00:00:00Z'), logins_count: 15 }),
+  // Keys PATCH stores though they are not ASCII words, and a key that only looks like a path.
+  profile('auth0|k17', { email: 'kurt@innovashoes.example', name: 'Kurt Kraus', nickname: 'kurt', created_at: at('2024-07-08T00:00:00Z'), last_login: at('2024-08-02T00:00:00Z'), logins_count: 5,
+    user_metadata: { 'größe': 42, 'shoe size': '44 EU', 'a:b': { 'c d': 'x' } }, app_metadata: { 'größe': 43 } }),
 ];
 
 /** q → the user_ids it must find among USERS (short names: u01 is auth0|u01, g03 google-oauth2|103, …). */
@@ -79,7 +82,7 @@ const USER_QUERIES: [string, string[]][] = [
   ['identities.connection:Google-OAuth2 OR identities.connection:facebook', ['f04', 'f16']],
   ['identities.isSocial:true AND identities.provider:auth0', ['u12']],
   // email.domain is the whole part after "@": no sub-domain, no longer domain, no local part.
-  ['email.domain:innovashoes.example', ['u01', 'u02', 'u06', 'U01', 'u12', 'u13', 'u14', 'u15']],
+  ['email.domain:innovashoes.example', ['u01', 'u02', 'u06', 'U01', 'u12', 'u13', 'u14', 'u15', 'k17']],
   ['email.domain:INNOVASHOES.EXAMPLE AND logins_count:[10 TO *]', ['u02', 'u06', 'u12', 'u14']],
   ['email.domain:*.innovashoes.example', ['u10']],
   ['email.domain:example.org', ['f04', 'f16']],
@@ -124,6 +127,11 @@ const USER_QUERIES: [string, string[]][] = [
   ['_exists_:user_metadata.fullcontact_profile', ['u01', 'u02', 'g03']],
   ['user_metadata.interests:fitness', ['g03']],
   ['app_metadata.plan:gold OR app_metadata.plan:silver', ['u01', 'u06']],
+  ['user_metadata.größe:42', ['k17']],
+  ['user_metadata.shoe\\ size:"44 EU"', ['k17']],
+  ['user_metadata.a\\:b.c\\ d:x', ['k17']],
+  ['_exists_:app_metadata.größe', ['k17']],
+  ['app_metadata.größe:43 OR user_metadata.größe:43', ['k17']],
   // Boolean precedence: NOT > AND > OR, parentheses, side by side = AND.
   ['email.domain:innovashoes.example AND NOT blocked:true AND logins_count:[10 TO *]', ['u06', 'u12', 'u14']],
   ['name:jane* OR name:john* AND blocked:true', ['u01', 'u02', 'u06', 'u07']],

@@ -1,5 +1,6 @@
 import { BadRequestError } from '../errors/app-error.ts';
 import { ENRICHMENT_METADATA_KEYS } from '../hooks/builtin/user-metadata.ts';
+import { STORABLE_METADATA_KEY } from '../lib/metadata-keys.ts';
 import { PROTOTYPE_KEYS } from '../lib/prototype-keys.ts';
 
 /** A PATCH of user_metadata or app_metadata: a value replaces that key, null deletes it. */
@@ -7,9 +8,6 @@ export type MetadataPatch = Record<string, unknown>;
 
 // 16 kB of JSON per metadata object: the size Auth0 recommends (its hard limit is 16 MB).
 export const METADATA_MAX_CHARS = 16 * 1024;
-
-// MongoDB reads `.` as a path and `$` as an operator: such keys could reach into other fields.
-const SAFE_KEY = /^(?!\$)[^.\0]{1,255}$/;
 
 /**
  * Auth0's merge rule, as MongoDB updates: "only properties at the first level are merged"; a key
@@ -55,7 +53,7 @@ export function assertSafeKeys(value: unknown, path: string, depth = 0): void {
   if (Array.isArray(value)) return value.forEach((item, i) => assertSafeKeys(item, `${path}[${i}]`, depth + 1));
   if (typeof value !== 'object' || value === null) return;
   for (const [key, inner] of Object.entries(value)) {
-    if (!SAFE_KEY.test(key)) throw new BadRequestError(`${path}: the key "${key.slice(0, 50)}" may not start with $ or contain a dot.`, 'invalid_body');
+    if (!STORABLE_METADATA_KEY.test(key)) throw new BadRequestError(`${path}: the key "${key.slice(0, 50)}" may not start with $ or contain a dot.`, 'invalid_body');
     if (PROTOTYPE_KEYS.has(key)) throw new BadRequestError(`${path}: the key "${key}" is not allowed.`, 'invalid_body');
     assertSafeKeys(inner, `${path}.${key}`, depth + 1);
   }

@@ -3,7 +3,7 @@
  * (search-catalogues.ts) for every field's stored path, type and case rule.
  *
  * Safety: every key of the filter is either one of the operators written below or a path from the
- * catalogue (or a metadata path whose segments are checked to be plain names); every value from
+ * catalogue (or a metadata path whose keys are checked to be storable: no dot, no leading `$`); every value from
  * the query is a string, number, boolean or Date, and text used in a `$regex` is escaped first. So
  * no operator, `$where` or regex written by the caller can reach the database.
  */
@@ -11,12 +11,11 @@ import { parseSearchQuery, type FieldRef, type SearchNode } from './search-parse
 import type { FieldSpec, SearchCatalogue, TextCase } from './search-catalogues.ts';
 import { SearchQueryError, quoted } from './search-query-error.ts';
 import { escapeRegex, isNumberLiteral, parseBoolean, parseDateSpan, parseNumber, wildcardPattern } from './search-values.ts';
+import { STORABLE_METADATA_KEY } from '../lib/metadata-keys.ts';
 import { PROTOTYPE_KEYS } from '../lib/prototype-keys.ts';
 
 export type MongoFilter = Record<string, unknown>;
 
-/** Metadata keys we accept in a path: no `$`, no empty segment, no dots inside a segment. */
-const OPEN_SEGMENT = /^[A-Za-z0-9_-]+$/;
 const MAX_OPEN_DEPTH = 8;
 
 type TermNode = Extract<SearchNode, { kind: 'term' }>;
@@ -77,10 +76,12 @@ function resolveField(ref: FieldRef, catalogue: SearchCatalogue): Resolved {
     const known = [...Object.keys(catalogue.fields), ...catalogue.openObjects.map((name) => `${name}.*`)].join(', ');
     throw new SearchQueryError(ref.position, `unknown field ${quoted(ref.name)}; the ${catalogue.name} search knows ${known}`, 'field');
   }
+  // Split on every dot (an escaped one too): no stored key holds a dot, so a segment is one key
+  // and the path cannot leave `root`. Each must be a key PATCH would store (metadata-keys.ts).
   const segments = ref.name.slice(root.length + 1).split('.');
   if (segments.length > MAX_OPEN_DEPTH) throw new SearchQueryError(ref.position, `a ${root} path may be at most ${MAX_OPEN_DEPTH} levels deep`, 'field');
-  if (!segments.every((segment) => OPEN_SEGMENT.test(segment))) {
-    throw new SearchQueryError(ref.position, `${quoted(ref.name)}: each part of a ${root} path must be letters, digits, "_" or "-"`, 'field');
+  if (!segments.every((segment) => STORABLE_METADATA_KEY.test(segment))) {
+    throw new SearchQueryError(ref.position, `${quoted(ref.name)}: each part of a ${root} path is a key: not empty, at most 255 characters, not starting with "$"`, 'field');
   }
   if (segments.some((segment) => PROTOTYPE_KEYS.has(segment))) {
     throw new SearchQueryError(ref.position, `${quoted(ref.name)}: no ${root} key is named __proto__, constructor or prototype (none can be stored)`, 'field');

@@ -12,7 +12,8 @@ const LITERAL_TYPES = new Set(['string', 'number', 'boolean']);
  */
 export function filterProblems(filter: unknown, catalogue: SearchCatalogue, extraPaths: readonly string[] = []): string[] {
   const paths = new Set([...Object.values(catalogue.fields).map((spec) => spec.path), ...extraPaths]);
-  const open = new RegExp(`^(${catalogue.openObjects.join('|')})(\\.[A-Za-z0-9_-]+)+$`);
+  // A metadata path: keys as PATCH stores them (no dot, no leading "$"), nothing else.
+  const open = new RegExp(`^(${catalogue.openObjects.join('|')})(\\.(?!\\$)[^.\\0]+)+$`);
   const problems: string[] = [];
   const walk = (value: unknown, where: string): void => {
     if (value === null || LITERAL_TYPES.has(typeof value) || value instanceof Date) return;
