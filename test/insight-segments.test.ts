@@ -123,6 +123,69 @@ describe('saved segments: kept current with every change, with enter/exit events
     }
   });
 
+  test('PATCH takes a new q (or filter): calculated again without events, then kept current and swept by the new definition', async () => {
+    const [gold, silver] = [await createUser('patchgold'), await createUser('patchsilver')];
+    await patch(gold.user_id, { app_metadata: { plan: `gold-${RUN}` } });
+    await patch(silver.user_id, { app_metadata: { plan: `silver-${RUN}` } });
+    const id = (await api(insole, token, 'POST', '/segments', { name: `Plan ${RUN}`, q: `app_metadata.plan:gold-${RUN}` })).body.id as string;
+    assert.equal((await calculated(id)).count, 1);
+
+    const changed = await api(insole, token, 'PATCH', `/segments/${id}`, { q: `app_metadata.plan:silver-${RUN}` });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.deepEqual([changed.body.is_calculating, changed.body.filter], [true, { q: `app_metadata.plan:silver-${RUN}` }]);
+    assert.equal((await calculated(id)).count, 1);
+    const members = await api(insole, token, 'GET', `/segments/${id}/members`);
+    assert.deepEqual(members.body.map((u: { user_id: string }) => u.user_id), [silver.user_id], 'the new definition\'s members');
+
+    // Profile writes follow the new q: the gold shopper turning silver enters, the only event so far
+    // (the recalculation that moved both shoppers emitted none).
+    await patch(gold.user_id, { app_metadata: { plan: `silver-${RUN}` } });
+    assert.deepEqual(await until('the enter event', async () => {
+      const mine = await eventsFor(id);
+      return mine.length > 0 && mine;
+    }), [['segment.entered', gold.user_id]]);
+
+    // A time-based filter given by PATCH: the sweep moves both out once the week has passed.
+    const timed = await api(insole, token, 'PATCH', `/segments/${id}`, { filter: { signed_up: { within_days: 7 }, q: `app_metadata.plan:silver-${RUN}` } });
+    assert.equal(timed.status, 200);
+    assert.equal((await calculated(id)).count, 2);
+    await insole.insight.sweepNow(new Date(Date.now() + 8 * DAY));
+    assert.deepEqual((await until('two exit events', async () => {
+      const exits = (await eventsFor(id)).filter(([type]) => type === 'segment.exited');
+      return exits.length >= 2 && exits;
+    })).sort(), [['segment.exited', gold.user_id], ['segment.exited', silver.user_id]].sort());
+  });
+
+  test('PATCH of a definition is checked as POST\'s: one of filter, q or user_ids, matching the segment\'s type; a refusal changes nothing', async () => {
+    const dynamic = (await api(insole, token, 'POST', '/segments', { name: `Checked ${RUN}`, q: 'app_metadata.plan:gold' })).body;
+    const user = await createUser('static1');
+    const fixed = (await api(insole, token, 'POST', '/segments', { name: `Fixed ${RUN}`, user_ids: [user.user_id] })).body;
+    const refusals: [string, object, RegExp][] = [
+      [dynamic.id, { q: 'app_metadata.plan:silver', filter: { gender: 'male' } }, /at most one of filter, q or user_ids/],
+      [dynamic.id, { q: 'name:(' }, /q/],
+      [dynamic.id, { q: 'user_metadata.__proto__:x' }, /no user_metadata key is named __proto__/],
+      [dynamic.id, { user_ids: [user.user_id] }, /A dynamic segment has no user_ids/],
+      [dynamic.id, { key: 'renamed' }, /key/],
+      [fixed.id, { q: 'app_metadata.plan:gold' }, /A static segment has no filter or q/],
+      [fixed.id, { user_ids: [] }, /user_ids/],
+    ];
+    for (const [id, body, message] of refusals) {
+      const before = await insole.db.collection('segments').findOne({ _id: id as never });
+      const res = await api(insole, token, 'PATCH', `/segments/${id}`, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.match(res.body.message, message, JSON.stringify(body));
+      assert.deepEqual(await insole.db.collection('segments').findOne({ _id: id as never }), before, `${JSON.stringify(body)} changed nothing`);
+    }
+
+    // A static segment takes new members (all of them), calculated again as a new one is.
+    const other = await createUser('static2');
+    const moved = await api(insole, token, 'PATCH', `/segments/${fixed.id}`, { user_ids: [other.user_id, other.user_id] });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    assert.equal((await calculated(fixed.id)).count, 1);
+    const members = await api(insole, token, 'GET', `/segments/${fixed.id}/members`);
+    assert.deepEqual(members.body.map((u: { user_id: string }) => u.user_id), [other.user_id]);
+  });
+
   test('members page with a cursor and download as CSV; deleting a segment removes it from its members', async () => {
     const users = [await createUser('page1'), await createUser('page2'), await createUser('page3')];
     const created = await api(insole, token, 'POST', '/segments', { name: 'Hand-picked', user_ids: users.map((u) => u.user_id) });

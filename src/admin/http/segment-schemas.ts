@@ -11,6 +11,9 @@ const definition = {
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2000).optional(),
 };
+const staticMembers = z.array(z.string().min(1).max(300)).min(1).max(MAX_STATIC_MEMBERS);
+/** How many of the three ways to say who is in a segment a body gives. */
+const membershipParts = (body: { filter?: unknown; q?: unknown; user_ids?: unknown }) => [body.filter, body.q, body.user_ids].filter((part) => part !== undefined).length;
 
 export const createSegmentBody = z.strictObject({
   key: z.string().regex(/^[a-z0-9][a-z0-9-]{0,59}$/, 'lower-case letters, digits and dashes').optional()
@@ -18,14 +21,21 @@ export const createSegmentBody = z.strictObject({
   ...definition,
   filter: segmentFilterSchema.optional().describe('A dynamic segment: kept current at every profile change and by the sweep.'),
   q: segmentQuerySchema.optional().describe('A dynamic segment from Auth0\'s user search syntax alone (same as { "filter": { "q": … } }).'),
-  user_ids: z.array(z.string().min(1).max(300)).min(1).max(MAX_STATIC_MEMBERS).optional().describe('A static segment: these users.'),
-}).refine((body) => [body.filter, body.q, body.user_ids].filter((part) => part !== undefined).length === 1, 'give exactly one of filter, q or user_ids');
+  user_ids: staticMembers.optional().describe('A static segment: these users.'),
+}).refine((body) => membershipParts(body) === 1, 'give exactly one of filter, q or user_ids');
 
+/**
+ * The definition POST takes, but for `key` (what consumers of segment events know the segment by)
+ * and the type: a dynamic segment takes a new filter or q, a static one new user_ids.
+ */
 export const patchSegmentBody = z.strictObject({
   name: definition.name.optional(),
   description: definition.description,
-  filter: segmentFilterSchema.optional().describe('A new definition: the membership is calculated again, without events (a new starting state).'),
-}).refine((body) => Object.keys(body).length > 0, 'Too few properties defined (0), minimum 1');
+  filter: segmentFilterSchema.optional().describe('A dynamic segment\'s new filter: the membership is calculated again, without events (a new starting state).'),
+  q: segmentQuerySchema.optional().describe('A dynamic segment\'s new filter from Auth0\'s user search syntax alone (same as { "filter": { "q": … } }); calculated again as filter is.'),
+  user_ids: staticMembers.optional().describe('A static segment\'s new members (all of them): calculated again as filter is.'),
+}).refine((body) => Object.keys(body).length > 0, 'Too few properties defined (0), minimum 1')
+  .refine((body) => membershipParts(body) <= 1, 'give at most one of filter, q or user_ids');
 
 export const segmentResponse = z.object({
   id: z.string(),

@@ -54,7 +54,8 @@ export function segmentRoutes(segments: SegmentService, listing: UserListing, us
       params: segmentIdParams, body: patchSegmentBody, responses: { 200: one, 400: auth0Error, 404: auth0Error },
       audit: { description: 'Update a Segment' },
       async handle({ params, body }) {
-        return { status: 200, body: toSegmentResponse(await segments.update(params.id, body)) };
+        const { q, ...rest } = body;
+        return { status: 200, body: toSegmentResponse(await segments.update(params.id, { ...rest, ...(q ? { filter: { q } } : {}) })) };
       },
     }),
     defineRoute({

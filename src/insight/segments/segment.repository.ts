@@ -5,7 +5,7 @@ import { indexBuilds } from '../../db/index-builds.ts';
 
 /**
  * A saved segment. `dynamic`: a filter, kept current with every profile write and by the sweep.
- * `static`: a fixed list of users, given at creation. Membership lives on the users
+ * `static`: a fixed list of users, given at creation (or by a PATCH). Membership lives on the users
  * (`facts.segments`, indexed), so counting and listing members is an index read.
  */
 export interface SegmentDoc {
@@ -55,7 +55,7 @@ export function createSegmentRepository(connection: Connection) {
     find: (id: string) => segments.findOne({ _id: String(id) }),
     /** Few segments, read at their creation only: no index. */
     named: (name: string) => segments.findOne({ name }),
-    /** A definition change (name, description, filter): `version` moves on when the membership must be recalculated. */
+    /** A definition change (name, description, filter, user_ids): `version` moves on when the membership must be recalculated. */
     update(id: string, set: Partial<SegmentDoc>, recalculate: boolean): Promise<SegmentDoc | null> {
       const change = recalculate ? { $set: { ...set, is_calculating: true }, $inc: { version: 1 }, $unset: { calculating_until: '' as const } } : { $set: set };
       return segments.findOneAndUpdate({ _id: String(id) }, change, { returnDocument: 'after' });

@@ -16,7 +16,7 @@ export class SegmentNotFoundError extends NotFoundError {
 }
 
 export interface NewSegment { key?: string; name: string; description?: string; filter?: SegmentFilter; user_ids?: string[] }
-export interface SegmentPatch { name?: string; description?: string; filter?: SegmentFilter }
+export interface SegmentPatch { name?: string; description?: string; filter?: SegmentFilter; user_ids?: string[] }
 
 /** A segment as the API shows it: its definition, its size now, and how it moved lately. */
 export interface SegmentView extends SegmentDoc { count: number; description_text?: string; recent: { entered: number; exited: number; since: Date } }
@@ -92,12 +92,16 @@ export function createSegmentService(deps: { users: UserModel; repository: Segme
       return view(segment);
     },
 
+    /** A new filter or new members start the membership over, as a new segment's does (and the sweep finishes it after a crash). */
     async update(id: string, patch: SegmentPatch): Promise<SegmentView> {
       const current = await find(id);
-      if (patch.filter && current.type !== 'dynamic') throw new BadRequestError('A static segment has no filter.', 'invalid_body');
-      const updated = await repository.update(id, { ...patch, updated_at: new Date() }, Boolean(patch.filter));
+      if (patch.filter && current.type !== 'dynamic') throw new BadRequestError('A static segment has no filter or q: give its user_ids.', 'invalid_body');
+      if (patch.user_ids && current.type !== 'static') throw new BadRequestError('A dynamic segment has no user_ids: give its filter or q.', 'invalid_body');
+      const members = patch.user_ids ? { user_ids: [...new Set(patch.user_ids)] } : {};
+      const recalculate = Boolean(patch.filter || patch.user_ids);
+      const updated = await repository.update(id, { ...patch, ...members, updated_at: new Date() }, recalculate);
       if (!updated) throw new SegmentNotFoundError();
-      if (patch.filter) calculateSoon(updated);
+      if (recalculate) calculateSoon(updated);
       else void registry.refresh().catch((err: Error) => logger.warn({ err: { message: err.message } }, 'could not re-read the saved segments; the next refresh will'));
       return view(updated);
     },
