@@ -221,6 +221,21 @@ describe('users export and import jobs (Auth0 /api/v2/jobs)', () => {
     assert.equal(swapped.status, 201, 'distinct titles, whatever the names');
   });
 
+  test('a metadata key PATCH stores can be exported by name, in any script; a prototype name or a $ key is refused', async () => {
+    await insole.db.collection('users').insertOne(seededUser(7100, { email: 'grosse@innovashoes.example', user_metadata: { 'größe': 42, 'shoe size': '44 EU' } }) as never);
+    const fields = [{ name: 'email' }, { name: 'user_metadata.größe' }, { name: 'user_metadata.shoe size', export_as: 'size' }];
+    const { text } = await exportThroughApi(insole, admin, { format: 'json', fields });
+    assert.ok(text.split('\n').includes('{"email":"grosse@innovashoes.example","user_metadata.größe":42,"size":"44 EU"}'), text);
+    const csv = await exportThroughApi(insole, admin, { format: 'csv', fields });
+    assert.equal(csv.text.split('\r\n')[0], 'email,user_metadata.größe,size');
+    assert.ok(csv.text.includes(`"'grosse@innovashoes.example",42,"'44 EU"`), csv.text);
+    for (const name of ['user_metadata.constructor', 'app_metadata.a.__proto__', 'user_metadata.$where', 'user_metadata.a..b']) {
+      const refused = await api(insole, admin, 'POST', '/jobs/users-exports', { fields: [{ name }] });
+      assert.equal(refused.status, 400, name);
+      assert.match(refused.body.message, /each key of a metadata path is one PATCH could store/, name);
+    }
+  });
+
   test('the location is a signed, short-lived link: tampered, borrowed or expired links are refused', async () => {
     const { job } = await exportThroughApi(insole, admin, { format: 'json', limit: 1 });
     const link = new URL(job.location!);

@@ -7,7 +7,7 @@ const connectionId = z.string().min(1).max(200)
   .describe('insole has no connection ids: the connection name, e.g. Username-Password-Authentication, google-oauth2, facebook, twitter.');
 
 const exportField = z.object({
-  name: z.string().min(1).max(100).describe('A profile field, user_metadata.<path>, app_metadata.<path> or identities[<n>].<attribute>.'),
+  name: z.string().min(1).max(100).describe('A profile field, user_metadata.<path>, app_metadata.<path> (keys as PATCH stores them, dot-separated) or identities[<n>].<attribute>.'),
   export_as: z.string().min(1).max(100).optional()
     .describe('Column title (CSV) or key (NDJSON) in the file (default: the name). Two fields with one title are a 400: one would overwrite the other.'),
 }).strict();

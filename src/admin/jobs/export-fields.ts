@@ -1,5 +1,7 @@
 import { publicProfileSchema, type PublicProfile } from '../../users/profile.ts';
 import type { ExportField } from './user-job.model.ts';
+import { STORABLE_METADATA_KEY } from '../../lib/metadata-keys.ts';
+import { PROTOTYPE_KEYS } from '../../lib/prototype-keys.ts';
 
 export type ExportFormat = 'json' | 'csv';
 
@@ -12,7 +14,8 @@ const OBJECT_FIELDS = new Set(['identities', 'blocked_for', 'user_metadata', 'ap
 /** Dates insole sets itself: written bare in CSV (Auth0 exempts its generated ISO dates from escaping). */
 export const GENERATED_DATES = new Set(['created_at', 'updated_at', 'last_login']);
 
-const METADATA_PATH = /^(user_metadata|app_metadata)(\.[\w-]{1,100}){1,10}$/;
+const METADATA_ROOT = /^(user_metadata|app_metadata)\./;
+const MAX_METADATA_DEPTH = 10;
 const IDENTITY_PATH = /^identities\[(\d{1,2})\]\.(provider|user_id|connection|isSocial)$/;
 
 const BASE_DEFAULT = ['user_id', 'email', 'email_verified', 'name', 'given_name', 'family_name', 'nickname', 'picture', 'blocked',
@@ -33,10 +36,19 @@ export function defaultExportFields(format: ExportFormat): ExportField[] {
  * identity (`identities[0].connection`), as in Auth0's examples. Undefined when the name is fine.
  */
 export function exportFieldProblem(name: string, format: ExportFormat): string | undefined {
-  if (METADATA_PATH.test(name) || IDENTITY_PATH.test(name)) return undefined;
+  if (METADATA_ROOT.test(name)) return metadataPathProblem(name);
+  if (IDENTITY_PATH.test(name)) return undefined;
   if (!TOP_LEVEL.has(name)) return `unknown field "${name}": use a profile field, user_metadata.<path>, app_metadata.<path> or identities[<n>].<attribute>`;
   if (format === 'csv' && OBJECT_FIELDS.has(name)) return `"${name}" is an object: in CSV, name its fields one by one (e.g. ${name === 'identities' ? 'identities[0].connection' : `${name}.<key>`}), or export JSON`;
   return undefined;
+}
+
+/** A metadata path names keys PATCH could store (metadata-keys.ts), as a search path does: any script, no prototype names. */
+function metadataPathProblem(name: string): string | undefined {
+  const keys = name.slice(name.indexOf('.') + 1).split('.');
+  if (keys.length > MAX_METADATA_DEPTH) return `"${name}": a metadata path may be at most ${MAX_METADATA_DEPTH} keys deep`;
+  if (keys.every((key) => STORABLE_METADATA_KEY.test(key) && !PROTOTYPE_KEYS.has(key))) return undefined;
+  return `"${name}": each key of a metadata path is one PATCH could store (not empty, not starting with $, not __proto__, constructor or prototype)`;
 }
 
 /**
