@@ -4,7 +4,7 @@ import bcrypt from 'bcryptjs';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { signInForTokens } from './support/relying-party.ts';
-import { exportThroughApi, JOBS_SETTINGS } from './support/user-jobs.ts';
+import { exportThroughApi, finishedJob, JOBS_SETTINGS } from './support/user-jobs.ts';
 
 const ADMIN = { client_id: 'backoffice', client_secret: 'backoffice-secret-0123456789abcdef', scopes: ['read:users', 'update:users', 'read:reports'] };
 const PASSWORD = 'migrated-shopper-2026';
@@ -81,11 +81,16 @@ describe('users written straight into MongoDB without the optional fields', () =
     assert.equal(res.body.logins_count, 1);
   });
 
-  test('a user without created_at is refused with a message naming it and the field, not a bare server error', async () => {
+  test('a user without created_at is refused with a message naming it and the field, not a bare server error; an export fails saying so', async () => {
     await insole.db.collection('users').insertOne({ user_id: 'auth0|undated', email: 'undated@outlet.example' });
     const res = await api(insole, token, 'GET', `/users/${encodeURIComponent('auth0|undated')}`);
     assert.equal(res.status, 500);
     assert.equal(res.body.errorCode, 'invalid_stored_user');
     assert.match(res.body.message, /auth0\|undated has no created_at \(a BSON date\)/);
+    // An export meeting it fails at once, saying so, rather than retrying or leaving the user out.
+    const created = await api(insole, token, 'POST', '/jobs/users-exports', { format: 'json' });
+    const job = await finishedJob(insole, token, created.body.id);
+    assert.equal(job.status, 'failed');
+    assert.match(String(job.status_details), /auth0\|undated has no created_at/);
   });
 });

@@ -8,6 +8,7 @@ import type { UserJobRepository } from './user-job.repository.ts';
 import { writeExport } from './user-export.ts';
 import { importUsers, parseUsersFile, type ImportDeps } from './user-import.ts';
 import { roleRightsOf } from '../role-members.ts';
+import { StoredUserError } from '../../users/stored-user.ts';
 
 /** Users per round trip of an export's cursor: a job reads every user, so fewer, larger batches (about 2 MB each, the next read while this one is written; memory stays flat). */
 const EXPORT_BATCH = 1000;
@@ -78,7 +79,8 @@ export function createJobRunner(deps: JobRunnerDeps): RunJob {
       await mustHaveSegment(job, 'while the job ran');
     } catch (err) {
       await files.remove(fileId).catch(() => undefined);
-      throw err;
+      // A user no reader can use stays so at every attempt: fail now, saying which and why.
+      throw err instanceof StoredUserError ? new JobFailure(err.message) : err;
     }
     const expireAt = expiry();
     await files.setExpiry(fileId, expireAt);
