@@ -5,6 +5,8 @@ import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { exportThroughApi, finishedJob, JOBS_SETTINGS } from './support/user-jobs.ts';
+import { assertMatchesOpenApi } from './support/openapi-check.ts';
+import type { OpenApiDocument } from '../src/admin/http/openapi-document.ts';
 
 const ADMIN = { client_id: 'backoffice', client_secret: 'backoffice-secret-0123456789abcdef', scopes: ['read:users', 'update:users', 'read:reports'] };
 const PASSWORD = 'migrated-shopper-2026';
@@ -41,6 +43,8 @@ describe('users written straight into MongoDB without the optional fields', () =
     assert.equal(res.body.logins_count, 0);
     assert.equal(res.body.email_verified, false);
     assert.equal(res.body.updated_at, '2025-03-01T10:00:00.000Z');
+    const doc = await (await fetch(`${insole.issuer}/api/v2/openapi.json`)).json() as OpenApiDocument;
+    assertMatchesOpenApi(doc, 'GET', '/users/auth0%7Cmig1', res.status, res.body);
   });
 
   test('listing and searching show them', async () => {
@@ -87,6 +91,8 @@ describe('users written straight into MongoDB without the optional fields', () =
     assert.equal(res.status, 500);
     assert.equal(res.body.errorCode, 'invalid_stored_user');
     assert.match(res.body.message, /auth0\|undated has no created_at \(a BSON date\)/);
+    const doc = await (await fetch(`${insole.issuer}/api/v2/openapi.json`)).json() as OpenApiDocument;
+    assertMatchesOpenApi(doc, 'GET', '/users/auth0%7Cundated', res.status, res.body);
     // An export meeting it fails at once, saying so, rather than retrying or leaving the user out.
     const created = await api(insole, token, 'POST', '/jobs/users-exports', { format: 'json' });
     const job = await finishedJob(insole, token, created.body.id);

@@ -16,8 +16,8 @@ const rateLimitHeaders = Object.fromEntries(Object.keys(RATE_LIMIT_HEADERS).map(
 
 /**
  * What the router itself may answer for any route, whatever the route declares: a bad input (400),
- * no or a bad token (401, before the rate limit), a missing scope (403), the rate limit (429), the
- * database unreachable (503, before anything else).
+ * no or a bad token (401, before the rate limit), a missing scope (403), the rate limit (429), a
+ * failure on the server (500), the database unreachable (503, before anything else).
  */
 export const COMMON_RESPONSES = {
   BadRequest: {
@@ -36,13 +36,17 @@ export const COMMON_RESPONSES = {
     description: 'Rate limit reached: wait until x-ratelimit-reset.', headers: rateLimitHeaders,
     content: errorContent(429, 'Too Many Requests', 'Global limit has been reached', 'too_many_requests'),
   },
+  ServerError: {
+    description: 'Something failed on the server (`server_error`, nothing more said), or a stored user lacks a field every user needs (`invalid_stored_user`, naming the user and the field: one written straight into MongoDB without user_id or created_at).',
+    content: errorContent(500, 'Internal Server Error', "The stored user auth0|65f0… has no created_at (a BSON date): mend the document in MongoDB's users collection.", 'invalid_stored_user'),
+  },
   ServiceUnavailable: {
     description: 'The database is unreachable; retry after Retry-After seconds.',
     content: errorContent(503, 'Service Unavailable', 'The service is temporarily unavailable. Please try again shortly.', 'temporarily_unavailable'),
   },
 };
 
-const ALWAYS = [[401, 'Unauthorized'], [403, 'Forbidden'], [429, 'TooManyRequests'], [503, 'ServiceUnavailable']] as const;
+const ALWAYS = [[401, 'Unauthorized'], [403, 'Forbidden'], [429, 'TooManyRequests'], [500, 'ServerError'], [503, 'ServiceUnavailable']] as const;
 
 /** The route's declared answers (errors get Auth0's body when they name no schema), plus the router's own. */
 export function describeResponses(route: AnyApiRoute, schemas: SchemaComponents): Record<string, unknown> {
