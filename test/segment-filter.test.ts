@@ -58,6 +58,7 @@ const TABLE: [string, Row][] = [
   ['a sentiment score of −2.5 or less', { filter: { sentiment_score: { max: -2.5 } }, expect: (u) => typeof facts(u).sentiment_score === 'number' && facts(u).sentiment_score! <= -2.5 }],
   ['q on app_metadata', { filter: { q: 'app_metadata.plan:gold' }, expect: (u) => metadata(u, 'app_metadata', 'plan') === 'gold' }],
   ['q on user_metadata: 42 the number or the text', { filter: { q: 'user_metadata.shoe_size:42' }, expect: (u) => [42, '42'].includes(metadata(u, 'user_metadata', 'shoe_size') as number) }],
+  ['q on metadata keys in any script, a space escaped', { filter: { q: 'user_metadata.schuhgröße:"EU 42" AND user_metadata.fit\\ note:wide' }, expect: (u) => metadata(u, 'user_metadata', 'schuhgröße') === 'EU 42' && metadata(u, 'user_metadata', 'fit note') === 'wide' }],
   ['women, and a q with OR inside', { filter: { gender: 'female', q: 'user_metadata.shoe_size:42 OR app_metadata.plan:silver' }, expect: (u) => facts(u).gender === 'female' && (metadata(u, 'user_metadata', 'shoe_size') === 42 || metadata(u, 'app_metadata', 'plan') === 'silver') }],
   ['men AND (Germany OR Italy)', { filter: { gender: 'male', any: [{ country: 'DE' }, { country: 'IT' }] }, expect: (u) => isMale(u) && ['DE', 'IT'].includes(country(u)!) }],
   ['(men AND Germany) OR Italy', { filter: { any: [{ gender: 'male', country: 'DE' }, { country: 'IT' }] }, expect: (u) => (isMale(u) && country(u) === 'DE') || country(u) === 'IT' }],

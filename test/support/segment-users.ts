@@ -58,7 +58,7 @@ export function preciseShoppers(): UserDoc[] {
     precise('p14', { created_at: daysBefore(14), updated_at: daysBefore(14), last_login: undefined, logins_count: 0 }),
     precise('p15', { identities: [social('facebook', '1515')], email_verified: false, created_at: new Date(daysBefore(14).getTime() - 1), last_login: new Date(daysBefore(30).getTime() - 1), logins_count: 2 }, { gender: 'female', ...exact('1999-12-31') }),
     precise('p16', { logins_count: 4 }, { gender: 'male', ...exact('2004-02-29'), ...fit, country: 'DE' }),
-    precise('p17', { user_metadata: { shoe_size: 42 }, app_metadata: { plan: 'silver' } }, { gender: 'female', ...exact('1970-07-01'), sentiment_label: 'neutral', sentiment_score: 0 }),
+    precise('p17', { user_metadata: { shoe_size: 42, 'schuhgröße': 'EU 42', 'fit note': 'wide' }, app_metadata: { plan: 'silver' } }, { gender: 'female', ...exact('1970-07-01'), sentiment_label: 'neutral', sentiment_score: 0 }),
     precise('p18', { user_metadata: { shoe_size: '42' }, app_metadata: { plan: 'gold' }, logins_count: 40 }, { gender: 'male', ...exact('1960-11-11'), sentiment_label: 'negative', sentiment_score: -4, lifecycle: { state: 'lapsing', since: daysBefore(5) } }),
     precise('p19', { created_at: new Date('2025-01-01T00:00:00Z'), updated_at: new Date('2025-01-01T00:00:00Z') }, { gender: 'female', ...exact('1988-04-04'), country: 'DE' }),
     precise('p20', { created_at: new Date('2025-01-31T23:59:59.999Z'), updated_at: new Date('2025-01-31T23:59:59.999Z') }, { gender: 'male', country: 'DE' }),
