@@ -1,3 +1,4 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,10 +17,21 @@ export interface TestBrowser {
 }
 
 /**
+ * Chromium accepts a certificate whose public key hash (SHA-256 of the SPKI, base64) it is given, as
+ * if a CA it knows had issued it: this one throwaway certificate, not every certificate error.
+ */
+const trustingArgs = (certificatePem?: string) => {
+  if (!certificatePem) return [];
+  const spki = new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+  return [`--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`];
+};
+
+/**
  * A real headless Chromium with a fresh, throw-away profile. A missing browser is a failure with
  * instructions, never a skip: a green run must mean the pages were really shown in a browser.
+ * `trust` is a PEM certificate the browser accepts (a TLS proxy's in front of insole).
  */
-export async function launchBrowser(): Promise<TestBrowser> {
+export async function launchBrowser({ trust }: { trust?: string } = {}): Promise<TestBrowser> {
   try {
     accessSync(CHROMIUM_PATH, constants.X_OK);
   } catch {
@@ -39,7 +51,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
       locale: 'en-US',
       args: [
         '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-quic',
+        '--disable-sync', '--no-first-run', '--disable-quic', ...trustingArgs(trust),
       ],
     });
   } catch (err) {

@@ -10,6 +10,9 @@ const logoutQuery = z.object({
   client_id: z.string().min(1).max(200).optional(),
   returnTo: z.string().max(2048).optional(),
   federated: z.string().optional(),
+  // Auth0's SDK telemetry (base64 JSON naming the SDK and its version): auth0-spa-js adds it to
+  // every URL it opens. Accepted and ignored, as Auth0 does with it.
+  auth0Client: z.string().max(2048).optional(),
 }).strict();
 
 /**

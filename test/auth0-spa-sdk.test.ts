@@ -1,0 +1,146 @@
+// Auth0's single-page-app SDK (@auth0/auth0-spa-js, what @auth0/auth0-react wraps), unchanged, in a
+// real Chromium against a real insole: a store's page on another origin signs in, keeps the shopper
+// signed in with refresh tokens or with silent authentication in a hidden iframe, and signs out.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import type { Page, Request } from 'playwright-core';
+import { launchBrowser, type TestBrowser } from './support/browser.ts';
+import { startTestInsole, type TestInsole } from './support/insole.ts';
+import { selfSignedCertificate, startTlsProxy, type TlsProxy } from './support/tls-proxy.ts';
+import { trustCertificate } from './support/sdk-tenant.ts';
+import { appState, freshTokens, handleRedirectCallback, silentTokenError, startLeaving, startSpaShop, type SpaShop } from './support/spa-shop.ts';
+
+const AUDIENCE = 'https://api.innovashoes.example/';
+const CLIENT_ID = 'spa-shop';
+const shopper = { email: 'spa.shopper@innovashoes.example', password: 'tempo run by the river' };
+
+describe("Auth0's single-page-app SDK against insole, unchanged", () => {
+  let proxy: TlsProxy;
+  let insole: TestInsole;
+  let issuer: string;
+  let spa: SpaShop;
+  let browser: TestBrowser;
+
+  before(async () => {
+    // insole as production runs it, https behind a TLS proxy: the SDK checks the ID token's `iss`
+    // against `issuer`, which it takes only as https (README "Single-page apps").
+    const certificate = await selfSignedCertificate();
+    trustCertificate(certificate);
+    proxy = await startTlsProxy(certificate);
+    issuer = `https://localhost:${proxy.port}`;
+    // The page at http://localhost:<port>: another origin, but the same site as insole, as a shop at
+    // shop.example and insole at id.shop.example are (the iframe needs insole's SameSite=Lax cookie).
+    const sdkOptions = {
+      domain: `localhost:${proxy.port}`, issuer, clientId: CLIENT_ID,
+      authorizationParams: { audience: AUDIENCE, scope: 'openid profile email read:orders' },
+    };
+    spa = await startSpaShop({
+      refresh: { ...sdkOptions, useRefreshTokens: true, cacheLocation: 'localstorage' },
+      iframe: sdkOptions,
+    });
+    insole = await startTestInsole({
+      issuer, trust_proxy: 'loopback',
+      clients: [{
+        client_id: CLIENT_ID, client_name: 'SPA Shop', token_endpoint_auth_method: 'none',
+        redirect_uris: [spa.url('refresh'), spa.url('iframe')], post_logout_redirect_uris: [spa.url('refresh'), spa.url('iframe')],
+        grant_types: ['authorization_code', 'refresh_token'],
+      }],
+      apis: [{ identifier: AUDIENCE, scopes: ['read:orders'] }],
+    });
+    proxy.forwardTo(insole.url);
+    browser = await launchBrowser({ trust: certificate.cert });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await spa?.close();
+    await proxy?.close();
+    await insole?.stop();
+  });
+
+  async function newPage(): Promise<Page> {
+    await browser.context.clearCookies(); // each test starts signed out of insole
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.setDefaultNavigationTimeout(15_000);
+    return page;
+  }
+
+  /** loginWithRedirect() → insole's hosted page → back on the app's page, where handleRedirectCallback() runs. */
+  async function signIn(page: Page, app: string, screen: 'login' | 'signup' = 'login'): Promise<void> {
+    await page.goto(spa.url(app));
+    await startLeaving(page, 'loginWithRedirect', { authorizationParams: { screen_hint: screen } });
+    const button = page.getByRole('button', { name: screen === 'signup' ? 'Create account' : 'Sign in' });
+    await button.waitFor();
+    assert.equal(new URL(page.url()).origin, issuer, `insole's hosted page: ${page.url()}`);
+    await page.getByLabel('Email').fill(shopper.email);
+    await page.getByLabel('Password').fill(shopper.password);
+    await button.click();
+    await page.waitForURL((url) => url.href.startsWith(spa.url(app)) && url.searchParams.has('code'));
+    await handleRedirectCallback(page);
+  }
+
+  /** Signs out with logout({ logoutParams: { returnTo } }) and confirms on insole's page. */
+  async function signOut(page: Page, app: string): Promise<void> {
+    await startLeaving(page, 'logout', { logoutParams: { returnTo: spa.url(app) } });
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL(spa.url(app));
+  }
+
+  /** A new loginWithRedirect() meets insole's sign-in page: its session ended too. */
+  async function assertSignedOutOfInsole(page: Page): Promise<void> {
+    await startLeaving(page, 'loginWithRedirect', {});
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    assert.equal(new URL(page.url()).origin, issuer);
+  }
+
+  const tokenRequests = (page: Page) => {
+    const seen: Request[] = [];
+    page.context().on('request', (request) => { if (request.url() === `${issuer}/oauth/token` && request.method() === 'POST') seen.push(request); });
+    return seen;
+  };
+  const grantOf = (request: Request) => new URLSearchParams(request.postData() ?? '').get('grant_type');
+  // The SDK's cache entry for the API's tokens (localStorage key @@auth0spajs@@::<client>::<audience>::<scope>).
+  const storedRefreshToken = (page: Page) => page.evaluate((audience) => {
+    const key = Object.keys(localStorage).find((name) => name.startsWith('@@auth0spajs@@::') && name.includes(`::${audience}::`));
+    return (JSON.parse(localStorage.getItem(key!)!) as { body: { refresh_token: string } }).body.refresh_token;
+  }, AUDIENCE);
+
+  test('useRefreshTokens: sign-up through the SDK, the profile, rotating refresh tokens across a reload, logout', async () => {
+    const page = await newPage();
+    const requests = tokenRequests(page);
+    await signIn(page, 'refresh', 'signup');
+    const state = await appState(page);
+    assert.equal(state.authenticated, true);
+    assert.equal(state.user?.email, shopper.email);
+    assert.match(String(state.user?.sub), /^auth0\|[0-9a-f]{24}$/);
+    // The code exchange was the page's own fetch: a public client, CORS for its registered origin.
+    assert.equal(grantOf(requests[0]!), 'authorization_code');
+    assert.equal(await requests[0]!.headerValue('origin'), spa.base);
+    assert.equal((await requests[0]!.response())!.headers()['access-control-allow-origin'], spa.base);
+
+    const first = await storedRefreshToken(page);
+    const refreshed = await freshTokens(page);
+    assert.equal(grantOf(requests.at(-1)!), 'refresh_token');
+    assert.equal(decodeJwt(refreshed.access_token).aud, AUDIENCE);
+    const second = await storedRefreshToken(page);
+    assert.notEqual(second, first, 'the refresh token rotated');
+
+    // A reload keeps the shopper signed in: the SDK's cache is in localStorage, the refresh token with it.
+    await page.reload();
+    assert.deepEqual(await appState(page), state);
+    await freshTokens(page);
+    assert.notEqual(await storedRefreshToken(page), second);
+
+    // Reuse of a rotated refresh token revokes the family: the SDK's next refresh is refused.
+    const reuse = await fetch(`${issuer}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first, client_id: CLIENT_ID }) });
+    assert.equal((await reuse.json() as { error: string }).error, 'invalid_grant');
+    assert.equal(await silentTokenError(page), 'invalid_grant');
+
+    await signOut(page, 'refresh');
+    assert.equal((await appState(page)).authenticated, false);
+    await assertSignedOutOfInsole(page);
+    await page.close();
+  });
+});
