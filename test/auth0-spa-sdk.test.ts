@@ -21,6 +21,7 @@ describe("Auth0's single-page-app SDK against insole, unchanged", () => {
   let issuer: string;
   let spa: SpaShop;
   let browser: TestBrowser;
+  let otherShop: SpaShop; // another shop of the same site, not registered for the client
 
   before(async () => {
     // insole as production runs it, https behind a TLS proxy: the SDK checks the ID token's `iss`
@@ -29,16 +30,17 @@ describe("Auth0's single-page-app SDK against insole, unchanged", () => {
     trustCertificate(certificate);
     proxy = await startTlsProxy(certificate);
     issuer = `https://localhost:${proxy.port}`;
-    // The page at http://localhost:<port>: another origin, but the same site as insole, as a shop at
+    // The page at https://localhost:<port>: another origin, but the same site as insole, as a shop at
     // shop.example and insole at id.shop.example are (the iframe needs insole's SameSite=Lax cookie).
     const sdkOptions = {
       domain: `localhost:${proxy.port}`, issuer, clientId: CLIENT_ID,
       authorizationParams: { audience: AUDIENCE, scope: 'openid profile email read:orders' },
     };
-    spa = await startSpaShop({
+    spa = await startSpaShop(certificate, {
       refresh: { ...sdkOptions, useRefreshTokens: true, cacheLocation: 'localstorage' },
       iframe: sdkOptions,
     });
+    otherShop = await startSpaShop(certificate, {});
     insole = await startTestInsole({
       issuer, trust_proxy: 'loopback',
       clients: [{
@@ -55,6 +57,7 @@ describe("Auth0's single-page-app SDK against insole, unchanged", () => {
   after(async () => {
     await browser?.close();
     await spa?.close();
+    await otherShop?.close();
     await proxy?.close();
     await insole?.stop();
   });
@@ -141,6 +144,57 @@ describe("Auth0's single-page-app SDK against insole, unchanged", () => {
     await signOut(page, 'refresh');
     assert.equal((await appState(page)).authenticated, false);
     await assertSignedOutOfInsole(page);
+    await page.close();
+  });
+  test('silent authentication in a hidden iframe (the default): a reload keeps the shopper signed in; after logout the SDK gets login_required', async () => {
+    const page = await newPage();
+    const silent: Request[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.origin === issuer && url.pathname === '/authorize' && url.searchParams.get('response_mode') === 'web_message') silent.push(request);
+    });
+    await signIn(page, 'iframe');
+    const state = await appState(page);
+    assert.equal(state.authenticated, true);
+    assert.equal(state.user?.email, shopper.email);
+
+    // The SDK's cache is in memory: after a reload, createAuth0Client asks insole in a hidden iframe.
+    await page.reload();
+    assert.deepEqual(await appState(page), state);
+    const asked = new URL(silent[0]!.url());
+    assert.equal(asked.searchParams.get('prompt'), 'none');
+    assert.equal(asked.searchParams.get('redirect_uri'), spa.url('iframe'));
+    const csp = (await silent[0]!.response())!.headers()['content-security-policy']!;
+    assert.match(csp, new RegExp(`(^|;)frame-ancestors ${spa.base}(;|$)`), 'framed by the page of the redirect_uri only');
+    const tokens = await freshTokens(page);
+    assert.equal(decodeJwt(tokens.access_token).aud, AUDIENCE);
+
+    await signOut(page, 'iframe');
+    assert.equal((await appState(page)).authenticated, false);
+    assert.equal(await silentTokenError(page), 'login_required', "insole's answer, surfaced by the SDK");
+    await page.close();
+  });
+
+  test('a page of another origin on the same site cannot frame the web_message answer', async () => {
+    const page = await newPage();
+    await signIn(page, 'iframe');
+    await page.goto(`${otherShop.base}/`);
+    const authorize = new URL(`${issuer}/authorize`);
+    authorize.search = new URLSearchParams({
+      client_id: CLIENT_ID, redirect_uri: spa.url('iframe'), response_type: 'code', response_mode: 'web_message', prompt: 'none',
+      scope: 'openid', state: 'other-state', nonce: 'other-nonce', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+    }).toString();
+    const isAuthorize = (url: string) => url.startsWith(`${issuer}/authorize?`);
+    const refused = page.waitForEvent('console', (message) => /Content Security Policy directive: "frame-ancestors/.test(message.text()));
+    const blocked = page.waitForEvent('requestfailed', (request) => isAuthorize(request.url()));
+    await page.evaluate((src) => {
+      const frame = document.createElement('iframe');
+      frame.src = src;
+      document.body.append(frame);
+    }, authorize.href);
+    // Chromium received the answer and refused to show it: its script, which would post the result, never ran.
+    assert.equal((await blocked).failure()?.errorText, 'net::ERR_BLOCKED_BY_RESPONSE');
+    assert.match((await refused).text(), new RegExp(`"frame-ancestors ${spa.base}"\\. The request has been blocked`));
     await page.close();
   });
 });

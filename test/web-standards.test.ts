@@ -13,7 +13,8 @@ import { BehindTlsProxyAgent, parseCsp, RecordingAgent } from './support/web-che
 /**
  * STANDARDS "Web": session cookies HttpOnly, SameSite=Lax, Secure behind HTTPS, rotated at login;
  * logout ends the session on the server; CSRF tokens on every form POST; frame-ancestors 'none'
- * and a strict CSP; oversize bodies are refused with a clear 413 and write nothing.
+ * (the web_message answer, a page with no UI, only for its redirect_uri's origin) and a strict CSP;
+ * oversize bodies are refused with a clear 413 and write nothing.
  */
 
 const BROWSER = {
@@ -180,6 +181,10 @@ describe('web standards', () => {
       await keep('CSRF refusal', shopper.postForm(`${insole.issuer}/interaction/${signIn.uid}/login`, { email, password: PASSWORD }), 403);
       await keep('oversize body', shopper.postForm(`${insole.issuer}/interaction/${signIn.uid}/login`, { email, password: 'x'.repeat(100_000) }), 413);
 
+      // auth0-spa-js's hidden-iframe request needing a sign-in gets the page, and it stays unframeable.
+      const webMessage = await openInteraction(insole, browser(insole), STOREFRONT, { response_mode: 'web_message' });
+      pages.push(['sign-in asked with response_mode=web_message', webMessage.res, webMessage.html]);
+
       const thirdParty = browser(insole);
       const third = await openInteraction(insole, thirdParty, THIRD_PARTY);
       await keep('consent', thirdParty.postForm(`${insole.issuer}/interaction/${third.uid}/login`, { email, password: PASSWORD, _csrf: third.form.csrf }), 200);
@@ -205,8 +210,33 @@ describe('web standards', () => {
       await keep('resend confirmation', shopper.get(`${insole.issuer}/email/verify/resend`), 200);
       await keep('unblock', shopper.get(`${insole.issuer}/account/unblock?ticket=not-a-ticket`), 200);
 
-      assert.ok(pages.length >= 17);
+      assert.ok(pages.length >= 18);
       for (const [label, res, html] of pages) assertStrictPage(label, res, html);
+    });
+  });
+
+  describe('the web_message answer (auth0-spa-js getTokenSilently in a hidden iframe)', () => {
+    test("is a page with no UI that only the redirect_uri's origin may frame; with a redirect_uri not registered, an error page nobody may frame", async () => {
+      const { agent, config } = await signUp(insole, newEmail('web-message'));
+      const silent = await buildAuthorization(config, { response_mode: 'web_message', prompt: 'none' });
+      const { res, left } = await agent.get(silent.url);
+      assert.equal(left, undefined);
+      assert.equal(res.status, 200);
+      const html = await res.text();
+      const csp = parseCsp(res.headers.get('content-security-policy'));
+      assert.deepEqual(csp.get('frame-ancestors'), [new URL(STOREFRONT.redirect_uri).origin]);
+      assert.deepEqual(csp.get('script-src')?.[0], "'self'");
+      assert.match(csp.get('script-src')?.[1] ?? '', /^'sha256-[A-Za-z0-9+/]+=*'$/, 'its one inline script, by hash');
+      assert.doesNotMatch(html, /<form|<button|<a\s|<input/i, 'nothing to click');
+      assert.match(html, /"code":"[^"]+"/);
+      assert.match(html, new RegExp(`"state":"${silent.state}"`));
+
+      const foreign = new URL(silent.url);
+      foreign.searchParams.set('redirect_uri', 'https://elsewhere.example/callback');
+      const refused = await agent.get(foreign.href);
+      assert.equal(refused.res.status, 400);
+      assert.deepEqual(parseCsp(refused.res.headers.get('content-security-policy')).get('frame-ancestors'), ["'none'"]);
+      assert.doesNotMatch(await refused.res.text(), /postMessage/);
     });
   });
 

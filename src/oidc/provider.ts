@@ -17,6 +17,7 @@ import { rolesOf, scopesOfRoles } from '../users/roles.ts';
 import { createClientCors } from './client-cors.ts';
 import { createApiTokenScope } from './api-token-scope.ts';
 import { useLogoutRedirectRule } from './logout-redirect.ts';
+import { frameWebMessageOnlyForItsOrigin } from './web-message-framing.ts';
 
 // Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
 export const ROUTES = {
@@ -106,6 +107,9 @@ export function createProvider({ config, connection, users, signingKeys, renderV
       // Clients with a backchannel_logout_uri get `sid` in their ID tokens and a logout token when
       // the session ends (OpenID Connect Back-Channel Logout 1.0; README "Back-channel logout").
       backchannelLogout: { enabled: true },
+      // auth0-spa-js's getTokenSilently without refresh tokens: prompt=none in a hidden iframe,
+      // answered by postMessage to the redirect_uri's origin (framing: web-message-framing.ts).
+      webMessageResponseMode: { enabled: true, ack: 'individual-draft-01' },
       resourceIndicators: {
         enabled: true,
         defaultResource,
@@ -136,6 +140,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
   });
   releaseRuleClaimsInIdTokens(provider, ruleClaims);
   useLogoutRedirectRule(provider);
+  provider.use(frameWebMessageOnlyForItsOrigin());
   // Outermost, so a database lost while a request's held writes are sent is still a 503; then the
   // middleware that sends them once the route is done.
   provider.use(databaseUnavailableGuard(renderView, onDatabaseUnavailable));

@@ -1,14 +1,15 @@
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
+import type { TlsCertificate } from './tls-proxy.ts';
 
 // The SDK's browser build, as a store's page loads it from a CDN or its bundle: `window.auth0`.
 const SDK_PATH = createRequire(import.meta.url).resolve('@auth0/auth0-spa-js/dist/auth0-spa-js.production.js');
 
 export interface SpaShop {
-  /** http://localhost:<port>: a secure context (localhost), as the SDK requires. */
+  /** https://localhost:<port>: the same site as an insole at https://localhost:<another port>. */
   base: string;
   /** The page of the app `name`, its redirect_uri and returnTo: `${base}/${name}/`. */
   url(name: string): string;
@@ -18,13 +19,15 @@ export interface SpaShop {
 /**
  * A single-page app as a store writes one with auth0-spa-js: each app is a page at `/<name>/` that
  * creates its client with `createAuth0Client(options)` and keeps the promise in `window.auth0Client`
- * (what @auth0/auth0-react does in its provider). The test calls the SDK's methods on it.
+ * (what @auth0/auth0-react does in its provider). The test calls the SDK's methods on it. `/` is a
+ * page without the SDK.
  */
-export async function startSpaShop(apps: Record<string, Record<string, unknown>>): Promise<SpaShop> {
+export async function startSpaShop(certificate: TlsCertificate, apps: Record<string, Record<string, unknown>>): Promise<SpaShop> {
   const sdk = await readFile(SDK_PATH);
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
     const path = new URL(req.url!, 'http://localhost').pathname;
     if (path === '/auth0-spa-js.production.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(sdk);
+    if (path === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Shop</title><link rel="icon" href="data:,"><h1>Shop</h1>');
     const name = /^\/([a-z-]+)\/$/.exec(path)?.[1];
     const options = name ? apps[name] : undefined;
     if (!options) return void res.writeHead(404).end();
@@ -41,7 +44,7 @@ export async function startSpaShop(apps: Record<string, Record<string, unknown>>
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const base = `http://localhost:${(server.address() as { port: number }).port}`;
+  const base = `https://localhost:${(server.address() as { port: number }).port}`;
   return {
     base,
     url: (name) => `${base}/${name}/`,
