@@ -65,6 +65,11 @@ class Storefront {
     const url = new URL(req.url ?? '/', this.origin);
     if (url.pathname === '/login') {
       res.writeHead(302, { location: await this.authorizationUrl() }).end();
+    } else if (url.pathname === '/login-post') {
+      // The same request as a form posted to the authorization endpoint (OpenID Connect Core §3.1.2.1).
+      const authorization = new URL(await this.authorizationUrl());
+      const fields = [...authorization.searchParams].map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`);
+      html(res, 200, 'Sign in to the store', `<form method="post" action="${escapeHtml(authorization.origin + authorization.pathname)}">${fields.join('')}<button type="submit">Sign in</button></form>`);
     } else if (url.pathname === '/callback') {
       const state = url.searchParams.get('state') ?? '';
       const pending = this.pending.get(state);
@@ -338,6 +343,29 @@ describe('the hosted pages in a real Chromium', () => {
     await first.waitForURL(`${storefront.origin}/callback?**`);
     await first.getByRole('heading', { name: `Signed in as ${normalizedEmail}` }).waitFor();
     for (const page of [first, second, reset]) await page.close();
+  });
+
+  test('a storefront on another site posts its authorization request: the sign-in page, then, signed in, straight back with a code', async () => {
+    await browser.context.clearCookies();
+    const page = await newPage();
+    const otherSite = storefront.origin.replace('127.0.0.1', 'localhost'); // insole is on 127.0.0.1
+    await page.goto(`${otherSite}/login-post`);
+    const posted = await formPostResponse(page, (u) => u.origin === insole.issuer && u.pathname === '/authorize',
+      () => page.getByRole('button', { name: 'Sign in' }).click());
+    assert.equal(posted.status(), 303, 'answered with the same request as a GET');
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.getByLabel('Email').fill(normalizedEmail); // the shopper who signed up above
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${storefront.origin}/callback?**`);
+    await page.getByRole('heading', { name: `Signed in as ${normalizedEmail}` }).waitFor();
+
+    // Signed in at insole, the same cross-site post comes straight back: its GET carries the session cookie (SameSite=Lax).
+    await page.goto(`${otherSite}/login-post`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${storefront.origin}/callback?**`);
+    await page.getByRole('heading', { name: `Signed in as ${normalizedEmail}` }).waitFor();
+    await page.close();
   });
 
   test('a shopper sent to "Create account" who already has one follows "Sign in" to the sign-in form and signs in', async () => {

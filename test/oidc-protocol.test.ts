@@ -123,6 +123,40 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
     });
   });
 
+  describe('the authorization endpoint takes POST as well as GET (OpenID Connect Core §3.1.2.1)', () => {
+    const postAuthorize = (body: string) => fetchManual(`${insole.issuer}/authorize`, {
+      method: 'POST', body, headers: { accept: BROWSER_ACCEPT, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+
+    test('a posted request is the same request as a GET: the sign-in page, and for a signed-in shopper a code that redeems', async () => {
+      const params = validAuthorizeParams() as Record<string, string>;
+      const posted = await postAuthorize(new URLSearchParams(params).toString());
+      assert.equal(posted.status, 303);
+      const location = new URL(posted.location!, insole.issuer);
+      assert.equal(location.href, `${insole.issuer}/authorize?${new URLSearchParams(params)}`);
+      const page = await openAuthorize(insole.issuer, Object.fromEntries(location.searchParams));
+      assert.match(page.html, /<form[^>]*action="\/interaction\/[^"]+\/login"/, 'answers with the sign-in page');
+
+      const { config, agent } = await signedInShopper(insole.issuer);
+      const request = await buildAuthorization(config);
+      const back = await agent.postForm(`${insole.issuer}/authorize`, Object.fromEntries(new URL(request.url).searchParams));
+      const code = new URL(back.left!).searchParams.get('code');
+      assert.ok(code, `straight back with a code: ${back.left}`);
+      assert.equal((await redeem(insole.issuer, code, request)).status, 200);
+    });
+
+    test('a parameter given twice gets an error page, a body that is not a form an error; neither is redirected', async () => {
+      const twice = await postAuthorize(`${new URLSearchParams(validAuthorizeParams() as Record<string, string>)}&state=second`);
+      assert.equal(twice.status, 400);
+      assert.equal(twice.location, null);
+      assert.ok(alertText(twice.html));
+      const json = await fetchManual(`${insole.issuer}/authorize`, { method: 'POST', body: JSON.stringify(validAuthorizeParams()), headers: { accept: BROWSER_ACCEPT, 'content-type': 'application/json' } });
+      assert.equal(json.status, 400);
+      assert.equal(json.location, null);
+      assert.match((JSON.parse(json.html) as { error_description: string }).error_description, /as a form/, 'a JSON request gets the answer as JSON');
+    });
+  });
+
   describe('authorization codes', () => {
     test('a code works once; redeeming it again fails and revokes the tokens it issued', async () => {
       const { config, request, callback } = await signedInShopper(insole.issuer);

@@ -2,6 +2,7 @@ import type { Area } from '../area.ts';
 import type { Core } from '../core.ts';
 import { logoutRoutes } from '../http/routes/logout.routes.ts';
 import { apiTokenUserinfoRoutes } from '../http/routes/api-token-userinfo.routes.ts';
+import { authorizePostRoutes } from '../http/routes/authorize-post.routes.ts';
 import { createApiTokenUserinfo } from './api-token-userinfo.ts';
 import { logoutLogging } from './logout-log.ts';
 import { startLiveProvider, type LiveProvider } from './live-provider.ts';
@@ -49,5 +50,5 @@ export async function createOidcArea({ config, connection, users, logs, logger, 
   const endSessions: EndSessions = async (accountId) => {
     await logoutNotices.send(provider.current(), await revokeAllForAccount(connection, accountId));
   };
-  return { provider, endSessions, pages: [logoutRoutes(provider.current), apiTokenUserinfoRoutes(apiTokenUserinfo)], stop: () => provider.stop() };
+  return { provider, endSessions, pages: [logoutRoutes(provider.current), apiTokenUserinfoRoutes(apiTokenUserinfo), authorizePostRoutes()], stop: () => provider.stop() };
 }
