@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { UserDoc } from '../src/users/user.model.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
-import { seededUser } from './support/user-jobs.ts';
+import { seedVerifiedUser } from './support/user-jobs.ts';
 
 const client = (id: string, scopes: string[]) => ({ client_id: id, client_secret: `${id}-secret-0123456789abcdef`, scopes });
 const READER = client('roles-reader', ['read:users']);
@@ -30,11 +30,7 @@ describe('role endpoints of the Management API (Auth0\'s /roles and /users/{id}/
   });
   after(() => insole.stop());
 
-  const seed = async (n: number, extra: Partial<UserDoc>) => {
-    const user = seededUser(n, { email_verified: true, ...extra });
-    await insole.db.collection('users').insertOne(user as never);
-    return user;
-  };
+  const seed = (n: number, extra: Partial<UserDoc>) => seedVerifiedUser(insole.db, n, extra);
   const stored = (userId: string) => insole.db.collection('users').findOne({ user_id: userId });
   const rolesPath = (userId: string) => `/users/${encodeURIComponent(userId)}/roles`;
   const call = (who: { client_id: string }, method: string, path: string, body?: unknown) => api(insole, tokens[who.client_id], method, path, body);

@@ -123,13 +123,7 @@ describe("Auth0's Express SDKs against insole, unchanged", () => {
     await insole?.stop();
   });
 
-  async function newPage(): Promise<Page> {
-    await browser.context.clearCookies(); // each test starts signed out of insole
-    const page = await browser.context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.setDefaultNavigationTimeout(15_000);
-    return page;
-  }
+  const newPage = () => browser.newPage({ signedOut: true }); // each test starts signed out of insole
 
   /** The JSON a page of the web app answered, read in the browser (so with the browser's session). */
   async function readJson<T = Record<string, any>>(page: Page, path: string): Promise<T> {

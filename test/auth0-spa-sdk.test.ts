@@ -62,13 +62,7 @@ describe("Auth0's single-page-app SDK against insole, unchanged", () => {
     await insole?.stop();
   });
 
-  async function newPage(): Promise<Page> {
-    await browser.context.clearCookies(); // each test starts signed out of insole
-    const page = await browser.context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.setDefaultNavigationTimeout(15_000);
-    return page;
-  }
+  const newPage = () => browser.newPage({ signedOut: true }); // each test starts signed out of insole
 
   /** loginWithRedirect() → insole's hosted page → back on the app's page, where handleRedirectCallback() runs. */
   async function signIn(page: Page, app: string, screen: 'login' | 'signup' = 'login'): Promise<void> {

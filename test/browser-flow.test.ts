@@ -204,16 +204,20 @@ describe('the hosted pages in a real Chromium', () => {
     assert.deepEqual(storefront.errors, [], 'the storefront handled every request');
   });
 
-  async function newPage(): Promise<Page> {
-    const page = await browser.context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.setDefaultNavigationTimeout(15_000);
-    return page;
-  }
+  const newPage = () => browser.newPage();
 
   const email = 'Browser.Shopper@InnovaShoes.example';
   const normalizedEmail = email.toLowerCase();
   const password = 'laces tongue heel counter insole';
+
+  /** On insole's sign-in form: the shopper who signed up in the first test signs in and lands back at the store. */
+  async function signInAsTheShopper(page: Page): Promise<void> {
+    await page.getByLabel('Email').fill(normalizedEmail);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${storefront.origin}/callback?**`);
+    await page.getByRole('heading', { name: `Signed in as ${normalizedEmail}` }).waitFor();
+  }
 
   test('sign up, sign out and sign in again, with every page on screen', async () => {
     const page = await newPage();
@@ -354,11 +358,7 @@ describe('the hosted pages in a real Chromium', () => {
       () => page.getByRole('button', { name: 'Sign in' }).click());
     assert.equal(posted.status(), 303, 'answered with the same request as a GET');
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await page.getByLabel('Email').fill(normalizedEmail); // the shopper who signed up above
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${storefront.origin}/callback?**`);
-    await page.getByRole('heading', { name: `Signed in as ${normalizedEmail}` }).waitFor();
+    await signInAsTheShopper(page);
 
     // Signed in at insole, the same cross-site post comes straight back: its GET carries the session cookie (SameSite=Lax).
     await page.goto(`${otherSite}/login-post`);
@@ -378,11 +378,7 @@ describe('the hosted pages in a real Chromium', () => {
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await page.getByLabel('Email').fill(normalizedEmail); // the shopper who signed up above
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${storefront.origin}/callback?**`);
-    await page.getByRole('heading', { name: `Signed in as ${normalizedEmail}` }).waitFor();
+    await signInAsTheShopper(page);
     await page.close();
   });
 

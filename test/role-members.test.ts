@@ -7,7 +7,7 @@ import type { UserDoc } from '../src/users/user.model.ts';
 import { cli } from './support/cli-run.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
-import { finishedJob, postImport, seededUser, JOBS_SETTINGS } from './support/user-jobs.ts';
+import { finishedJob, postImport, seedVerifiedUser, JOBS_SETTINGS } from './support/user-jobs.ts';
 
 const client = (id: string, scopes: string[]) => ({ client_id: id, client_secret: `${id}-secret-0123456789abcdef`, scopes });
 // A storefront backend: keeps profiles and their metadata, creates and imports shoppers.
@@ -30,11 +30,7 @@ describe('dashboard roles through the Management API need the role scopes', () =
   });
   after(() => insole.stop());
 
-  const seed = async (n: number, extra: Partial<UserDoc>) => {
-    const user = seededUser(n, { email_verified: true, ...extra });
-    await insole.db.collection('users').insertOne(user as never);
-    return user;
-  };
+  const seed = (n: number, extra: Partial<UserDoc>) => seedVerifiedUser(insole.db, n, extra);
   const stored = (userId: string) => insole.db.collection('users').findOne({ user_id: userId });
   const path = (userId: string) => `/users/${encodeURIComponent(userId)}`;
 

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
 import { launchBrowser, screenshot, watchForProblems, type PageProblem, type TestBrowser } from './support/browser.ts';
 import { discoverStorefront, oidc } from './support/relying-party.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
@@ -109,12 +108,7 @@ describe('social sign-in in a real Chromium', () => {
     await browser.context.clearCookies(); // the next test is another shopper
   });
 
-  async function newPage(): Promise<Page> {
-    const p = await browser.context.newPage();
-    p.setDefaultTimeout(15_000);
-    p.setDefaultNavigationTimeout(15_000);
-    return p;
-  }
+  const newPage = () => browser.newPage();
 
   test('Continue with Google → consent at Google → back at the store, signed in', async () => {
     const account = freshGoogle(world, { email_verified: true });

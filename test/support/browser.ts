@@ -14,6 +14,8 @@ export interface TestBrowser {
   profileDir: string;
   /** Closes Chromium and deletes its profile folder. */
   close(): Promise<void>;
+  /** A new tab with 15-s timeouts; `signedOut`: first clear every cookie (the test starts signed out of insole). */
+  newPage(options?: { signedOut?: boolean }): Promise<Page>;
 }
 
 /**
@@ -61,6 +63,13 @@ export async function launchBrowser({ trust }: { trust?: string } = {}): Promise
   return {
     context,
     profileDir,
+    async newPage({ signedOut = false } = {}) {
+      if (signedOut) await context.clearCookies();
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      page.setDefaultNavigationTimeout(15_000);
+      return page;
+    },
     async close() {
       try {
         await context.close();

@@ -66,6 +66,13 @@ export function seededUser(n: number, extra: Partial<UserDoc> = {}): UserDoc {
   return { ...user, ...extra };
 }
 
+/** One seeded user, verified unless `extra` says otherwise, inserted without the API. */
+export async function seedVerifiedUser(db: mongoose.mongo.Db, n: number, extra: Partial<UserDoc> = {}): Promise<UserDoc> {
+  const user = seededUser(n, { email_verified: true, ...extra });
+  await db.collection('users').insertOne(user as never);
+  return user;
+}
+
 /** insertMany in batches, as a migration would load a big tenant. */
 export async function seedUsers(db: mongoose.mongo.Db, count: number, make: (n: number) => UserDoc = (n) => seededUser(n), batch = 5_000): Promise<void> {
   for (let start = 0; start < count; start += batch) {
