@@ -1,6 +1,6 @@
 import { BadRequestError } from '../errors/app-error.ts';
 import { ENRICHMENT_METADATA_KEYS } from '../hooks/builtin/user-metadata.ts';
-import { STORABLE_METADATA_KEY } from '../lib/metadata-keys.ts';
+import { metadataKeyProblem } from '../lib/metadata-keys.ts';
 import { PROTOTYPE_KEYS } from '../lib/prototype-keys.ts';
 
 /** A PATCH of user_metadata or app_metadata: a value replaces that key, null deletes it. */
@@ -53,7 +53,8 @@ export function assertSafeKeys(value: unknown, path: string, depth = 0): void {
   if (Array.isArray(value)) return value.forEach((item, i) => assertSafeKeys(item, `${path}[${i}]`, depth + 1));
   if (typeof value !== 'object' || value === null) return;
   for (const [key, inner] of Object.entries(value)) {
-    if (!STORABLE_METADATA_KEY.test(key)) throw new BadRequestError(`${path}: the key "${key.slice(0, 50)}" may not start with $ or contain a dot.`, 'invalid_body');
+    const problem = metadataKeyProblem(key);
+    if (problem) throw new BadRequestError(`${path}: the key "${key.slice(0, 50)}" ${problem}: a key is 1-255 characters, without a leading $, a dot or NUL.`, 'invalid_body');
     if (PROTOTYPE_KEYS.has(key)) throw new BadRequestError(`${path}: the key "${key}" is not allowed.`, 'invalid_body');
     assertSafeKeys(inner, `${path}.${key}`, depth + 1);
   }

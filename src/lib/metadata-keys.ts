@@ -6,3 +6,12 @@
  * The prototype names are refused apart (prototype-keys.ts), with their own reason.
  */
 export const STORABLE_METADATA_KEY = /^(?!\$)[^.\0]{1,255}$/;
+
+/** Why a key is not storable, in the words of the rule above; undefined when it is. */
+export function metadataKeyProblem(key: string): string | undefined {
+  if (STORABLE_METADATA_KEY.test(key)) return undefined;
+  if (key === '') return 'is empty';
+  if (key.length > 255) return 'is longer than 255 characters';
+  if (key.startsWith('$')) return 'starts with $';
+  return key.includes('.') ? 'contains a dot' : 'contains NUL';
+}
