@@ -20,7 +20,7 @@ const listQuery = z.object({
   ...pagingParams,
   sort: sortParam(USER_SORT_FIELDS).describe(`field:1 or field:-1; fields: ${USER_SORT_FIELDS.join(', ')}.`),
   ...fieldsParams(PROFILE_FIELDS),
-  q: z.string().optional().describe("Auth0's user search syntax (search engine v3): field:value, quoted phrases, AND/OR/NOT, parentheses, trailing * wildcards, [a TO b] ranges, _exists_:field, metadata paths."),
+  q: z.string().optional().describe("Auth0's user search syntax (search engine v3): field:value, quoted phrases, AND/OR/NOT, parentheses, * wildcards (inner and leading ones need 3 literal characters), [a TO b] ranges, _exists_:field, metadata paths (user_metadata.größe:42: any key PATCH stores; a space, :, \\, \", *, ?, parentheses or brackets in a key escaped with \\)."),
   search_engine: z.enum(['v2', 'v3']).optional().describe('Accepted for compatibility; the syntax is always v3.'),
   primary_order: queryBoolean.optional().describe('Accepted for compatibility; no effect.'),
   connection: z.string().max(200).optional().describe('Only users with an identity in this connection.'),
