@@ -58,11 +58,14 @@ function metadataPathProblem(name: string): string | undefined {
  */
 export function exportFieldsProblems(fields: readonly ExportField[], format: ExportFormat): string[] {
   const problems = fields.map((field) => exportFieldProblem(field.name, format)).filter((problem) => problem !== undefined);
-  const seen = new Set<string>();
+  const seen = new Map<string, ExportField>();
   for (const field of fields) {
     const title = field.export_as ?? field.name;
-    if (seen.has(title)) problems.push(`two fields are exported as "${title}": give one of them another export_as`);
-    seen.add(title);
+    const first = seen.get(title);
+    // One field named twice (all the CLI's --fields can do: it has no export_as) needs naming once.
+    const sameField = first && first.name === field.name && first.export_as === undefined && field.export_as === undefined;
+    if (first) problems.push(`two fields are exported as "${title}": ${sameField ? 'name it once' : 'give one of them another export_as'}`);
+    else seen.set(title, field);
   }
   return problems;
 }
