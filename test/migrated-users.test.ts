@@ -4,6 +4,7 @@ import bcrypt from 'bcryptjs';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { signInForTokens } from './support/relying-party.ts';
+import { readForm, UserAgent } from './support/user-agent.ts';
 import { exportThroughApi, finishedJob, JOBS_SETTINGS } from './support/user-jobs.ts';
 import { assertMatchesOpenApi } from './support/openapi-check.ts';
 import type { OpenApiDocument } from '../src/admin/http/openapi-document.ts';
@@ -98,5 +99,22 @@ describe('users written straight into MongoDB without the optional fields', () =
     const job = await finishedJob(insole, token, created.body.id);
     assert.equal(job.status, 'failed');
     assert.match(String(job.status_details), /auth0\|undated has no created_at/);
+  });
+
+  test('a sign-in or password reset meeting a user without created_at is a plain server error: a visitor learns no user_id', async () => {
+    const email = 'unreadable@outlet.example';
+    await insole.db.collection('users').insertOne({ user_id: 'auth0|unreadable', email, password_hash: bcrypt.hashSync(PASSWORD, 4) });
+    const agent = new UserAgent(insole.issuer);
+    const { csrf } = readForm(await (await agent.get(`${insole.issuer}/password/reset`)).res.text());
+    const reset = await agent.postForm(`${insole.issuer}/password/reset`, { email, _csrf: csrf });
+    const answer = await reset.res.text();
+    assert.equal(reset.res.status, 500);
+    assert.doesNotMatch(answer, /unreadable|invalid_stored_user|created_at/);
+    const signIn = await signInForTokens(insole.issuer, { email, password: PASSWORD }).then(() => 'signed in', (err: Error) => err.message);
+    assert.match(signIn, /HTTP 500/);
+    assert.doesNotMatch(signIn, /unreadable|invalid_stored_user|created_at/);
+    // The Management API, whose caller holds a token, still names it for the operator.
+    const res = await api(insole, token, 'GET', `/users/${encodeURIComponent('auth0|unreadable')}`);
+    assert.equal(res.body.errorCode, 'invalid_stored_user');
   });
 });

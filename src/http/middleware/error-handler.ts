@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request } from 'express';
 import { AppError, UnavailableError } from '../../errors/app-error.ts';
 import { isDatabaseUnavailableError } from '../../db/connect.ts';
+import { StoredUserError } from '../../users/stored-user.ts';
 import type { RenderView } from '../views.ts';
 
 const SIGN_IN_OVER = 'This sign-in has expired or was already used. Go back to the store and start again.';
@@ -13,7 +14,7 @@ export interface PublicError { status: number; code: string; message: string }
  */
 export function errorHandler(renderView: RenderView): ErrorRequestHandler {
   return async (err, req, res, _next) => {
-    const shown = toPublicError(err);
+    const shown = toPublicError(err instanceof StoredUserError ? hiddenFromVisitors(err) : err);
     if (shown.status >= 500 && shown.code === 'server_error') req.log.error({ err }, 'unhandled error');
     else req.log.info({ code: shown.code, status: shown.status }, 'request refused');
     if (res.headersSent) return;
@@ -27,6 +28,16 @@ export function errorHandler(renderView: RenderView): ErrorRequestHandler {
       res.json({ error: shown.code, error_description: shown.message });
     }
   };
+}
+
+/**
+ * A stored user insole cannot read is the operator's to mend, and the Management API (whose caller
+ * holds a token) names it. A page's visitor is anyone: there it would name the user_id of the
+ * account an email belongs to (a sign-in, a password reset), so it is a plain server_error, and
+ * the log line, with the message, is where the operator finds it.
+ */
+function hiddenFromVisitors(err: StoredUserError): Error {
+  return new Error(err.message, { cause: err });
 }
 
 export function toPublicError(err: unknown): PublicError {
