@@ -265,6 +265,27 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     assert.equal(await stored(secondary.user_id), null);
   });
 
+  test('a link cut short whose primary was then deleted does not hold the secondary: it links into another user', async () => {
+    const secondary = await seedGoogleUser();
+    const gone = await seedPasswordUser();
+    const other = await seedPasswordUser();
+    // What a link into `gone` leaves when it stops after its claim (a crash, a 503 never sent again) and `gone` is deleted.
+    await users().updateOne({ user_id: secondary.user_id }, { $set: { linked_to: gone.user_id } });
+    await users().deleteOne({ user_id: gone.user_id });
+    const named = { provider: 'google-oauth2', user_id: secondary.identities[0].user_id };
+    const res = await link(LINKER, other.user_id, named);
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.deepEqual(identityKeys(await stored(other.user_id)), [`auth0|${other.identities[0].user_id}`, secondary.user_id]);
+    assert.equal(await stored(secondary.user_id), null);
+    // A claim whose primary exists still holds: a link into a third user is refused and writes nothing.
+    const held = await seedGoogleUser();
+    await users().updateOne({ user_id: held.user_id }, { $set: { linked_to: other.user_id } });
+    const third = await seedPasswordUser();
+    const refused = await link(LINKER, third.user_id, { provider: 'google-oauth2', user_id: held.identities[0].user_id });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal((await stored(held.user_id))?.linked_to, other.user_id);
+  });
+
   test('a secondary whose sign-in log is still waiting in it is not deleted (the log would be lost): a 503, and sent again once it moved, the link finishes', async () => {
     const primary = await seedPasswordUser();
     const secondary = await seedGoogleUser(undefined, { pending_logs: [{ log_id: `90${Date.now()}`, type: 's', date: new Date(), user_id: 'x' } as never] });

@@ -57,10 +57,19 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
       return complete(users.findOne({ user_id: userId }).select('+identities.sealed_tokens').lean<UserDoc>().exec());
     },
 
-    /** Claims the user for a link into `primaryId`: false while a link into another user holds it. */
+    /**
+     * Claims the user for a link into `primaryId`: false while a link into another existing user
+     * holds it. A claim whose primary was deleted before its link finished (a crash, a 503 not sent
+     * again) holds nothing, the identities being still on this user: else it would refuse every
+     * later link of the user for good.
+     */
     async claimForLink(userId: string, primaryId: string): Promise<boolean> {
       recent.forget(userId);
-      return (await users.updateOne({ user_id: userId, linked_to: trusted({ $in: [null, primaryId] }) }, { $set: { linked_to: primaryId } }).exec()).matchedCount === 1;
+      const claim = async (held: string | ReturnType<typeof trusted>) => (await users.updateOne({ user_id: userId, linked_to: held }, { $set: { linked_to: primaryId } }).exec()).matchedCount === 1;
+      if (await claim(trusted({ $in: [null, primaryId] }))) return true;
+      const held = (await users.findOne({ user_id: userId }, { linked_to: 1 }).lean<Pick<UserDoc, 'linked_to'>>().exec())?.linked_to;
+      if (typeof held !== 'string' || await users.exists({ user_id: held })) return false;
+      return claim(held); // conditional: of two links taking the stale claim over, one wins
     },
 
     /** Adds identities another user holds (a link), unless the user already holds one of them. */
