@@ -13,7 +13,7 @@ describe('role standing: what a user token may do now', () => {
 
   test('kept for STANDING_TTL_MS, then read again: a role taken away, a block and a deletion show on the next read', async () => {
     const users = composed.db.collection('users');
-    await users.insertOne({ user_id: 'auth0|standing1', email: 'standing1@innovashoes.example', email_verified: true, blocked: false, app_metadata: { roles: ['admin'] } });
+    await users.insertOne({ user_id: 'auth0|standing1', email: 'standing1@innovashoes.example', email_verified: true, blocked: false, app_metadata: { roles: ['admin'] }, created_at: new Date() });
     let clock = 1_000_000;
     const standingOf = createRoleStanding(composed.core.users, composed.config.dashboard, { now: () => clock });
     const admin = [...composed.config.dashboard.roles.admin].sort();
@@ -36,7 +36,7 @@ describe('role standing: what a user token may do now', () => {
 
   test('a dashboard.admins address is admin while verified; a role config does not name gives nothing', async () => {
     const users = composed.db.collection('users');
-    await users.insertOne({ user_id: 'auth0|standing2', email: 'boss.standing@innovashoes.example', email_verified: true, blocked: false, app_metadata: { roles: ['owner'] } });
+    await users.insertOne({ user_id: 'auth0|standing2', email: 'boss.standing@innovashoes.example', email_verified: true, blocked: false, app_metadata: { roles: ['owner'] }, created_at: new Date() });
     let clock = 0;
     const standingOf = createRoleStanding(composed.core.users, composed.config.dashboard, { now: () => clock });
     assert.deepEqual(scopesOf(await standingOf('auth0|standing2')), [...composed.config.dashboard.roles.admin].sort());
