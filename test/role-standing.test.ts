@@ -43,5 +43,9 @@ describe('role standing: what a user token may do now', () => {
     await users.updateOne({ user_id: 'auth0|standing2' }, { $set: { email_verified: false } });
     clock += STANDING_TTL_MS;
     assert.deepEqual(scopesOf(await standingOf('auth0|standing2')), []);
+    // A migration script's text "false" (or any value but true) verifies nothing, as GET /roles/admin/users reads it.
+    await users.updateOne({ user_id: 'auth0|standing2' }, { $set: { email_verified: 'false' } });
+    clock += STANDING_TTL_MS;
+    assert.deepEqual(scopesOf(await standingOf('auth0|standing2')), []);
   });
 });

@@ -8,8 +8,9 @@ import type { UserDoc } from './user.model.ts';
 export function rolesOf(user: Pick<UserDoc, 'email' | 'email_verified' | 'app_metadata'>, dashboard: Config['dashboard']): string[] {
   const stored = user.app_metadata?.roles;
   const roles = new Set(Array.isArray(stored) ? stored.filter((role): role is string => typeof role === 'string') : []);
-  // Only a verified address earns the role from config: anyone can sign up with any email.
-  if (user.email && user.email_verified && dashboard.admins.map((a) => a.toLowerCase()).includes(user.email)) roles.add('admin');
+  // Only a verified address earns the role from config: anyone can sign up with any email. Exactly
+  // true: a migration script's "false" (a string) verifies nothing, as holdersFilter's query reads it.
+  if (user.email && user.email_verified === true && dashboard.admins.map((a) => a.toLowerCase()).includes(user.email)) roles.add('admin');
   return [...roles];
 }
 
