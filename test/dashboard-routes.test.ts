@@ -8,7 +8,7 @@ import { composeTestInsole, startTestInsole, type TestInsole } from './support/i
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 
 /** Whom the sessions below name: a dashboard admin (each page reads where its user stands now). */
-const BOSS = { user_id: 'auth0|boss', email: 'boss@innovashoes.example', email_verified: true, blocked: false, app_metadata: { roles: ['admin'] } };
+const BOSS = { user_id: 'auth0|boss', email: 'boss@innovashoes.example', email_verified: true, blocked: false, app_metadata: { roles: ['admin'] }, created_at: new Date('2026-01-05T00:00:00Z') };
 
 /** An unsigned JWT-shaped token: the dashboard only reads claims from tokens it sealed itself. */
 const token = (claims: object) => ['{"alg":"none"}', JSON.stringify(claims)].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.';
