@@ -223,6 +223,25 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     assert.equal(identityKeys(await stored(primary.user_id)).length, 2);
   });
 
+
+  test('a primary a migration stored without identities keeps its own identity first: Google then signs in without rewriting its profile, and can be unlinked', async () => {
+    const primaryId = `auth0|migrated${++serial}`;
+    await users().insertOne({ user_id: primaryId, email: `migrated${serial}@innovashoes.example`, name: 'Migrated Runner', created_at: new Date('2025-03-01T10:00:00Z') });
+    const google = freshGoogle(world);
+    await seedGoogleUser(google.sub);
+    const res = await link(LINKER, primaryId, { provider: 'google-oauth2', user_id: google.sub });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.deepEqual(res.body, [
+      { provider: 'auth0', user_id: primaryId.slice('auth0|'.length), connection: 'Username-Password-Authentication', isSocial: false },
+      { provider: 'google-oauth2', user_id: google.sub, connection: 'google-oauth2', isSocial: true },
+    ], 'its main identity, named by its user_id, stays identities[0]');
+
+    assert.equal(await signInWithGoogle(), primaryId);
+    assert.equal((await stored(primaryId))!.name, 'Migrated Runner', 'a secondary identity\'s sign-in does not rewrite the root profile');
+    const unlink = await api(world.insole, tokens[LINKER.client_id], 'DELETE', `${linkPath(primaryId)}/google-oauth2/${google.sub}`);
+    assert.equal(unlink.status, 200, JSON.stringify(unlink.body));
+    assert.deepEqual(identityKeys(await stored(primaryId)), [primaryId]);
+  });
   test('roles: a primary with dashboard roles needs create:role_members, a secondary with roles delete:role_members (admin by dashboard.admins included)', async () => {
     const admin = await seedPasswordUser({ app_metadata: { roles: ['admin'] } });
     const attacker = await seedGoogleUser();

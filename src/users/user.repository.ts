@@ -73,9 +73,11 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     },
 
     /** Adds identities another user holds (a link), unless the user already holds one of them. */
-    async addIdentities(userId: string, identities: Identity[], at: Date): Promise<UserDoc | null> {
+    async addIdentities(userId: string, identities: Identity[], at: Date, { first = false } = {}): Promise<UserDoc | null> {
       const held = identities.map((i) => ({ identities: trusted({ $elemMatch: { provider: String(i.provider), user_id: String(i.user_id) } }) }));
-      return changes.apply(userId, { $push: { identities: { $each: identities } }, $set: { updated_at: at } }, { kind: 'change', where: { $nor: held } });
+      // first: the user holds none yet, so the first of these is its main identity (identities[0]).
+      const empty = first ? { 'identities.0': trusted({ $exists: false }) } : {};
+      return changes.apply(userId, { $push: { identities: { $each: identities } }, $set: { updated_at: at } }, { kind: 'change', where: { $nor: held, ...empty } });
     },
 
     /**
