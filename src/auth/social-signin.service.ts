@@ -38,7 +38,8 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
   }
 
   async function signInReturning(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<UserDoc> {
-    const primary = user.identities[0]?.provider === profile.connection && user.identities[0]?.user_id === profile.id;
+    // No identities stored (a migrated user): findByIdentity found it by its user_id, which names this one.
+    const primary = user.identities.length === 0 || (user.identities[0].provider === profile.connection && user.identities[0].user_id === profile.id);
     const log = logs.prepare({ type: 's', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email ?? user.nickname });
     const updated = await users.recordSocialLogin(user, identityOf(profile, sealed), primary ? rootFieldsOf(profile) : {}, ctx.ip, new Date(), log);
     if (updated) logs.write(log);
@@ -55,7 +56,7 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
     return { kind: 'blocked' };
   }
 
-  async function complete(profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<SocialOutcome> {
+  async function complete(profile: SocialProfile, sealed: Sealed, ctx: RequestContext, again = false): Promise<SocialOutcome> {
     const known = await users.findByIdentity(profile.connection, profile.id);
     if (known?.blocked) return refuseBlocked(known, profile, ctx);
     if (known) return { kind: 'signed_in', user: await signInReturning(known, profile, sealed, ctx) };
@@ -88,8 +89,10 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
       if (profile.email_verified) await pendingSignups.drop(profile.email);
       return { kind: 'signed_in', user };
     } catch (err) {
-      // A concurrent first sign-in of the same account (user_id) or email won the insert: start over.
-      if (isDuplicateKeyError(err)) return complete(profile, sealed, ctx);
+      // A concurrent first sign-in of the same account (user_id) or email won the insert: start over,
+      // once: the winner is found then. A user_id held by a user the lookups cannot find (a stored
+      // document insole would not write) would otherwise loop until the request timed out.
+      if (isDuplicateKeyError(err) && !again) return complete(profile, sealed, ctx, true);
       throw err;
     }
   }

@@ -49,7 +49,10 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
       // trusted(): sanitizeFilter would otherwise strip our own $elemMatch (the values are plain strings).
       const holders = await users.find({ identities: trusted({ $elemMatch: { provider: String(provider), user_id: String(identityUserId) } }) }).limit(2).lean<UserDoc[]>().exec();
       const [a, b] = holders.map(withProfileDefaults);
-      return b && holdsAll(b, a) ? b : a ?? null;
+      if (a) return b && holdsAll(b, a) ? b : a;
+      // A user a migration stored without identities: its user_id still names the account it signs in with.
+      const named = await complete(users.findOne({ user_id: `${provider}|${identityUserId}` }).lean<UserDoc>().exec());
+      return named?.identities.length === 0 ? named : null;
     },
 
     /** The user with its identities' sealed provider tokens, which a link moves along (never shown). */
@@ -115,10 +118,15 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
      */
     async recordSocialLogin(user: UserDoc, identity: Identity, rootFields: Partial<UserDoc>, ip: string | undefined, at: Date, log: LogDoc): Promise<UserDoc | null> {
       const set: Record<string, unknown> = { ...rootFields, last_login: at, last_ip: ip, updated_at: at };
-      set['identities.$[id].profileData'] = identity.profileData;
-      if (identity.sealed_tokens) set['identities.$[id].sealed_tokens'] = identity.sealed_tokens;
+      // A user a migration stored without identities (findByIdentity) gets this one as its first.
+      const first = user.identities.length === 0;
+      if (first) set.identities = [identity];
+      else set['identities.$[id].profileData'] = identity.profileData;
+      if (!first && identity.sealed_tokens) set['identities.$[id].sealed_tokens'] = identity.sealed_tokens;
       const signedIn = await changes.apply(user.user_id, { $set: set, $inc: { logins_count: 1 }, $push: { pending_logs: log } }, {
-        kind: 'signin', before: user, arrayFilters: [{ 'id.provider': identity.provider, 'id.user_id': identity.user_id }],
+        kind: 'signin', before: user, ...(first
+          ? { where: { 'identities.0': trusted({ $exists: false }) } }
+          : { arrayFilters: [{ 'id.provider': identity.provider, 'id.user_id': identity.user_id }] }),
       });
       if (signedIn) recent.remember(signedIn);
       return signedIn;

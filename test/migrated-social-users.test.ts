@@ -1,0 +1,33 @@
+// A social user a store's migration script wrote without identities (stored-user.ts reads them as
+// []): its user_id still names its provider account, so that account signs in to it.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startSocialWorld, type SocialWorld } from './support/social.ts';
+import { freshGoogle, socialTrip, storefrontTokens, usersOf } from './support/social-steps.ts';
+
+describe('a social user migrated without identities', () => {
+  let world: SocialWorld;
+  before(async () => { world = await startSocialWorld(); });
+  after(() => world.close());
+
+  test('its Google account signs in to it, and its identity is stored', async () => {
+    const google = freshGoogle(world);
+    const userId = `google-oauth2|${google.sub}`;
+    // The migration kept the address the shopper had then; Google says another one now.
+    await usersOf(world.insole).insertOne({ user_id: userId, email: 'moved.on@innovashoes.example', created_at: new Date('2025-03-01T10:00:00Z') });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal((await storefrontTokens(trip, trip.landing)).claims()!.sub, userId);
+    const stored = await usersOf(world.insole).findOne({ user_id: userId });
+    assert.deepEqual(stored!.identities.map((i: { provider: string; user_id: string }) => `${i.provider}|${i.user_id}`), [userId]);
+    assert.equal(stored!.logins_count, 1);
+    assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': google.sub }), 1, 'no second user was made');
+  });
+
+  test('a user_id held by a document neither lookup finds is a server error at once, not a loop until the request times out', async () => {
+    const google = freshGoogle(world);
+    const other = { provider: 'facebook', user_id: 'fb-of-another-account', connection: 'facebook', isSocial: true };
+    await usersOf(world.insole).insertOne({ user_id: `google-oauth2|${google.sub}`, email: 'odd@innovashoes.example', identities: [other], created_at: new Date() });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal(trip.landing.status, 500, trip.landing.html.slice(0, 300));
+  });
+});
