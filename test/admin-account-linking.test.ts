@@ -133,14 +133,15 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     const primary = await seedPasswordUser({ user_metadata: { shoe_size: 41 } });
     const secondary = await seedGoogleUser();
     const password = await seedPasswordUser();
-    await seedGoogleUser(`empty${serial}`, { identities: [] }); // as a raw insert could leave one
+    const migrated = `migrated${++serial}`; // a password user a migration stored without identities
+    await users().insertOne({ user_id: `auth0|${migrated}`, email: `${migrated}@innovashoes.example`, created_at: new Date() });
     const sub = secondary.identities[0].user_id;
     const named = { provider: 'google-oauth2', user_id: sub };
     const snapshot = async () => [await stored(primary.user_id), await stored(secondary.user_id), await stored(password.user_id)];
     const was = await snapshot();
     const refusals = [
       [LINKER, { provider: 'google-oauth2', user_id: 'nobody' }, 400, /The secondary user does not exist: no user signs in with google-oauth2\|nobody/],
-      [LINKER, { provider: 'google-oauth2', user_id: `empty${serial}` }, 400, /The secondary user does not exist/],
+      [LINKER, { provider: 'auth0', user_id: migrated }, 400, /A password \(database\) user cannot be the secondary/],
       [LINKER, { provider: 'auth0', user_id: primary.identities[0].user_id }, 400, /cannot be linked to itself/],
       [LINKER, { provider: 'auth0', user_id: password.identities[0].user_id }, 400, /A password \(database\) user cannot be the secondary/],
       [LINKER, { link_with: 'eyJhbGciOiJSUzI1NiJ9.e30.sig' }, 400, /link_with is not a valid ID token for this client/],
@@ -241,6 +242,18 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     const unlink = await api(world.insole, tokens[LINKER.client_id], 'DELETE', `${linkPath(primaryId)}/google-oauth2/${google.sub}`);
     assert.equal(unlink.status, 200, JSON.stringify(unlink.body));
     assert.deepEqual(identityKeys(await stored(primaryId)), [primaryId]);
+  });
+
+  test('a secondary a migration stored without identities moves its main identity, named by its user_id, and Google then signs in to the primary', async () => {
+    const primary = await seedPasswordUser();
+    const google = freshGoogle(world);
+    const secondaryId = `google-oauth2|${google.sub}`;
+    await users().insertOne({ user_id: secondaryId, email: 'migrated.google@innovashoes.example', created_at: new Date('2025-03-01T10:00:00Z') });
+    const res = await link(LINKER, primary.user_id, { provider: 'google-oauth2', user_id: google.sub });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.deepEqual(identityKeys(await stored(primary.user_id)), [primary.user_id, secondaryId]);
+    assert.equal(await stored(secondaryId), null);
+    assert.equal(await signInWithGoogle(), primary.user_id);
   });
   test('roles: a primary with dashboard roles needs create:role_members, a secondary with roles delete:role_members (admin by dashboard.admins included)', async () => {
     const admin = await seedPasswordUser({ app_metadata: { roles: ['admin'] } });

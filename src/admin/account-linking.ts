@@ -35,6 +35,9 @@ function mainIdentityOf(user: UserDoc): Identity {
   return { provider, user_id: user.user_id.slice(bar + 1), connection: social ? provider : PASSWORD_CONNECTION, isSocial: social };
 }
 
+/** The user's identities, its main one when none is stored (it signs in with it: findByIdentity). */
+const identitiesOf = (user: UserDoc): Identity[] => (user.identities.length ? user.identities : [mainIdentityOf(user)]);
+
 /**
  * Auth0's account linking (POST /users/{id}/identities): the secondary user's identities move to the
  * primary, and the secondary stops existing; its root profile and metadata are not merged.
@@ -60,7 +63,7 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
     const named = { provider, user_id: user_id.startsWith(`${provider}|`) ? user_id.slice(provider.length + 1) : user_id, connection };
     const shown = `${named.provider}|${named.user_id}`;
     const user = await users.findByUserId(shown);
-    const main = user?.identities[0];
+    const main = user && identitiesOf(user)[0];
     if (!user || !main || !same(main)(named)) {
       if (primary.identities.some(same(named))) throw new ConflictError(`The identity ${shown} is already linked to this user.`, 'identity_already_linked');
       throw new BadRequestError(`The secondary user does not exist: no user signs in with ${shown} as its main identity.`, 'inexistent_user');
@@ -76,12 +79,13 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
     if (primary.user_id === secondary.user_id) throw new BadRequestError('A user cannot be linked to itself.', 'invalid_body');
     // insole keeps a password, and the email that signs in with it, on the user, not on the identity:
     // moved to another user the identity would sign in to nothing.
-    if (secondary.identities.some((i) => i.provider === 'auth0')) {
+    if (identitiesOf(secondary).some((i) => i.provider === 'auth0')) {
       throw new BadRequestError('A password (database) user cannot be the secondary of a link here: its password and email stay with the user. '
         + 'Link the other way round, the password user as the primary.', 'operation_not_supported');
     }
-    const already = secondary.identities.filter((i) => primary.identities.some(same(i)));
-    if (already.length && already.length < secondary.identities.length) {
+    const theirs = identitiesOf(secondary);
+    const already = theirs.filter((i) => primary.identities.some(same(i)));
+    if (already.length && already.length < theirs.length) {
       throw new ConflictError(`The identity ${already[0].provider}|${already[0].user_id} is on both users: unlink it from one first.`, 'identity_already_linked');
     }
     // The secondary stops existing, roles and all: that takes its roles away.
@@ -97,7 +101,7 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
       if (!secondary) return; // a concurrent request finished it
       const primary = await primaryUser(primaryId);
       const own = primary.identities.length ? [] : [mainIdentityOf(primary)];
-      const missing = [...own, ...secondary.identities.filter((i) => !primary.identities.some(same(i)))];
+      const missing = [...own, ...identitiesOf(secondary).filter((i) => !primary.identities.some(same(i)))];
       if (missing.length && !await users.addIdentities(primaryId, missing, new Date(), { first: own.length > 0 })) continue; // the primary changed: look again
       await endSessions(secondaryId);
       if (await users.removeLinked(secondaryId, revOf(secondary))) return;
@@ -119,10 +123,10 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
         throw new ConflictError(`The secondary user ${secondary.user_id} is being linked to another user.`, 'identity_already_linked');
       }
       await move(primaryId, secondary.user_id);
-      const main = secondary.identities[0];
+      const moved = identitiesOf(secondary);
       await logs.record({
-        type: 'link', user_id: primaryId, user_name: primary.email, connection: main.connection, strategy: main.provider, strategy_type: 'social',
-        details: { linked: secondary.user_id, identities: secondary.identities.map((i) => `${i.provider}|${i.user_id}`), by },
+        type: 'link', user_id: primaryId, user_name: primary.email, connection: moved[0].connection, strategy: moved[0].provider, strategy_type: 'social',
+        details: { linked: secondary.user_id, identities: moved.map((i) => `${i.provider}|${i.user_id}`), by },
       });
       return (await primaryUser(primaryId)).identities;
     },
