@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import bcrypt from 'bcryptjs';
 import { runCli } from '../src/cli/insole.ts';
 import { answerConsent } from './fakes/drive.ts';
 import { signInForTokens } from './support/relying-party.ts';
@@ -94,6 +95,18 @@ describe('linking a social identity to an existing account', () => {
     assert.equal((await storefrontTokens(again, again.landing)).claims()!.sub, sub);
     assert.equal((await identitiesOf(sub)).length, 2);
     assert.deepEqual((await logsSince(world.insole, since)).map((l) => l.type), ['s', 'link', 's']);
+  });
+
+  test('a password user a migration stored without identities keeps its own identity first when Google is linked', async () => {
+    const email = newEmail('migrated');
+    const sub = `auth0|migrated${serial}`;
+    await usersOf(world.insole).insertOne({ user_id: sub, email, email_verified: true, password_hash: bcrypt.hashSync(password, 4), created_at: new Date('2025-03-01T10:00:00Z') });
+    const a = freshGoogle(world, { email, email_verified: true });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assertLinkNotice(trip.landing, email, 'Google');
+    const done = await signInWithPassword(trip, trip.landing, email);
+    assert.equal((await storefrontTokens(trip, done)).claims()!.sub, sub);
+    assert.deepEqual(await identitiesOf(sub), [`Username-Password-Authentication|migrated${serial}|database`, `google-oauth2|${a.sub}|social`]);
   });
 
   test('an admin unlinks the linked identity (CLI), which is logged; the primary identity cannot be unlinked', async () => {

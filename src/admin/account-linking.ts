@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { AppError, BadRequestError, ConflictError } from '../errors/app-error.ts';
 import type { LogService } from '../logs/log.service.ts';
 import type { EndSessions } from '../oidc/revoke-account.ts';
-import { PASSWORD_CONNECTION } from '../users/password-user.ts';
+import { identitiesOf, mainIdentityOf } from '../users/main-identity.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { UserRepository } from '../users/user.repository.ts';
 import { assertMayChangeRoles, assertMayChangeSignIn, type RoleRights } from './role-members.ts';
@@ -17,26 +17,6 @@ const ATTEMPTS = 10;
 const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
 const same = (a: Pick<Identity, 'provider' | 'user_id'>) => (b: Pick<Identity, 'provider' | 'user_id'>) => a.provider === b.provider && a.user_id === b.user_id;
 const revOf = (user: UserDoc) => (user.facts as { rev?: number } | undefined)?.rev ?? null;
-
-/**
- * The identity a user_id names (`<provider>|<id>`, as insole makes every user's). A store's migration
- * may store a user without identities (stored-user.ts reads them as []): a link must not make the
- * secondary's identity identities[0], which insole takes for the user's own sign-in (a Google
- * sign-in would then rewrite the password user's name and picture, and it could not be unlinked).
- */
-function mainIdentityOf(user: UserDoc): Identity {
-  const bar = user.user_id.indexOf('|');
-  if (bar <= 0) {
-    throw new ConflictError(`The user ${user.user_id} has no identities stored and its user_id names none (<provider>|<id>): `
-      + 'store its main identity in MongoDB first.', 'invalid_stored_user');
-  }
-  const provider = user.user_id.slice(0, bar);
-  const social = provider !== 'auth0';
-  return { provider, user_id: user.user_id.slice(bar + 1), connection: social ? provider : PASSWORD_CONNECTION, isSocial: social };
-}
-
-/** The user's identities, its main one when none is stored (it signs in with it: findByIdentity). */
-const identitiesOf = (user: UserDoc): Identity[] => (user.identities.length ? user.identities : [mainIdentityOf(user)]);
 
 /**
  * Auth0's account linking (POST /users/{id}/identities): the secondary user's identities move to the

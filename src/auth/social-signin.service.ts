@@ -1,4 +1,5 @@
 import type { LogService } from '../logs/log.service.ts';
+import { mainIdentityOf } from '../users/main-identity.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { RequestContext } from '../users/password-signin.service.ts';
 import type { PendingSignupRepository } from '../users/pending-signup.repository.ts';
@@ -47,7 +48,10 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
   }
 
   async function link(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<void> {
-    await users.linkIdentity(user.user_id, identityOf(profile, sealed), new Date());
+    const identity = identityOf(profile, sealed);
+    // A user a migration stored without identities keeps its own first (main-identity.ts).
+    if (user.identities.length) await users.linkIdentity(user.user_id, identity, new Date());
+    else await users.addIdentities(user.user_id, [mainIdentityOf(user), identity], new Date(), { first: true });
     await logs.record({ type: 'link', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email, details: { linked: `${profile.connection}|${profile.id}` } });
   }
 
