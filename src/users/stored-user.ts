@@ -42,3 +42,9 @@ function isComplete(user: Partial<UserDoc>): boolean {
   return user.email_verified != null && Array.isArray(user.identities) && user.updated_at instanceof Date && user.logins_count != null
     && user.blocked != null && Array.isArray(user.blocked_for) && user.user_metadata != null && user.app_metadata != null;
 }
+
+/** A read's user as readers may assume it (above); no user stays null. Every repository read goes through it. */
+export async function completeUser(read: Promise<UserDoc | null>): Promise<UserDoc | null> {
+  const user = await read;
+  return user && withProfileDefaults(user);
+}

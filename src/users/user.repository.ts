@@ -4,15 +4,10 @@ import type { LogDoc } from '../logs/log.model.ts';
 import { trusted, type UserChanges } from './user-changes.ts';
 import type { Identity, UserDoc, UserModel } from './user.model.ts';
 import { createRecentSignins } from './recent-signins.ts';
-import { withProfileDefaults } from './stored-user.ts';
+import { completeUser as complete, withProfileDefaults } from './stored-user.ts';
+import { accountLinkWrites } from './account-link-writes.ts';
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
-
-/** Every user read here as readers may assume it (stored-user.ts: a migrated document may lack optional fields). */
-const complete = async (read: Promise<UserDoc | null>): Promise<UserDoc | null> => {
-  const user = await read;
-  return user && withProfileDefaults(user);
-};
 
 /**
  * Query values arrive already parsed as strings; mongoose's sanitizeFilter guards operator injection
@@ -55,43 +50,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
       return named?.identities.length === 0 ? named : null;
     },
 
-    /** The user with its identities' sealed provider tokens, which a link moves along (never shown). */
-    findWithIdentityTokens(userId: string): Promise<UserDoc | null> {
-      return complete(users.findOne({ user_id: userId }).select('+identities.sealed_tokens').lean<UserDoc>().exec());
-    },
-
-    /**
-     * Claims the user for a link into `primaryId`: false while a link into another existing user
-     * holds it. A claim whose primary was deleted before its link finished (a crash, a 503 not sent
-     * again) holds nothing, the identities being still on this user: else it would refuse every
-     * later link of the user for good.
-     */
-    async claimForLink(userId: string, primaryId: string): Promise<boolean> {
-      recent.forget(userId);
-      const claim = async (held: string | ReturnType<typeof trusted>) => (await users.updateOne({ user_id: userId, linked_to: held }, { $set: { linked_to: primaryId } }).exec()).matchedCount === 1;
-      if (await claim(trusted({ $in: [null, primaryId] }))) return true;
-      const held = (await users.findOne({ user_id: userId }, { linked_to: 1 }).lean<Pick<UserDoc, 'linked_to'>>().exec())?.linked_to;
-      if (typeof held !== 'string' || await users.exists({ user_id: held })) return false;
-      return claim(held); // conditional: of two links taking the stale claim over, one wins
-    },
-
-    /** Adds identities another user holds (a link), unless the user already holds one of them. */
-    async addIdentities(userId: string, identities: Identity[], at: Date, { first = false } = {}): Promise<UserDoc | null> {
-      const held = identities.map((i) => ({ identities: trusted({ $elemMatch: { provider: String(i.provider), user_id: String(i.user_id) } }) }));
-      // first: the user holds none yet, so the first of these is its main identity (identities[0]).
-      const empty = first ? { 'identities.0': trusted({ $exists: false }) } : {};
-      return changes.apply(userId, { $push: { identities: { $each: identities } }, $set: { updated_at: at } }, { kind: 'change', where: { $nor: held, ...empty } });
-    },
-
-    /**
-     * Deletes the secondary user of a link, only as it was read (`rev`) and with no sign-in log or
-     * insight event still waiting in it to be moved (they would be lost with it).
-     */
-    async removeLinked(userId: string, rev: number | null): Promise<boolean> {
-      recent.forget(userId);
-      const none = trusted({ $exists: false });
-      return (await users.deleteOne({ user_id: userId, 'facts.rev': rev, 'pending_logs.0': none, 'pending_events.0': none }).exec()).deletedCount === 1;
-    },
+    ...accountLinkWrites(users, changes, recent),
 
     /** Adds a secondary identity unless some identity of that provider account is already there. */
     async linkIdentity(userId: string, identity: Identity, at: Date): Promise<boolean> {
