@@ -19,10 +19,11 @@ describe('when the database goes away', () => {
   let mongo: EmbeddedMongo;
   let insole: TestInsole;
   let port: number;
+  const captured = captureLogs('info');
   before(async () => {
     mongo = await startEmbeddedMongo();
     port = Number(new URL(mongo.uri).port);
-    insole = await startTestInsole({}, `${mongo.uri}/outage`);
+    insole = await startTestInsole({}, `${mongo.uri}/outage`, captured.logger);
   });
   after(async () => { await insole.stop(); await mongo.stop(); });
 
@@ -36,6 +37,7 @@ describe('when the database goes away', () => {
     const ready = await (await fetch(`${insole.issuer}/health/ready`)).json();
     assert.deepEqual(ready, { status: 'unavailable', checks: { database: 'down' } });
     assert.equal((await fetch(`${insole.issuer}/health/live`)).status, 200, 'the process itself is alive');
+    assert.ok(captured.lines.some((line) => line.includes('"database disconnected"')), 'an outage is a warning (a shutdown\'s own close is not)');
 
     const page = await fetch(authorizeUrl, { headers: { accept: 'text/html' }, redirect: 'manual' });
     assert.equal(page.status, 503);

@@ -42,6 +42,7 @@ describe('npm start on the embedded defaults', () => {
     server.child.kill('SIGTERM');
     assert.equal(await server.exited, 0);
     assert.match(server.output(), /"msg":"stopped"/);
+    assert.doesNotMatch(server.output(), /database disconnected/, 'its own close at shutdown is no outage to warn of');
 
     // Structured logs: one JSON object a line, request lines carry a request id, no secret leaks.
     const lines = server.output().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);

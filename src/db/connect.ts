@@ -25,7 +25,10 @@ export async function connectDatabase(uri: string, logger: Logger): Promise<mong
       countPoolConnections(connection);
       watchReadiness(connection);
     }
-    connection.on('disconnected', () => logger.warn('database disconnected'));
+    // mongoose emits 'disconnecting' when close() is called: a shutdown's own close is no outage to warn of.
+    let closing = false;
+    connection.on('disconnecting', () => { closing = true; });
+    connection.on('disconnected', () => { if (!closing) logger.warn('database disconnected'); });
     connection.on('reconnected', () => logger.info('database reconnected'));
     await connection.asPromise();
     return connection;
