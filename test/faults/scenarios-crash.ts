@@ -5,8 +5,13 @@ import { sleep, until } from './settle.ts';
 
 interface HeldJob { _id: unknown; hook: string; lease_until: Date; attempts: number }
 
-const runningJobsOf = (context: ScenarioContext, instance: Instance) => context.suite.mongo.db!.collection<HeldJob>('hook_jobs')
-  .find({ state: 'running', worker: { $regex: `^[^:]+:${instance.pid()}:` } }).toArray();
+/**
+ * The instance's running jobs claimed within the last `freshMs` (a claim sets updated_at): with the
+ * providers answering in 800 ms, such a job is still mid-call when the kill lands. An older one may
+ * finish between this read and the kill (a CI run once held only such a job: nothing to take over).
+ */
+const freshlyClaimedJobsOf = (context: ScenarioContext, instance: Instance, freshMs = 300) => context.suite.mongo.db!.collection<HeldJob>('hook_jobs')
+  .find({ state: 'running', worker: { $regex: `^[^:]+:${instance.pid()}:` }, updated_at: { $gte: new Date(Date.now() - freshMs) } }).toArray();
 
 /**
  * kill -9 of one of three instances while shoppers sign in and its hook worker holds jobs. What
@@ -24,7 +29,7 @@ export const killNine: Scenario = {
     // FullContact and X take their time: the victim's worker is mid-call when it dies.
     suite.fullcontact.delayMs = 800;
     suite.x.delayMs = 800;
-    const held = await until('the victim to hold a hook job', async () => { const jobs = await runningJobsOf(context, victim); return jobs.length > 0 && jobs; }, 30_000, 50);
+    const held = await until('the victim to hold a hook job mid-call', async () => { const jobs = await freshlyClaimedJobsOf(context, victim); return jobs.length > 0 && jobs; }, 30_000, 50);
     const killedAt = Date.now();
     await signal(victim, 'SIGKILL');
     // In flight on it: sent to it before its death was complete (the kernel may still accept a
