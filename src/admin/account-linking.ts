@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { AppError, BadRequestError, ConflictError } from '../errors/app-error.ts';
 import type { LogService } from '../logs/log.service.ts';
 import type { EndSessions } from '../oidc/revoke-account.ts';
-import { identitiesOf, mainIdentityOf } from '../users/main-identity.ts';
+import { identitiesOf, mainIdentityOf, sameIdentity } from '../users/main-identity.ts';
 import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { UserRepository } from '../users/user.repository.ts';
 import { assertMayChangeRoles, assertMayChangeSignIn, type RoleRights } from './role-members.ts';
@@ -15,7 +15,6 @@ export type AccountLinking = ReturnType<typeof createAccountLinking>;
 
 const ATTEMPTS = 10;
 const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
-const same = (a: Pick<Identity, 'provider' | 'user_id'>) => (b: Pick<Identity, 'provider' | 'user_id'>) => a.provider === b.provider && a.user_id === b.user_id;
 const revOf = (user: UserDoc) => (user.facts as { rev?: number } | undefined)?.rev ?? null;
 
 /**
@@ -44,8 +43,8 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
     const shown = `${named.provider}|${named.user_id}`;
     const user = await users.findByUserId(shown);
     const main = user && identitiesOf(user)[0];
-    if (!user || !main || !same(main)(named)) {
-      if (primary.identities.some(same(named))) throw new ConflictError(`The identity ${shown} is already linked to this user.`, 'identity_already_linked');
+    if (!user || !main || !sameIdentity(main)(named)) {
+      if (primary.identities.some(sameIdentity(named))) throw new ConflictError(`The identity ${shown} is already linked to this user.`, 'identity_already_linked');
       throw new BadRequestError(`The secondary user does not exist: no user signs in with ${shown} as its main identity.`, 'inexistent_user');
     }
     if (named.connection !== undefined && named.connection !== main.connection) {
@@ -64,7 +63,7 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
         + 'Link the other way round, the password user as the primary.', 'operation_not_supported');
     }
     const theirs = identitiesOf(secondary);
-    const already = theirs.filter((i) => primary.identities.some(same(i)));
+    const already = theirs.filter((i) => primary.identities.some(sameIdentity(i)));
     if (already.length && already.length < theirs.length) {
       throw new ConflictError(`The identity ${already[0].provider}|${already[0].user_id} is on both users: unlink it from one first.`, 'identity_already_linked');
     }
@@ -81,7 +80,7 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
       if (!secondary) return; // a concurrent request finished it
       const primary = await primaryUser(primaryId);
       const own = primary.identities.length ? [] : [mainIdentityOf(primary)];
-      const missing = [...own, ...identitiesOf(secondary).filter((i) => !primary.identities.some(same(i)))];
+      const missing = [...own, ...identitiesOf(secondary).filter((i) => !primary.identities.some(sameIdentity(i)))];
       if (missing.length && !await users.addIdentities(primaryId, missing, new Date(), { first: own.length > 0 })) continue; // the primary changed: look again
       await endSessions(secondaryId);
       if (await users.removeLinked(secondaryId, revOf(secondary))) return;

@@ -12,6 +12,7 @@ import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 import type { Config } from '../config/schema.ts';
 import { mergedMetadata, metadataUpdate, type MetadataPatch } from './metadata-merge.ts';
 import { assertMayChangeRoles, assertMayChangeSignIn, type RoleRights } from './role-members.ts';
+import { sameIdentity } from '../users/main-identity.ts';
 
 export class UserNotFoundError extends NotFoundError {
   constructor() { super('The user does not exist.'); }
@@ -159,7 +160,7 @@ export function createUserAdminService(deps: {
    */
   async function sendVerificationEmail(userId: string, identity?: { provider: string; user_id: string }): Promise<void> {
     const user = await getUser(userId);
-    if (identity && !user.identities.some((i) => i.provider === identity.provider && i.user_id === identity.user_id)) {
+    if (identity && !user.identities.some(sameIdentity(identity))) {
       throw new BadRequestError(`The user has no ${identity.provider} identity ${identity.user_id}.`, 'invalid_body');
     }
     if (!user.email) throw new BadRequestError('The user has no email address.', 'invalid_body');

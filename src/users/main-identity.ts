@@ -21,3 +21,8 @@ export function mainIdentityOf(user: Pick<UserDoc, 'user_id'>): Identity {
 
 /** The user's identities, its main one when none is stored (it signs in with it: findByIdentity). */
 export const identitiesOf = (user: UserDoc): Identity[] => (user.identities.length ? user.identities : [mainIdentityOf(user)]);
+
+type IdentityKey = Pick<Identity, 'provider' | 'user_id'>;
+
+/** One provider account: the same provider and the same id there (curried, for some/filter/find). */
+export const sameIdentity = (a: IdentityKey) => (b: IdentityKey): boolean => a.provider === b.provider && a.user_id === b.user_id;

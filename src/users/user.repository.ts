@@ -6,6 +6,7 @@ import type { Identity, UserDoc, UserModel } from './user.model.ts';
 import { createRecentSignins } from './recent-signins.ts';
 import { completeUser as complete, withProfileDefaults } from './stored-user.ts';
 import { accountLinkWrites } from './account-link-writes.ts';
+import { sameIdentity } from './main-identity.ts';
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
 
@@ -79,9 +80,12 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
       const set: Record<string, unknown> = { ...rootFields, last_login: at, last_ip: ip, updated_at: at };
       // A user a migration stored without identities (findByIdentity) gets this one as its first.
       const first = user.identities.length === 0;
-      if (first) set.identities = [identity];
-      else set['identities.$[id].profileData'] = identity.profileData;
-      if (!first && identity.sealed_tokens) set['identities.$[id].sealed_tokens'] = identity.sealed_tokens;
+      if (first) {
+        set.identities = [identity];
+      } else {
+        set['identities.$[id].profileData'] = identity.profileData;
+        if (identity.sealed_tokens) set['identities.$[id].sealed_tokens'] = identity.sealed_tokens;
+      }
       const signedIn = await changes.apply(user.user_id, { $set: set, $inc: { logins_count: 1 }, $push: { pending_logs: log } }, {
         kind: 'signin', before: user, ...(first
           ? { where: { 'identities.0': trusted({ $exists: false }) } }
@@ -187,7 +191,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
 }
 
 /** Whether `user` holds every identity of `other` (by provider and id). */
-const holdsAll = (user: UserDoc, other: UserDoc) => other.identities.every((o) => user.identities.some((i) => i.provider === o.provider && i.user_id === o.user_id));
+const holdsAll = (user: UserDoc, other: UserDoc) => other.identities.every((o) => user.identities.some(sameIdentity(o)));
 
 /** A database user's own id (the part after `auth0|`): an ObjectId's 24 hex digits, as Auth0's. */
 export function newUserObjectId(): string {
