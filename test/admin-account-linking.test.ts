@@ -166,6 +166,22 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     assert.deepEqual(await snapshot(), was);
   });
 
+  test('a blocked secondary (blocked, or brute-force blocks in blocked_for) is a 400 writing nothing: its Google still cannot sign in', async () => {
+    const primary = await seedPasswordUser();
+    const google = freshGoogle(world);
+    const blocked = await seedGoogleUser(google.sub, { blocked: true });
+    const throttled = await seedGoogleUser(undefined, { blocked_for: [{ identifier: 'someone@innovashoes.example', ip: '10.0.0.9' }] });
+    const was = [await stored(primary.user_id), await stored(blocked.user_id), await stored(throttled.user_id)];
+    for (const [secondary, message] of [[blocked, /is blocked: linking it would let it sign in again as the primary/], [throttled, /is blocked \(brute-force blocks in blocked_for\)/]] as const) {
+      const res = await link(LINKER, primary.user_id, { provider: 'google-oauth2', user_id: secondary.identities[0].user_id });
+      assert.deepEqual([res.status, res.body.errorCode], [400, 'operation_not_supported'], JSON.stringify(res.body));
+      assert.match(res.body.message, message);
+    }
+    assert.deepEqual([await stored(primary.user_id), await stored(blocked.user_id), await stored(throttled.user_id)], was, 'nothing written');
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.deepEqual([trip.landing.status, trip.landing.left], [403, undefined], 'the blocked Google account still cannot sign in');
+  });
+
   test('link_with: the secondary named by its ID token, issued to the client that calls; one for another client, not signed by insole or no ID token is a 400', async () => {
     const primary = await seedPasswordUser();
     const google = freshGoogle(world);

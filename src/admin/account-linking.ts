@@ -62,6 +62,11 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
       throw new BadRequestError('A password (database) user cannot be the secondary of a link here: its password and email stay with the user. '
         + 'Link the other way round, the password user as the primary.', 'operation_not_supported');
     }
+    // The secondary's blocks go with it: its identities would sign in to the (unblocked) primary.
+    if (secondary.blocked || secondary.blocked_for.length) {
+      throw new BadRequestError(`The secondary user ${secondary.user_id} is blocked${secondary.blocked ? '' : ' (brute-force blocks in blocked_for)'}: `
+        + 'linking it would let it sign in again as the primary. Unblock it first if that is meant.', 'operation_not_supported');
+    }
     const theirs = identitiesOf(secondary);
     const already = theirs.filter((i) => primary.identities.some(sameIdentity(i)));
     if (already.length && already.length < theirs.length) {
