@@ -53,6 +53,15 @@ describe('configuration', () => {
     assert.equal(config.env, 'production');
   });
 
+  test('MAIL_REPLY_TO sets mail.reply_to next to SMTP_URL; anything but a plain address is refused at start, naming the key', () => {
+    const config = loadConfig({ env: { SMTP_URL: 'smtp://mail-relay:25', MAIL_REPLY_TO: 'support@innovashoes.example' } });
+    assert.deepEqual([config.mail.smtp_url, config.mail.reply_to], ['smtp://mail-relay:25', 'support@innovashoes.example']);
+    assert.equal(loadConfig({ env: {} }).mail.reply_to, undefined, 'unset by default: no Reply-To');
+    for (const value of ['support', 'Support <support@innovashoes.example>', 'a@b.example, c@d.example']) {
+      assert.throws(() => loadConfig({ env: { MAIL_REPLY_TO: value } }), (err) => err instanceof ConfigError && /mail\.reply_to: /.test(err.message), value);
+    }
+  });
+
   test('a malformed AMQP_URL is refused at start, naming the key and never repeating the password', () => {
     const err = (() => { try { loadConfig({ env: { AMQP_URL: 'amqp://insole:s3cret-pw@rabbitmq:notaport/shop' } }); } catch (e) { return e; } })();
     assert.ok(err instanceof ConfigError, 'refused while loading the configuration, not once insole is listening');

@@ -60,7 +60,8 @@ function fromEnvironment(env: Env): Json {
   if (env.MONGODB_URI) out.mongodb_uri = env.MONGODB_URI;
   if (env.LOG_LEVEL) out.log_level = env.LOG_LEVEL;
   if (env.TRUST_PROXY) out.trust_proxy = parseTrustProxy(env.TRUST_PROXY);
-  if (env.SMTP_URL) out.mail = { smtp_url: env.SMTP_URL };
+  const mail = pick({ smtp_url: env.SMTP_URL, reply_to: env.MAIL_REPLY_TO });
+  if (Object.keys(mail).length) out.mail = mail;
   if (env.METRICS_TOKEN) out.metrics_token = env.METRICS_TOKEN;
   if (env.AMQP_URL) out.events = { amqp_url: env.AMQP_URL };
   // curl's convention: the lower-case name wins; an empty value counts as unset.

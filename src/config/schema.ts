@@ -208,6 +208,8 @@ export const configSchema = z.object({
     smtp_url: smtpUrlSchema.optional()
       .describe('From SMTP_URL. Unset: mails are written as .eml files under <data_dir>/mail/ (development).'),
     from: z.string().min(3).default('InnovaShoes <no-reply@innovashoes.example>'),
+    reply_to: z.email().optional()
+      .describe('From MAIL_REPLY_TO. The Reply-To of every mail insole sends (e.g. the support desk), so an answer to a no-reply From reaches someone. Unset: no Reply-To.'),
   }).strict().prefault({}),
   email_links: z.object({
     verification_ttl: z.number().int().positive().default(5 * 24 * 3600).describe('Seconds an email-verification link works (Auth0: 5 days).'),

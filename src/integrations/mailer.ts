@@ -31,7 +31,8 @@ export function createMailer(config: Config, logger: Logger): Mailer {
   const folder = resolve(config.data_dir, 'mail');
 
   async function send(mail: Mail): Promise<void> {
-    const info = await transport.sendMail({ from: config.mail.from, ...mail });
+    const { reply_to: replyTo } = config.mail;
+    const info = await transport.sendMail({ from: config.mail.from, ...(replyTo ? { replyTo } : {}), ...mail });
     if (smtp) {
       logger.info({ subject: mail.subject }, 'mail sent');
       return;
