@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { UserDoc } from '../src/users/user.model.ts';
-import { cli } from './support/cli-run.ts';
+import { cli, cliProcess } from './support/cli-run.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { finishedJob, postImport, seedVerifiedUser, JOBS_SETTINGS } from './support/user-jobs.ts';
@@ -207,5 +207,21 @@ describe('dashboard roles through the Management API need the role scopes', () =
     assert.equal(code, 0, out);
     assert.match(out, /now has the role marketing/);
     assert.deepEqual((await stored(colleague.user_id))!.app_metadata, { plan: 'basic', roles: ['marketing'] });
+  });
+
+  test('users grant-admin refuses an app_metadata.roles that is no list (a migrated text), naming the user and the field, as the API\'s role assignment does: nothing changes', async () => {
+    const migrated = await seed(31, { app_metadata: { roles: 'admin,marketing', plan: 'basic' } });
+    const before = await stored(migrated.user_id);
+    const { code, stdout, stderr } = await cliProcess(databaseUri, 'users', 'grant-admin', '--email', migrated.email!, '--role', 'marketing');
+    assert.deepEqual([code, stdout], [1, ''], stderr);
+    assert.match(stderr, new RegExp(`${migrated.user_id.replace('|', '\\|')} \\(${migrated.email}\\): app_metadata\\.roles holds a string, not a list of roles\\. Nothing was changed`));
+    assert.deepEqual(await stored(migrated.user_id), before, 'not a field changed, updated_at included');
+    const api409 = await api(insole, tokens[ROLE_ADMIN.client_id], 'POST', `${path(migrated.user_id)}/roles`, { roles: ['marketing'] });
+    assert.equal(api409.status, 409, 'the API refuses it alike');
+
+    const mixed = await seed(32, { app_metadata: { roles: ['marketing', 7] } });
+    const granted = await cliProcess(databaseUri, 'users', 'grant-admin', '--email', mixed.email!);
+    assert.equal(granted.code, 0, granted.stderr);
+    assert.deepEqual((await stored(mixed.user_id))!.app_metadata.roles, ['marketing', 7, 'admin'], 'a list is kept whole, as the API keeps it');
   });
 });

@@ -51,13 +51,26 @@ export async function unlinkIdentity(connection: Connection, config: Config, ema
   });
 }
 
+/**
+ * The user's app_metadata.roles list, kept whole. Any other value (a migrated user's text) is refused,
+ * as the Management API's role assignment refuses it (user-roles.service.ts): replacing it would drop
+ * what it says without anyone deciding so.
+ */
+function storedRoles(user: UserDoc, email: string): unknown[] {
+  const stored = user.app_metadata?.roles;
+  if (stored === undefined || stored === null) return [];
+  if (Array.isArray(stored)) return stored;
+  throw new CliError(`${user.user_id} (${email}): app_metadata.roles holds a ${typeof stored}, not a list of roles. Nothing was changed. `
+    + 'Set it to a list first (PATCH /api/v2/users/{id} with app_metadata.roles), then grant the role.');
+}
+
 /** `users grant-admin` (or `--role marketing`): adds a role to app_metadata.roles, which the dashboard reads. */
 export async function grantRole(connection: Connection, config: Config, email: string | undefined, role = 'admin'): Promise<void> {
   if (!email) throw new CliError('Say which user: users grant-admin --email ADDRESS [--role ROLE]');
   if (!config.dashboard.roles[role]) throw new CliError(`No role "${role}" is configured (dashboard.roles has: ${Object.keys(config.dashboard.roles).join(', ')}).`);
   await withAdmin(connection, config, async (admin) => {
     const user = await userWithEmail(admin, email);
-    const roles = Array.isArray(user.app_metadata?.roles) ? (user.app_metadata.roles as unknown[]).filter((r) => typeof r === 'string') as string[] : [];
+    const roles = storedRoles(user, email);
     if (roles.includes(role)) return console.log(`${user.user_id} already has the role ${role}.`);
     await admin.updateUser(user.user_id, { app_metadata: { roles: [...roles, role] } }, ALL_ROLE_RIGHTS); // the operator, at the database
     console.log(`${user.user_id} (${email}) now has the role ${role}: it can sign in to the dashboard at ${config.issuer}/admin with the scopes ${config.dashboard.roles[role]!.join(', ')}.`);

@@ -50,3 +50,13 @@ export async function cliWithStdoutClosed(databaseUri: string, ...args: string[]
   const [code] = await once(child, 'close') as [number];
   return { code, stderr };
 }
+
+/** The CLI as its own process (`node src/cli/insole.ts …`, what `npm run insole` runs): its exit code and what it printed. */
+export async function cliProcess(databaseUri: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['src/cli/insole.ts', ...args], { cwd: ROOT, env: { ...process.env, MONGODB_URI: databaseUri } });
+  let [stdout, stderr] = ['', ''];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  const [code] = await once(child, 'close') as [number];
+  return { code, stdout, stderr };
+}
