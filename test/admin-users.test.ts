@@ -128,6 +128,17 @@ describe('Management API: users', () => {
     }
   });
 
+  test('connection= filters by a connection insole has; an unknown name (a typo) is a 400 naming the known ones, in offset and cursor paging alike, not an empty list', async () => {
+    const known = await api(insole, token, 'GET', '/users?connection=Username-Password-Authentication&per_page=5&include_totals=true');
+    assert.deepEqual([known.status, known.body.total], [200, SEEDED]);
+    assert.deepEqual((await api(insole, token, 'GET', '/users?connection=google-oauth2')).body, [], 'a known connection without users: an empty list');
+    for (const query of ['connection=google', 'connection=google&take=5', 'connection=Username-Password-Authentication%20']) {
+      const res = await api(insole, token, 'GET', `/users?${query}`);
+      assert.deepEqual([res.status, res.body.errorCode], [400, 'inexistent_connection'], query);
+      assert.match(res.body.message, /^The connection does not exist: .+\. insole names connections: Username-Password-Authentication, google-oauth2, facebook, twitter\.$/, query);
+    }
+  });
+
   test('PATCH merges metadata one level deep, null deletes a key, {} empties it', async () => {
     const id = 'auth0%7Cseed000020';
     await api(insole, token, 'PATCH', `/users/${id}`, { user_metadata: { shoe_size: 44, fullcontact_profile: { gender: 'male' } } });

@@ -173,6 +173,7 @@ describe('the report endpoints of the Management API', () => {
       ['/reports/dormant?days=1&days=2', /^Query parameter "days": /],
       ['/reports/dormant?created_from=2025-02-30', /^Query parameter "created_from": expected an ISO 8601 date/],
       ['/reports/dormant?created_from=2025-03-01&created_to=2025-02-01', /^Query parameter "created_to": must be after created_from\.$/],
+      ['/reports/dormant?connection=google', /^Query parameter "connection": the connection does not exist; insole names connections: Username-Password-Authentication, google-oauth2, facebook, twitter\.$/],
       ['/reports/dormant?connection[$ne]=x', /^Query parameter not allowed: connection\[\$ne\]\.$/],
       ['/reports/dormant?sort=created_at:1', /^Query parameter not allowed: sort\.$/],
       ['/reports/dormant?format=xml', /^Query parameter "format": /],

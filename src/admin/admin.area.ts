@@ -52,7 +52,7 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
   const logModel = createLogModel(connection);
   const insightReports = createInsightReports(connection, config.insight);
   const rollups = createReportRollups(connection, { logger: logger.child({ component: 'report-rollups' }) });
-  const listing = createUserListing(core.users);
+  const listing = createUserListing(core.users, connections);
   const roles = createRoleDirectory(config.dashboard);
   // One per instance: the dashboard's live streams ask it too, so a user's page and streams share a read.
   const standingOf = createRoleStanding(core.users, config.dashboard);

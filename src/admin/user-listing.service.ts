@@ -1,3 +1,4 @@
+import { knownConnection } from './connection-names.ts';
 import { afterKeyset, decodeKeyset, encodeKeyset } from '../lib/keyset-cursor.ts';
 import { userSearchCatalogue } from '../search/search-catalogues.ts';
 import { compileSearch, type MongoFilter } from '../search/search-compiler.ts';
@@ -32,11 +33,15 @@ const sortOf = ({ field, direction }: UserSort): Record<string, 1 | -1> => (fiel
 
 export type UserListing = ReturnType<typeof createUserListing>;
 
-/** Listing users: Auth0's offset pages (no 1,000-result cap here) and a cursor for any depth. */
-export function createUserListing(users: UserRepository) {
+/**
+ * Listing users: Auth0's offset pages (no 1,000-result cap here) and a cursor for any depth.
+ * `connections`: the names a `connection` filter may take (an unknown one is a 400, not an empty list).
+ */
+export function createUserListing(users: UserRepository, connections: readonly string[]) {
+  const filterOf = (search: UserSearch) => userFilter({ ...search, connection: knownConnection(search.connection, connections) });
   return {
     async page(search: UserSearch, { page, perPage, sort, withTotal }: { page: number; perPage: number; sort: UserSort; withTotal: boolean }) {
-      const filter = userFilter(search);
+      const filter = filterOf(search);
       const [found, total] = await Promise.all([
         users.search(filter, { sort: sortOf(sort), skip: page * perPage, limit: perPage }),
         withTotal ? users.countMatching(filter) : undefined,
@@ -47,7 +52,7 @@ export function createUserListing(users: UserRepository) {
     /** `take` users after `from` (none: from the start) in `sort`'s order; `next` is the cursor of the following page, if there is one. */
     async after(search: UserSearch, { from, take, sort }: { from?: string; take: number; sort: CursorSort }): Promise<{ users: UserDoc[]; next?: string }> {
       const { field } = sort;
-      const filter = userFilter(search);
+      const filter = filterOf(search);
       const cursor = from ? decodeKeyset(from, sort, field === 'user_id' ? 'string' : 'date') : undefined;
       const scoped = cursor ? (Object.keys(filter).length ? { $and: [filter, afterKeyset(sort, cursor)] } : afterKeyset(sort, cursor)) : filter;
       const found = await users.search(scoped, { sort: sortOf(sort), limit: take + 1 });

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { LifecycleState } from '../insight/lifecycle/lifecycle-state.ts';
 import { afterDays, type LifecycleWindows } from '../insight/lifecycle/lifecycle-windows.ts';
 import { parseFilterDate } from '../insight/segments/segment-dates.ts';
+import { SOCIAL_CONNECTIONS } from '../auth/profile-mapping.ts';
+import { PASSWORD_CONNECTION } from '../users/password-user.ts';
 import type { UserDoc } from '../users/user.model.ts';
 import { isoOrNull, primaryConnection, type MongoFilter, type RowReport } from './row-report.ts';
 
@@ -17,6 +19,8 @@ import { isoOrNull, primaryConnection, type MongoFilter, type RowReport } from '
  * "N days ago" is N × 24 h before now; the edges are the lifecycle's (at exactly N days the user is in).
  */
 export const DORMANT_MODES = ['never_returned', 'inactive'] as const;
+/** The connections a user can be in: another name would match nobody, and an empty list reads as "no one dormant". */
+const CONNECTIONS = [PASSWORD_CONNECTION, ...SOCIAL_CONNECTIONS] as const;
 export type DormantMode = (typeof DORMANT_MODES)[number];
 
 const NOT_BACK: LifecycleState[] = ['new', 'never_returned'];
@@ -33,7 +37,8 @@ export const dormantParamsShape = {
   mode: z.enum(DORMANT_MODES).default('never_returned').describe('never_returned: not back after the sign-up session; inactive: came back once, then not signed in for `days`.'),
   days: z.coerce.number().int().min(1).max(36_500).optional()
     .describe('never_returned: signed up at least this many days ago (default insight.lifecycle.new_days, 14); inactive: not signed in for this many days (default dormant_days, 90).'),
-  connection: z.string().min(1).max(200).optional().describe('Only users with an identity in this connection.'),
+  connection: z.enum(CONNECTIONS, { error: `the connection does not exist; insole names connections: ${CONNECTIONS.join(', ')}` }).optional()
+    .describe('Only users with an identity in this connection; another name is a 400 naming the connections.'),
   created_from: isoDate.optional().describe('Signed up at or after this date (ISO 8601, UTC unless it has an offset).'),
   created_to: isoDate.optional().describe('Signed up before this date (exclusive).'),
 };

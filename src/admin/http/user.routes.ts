@@ -23,7 +23,7 @@ const listQuery = z.object({
   q: z.string().optional().describe("Auth0's user search syntax (search engine v3): field:value, quoted phrases, AND/OR/NOT, parentheses, * wildcards (inner and leading ones need 3 literal characters), [a TO b] ranges, _exists_:field, metadata paths (user_metadata.größe:42: any key PATCH stores; a space, :, \\, \", *, ?, parentheses or brackets in a key escaped with \\)."),
   search_engine: z.enum(['v2', 'v3']).optional().describe('Accepted for compatibility; the syntax is always v3.'),
   primary_order: queryBoolean.optional().describe('Accepted for compatibility; no effect.'),
-  connection: z.string().max(200).optional().describe('Only users with an identity in this connection.'),
+  connection: z.string().max(200).optional().describe('Only users with an identity in this connection (Username-Password-Authentication, google-oauth2, facebook, twitter); another name is a 400 naming these.'),
   from: z.string().max(1000).optional().describe('Cursor paging (beyond Auth0): the cursor from the previous page\'s Link header.'),
   take: z.coerce.number().int().min(1).max(100).optional().describe('Cursor paging: users per page (default 50); the next page is in the Link header (rel="next").'),
 }).strict().superRefine((query, ctx) => {

@@ -8,6 +8,7 @@ import type { ExportField, RecordError, UserJob } from './user-job.model.ts';
 import type { UserJobRepository } from './user-job.repository.ts';
 import { parseUsersFile } from './user-import.ts';
 import { roleScopesOf, type RoleRights } from '../role-members.ts';
+import { knownConnection } from '../connection-names.ts';
 
 export class JobNotFoundError extends NotFoundError {
   constructor() { super('The job does not exist.'); }
@@ -40,12 +41,6 @@ export function createUserJobsService(deps: {
 }) {
   const { jobs, files, links } = deps;
 
-  function knownConnection(name: string | undefined): string | undefined {
-    if (name === undefined) return undefined;
-    if (!deps.connections.includes(name)) throw new BadRequestError(`The connection does not exist: ${name.slice(0, 100)}. insole names connections: ${deps.connections.join(', ')}.`, 'inexistent_connection');
-    return name;
-  }
-
   async function createExportJob(request: ExportRequest, createdBy: string): Promise<UserJob> {
     const format = request.format ?? 'json';
     const fields = request.fields?.length ? request.fields : defaultExportFields(format);
@@ -54,7 +49,7 @@ export function createUserJobsService(deps: {
     if (problems.length) throw new BadRequestError(`Payload validation error: ${problems.join('; ')}.`, 'invalid_body');
     // An unknown segment has no members: the job would complete with an empty file that looks like an answer.
     if (request.segment_id !== undefined) await deps.findSegment(request.segment_id);
-    const job = await jobs.create({ type: 'users_export', created_by: createdBy, format, fields, limit: request.limit, connection: knownConnection(request.connection_id), segment: request.segment_id });
+    const job = await jobs.create({ type: 'users_export', created_by: createdBy, format, fields, limit: request.limit, connection: knownConnection(request.connection_id, deps.connections), segment: request.segment_id });
     deps.nudge();
     return job;
   }
@@ -66,7 +61,7 @@ export function createUserJobsService(deps: {
    * travel with the job and the records that need more fail with a clear error.
    */
   async function createImportJob(request: ImportRequest, createdBy: string, roles: RoleRights): Promise<UserJob> {
-    if (knownConnection(request.connection_id) !== PASSWORD_CONNECTION) throw new BadRequestError(`Connection must be a database connection: users are imported into ${PASSWORD_CONNECTION}.`, 'invalid_body');
+    if (knownConnection(request.connection_id, deps.connections) !== PASSWORD_CONNECTION) throw new BadRequestError(`Connection must be a database connection: users are imported into ${PASSWORD_CONNECTION}.`, 'invalid_body');
     const total = parseUsersFile(request.users).length;
     const job = await jobs.create({
       type: 'users_import', created_by: createdBy, connection: PASSWORD_CONNECTION, users_file: request.users,
