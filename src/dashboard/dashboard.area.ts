@@ -22,6 +22,7 @@ import { createDashboardSignIn } from './session/dashboard-signin.ts';
 import { createSessionCookies } from './session/session-cookie.ts';
 import { followStanding } from './session/follow-standing.ts';
 import { readSession, requireSession } from './session/session-guard.ts';
+import { createSignedOutSessions } from './session/signed-out-sessions.ts';
 
 /**
  * The marketing dashboard at /admin (README "Dashboard"): a relying party of insole that signs
@@ -38,7 +39,9 @@ export function createDashboardArea(core: Core, { oidc, standingOf }: { oidc: Li
   const api = createManagementClient(config.issuer);
   const csrf = createDashboardCsrf(config, (req) => req.dashboard?.session.sid);
   const kit: PageKit = { renderView, csrfToken: (req, res) => csrf.generateCsrfToken(req, res), roles: config.dashboard.roles };
-  const feed = createLiveFeed({ logs: createLogModel(core.connection), users: core.userModel, logger: logger.child({ component: 'live-feed' }) }, { pollMs: 1000, lookbackMs: 10_000, keepMs: (config.dashboard.report_max_age_seconds + 60) * 1000 });
+  const logModel = createLogModel(core.connection);
+  const signedOut = createSignedOutSessions(logModel, config.ttl);
+  const feed = createLiveFeed({ logs: logModel, users: core.userModel, logger: logger.child({ component: 'live-feed' }) }, { pollMs: 1000, lookbackMs: 10_000, keepMs: (config.dashboard.report_max_age_seconds + 60) * 1000 });
   const verify = createAccessTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer, audience: managementAudience(config.issuer) });
   const streams = new Set<() => void>();
   const guard = { cookies, signIn, cookieSeconds: config.ttl.session };
@@ -54,8 +57,8 @@ export function createDashboardArea(core: Core, { oidc, standingOf }: { oidc: Li
   router.use('/admin', cookieParser(), express.urlencoded({ extended: false, limit: '32kb' }), express.json({ limit: '32kb' }), readSession(cookies));
   // Before the session is checked, so a forged post is refused as such whatever the state of the session.
   router.use('/admin', csrf.doubleCsrfProtection);
-  router.use(signInRoutes({ config, signIn, cookies, kit, cookieSeconds: guard.cookieSeconds, logs: core.logs }));
-  router.use('/admin', requireSession(guard), followStanding(standingOf), requireRole);
+  router.use(signInRoutes({ config, signIn, cookies, kit, cookieSeconds: guard.cookieSeconds, logs: core.logs, signedOut }));
+  router.use('/admin', requireSession(guard), followStanding(standingOf, signedOut), requireRole);
   router.use(overviewRoutes({ api, kit, maxAge: config.dashboard.report_max_age_seconds }), segmentRoutes({ api, kit, config }), userRoutes({ api, kit }), listRoutes({ api, kit }), liveRoutes({ feed, verify, standingOf, open: streams }));
   router.use('/admin', sessionEndedPage(kit, cookies));
   return {

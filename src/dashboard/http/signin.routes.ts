@@ -8,20 +8,22 @@ import { safeReturnTo, SignInRefusedError, type DashboardSignIn } from '../sessi
 import type { DashboardSession, SessionCookies } from '../session/session-cookie.ts';
 import { sessionKey } from '../session/session-key.ts';
 import { keepSession, userOf } from '../session/session-guard.ts';
+import type { SignedOutSessions } from '../session/signed-out-sessions.ts';
 import { renderPage, type PageKit } from './dashboard-page.ts';
 
 const loginQuery = z.object({ return_to: z.string().max(1000).optional() }).passthrough();
 const callbackQuery = z.object({ state: z.string().max(500).optional(), error: z.string().max(200).optional(), error_description: z.string().max(500).optional() }).passthrough();
 
-interface SignInDeps { config: Config; signIn: DashboardSignIn; cookies: SessionCookies; kit: PageKit; cookieSeconds: number; logs: LogService }
+interface SignInDeps { config: Config; signIn: DashboardSignIn; cookies: SessionCookies; kit: PageKit; cookieSeconds: number; logs: LogService; signedOut: SignedOutSessions }
 
 /**
  * Sign-in and sign-out of the dashboard (a relying party of insole): /admin/login starts the code
  * flow, /admin/callback ends it with a new session cookie (rotated at every sign-in), and the
- * sign-out POST clears it, records it (an `slo` event: the live streams of that session, on every
- * instance, end when they read it) and ends insole's session by RP-initiated logout (id_token_hint).
+ * sign-out POST clears it, records it (an `slo` event: every instance refuses that session's cookie
+ * once it reads it, see signed-out-sessions.ts, and its live streams end), revokes its refresh token,
+ * and ends insole's session by RP-initiated logout (id_token_hint).
  */
-export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds, logs }: SignInDeps): Router {
+export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds, logs, signedOut }: SignInDeps): Router {
   const router = Router();
   const restart = (returnTo: string) => `/admin/login?return_to=${encodeURIComponent(returnTo)}`;
 
@@ -65,7 +67,13 @@ export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds, logs
   router.post('/admin/logout', async (req, res) => {
     const session = req.dashboard?.session;
     cookies.clearSession(res);
-    if (session) await recordSignOut(logs, session, req.ip, req.get('user-agent')).catch((err: Error) => req.log.warn({ err: { message: err.message } }, 'dashboard sign-out not recorded: its live streams end with their token'));
+    if (session) {
+      const warn = (what: string) => (err: Error) => req.log.warn({ err: { message: err.message } }, what);
+      await Promise.all([
+        recordSignOut(logs, session, req.ip, req.get('user-agent')).then(() => signedOut.forget(session.who.sub), warn('dashboard sign-out not recorded: a copy of its cookie, and its live streams, last as long as its tokens')),
+        signIn.revoke(session).catch(warn('dashboard refresh token not revoked: it ends with its grant')),
+      ]);
+    }
     res.redirect(303, await signIn.logoutUrl(session));
   });
 

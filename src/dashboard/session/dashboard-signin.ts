@@ -96,6 +96,16 @@ export function createDashboardSignIn(config: Config) {
       return toSession(await oidc.refreshTokenGrant(await configuration(), session.refresh_token, { audience }), session);
     },
 
+    /**
+     * At sign-out: the refresh token revoked (RFC 7009), which oidc-provider follows by revoking its
+     * grant, so no copy of the session renews. The access token is a JWT (resource-servers.ts), which
+     * no revocation recalls (oidc-provider answers unsupported_token_type, RFC 7009 §2.2.1): it holds
+     * at the Management API until it expires (ttl.access_token); the dashboard refuses the session itself.
+     */
+    async revoke(session: DashboardSession): Promise<void> {
+      if (session.refresh_token) await oidc.tokenRevocation(await configuration(), session.refresh_token, { token_type_hint: 'refresh_token' });
+    },
+
     async logoutUrl(session: DashboardSession | undefined): Promise<string> {
       return oidc.buildEndSessionUrl(await configuration(), {
         post_logout_redirect_uri: client.post_logout_redirect_uris[0],

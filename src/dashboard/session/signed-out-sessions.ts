@@ -1,0 +1,59 @@
+import type { Config } from '../../config/schema.ts';
+import type { LogModel } from '../../logs/log.model.ts';
+import { DASHBOARD_CLIENT_ID } from '../../oidc/dashboard-client.ts';
+import { STANDING_TTL_MS } from '../../users/role-standing.ts';
+
+/**
+ * How long an instance trusts what it read about a user's signed-out dashboard sessions: a copy of
+ * a session cookie taken before its sign-out is refused on the instance that signed it out at once
+ * (it forgets what it read), and on every other instance within this time of the sign-out's log
+ * write. The same 5 s as the user's standing (role-standing.ts), read alongside it.
+ */
+export const SIGNED_OUT_TTL_MS = STANDING_TTL_MS;
+/** Users with a dashboard session read here: a few; the bound is against surprises. */
+const MAX_ENTRIES = 1000;
+
+export interface SignedOutSessions {
+  /** The keys (session-key.ts) of the user's dashboard sessions that signed out and might still be replayed. */
+  of(userId: string): Promise<ReadonlySet<string>>;
+  /** After this instance recorded a sign-out: its next request reads again. */
+  forget(userId: string): void;
+}
+
+/**
+ * The dashboard keeps no session store (session-cookie.ts): what ends a session on the server is
+ * its sign-out's `slo` log event, which names it by its key and which every instance reads, once
+ * per user per SIGNED_OUT_TTL_MS (concurrent requests share the read in flight), on the logs'
+ * (user_id, date) index. So a dashboard request costs no database command of its own. A failed
+ * read is not kept: the request fails and the next one tries again.
+ *
+ * How far back: the sign-out revokes the session's refresh token, and its access token then lives
+ * at most ttl.access_token; had that revocation failed, the copy could renew until its grant ends
+ * (ttl.refresh_token) and use the last token ttl.access_token more. Older sign-outs matter to nobody.
+ */
+export function createSignedOutSessions(logs: LogModel, ttl: Config['ttl'], { ttlMs = SIGNED_OUT_TTL_MS, now = Date.now } = {}): SignedOutSessions {
+  const kept = new Map<string, { at: number; keys: Promise<ReadonlySet<string>> }>();
+  const windowMs = (ttl.refresh_token + ttl.access_token) * 1000;
+
+  async function read(userId: string): Promise<ReadonlySet<string>> {
+    const found = await logs.collection.find<{ details?: { dashboard_session?: unknown } }>(
+      { user_id: userId, date: { $gte: new Date(now() - windowMs) }, type: 'slo', client_id: DASHBOARD_CLIENT_ID },
+      { projection: { _id: 0, 'details.dashboard_session': 1 } },
+    ).toArray();
+    return new Set(found.map((log) => log.details?.dashboard_session).filter((key): key is string => typeof key === 'string'));
+  }
+
+  return {
+    of(userId) {
+      const entry = kept.get(userId);
+      if (entry && now() - entry.at < ttlMs) return entry.keys;
+      kept.delete(userId); // re-inserted last: the oldest entries are the first ones
+      if (kept.size >= MAX_ENTRIES) kept.delete(kept.keys().next().value!);
+      const keys = read(userId);
+      kept.set(userId, { at: now(), keys });
+      keys.catch(() => { if (kept.get(userId)?.keys === keys) kept.delete(userId); });
+      return keys;
+    },
+    forget: (userId) => { kept.delete(userId); },
+  };
+}
