@@ -43,7 +43,9 @@ describe('dashboard: signing out ends the session for any copy of its cookie', (
 
   before(async () => {
     const database = testDatabaseUri();
-    a = await startDashboardInsole({}, database);
+    const monitored = new URL(database);
+    monitored.searchParams.set('monitorCommands', 'true'); // the burst test counts A's reads of sign-outs
+    a = await startDashboardInsole({}, monitored.href);
     b = await startDashboardInsole({ issuer: a.issuer }, database); // same issuer, another instance: a load balancer's two
     bUrl = `http://127.0.0.1:${b.config.port}`;
     await dashboardUser(a, await readerToken(a), EMAIL, ['admin']);
@@ -87,6 +89,25 @@ describe('dashboard: signing out ends the session for any copy of its cookie', (
       assert.deepEqual(await res.json(), { error: 'login_required', error_description: SIGNED_OUT_MESSAGE });
       assert.ok(sessionCleared(res), `${res.url} clears the session cookie`);
     }
+  });
+
+  test('a burst of requests, the copy\'s among them: the copy refused, the other session served, one read of the user\'s sign-outs between them', async () => {
+    const others = (await elsewhere.context.cookies(a.issuer)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const reads: unknown[] = [];
+    const count = (event: { commandName: string; command: Record<string, unknown> }) => {
+      if (event.commandName === 'find' && event.command.find === 'logs' && (event.command.filter as { type?: unknown })?.type === 'slo') reads.push(event.command);
+    };
+    a.connection.getClient().on('commandStarted', count);
+    try {
+      const answers = await Promise.all([
+        replay(a.issuer, '/admin/users', 'text/html'),
+        ...Array.from({ length: 8 }, () => fetch(`${a.issuer}/admin/users`, { redirect: 'manual', headers: { accept: 'text/html', cookie: others } })),
+      ]);
+      assert.deepEqual(answers.map((res) => res.status), [401, ...Array(8).fill(200)]);
+    } finally {
+      a.connection.getClient().off('commandStarted', count);
+    }
+    assert.ok(reads.length <= 1, `${reads.length} reads of the sign-outs for nine requests of one user`);
   });
 
   test(`another instance, which served the copy just before, refuses it within ${SIGNED_OUT_TTL_MS} ms of the sign-out`, async () => {

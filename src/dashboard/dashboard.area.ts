@@ -29,7 +29,8 @@ import { createSignedOutSessions } from './session/signed-out-sessions.ts';
  * its users in through insole's own hosted pages and shows what the Management API answers to
  * their token. Nothing here reads users or reports itself; only the live feed reads new sign-ins
  * (and the dashboard's sign-outs) from the logs, for those whose token may read logs, and each
- * request asks where its own user stands now (the Management API's cached read, role-standing.ts).
+ * request asks where its own user stands now (the Management API's cached read, role-standing.ts)
+ * and whether its session signed out (the same cache's pace, signed-out-sessions.ts).
  */
 export function createDashboardArea(core: Core, { oidc, standingOf }: { oidc: LiveProvider; standingOf: StandingOf }): Area {
   const { config, renderView, logger } = core;
