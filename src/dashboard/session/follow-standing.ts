@@ -13,7 +13,7 @@ export function endedSession(standing: RoleStanding): SessionExpiredError | unde
 }
 
 /** What a copy of a session cookie taken before its sign-out meets (the "Signed out" page, or a 401). */
-export const SIGNED_OUT_MESSAGE = 'You signed out of this dashboard session. Sign in again.';
+export const SIGNED_OUT_MESSAGE = 'You signed out of this dashboard session.';
 
 /**
  * After requireSession: a session signed out (on any instance) is over, whoever sends its cookie
