@@ -104,6 +104,32 @@ describe('configuration', () => {
     assert.equal(loadConfig({ env: {}, overrides: { rules: { timeout_ms: 20_000 } } }).rules.timeout_ms, 20_000, 'equal is fine');
   });
 
+  test('INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS: comma-separated, open only; production refuses one equal to the current, listed twice or too short, naming its place and never a value', () => {
+    const production = { NODE_ENV: 'production', ISSUER: 'https://id.innovashoes.example', MONGODB_URI: 'mongodb://db:27017/insole', TRUST_PROXY: '1', SMTP_URL: 'smtp://mail-relay:25', ...PRODUCTION_SECRETS };
+    const older = 'an-older-production-key-encryption-key-0123';
+    const refusal = (previous: string) => {
+      try { loadConfig({ env: { ...production, INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS: previous }, overrides: { clients: [] } }); } catch (e) { return e; }
+      return undefined;
+    };
+    // The development key as a previous one is how a deployment that started with it moves off it.
+    const moving = loadConfig({ env: { ...production, INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS: ` ${older} , development-key-encryption-key-change-me-00,` }, overrides: { clients: [] } });
+    assert.deepEqual(moving.secrets.previous_key_encryption_keys, [older, 'development-key-encryption-key-change-me-00']);
+    assert.deepEqual(loadConfig({ env: {} }).secrets.previous_key_encryption_keys, []);
+
+    const same = refusal(`${older},${PRODUCTION_SECRETS.INSOLE_KEY_ENCRYPTION_KEY}`);
+    assert.ok(same instanceof ConfigError);
+    assert.deepEqual(same.problems, ['secrets.previous_key_encryption_keys.1 (INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS, item 2): equals INSOLE_KEY_ENCRYPTION_KEY; list there only the keys the current one replaced']);
+    const twice = refusal(`${older},${older}`);
+    assert.ok(twice instanceof ConfigError);
+    assert.deepEqual(twice.problems, ['secrets.previous_key_encryption_keys.1 (INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS, item 2): listed twice']);
+    const short = refusal(`${older},too-short-a-key`);
+    assert.ok(short instanceof ConfigError);
+    assert.match(short.problems.join('\n'), /^secrets\.previous_key_encryption_keys\.1: Too small/);
+    for (const err of [same, twice, short]) {
+      for (const secret of [older, PRODUCTION_SECRETS.INSOLE_KEY_ENCRYPTION_KEY, 'too-short-a-key']) assert.ok(!err.message.includes(secret), 'a key was repeated');
+    }
+  });
+
   test('short secrets and unknown keys are refused', () => {
     assert.throws(() => loadConfig({ env: { INSOLE_COOKIE_SECRETS: 'short' } }), /cookie_keys\.0/);
     assert.throws(() => loadConfig({ env: {}, overrides: { colour: 'red' } }), /colour/);

@@ -253,7 +253,7 @@ describe('users export and import jobs (Auth0 /api/v2/jobs)', () => {
     const other = (await api(insole, admin, 'POST', '/jobs/users-exports', { format: 'csv', limit: 1 })).body.id as string;
     await finishedJob(insole, admin, other);
     const borrowed = new URL(link.href.replace(job.id, other));
-    const expired = new URL(createDownloadLinks(insole.config.secrets.key_encryption_key, 60, () => Date.now() - 120_000).create(insole.issuer, job.id));
+    const expired = new URL(createDownloadLinks([insole.config.secrets.key_encryption_key], 60, () => Date.now() - 120_000).create(insole.issuer, job.id));
     for (const [what, url] of [['tampered', tampered], ['extended', later], ['borrowed', borrowed], ['expired', expired]] as const) {
       const res = await download(url.href);
       assert.equal(res.status, 403, what);

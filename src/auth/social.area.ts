@@ -1,7 +1,7 @@
 import type { Core } from '../core.ts';
-import { createSealedBox } from '../lib/sealed-box.ts';
 import type { AccountsArea } from '../users/accounts.area.ts';
 import { createHandshakeStore } from './handshake.store.ts';
+import { idpTokensBox } from './idp-tokens.ts';
 import { createPassport, enabledConnections } from './passport-setup.ts';
 import { createSocialCallbacks } from './social-callback.ts';
 import { createSocialSigninService } from './social-signin.service.ts';
@@ -11,7 +11,7 @@ export type SocialArea = ReturnType<typeof createSocialArea>;
 /** Google, Facebook and X through passport, inside the OIDC interaction; provider tokens kept sealed. */
 export function createSocialArea({ config, connection, users, logs, http }: Core, accounts: Pick<AccountsArea, 'pendingSignups'>) {
   const handshakes = createHandshakeStore(connection);
-  const tokenBox = createSealedBox(config.secrets.key_encryption_key, 'idp-tokens');
+  const tokenBox = idpTokensBox(config);
   return {
     handshakes,
     connections: enabledConnections(config),

@@ -74,6 +74,10 @@ function fromEnvironment(env: Env): Json {
   const secrets: Json = {};
   if (env.INSOLE_COOKIE_SECRETS) secrets.cookie_keys = env.INSOLE_COOKIE_SECRETS.split(',').map((s) => s.trim());
   if (env.INSOLE_KEY_ENCRYPTION_KEY) secrets.key_encryption_key = env.INSOLE_KEY_ENCRYPTION_KEY;
+  // Empty items (a trailing comma) are dropped rather than refused as too short.
+  if (env.INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS) {
+    secrets.previous_key_encryption_keys = env.INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS.split(',').map((s) => s.trim()).filter(Boolean);
+  }
   if (Object.keys(secrets).length) out.secrets = secrets;
   const connections = {
     'google-oauth2': pick({ client_id: env.GOOGLE_CLIENT_ID, client_secret: env.GOOGLE_CLIENT_SECRET }),

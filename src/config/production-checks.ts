@@ -28,9 +28,23 @@ export function developmentSecretsInUse(config: Pick<ParsedConfig, 'secrets'>): 
   return inUse;
 }
 
+/**
+ * The current key must be a real one. A previous key only opens: a published value is allowed
+ * there (it is how a deployment started on the development key moves off it), but one equal to the
+ * current key, or listed twice, is a slip (the new key not set where it was meant to be). Problems
+ * name the position in the list, never a value.
+ */
 function keyEncryptionKeyProblems(config: ParsedConfig): string[] {
-  if (!isPublishedSecret(config.secrets.key_encryption_key)) return [];
-  return ['secrets.key_encryption_key: the development value (or an example\'s placeholder) is refused in production; set INSOLE_KEY_ENCRYPTION_KEY (openssl rand -hex 32)'];
+  const { key_encryption_key: current, previous_key_encryption_keys: previous } = config.secrets;
+  const problems = isPublishedSecret(current)
+    ? ['secrets.key_encryption_key: the development value (or an example\'s placeholder) is refused in production; set INSOLE_KEY_ENCRYPTION_KEY (openssl rand -hex 32)']
+    : [];
+  previous.forEach((key, index) => {
+    const where = `secrets.previous_key_encryption_keys.${index} (INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS, item ${index + 1})`;
+    if (key === current) problems.push(`${where}: equals INSOLE_KEY_ENCRYPTION_KEY; list there only the keys the current one replaced`);
+    else if (previous.indexOf(key) < index) problems.push(`${where}: listed twice`);
+  });
+  return problems;
 }
 
 function cookieAndClientProblems(config: ParsedConfig): string[] {
@@ -72,7 +86,7 @@ function publicAddressProblems(config: ParsedConfig): string[] {
 const CHECKS = {
   /** Every command reads or writes it: the embedded one would be a file on this machine. */
   database: (config: ParsedConfig) => config.mongodb_uri ? [] : ['mongodb_uri: the embedded database is for development; set MONGODB_URI'],
-  /** Seals signing keys, client secrets and provider tokens. */
+  /** Seals signing keys, client secrets and provider tokens; the previous keys open them. */
   key_encryption_key: keyEncryptionKeyProblems,
   /** The HTTP server: its cookies, the clients of its config, its public address and the proxy in front. */
   http: (config: ParsedConfig) => [...cookieAndClientProblems(config), ...publicAddressProblems(config)],

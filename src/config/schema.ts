@@ -107,7 +107,9 @@ export type ConnectionsConfig = z.infer<typeof connectionsSchema>;
 
 const secretsSchema = z.object({
   cookie_keys: z.array(z.string().min(32)).min(1).describe('Signs cookies; first signs, all verify (rotation). From INSOLE_COOKIE_SECRETS.'),
-  key_encryption_key: z.string().min(32).describe('Encrypts private signing keys at rest. From INSOLE_KEY_ENCRYPTION_KEY.'),
+  key_encryption_key: z.string().min(32).describe('Seals what is kept secret at rest (private signing keys, client secrets, social provider tokens). From INSOLE_KEY_ENCRYPTION_KEY.'),
+  previous_key_encryption_keys: z.array(z.string().min(32)).default([])
+    .describe('Earlier key encryption keys: they only open, never seal (rotation; `keys reseal` moves every record to the current one). From INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS, comma-separated.'),
 });
 
 // The hooks' APIs: any other scheme (file:, ftp:, a typo such as htps:) starts silently, then fails every job until it is dead.
@@ -380,3 +382,6 @@ export const configSchema = z.object({
 }).strict();
 
 export type Config = z.infer<typeof configSchema> & { issuer: string };
+
+/** The key encryption keys, the one that seals first: a keyring (lib/sealed-box.ts) opens with any. */
+export const keyEncryptionKeys = ({ secrets }: Pick<Config, 'secrets'>): string[] => [secrets.key_encryption_key, ...secrets.previous_key_encryption_keys];

@@ -25,3 +25,32 @@ export function createSealedBox(secret: string, purpose: string) {
     },
   };
 }
+
+export type Keyring = ReturnType<typeof createKeyring>;
+
+/**
+ * Envelope-style key rotation: seals with the first secret, opens with any (the current key
+ * encryption key, then the previous ones), as cookie keys rotate. `openedBy` also says which one
+ * opened a box, so what still needs an old key can be sealed again with the current one.
+ */
+export function createKeyring(secrets: readonly string[], purpose: string) {
+  const boxes = secrets.map((secret) => createSealedBox(secret, purpose));
+  function openedBy(sealed: Sealed): { plaintext: string; current: boolean } | undefined {
+    for (const [index, box] of boxes.entries()) {
+      try {
+        return { plaintext: box.open(sealed), current: index === 0 };
+      } catch { /* sealed with another key (GCM's tag does not match) */ }
+    }
+    return undefined;
+  }
+  return {
+    seal: (plaintext: string): Sealed => boxes[0].seal(plaintext),
+    /** Throws when no key opens it; callers say which record that was. */
+    open(sealed: Sealed): string {
+      const opened = openedBy(sealed);
+      if (!opened) throw new Error(`sealed with none of the ${boxes.length} key(s) given`);
+      return opened.plaintext;
+    },
+    openedBy,
+  };
+}

@@ -1,9 +1,10 @@
 import type { AdapterPayload } from 'oidc-provider';
-import type { Config } from '../config/schema.ts';
-import { createSealedBox, type Sealed, type SealedBox } from '../lib/sealed-box.ts';
+import { keyEncryptionKeys, type Config } from '../config/schema.ts';
+import { createKeyring, type Keyring, type Sealed, type SealedBox } from '../lib/sealed-box.ts';
+import { keyEncryptionKeyMismatch } from './signing-keys.ts';
 
-/** Its own derived key, apart from signing keys and provider tokens. */
-export const clientSecretsBox = (config: Config): SealedBox => createSealedBox(config.secrets.key_encryption_key, 'client-secrets');
+/** Its own derived key, apart from signing keys and provider tokens; the previous key encryption keys open too. */
+export const clientSecretsBox = (config: Config): Keyring => createKeyring(keyEncryptionKeys(config), 'client-secrets');
 
 type ClientPayload = AdapterPayload & { client_secret?: string; client_secret_sealed?: Sealed };
 
@@ -20,5 +21,10 @@ export function sealClientSecret(payload: ClientPayload, box: SealedBox): Adapte
 /** Clients stored in plain text before secrets were sealed still load unchanged. */
 export function openClientSecret(payload: ClientPayload, box: SealedBox): AdapterPayload {
   const { client_secret_sealed, ...rest } = payload;
-  return client_secret_sealed ? { ...rest, client_secret: box.open(client_secret_sealed) } : rest;
+  if (!client_secret_sealed) return rest;
+  try {
+    return { ...rest, client_secret: box.open(client_secret_sealed) };
+  } catch {
+    throw keyEncryptionKeyMismatch(`The secret of client ${String(payload.client_id)}`);
+  }
 }

@@ -1,10 +1,10 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import type { Config } from '../config/schema.ts';
-import { createSealedBox, type Sealed, type SealedBox } from '../lib/sealed-box.ts';
+import { keyEncryptionKeys, type Config } from '../config/schema.ts';
+import { createKeyring, type Keyring, type Sealed, type SealedBox } from '../lib/sealed-box.ts';
 
-/** Encrypts the private halves at rest, with its own derived key. */
-export const signingKeysBox = (config: Config): SealedBox => createSealedBox(config.secrets.key_encryption_key, 'signing-keys');
+/** Encrypts the private halves at rest, with its own derived key; the previous key encryption keys open too. */
+export const signingKeysBox = (config: Config): Keyring => createKeyring(keyEncryptionKeys(config), 'signing-keys');
 
 interface SigningKeyRecord {
   _id: string; // kid
@@ -24,18 +24,24 @@ interface SigningKeyRecord {
 export type PrivateJwk = Record<string, unknown> & { kid: string };
 
 /**
- * A stored key that this key_encryption_key cannot open: the value changed since the key was made
- * (the development one replaced on the same database), or differs from the other instances'.
- * Said in one line, by `npm start` and by the CLI, which then writes nothing.
+ * A stored record that no key encryption key given opens: the value changed since it was sealed
+ * (the development one replaced on the same database, or a previous key dropped too early), or
+ * differs from the other instances'. Said in one line, by `npm start` and by the CLI, which then writes nothing.
  */
 export class KeyEncryptionKeyMismatch extends Error { override name = 'KeyEncryptionKeyMismatch'; }
+
+/** `what`: the record, e.g. "The signing key KID"; never a value. */
+export function keyEncryptionKeyMismatch(what: string): KeyEncryptionKeyMismatch {
+  return new KeyEncryptionKeyMismatch(`${what} in the database cannot be opened with this INSOLE_KEY_ENCRYPTION_KEY (secrets.key_encryption_key) `
+    + 'nor any of INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS: it was sealed with another value. Set the one it was sealed with as INSOLE_KEY_ENCRYPTION_KEY, '
+    + 'or, while changing keys, list it in INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS and run keys reseal (README "Changing the key encryption key"; "Backups" says what to do if it is lost).');
+}
 
 function openPrivateKey(box: SealedBox, record: SigningKeyRecord): PrivateJwk {
   try {
     return JSON.parse(box.open(record.private_jwk)) as PrivateJwk;
   } catch {
-    throw new KeyEncryptionKeyMismatch(`The signing key ${record._id} in the database cannot be opened with this INSOLE_KEY_ENCRYPTION_KEY `
-      + '(secrets.key_encryption_key): it was sealed with another value. Set the one the database\'s keys were made with (README "Backups" says what to do if it is lost).');
+    throw keyEncryptionKeyMismatch(`The signing key ${record._id}`);
   }
 }
 

@@ -6,11 +6,14 @@ export type DownloadLinks = ReturnType<typeof createDownloadLinks>;
  * The `location` of a finished export: a short-lived signed URL, like the pre-signed S3 URL Auth0
  * hands out (valid 60 s there), so that scripts can fetch it without a token. HMAC-SHA256 over the
  * job id and the expiry, with a key derived from the operator secret every instance shares: any
- * instance checks a link any other made. GET /jobs/{id} makes a fresh link each time.
+ * instance checks a link any other made. GET /jobs/{id} makes a fresh link each time. `secrets`:
+ * the key encryption keys, the first signs and all verify, so links stay valid across instances
+ * while the key is being changed.
  */
-export function createDownloadLinks(secret: string, ttlSeconds: number, now = () => Date.now()) {
-  const key = Buffer.from(hkdfSync('sha256', secret, 'insole', 'export-download-link', 32));
-  const sign = (jobId: string, expires: number) => createHmac('sha256', key).update(`${jobId}\n${expires}`).digest();
+export function createDownloadLinks(secrets: readonly string[], ttlSeconds: number, now = () => Date.now()) {
+  const keys = secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'insole', 'export-download-link', 32)));
+  const signWith = (key: Buffer, jobId: string, expires: number) => createHmac('sha256', key).update(`${jobId}\n${expires}`).digest();
+  const sign = (jobId: string, expires: number) => signWith(keys[0]!, jobId, expires);
 
   return {
     create(issuer: string, jobId: string): string {
@@ -25,8 +28,10 @@ export function createDownloadLinks(secret: string, ttlSeconds: number, now = ()
     verify(jobId: string, expires: string, signature: string): boolean {
       if (!/^\d{1,12}$/.test(expires) || Number(expires) < now() / 1000) return false;
       const presented = Buffer.from(signature, 'base64url');
-      const expected = sign(jobId, Number(expires));
-      return presented.length === expected.length && timingSafeEqual(presented, expected);
+      return keys.some((key) => {
+        const expected = signWith(key, jobId, Number(expires));
+        return presented.length === expected.length && timingSafeEqual(presented, expected);
+      });
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import type { Config } from '../../config/schema.ts';
+import { keyEncryptionKeys, type Config } from '../../config/schema.ts';
 import { NotFoundError } from '../../errors/app-error.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { UserRepository } from '../../users/user.repository.ts';
@@ -38,7 +38,7 @@ export function createUserJobs(deps: { config: Config; connection: Connection; u
   });
   const service = createUserJobsService({
     jobs, files, issuer: config.issuer, connections: deps.connections, findSegment: deps.findSegment, nudge: worker.nudge, retentionMs,
-    links: createDownloadLinks(config.secrets.key_encryption_key, settings.download_link_seconds),
+    links: createDownloadLinks(keyEncryptionKeys(config), settings.download_link_seconds),
   });
   return {
     service,
