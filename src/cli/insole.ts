@@ -11,6 +11,7 @@ import { planReport, REPORT_OPTIONS, rowFormat, type ReportPlan } from './report
 import { writeReport } from './report.command.ts';
 import { parseSeedOptions, seedCommand } from './seed.command.ts';
 import { reindexCommand } from './reindex.command.ts';
+import { resealCommand } from './reseal.command.ts';
 import { exportUsersToFile, importUsersFromFile } from './user-jobs.command.ts';
 import { grantRole, unblockUser, unlinkIdentity } from './users.command.ts';
 
@@ -39,6 +40,10 @@ Commands (each takes the options shown with it; any other is refused):
   keys list      Lists signing keys (public part only) and their state.
   keys revoke --kid KID
                  Takes a compromised key out of the JWKS at once (not the one that signs: rotate first).
+  keys reseal    Seals again with INSOLE_KEY_ENCRYPTION_KEY every secret at rest that a key of
+                 INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS sealed (signing keys, client secrets, social
+                 provider tokens); safe while serving, and again. Prints counts, and whether a previous
+                 key is still needed (exit code 1 while one is). Run with the servers' keys.
   users unblock --email ADDRESS
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
@@ -130,6 +135,7 @@ const COMMANDS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
   'keys rotate': ['activate-in'],
   'keys list': [],
   'keys revoke': ['kid'],
+  'keys reseal': [],
   'users unblock': ['email'],
   'users unlink': ['email', 'connection'],
   'users grant-admin': ['email', 'role'],
@@ -145,7 +151,7 @@ const COMMANDS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
  * encryption key where it seals one. None needs the server's TLS proxy, cookie keys or mail relay,
  * which refused every command where only the servers had them.
  */
-const SEALING = ['clients create', 'clients update', 'keys rotate'];
+const SEALING = ['clients create', 'clients update', 'keys rotate', 'keys reseal'];
 const productionChecksOf = (command: string): ProductionCheck[] => (SEALING.includes(command) ? ['database', 'key_encryption_key'] : ['database']);
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -173,6 +179,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'keys rotate') await rotateKeys(db.connection, config, activateIn);
     if (command === 'keys list') await listKeys(db.connection);
     if (command === 'keys revoke') await revokeKey(db.connection, config, values.kid);
+    if (command === 'keys reseal') return await resealCommand(db.connection, config);
     if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
     if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);
     if (command === 'users grant-admin') await grantRole(db.connection, config, values.email, values.role);
