@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import mongoose from 'mongoose';
+import { loadConfig } from '../src/config/load-config.ts';
 import { createDownloadLinks } from '../src/admin/jobs/download-link.ts';
 import { createKeyring, createSealedBox, type Sealed } from '../src/lib/sealed-box.ts';
 import { replaceSealed, sealedPlaces } from '../src/cli/sealed-records.ts';
@@ -30,28 +32,31 @@ async function clientAuthentication(issuer: string, clientId: string, secret: st
 describe('changing the key encryption key', () => {
   const databaseUri = testDatabaseUri();
   let oldInstance: TestInsole;
+  let connection: mongoose.Connection;
+  let db: mongoose.mongo.Db;
   let client: { client_id: string; client_secret: string };
   const sealedUnder = (key: string, purpose: string) => createSealedBox(key, purpose);
   const opensWith = (key: string, purpose: string, sealed: Sealed) => { try { sealedUnder(key, purpose).open(sealed); return true; } catch { return false; } };
 
   before(async () => {
     oldInstance = await startTestInsole({}, databaseUri); // makes the signing key, sealed with OLD
+    connection = await mongoose.createConnection(databaseUri).asPromise();
+    db = connection.db!;
     const created = await cli(databaseUri, 'clients', 'create', '--name', 'Outlet', '--redirect-uri', 'https://outlet.example/cb');
     client = JSON.parse(created.out.slice(0, created.out.lastIndexOf('}') + 1)) as typeof client;
     const tokens = sealedUnder(OLD, 'idp-tokens');
-    await oldInstance.db.collection('users').insertOne({
+    await db.collection('users').insertOne({
       user_id: 'google-oauth2|rotation', email: 'rotation@innovashoes.example',
       identities: [
         { provider: 'google-oauth2', user_id: 'rotation', connection: 'google-oauth2', isSocial: true, sealed_tokens: tokens.seal(PROVIDER_TOKENS) },
         { provider: 'facebook', user_id: 'rotation', connection: 'facebook', isSocial: true, sealed_tokens: tokens.seal(PROVIDER_TOKENS) },
       ],
     });
-    await oldInstance.db.collection('social_handshakes').insertOne({ _id: 'rotation-handshake' as never, kind: 'pending_email', data: { sealed: tokens.seal(PROVIDER_TOKENS) }, expiresAt: new Date(Date.now() + 600_000) });
+    await db.collection('social_handshakes').insertOne({ _id: 'rotation-handshake' as never, kind: 'pending_email', data: { sealed: tokens.seal(PROVIDER_TOKENS) }, expiresAt: new Date(Date.now() + 600_000) });
   });
-  after(async () => { await oldInstance.stop(); });
+  after(async () => { await oldInstance.stop(); await connection.close(); });
 
   async function sealedValues() {
-    const db = oldInstance.db;
     const user = await db.collection('users').findOne({ user_id: 'google-oauth2|rotation' });
     return {
       'signing-keys': (await db.collection('signing_keys').find().toArray()).map((key) => key.private_jwk as Sealed),
@@ -66,6 +71,15 @@ describe('changing the key encryption key', () => {
     try {
       assert.equal(await clientAuthentication(during.issuer, client.client_id, client.client_secret), 'invalid_grant', 'the client secret sealed with the old key opens');
       assert.equal(await clientAuthentication(during.issuer, client.client_id, 'a wrong secret'), 'invalid_client');
+
+      // The roll is not finished: an instance still seals with the old key.
+      const before = await sealedValues();
+      await assert.rejects(cliWithEnv(DURING, databaseUri, 'keys', 'reseal'),
+        /^CliError: 1 instance\(s\) seen in the last 180 s seal with another INSOLE_KEY_ENCRYPTION_KEY than this one: finish the roll/);
+      assert.deepEqual(await sealedValues(), before, 'nothing written');
+      await oldInstance.stop();
+      // Minutes later its last note is older than three refresh intervals.
+      await db.collection('sealing_instances').updateMany({ key_id: createKeyring([OLD], 'any').keyId }, { $set: { seen_at: new Date(Date.now() - 181_000) } });
 
       const run = await cliWithEnv(DURING, databaseUri, 'keys', 'reseal');
       assert.equal(run.code, 0, run.out);
@@ -105,16 +119,16 @@ describe('changing the key encryption key', () => {
   });
 
   test('a record written meanwhile by an instance still on the old key is sealed again by the next run', async () => {
-    await oldInstance.db.collection('social_handshakes').insertOne({ _id: 'late-handshake' as never, kind: 'pending_email', data: { sealed: sealedUnder(OLD, 'idp-tokens').seal(PROVIDER_TOKENS) }, expiresAt: new Date(Date.now() + 600_000) });
+    await db.collection('social_handshakes').insertOne({ _id: 'late-handshake' as never, kind: 'pending_email', data: { sealed: sealedUnder(OLD, 'idp-tokens').seal(PROVIDER_TOKENS) }, expiresAt: new Date(Date.now() + 600_000) });
     const run = await cliWithEnv(DURING, databaseUri, 'keys', 'reseal');
     assert.equal(run.code, 0, run.out);
     assert.match(run.out, /^social sign-ins in progress: 2 of 2 with the current key \(1 sealed again now\)$/m);
-    const late = await oldInstance.db.collection('social_handshakes').findOne({ _id: 'late-handshake' as never });
+    const late = await db.collection('social_handshakes').findOne({ _id: 'late-handshake' as never });
     assert.ok(opensWith(NEW, 'idp-tokens', late!.data.sealed as Sealed));
   });
 
   test('a record no key given opens: keys reseal names it by count and exits 1; all other records stay as they are', async () => {
-    await oldInstance.db.collection('social_handshakes').insertOne({ _id: 'unknown-key' as never, kind: 'pending_email', data: { sealed: sealedUnder(UNKNOWN, 'idp-tokens').seal(PROVIDER_TOKENS) }, expiresAt: new Date(Date.now() + 600_000) });
+    await db.collection('social_handshakes').insertOne({ _id: 'unknown-key' as never, kind: 'pending_email', data: { sealed: sealedUnder(UNKNOWN, 'idp-tokens').seal(PROVIDER_TOKENS) }, expiresAt: new Date(Date.now() + 600_000) });
     try {
       const run = await cliWithEnv(DURING, databaseUri, 'keys', 'reseal');
       assert.equal(run.code, 1);
@@ -122,7 +136,7 @@ describe('changing the key encryption key', () => {
       assert.match(run.out, /1 sealed value\(s\) open with none of the keys given: list the key they were sealed with in INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS/);
       assert.doesNotMatch(run.out, /no longer needed/);
     } finally {
-      await oldInstance.db.collection('social_handshakes').deleteOne({ _id: 'unknown-key' as never });
+      await db.collection('social_handshakes').deleteOne({ _id: 'unknown-key' as never });
     }
   });
 
@@ -139,35 +153,36 @@ describe('changing the key encryption key', () => {
     assert.match(stderr, /^The signing key \S+ in the database cannot be opened with this INSOLE_KEY_ENCRYPTION_KEY .* nor any of INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS/);
     assert.equal(stderr.trim().split('\n').length, 1, `one line, no stack: ${stderr}`);
     assert.ok(!stderr.includes(UNKNOWN) && !stderr.includes(OLD), 'a key was printed');
+    assert.equal(await db.collection('sealing_instances').countDocuments({ key_id: createKeyring([UNKNOWN], 'any').keyId }), 0, 'an instance refused at start is not taken as serving');
     assert.deepEqual(await sealedValues(), before);
   });
 
   test('a client secret no key opens fails its token request as a server error, not as a wrong secret', async () => {
     const stranger = await startTestInsole({ secrets: { key_encryption_key: NEW } }, databaseUri);
     try {
-      await oldInstance.db.collection('oidc_client').updateOne({ _id: client.client_id as never }, { $set: { 'payload.client_secret_sealed': sealedUnder(UNKNOWN, 'client-secrets').seal(client.client_secret) } });
+      await db.collection('oidc_client').updateOne({ _id: client.client_id as never }, { $set: { 'payload.client_secret_sealed': sealedUnder(UNKNOWN, 'client-secrets').seal(client.client_secret) } });
       assert.equal(await clientAuthentication(stranger.issuer, client.client_id, client.client_secret), 'server_error');
     } finally {
-      await oldInstance.db.collection('oidc_client').updateOne({ _id: client.client_id as never }, { $set: { 'payload.client_secret_sealed': sealedUnder(NEW, 'client-secrets').seal(client.client_secret) } });
+      await db.collection('oidc_client').updateOne({ _id: client.client_id as never }, { $set: { 'payload.client_secret_sealed': sealedUnder(NEW, 'client-secrets').seal(client.client_secret) } });
       await stranger.stop();
     }
   });
 
   test('a sealed value that changed after it was read is not overwritten (the write is conditional on what was read)', async () => {
-    const place = sealedPlaces(oldInstance.config).find((candidate) => candidate.array === 'identities')!;
-    const user = await oldInstance.db.collection('users').findOne({ user_id: 'google-oauth2|rotation' });
+    const place = sealedPlaces(loadConfig({ env: DURING })).find((candidate) => candidate.array === 'identities')!;
+    const user = await db.collection('users').findOne({ user_id: 'google-oauth2|rotation' });
     const stale = sealedUnder(OLD, 'idp-tokens').seal(PROVIDER_TOKENS); // what an earlier read saw; an instance has written since
-    assert.equal(await replaceSealed(oldInstance.connection, place, user!._id, stale, sealedUnder(NEW, 'idp-tokens').seal('overwritten')), false);
+    assert.equal(await replaceSealed(connection, place, user!._id, stale, sealedUnder(NEW, 'idp-tokens').seal('overwritten')), false);
     const current = (user!.identities as { sealed_tokens: Sealed }[])[0]!.sealed_tokens;
-    assert.equal(await replaceSealed(oldInstance.connection, place, user!._id, current, sealedUnder(NEW, 'idp-tokens').seal(PROVIDER_TOKENS)), true);
-    const [first, second] = ((await oldInstance.db.collection('users').findOne({ _id: user!._id }))!.identities as { sealed_tokens: Sealed }[]);
+    assert.equal(await replaceSealed(connection, place, user!._id, current, sealedUnder(NEW, 'idp-tokens').seal(PROVIDER_TOKENS)), true);
+    const [first, second] = ((await db.collection('users').findOne({ _id: user!._id }))!.identities as { sealed_tokens: Sealed }[]);
     assert.notDeepEqual(first!.sealed_tokens, current, 'the value read was replaced');
     assert.deepEqual(second!.sealed_tokens, (user!.identities as { sealed_tokens: Sealed }[])[1]!.sealed_tokens, 'only the identity whose value was read');
 
-    const handshakes = sealedPlaces(oldInstance.config).find((candidate) => candidate.collection === 'social_handshakes')!;
-    const held = (await oldInstance.db.collection('social_handshakes').findOne({ _id: 'rotation-handshake' as never }))!.data.sealed as Sealed;
-    assert.equal(await replaceSealed(oldInstance.connection, handshakes, 'rotation-handshake' as never, stale, sealedUnder(NEW, 'idp-tokens').seal('overwritten')), false);
-    assert.deepEqual((await oldInstance.db.collection('social_handshakes').findOne({ _id: 'rotation-handshake' as never }))!.data.sealed, held);
+    const handshakes = sealedPlaces(loadConfig({ env: DURING })).find((candidate) => candidate.collection === 'social_handshakes')!;
+    const held = (await db.collection('social_handshakes').findOne({ _id: 'rotation-handshake' as never }))!.data.sealed as Sealed;
+    assert.equal(await replaceSealed(connection, handshakes, 'rotation-handshake' as never, stale, sealedUnder(NEW, 'idp-tokens').seal('overwritten')), false);
+    assert.deepEqual((await db.collection('social_handshakes').findOne({ _id: 'rotation-handshake' as never }))!.data.sealed, held);
   });
 
   test('an export download link made by an instance on the old key verifies on one with the new key and the old as previous, not on the new alone', () => {

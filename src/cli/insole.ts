@@ -43,7 +43,8 @@ Commands (each takes the options shown with it; any other is refused):
   keys reseal    Seals again with INSOLE_KEY_ENCRYPTION_KEY every secret at rest that a key of
                  INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS sealed (signing keys, client secrets, social
                  provider tokens); safe while serving, and again. Prints counts, and whether a previous
-                 key is still needed (exit code 1 while one is). Run with the servers' keys.
+                 key is still needed (exit code 1 while one is). Run with the servers' keys: refused
+                 while an instance seen in the last 3 signing_keys.refresh_seconds seals with another.
   users unblock --email ADDRESS
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter

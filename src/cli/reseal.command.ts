@@ -1,6 +1,8 @@
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
+import { sealingKeysSeen } from '../oidc/sealing-instances.ts';
 import { checkKeyEncryptionKey, signingKeysBox } from '../oidc/signing-keys.ts';
+import { CliError } from './cli-database.ts';
 import { sealedPlaces, surveyPlace, type PlaceCount, type SealedPlace } from './sealed-records.ts';
 
 /** Passes over what an instance changed while one ran: more would chase a record rewritten at every sign-in. */
@@ -18,6 +20,23 @@ async function resealAll(connection: Connection, places: SealedPlace[]): Promise
     if (!changed) break;
   }
   return resealed;
+}
+
+/**
+ * What it seals, the servers must open: every instance serving (noted within three of its key
+ * re-reads) must already seal with this key. Otherwise the roll has not finished, or this CLI was
+ * given another key than the servers' (a typo would seal every record with a key no server has).
+ */
+async function checkServersSealWithThisKey(connection: Connection, config: Config, keyId: string): Promise<void> {
+  const windowSeconds = 3 * config.signing_keys.refresh_seconds;
+  const seen = await sealingKeysSeen(connection, new Date(Date.now() - windowSeconds * 1000));
+  const others = [...seen].filter(([id]) => id !== keyId).reduce((sum, [, instances]) => sum + instances, 0);
+  if (others) {
+    throw new CliError(`${others} instance(s) seen in the last ${windowSeconds} s seal with another INSOLE_KEY_ENCRYPTION_KEY than this one: finish the roll `
+      + '(every instance with the new key, the old one in INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS) and run keys reseal with the servers\' values; '
+      + `an instance stopped less than ${windowSeconds} s ago still counts. Nothing was written.`);
+  }
+  if (!seen.size) console.log(`No instance seen serving in the last ${windowSeconds} s: start them with this INSOLE_KEY_ENCRYPTION_KEY.`);
 }
 
 /** E.g. `signing keys: 2 of 3 with the current key (2 sealed again now); 1 open with none of the keys given`. */
@@ -38,7 +57,9 @@ function describe(place: SealedPlace, resealed: number, count: PlaceCount): stri
  */
 export async function resealCommand(connection: Connection, config: Config): Promise<number> {
   // Before writing anything: keys that open none of the published signing keys are not the servers'.
-  await checkKeyEncryptionKey(connection, signingKeysBox(config));
+  const signingKeys = signingKeysBox(config);
+  await checkKeyEncryptionKey(connection, signingKeys);
+  await checkServersSealWithThisKey(connection, config, signingKeys.keyId);
   const places = sealedPlaces(config);
   const resealed = await resealAll(connection, places);
   const counts = await Promise.all(places.map((place) => surveyPlace(connection, place, false)));

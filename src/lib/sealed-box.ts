@@ -44,6 +44,8 @@ export function createKeyring(secrets: readonly string[], purpose: string) {
     return undefined;
   }
   return {
+    /** Names the sealing secret without revealing it (HKDF, like the boxes' keys): which key an instance seals with. */
+    keyId: Buffer.from(hkdfSync('sha256', secrets[0]!, 'insole', 'key-id', 8)).toString('hex'),
     seal: (plaintext: string): Sealed => boxes[0].seal(plaintext),
     /** Throws when no key opens it; callers say which record that was. */
     open(sealed: Sealed): string {

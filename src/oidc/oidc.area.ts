@@ -11,6 +11,7 @@ import { moveToFlowCollection } from './flow-collection.ts';
 import { createProvider } from './provider.ts';
 import { clientGrantProblems } from './resource-servers.ts';
 import { ConfigError } from '../config/load-config.ts';
+import { createSealingInstanceNote } from './sealing-instances.ts';
 import { loadSigningKeys, signingKeysBox } from './signing-keys.ts';
 import { backchannelFetch, createLogoutNotices } from './backchannel-logout.ts';
 import { revokeAllForAccount, type EndSessions } from './revoke-account.ts';
@@ -26,12 +27,19 @@ export async function createOidcArea({ config, connection, users, logs, logger, 
   const grantProblems = clientGrantProblems(config);
   if (grantProblems.length) throw new ConfigError(grantProblems);
   const keyBox = signingKeysBox(config);
+  const noteSealingKey = createSealingInstanceNote(connection, keyBox.keyId);
   await moveToFlowCollection(connection, logger);
   const timeoutMs = config.backchannel_logout.timeout_ms;
   const logoutNotices = createLogoutNotices({ logger, timeoutMs });
   const fetch = backchannelFetch(http, timeoutMs);
   const provider = await startLiveProvider({
-    loadKeys: () => loadSigningKeys(connection, keyBox),
+    loadKeys: async () => {
+      const keys = await loadSigningKeys(connection, keyBox);
+      // Only once its keys opened (an instance refused at start serves nothing). Advisory, for keys
+      // reseal: a failed note never holds back the keys (the next re-read notes again).
+      await noteSealingKey().catch(() => undefined);
+      return keys;
+    },
     build: (signingKeys) => {
       const answered503 = (err: Error) => logger.warn({ err: { message: err.message } }, 'database unavailable: answered 503');
       const built = createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable: answered503, fetch });
