@@ -193,6 +193,16 @@ describe('changing the key encryption key', () => {
     assert.equal(createDownloadLinks([NEW, OLD], 60).verify('job-2', expires, signature), false, 'for its own job only');
   });
 
+  test('in production, keys reseal refuses a previous key equal to the current one or too short, before it connects, without repeating either', async () => {
+    const before = await sealedValues();
+    for (const [previous, problem] of [[NEW, /equals INSOLE_KEY_ENCRYPTION_KEY/], ['too-short-a-key', /previous_key_encryption_keys\.0: Too small/]] as const) {
+      const refused = await cliWithEnv({ NODE_ENV: 'production', ...DURING, INSOLE_PREVIOUS_KEY_ENCRYPTION_KEYS: previous }, databaseUri, 'keys', 'reseal').then(() => undefined, (err: Error) => err);
+      assert.ok(refused?.name === 'ConfigError' && problem.test(refused.message), String(refused));
+      assert.ok(!refused.message.includes(NEW) && !refused.message.includes('too-short-a-key'), 'a key was repeated');
+    }
+    assert.deepEqual(await sealedValues(), before);
+  });
+
   test('a keyring seals with the first key and opens with any', () => {
     const ring = createKeyring([NEW, OLD], 'idp-tokens');
     const sealed = ring.seal('x');
