@@ -9,7 +9,7 @@ import { launchBrowser, type TestBrowser } from './support/browser.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { selfSignedCertificate, startTlsProxy, type TlsProxy } from './support/tls-proxy.ts';
 import { trustCertificate } from './support/sdk-tenant.ts';
-import { appState, freshTokens, handleRedirectCallback, silentTokenError, startLeaving, startSpaShop, type SpaShop } from './support/spa-shop.ts';
+import { appState, freshTokens, handleRedirectCallback, loginWithPopup, silentTokenError, startLeaving, startSpaShop, type SpaShop } from './support/spa-shop.ts';
 
 const AUDIENCE = 'https://api.innovashoes.example/';
 const CLIENT_ID = 'spa-shop';
@@ -190,5 +190,58 @@ describe("Auth0's single-page-app SDK against insole, unchanged", () => {
     assert.equal((await blocked).failure()?.errorText, 'net::ERR_BLOCKED_BY_RESPONSE');
     assert.match((await refused).text(), new RegExp(`"frame-ancestors ${spa.base}"\\. The request has been blocked`));
     await page.close();
+  });
+
+  test('loginWithPopup(): the shopper signs in in a popup on insole, every answer of which keeps its opener; getUser() afterwards', async () => {
+    const page = await newPage();
+    await page.goto(spa.url('iframe'));
+    // Every answer insole sends the popup, redirects included: one COOP `same-origin` severs the opener.
+    const answers: string[] = [];
+    page.context().on('response', (response) => {
+      if (response.url().startsWith(`${issuer}/`) && response.request().isNavigationRequest() && response.frame().page() !== page) {
+        answers.push(`${response.status()} ${new URL(response.url()).pathname} ${response.headers()['cross-origin-opener-policy']}`);
+      }
+    });
+    const opened = page.waitForEvent('popup');
+    const done = loginWithPopup(page);
+    const popup = await opened;
+    await popup.getByLabel('Email').fill(shopper.email);
+    await popup.getByLabel('Password').fill(shopper.password);
+    await popup.getByRole('button', { name: 'Sign in' }).click();
+    assert.equal(await done, 'ok', `the SDK's answer; insole's answers to the popup: ${answers.join(', ')}`);
+    const state = await appState(page);
+    assert.equal(state.authenticated, true);
+    assert.equal(state.user?.email, shopper.email);
+    assert.deepEqual(answers.map((answer) => answer.replace(/\/[A-Za-z0-9_-]{20,}/, '/<uid>')), [
+      '200 /authorize unsafe-none', '303 /interaction/<uid>/login unsafe-none', '200 /authorize/<uid> unsafe-none',
+    ]);
+    await page.close();
+  });
+
+  test('COOP: only the pages of a popup sign-in say unsafe-none; the redirect sign-in, the hidden iframe and other pages keep same-origin', async () => {
+    const authorize = (params: Record<string, string>) => `${issuer}/authorize?${new URLSearchParams({
+      client_id: CLIENT_ID, redirect_uri: spa.url('iframe'), response_type: 'code', scope: 'openid', state: 's', nonce: 'n',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...params,
+    })}`;
+    const policy = (response: Response) => `${response.status} ${response.headers.get('cross-origin-opener-policy')}`;
+    /** The policy of the /authorize answer and, for a sign-in page, of its interaction's pages (with its cookie). */
+    async function policies(params: Record<string, string>): Promise<string[]> {
+      const answer = await fetch(authorize(params), { redirect: 'manual' });
+      const uid = /\/interaction\/([A-Za-z0-9_-]+)\//.exec(await answer.text())?.[1];
+      if (!uid) return [policy(answer)];
+      const cookie = answer.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+      const page = async (path: string) => policy(await fetch(`${issuer}/interaction/${uid}${path}`, { headers: { cookie }, redirect: 'manual' }));
+      return [policy(answer), await page(''), await page('/signup'), await page('/abort')];
+    }
+    assert.deepEqual(await policies({ response_mode: 'web_message' }), ['200 unsafe-none', '200 unsafe-none', '200 unsafe-none', '303 unsafe-none']);
+    assert.deepEqual(await policies({ response_mode: 'web_message', prompt: 'login' }), ['200 unsafe-none', '200 unsafe-none', '200 unsafe-none', '303 unsafe-none']);
+    assert.deepEqual(await policies({}), ['200 same-origin', '200 same-origin', '200 same-origin', '303 same-origin'], 'loginWithRedirect');
+    assert.deepEqual(await policies({ response_mode: 'web_message', prompt: 'none' }), ['400 same-origin'], 'the hidden iframe, signed out: login_required');
+    assert.deepEqual(await policies({ response_mode: 'web_message', redirect_uri: `${otherShop.base}/iframe/` }), ['400 same-origin'], 'a redirect_uri not registered');
+    const popupPage = await fetch(authorize({ response_mode: 'web_message' }));
+    assert.match(popupPage.headers.get('content-security-policy') ?? '', /(^|;)frame-ancestors 'none'(;|$)/, "the popup's sign-in form is never framed");
+    for (const path of ['/', '/password/reset', '/.well-known/openid-configuration']) {
+      assert.equal((await fetch(`${issuer}${path}`)).headers.get('cross-origin-opener-policy'), 'same-origin', path);
+    }
   });
 });

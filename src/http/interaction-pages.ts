@@ -11,6 +11,7 @@ import type { PostLogin } from '../hooks/post-login.ts';
 import type { RenderView } from './views.ts';
 import type { CurrentProvider } from '../oidc/live-provider.ts';
 import type { PendingLinkCookie } from './pending-link-cookie.ts';
+import { isPopupSignIn, POPUP_OPENER_POLICY } from '../oidc/popup-opener-policy.ts';
 
 /** The interaction as the route loaded it (oidc-provider checked its cookie and session). */
 export type Interaction = Awaited<ReturnType<ReturnType<CurrentProvider>['interactionDetails']>>;
@@ -88,10 +89,25 @@ export function createInteractionPages({ provider, renderView, csrf, connections
     });
   }
 
+  /** A popup sign-in's pages, redirects and errors keep their opener (popup-opener-policy.ts); the others keep helmet's `same-origin`. */
+  async function keepOpenerOfPopup(res: Response, interaction: Pick<Interaction, 'params'>): Promise<void> {
+    if (isPopupSignIn(interaction.params, await clientOf(interaction.params.client_id))) res.setHeader('Cross-Origin-Opener-Policy', POPUP_OPENER_POLICY);
+  }
+
+  /** The interaction of the route's `:uid`, which oidc-provider checks belongs to this browser (its cookie). */
+  async function load(req: Request, res: Response): Promise<InteractionDetails> {
+    const details = await provider().interactionDetails(req, res);
+    await keepOpenerOfPopup(res, details);
+    return details;
+  }
+
   return {
+    load,
+    keepOpenerOfPopup,
+
     /** `loaded`: the interaction, when the caller has already read it (saves a database read). */
     async show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200, loaded?: InteractionDetails): Promise<void> {
-      const details = loaded ?? await provider().interactionDetails(req, res);
+      const details = loaded ?? await load(req, res);
       res.status(status).type('html').send(await render(req, res, screen, details, extra));
     },
 

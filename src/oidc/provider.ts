@@ -18,6 +18,7 @@ import { createClientCors } from './client-cors.ts';
 import { createApiTokenScope } from './api-token-scope.ts';
 import { useLogoutRedirectRule } from './logout-redirect.ts';
 import { frameWebMessageOnlyForItsOrigin } from './web-message-framing.ts';
+import { keepOpenerOfPopupSignIn } from './popup-opener-policy.ts';
 
 // Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
 export const ROUTES = {
@@ -141,6 +142,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
   releaseRuleClaimsInIdTokens(provider, ruleClaims);
   useLogoutRedirectRule(provider);
   provider.use(frameWebMessageOnlyForItsOrigin());
+  provider.use(keepOpenerOfPopupSignIn());
   // Outermost, so a database lost while a request's held writes are sent is still a 503; then the
   // middleware that sends them once the route is done.
   provider.use(databaseUnavailableGuard(renderView, onDatabaseUnavailable));

@@ -54,6 +54,7 @@ export async function startSpaShop(certificate: TlsCertificate, apps: Record<str
 
 type SpaClient = {
   loginWithRedirect(options?: unknown): Promise<void>;
+  loginWithPopup(options?: unknown): Promise<void>;
   handleRedirectCallback(): Promise<unknown>;
   getUser(): Promise<Record<string, unknown> | undefined>;
   isAuthenticated(): Promise<boolean>;
@@ -67,6 +68,17 @@ export async function startLeaving(page: Page, method: 'loginWithRedirect' | 'lo
   await page.evaluate(([name, opts]) => {
     void (window as unknown as SpaWindow).auth0Client.then((client) => client[name as 'logout'](opts));
   }, [method, options] as const);
+}
+
+/**
+ * Starts loginWithPopup() (the SDK opens the popup itself); resolves when the SDK is done: 'ok', or
+ * the `error` of its exception ('cancelled' is its "Popup closed"). The caller signs in in the popup.
+ */
+export function loginWithPopup(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const client = await (window as unknown as SpaWindow).auth0Client;
+    return client.loginWithPopup().then(() => 'ok', (err: { error?: string }) => err.error ?? String(err));
+  });
 }
 
 /** What the app knows after its client is ready: isAuthenticated() and getUser(). */

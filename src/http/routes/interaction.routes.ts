@@ -25,7 +25,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), csrf.doubleCsrfProtection];
 
   router.get('/interaction/:uid', async (req, res) => {
-    const details = await provider().interactionDetails(req, res);
+    const details = await pages.load(req, res);
     return pages.show(req, res, firstScreenOf(details), {}, 200, details);
   });
 
@@ -36,7 +36,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
 
   for (const screen of ['login', 'signup'] as const) {
     router.post(`/interaction/:uid/${screen}`, ...form, async (req, res) => {
-      const details = await provider().interactionDetails(req, res);
+      const details = await pages.load(req, res);
       let email = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
       try {
         const credentials = parseForm(credentialsForm, req.body);
@@ -59,7 +59,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
 
   // Shown again on reload for as long as the sign-in lives; the address only while its record does.
   router.get('/interaction/:uid/check-inbox/:handle', async (req, res) => {
-    const details = await provider().interactionDetails(req, res);
+    const details = await pages.load(req, res);
     const record = await handshakes.peek(String(req.params.handle), 'check_inbox');
     const email = record?.uid === details.uid ? String(record.data.email) : '';
     await pages.show(req, res, 'check-inbox', { email }, 200, details);
@@ -68,7 +68,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
   router.post('/interaction/:uid/consent', ...form, async (req, res) => {
     parseForm(consentForm, req.body);
     const oidc = provider();
-    const { prompt, params, session, grantId } = await oidc.interactionDetails(req, res);
+    const { prompt, params, session, grantId } = await pages.load(req, res);
     if (prompt.name !== 'consent' || !session) throw new AppError('invalid_request', 400, 'There is nothing to approve here.');
     const grant = grantId ? await oidc.Grant.find(grantId) : new oidc.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
     if (!grant) throw new AppError('invalid_request', 400, 'This approval has expired. Please start again.');
@@ -82,7 +82,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
   // A verify-first sign-up resumes here once its emailed link was used; only in the browser that
   // signed up (the interaction cookie proves it). Elsewhere the shopper is told to sign in.
   router.get('/interaction/:uid/verified/:handle', async (req, res) => {
-    const details = await provider().interactionDetails(req, res).catch(() => undefined);
+    const details = await pages.load(req, res).catch(() => undefined);
     const record = details && await handshakes.take(String(req.params.handle), 'verified_signup', details.uid);
     const ctx = details && await pages.requestContext(req, details.params.client_id);
     const user = record && ctx && await passwordSignin.completeVerifiedSignup(String(record.data.user_id), ctx);
@@ -95,7 +95,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
   // Cancel leaves nothing behind: a social identity waiting to be linked (and its provider tokens)
   // is dropped now rather than when its record expires.
   router.get('/interaction/:uid/abort', async (req, res) => {
-    await handshakes.dropAllFor((await provider().interactionDetails(req, res)).uid);
+    await handshakes.dropAllFor((await pages.load(req, res)).uid);
     await provider().interactionFinished(req, res, {
       error: 'access_denied', error_description: 'The user cancelled the sign-in.',
     }, { mergeWithLastSubmission: false });
