@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
+import type { Response } from 'playwright-core';
 import { launchBrowser, screenshot, watchForProblems, type PageProblem, type TestBrowser } from './support/browser.ts';
 import { discoverStorefront, oidc } from './support/relying-party.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
@@ -63,6 +64,8 @@ class TinyStorefront {
       const claims = tokens.claims()!;
       this.signedIn = { sub: claims.sub, email: String(claims.email), email_verified: Boolean(claims.email_verified) };
       page(res, 200, `Signed in as ${this.signedIn.email}`);
+    } else if (url.pathname === '/') {
+      page(res, 200, 'InnovaShoes');
     } else {
       page(res, 404, 'Not found');
     }
@@ -155,6 +158,46 @@ describe('social sign-in in a real Chromium', () => {
     assert.equal((await tab.getByRole('alert').innerText()).trim(), 'You cancelled signing in with Google.');
     await tab.getByRole('link', { name: 'Continue with Google' }).waitFor();
     await screenshot(tab, 'social-04-google-cancelled');
+    await tab.close();
+  });
+
+  test('Continue with Google in a popup (response_mode=web_message): every answer of insole keeps the opener, which receives the code', async () => {
+    freshGoogle(world, { email_verified: true });
+    const tab = await newPage();
+    await tab.goto(`${store.origin}/`);
+    const authorize = oidc.buildAuthorizationUrl(store.config!, {
+      redirect_uri: store.client.redirect_uri, scope: 'openid email', state: 'popup-state', nonce: 'popup-nonce', response_mode: 'web_message',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+    });
+    // The popup's first answer comes before Playwright hands the popup over (nor has it a frame yet):
+    // listen on the context. The tab itself, on the store's page, asks insole nothing.
+    const answers: string[] = [];
+    const record = (response: Response) => {
+      if (response.url().startsWith(`${world.insole.issuer}/`) && response.request().isNavigationRequest()) {
+        answers.push(`${response.status()} ${new URL(response.url()).pathname.replace(/\/[A-Za-z0-9_-]{20,}/g, '/<id>')} ${response.headers()['cross-origin-opener-policy']}`);
+      }
+    };
+    browser.context.on('response', record);
+    // The app's side of auth0-spa-js's loginWithPopup(): open the popup, wait for insole's postMessage.
+    const received = tab.evaluate((url) => new Promise<{ origin: string; response: Record<string, string> }>((resolve) => {
+      window.addEventListener('message', (event) => {
+        if ((event.data as { type?: string })?.type === 'authorization_response') resolve({ origin: event.origin, response: event.data.response });
+      });
+      window.open(url, 'insole-popup', 'popup,width=500,height=600');
+      setTimeout(() => resolve({ origin: '', response: { error: 'no message from the popup in 10 s' } }), 10_000);
+    }), authorize.href);
+    const popup = await tab.waitForEvent('popup');
+    await popup.getByRole('link', { name: 'Continue with Google' }).click();
+    await popup.getByRole('button', { name: 'Allow' }).click();
+    const { origin, response } = await received;
+    browser.context.off('response', record);
+    assert.equal(origin, world.insole.issuer, `the message: ${JSON.stringify(response)}; insole's answers: ${answers.join(', ')}`);
+    assert.equal(response.state, 'popup-state');
+    assert.ok(response.code, `a code: ${JSON.stringify(response)}`);
+    assert.deepEqual(answers, [
+      '200 /authorize unsafe-none', '302 /interaction/<id>/connect/google-oauth2 unsafe-none', '303 /login/callback/google-oauth2 unsafe-none',
+      '303 /interaction/<id>/social/<id> unsafe-none', '200 /authorize/<id> unsafe-none',
+    ]);
     await tab.close();
   });
 

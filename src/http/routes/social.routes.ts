@@ -46,9 +46,13 @@ export function socialRoutes(deps: Deps): Router {
     if (!connections.includes(name)) throw new NotFoundError('This sign-in method is not available.');
     return name;
   };
-  const handBack = async (res: Response, uid: string, connection: SocialConnection, data: Record<string, unknown>) => {
-    const id = await handshakes.put({ kind: 'result', uid, connection, data });
-    res.redirect(303, `/interaction/${uid}/social/${id}`);
+  // The callback is not under the interaction's path (nor its cookie), so its redirect back reads the
+  // interaction to know whether it is a popup's, whose opener even a `same-origin` redirect severs
+  // (popup-opener-policy.ts). One read per provider round trip.
+  const handBack = async (res: Response, interaction: Pick<Interaction, 'uid' | 'params'>, connection: SocialConnection, data: Record<string, unknown>) => {
+    await pages.keepOpenerOfPopup(res, interaction);
+    const id = await handshakes.put({ kind: 'result', uid: interaction.uid, connection, data });
+    res.redirect(303, `/interaction/${interaction.uid}/social/${id}`);
   };
 
   /**
@@ -57,7 +61,8 @@ export function socialRoutes(deps: Deps): Router {
    */
   async function refuse(req: Request, res: Response, connection: SocialConnection, reason: string) {
     for (const uid of callbackCookie.uidsOf(req)) {
-      if (await provider().Interaction.find(uid)) return handBack(res, uid, connection, { error: socialCallbacks.refusedMessage(connection), reason });
+      const interaction = await provider().Interaction.find(uid);
+      if (interaction) return handBack(res, interaction, connection, { error: socialCallbacks.refusedMessage(connection), reason });
     }
     await socialSignin.recordFailure(connection, reason, { ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512) });
     throw expired();
@@ -65,7 +70,7 @@ export function socialRoutes(deps: Deps): Router {
 
   router.get('/interaction/:uid/connect/:connection', async (req, res) => {
     const connection = connectionOf(req);
-    const details = await provider().interactionDetails(req, res); // the interaction must exist and belong to this browser
+    const details = await pages.load(req, res); // the interaction must exist and belong to this browser
     callbackCookie.remember(res, details.uid);
     const outcome = await runStrategy(passport, connection, req, res, timeoutMs);
     if (outcome.kind === 'redirected') return;
@@ -83,7 +88,9 @@ export function socialRoutes(deps: Deps): Router {
     const outcome = await runStrategy(passport, connection, req, res, timeoutMs);
     await handshakes.drop(admission.key); // single use whatever happened (the strategy consumed it on success)
     if (outcome.kind === 'redirected') return;
-    return handBack(res, admission.uid, connection, socialCallbacks.resultOf(connection, outcome));
+    const interaction = await provider().Interaction.find(admission.uid);
+    if (!interaction) throw expired();
+    return handBack(res, interaction, connection, socialCallbacks.resultOf(connection, outcome));
   });
 
   async function respond(req: Request, res: Response, interaction: Interaction, connection: SocialConnection, profile: SocialProfile, sealed: Sealed, outcome: SocialOutcome, ctx: Awaited<ReturnType<InteractionPages['requestContext']>>) {
@@ -134,7 +141,7 @@ export function socialRoutes(deps: Deps): Router {
   }
 
   router.get('/interaction/:uid/social/:result', async (req, res) => {
-    const details = await provider().interactionDetails(req, res);
+    const details = await pages.load(req, res);
     const record = await handshakes.take(String(req.params.result), 'result', details.uid);
     if (!record) return showAgain(req, res, details);
     const connection = record.connection as SocialConnection;
@@ -150,7 +157,7 @@ export function socialRoutes(deps: Deps): Router {
 
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
   router.post('/interaction/:uid/social/:pending/email', ...form, async (req, res) => {
-    const details = await provider().interactionDetails(req, res);
+    const details = await pages.load(req, res);
     const pendingId = String(req.params.pending);
     const pending = await handshakes.peek(pendingId, 'pending_email');
     if (!pending || pending.uid !== details.uid) throw expired();
