@@ -91,6 +91,7 @@ export function createInteractionPages({ provider, renderView, csrf, connections
 
   /** A popup sign-in's pages, redirects and errors keep their opener (popup-opener-policy.ts); the others keep helmet's `same-origin`. */
   async function keepOpenerOfPopup(res: Response, interaction: Pick<Interaction, 'params'>): Promise<void> {
+    if (interaction.params.response_mode !== 'web_message') return; // no client look-up on an ordinary sign-in's pages
     if (isPopupSignIn(interaction.params, await clientOf(interaction.params.client_id))) res.setHeader('Cross-Origin-Opener-Policy', POPUP_OPENER_POLICY);
   }
 
