@@ -5,6 +5,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Response } from 'playwright-core';
 import { launchBrowser, screenshot, watchForProblems, type PageProblem, type TestBrowser } from './support/browser.ts';
 import { discoverStorefront, oidc } from './support/relying-party.ts';
+import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import { freshGoogle, freshTwitter, usersOf } from './support/social-steps.ts';
 
@@ -80,6 +81,7 @@ function page(res: ServerResponse, status: number, heading: string): void {
 
 describe('social sign-in in a real Chromium', () => {
   let world: SocialWorld;
+  let inbox: Inbox;
   let store: TinyStorefront;
   let browser: TestBrowser;
   let problems: PageProblem[];
@@ -90,7 +92,8 @@ describe('social sign-in in a real Chromium', () => {
     store = new TinyStorefront();
     await store.listen();
     const { client_id, client_secret, redirect_uri } = store.client;
-    world = await startSocialWorld({ clients: [{ client_id, client_secret, client_name: 'InnovaShoes', redirect_uris: [redirect_uri] }] });
+    inbox = await startInbox();
+    world = await startSocialWorld({ clients: [{ client_id, client_secret, client_name: 'InnovaShoes', redirect_uris: [redirect_uri] }], mail: { smtp_url: inbox.url } });
     store.config = await discoverStorefront(world.insole.issuer, { ...store.client, post_logout_redirect_uri: `${store.origin}/` });
     browser = await launchBrowser();
     problems = await watchForProblems(browser.context);
@@ -100,6 +103,7 @@ describe('social sign-in in a real Chromium', () => {
     await browser?.close();
     await store?.close();
     await world?.close();
+    await inbox?.close();
   });
 
   afterEach(async () => {
@@ -201,7 +205,7 @@ describe('social sign-in in a real Chromium', () => {
     await tab.close();
   });
 
-  test('X without an email: the email step, then back at the store', async () => {
+  test('X without an email: the email step, "check your inbox", the mailed link in the same browser, then back at the store', async () => {
     const account = freshTwitter(world, { email: undefined });
     const tab = await newPage();
     await tab.goto(`${store.origin}/login`);
@@ -213,9 +217,50 @@ describe('social sign-in in a real Chromium', () => {
 
     await tab.getByLabel('Email').fill('alan.browser@example.com');
     await tab.getByRole('button', { name: 'Continue' }).click();
+    await tab.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+    await tab.getByText('Open it in this browser to continue signing in with X (Twitter).').waitFor();
+    await screenshot(tab, 'social-06-x-check-inbox');
+
+    const mail = await inbox.waitFor('alan.browser@example.com', /^Confirm your email/);
+    await tab.goto(inbox.linkIn(mail, `${world.insole.issuer}/interaction/`));
     await tab.waitForURL(`${store.origin}/callback?**`);
     await tab.getByRole('heading', { name: 'Signed in as alan.browser@example.com' }).waitFor();
-    assert.deepEqual(store.signedIn, { sub: `twitter|${account.id_str}`, email: 'alan.browser@example.com', email_verified: false });
+    assert.deepEqual(store.signedIn, { sub: `twitter|${account.id_str}`, email: 'alan.browser@example.com', email_verified: true });
+    await tab.close();
+  });
+
+  test('X without an email, typed address with an account: the same "check your inbox"; the owner\'s link asks for the account\'s password, then X is linked', async () => {
+    const email = `owner.${Date.now()}@example.com`;
+    const password = 'heel toe heel toe marathon';
+    const tab = await newPage();
+    await tab.goto(`${store.origin}/login`); // the owner made the account earlier, on the hosted sign-up page
+    await tab.getByRole('link', { name: 'Create an account' }).click();
+    await tab.getByLabel('Email').fill(email);
+    await tab.getByLabel('Password').fill(password);
+    await tab.getByRole('button', { name: 'Create account' }).click();
+    await tab.waitForURL(`${store.origin}/callback?**`);
+    const sub = store.signedIn!.sub;
+    await browser.context.clearCookies(); // another browser: the one that signs in with X
+    store.signedIn = undefined as TinyStorefront['signedIn']; // set again only by the sign-in below
+
+    const account = freshTwitter(world, { email: undefined });
+    await tab.goto(`${store.origin}/login`);
+    await tab.getByRole('link', { name: 'Continue with X (Twitter)' }).click();
+    await tab.getByRole('button', { name: 'Allow' }).click();
+    await tab.getByLabel('Email').fill(email);
+    await tab.getByRole('button', { name: 'Continue' }).click();
+    await tab.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+    await tab.getByText('Open it in this browser to continue signing in with X (Twitter).').waitFor();
+
+    const mail = await inbox.waitFor(email, /^Connect X \(Twitter\) to your/);
+    await tab.goto(inbox.linkIn(mail, `${world.insole.issuer}/interaction/`));
+    await tab.getByText(`You already have an account with ${email}. Sign in to it once to connect X (Twitter).`).waitFor();
+    await tab.getByLabel('Password').fill(password);
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.waitForURL(`${store.origin}/callback?**`);
+    assert.equal(store.signedIn?.sub, sub);
+    const identities = (await usersOf(world.insole).findOne({ user_id: sub }))!.identities.map((i: { user_id: string }) => i.user_id);
+    assert.ok(identities.includes(account.id_str), 'X is linked to the account');
     await tab.close();
   });
 });

@@ -3,6 +3,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { answerConsent } from './fakes/drive.ts';
 import type { FakeProvider } from './fakes/fake-common.ts';
 import { captureLogs } from './support/log-capture.ts';
+import { startInbox, type Inbox } from './support/smtp.ts';
 import { parseSetCookie } from './support/web-checks.ts';
 import { STOREFRONT } from './support/insole.ts';
 import { buildAuthorization, discoverStorefront, exchangeCode } from './support/relying-party.ts';
@@ -621,8 +622,12 @@ describe('social sign-in: the callback cannot be forged, replayed or taken elsew
 
 describe('social sign-in without an email from the provider', () => {
   let world: SocialWorld;
-  before(async () => { world = await startSocialWorld(); });
-  after(async () => { await world.close(); });
+  let inbox: Inbox;
+  before(async () => {
+    inbox = await startInbox();
+    world = await startSocialWorld({ mail: { smtp_url: inbox.url } });
+  });
+  after(async () => { await world.close(); await inbox.close(); });
   beforeEach(() => healAll(world));
 
   function assertEmailPage(page: Page, label: string, status: number): { action: string; csrf: string } {
@@ -633,7 +638,15 @@ describe('social sign-in without an email from the provider', () => {
     return read.form(page.html, /\/social\/[^/]+\/email$/);
   }
 
-  test('X without email: the shopper is asked for one; garbage is refused; a valid address completes the sign-in, unverified', async () => {
+  /** The answer to the email step is "check your inbox"; the link mailed to `email` finishes in this browser. */
+  async function finishByMail(trip: Trip, answer: Page, email: string): Promise<Page> {
+    assert.equal(answer.status, 200);
+    assert.equal(read.h1(answer.html), 'Check your inbox');
+    const mail = await inbox.waitFor(email, /^Confirm your email/);
+    return follow(trip.agent, inbox.linkIn(mail, `${world.insole.issuer}/interaction/${trip.uid}/email-link?ticket=`), world.insole);
+  }
+
+  test('X without email: the shopper is asked for one; garbage is refused; a valid address, confirmed by mail, completes the sign-in', async () => {
     const a = freshTwitter(world, { email: undefined });
     const user_id = `twitter|${a.id_str}`;
     const since = new Date();
@@ -654,14 +667,16 @@ describe('social sign-in without an email from the provider', () => {
     assert.equal(forged.status, 403);
     assert.equal(await usersOf(world.insole).countDocuments({ user_id }), 0);
 
-    const done = await submit(trip.agent, again.action, { email: '  Alan.Typed@Example.COM ', _csrf: again.csrf }, world.insole);
+    const answer = await submit(trip.agent, again.action, { email: '  Alan.Typed@Example.COM ', _csrf: again.csrf }, world.insole);
+    assert.equal(await usersOf(world.insole).countDocuments({ user_id }), 0, 'no user before the mailed link is followed');
+    const done = await finishByMail(trip, answer, 'alan.typed@example.com');
     const claims = (await storefrontTokens(trip, done)).claims()!;
     assert.equal(claims.sub, user_id);
     assert.equal(claims.email, 'alan.typed@example.com');
-    assert.equal(claims.email_verified, false, 'the shopper\'s word, not X\'s');
+    assert.equal(claims.email_verified, true, 'the mailed link proved the mailbox');
     const user = (await usersOf(world.insole).findOne({ user_id }))!;
     assert.equal(user.email, 'alan.typed@example.com');
-    assert.equal(user.email_verified, false);
+    assert.equal(user.email_verified, true);
     assert.equal(user.screen_name, a.screen_name);
     assert.equal(user.identities[0].profileData.email, undefined, 'profileData stays what X sent');
     assert.deepEqual((await logsSince(world.insole, since, { user_id })).map((l) => l.type), ['ss']);
@@ -687,7 +702,8 @@ describe('social sign-in without an email from the provider', () => {
     const again = assertEmailPage(reloaded, 'X (Twitter)', 200); // not the sign-in page: X need not be asked again
     assert.equal(again.action, form.action, 'the same pending sign-in');
 
-    const done = await submit(trip.agent, again.action, { email: `reloaded.${a.id_str}@example.com`, _csrf: again.csrf }, world.insole);
+    const email = `reloaded.${a.id_str}@example.com`;
+    const done = await finishByMail(trip, await submit(trip.agent, again.action, { email, _csrf: again.csrf }, world.insole), email);
     assert.equal((await storefrontTokens(trip, done)).claims()!.sub, `twitter|${a.id_str}`);
     assertNoServerErrors(trip.agent);
   });
@@ -705,9 +721,10 @@ describe('social sign-in without an email from the provider', () => {
     const a = freshFacebook(world, { email: undefined });
     const trip = await socialTrip(world.insole, 'facebook');
     const form = assertEmailPage(trip.landing, 'Facebook', 200);
-    const done = await submit(trip.agent, form.action, { email: `phone.${a.id}@example.com`, _csrf: form.csrf }, world.insole);
+    const email = `phone.${a.id}@example.com`;
+    const done = await finishByMail(trip, await submit(trip.agent, form.action, { email, _csrf: form.csrf }, world.insole), email);
     const claims = (await storefrontTokens(trip, done)).claims()!;
     assert.equal(claims.sub, `facebook|${a.id}`);
-    assert.equal(claims.email_verified, false);
+    assert.equal(claims.email_verified, true);
   });
 });

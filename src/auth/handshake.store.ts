@@ -7,7 +7,7 @@ import { indexBuilds } from '../db/index-builds.ts';
  * or through an emailed link), bound to the OIDC interaction (uid) that started it. In MongoDB, so any instance can take the
  * callback; every read filters on expiry (the TTL index is only housekeeping).
  */
-export type HandshakeKind = 'state' | 'request_token' | 'result' | 'pending_email' | 'pending_link' | 'verified_signup' | 'check_inbox';
+export type HandshakeKind = 'state' | 'request_token' | 'result' | 'pending_email' | 'pending_link' | 'verified_signup' | 'check_inbox' | 'emailed_link';
 
 export interface Handshake<T = Record<string, unknown>> {
   _id: string;
@@ -18,7 +18,7 @@ export interface Handshake<T = Record<string, unknown>> {
   expiresAt: Date;
 }
 
-const LIFETIME_MS = 15 * 60 * 1000;
+export const HANDSHAKE_LIFETIME_MS = 15 * 60 * 1000;
 
 export type HandshakeStore = ReturnType<typeof createHandshakeStore>;
 
@@ -36,7 +36,7 @@ export function createHandshakeStore(connection: Connection) {
     async put<T extends Record<string, unknown>>(record: Omit<Handshake<T>, 'expiresAt' | '_id'> & { _id?: string }): Promise<string> {
       await ready();
       const _id = record._id ?? randomBytes(24).toString('base64url');
-      await records.insertOne({ ...record, _id, expiresAt: new Date(Date.now() + LIFETIME_MS) } as Handshake);
+      await records.insertOne({ ...record, _id, expiresAt: new Date(Date.now() + HANDSHAKE_LIFETIME_MS) } as Handshake);
       return _id;
     },
 

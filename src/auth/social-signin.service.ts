@@ -68,7 +68,7 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
 
     // Never linked on a matching email, verified or not: a verified email proves who reads the mailbox
     // now, not who made the account. Whoever typed the victim's address into an account of their own
-    // (an X account without email, a password sign-up) gets it verified the moment the victim clicks
+    // (a password sign-up; an X email step's link works only in its own browser) gets it verified the moment the victim clicks
     // "confirm"; merging the victim's Google into it would be account pre-hijacking. The shopper signs
     // in to the account first (interaction-pages.ts finishLogin links then), as Auth0's account-link
     // extension asks.

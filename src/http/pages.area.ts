@@ -30,7 +30,7 @@ export function createHostedPagesArea({ config, renderView }: Core, { oidc, acco
       homeRoutes(config, renderView),
       cookies,
       interactionRoutes({ provider, pages, csrf, renderView, handshakes: social.handshakes, passwordSignin: accounts.passwordSignin, verifyEmailFirst: config.signup.verify_email_first }),
-      socialRoutes({ ...social, provider, pages, csrf, callbackCookie: createCallbackCookie(config), timeoutMs: config.connections.timeout_ms }),
+      socialRoutes({ ...social, provider, pages, csrf, renderView, callbackCookie: createCallbackCookie(config), timeoutMs: config.connections.timeout_ms }),
       accountRoutes({ account: accounts.account, renderView, csrf, handshakes: social.handshakes }),
     ],
   };

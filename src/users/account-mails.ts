@@ -42,6 +42,15 @@ export function createAccountMails({ config, mailer, tickets, render }: { config
       await send('blocked', user.email, `We blocked sign-ins to your ${config.brand.name} account from one device`, { url: link('/account/unblock', token), ip });
     },
 
+    /**
+     * The link of a social sign-in's email step (auth/social-email-step.ts): for a new address it
+     * finishes the sign-in; for an address with an account it asks its owner to sign in to connect.
+     */
+    async socialEmailLink(to: string, { url, existing, connectionLabel, minutes }: { url: string; existing: boolean; connectionLabel: string; minutes: number }): Promise<void> {
+      const subject = existing ? `Connect ${connectionLabel} to your ${config.brand.name} account?` : `Confirm your email for ${config.brand.name}`;
+      await send(existing ? 'social-link-request' : 'social-email-confirm', to, subject, { url, connectionLabel, minutes });
+    },
+
     /** Sign-up with an address that already has an account: tell its owner, show the visitor nothing new. */
     async signupAttempt(user: Recipient): Promise<void> {
       await send('signup-attempt', user.email, `Someone tried to create a ${config.brand.name} account with your email`, { url: `${config.issuer}/password/reset` });

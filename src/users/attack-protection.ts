@@ -21,7 +21,7 @@ export type AttackProtection = ReturnType<typeof createAttackProtection>;
  * every read), so every instance sees the same counts.
  * - brute force: consecutive failures per (user, IP); at the limit that IP is blocked for that user;
  * - suspicious IP: failed logins and sign-ups per IP per window → 429 with Retry-After;
- * - account mails: password-reset, verification-link and sign-up-attempt mails per email and per IP per window.
+ * - account mails: password-reset, verification-link, sign-up-attempt and social email-step mails per email and per IP per window.
  */
 export function createAttackProtection(connection: Connection, config: Config, { createIndexes = true } = {}) {
   const { brute_force: bf, suspicious_ip: ip, account_mails: mail } = config.attack_protection;
@@ -88,8 +88,8 @@ export function createAttackProtection(connection: Connection, config: Config, {
     },
 
     /**
-     * Counts a request for a password-reset or verification mail, or a sign-up's mail to the owner of
-     * its email; returns why it must not be sent when this email or this IP asked too often, else
+     * Counts a request for a password-reset or verification mail, a sign-up's mail to the owner of
+     * its email, or the link of a social sign-in's email step; returns why it must not be sent when this email or this IP asked too often, else
      * undefined. Reset and resend requests count before anyone looks the email up; either way being
      * refused changes no answer, so it cannot tell whether the email has an account.
      */

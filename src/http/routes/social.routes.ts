@@ -4,6 +4,7 @@ import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import { CONNECTION_LABELS } from '../../auth/passport-setup.ts';
 import type { SocialProfile, SocialConnection } from '../../auth/profile-mapping.ts';
 import type { SocialCallbacks } from '../../auth/social-callback.ts';
+import type { SocialEmailStep } from '../../auth/social-email-step.ts';
 import { linkNotice } from '../../auth/link-notice.ts';
 import type { SocialOutcome, SocialSigninService } from '../../auth/social-signin.service.ts';
 import { AppError, NotFoundError } from '../../errors/app-error.ts';
@@ -13,6 +14,7 @@ import { emailField, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
 import type { Interaction, InteractionPages } from '../interaction-pages.ts';
 import { runStrategy, type Authenticator } from './run-strategy.ts';
+import type { RenderView } from '../views.ts';
 import type { CurrentProvider } from '../../oidc/live-provider.ts';
 type Sealed = Identity['sealed_tokens'];
 
@@ -26,6 +28,8 @@ interface Deps {
   callbackCookie: CallbackCookie;
   pages: InteractionPages;
   csrf: ReturnType<typeof createCsrf>;
+  emailStep: SocialEmailStep;
+  renderView: RenderView;
   timeoutMs: number;
 }
 
@@ -39,7 +43,7 @@ const expired = () => new AppError('invalid_request', 400, 'This sign-in has exp
  * the browser that finishes is the one that started.
  */
 export function socialRoutes(deps: Deps): Router {
-  const { provider, passport, connections, handshakes, socialSignin, socialCallbacks, callbackCookie, pages, csrf, timeoutMs } = deps;
+  const { provider, passport, connections, handshakes, socialSignin, socialCallbacks, callbackCookie, pages, csrf, emailStep, renderView, timeoutMs } = deps;
   const router = Router();
   const connectionOf = (req: Request): SocialConnection => {
     const name = String(req.params.connection) as SocialConnection;
@@ -102,9 +106,9 @@ export function socialRoutes(deps: Deps): Router {
       return askEmail(req, res, interaction, id, connection);
     }
     const { user_id, email } = outcome.existing;
-    // How the account signs in is told only to a shopper whose provider vouched for the address: an
-    // address typed on X's email step (or Google's unverified one) is anyone's word, and would tell
-    // whoever types it which providers that person uses.
+    // How the account signs in is told only to a shopper who proved the address (the provider vouched
+    // for it, or its owner followed the email step's link): Google's unverified one is anyone's word,
+    // and would tell whoever types it which providers that person uses.
     const targetConnections = profile.email_verified ? outcome.existing.connections : [];
     // One offer at a time: the sign-in links what the notice on screen names, not an earlier offer
     // of this interaction (another provider, or another account), whose tokens would wait unused.
@@ -171,12 +175,37 @@ export function socialRoutes(deps: Deps): Router {
       return pages.show(req, res, 'social-email', { pendingId, connectionLabel: CONNECTION_LABELS[connection], email: typed, error: (err as Error).message }, 400);
     }
     if (!(await handshakes.take(pendingId, 'pending_email', details.uid))) throw expired();
-    // The address is the shopper's word, not the provider's: unverified until they prove it.
+    // The same answer whether or not the address has an account; the mail differs (social-email-step.ts).
     const profile = { ...(pending.data.profile as SocialProfile), email, email_verified: false };
-    const sealed = pending.data.sealed as Sealed;
     const ctx = await pages.requestContext(req, details.params.client_id);
-    return respond(req, res, details, connection, profile, sealed, await socialSignin.complete(profile, sealed, ctx), ctx);
+    await emailStep.start(details.uid, { connection, profile, sealed: pending.data.sealed as Sealed }, ctx);
+    // Post/Redirect/Get, as a sign-up's: reloading "Check your inbox" mails nothing again.
+    const handle = await handshakes.put({ kind: 'check_inbox', uid: details.uid, connection, data: { email } });
+    res.redirect(303, `/interaction/${details.uid}/check-inbox/${handle}`);
   });
+
+  // The emailed link, opened in the browser that typed the address (the interaction cookie says so):
+  // the mailbox is proven now, and the sign-in goes on as if the provider had sent the address.
+  router.get('/interaction/:uid/email-link', async (req, res) => {
+    const details = await pages.load(req, res).catch((err: unknown) => {
+      if ((err as { name?: unknown })?.name === 'SessionNotFound') return undefined; // no sign-in of this browser; a database outage still answers 503
+      throw err;
+    });
+    if (!details) return otherBrowser(res);
+    const ticket = typeof req.query.ticket === 'string' ? req.query.ticket : '';
+    const signin = await emailStep.redeem(details.uid, ticket);
+    if (!signin) return showAgain(req, res, details); // used already (a reload) or expired: where this sign-in stands
+    const profile = { ...signin.profile, email_verified: true };
+    const ctx = await pages.requestContext(req, details.params.client_id);
+    return respond(req, res, details, signin.connection, profile, signin.sealed, await socialSignin.complete(profile, signin.sealed, ctx), ctx);
+  });
+
+  async function otherBrowser(res: Response) {
+    res.status(400).type('html').send(await renderView('message', {
+      title: 'Open this link where you signed in',
+      message: 'This link works only in the browser where you started signing in, while that sign-in lasts. Open it there, or go back to the store and sign in again.',
+    }));
+  }
 
   return router;
 }
