@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { answerConsent } from './fakes/drive.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import {
-  decode, follow, freshTwitter, healAll, logsSince, read, ShopperAgent, socialTrip, storefrontTokens, submit, usersOf, type Page, type Trip,
+  decode, follow, freshGoogle, freshTwitter, healAll, logsSince, read, ShopperAgent, socialTrip, storefrontTokens, submit, usersOf, type Page, type Trip,
 } from './support/social-steps.ts';
 
 /**
@@ -150,6 +151,22 @@ describe('the email step of a social sign-in does not tell whether an address ha
     assert.equal(read.notice((await follow(withAccount.trip.agent, links[0]!, world.insole)).html),
       `You already have an account with ${owned}. Sign in to it once to connect X (Twitter).`);
     assert.equal((await storefrontTokens(without.trip, await follow(without.trip.agent, links[1]!, world.insole))).claims()!.sub, `twitter|${without.x.id_str}`);
+  });
+
+  test('an account without a password: once the mailbox is proven by the link, the offer names how it signs in, and continuing with it links X', async () => {
+    const email = newEmail('google.only');
+    freshGoogle(world, { email, email_verified: true });
+    const first = await socialTrip(world.insole, 'google-oauth2');
+    const sub = (await storefrontTokens(first, first.landing)).claims()!.sub;
+    const { trip } = await typeAddress(email);
+    const link = inbox.linkIn(await inbox.waitFor(email, CONNECT), linkPrefix(trip));
+
+    const offer = await follow(trip.agent, link, world.insole);
+    assert.equal(read.notice(offer.html), `You already have an account with ${email}, which you signed in to with Google. Continue with Google once to connect X (Twitter).`);
+    const toGoogle = await trip.agent.get(new URL(read.link(offer.html, /Continue with Google/), world.insole.issuer).href);
+    const done = await follow(trip.agent, (await answerConsent(toGoogle.left!, 'allow')).href, world.insole);
+    assert.equal((await storefrontTokens(trip, done)).claims()!.sub, sub);
+    assert.deepEqual(await connectionsOf(sub), ['google-oauth2', 'twitter']);
   });
 
   test('past the per-address mail limit the answer is the same, no link is made, and the log says why', async () => {
