@@ -33,6 +33,9 @@ import { statsRoutes } from './http/stats.routes.ts';
 import { userBlockRoutes } from './http/user-block.routes.ts';
 import { userIdentityRoutes } from './http/user-identity.routes.ts';
 import { userRoutes } from './http/user.routes.ts';
+import { ticketRoutes } from './http/ticket.routes.ts';
+import { createResultUrls } from './result-urls.ts';
+import { createUserTickets } from './user-tickets.service.ts';
 import { roleRoutes } from './http/role.routes.ts';
 import { userRoleRoutes } from './http/user-role.routes.ts';
 import { createRoleDirectory } from './dashboard-roles.ts';
@@ -64,6 +67,7 @@ export function createAdminArea(core: Core, { oidc, accounts, insight, connectio
     ...userIdentityRoutes(users, createAccountLinking({ users: core.users, logs, endSessions: accounts.endSessions, dashboard: config.dashboard }),
       createIdTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer })),
     ...userBlockRoutes(users, { bruteForceEnabled: config.attack_protection.brute_force.enabled }),
+    ...ticketRoutes(createUserTickets({ users: core.users, mails: accounts.mails, resultUrls: createResultUrls(config, connection) })),
     ...logRoutes({ logs: createLogRepository(logModel), compileLogSearch: (q) => compileSearch(q, logSearchCatalogue) }),
     ...statsRoutes({
       dailyStats: (from, to) => runDailyStats(logModel, from, to),

@@ -13,6 +13,8 @@ export const MANAGEMENT_SCOPES = [
   'create:role_members', 'delete:role_members',
   // Reading them, as Auth0's role endpoints ask: the roles (config dashboard.roles) and who holds each.
   'read:roles', 'read:role_members',
+  // Links that set a password or verify an address, for a store's own mails (POST /tickets/...): Auth0's scope.
+  'create:user_tickets',
 ] as const;
 
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
@@ -33,6 +35,7 @@ export const SCOPE_DESCRIPTIONS: Record<ManagementScope, string> = {
   'delete:role_members': 'Take dashboard roles from users: remove from app_metadata.roles (DELETE /users/{id}/roles, PATCH /users, import upserts); link a user with roles into another, which ends it (POST /users/{id}/identities).',
   'read:roles': 'Read the dashboard roles (GET /roles, /roles/{id}) and, with read:users, a user\'s roles (GET /users/{id}/roles).',
   'read:role_members': 'Read who holds a dashboard role (GET /roles/{id}/users).',
+  'create:user_tickets': 'Create password change and email verification tickets (POST /tickets/password-change, /tickets/email-verification): links the store mails itself.',
 };
 
 /** Auth0's audience for its Management API: `https://<tenant>/api/v2/`, here `${ISSUER}/api/v2/`. */

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import type { Mailer } from '../integrations/mailer.ts';
-import type { EmailTickets } from './email-tickets.ts';
+import type { EmailTickets, TicketExtra } from './email-tickets.ts';
 
 type Render = (name: string, locals?: Record<string, unknown>) => Promise<string>;
 interface Recipient { user_id: string; email: string }
@@ -11,6 +11,8 @@ export type AccountMails = ReturnType<typeof createAccountMails>;
 export function createAccountMails({ config, mailer, tickets, render }: { config: Config; mailer: Mailer; tickets: EmailTickets; render: Render }) {
   const ttl = config.email_links;
   const link = (path: string, token: string) => `${config.issuer}${path}?ticket=${encodeURIComponent(token)}`;
+  /** The page each kind of link opens. */
+  const pages = { verify_email: '/email/verify', reset_password: '/password/reset/new' } as const;
 
   async function send(template: string, to: string, subject: string, locals: Record<string, unknown>): Promise<void> {
     const data = { subject, ...locals };
@@ -19,7 +21,7 @@ export function createAccountMails({ config, mailer, tickets, render }: { config
   }
 
   const sendVerifyLink = (to: string, token: string) =>
-    send('verify-email', to, `Confirm your email for ${config.brand.name}`, { url: link('/email/verify', token), days: Math.round(ttl.verification_ttl / 86400) });
+    send('verify-email', to, `Confirm your email for ${config.brand.name}`, { url: link(pages.verify_email, token), days: Math.round(ttl.verification_ttl / 86400) });
 
   return {
     /** Confirms the address of an existing user. */
@@ -34,7 +36,15 @@ export function createAccountMails({ config, mailer, tickets, render }: { config
 
     async passwordReset(user: Recipient): Promise<void> {
       const token = await tickets.issue('reset_password', user, ttl.password_reset_ttl);
-      await send('reset-password', user.email, `Reset your ${config.brand.name} password`, { url: link('/password/reset/new', token), minutes: Math.round(ttl.password_reset_ttl / 60) });
+      await send('reset-password', user.email, `Reset your ${config.brand.name} password`, { url: link(pages.reset_password, token), minutes: Math.round(ttl.password_reset_ttl / 60) });
+    },
+
+    /**
+     * The link alone, mailed by nobody: a Management API ticket, which the store sends in its own
+     * mail. The same page and the same single-use, expiring ticket as the mailed link of its kind.
+     */
+    async unmailedLink(kind: keyof typeof pages, user: Recipient, ttlSeconds: number, extra: TicketExtra): Promise<string> {
+      return link(pages[kind], await tickets.issue(kind, user, ttlSeconds, extra));
     },
 
     async blocked(user: Recipient, ip: string): Promise<void> {

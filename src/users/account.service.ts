@@ -10,13 +10,14 @@ import type { RequestContext } from './password-signin.service.ts';
 import { PASSWORD_CONNECTION, PASSWORD_STRATEGY as STRATEGY } from './password-user.ts';
 import type { UserRepository } from './user.repository.ts';
 import type { SignupConfirmation, VerifyFirstSignup } from './verify-first-signup.service.ts';
+import { ticketResultRedirect } from './ticket-result.ts';
 
 export class InvalidLinkError extends AppError {
   constructor() { super('invalid_ticket', 400, 'This link has expired or was already used. Please ask for a new one.'); }
 }
 
-/** What confirming an email did; `uid` names a sign-in waiting for it. */
-export type EmailConfirmation = SignupConfirmation | { kind: 'verified'; user_id: string; uid?: string };
+/** What confirming an email did; `uid` names a sign-in waiting for it, `redirect` the result_url of an API ticket. */
+export type EmailConfirmation = SignupConfirmation | { kind: 'verified'; user_id: string; uid?: string; redirect?: string };
 
 export type AccountService = ReturnType<typeof createAccountService>;
 
@@ -47,7 +48,7 @@ export function createAccountService(deps: {
         throw new InvalidLinkError();
       }
       await logs.record({ type: 'sv', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
-      return { kind: 'verified', user_id: ticket.user_id, uid: ticket.uid };
+      return { kind: 'verified', user_id: ticket.user_id, uid: ticket.uid, redirect: ticketResultRedirect(ticket, 'Your email was verified. You can continue using the application.') };
     },
 
     /**
@@ -89,9 +90,11 @@ export function createAccountService(deps: {
 
     /**
      * A new password ends every session and revokes every refresh token of the user, lifts brute-force
-     * blocks, and voids other reset links. The policy is checked before the link is used up.
+     * blocks, and voids other reset links. The policy is checked before the link is used up. A ticket
+     * made with mark_email_as_verified verifies the address in the same write; one with a
+     * result_url answers where to send the shopper.
      */
-    async resetPassword(token: string, password: string, ctx: RequestContext): Promise<void> {
+    async resetPassword(token: string, password: string, ctx: RequestContext): Promise<{ redirect?: string }> {
       checkPasswordPolicy(password, policy);
       const ticket = await tickets.redeem('reset_password', token);
       if (!ticket || !(await stillAddressedTo(ticket))) {
@@ -99,13 +102,14 @@ export function createAccountService(deps: {
         await logs.record({ type: 'fcp', ...ctx, ...STRATEGY, user_id: ticket?.user_id, user_name: ticket?.email, details: { error } });
         throw new InvalidLinkError();
       }
-      await users.replacePasswordHash(ticket.user_id, await hasher.hash(password));
+      await users.replacePasswordHash(ticket.user_id, await hasher.hash(password), { verifyEmail: ticket.mark_email_verified ? ticket.email : undefined });
       await endSessions(ticket.user_id);
       await tickets.voidAll(ticket.user_id, 'reset_password');
       const user = await users.findByUserId(ticket.user_id);
       for (const block of user?.blocked_for ?? []) if (block.ip) await protection.unblock(ticket.user_id, block.ip);
       await users.clearBlockedFor(ticket.user_id);
       await logs.record({ type: 'scp', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
+      return { redirect: ticketResultRedirect(ticket, 'You can now login to the application with the new password.') };
     },
 
     async unblock(token: string): Promise<void> {

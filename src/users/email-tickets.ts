@@ -12,12 +12,20 @@ interface TicketRecord {
   ip?: string;
   /** The sign-in (OIDC interaction) to resume once the link is used, if any. */
   uid?: string;
+  /** A Management API ticket's (POST /api/v2/tickets/...): where the shopper goes once it is used, checked when it was issued. */
+  result_url?: string;
+  /** ...and whether that redirect names the address (Auth0's includeEmailInRedirect). */
+  email_in_result?: boolean;
+  /** A password-change ticket's mark_email_as_verified: the new password verifies the address too. */
+  mark_email_verified?: boolean;
   created_at: Date;
   expiresAt: Date;
   used_at?: Date;
 }
 
 export type Ticket = Omit<TicketRecord, '_id'>;
+/** What a ticket may carry beyond its user: where it was asked from, the sign-in it resumes, an API ticket's options. */
+export type TicketExtra = Pick<TicketRecord, 'ip' | 'uid' | 'result_url' | 'email_in_result' | 'mark_email_verified'>;
 export type EmailTickets = ReturnType<typeof createEmailTickets>;
 
 /** What is stored of a link's token: a database leak does not leak working links. */
@@ -45,13 +53,14 @@ export function createEmailTickets(connection: Connection, { createIndexes = tru
   ])) : () => Promise.resolve();
 
   return {
-    async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, extra: { ip?: string; uid?: string } = {}): Promise<string> {
+    async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, extra: TicketExtra = {}): Promise<string> {
       await ready();
       const { token, digest } = newLinkToken();
       const now = new Date();
+      // Only what is set: a ticket without options stays as small as before.
+      const options = Object.fromEntries(Object.entries(extra).filter(([, value]) => value !== undefined && value !== false && value !== ''));
       await tickets.insertOne({
-        _id: digest, kind, user_id: user.user_id, email: user.email,
-        ...(extra.ip ? { ip: extra.ip } : {}), ...(extra.uid ? { uid: extra.uid } : {}),
+        _id: digest, kind, user_id: user.user_id, email: user.email, ...options,
         created_at: now, expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
       });
       return token;

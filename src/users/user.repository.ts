@@ -183,9 +183,18 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
       return users.countDocuments(exportFilter(selection)).exec();
     },
 
-    async replacePasswordHash(userId: string, passwordHash: string): Promise<void> {
+    /**
+     * `verifyEmail`: the address to mark verified with it (a password-change ticket's
+     * mark_email_as_verified), in the same write and only while the user still has it; that write
+     * changes the profile, so it goes through `changes`, which keeps the facts.
+     */
+    async replacePasswordHash(userId: string, passwordHash: string, { verifyEmail }: { verifyEmail?: string } = {}): Promise<void> {
       recent.forget(userId);
-      await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec();
+      if (verifyEmail === undefined) {
+        await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec();
+        return;
+      }
+      await changes.apply(userId, { $set: { password_hash: passwordHash, email_verified: true, updated_at: new Date() } }, { kind: 'change', where: { email: verifyEmail } });
     },
   };
 }

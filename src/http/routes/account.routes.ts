@@ -93,6 +93,8 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
     if (confirmed.kind === 'taken') {
       return message(req, res, 'You already have an account', 'This email got an account in the meantime, so we did not create another one. Go back to the store and sign in the way you did then, or reset your password.');
     }
+    // An API ticket's result_url, checked when the ticket was made (src/admin/result-urls.ts): never one from the request.
+    if (confirmed.kind === 'verified' && confirmed.redirect) return res.redirect(303, confirmed.redirect);
     if (confirmed.uid) {
       // A sign-up waits for this: hand over to its interaction, which finishes the sign-in if this browser is in it.
       const handle = await handshakes.put({ kind: 'verified_signup', uid: confirmed.uid, connection: PASSWORD_CONNECTION, data: { user_id: confirmed.user_id } });
@@ -117,15 +119,17 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
   });
   router.post('/password/reset/new', ...form, async (req, res) => {
     const ticket = typeof req.body?.ticket === 'string' ? req.body.ticket.slice(0, 100) : '';
+    let done: { redirect?: string };
     try {
       const input = parseForm(newPasswordForm, req.body);
-      await account.resetPassword(input.ticket, input.password, context(req));
+      done = await account.resetPassword(input.ticket, input.password, context(req));
     } catch (err) {
       if (err instanceof InvalidLinkError) return deadLink(req, res, 'reset');
       if (!(err instanceof AppError) || !err.expose || err.status >= 500) throw err;
       return page(req, res, 'new-password', { title: 'Choose a new password', ticket, error: err.message }, err.status);
     }
-    res.redirect(303, '/password/reset/done');
+    // An API ticket's result_url, as for /email/verify; else our own page.
+    res.redirect(303, done.redirect ?? '/password/reset/done');
   });
   router.get('/password/reset/done', (req, res) => message(req, res, 'Password changed', 'Your password has been changed and you were signed out everywhere. Go back to the store and sign in with your new password.'));
 
