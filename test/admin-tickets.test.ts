@@ -9,7 +9,7 @@ import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { assertMatchesOpenApi } from './support/openapi-check.ts';
 import { attempt } from './support/sign-in-attempt.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
-import { readForm, UserAgent } from './support/user-agent.ts';
+import { useTicketLink } from './support/ticket-link.ts';
 
 const STORE = { client_id: 'store-mailer', client_secret: 'store-mailer-secret-0123456789abcdef', scopes: ['create:user_tickets', 'create:users'] };
 const NO_TICKETS = { client_id: 'store-other', client_secret: 'store-other-secret-0123456789abcdef', scopes: ['create:users', 'update:users', 'read:users'] };
@@ -56,17 +56,7 @@ describe('Management API: tickets', () => {
     return res;
   }
 
-  /** Opens the ticket's page and sends its form, as the shopper's browser: where it ends, or the URL it leaves for. */
-  async function useTicket(url: string, fields: Record<string, string> = {}) {
-    const agent = new UserAgent(insole.issuer);
-    const page = await agent.get(url);
-    if (page.res.status !== 200) return { status: page.res.status, text: await page.res.text() };
-    const html = await page.res.text();
-    const { action, csrf } = readForm(html);
-    const ticket = /name="ticket" value="([^"]+)"/.exec(html)![1];
-    const done = await agent.postForm(new URL(action, insole.issuer).href, { _csrf: csrf, ticket, ...fields });
-    return { status: done.res.status, left: done.left, text: done.left ? '' : await done.res.text() };
-  }
+  const useTicket = (url: string, fields: Record<string, string> = {}) => useTicketLink(insole.issuer, url, fields);
   const signsIn = async (email: string, password: string) => Boolean((await attempt(insole, email, password, '198.51.100.9')).left);
 
   test('a password-change ticket opens the reset page: the new password works, the old fails, the address stays unverified, and no mail goes', async () => {

@@ -9,10 +9,11 @@ import {
   ACTIVE_SHOPPERS, ALL_SCOPES, PASSWORD_CONNECTION, SHOPPERS, expectedDailyStats, planOf, sdkClient, seedTenant, selfSignedCertificate, shopperEmail,
   startTlsInsole, trustCertificate, type SeededLog, type TlsInsole,
 } from './support/sdk-tenant.ts';
+import { useTicketLink } from './support/ticket-link.ts';
 import { download } from './support/user-jobs.ts';
 
 // The role endpoints' scopes too: reading roles, giving and taking them.
-const ADMIN = sdkClient('sdk-admin', [...ALL_SCOPES, 'read:roles', 'read:role_members', 'create:role_members', 'delete:role_members']);
+const ADMIN = sdkClient('sdk-admin', [...ALL_SCOPES, 'read:roles', 'read:role_members', 'create:role_members', 'delete:role_members', 'create:user_tickets']);
 const shoppers = Array.from({ length: SHOPPERS }, (_, n) => shopperEmail(n)).sort();
 const premium = shoppers.filter((email) => planOf(Number(/\d+/.exec(email)![0])) === 'premium');
 const PASSWORD = 'a long enough secret for the sdk';
@@ -33,6 +34,14 @@ after(() => tenant.stop());
 /** The API's write events about a user, named by id or (unblocking by identifier) by email. */
 const sapiLogsAbout = (userId: string, email: string) =>
   tenant.insole.db.collection('logs').find({ type: 'sapi', $or: [{ user_id: userId }, { user_name: email }] }).sort({ log_id: 1 }).toArray();
+
+const storedUser = (userId: string) => tenant.insole.db.collection('users').findOne({ user_id: userId }, { projection: { password_hash: 1, email_verified: 1 } });
+
+/** A password user as a store's import makes it: unverified, no mail. */
+const newUnverifiedUser = async (create: (body: { connection: string; email: string; password: string; email_verified: boolean; verify_email: boolean }) => Promise<unknown>, email: string) => {
+  await create({ connection: PASSWORD_CONNECTION, email, password: PASSWORD, email_verified: false, verify_email: false });
+  return (await tenant.insole.db.collection('users').findOne({ email }))!.user_id as string;
+};
 
 /** A Google user as a first Google sign-in makes it: the secondary of a link. */
 async function seedGoogleUser(sub: string): Promise<string> {
@@ -219,6 +228,30 @@ describe('auth0 SDK v4 (ManagementClient)', () => {
     assert.deepEqual((errors.data as { user: unknown; errors: { code: string }[] }[]).map((e) => [e.user, e.errors.map((x) => x.code)]), [[{ email: 'not an email' }, ['FORMAT']]]);
     assert.deepEqual((await v4.usersByEmail.getByEmail({ email: records[0].email })).data[0].user_metadata, { shoe_size: 44 });
   });
+  test('creates a password change and an email verification ticket (tickets.changePassword/verifyEmail); their URLs set the password and verify the address', async () => {
+    const userId = await newUnverifiedUser((body) => v4.users.create(body), 'v4.ticket@innovashoes.example');
+    const before = await storedUser(userId);
+    const change = await v4.tickets.changePassword({ user_id: userId, ttl_sec: 600, mark_email_as_verified: true });
+    assert.equal(change.status, 201);
+    assert.ok(change.data.ticket.startsWith(`https://${tenant.domain}/password/reset/new?ticket=`), change.data.ticket);
+    const used = await useTicketLink(`https://${tenant.domain}`, change.data.ticket, { password: 'the v4 ticket password' });
+    assert.match(used.text, /Password changed/);
+    const after = await storedUser(userId);
+    assert.notEqual(after!.password_hash, before!.password_hash);
+    assert.equal(after!.email_verified, true);
+
+    const other = await newUnverifiedUser((body) => v4.users.create(body), 'v4.verify@innovashoes.example');
+    const verify = await v4.tickets.verifyEmail({ user_id: other });
+    assert.equal(verify.status, 201);
+    assert.match((await useTicketLink(`https://${tenant.domain}`, verify.data.ticket)).text, /Email confirmed/);
+    assert.equal((await storedUser(other))!.email_verified, true);
+    await assert.rejects(v4.tickets.verifyEmail({ user_id: other, result_url: 'https://evil.example/' }), (err: unknown) => {
+      assert.ok(err instanceof ManagementApiError, String(err));
+      assert.equal(err.statusCode, 400);
+      assert.match(err.message, /result_url must be on the site of a registered application/);
+      return true;
+    });
+  });
 });
 
 describe('auth0 SDK v5 (ManagementClient)', () => {
@@ -382,6 +415,22 @@ describe('auth0 SDK v5 (ManagementClient)', () => {
     const errors = await v5.jobs.errors.get(job.id);
     assert.ok(Array.isArray(errors));
     assert.deepEqual(errors.map((e) => [e.user, e.errors?.map((x) => x.code)]), [[{ email: 'v5.bad@innovashoes.example' }, ['NOT_PASSED']]]);
+  });
+  test('creates a password change and an email verification ticket (tickets.changePassword/verifyEmail); their URLs set the password and verify the address', async () => {
+    const userId = await newUnverifiedUser((body) => v5.users.create(body), 'v5.ticket@innovashoes.example');
+    const before = await storedUser(userId);
+    const change = await v5.tickets.changePassword({ user_id: userId });
+    assert.ok(change.ticket.startsWith(`https://${tenant.domain}/password/reset/new?ticket=`), change.ticket);
+    const used = await useTicketLink(`https://${tenant.domain}`, change.ticket, { password: 'the v5 ticket password' });
+    assert.match(used.text, /Password changed/);
+    const after = await storedUser(userId);
+    assert.notEqual(after!.password_hash, before!.password_hash);
+    assert.equal(after!.email_verified, false, 'not asked to verify');
+
+    const verify = await v5.tickets.verifyEmail({ user_id: userId, identity: { provider: 'auth0', user_id: userId.slice('auth0|'.length) } });
+    assert.match((await useTicketLink(`https://${tenant.domain}`, verify.ticket)).text, /Email confirmed/);
+    assert.equal((await storedUser(userId))!.email_verified, true);
+    await assert.rejects(v5.tickets.changePassword({ email: 'v5.ticket@innovashoes.example', connection_id: 'google-oauth2' }), Management.BadRequestError);
   });
 });
 
