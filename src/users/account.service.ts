@@ -97,12 +97,13 @@ export function createAccountService(deps: {
     async resetPassword(token: string, password: string, ctx: RequestContext): Promise<{ redirect?: string }> {
       checkPasswordPolicy(password, policy);
       const ticket = await tickets.redeem('reset_password', token);
-      if (!ticket || !(await stillAddressedTo(ticket))) {
+      const written = ticket && await stillAddressedTo(ticket)
+        && await users.replacePasswordHash(ticket.user_id, await hasher.hash(password), { verifyEmail: ticket.mark_email_verified ? ticket.email : undefined });
+      if (!written) {
         const error = ticket ? 'the email changed since the link was sent' : 'invalid or used link';
         await logs.record({ type: 'fcp', ...ctx, ...STRATEGY, user_id: ticket?.user_id, user_name: ticket?.email, details: { error } });
         throw new InvalidLinkError();
       }
-      await users.replacePasswordHash(ticket.user_id, await hasher.hash(password), { verifyEmail: ticket.mark_email_verified ? ticket.email : undefined });
       await endSessions(ticket.user_id);
       await tickets.voidAll(ticket.user_id, 'reset_password');
       const user = await users.findByUserId(ticket.user_id);

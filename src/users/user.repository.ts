@@ -186,15 +186,15 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     /**
      * `verifyEmail`: the address to mark verified with it (a password-change ticket's
      * mark_email_as_verified), in the same write and only while the user still has it; that write
-     * changes the profile, so it goes through `changes`, which keeps the facts.
+     * changes the profile, so it goes through `changes`, which keeps the facts. False: nothing was
+     * written (the user is gone, or its address changed since the caller looked).
      */
-    async replacePasswordHash(userId: string, passwordHash: string, { verifyEmail }: { verifyEmail?: string } = {}): Promise<void> {
+    async replacePasswordHash(userId: string, passwordHash: string, { verifyEmail }: { verifyEmail?: string } = {}): Promise<boolean> {
       recent.forget(userId);
       if (verifyEmail === undefined) {
-        await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec();
-        return;
+        return (await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec()).matchedCount === 1;
       }
-      await changes.apply(userId, { $set: { password_hash: passwordHash, email_verified: true, updated_at: new Date() } }, { kind: 'change', where: { email: verifyEmail } });
+      return Boolean(await changes.apply(userId, { $set: { password_hash: passwordHash, email_verified: true, updated_at: new Date() } }, { kind: 'change', where: { email: verifyEmail } }));
     },
   };
 }
