@@ -239,6 +239,15 @@ describe('OpenAPI conformance of the logs, user blocks, link, unlink, stats, job
     assert.equal((await checked('conformance-admin', 'DELETE', `/users/${id}/roles`, { roles: ['marketing'] })).status, 204);
   });
 
+  test('the ticket routes answer as documented: a ticket, a refused body, an unknown user', async () => {
+    for (const kind of ['password-change', 'email-verification']) {
+      const created = await checked('conformance-admin', 'POST', `/tickets/${kind}`, { user_id: alice.id, ttl_sec: 600 });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal((await checked('conformance-admin', 'POST', `/tickets/${kind}`, { user_id: alice.id, ttl_sec: 'soon' })).status, 400);
+      assert.equal((await checked('conformance-admin', 'POST', `/tickets/${kind}`, { user_id: 'auth0|nobody' })).status, 404);
+    }
+  });
+
   test('the users routes answer too, so every operation of the document has been answered for real', async () => {
     const id = encodeURIComponent(alice.id);
     await checked('conformance-admin', 'GET', '/users?per_page=1');
