@@ -114,8 +114,8 @@ try {
   printTable(['sign-in latency (ms)', 'p50', 'p99', 'mean', 'n'], [
     row('hooks off: whole sign-in', samples.off.map((s) => s.totalMs)),
     row('hooks on:  whole sign-in', samples.on.map((s) => s.totalMs)),
-    row('hooks off: authorize → page → POST → resume', samples.off.map((s) => s.loginMs)),
-    row('hooks on:  authorize → page → POST → resume', samples.on.map((s) => s.loginMs)),
+    row('hooks off: authorize → page → POST (resumed)', samples.off.map((s) => s.loginMs)),
+    row('hooks on:  authorize → page → POST (resumed)', samples.on.map((s) => s.loginMs)),
   ]);
   const jobs = await on.db.collection('hook_jobs').aggregate<{ _id: { hook: string; state: string }; n: number }>([
     { $group: { _id: { hook: '$hook', state: '$state' }, n: { $sum: 1 } } }, { $sort: { '_id.hook': 1, '_id.state': 1 } },

@@ -18,8 +18,10 @@ export interface BreakdownDeps {
   n: number;
 }
 
-const HOPS = ['GET /authorize → sign-in page', 'POST /interaction/:uid/login → 303',
-  'GET /authorize/:uid (resume) → 303', 'POST /oauth/token (+ RP checks)'];
+// The sign-in POST resumes the authorization itself (src/oidc/resume-here.ts): until the twelfth
+// session (bench/README.md) a GET /authorize/:uid hop did, after the POST's 303 to it.
+const HOPS = ['GET /authorize → sign-in page', 'POST /interaction/:uid/login (+ resume) → 303',
+  'POST /oauth/token (+ RP checks)'];
 
 export async function printBreakdown({ databaseUri, overrides, users, signInAt, n }: BreakdownDeps): Promise<void> {
   const observed = await startInsoleProcess(databaseUri, overrides, { monitorCommands: true });
@@ -62,20 +64,14 @@ async function breakdownAt(target: InsoleProcess, rp: Rp, users: BenchUser[], n:
       if (r.status !== 200) throw new Error(`/authorize answered ${r.status}, not the sign-in page`);
       return readForm(await r.text());
     });
-    const posted = await step(async () => {
+    const callback = await step(async () => {
       const r = await agent.request(new URL(form.action, target.issuer).href, {
         method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ email: user.email, password: user.password, _csrf: form.csrf }).toString(),
       });
       await r.arrayBuffer();
-      if (r.status !== 303 && r.status !== 302) throw new Error(`sign-in POST answered ${r.status}`);
-      return r;
-    });
-    const callback = await step(async () => {
-      const r = await agent.request(new URL(posted.headers.get('location')!, target.issuer).href);
-      await r.arrayBuffer();
-      const location = r.headers.get('location')!;
-      if (!location.startsWith('http://127.0.0.1:4999/callback')) throw new Error(`resume went to ${location}`);
+      const location = r.headers.get('location') ?? '';
+      if (r.status !== 303 || !location.startsWith('http://127.0.0.1:4999/callback')) throw new Error(`sign-in POST answered ${r.status} to ${location}`);
       return location;
     });
     await step(async () => {

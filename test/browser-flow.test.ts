@@ -291,10 +291,18 @@ describe('the hosted pages in a real Chromium', () => {
     await assertAccessibleBasics(page);
     await screenshot(page, '06-sign-in-error');
 
+    // 7. The sign-in POST itself answers with the redirect to the store: the authorization is resumed
+    // in it (src/oidc/resume-here.ts), though Chromium sends the resume cookie only to /authorize/<uid>.
+    const resumes: string[] = [];
+    page.on('request', (r) => { if (/^\/authorize\/[^/]+$/.test(new URL(r.url()).pathname)) resumes.push(r.url()); });
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const signedIn = await formPostResponse(page, (u) => u.pathname.endsWith('/login'),
+      () => page.getByRole('button', { name: 'Sign in' }).click());
+    assert.equal(signedIn.status(), 303);
+    assert.ok(signedIn.headers().location?.startsWith(`${storefront.origin}/callback?`), `the POST redirected to ${signedIn.headers().location}`);
     await page.waitForURL(`${storefront.origin}/callback?**`);
     await page.getByRole('heading', { name: `Signed in as ${normalizedEmail}` }).waitFor();
+    assert.deepEqual(resumes, [], 'no separate resume request');
 
     const user = await insole.db.collection('users').findOne({ user_id: storefront.signedIn!.sub });
     assert.equal(user?.email, normalizedEmail);

@@ -12,25 +12,11 @@ import type { RenderView } from './views.ts';
 import type { CurrentProvider } from '../oidc/live-provider.ts';
 import type { PendingLinkCookie } from './pending-link-cookie.ts';
 import { isPopupSignIn, POPUP_OPENER_POLICY } from '../oidc/popup-opener-policy.ts';
+import type { ResumeHere } from '../oidc/resume-here.ts';
 
 /** The interaction as the route loaded it (oidc-provider checked its cookie and session). */
 export type Interaction = Awaited<ReturnType<ReturnType<CurrentProvider>['interactionDetails']>>;
 type InteractionDetails = Interaction;
-
-/**
- * oidc-provider's interactionFinished, on the interaction the route already loaded: it would read it
- * again (one more database round trip per sign-in). Same steps: the result replaces what was
- * there, the interaction is saved for what is left of its lifetime, and the browser goes back to
- * the authorization endpoint to resume.
- */
-async function finishInteraction(res: Response, interaction: Interaction, result: Record<string, unknown>): Promise<void> {
-  interaction.result = result;
-  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
-  res.statusCode = 303;
-  res.setHeader('Location', interaction.returnTo);
-  res.setHeader('Content-Length', '0');
-  res.end();
-}
 
 export type Screen = 'login' | 'signup' | 'consent' | 'social-email' | 'check-inbox';
 
@@ -63,12 +49,14 @@ export interface InteractionPagesDeps {
   socialSignin: SocialSigninService;
   postLogin: PostLogin;
   pendingLink: PendingLinkCookie;
+  /** Finishes the interaction and answers with its resume (src/oidc/resume-here.ts). */
+  resume: ResumeHere;
 }
 
 export type InteractionPages = ReturnType<typeof createInteractionPages>;
 
 /** What every hosted page of an interaction shares: rendering with brand, CSRF and connections, and finishing the login. */
-export function createInteractionPages({ provider, renderView, csrf, connections, handshakes, socialSignin, postLogin, pendingLink }: InteractionPagesDeps) {
+export function createInteractionPages({ provider, renderView, csrf, connections, handshakes, socialSignin, postLogin, pendingLink, resume }: InteractionPagesDeps) {
   async function clientOf(clientId: unknown) {
     return provider().Client.find(String(clientId));
   }
@@ -139,7 +127,9 @@ export function createInteractionPages({ provider, renderView, csrf, connections
     /**
      * Ends the login step of the interaction. If a social identity waits to be linked to this very
      * account (the shopper was asked to prove they own it first), it is linked now. Then the
-     * post-login steps run (rules, durable hooks); a rule may still refuse the sign-in.
+     * post-login steps run (rules, durable hooks); a rule may still refuse the sign-in. The answer is
+     * the authorization request's resume, in this same request: the redirect to the client with the
+     * code (or the error a rule gave), or the next prompt's page.
      */
     async finishLogin(req: Request, res: Response, interaction: Interaction, user: UserDoc, ctx: RequestContext, connection: string): Promise<void> {
       const { uid } = interaction;
@@ -148,11 +138,8 @@ export function createInteractionPages({ provider, renderView, csrf, connections
         await socialSignin.link(user, pending.data.profile as SocialProfile, pending.data.sealed as Identity['sealed_tokens'], ctx);
       }
       const outcome = await postLogin.run(user, { ...ctx, connection, uid, query: interaction.params });
-      if (outcome.denied) {
-        await finishInteraction(res, interaction, { error: 'access_denied', error_description: outcome.denied });
-        return;
-      }
-      await finishInteraction(res, interaction, { login: { accountId: user.user_id }, postLogin: outcome });
+      if (outcome.denied) return resume(req, res, interaction, { error: 'access_denied', error_description: outcome.denied });
+      await resume(req, res, interaction, { login: { accountId: user.user_id }, postLogin: outcome });
     },
   };
 }

@@ -10,6 +10,7 @@ import { createCallbackCookie, signedCookieSecrets } from './callback-cookie.ts'
 import { createInteractionPages } from './interaction-pages.ts';
 import { createPendingLinkCookie } from './pending-link-cookie.ts';
 import { signInPageAtAuthorize } from './sign-in-page-at-authorize.ts';
+import { createResumeHere } from '../oidc/resume-here.ts';
 import { createCsrf } from './middleware/csrf.ts';
 import { accountRoutes } from './routes/account.routes.ts';
 import { homeRoutes } from './routes/home.routes.ts';
@@ -22,7 +23,7 @@ interface PagesDeps { oidc: LiveProvider; accounts: AccountsArea; social: Social
 export function createHostedPagesArea({ config, renderView }: Core, { oidc, accounts, social, hooks }: PagesDeps): Area {
   const csrf = createCsrf(config);
   const provider = oidc.current;
-  const pages = createInteractionPages({ ...social, provider, renderView, csrf, postLogin: hooks.postLogin, pendingLink: createPendingLinkCookie(config) });
+  const pages = createInteractionPages({ ...social, provider, renderView, csrf, postLogin: hooks.postLogin, pendingLink: createPendingLinkCookie(config), resume: createResumeHere(oidc) });
   oidc.use(signInPageAtAuthorize(pages, social.connections));
   const cookies = Router().use(cookieParser(signedCookieSecrets(config)));
   return {

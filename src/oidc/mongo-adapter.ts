@@ -6,6 +6,7 @@ import { indexBuilds } from '../db/index-builds.ts';
 import { flowKey, isFlowModel, modelCollection } from './flow-collection.ts';
 import { createFlowStore, type Stored } from './flow-store.ts';
 import { noteRuleClaims, ruleClaimsKnown } from './rule-claims.ts';
+import { resultHandedTo } from './resume-here.ts';
 
 /** Codes and refresh tokens carry whether their sign-in left rule claims (rule-claims.ts), beside the payload. */
 const CARRY_RULE_CLAIMS = new Set(['AuthorizationCode', 'RefreshToken']);
@@ -125,13 +126,18 @@ export function createMongoStorage(connection: Connection, clientSecrets: Sealed
     /**
      * The resume reads its interaction once and then destroys it (or, when another account signed in
      * meanwhile, saves it again, which writes it back): one findOneAndDelete does both. Of two
-     * concurrent resumes of one interaction, only one gets it and goes on to issue a code.
+     * concurrent resumes of one interaction, only one gets it and goes on to issue a code. A resume
+     * the sign-in POST started in-process (resume-here.ts) was handed the result instead of finding it
+     * stored.
      */
     private async take(id: string): Promise<AdapterPayload | undefined> {
-      await flow.writes.send(Provider.ctx);
+      const ctx = Provider.ctx!;
+      await flow.writes.send(ctx);
       const stored = await this.collection.findOneAndDelete({ _id: this.key(id), ...notExpired() });
-      if (stored) taken.set(Provider.ctx!, id);
-      return stored?.payload;
+      if (!stored) return undefined;
+      taken.set(ctx, id);
+      const result = resultHandedTo(ctx.req, id);
+      return result ? { ...stored.payload, result } : stored.payload;
     }
 
     /**
