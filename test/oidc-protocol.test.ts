@@ -217,6 +217,24 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
       }
     });
 
+    test('a client that sends every cookie everywhere, a stale resume cookie too, still gets its code from the sign-in post', async () => {
+      // The browser sends the resume cookie only to /authorize/<uid>; a client that ignores paths sends
+      // it to the sign-in post too. The resume started there checks the one insole vouches for.
+      const shopper = newShopper();
+      const { config } = await signInForTokens(insole.issuer, shopper, 'signup');
+      const agent = new UserAgent(insole.issuer);
+      const request = await buildAuthorization(config);
+      const form = readForm(await (await agent.get(request.url)).res.text());
+      agent.cookies.set('_interaction_resume', 'an-earlier-sign-in');
+      agent.cookies.set('_interaction_resume.sig', 'not-its-signature');
+      const posted = await agent.request(new URL(form.action, insole.issuer).href, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...shopper, _csrf: form.csrf }).toString(),
+      });
+      const callback = posted.headers.get('location') ?? '';
+      assert.ok(callback.startsWith(STOREFRONT.redirect_uri) && new URL(callback).searchParams.has('code'), `${posted.status} ${callback}`);
+      assert.equal((await exchangeCode(config, callback, request)).claims()?.email, shopper.email);
+    });
+
     test('a code is bound to the redirect_uri it was issued for', async () => {
       const { agent, config } = await signedInShopper(insole.issuer);
       const { request, code } = await authorizeAgain(insole.issuer, config, agent);
