@@ -200,7 +200,7 @@ describe('social sign-in in a real Chromium', () => {
     assert.ok(response.code, `a code: ${JSON.stringify(response)}`);
     assert.deepEqual(answers, [
       '200 /authorize unsafe-none', '302 /interaction/<id>/connect/google-oauth2 unsafe-none', '303 /login/callback/google-oauth2 unsafe-none',
-      '303 /interaction/<id>/social/<id> unsafe-none', '200 /authorize/<id> unsafe-none',
+      '200 /interaction/<id>/social/<id> unsafe-none', // the resume's web_message page, answered there (resume-here.ts)
     ]);
     await tab.close();
   });
