@@ -7,6 +7,7 @@ import { createDashboardCsrf } from '../http/middleware/csrf.ts';
 import { createLogModel } from '../logs/log.model.ts';
 import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
 import type { LiveProvider } from '../oidc/live-provider.ts';
+import { backchannelLogoutRoutes } from './http/backchannel-logout.routes.ts';
 import { listRoutes } from './http/list.routes.ts';
 import { liveRoutes } from './http/live.routes.ts';
 import { overviewRoutes } from './http/overview.routes.ts';
@@ -19,6 +20,7 @@ import type { StandingOf } from '../users/role-standing.ts';
 import { createLiveFeed } from './live/live-feed.ts';
 import { createManagementClient } from './management-client.ts';
 import { createDashboardSignIn } from './session/dashboard-signin.ts';
+import { createLogoutTokenVerifier } from './session/logout-token.ts';
 import { createSessionCookies } from './session/session-cookie.ts';
 import { followStanding } from './session/follow-standing.ts';
 import { readSession, requireSession } from './session/session-guard.ts';
@@ -55,6 +57,8 @@ export function createDashboardArea(core: Core, { oidc, standingOf }: { oidc: Li
   };
 
   const router = Router();
+  // insole's own server posts here (no cookie, no CSRF token): before the checks of a browser's requests.
+  router.use(backchannelLogoutRoutes({ verify: createLogoutTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer }), logs: core.logs, signedOut }));
   router.use('/admin', cookieParser(), express.urlencoded({ extended: false, limit: '32kb' }), express.json({ limit: '32kb' }), readSession(cookies));
   // Before the session is checked, so a forged post is refused as such whatever the state of the session.
   router.use('/admin', csrf.doubleCsrfProtection);

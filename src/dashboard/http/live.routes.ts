@@ -1,12 +1,13 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../errors/app-error.ts';
 import { parseInput } from '../../http/edge/input.ts';
-import type { StandingOf } from '../../users/role-standing.ts';
+import { STANDING_TTL_MS, type StandingOf } from '../../users/role-standing.ts';
 import type { LiveFeed } from '../live/live-feed.ts';
-import { endedSession } from '../session/follow-standing.ts';
+import { ENDED_ELSEWHERE_MESSAGE, endedSession } from '../session/follow-standing.ts';
 import { signedIn, type DashboardUser } from '../session/session-guard.ts';
-import { sessionKey } from '../session/session-key.ts';
+import { insoleSessionKey, sessionKey } from '../session/session-key.ts';
 
 const liveQuery = z.object({ since: z.iso.datetime().optional() }).strict();
 const HEARTBEAT_MS = 15_000;
@@ -29,12 +30,25 @@ async function refusal(standingOf: StandingOf, user: DashboardUser): Promise<str
 }
 
 /**
+ * Why insole's session ended elsewhere: a block or a deletion ends it too, and then says so, as the
+ * pages do. Asked once the user's standing read before the end has expired (role-standing.ts), so
+ * the answer is from after it.
+ */
+async function endedElsewhere(standingOf: StandingOf, user: DashboardUser): Promise<string> {
+  await delay(STANDING_TTL_MS, undefined, { ref: false });
+  const standing = await standingOf(user.sub).catch(() => undefined);
+  return (standing && endedSession(standing)?.message) ?? ENDED_ELSEWHERE_MESSAGE;
+}
+
+/**
  * GET /admin/live: server-sent events for the open dashboard. `signin` events carry one sign-in
  * (masked, see live-events.ts) and what it adds to the counters. The stream lives as long as the
  * access token: at its expiry an `expired` event ends it, and the page's script (live.js) opens
  * it again, one tab at a time, through the session check (renewed, or refused with a 401). It ends
  * sooner with an `ended` event saying why: when its session signs out (on any instance: within the
- * feed's one-second poll), or its user is deleted, blocked or loses read:logs (LIVE_RECHECK_MS).
+ * feed's one-second poll), or insole's session it signed in with ends elsewhere (back-channel logout:
+ * the same poll, then STANDING_TTL_MS to tell a block or a deletion from a sign-out), or its user
+ * is deleted, blocked or loses read:logs (LIVE_RECHECK_MS).
  */
 export function liveRoutes({ feed, verify, standingOf, open }: LiveDeps): Router {
   const router = Router();
@@ -52,7 +66,11 @@ export function liveRoutes({ feed, verify, standingOf, open }: LiveDeps): Router
       setTimeout(() => endWith('expired', undefined), Math.max(0, session.expires_at * 1000 - Date.now())),
     ];
     const key = sessionKey(session.sid);
-    const stopSignOuts = feed.onSignOut((signedOut) => { if (signedOut === key) endWith('ended', 'You signed out of the dashboard.'); });
+    const insoleKey = session.insole_sid === undefined ? undefined : insoleSessionKey(session.insole_sid);
+    const stopSignOuts = feed.onSignOut((signedOut) => {
+      if (signedOut === key) endWith('ended', 'You signed out of the dashboard.');
+      else if (signedOut === insoleKey) void endedElsewhere(standingOf, user).then((why) => { if (!res.writableEnded) endWith('ended', why); });
+    });
     let unsubscribe: (() => void) | undefined;
     const end = () => {
       for (const timer of timers) clearTimeout(timer);

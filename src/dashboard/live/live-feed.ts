@@ -5,7 +5,7 @@ import { toLiveSignIn, type LiveLog, type LiveSignIn } from './live-events.ts';
 
 export type LiveFeed = ReturnType<typeof createLiveFeed>;
 type Listener = (event: LiveSignIn) => void;
-/** Told the key of a dashboard session signed out (session-key.ts), on whichever instance. */
+/** Told the key of a dashboard session signed out, or of an insole session ended elsewhere (session-key.ts), on whichever instance. */
 type SignOutListener = (sessionKey: string) => void;
 /** At most this many sign-ins are kept for replay (a few MB): over 1,500 a minute for the default keepMs of 6 minutes. */
 const KEPT_EVENTS = 10_000;
@@ -23,8 +23,8 @@ export interface LiveFeedOptions { pollMs: number; lookbackMs: number; keepMs?: 
  * write, clocks a little apart); the window catches it and the seen-set keeps it from repeating.
  * The most recent events are kept for `keepMs` (a minute by default), for a dashboard that opens after its numbers were read;
  * the first watcher's poll reads that far back, so they are there even when nobody was watching before.
- * The same read brings the dashboard's sign-outs (`slo` naming a dashboard session): the streams of
- * that session end, on every instance, within a poll.
+ * The same read brings the dashboard's sign-outs (`slo` naming a dashboard session, or the insole
+ * session a back-channel logout ended): the streams of that session end, on every instance, within a poll.
  */
 export function createLiveFeed({ logs, users, logger }: { logs: LogModel; users: UserModel; logger: Logger }, options: LiveFeedOptions) {
   const now = options.now ?? (() => new Date());
@@ -40,14 +40,15 @@ export function createLiveFeed({ logs, users, logger }: { logs: LogModel; users:
   async function poll(announce: boolean, lookbackMs = options.lookbackMs, limit = 1000): Promise<void> {
     const since = new Date(now().getTime() - lookbackMs);
     const found = await logs.collection.find<LiveLog>({ type: { $in: ['s', 'ss', 'slo'] }, date: { $gte: since } }, {
-      sort: { log_id: 1 }, limit, projection: { _id: 0, log_id: 1, date: 1, type: 1, connection: 1, ip: 1, user_id: 1, user_name: 1, 'details.signed_in': 1, 'details.dashboard_session': 1 },
+      sort: { log_id: 1 }, limit, projection: { _id: 0, log_id: 1, date: 1, type: 1, connection: 1, ip: 1, user_id: 1, user_name: 1, 'details.signed_in': 1, 'details.dashboard_session': 1, 'details.insole_session': 1 },
     }).toArray();
     const unseen = found.filter((log) => !seen.has(log.log_id));
     for (const [id, at] of seen) if (at < since.getTime()) seen.delete(id);
     for (const log of unseen.filter((l) => l.type === 'slo')) {
       seen.set(log.log_id, log.date.getTime());
-      const key = log.details?.dashboard_session;
-      if (announce && typeof key === 'string') for (const listener of signOutListeners) listener(key);
+      for (const key of [log.details?.dashboard_session, log.details?.insole_session]) {
+        if (announce && typeof key === 'string') for (const listener of signOutListeners) listener(key);
+      }
     }
     const fresh = unseen.filter((log) => log.type !== 'slo');
     if (!fresh.length) return;

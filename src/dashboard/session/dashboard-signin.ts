@@ -35,6 +35,12 @@ function whoOf(idToken: string): DashboardSession['who'] {
   };
 }
 
+/** insole's session the ID token was issued in (its `sid`, sent to clients with a back-channel logout URI). */
+function insoleSidOf(idToken: string | undefined): string | undefined {
+  const sid = idToken ? decodeJwt(idToken).sid : undefined;
+  return typeof sid === 'string' && sid.length <= 200 ? sid : undefined;
+}
+
 /**
  * The dashboard as a relying party of insole (its built-in client insole-dashboard), with
  * openid-client as any RP would: discovery of ISSUER over HTTP, authorization code + PKCE S256,
@@ -60,10 +66,14 @@ export function createDashboardSignIn(config: Config) {
   }
 
   function toSession(tokens: oidc.TokenEndpointResponse, previous?: DashboardSession): DashboardSession {
-    const exp = decodeJwt(tokens.access_token).exp ?? Math.floor(Date.now() / 1000) + (tokens.expires_in ?? 0);
+    const now = Math.floor(Date.now() / 1000);
+    const exp = decodeJwt(tokens.access_token).exp ?? now + (tokens.expires_in ?? 0);
     const idToken = tokens.id_token ?? previous?.id_token;
+    const insoleSid = insoleSidOf(tokens.id_token) ?? previous?.insole_sid;
     return {
       sid: previous?.sid ?? randomBytes(16).toString('base64url'),
+      ...(insoleSid ? { insole_sid: insoleSid } : {}),
+      signed_in_at: previous ? previous.signed_in_at ?? 0 : now,
       access_token: tokens.access_token,
       who: tokens.id_token ? whoOf(tokens.id_token) : previous!.who,
       ...(idToken ? { id_token: idToken } : {}),

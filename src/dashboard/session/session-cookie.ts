@@ -12,6 +12,13 @@ export interface DashboardSession {
   /** Only for id_token_hint at sign-out; left out when it would not fit the cookie (long names, rules' claims). */
   id_token?: string;
   refresh_token?: string;
+  /**
+   * insole's session, as the ID token's `sid` names it (Back-Channel Logout 1.0 §2.1): a logout
+   * token naming it ends this dashboard session. Missing in cookies from before it was kept.
+   */
+  insole_sid?: string;
+  /** When this sign-in happened (epoch seconds): a logout token naming only the user ends the sessions started before it. */
+  signed_in_at?: number;
   /** The access token's expiry (epoch seconds): the session ends then, unless the refresh token renews it. */
   expires_at: number;
 }

@@ -8,3 +8,8 @@ import { createHash } from 'node:crypto';
 export function sessionKey(sid: string): string {
   return createHash('sha256').update(`insole-dashboard-session:${sid}`).digest('base64url').slice(0, 22);
 }
+
+/** What names insole's session (the ID token's `sid`) in a back-channel sign-out's log event: hashed the same way, for the same readers. */
+export function insoleSessionKey(insoleSid: string): string {
+  return createHash('sha256').update(`insole-session:${insoleSid}`).digest('base64url').slice(0, 22);
+}

@@ -2,6 +2,8 @@ import type { Config } from '../../config/schema.ts';
 import type { LogModel } from '../../logs/log.model.ts';
 import { DASHBOARD_CLIENT_ID } from '../../oidc/dashboard-client.ts';
 import { STANDING_TTL_MS } from '../../users/role-standing.ts';
+import type { DashboardSession } from './session-cookie.ts';
+import { insoleSessionKey, sessionKey } from './session-key.ts';
 
 /**
  * How long an instance trusts what it read about a user's signed-out dashboard sessions: a copy of
@@ -13,16 +15,29 @@ export const SIGNED_OUT_TTL_MS = STANDING_TTL_MS;
 /** Users with a dashboard session read here: a few; the bound is against surprises. */
 const MAX_ENTRIES = 1000;
 
+/**
+ * What the user's recent `slo` events of the dashboard end: sessions signed out of the dashboard
+ * (by their key), and sessions whose insole session ended elsewhere (back-channel logout, by the key
+ * of insole's sid; or, for a logout token naming only the user, every session signed in before it).
+ */
+export interface SignOuts {
+  /** `dashboard`: the session was signed out of the dashboard; `insole`: insole's session ended elsewhere. */
+  ends(session: Pick<DashboardSession, 'sid' | 'insole_sid' | 'signed_in_at'>): 'dashboard' | 'insole' | undefined;
+}
+
+interface SloDetails { dashboard_session?: unknown; insole_session?: unknown; signed_in_before?: unknown }
+
 export interface SignedOutSessions {
-  /** The keys (session-key.ts) of the user's dashboard sessions that signed out and might still be replayed. */
-  of(userId: string): Promise<ReadonlySet<string>>;
+  /** What ends the user's dashboard sessions that might still be replayed. */
+  of(userId: string): Promise<SignOuts>;
   /** After this instance recorded a sign-out: its next request reads again. */
   forget(userId: string): void;
 }
 
 /**
  * The dashboard keeps no session store (session-cookie.ts): what ends a session on the server is
- * its sign-out's `slo` log event, which names it by its key and which every instance reads, once
+ * its sign-out's `slo` log event, which names it by its key (or, from a back-channel logout, names
+ * insole's session it signed in with: backchannel-logout.routes.ts) and which every instance reads, once
  * per user per SIGNED_OUT_TTL_MS (concurrent requests share the read in flight), on the logs'
  * (user_id, date) index. So a dashboard request costs no database command of its own. A failed
  * read is not kept: the request fails and the next one tries again.
@@ -32,15 +47,15 @@ export interface SignedOutSessions {
  * (ttl.refresh_token) and use the last token ttl.access_token more. Older sign-outs matter to nobody.
  */
 export function createSignedOutSessions(logs: LogModel, ttl: Config['ttl'], { ttlMs = SIGNED_OUT_TTL_MS, now = Date.now } = {}): SignedOutSessions {
-  const kept = new Map<string, { at: number; keys: Promise<ReadonlySet<string>> }>();
+  const kept = new Map<string, { at: number; keys: Promise<SignOuts> }>();
   const windowMs = (ttl.refresh_token + ttl.access_token) * 1000;
 
-  async function read(userId: string): Promise<ReadonlySet<string>> {
-    const found = await logs.collection.find<{ details?: { dashboard_session?: unknown } }>(
+  async function read(userId: string): Promise<SignOuts> {
+    const found = await logs.collection.find<{ details?: SloDetails }>(
       { user_id: userId, date: { $gte: new Date(now() - windowMs) }, type: 'slo', client_id: DASHBOARD_CLIENT_ID },
-      { projection: { _id: 0, 'details.dashboard_session': 1 } },
+      { projection: { _id: 0, 'details.dashboard_session': 1, 'details.insole_session': 1, 'details.signed_in_before': 1 } },
     ).toArray();
-    return new Set(found.map((log) => log.details?.dashboard_session).filter((key): key is string => typeof key === 'string'));
+    return signOutsOf(found.map((log) => log.details ?? {}));
   }
 
   return {
@@ -55,5 +70,19 @@ export function createSignedOutSessions(logs: LogModel, ttl: Config['ttl'], { tt
       return keys;
     },
     forget: (userId) => { kept.delete(userId); },
+  };
+}
+
+function signOutsOf(events: SloDetails[]): SignOuts {
+  const strings = (values: unknown[]) => new Set(values.filter((key): key is string => typeof key === 'string'));
+  const dashboard = strings(events.map((details) => details.dashboard_session));
+  const insole = strings(events.map((details) => details.insole_session));
+  const before = Math.max(-1, ...events.map((details) => details.signed_in_before).filter((at): at is number => typeof at === 'number'));
+  return {
+    ends(session) {
+      if (dashboard.has(sessionKey(session.sid))) return 'dashboard';
+      if (session.insole_sid !== undefined && insole.has(insoleSessionKey(session.insole_sid))) return 'insole';
+      return (session.signed_in_at ?? 0) < before ? 'insole' : undefined;
+    },
   };
 }
