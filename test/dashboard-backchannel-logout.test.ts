@@ -19,7 +19,7 @@ import { DASHBOARD_CLIENT_ID } from '../src/oidc/dashboard-client.ts';
 import { launchBrowser, type TestBrowser } from './support/browser.ts';
 import { dashboardUser, READER, readerToken, signInThroughHostedPage, startDashboardInsole } from './support/dashboard.ts';
 import { until } from './support/hooks.ts';
-import type { TestInsole } from './support/insole.ts';
+import { testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { startLogoutReceiver } from './support/logout-receiver.ts';
 import { m2mClientConfig } from './support/management.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
@@ -30,6 +30,7 @@ const [SHOPPER, OTHER, RESETTER] = ['bcl.dash.shopper@innovashoes.example', 'bcl
 
 describe('dashboard: an insole session ended elsewhere ends the dashboard sessions it signed in', () => {
   let insole: TestInsole;
+  let second: TestInsole; // another instance behind the same issuer, as behind a load balancer
   let inbox: Inbox;
   let receiver: Awaited<ReturnType<typeof startLogoutReceiver>>;
   let shop: ReturnType<typeof createServer>;
@@ -46,17 +47,20 @@ describe('dashboard: an insole session ended elsewhere ends the dashboard sessio
     await once(shop, 'listening');
     shopUrl = `http://127.0.0.1:${(shop.address() as { port: number }).port}`;
     [inbox, receiver] = await Promise.all([startInbox(), startLogoutReceiver()]);
+    const database = testDatabaseUri();
     insole = await startDashboardInsole({
       clients: [m2mClientConfig(READER), {
         ...SHOP, redirect_uris: [`${shopUrl}/callback`], post_logout_redirect_uris: [`${shopUrl}/`], backchannel_logout_uri: `${receiver.url}/ok/shop`,
       }],
       mail: { smtp_url: inbox.url },
-    });
+    }, database);
+    second = await startDashboardInsole({ issuer: insole.issuer }, database);
     const reader = await readerToken(insole);
     for (const email of [SHOPPER, OTHER, RESETTER]) users[email] = (await dashboardUser(insole, reader, email, ['admin'])).user_id;
   });
   after(async () => {
     for (const browser of browsers) await browser.close();
+    await second?.stop();
     await insole?.stop();
     await receiver?.close();
     await inbox?.close();
@@ -117,11 +121,14 @@ describe('dashboard: an insole session ended elsewhere ends the dashboard sessio
     await Promise.all([page.waitForURL(`${shopUrl}/`), page.getByRole('button', { name: 'Yes, sign me out' }).click()]);
   }
 
-  test('signing out of the storefront ends the dashboard session of the same insole session at once; another user\'s carries on', async () => {
+  test('signing out of the storefront ends the dashboard session of the same insole session, at once here and within 5 s on another instance; another user\'s carries on', async () => {
     const [page, other] = [await dashboardPage(SHOPPER), await dashboardPage(OTHER)];
     assert.equal(typeof (await sessionOf(page)).insole_sid, 'string', 'the dashboard keeps insole\'s sid of its ID token');
     assert.equal(await dashboardAnswer(page), 200);
     const [stream, otherStream] = [await liveStream(page), await liveStream(other)];
+    const cookie = (await page.context().cookies(insole.issuer)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const atSecond = () => fetch(`http://127.0.0.1:${second.config.port}/admin`, { redirect: 'manual', headers: { accept: 'text/html', cookie } });
+    assert.equal((await atSecond()).status, 200, 'the other instance serves the session before');
     const start = receiver.received.length;
     await storefrontSignInAndOut(page);
     const signedOutAt = Date.now();
@@ -129,6 +136,8 @@ describe('dashboard: an insole session ended elsewhere ends the dashboard sessio
     await until('the dashboard refuses the session', async () => (await dashboardAnswer(page)) === ENDED_ELSEWHERE_MESSAGE, SIGNED_OUT_TTL_MS + 2000);
     assert.ok(Date.now() - signedOutAt <= SIGNED_OUT_TTL_MS + 1000, `refused ${Date.now() - signedOutAt} ms after the sign-out`);
     assert.equal((await page.context().cookies(insole.issuer)).find((c) => c.name === 'insole.dashboard'), undefined, 'the cookie is cleared');
+    await until('the other instance refuses the session', async () => (await atSecond()).status === 401, SIGNED_OUT_TTL_MS + 2000);
+    assert.ok(Date.now() - signedOutAt <= SIGNED_OUT_TTL_MS + 1000, `the other instance refused it ${Date.now() - signedOutAt} ms after the sign-out`);
     // The feed's 1 s poll, then the user's standing read anew (a block would say so instead).
     const streamEnd = await Promise.race([stream.ended, new Promise((resolve) => setTimeout(resolve, STANDING_TTL_MS + 3000, 'still open'))]);
     assert.equal(streamEnd, ENDED_ELSEWHERE_MESSAGE, 'the live stream ends, saying why');
@@ -172,6 +181,8 @@ describe('dashboard: an insole session ended elsewhere ends the dashboard sessio
       assert.equal(res.headers.get('cache-control'), 'no-store', what);
       assert.equal((await res.json() as { error: string }).error, 'invalid_request', what);
     }
+    const twice = await fetch(`${insole.issuer}/admin/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `logout_token=${forged}&logout_token=${forged}` });
+    assert.equal(twice.status, 400, 'logout_token twice');
     assert.equal(await sloCount(users[OTHER]), before, 'no sign-out recorded');
     await page.waitForTimeout(SIGNED_OUT_TTL_MS); // past any read this instance kept
     assert.equal(await dashboardAnswer(page), 200, 'the session carries on');
