@@ -183,6 +183,9 @@ describe('dashboard: an insole session ended elsewhere ends the dashboard sessio
     }
     const twice = await fetch(`${insole.issuer}/admin/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `logout_token=${forged}&logout_token=${forged}` });
     assert.equal(twice.status, 400, 'logout_token twice');
+    const oversize = await fetch(`${insole.issuer}/admin/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `logout_token=${'x'.repeat(20_000)}` });
+    assert.equal(oversize.status, 413, 'a body over 16 kB');
+    assert.equal(oversize.headers.get('cache-control'), 'no-store');
     assert.equal(await sloCount(users[OTHER]), before, 'no sign-out recorded');
     await page.waitForTimeout(SIGNED_OUT_TTL_MS); // past any read this instance kept
     assert.equal(await dashboardAnswer(page), 200, 'the session carries on');

@@ -20,8 +20,9 @@ interface BackchannelDeps { verify: (token: unknown) => Promise<LogoutNotice>; l
  */
 export function backchannelLogoutRoutes({ verify, logs, signedOut }: BackchannelDeps): Router {
   const router = Router();
-  router.post('/admin/backchannel-logout', express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
+  // no-store before the body is read, so that a refused body (too large) is not cached either.
+  const noStore: express.RequestHandler = (_req, res, next) => { res.setHeader('Cache-Control', 'no-store'); next(); };
+  router.post('/admin/backchannel-logout', noStore, express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
     let notice: LogoutNotice;
     try {
       notice = await verify((req.body as Record<string, unknown> | undefined)?.logout_token);
