@@ -262,6 +262,22 @@ describe('users export and import jobs (Auth0 /api/v2/jobs)', () => {
     assert.equal(unsigned.status, 400);
   });
 
+  test('an instance moving off the development key encryption key (listed as previous) refuses download links signed with it: anyone can make one', async () => {
+    const { job } = await exportThroughApi(insole, admin, { format: 'json', limit: 1 });
+    const databaseUri = new URL(process.env.MONGODB_URI!);
+    databaseUri.pathname = `/${insole.db.databaseName}`;
+    const published = insole.config.secrets.key_encryption_key; // config/default.json's
+    const rolled = await startTestInsole({ clients: CLIENTS, admin_api: JOBS, secrets: { key_encryption_key: 'the-key-encryption-key-after-the-development-one-0123', previous_key_encryption_keys: [published] } }, databaseUri.href);
+    try {
+      const forged = createDownloadLinks([published], 60).create(rolled.issuer, job.id);
+      assert.equal((await download(forged)).status, 403, 'a link signed with the published key');
+      const own = await finishedJob(rolled, (await managementToken(rolled, ADMIN)).access_token, job.id);
+      assert.equal((await download(own.location!)).status, 200, 'the link the instance makes itself');
+    } finally {
+      await rolled.stop();
+    }
+  });
+
   test('bad uploads get a 4xx with a clear message, and no job', async () => {
     const before = await insole.db.collection('user_jobs').countDocuments();
     const cases: [string, Awaited<ReturnType<typeof postImport>>, number, RegExp][] = [

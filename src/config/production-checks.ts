@@ -14,7 +14,7 @@ const DEVELOPMENT_SECRETS = new Set([
  * Secrets anyone can read: the development ones, and the placeholders of the deployment examples
  * (deploy/kubernetes/secret.example.yaml): a Secret applied as shipped started production with them.
  */
-const isPublishedSecret = (value: string) => DEVELOPMENT_SECRETS.has(value) || value.startsWith('replace-with-');
+export const isPublishedSecret = (value: string) => DEVELOPMENT_SECRETS.has(value) || value.startsWith('replace-with-');
 
 /**
  * The environment variables still at the development values of config/default.json, for the start's

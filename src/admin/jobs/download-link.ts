@@ -1,4 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { isPublishedSecret } from '../../config/production-checks.ts';
+import { keyEncryptionKeys, type Config } from '../../config/schema.ts';
 
 export type DownloadLinks = ReturnType<typeof createDownloadLinks>;
 
@@ -10,6 +12,18 @@ export type DownloadLinks = ReturnType<typeof createDownloadLinks>;
  * the key encryption keys, the first signs and all verify, so links stay valid across instances
  * while the key is being changed.
  */
+/**
+ * The secrets of createDownloadLinks: the key encryption key signs, and the previous ones check too,
+ * except a published value (config/default.json's development key, an example's placeholder). A
+ * previous key may be one of those (the way off it, production-checks.ts), where it only opens what
+ * it sealed; but a link is a bearer credential, and one signed with a key anyone can read could be
+ * anyone's: it would hand a user export to whoever learned a job id (from the logs, say).
+ */
+export function downloadLinkSecrets(config: Pick<Config, 'secrets'>): string[] {
+  const [current, ...previous] = keyEncryptionKeys(config);
+  return [current!, ...previous.filter((secret) => !isPublishedSecret(secret))];
+}
+
 export function createDownloadLinks(secrets: readonly string[], ttlSeconds: number, now = () => Date.now()) {
   const keys = secrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'insole', 'export-download-link', 32)));
   const signWith = (key: Buffer, jobId: string, expires: number) => createHmac('sha256', key).update(`${jobId}\n${expires}`).digest();

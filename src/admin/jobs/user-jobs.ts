@@ -1,9 +1,9 @@
 import type { Connection } from 'mongoose';
-import { keyEncryptionKeys, type Config } from '../../config/schema.ts';
+import type { Config } from '../../config/schema.ts';
 import { NotFoundError } from '../../errors/app-error.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { UserRepository } from '../../users/user.repository.ts';
-import { createDownloadLinks } from './download-link.ts';
+import { createDownloadLinks, downloadLinkSecrets } from './download-link.ts';
 import { createExportFileRepository } from './export-file.repository.ts';
 import { createJobRunner } from './job-runners.ts';
 import { createJobWorker } from './job-worker.ts';
@@ -38,7 +38,7 @@ export function createUserJobs(deps: { config: Config; connection: Connection; u
   });
   const service = createUserJobsService({
     jobs, files, issuer: config.issuer, connections: deps.connections, findSegment: deps.findSegment, nudge: worker.nudge, retentionMs,
-    links: createDownloadLinks(keyEncryptionKeys(config), settings.download_link_seconds),
+    links: createDownloadLinks(downloadLinkSecrets(config), settings.download_link_seconds),
   });
   return {
     service,
