@@ -413,7 +413,14 @@ describe('web standards', () => {
       // POST /authorize is a store's authorization request, cross-site by nature and changing nothing:
       // it is answered with the same request as a GET (oidc-protocol.test.ts), with or without a token.
       assert.ok(posts.includes('/authorize'));
-      posts.splice(0, posts.length, ...posts.filter((path) => !path.startsWith('/api/v2/') && path !== '/authorize'));
+      // The dashboard's back-channel logout receiver is called by insole's server, not by a browser:
+      // it takes no cookie, only a logout token signed by insole (OpenID Back-Channel Logout 1.0 §2.5),
+      // so a cross-site form has nothing to ride on. Without a token it is a 400 that ends nothing.
+      const backchannel = '/admin/backchannel-logout';
+      assert.ok(posts.includes(backchannel));
+      const unsigned = await browser(insole).request(insole.issuer + backchannel, { method: 'POST' });
+      assert.equal(unsigned.status, 400, `${backchannel} without a logout token`);
+      posts.splice(0, posts.length, ...posts.filter((path) => !path.startsWith('/api/v2/') && path !== '/authorize' && path !== backchannel));
       for (const known of ['/interaction/:uid/login', '/interaction/:uid/signup', '/interaction/:uid/consent', '/interaction/:uid/social/:pending/email', '/email/verify/resend', '/email/verify', '/password/reset', '/password/reset/new', '/account/unblock']) {
         assert.ok(posts.includes(known), `${known} is among the POST routes found (${posts.join(', ')})`);
       }
