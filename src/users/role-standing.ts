@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import type { UserRepository } from './user.repository.ts';
 import { rolesOf, scopesOfRoles } from './roles.ts';
+import { createSharedReads } from '../lib/shared-reads.ts';
 
 /** Where a user stands now, for a token issued on their behalf: gone, blocked, or the scopes their roles give today. */
 export type RoleStanding = { status: 'gone' } | { status: 'blocked' } | { status: 'active'; scopes: ReadonlySet<string> };
@@ -13,8 +14,6 @@ export type StandingOf = (userId: string) => Promise<RoleStanding>;
  * token's next request on this instance within this time (other instances: each its own read).
  */
 export const STANDING_TTL_MS = 5000;
-/** Only users holding a token read here (dashboard users): a few; the bound is against surprises. */
-const MAX_ENTRIES = 1000;
 
 /**
  * A user token is verified offline and lives an hour (ttl.access_token); this is what makes one
@@ -23,8 +22,6 @@ const MAX_ENTRIES = 1000;
  * requests share the read in flight. A failed read is not kept: the next request tries again.
  */
 export function createRoleStanding(users: Pick<UserRepository, 'findByUserId'>, dashboard: Config['dashboard'], { ttlMs = STANDING_TTL_MS, now = Date.now } = {}): StandingOf {
-  const kept = new Map<string, { at: number; standing: Promise<RoleStanding> }>();
-
   async function read(userId: string): Promise<RoleStanding> {
     const user = await users.findByUserId(userId);
     if (!user) return { status: 'gone' };
@@ -32,14 +29,6 @@ export function createRoleStanding(users: Pick<UserRepository, 'findByUserId'>, 
     return { status: 'active', scopes: new Set(scopesOfRoles(rolesOf(user, dashboard), dashboard)) };
   }
 
-  return (userId) => {
-    const entry = kept.get(userId);
-    if (entry && now() - entry.at < ttlMs) return entry.standing;
-    kept.delete(userId); // re-inserted last: the oldest entries are the first ones
-    if (kept.size >= MAX_ENTRIES) kept.delete(kept.keys().next().value!);
-    const standing = read(userId);
-    kept.set(userId, { at: now(), standing });
-    standing.catch(() => { if (kept.get(userId)?.standing === standing) kept.delete(userId); });
-    return standing;
-  };
+  const reads = createSharedReads(read, { ttlMs, now });
+  return (userId) => reads.get(userId);
 }

@@ -4,6 +4,7 @@ import { DASHBOARD_CLIENT_ID } from '../../oidc/dashboard-client.ts';
 import { STANDING_TTL_MS } from '../../users/role-standing.ts';
 import type { DashboardSession } from './session-cookie.ts';
 import { insoleSessionKey, sessionKey } from './session-key.ts';
+import { createSharedReads } from '../../lib/shared-reads.ts';
 
 /**
  * How long an instance trusts what it read about a user's signed-out dashboard sessions: a copy of
@@ -12,9 +13,6 @@ import { insoleSessionKey, sessionKey } from './session-key.ts';
  * write. The same 5 s as the user's standing (role-standing.ts), read alongside it.
  */
 export const SIGNED_OUT_TTL_MS = STANDING_TTL_MS;
-/** Users with a dashboard session read here: a few; the bound is against surprises. */
-const MAX_ENTRIES = 1000;
-
 /**
  * What the user's recent `slo` events of the dashboard end: sessions signed out of the dashboard
  * (by their key), and sessions whose insole session ended elsewhere (back-channel logout, by the key
@@ -47,7 +45,6 @@ export interface SignedOutSessions {
  * (ttl.refresh_token) and use the last token ttl.access_token more. Older sign-outs matter to nobody.
  */
 export function createSignedOutSessions(logs: LogModel, ttl: Config['ttl'], { ttlMs = SIGNED_OUT_TTL_MS, now = Date.now } = {}): SignedOutSessions {
-  const kept = new Map<string, { at: number; keys: Promise<SignOuts> }>();
   const windowMs = (ttl.refresh_token + ttl.access_token) * 1000;
 
   async function read(userId: string): Promise<SignOuts> {
@@ -58,19 +55,8 @@ export function createSignedOutSessions(logs: LogModel, ttl: Config['ttl'], { tt
     return signOutsOf(found.map((log) => log.details ?? {}));
   }
 
-  return {
-    of(userId) {
-      const entry = kept.get(userId);
-      if (entry && now() - entry.at < ttlMs) return entry.keys;
-      kept.delete(userId); // re-inserted last: the oldest entries are the first ones
-      if (kept.size >= MAX_ENTRIES) kept.delete(kept.keys().next().value!);
-      const keys = read(userId);
-      kept.set(userId, { at: now(), keys });
-      keys.catch(() => { if (kept.get(userId)?.keys === keys) kept.delete(userId); });
-      return keys;
-    },
-    forget: (userId) => { kept.delete(userId); },
-  };
+  const reads = createSharedReads(read, { ttlMs, now });
+  return { of: reads.get, forget: reads.forget };
 }
 
 function signOutsOf(events: SloDetails[]): SignOuts {
