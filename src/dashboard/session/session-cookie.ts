@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Config } from '../../config/schema.ts';
-import { createSealedBox, type SealedBox } from '../../lib/sealed-box.ts';
+import { createKeyring } from '../../lib/sealed-box.ts';
 
 /** What the dashboard keeps between requests: the user's tokens, sealed in a cookie (no server-side session store). */
 export interface DashboardSession {
@@ -43,23 +43,20 @@ export function createSessionCookies(config: Config) {
   const secure = config.issuer.startsWith('https://');
   const prefix = secure ? '__Host-' : '';
   const names = { session: `${prefix}insole.dashboard`, flow: `${prefix}insole.dashboard.flow` };
-  const boxes: SealedBox[] = config.secrets.cookie_keys.map((key) => createSealedBox(key, 'dashboard-cookies'));
+  const keyring = createKeyring(config.secrets.cookie_keys, 'dashboard-cookies');
   const options = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/' };
 
   const seal = (purpose: string, value: object) => {
-    const box = boxes[0].seal(JSON.stringify({ purpose, value }));
+    const box = keyring.seal(JSON.stringify({ purpose, value }));
     return [box.iv, box.tag, box.data].map((part) => Buffer.from(part, 'base64').toString('base64url')).join('.');
   };
   function open<T>(purpose: string, text: unknown): T | undefined {
     if (typeof text !== 'string' || text.length > MAX_COOKIE_BYTES) return undefined;
     const [iv, tag, data] = text.split('.').map((part) => Buffer.from(part ?? '', 'base64url').toString('base64'));
-    for (const box of boxes) {
-      try {
-        const opened = JSON.parse(box.open({ iv, tag, data })) as { purpose: string; value: T };
-        return opened.purpose === purpose ? opened.value : undefined; // a flow cookie cannot pass for a session
-      } catch { /* another key, or not ours */ }
-    }
-    return undefined;
+    const plaintext = keyring.openedBy({ iv, tag, data })?.plaintext; // undefined: sealed with no key of ours
+    if (plaintext === undefined) return undefined;
+    const opened = JSON.parse(plaintext) as { purpose: string; value: T };
+    return opened.purpose === purpose ? opened.value : undefined; // a flow cookie cannot pass for a session
   }
   const cookieOf = (req: Request, name: string) => (req.cookies as Record<string, unknown> | undefined)?.[name];
 
