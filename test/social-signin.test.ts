@@ -238,6 +238,29 @@ describe('social sign-in: profiles, identities and counts', () => {
     }
   });
 
+  test('prompt=select_account goes on to Google (its account chooser), from the sign-in page shown to a signed-in shopper and with connection=google-oauth2; without it Google gets no prompt', async () => {
+    const a = freshGoogle(world, { email_verified: true });
+    const first = await socialTrip(world.insole, 'google-oauth2');
+    await storefrontTokens(first, first.landing);
+    assert.equal(new URL(first.providerUrl!).searchParams.get('prompt'), null);
+    const { agent, config } = first;
+
+    const request = await buildAuthorization(config, { prompt: 'select_account' });
+    const page = await follow(agent, request.url, world.insole);
+    assert.equal(page.left, undefined, 'the sign-in page, though signed in');
+    const button = /href="(\/interaction\/[^"]+\/connect\/google-oauth2)"/.exec(page.html)?.[1];
+    assert.ok(button, 'Continue with Google');
+    const toGoogle = await agent.get(new URL(button, world.insole.issuer).href);
+    assert.equal(new URL(toGoogle.left!).searchParams.get('prompt'), 'select_account');
+    const landing = await follow(agent, (await answerConsent(toGoogle.left!, 'allow')).href, world.insole);
+    assert.ok(landing.left, `back at the store: HTTP ${landing.status}`);
+    assert.equal((await exchangeCode(config, landing.left, request)).claims()!.sub, `google-oauth2|${a.sub}`);
+
+    const straight = await agent.get((await buildAuthorization(config, { prompt: 'select_account', connection: 'google-oauth2' })).url);
+    assert.ok(straight.left?.startsWith(world.google.url), `at Google: ${straight.left ?? straight.url}`);
+    assert.equal(new URL(straight.left!).searchParams.get('prompt'), 'select_account');
+  });
+
   test('a user an admin blocked cannot sign in with their provider: the sign-in page says so, an f event says why', async () => {
     const user_id = `google-oauth2|${freshGoogle(world, { email_verified: true }).sub}`;
     const first = await socialTrip(world.insole, 'google-oauth2');

@@ -19,6 +19,7 @@ import { createApiTokenScope } from './api-token-scope.ts';
 import { useLogoutRedirectRule } from './logout-redirect.ts';
 import { frameWebMessageOnlyForItsOrigin } from './web-message-framing.ts';
 import { keepOpenerOfPopupSignIn } from './popup-opener-policy.ts';
+import { interactionPolicyWithSelectAccount } from './select-account.ts';
 
 // Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
 export const ROUTES = {
@@ -93,7 +94,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     // Rules' `context.accessToken` claims (namespaced, Auth0-style) in the JWT access tokens of the sign-in.
     extraTokenClaims: (ctx, token) => accessTokenRuleClaims(ctx, token, ruleClaims),
     formats: { customizers: { jwt: createApiTokenScope([...apis.keys()]) } },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: interactionPolicyWithSelectAccount(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     fetch,
     features: {
       devInteractions: { enabled: false },

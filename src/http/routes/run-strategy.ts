@@ -15,7 +15,8 @@ export interface Authenticator {
   authenticate(strategy: string, options: object, callback: (...args: never[]) => void): (req: Request, res: Response, next: (err?: unknown) => void) => void;
 }
 
-export function runStrategy(passport: Authenticator, connection: string, req: Request, res: Response, timeoutMs: number): Promise<StrategyOutcome> {
+/** `options`: the strategy's authorization parameters (passport-google-oauth20 takes `prompt`). */
+export function runStrategy(passport: Authenticator, connection: string, req: Request, res: Response, timeoutMs: number, options: object = {}): Promise<StrategyOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (outcome: StrategyOutcome) => {
@@ -30,7 +31,7 @@ export function runStrategy(passport: Authenticator, connection: string, req: Re
     res.setHeader = ((name: string, value: string | number | readonly string[]) => (res.headersSent ? res : setHeader(name, value))) as typeof res.setHeader;
     res.once('finish', () => settle({ kind: 'redirected' }));
 
-    passport.authenticate(connection, { session: false }, (err: unknown, user: ProviderResult | false, info?: { message?: string }) => {
+    passport.authenticate(connection, { ...options, session: false }, (err: unknown, user: ProviderResult | false, info?: { message?: string }) => {
       if (err) return settle({ kind: 'failed', reason: describe(err) });
       if (!user) return settle({ kind: 'denied', reason: info?.message ?? 'denied by the user' });
       settle({ kind: 'success', result: user });

@@ -16,6 +16,7 @@ import type { Interaction, InteractionPages } from '../interaction-pages.ts';
 import { runStrategy, type Authenticator } from './run-strategy.ts';
 import type { RenderView } from '../views.ts';
 import type { CurrentProvider } from '../../oidc/live-provider.ts';
+import { socialPrompt } from '../../oidc/select-account.ts';
 type Sealed = Identity['sealed_tokens'];
 
 interface Deps {
@@ -76,7 +77,7 @@ export function socialRoutes(deps: Deps): Router {
     const connection = connectionOf(req);
     const details = await pages.load(req, res); // the interaction must exist and belong to this browser
     callbackCookie.remember(res, details.uid);
-    const outcome = await runStrategy(passport, connection, req, res, timeoutMs);
+    const outcome = await runStrategy(passport, connection, req, res, timeoutMs, socialPrompt(connection, details.params));
     if (outcome.kind === 'redirected') return;
     const ctx = await pages.requestContext(req, details.params.client_id);
     await socialSignin.recordFailure(connection, outcome.kind === 'success' ? 'unexpected result' : outcome.reason, ctx);
