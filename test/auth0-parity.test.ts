@@ -53,4 +53,23 @@ describe('Auth0 parity at the provider', () => {
       assert.equal(chosen.claims()!.email, other.email);
     });
   });
+
+  describe('sid in ID tokens, as Auth0 sends it', () => {
+    test('a client with no back-channel logout gets sid, the same in a refreshed ID token and in the next sign-in of the session', async () => {
+      const { config, agent, tokens } = await signedIn();
+      const sid = tokens.claims()!.sid;
+      assert.equal(typeof sid, 'string', 'sid in the ID token');
+      assert.ok(String(sid).length >= 16);
+
+      const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+      assert.equal(refreshed.claims()!.sid, sid, 'sid in the refreshed ID token');
+
+      const again = await buildAuthorization(config);
+      const { callback } = await completeAuthorization(insole.issuer, again, { email: '', password: '' }, 'login', agent);
+      assert.equal((await exchangeCode(config, callback, again)).claims()!.sid, sid, 'one session, one sid');
+
+      const elsewhere = await signedIn();
+      assert.notEqual(elsewhere.tokens.claims()!.sid, sid, 'another session, another sid');
+    });
+  });
 });

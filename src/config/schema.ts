@@ -24,7 +24,7 @@ export const clientSchema = z.object({
   first_party: z.boolean().default(true).describe('First-party clients skip the consent screen.'),
   grants: z.array(clientGrantSchema).default([]).describe('Machine-to-machine access: the scopes this client gets for each API with client_credentials.'),
   backchannel_logout_uri: z.string().optional().describe('OpenID Connect Back-Channel Logout: insole POSTs a logout token here when a session this client signed in to ends. https:// (http:// for a loopback host outside production).'),
-  backchannel_logout_session_required: z.boolean().optional().describe('Logout tokens (and ID tokens) carry the session id `sid`, as Auth0 sends it; default true when backchannel_logout_uri is set.'),
+  backchannel_logout_session_required: z.boolean().optional().describe('Logout tokens carry the session id `sid`, as Auth0 sends it (ID tokens always do); default true when backchannel_logout_uri is set.'),
 }).strict().superRefine((client, ctx) => {
   const signsInUsers = client.grant_types.includes('authorization_code');
   if (signsInUsers && !client.redirect_uris.length) ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'at least one is required for the authorization_code grant' });

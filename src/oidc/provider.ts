@@ -20,6 +20,7 @@ import { useLogoutRedirectRule } from './logout-redirect.ts';
 import { frameWebMessageOnlyForItsOrigin } from './web-message-framing.ts';
 import { keepOpenerOfPopupSignIn } from './popup-opener-policy.ts';
 import { interactionPolicyWithSelectAccount } from './select-account.ts';
+import { includeSidInEveryIdToken } from './session-id-claim.ts';
 
 // Auth0's endpoint paths, so Auth0 SDKs work unchanged (discovery advertises them).
 export const ROUTES = {
@@ -106,8 +107,9 @@ export function createProvider({ config, connection, users, signingKeys, renderV
         logoutSource: async (ctx, form) => { ctx.body = await renderView('logout', { form, clientName: ctx.oidc.client?.clientName }); },
         postLogoutSuccessSource: async (ctx) => { ctx.body = await renderView('logged-out', { clientName: ctx.oidc.client?.clientName }); },
       },
-      // Clients with a backchannel_logout_uri get `sid` in their ID tokens and a logout token when
-      // the session ends (OpenID Connect Back-Channel Logout 1.0; README "Back-channel logout").
+      // Clients with a backchannel_logout_uri get a logout token when the session ends (OpenID
+      // Connect Back-Channel Logout 1.0; README "Back-channel logout"); every client gets `sid`
+      // in its ID tokens (session-id-claim.ts).
       backchannelLogout: { enabled: true },
       // auth0-spa-js's getTokenSilently without refresh tokens: prompt=none in a hidden iframe,
       // answered by postMessage to the redirect_uri's origin (framing: web-message-framing.ts).
@@ -142,6 +144,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
   });
   releaseRuleClaimsInIdTokens(provider, ruleClaims);
   useLogoutRedirectRule(provider);
+  includeSidInEveryIdToken(provider);
   provider.use(frameWebMessageOnlyForItsOrigin());
   provider.use(keepOpenerOfPopupSignIn());
   // Outermost, so a database lost while a request's held writes are sent is still a 503; then the
