@@ -72,4 +72,15 @@ describe('Auth0 parity at the provider', () => {
       assert.notEqual(elsewhere.tokens.claims()!.sid, sid, 'another session, another sid');
     });
   });
+
+  describe('nonce in a refreshed ID token', () => {
+    // OpenID Connect Core 1.0 errata set 2, §12.2: a refreshed ID token's nonce may be absent; if
+    // present, it is the original one. oidc-provider keeps it; openid-client, auth0-spa-js and
+    // express-openid-connect check no nonce on a refresh. Pinned so a change is noticed.
+    test('is the nonce of the sign-in, never another', async () => {
+      const { config, tokens } = await signedIn();
+      const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+      assert.equal(refreshed.claims()!.nonce, tokens.claims()!.nonce);
+    });
+  });
 });
