@@ -574,9 +574,9 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
       }
     });
 
-    // RFC 3986 §6.2.3: an http(s) URL's empty path is "/", so the registered home page without its
-    // slash is the same page (express-openid-connect sends its baseURL so). src/oidc/logout-redirect.ts
-    test('the registered home page without its trailing slash is accepted by /v2/logout and /oidc/logout, and logout returns there', async () => {
+    // The config registers the home page with its slash; the client is registered with both
+    // spellings (express-openid-connect sends its baseURL without it). src/config/post-logout-uris.ts
+    test('the home page registered with its trailing slash is accepted without it by /v2/logout and /oidc/logout, and logout returns there', async () => {
       const home = STOREFRONT.post_logout_redirect_uri.replace(/\/$/, '');
       const answer = await v2Logout({ client_id: STOREFRONT.client_id, returnTo: home });
       assert.equal(answer.status, 303);
@@ -592,6 +592,27 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
       assert.ok(xsrf, 'the logout form');
       const done = await agent.postForm(new URL('/oidc/logout/confirm', insole.issuer).href, { xsrf, logout: 'yes' });
       assert.equal(done.left, STOREFRONT.post_logout_redirect_uri, 'the home page (the agent reads the Location as a URL: with its "/")');
+    });
+
+    test('the match at logout is exact: a client stored with one spelling of its home page (registered before both were) is refused the other, with no redirect', async () => {
+      const client_id = `one-spelling-${Date.now()}`;
+      await insole.db.collection('oidc_client').insertOne({ _id: client_id as never, payload: {
+        client_id, redirect_uris: ['https://legacy.example/callback'], post_logout_redirect_uris: ['https://legacy.example/'],
+        grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none',
+      } });
+      assert.equal((await v2Logout({ client_id, returnTo: 'https://legacy.example/' })).status, 303, 'the registered spelling');
+      const refused = await v2Logout({ client_id, returnTo: 'https://legacy.example' });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.location, null);
+      assert.match(alertText(refused.html) ?? '', /match exactly/);
+
+      const url = new URL('/oidc/logout', insole.issuer);
+      url.searchParams.set('client_id', client_id);
+      url.searchParams.set('post_logout_redirect_uri', 'https://legacy.example');
+      const page = await fetchManual(url.href, { headers: { accept: BROWSER_ACCEPT } });
+      assert.equal(page.status, 400);
+      assert.equal(page.location, null);
+      assert.match(alertText(page.html) ?? '', /post_logout_redirect_uri/);
     });
 
     test('/oidc/logout itself refuses an unregistered post_logout_redirect_uri without redirecting', async () => {

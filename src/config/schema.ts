@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { insightConfigSchema } from '../insight/insight-config.ts';
 import { backchannelLogoutUriProblem } from './backchannel-logout-uri.ts';
 import { outboundHttpSchema } from './outbound-http-schema.ts';
+import { withBothHomePageForms } from './post-logout-uris.ts';
 import { smtpUrlSchema } from './smtp-url-schema.ts';
 import { trustProxySchema } from './trust-proxy-schema.ts';
 
@@ -17,7 +18,8 @@ export const clientSchema = z.object({
   client_secret: z.string().min(16).optional().describe('Omit for public clients (SPAs, mobile apps).'),
   client_name: z.string().optional(),
   redirect_uris: z.array(z.url()).default([]).describe('Required for the authorization_code grant.'),
-  post_logout_redirect_uris: z.array(z.url()).default([]),
+  post_logout_redirect_uris: z.array(z.url()).default([]).transform(withBothHomePageForms)
+    .describe('Matched exactly at logout; a home page (no path) is registered with and without its trailing slash.'),
   grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).default(['authorization_code', 'refresh_token']),
   response_types: z.array(z.literal('code')).optional().describe("Default ['code'] with the authorization_code grant, else none."),
   token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']).default('client_secret_basic'),

@@ -16,7 +16,6 @@ import { dashboardClient } from './dashboard-client.ts';
 import { rolesOf, scopesOfRoles } from '../users/roles.ts';
 import { createClientCors } from './client-cors.ts';
 import { createApiTokenScope } from './api-token-scope.ts';
-import { useLogoutRedirectRule } from './logout-redirect.ts';
 import { frameWebMessageOnlyForItsOrigin } from './web-message-framing.ts';
 import { keepOpenerOfPopupSignIn } from './popup-opener-policy.ts';
 import { interactionPolicyWithSelectAccount } from './select-account.ts';
@@ -143,7 +142,6 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     await next();
   });
   releaseRuleClaimsInIdTokens(provider, ruleClaims);
-  useLogoutRedirectRule(provider);
   includeSidInEveryIdToken(provider);
   provider.use(frameWebMessageOnlyForItsOrigin());
   provider.use(keepOpenerOfPopupSignIn());

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { BadRequestError } from '../../errors/app-error.ts';
 import { parseForm } from '../forms.ts';
 import { ROUTES } from '../../oidc/provider.ts';
-import { logoutRedirectAllowed } from '../../oidc/logout-redirect.ts';
 import type { CurrentProvider } from '../../oidc/live-provider.ts';
 
 const logoutQuery = z.object({
@@ -17,9 +16,9 @@ const logoutQuery = z.object({
 
 /**
  * Auth0's `/v2/logout?client_id=…&returnTo=…`, translated to RP-initiated logout. `returnTo` must
- * be one of the client's post_logout_redirect_uris (exactly, or the same origin-only URL with or
- * without its trailing slash: logout-redirect.ts; no open redirect), else an error page; without
- * it, the client's first one.
+ * be one of the client's post_logout_redirect_uris, exactly (oidc-provider's own check, as at
+ * `/oidc/logout`; a home page is registered in both spellings: config/post-logout-uris.ts; no open
+ * redirect), else an error page; without it, the client's first one.
  */
 export function logoutRoutes(provider: CurrentProvider): Router {
   const router = Router();
@@ -30,8 +29,8 @@ export function logoutRoutes(provider: CurrentProvider): Router {
       if (!client_id) throw new BadRequestError('returnTo needs the client_id of the application it belongs to.');
       const client = await provider().Client.find(client_id);
       if (!client) throw new BadRequestError('Unknown client_id.', 'invalid_client');
-      if (!logoutRedirectAllowed(client.postLogoutRedirectUris ?? [], returnTo)) {
-        throw new BadRequestError('returnTo is not one of this application\'s allowed logout URLs.');
+      if (!client.postLogoutRedirectUriAllowed(returnTo)) {
+        throw new BadRequestError('returnTo is not one of this application\'s allowed logout URLs. They match exactly: register the URL as the application sends it.');
       }
       target.set('post_logout_redirect_uri', returnTo);
     } else if (client_id) {
