@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { SealedBox } from '../lib/sealed-box.ts';
 import { openClientSecret, sealClientSecret } from './client-secrets.ts';
+import { withBothHomePageForms } from '../config/post-logout-uris.ts';
 import { indexBuilds } from '../db/index-builds.ts';
 import { flowKey, isFlowModel, modelCollection } from './flow-collection.ts';
 import { createFlowStore, type Stored } from './flow-store.ts';
@@ -103,7 +104,7 @@ export function createMongoStorage(connection: Connection, clientSecrets: Sealed
       const found = stored === undefined ? await this.collection.findOne({ _id: key, ...notExpired() }) : stored;
       if (found && CARRY_RULE_CLAIMS.has(this.name)) noteRuleClaims(Provider.ctx, found.rule_claims);
       const payload = found?.payload;
-      return payload && this.name === 'Client' ? openClientSecret(payload, clientSecrets) : payload;
+      return payload && this.name === 'Client' ? asRegistered(openClientSecret(payload, clientSecrets)) : payload;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -190,4 +191,14 @@ export function createMongoStorage(connection: Connection, clientSecrets: Sealed
   }
 
   return { Adapter: MongoAdapter, holdWrites: flow.writes.middleware };
+}
+
+/**
+ * A client stored before home pages were registered in both spellings reads as if it had been
+ * registered so (config/post-logout-uris.ts); without this, an upgrade would refuse its
+ * express-openid-connect logout until an operator re-registered it.
+ */
+function asRegistered(payload: AdapterPayload): AdapterPayload {
+  const uris = payload.post_logout_redirect_uris;
+  return Array.isArray(uris) ? { ...payload, post_logout_redirect_uris: withBothHomePageForms(uris as string[]) } : payload;
 }
