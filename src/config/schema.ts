@@ -313,8 +313,8 @@ export const configSchema = z.object({
       max_attempts: z.number().int().min(1).default(16).describe('Attempts before a job that keeps failing is moved to `dead`. 16 at the default delays: about 1.5 hours of retrying on average (at most 3), so an outage of an API is ridden out; 8 gave up after about 2 minutes.'),
       base_delay_ms: z.number().int().positive().default(2_000).describe('Backoff: a random wait up to base·2^(attempt−1), capped at max_delay_ms; never shorter than a Retry-After.'),
       max_delay_ms: z.number().int().positive().default(30 * 60_000),
-      max_rate_limited_ms: z.number().int().positive().default(24 * 3600_000)
-        .describe("How long a job may keep being rate-limited (HTTP 429), from its first 429, before it is dead. Rate-limited attempts wait for the API's Retry-After (X: x-rate-limit-reset) and do not count toward max_attempts. 24 h: ninety-six of X's 15-minute windows, and past a daily quota's reset."),
+      max_rate_limited_ms: z.number().int().positive().optional()
+        .describe('Obsolete, ignored with a warning at start-up: a rate-limited job (HTTP 429) used to be dead this long after its first 429, which lost a backlog larger than a day of the API\'s quota. It now waits for the API however long that takes (README "Hooks", Rate limits). Accepted so that config files setting it still start.'),
       requeue_dead_after_ms: z.number().int().min(0).default(24 * 3600_000)
         .describe("A sign-in queues the work of a dead job again (a new job; the dead one is kept, with superseded_at) once it died this long ago. 24 h: a job that always fails adds at most one dead job per user a day."),
     }).strict().superRefine(notAbove('base_delay_ms', 'max_delay_ms')).prefault({}),

@@ -33,6 +33,9 @@ export async function createDurableHooks({ config, connection, hooks: configured
   const metrics = createHookMetrics(hooks.map((hook) => hook.name));
   const log = logger.child({ component: 'hooks' });
   const { worker: w } = config;
+  if (w.max_rate_limited_ms !== undefined) {
+    log.warn('hooks.worker.max_rate_limited_ms is obsolete and ignored: a rate-limited job waits for the API however long it takes (README "Hooks"); remove it from the config file');
+  }
 
   /** Queues the hooks that apply to this user and are enabled (a key already queued or done is skipped). */
   async function enqueueFor(user: UserDoc, candidates: DurableHook[]): Promise<void> {
@@ -47,7 +50,7 @@ export async function createDurableHooks({ config, connection, hooks: configured
     hooks: byName,
     settings: {
       pollMs: w.poll_ms, concurrency: w.concurrency, leaseMs: w.lease_ms,
-      maxAttempts: w.max_attempts, baseDelayMs: w.base_delay_ms, maxDelayMs: w.max_delay_ms, maxRateLimitedMs: w.max_rate_limited_ms,
+      maxAttempts: w.max_attempts, baseDelayMs: w.base_delay_ms, maxDelayMs: w.max_delay_ms,
     },
     async followUp(name, user) {
       const hook = byName.get(name);

@@ -35,6 +35,7 @@ export function createHookMetrics(hooks: string[]) {
   const counters = new Map(hooks.map((name) => [name, { attempts: 0, succeeded: 0, retried: 0, rate_limited: 0, dead: 0, parked: 0, disabled: 0, released: 0, lost: 0 }]));
   const disabledBecause = new Map<string, string>();
   const pausedUntil = new Map<string, number>();
+  const rateLimitedInARow = new Map<string, number>();
   const of = (hook: string) => counters.get(hook)!;
   return {
     attemptStarted(hook: string): void {
@@ -42,7 +43,12 @@ export function createHookMetrics(hooks: string[]) {
     },
     attemptEnded(hook: string, outcome: AttemptOutcome): void {
       of(hook)[FIELD[outcome]]++;
+      // Any other answer of the API ends a run of rate limits; an interrupted or lost attempt says nothing.
+      if (outcome === 'rate_limited') rateLimitedInARow.set(hook, (rateLimitedInARow.get(hook) ?? 0) + 1);
+      else if (outcome !== 'released' && outcome !== 'lost') rateLimitedInARow.delete(hook);
     },
+    /** This instance's attempts of the hook that the API rate-limited since its last other answer. */
+    rateLimitedInARow: (hook: string) => rateLimitedInARow.get(hook) ?? 0,
     /** False when the hook was already disabled. */
     disable(hook: string, reason: string): boolean {
       if (disabledBecause.has(hook)) return false;
@@ -53,9 +59,9 @@ export function createHookMetrics(hooks: string[]) {
     isEnabled: (hook: string) => counters.has(hook) && !disabledBecause.has(hook),
     enabledHooks: () => [...counters.keys()].filter((name) => !disabledBecause.has(name)),
     /**
-     * The API rate-limited the hook until `untilMs` (its Retry-After). A rate limit is per API key,
-     * not per user: every other job of the hook would only meet it too, each starting its own
-     * max_rate_limited_ms clock, so this instance claims none of them until then.
+     * The API rate-limited the hook until `untilMs` (its Retry-After, or a backoff without one). A
+     * rate limit is per API key, not per user: every other job of the hook would only meet it too,
+     * costing a call each, so this instance claims none of them until then.
      */
     pause(hook: string, untilMs: number): void {
       pausedUntil.set(hook, Math.max(untilMs, pausedUntil.get(hook) ?? 0));

@@ -28,8 +28,8 @@ export type FailureVerdict =
 
 /**
  * Timeouts, network errors, 408 and 5xx are worth retrying (honouring Retry-After); a 429 is a rate
- * limit, retried after the API's Retry-After without counting as a failure (see planRetry); 401 and
- * 403 mean our API key or token is refused, which no retry fixes, so the hook disables itself
+ * limit, retried after the API's Retry-After without counting as a failure (see planRateLimitWait);
+ * 401 and 403 mean our API key or token is refused, which no retry fixes, so the hook disables itself
  * instead of burning every user's job; any other 4xx is our request being wrong: dead. Errors of
  * our own (the database away, a bug) are retried: attempts are bounded anyway.
  */
@@ -62,8 +62,6 @@ export interface RetryPolicy {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
-  /** How long a job may keep meeting rate limits, from its first one, before it is dead. */
-  maxRateLimitedMs: number;
 }
 
 /** What a job has been through so far, as stored on it. */
@@ -77,25 +75,32 @@ export interface JobHistory {
 
 export type RetryPlan =
   | { outcome: 'retry'; retryInMs: number }
-  /** The attempt is not counted; `since` is the job's first rate limit, kept on the job. */
-  | { outcome: 'rate_limited'; retryInMs: number; since: Date }
   | { outcome: 'dead'; reason: string };
 
-/**
- * What to do after a failure worth retrying. A failure counts toward max_attempts; a rate limit
- * does not (X's windows last 15 minutes: a busy hour would otherwise kill jobs that nothing is wrong
- * with), but is bounded in time instead, so a job that an API rate-limits forever still ends.
- * A rate limit without Retry-After backs off on the number of rate limits met.
- */
-export function planRetry(job: JobHistory, judged: { verdict: 'retry' | 'rate_limited'; retryAfterMs?: number }, policy: RetryPolicy, now: Date, random = Math.random): RetryPlan {
-  const backoff = { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs };
-  if (judged.verdict === 'rate_limited') {
-    const since = job.rate_limited_since ?? now;
-    if (now.getTime() - since.getTime() >= policy.maxRateLimitedMs) {
-      return { outcome: 'dead', reason: `rate-limited since ${since.toISOString()}, ${job.rate_limited ?? 0} times: over max_rate_limited_ms (${policy.maxRateLimitedMs})` };
-    }
-    return { outcome: 'rate_limited', since, retryInMs: retryDelayMs((job.rate_limited ?? 0) + 1, backoff, judged.retryAfterMs, random) };
-  }
+/** What to do after a failure worth retrying: it counts toward max_attempts. */
+export function planRetry(job: JobHistory, judged: { retryAfterMs?: number }, policy: RetryPolicy, random = Math.random): RetryPlan {
   if (job.attempts >= policy.maxAttempts) return { outcome: 'dead', reason: `attempt ${job.attempts} of ${policy.maxAttempts}` };
-  return { outcome: 'retry', retryInMs: retryDelayMs(job.attempts, backoff, judged.retryAfterMs, random) };
+  return { outcome: 'retry', retryInMs: retryDelayMs(job.attempts, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }, judged.retryAfterMs, random) };
+}
+
+/**
+ * How long a rate-limited job waits (the attempt is not counted; `since` is its first rate limit,
+ * kept on the job). A rate limit never kills a job, neither by attempts nor by age: the API works and
+ * says "later", and the work must still happen once (a backlog larger than a day of the API's quota
+ * died of age when rate limits were bounded by time). It waits for the Retry-After at least, and
+ * backs off on the number of rate limits it met, so a job turned away often is not the one that
+ * meets the API first each time it reopens.
+ */
+export function planRateLimitWait(job: JobHistory, retryAfterMs: number | undefined, policy: RetryPolicy, now: Date, random = Math.random): { retryInMs: number; since: Date } {
+  const backoff = { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs };
+  return { since: job.rate_limited_since ?? now, retryInMs: retryDelayMs((job.rate_limited ?? 0) + 1, backoff, retryAfterMs, random) };
+}
+
+/**
+ * How long a hook pauses after a 429 that says nothing of when to come back (no Retry-After):
+ * base·2^(n−1), capped, for the n-th rate limit in a row, without jitter, so that a backlog meets the
+ * API at most once per pause and the pauses grow while the API keeps refusing.
+ */
+export function rateLimitPauseMs(inARow: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>): number {
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, inARow - 1));
 }

@@ -3,7 +3,7 @@ import type { UserDoc } from '../../users/user.model.ts';
 import type { DurableHook, HookRunContext } from './durable-hook.ts';
 import type { HookJob } from './hook-job.model.ts';
 import type { AttemptOutcome, HookMetrics } from './hook-metrics.ts';
-import { judgeFailure, planRetry, type RetryPolicy } from './job-outcome.ts';
+import { judgeFailure, planRateLimitWait, planRetry, rateLimitPauseMs, type RetryPolicy } from './job-outcome.ts';
 import type { JobQueue } from './job-queue.ts';
 
 export interface AttemptDeps {
@@ -73,11 +73,24 @@ async function decide(job: HookJob, deps: AttemptDeps, shutdown: AbortSignal): P
       }
       return { outcome: 'disabled', error };
     }
-    const plan = planRetry(job, judged, policy, new Date());
+    if (judged.verdict === 'rate_limited') return waitOutRateLimit(job, hook.name, judged.retryAfterMs, error, deps);
+    const plan = planRetry(job, judged, policy);
     if (plan.outcome === 'dead') return { outcome: 'dead', error: `${error} (${plan.reason})` };
-    if (plan.outcome === 'rate_limited' && judged.retryAfterMs !== undefined) deps.metrics.pause(hook.name, Date.now() + Math.min(judged.retryAfterMs, plan.retryInMs));
-    return { outcome: plan.outcome, error, retryInMs: plan.retryInMs, ...(plan.outcome === 'rate_limited' ? { rateLimitedSince: plan.since } : {}) };
+    return { outcome: 'retry', error, retryInMs: plan.retryInMs };
   }
+}
+
+/**
+ * HTTP 429: the job waits for the API's Retry-After, and the hook pauses in this instance until
+ * then (every other job would meet the same limit). Without a Retry-After the pause grows with the
+ * hook's rate limits in a row. After it the job is due like any other, in due order: behind the jobs
+ * that were due before it (a job the API refuses for good cannot hold back the others), ahead of later ones.
+ */
+function waitOutRateLimit(job: HookJob, hook: string, retryAfterMs: number | undefined, error: string, deps: AttemptDeps): Decision {
+  const pauseMs = retryAfterMs ?? rateLimitPauseMs(deps.metrics.rateLimitedInARow(hook) + 1, deps.policy);
+  const plan = planRateLimitWait(job, pauseMs, deps.policy, new Date());
+  deps.metrics.pause(hook, Date.now() + Math.min(pauseMs, plan.retryInMs));
+  return { outcome: 'rate_limited', error, retryInMs: plan.retryInMs, rateLimitedSince: plan.since };
 }
 
 async function execute(job: HookJob, hook: DurableHook, deps: AttemptDeps, shutdown: AbortSignal): Promise<Record<string, unknown>> {
