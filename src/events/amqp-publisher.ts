@@ -1,22 +1,7 @@
 import { hostname } from 'node:os';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Logger } from '../lib/logger.ts';
-
-export interface OutgoingMessage {
-  id: string;
-  routingKey: string;
-  body: unknown;
-  timestamp: Date;
-}
-
-export interface PublishOutcome {
-  confirmed: string[];
-  /** The broker answered basic.nack: it took the message and refused it (a bound queue full with overflow reject-publish, …). */
-  refused: string[];
-  /** Not confirmed either way: not connected, the channel closed, or no confirm in time. */
-  failed: string[];
-  error?: string;
-}
+import { publishConfirmed, type OutgoingMessage, type PublishOutcome } from './publish-confirmed.ts';
 
 export interface PublisherOptions {
   url: string;
@@ -34,9 +19,6 @@ export type AmqpPublisher = ReturnType<typeof createAmqpPublisher>;
 
 /** Without a heartbeat, a broker that vanishes without closing the socket would go unnoticed. */
 const HEARTBEAT_SECONDS = '15';
-
-/** amqplib's error for a basic.nack (lib/channel.js); a closed channel fails its messages with another one. */
-const NACKED = 'message nacked';
 
 /** amqplib's error when the broker ends the handshake refusing the login (403) or the vhost (530); not a broker shutting down (320). */
 const HANDSHAKE_REFUSED = /^Handshake terminated by server: (403|530) /;
@@ -153,45 +135,12 @@ export function createAmqpPublisher(options: PublisherOptions) {
     const ch = channel;
     if (!messages.length) return { confirmed: [], refused: [], failed: [] };
     if (!ch) return { confirmed: [], refused: [], failed: messages.map((m) => m.id), error: 'not connected' };
-    const confirmed: string[] = [];
-    const refused: string[] = [];
-    const failed: string[] = [];
-    let error: string | undefined;
-    const settled = new Set<string>();
-    // Counted by id: a batch naming one message twice must still finish (it once never did).
-    const expected = new Set(messages.map((m) => m.id)).size;
-    let finish = () => {};
-    const done = new Promise<void>((resolve) => { finish = resolve; });
-    const settle = (id: string, err?: Error) => {
-      if (settled.has(id)) return;
-      settled.add(id);
-      if (!err) confirmed.push(id);
-      else if (err.message === NACKED) refused.push(id);
-      else { failed.push(id); error ??= err.message; }
-      if (settled.size === expected) finish();
-    };
-    const timer = setTimeout(() => {
-      const unconfirmed = messages.length - settled.size;
-      for (const m of messages) settle(m.id, new Error('confirm timeout'));
+    return publishConfirmed(ch, exchange, messages, options.confirmTimeoutMs, (unconfirmed) => {
       // A blocked broker is alive: another connection would be blocked too, so this one is kept.
       if (blocked) return;
       logger.warn({ broker: where, unconfirmed }, 'RabbitMQ did not confirm in time: reconnecting');
       if (channel === ch) { channel = undefined; void model?.close().catch(() => {}); }
-    }, options.confirmTimeoutMs);
-    for (const m of messages) {
-      try {
-        // The return value is amqplib's back-pressure hint; batches are small, and it buffers anyway.
-        ch.publish(exchange, m.routingKey, Buffer.from(JSON.stringify(m.body)), {
-          persistent: true, messageId: m.id, contentType: 'application/json', type: m.routingKey,
-          timestamp: Math.floor(m.timestamp.getTime() / 1000), appId: 'insole',
-        }, (err: Error | null) => settle(m.id, err ?? undefined));
-      } catch (err) {
-        settle(m.id, err as Error); // the channel closed under us
-      }
-    }
-    await done;
-    clearTimeout(timer);
-    return { confirmed, refused, failed, error };
+    });
   }
 
   return {
