@@ -1,11 +1,11 @@
 import mongoose from 'mongoose';
-import { cursorBatches } from '../db/cursor-batches.ts';
 import type { LogDoc } from '../logs/log.model.ts';
 import { trusted, type UserChanges } from './user-changes.ts';
 import type { Identity, UserDoc, UserModel } from './user.model.ts';
 import { createRecentSignins } from './recent-signins.ts';
 import { completeUser as complete, withProfileDefaults } from './stored-user.ts';
 import { accountLinkWrites } from './account-link-writes.ts';
+import { bulkUserReads } from './bulk-user-reads.ts';
 import { sameIdentity } from './main-identity.ts';
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
@@ -52,6 +52,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     },
 
     ...accountLinkWrites(users, changes, recent),
+    ...bulkUserReads(users),
 
     /** Adds a secondary identity unless some identity of that provider account is already there. */
     async linkIdentity(userId: string, identity: Identity, at: Date): Promise<boolean> {
@@ -155,35 +156,6 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     },
 
     /**
-     * Searches with a filter compiled from Auth0's query syntax (src/search): through the driver,
-     * because it carries our own operators, which mongoose's sanitizeFilter would strip.
-     */
-    async search(filter: Record<string, unknown>, { sort, skip = 0, limit }: { sort: Record<string, 1 | -1>; skip?: number; limit: number }): Promise<UserDoc[]> {
-      const found = await users.collection.find<UserDoc>(filter, { sort, skip, limit, projection: { password_hash: 0, 'identities.sealed_tokens': 0 } }).toArray();
-      return found.map(withProfileDefaults);
-    },
-
-    countMatching(filter: Record<string, unknown>): Promise<number> {
-      return users.collection.countDocuments(filter);
-    },
-
-    /**
-     * Every user (of one connection when asked), a cursor batch at a time: an export of any size
-     * holds one batch, and waits once per batch rather than once per user. The driver's cursor
-     * knows nothing of `select: false`, so the secrets are left out here by name. Natural order,
-     * as Auth0 promises none (a sort would make the dev database sort every user first).
-     */
-    async *streamBatches({ connection, segment, limit }: { connection?: string; segment?: string; limit?: number }, batchSize = 100): AsyncGenerator<UserDoc[]> {
-      const cursor = users.collection.find(exportFilter({ connection, segment }), { batchSize, projection: { password_hash: 0, 'identities.sealed_tokens': 0 }, ...(limit ? { limit } : {}) });
-      for await (const batch of cursorBatches(cursor) as AsyncGenerator<UserDoc[]>) yield batch.map(withProfileDefaults);
-    },
-
-    /** How many users `streamBatches` gives for the same selection (an export's total). */
-    countAll(selection: { connection?: string; segment?: string }): Promise<number> {
-      return users.countDocuments(exportFilter(selection)).exec();
-    },
-
-    /**
      * `verifyEmail`: the address to mark verified with it (a password-change ticket's
      * mark_email_as_verified), in the same write and only while the user still has it; that write
      * changes the profile, so it goes through `changes`, which keeps the facts. False: nothing was
@@ -205,9 +177,4 @@ const holdsAll = (user: UserDoc, other: UserDoc) => other.identities.every((o) =
 /** A database user's own id (the part after `auth0|`): an ObjectId's 24 hex digits, as Auth0's. */
 export function newUserObjectId(): string {
   return new mongoose.Types.ObjectId().toHexString();
-}
-
-/** The users an export selects: of one connection, of one saved segment, or all. */
-function exportFilter({ connection, segment }: { connection?: string; segment?: string }): Record<string, string> {
-  return { ...(connection ? { 'identities.connection': String(connection) } : {}), ...(segment ? { 'facts.segments': String(segment) } : {}) };
 }
