@@ -115,7 +115,9 @@ describe('the hook_jobs queue', () => {
   let insole: TestInsole;
   let queue: JobQueue;
   before(async () => {
-    insole = await startTestInsole();
+    const monitored = new URL(testDatabaseUri());
+    monitored.searchParams.set('monitorCommands', 'true');
+    insole = await startTestInsole({}, monitored.toString());
     queue = createJobQueue(createHookJobModel(insole.connection), { requeueDeadAfterMs: 24 * 3600_000 });
   });
   after(() => insole.stop());
@@ -126,6 +128,24 @@ describe('the hook_jobs queue', () => {
     const job = someJob();
     assert.equal(await queue.enqueue(job), true);
     assert.equal(await queue.enqueue(job), false);
+    assert.equal(await jobsOf(insole).countDocuments({ key: job.key }), 1);
+  });
+
+  test("a key already taken (a sign-in while the user's job is pending) costs one command, as a new job does", async () => {
+    const job = someJob('taken-hook');
+    const commands: string[] = [];
+    const count = (event: { commandName: string; command: Record<string, unknown> }) => {
+      if (event.command[event.commandName] === 'hook_jobs' && JSON.stringify(event.command).includes(job.key)) commands.push(event.commandName);
+    };
+    insole.connection.getClient().on('commandStarted', count);
+    try {
+      assert.equal(await queue.enqueue(job), true);
+      assert.equal(commands.length, 1, `a new job: ${commands.join(', ')}`);
+      assert.equal(await queue.enqueue(job), false);
+      assert.equal(commands.length, 2, `the key taken: ${commands.slice(1).join(', ')}`);
+    } finally {
+      insole.connection.getClient().off('commandStarted', count);
+    }
     assert.equal(await jobsOf(insole).countDocuments({ key: job.key }), 1);
   });
 

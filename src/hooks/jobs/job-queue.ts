@@ -7,6 +7,10 @@ export type JobQueue = ReturnType<typeof createJobQueue>;
 /** How long MongoDB keeps a done job (TTL, best effort): long enough to answer "did it run?". */
 const KEEP_DONE_MS = 30 * 24 * 3600_000;
 
+type NewJob = { hook: string; user_id: string; key: string };
+/** What the queue needs to know of the job holding a key (`_id` is missing when a racing insert took it). */
+type KeyHolder = Partial<Pick<HookJob, '_id' | 'finished_at'>> & Pick<HookJob, 'state'>;
+
 export const OPEN_STATES = ['pending', 'running', 'dead', 'disabled'] as const satisfies readonly JobState[];
 export type OpenState = (typeof OPEN_STATES)[number];
 
@@ -18,9 +22,28 @@ export type OpenState = (typeof OPEN_STATES)[number];
 export function createJobQueue(jobs: HookJobModel, settings: { requeueDeadAfterMs: number }) {
   const fence = (job: HookJob) => ({ _id: job._id, state: 'running' as const, worker: job.worker, attempts: job.attempts });
 
-  async function insert(job: { hook: string; user_id: string; key: string }, now: Date): Promise<boolean> {
+  const newJob = (job: NewJob, now: Date) => ({ ...job, state: 'pending' as const, attempts: 0, run_after: now, created_at: now, updated_at: now });
+
+  /**
+   * Inserts the job unless a job holds its key, in one command: an upsert that answers with the
+   * holder (null when it inserted). A sign-in while the user's job is pending or running then costs
+   * one indexed command, not a refused insert and a read of the holder.
+   */
+  async function insertOrFindHolder(job: NewJob, now: Date): Promise<KeyHolder | null> {
     try {
-      await jobs.create({ ...job, state: 'pending', attempts: 0, run_after: now, created_at: now, updated_at: now });
+      const { key, ...rest } = newJob(job, now);
+      return await jobs.findOneAndUpdate({ key }, { $setOnInsert: rest }, { upsert: true, returnDocument: 'before', projection: { state: 1, finished_at: 1 } })
+        .lean<KeyHolder>().exec();
+    } catch (err) {
+      // Sign-ins upserting one key at once: the unique index lets one insert; the others' holder is that new job.
+      if (isDuplicateKeyError(err)) return { state: 'pending' };
+      throw err;
+    }
+  }
+
+  async function insert(job: NewJob, now: Date): Promise<boolean> {
+    try {
+      await jobs.create(newJob(job, now));
       return true;
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;
@@ -34,15 +57,14 @@ export function createJobQueue(jobs: HookJobModel, settings: { requeueDeadAfterM
    * queued nothing, so the user was never enriched again unless an operator requeued the job. One
    * that died `requeueDeadAfterMs` ago or more gives its key up (renamed `<key>#dead:<id>`) and stays,
    * dead, for the operator (then kept as long as a done job). The wait keeps a job that always dies
-   * (a 4xx) from adding a dead job at every sign-in. True when there was one to give way.
+   * (a 4xx) from adding a dead job at every sign-in. True when the holder gave way.
    */
-  async function supersedeDead(key: string, now: Date): Promise<boolean> {
-    const diedBefore = new Date(now.getTime() - settings.requeueDeadAfterMs);
-    const dead = await jobs.findOne({ key, state: 'dead', finished_at: mongoose.trusted({ $lte: diedBefore }) }, { _id: 1 }).lean<Pick<HookJob, '_id'>>().exec();
-    if (!dead) return false;
+  async function supersedeDead(key: string, holder: KeyHolder, now: Date): Promise<boolean> {
+    const diedBefore = now.getTime() - settings.requeueDeadAfterMs;
+    if (holder.state !== 'dead' || !holder._id || !holder.finished_at || holder.finished_at.getTime() > diedBefore) return false;
     // Conditional: of sign-ins racing here, one renames it; each then tries the insert, and one wins.
-    await jobs.updateOne({ _id: dead._id, key, state: 'dead' }, {
-      $set: { key: `${key}#dead:${String(dead._id)}`, superseded_at: now, updated_at: now, expire_at: new Date(now.getTime() + KEEP_DONE_MS) },
+    await jobs.updateOne({ _id: holder._id, key, state: 'dead' }, {
+      $set: { key: `${key}#dead:${String(holder._id)}`, superseded_at: now, updated_at: now, expire_at: new Date(now.getTime() + KEEP_DONE_MS) },
     }).exec();
     return true;
   }
@@ -57,9 +79,10 @@ export function createJobQueue(jobs: HookJobModel, settings: { requeueDeadAfterM
      * Queues a job unless one with the same key is queued, running, done, or dead for less than
      * `requeueDeadAfterMs`: false then.
      */
-    async enqueue(job: { hook: string; user_id: string; key: string }, now = new Date()): Promise<boolean> {
-      if (await insert(job, now)) return true;
-      return (await supersedeDead(job.key, now)) && insert(job, now);
+    async enqueue(job: NewJob, now = new Date()): Promise<boolean> {
+      const holder = await insertOrFindHolder(job, now);
+      if (!holder) return true;
+      return (await supersedeDead(job.key, holder, now)) && insert(job, now);
     },
 
     /**
