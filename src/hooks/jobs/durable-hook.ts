@@ -12,7 +12,7 @@ export interface HookRunContext {
 
 /**
  * A hook that runs after sign-in, outside the request, as a durable job. A sign-in only checks
- * `appliesTo` (no I/O) and inserts a job under `key`; the worker calls `run` with the user as
+ * `appliesTo` (no I/O) and queues a job under `key`; the worker calls `run` with the user as
  * stored at that moment, and checks `appliesTo` again first, so a job that was already done by a
  * crashed attempt is not done twice.
  */

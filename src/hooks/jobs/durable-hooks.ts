@@ -21,7 +21,7 @@ export interface DurableHooksDeps {
 export type DurableHooks = Awaited<ReturnType<typeof createDurableHooks>>;
 
 /**
- * The durable half of post-login: a sign-in step that only queues jobs (one insert per hook that
+ * The durable half of post-login: a sign-in step that only queues jobs (one upsert per hook that
  * applies, no API call), and the worker that runs them in every instance.
  */
 export async function createDurableHooks({ config, connection, hooks: configured, findUser, logger }: DurableHooksDeps) {
