@@ -9,12 +9,14 @@ import type { AccountsArea } from '../users/accounts.area.ts';
 import { createCallbackCookie, signedCookieSecrets } from './callback-cookie.ts';
 import { createInteractionPages } from './interaction-pages.ts';
 import { createPendingLinkCookie } from './pending-link-cookie.ts';
+import { createSocialOutcomePages } from './social-outcome-pages.ts';
 import { signInPageAtAuthorize } from './sign-in-page-at-authorize.ts';
 import { createResumeHere } from '../oidc/resume-here.ts';
 import { createCsrf } from './middleware/csrf.ts';
 import { accountRoutes } from './routes/account.routes.ts';
 import { homeRoutes } from './routes/home.routes.ts';
 import { interactionRoutes } from './routes/interaction.routes.ts';
+import { socialEmailRoutes } from './routes/social-email.routes.ts';
 import { socialRoutes } from './routes/social.routes.ts';
 
 interface PagesDeps { oidc: LiveProvider; accounts: AccountsArea; social: SocialArea; hooks: Pick<HooksArea, 'postLogin'> }
@@ -25,13 +27,15 @@ export function createHostedPagesArea({ config, renderView }: Core, { oidc, acco
   const provider = oidc.current;
   const pages = createInteractionPages({ ...social, provider, renderView, csrf, postLogin: hooks.postLogin, pendingLink: createPendingLinkCookie(config), resume: createResumeHere(oidc) });
   oidc.use(signInPageAtAuthorize(pages, social.connections));
+  const outcomes = createSocialOutcomePages({ handshakes: social.handshakes, pages });
   const cookies = Router().use(cookieParser(signedCookieSecrets(config)));
   return {
     pages: [
       homeRoutes(config, renderView),
       cookies,
       interactionRoutes({ provider, pages, csrf, renderView, handshakes: social.handshakes, passwordSignin: accounts.passwordSignin, verifyEmailFirst: config.signup.verify_email_first }),
-      socialRoutes({ ...social, provider, pages, csrf, renderView, callbackCookie: createCallbackCookie(config), timeoutMs: config.connections.timeout_ms }),
+      socialRoutes({ ...social, provider, pages, outcomes, callbackCookie: createCallbackCookie(config), timeoutMs: config.connections.timeout_ms }),
+      socialEmailRoutes({ ...social, pages, outcomes, csrf, renderView }),
       accountRoutes({ account: accounts.account, renderView, csrf, handshakes: social.handshakes }),
     ],
   };
