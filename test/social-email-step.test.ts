@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { answerConsent } from './fakes/drive.ts';
-import { signInForTokens } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
+import { emailStepDriver } from './support/social-email-step.ts';
 import {
-  decode, follow, freshGoogle, freshTwitter, healAll, logsSince, read, ShopperAgent, socialTrip, storefrontTokens, submit, usersOf, type Page, type Trip,
+  follow, freshGoogle, healAll, logsSince, read, ShopperAgent, socialTrip, storefrontTokens, submit, usersOf, type Trip,
 } from './support/social-steps.ts';
 
 /**
@@ -16,7 +16,6 @@ import {
 describe('the email step of a social sign-in does not tell whether an address has an account', () => {
   let inbox: Inbox;
   let world: SocialWorld;
-  let serial = 0;
   before(async () => {
     inbox = await startInbox();
     world = await startSocialWorld({ mail: { smtp_url: inbox.url }, attack_protection: { account_mails: { max_per_address: 2 } } });
@@ -24,33 +23,7 @@ describe('the email step of a social sign-in does not tell whether an address ha
   after(async () => { await world.close(); await inbox.close(); });
   beforeEach(() => healAll(world));
 
-  const password = 'heel toe heel toe marathon';
-  const newEmail = (name: string) => `${name}.${Date.now()}${++serial}@example.com`;
-  const CONFIRM = /^Confirm your email for /;
-  const CONNECT = /^Connect X \(Twitter\) to your .* account\?$/;
-  const linkPrefix = (trip: Trip) => `${world.insole.issuer}/interaction/${trip.uid}/email-link?ticket=`;
-  const connectionsOf = async (user_id: string) =>
-    ((await usersOf(world.insole).findOne({ user_id }))?.identities ?? []).map((i: { connection: string }) => i.connection);
-
-  async function passwordAccount(email: string): Promise<string> {
-    return (await signInForTokens(world.insole.issuer, { email, password }, 'signup')).tokens.claims()!.sub;
-  }
-
-  /** A fresh X account without email signs in, and types `email` on the email step. */
-  async function typeAddress(email: string): Promise<{ trip: Trip; answer: Page; x: { id_str: string } }> {
-    const x = freshTwitter(world, { email: undefined });
-    const trip = await socialTrip(world.insole, 'twitter');
-    const form = read.form(trip.landing.html, /\/social\/[^/]+\/email$/);
-    return { trip, x, answer: await submit(trip.agent, form.action, { email, _csrf: form.csrf }, world.insole) };
-  }
-
-  /** What a page shows, with what is the shopper's own (the address typed, the sign-in's uid) taken out. */
-  function shown(page: Page, trip: Trip, email: string) {
-    const strip = (s: string) => s.split(email).join('<email>').split(trip.uid).join('<uid>');
-    const text = decode(page.html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ')).trim();
-    const links = [...page.html.matchAll(/href="([^"]+)"/g)].map((m) => strip(decode(m[1]!)));
-    return { status: page.status, left: page.left, path: strip(new URL(page.url).pathname).replace(/[^/]+$/, '<handle>'), text: strip(text), links };
-  }
+  const { password, CONFIRM, CONNECT, newEmail, linkPrefix, connectionsOf, passwordAccount, typeAddress, shown } = emailStepDriver(() => world);
 
   test('an address with an account and one without get the very same "check your inbox" answer, and each its own mail', async () => {
     const owned = newEmail('has.account');

@@ -18,7 +18,7 @@ import type { ResumeHere } from '../oidc/resume-here.ts';
 export type Interaction = Awaited<ReturnType<ReturnType<CurrentProvider>['interactionDetails']>>;
 type InteractionDetails = Interaction;
 
-export type Screen = 'login' | 'signup' | 'consent' | 'social-email' | 'check-inbox';
+export type Screen = 'login' | 'signup' | 'consent' | 'social-email' | 'check-inbox' | 'email-step-expired';
 
 /** The page an interaction opens on: consent when that is what it asks, else sign-in or (screen_hint) sign-up. */
 export function firstScreenOf(interaction: Interaction): Screen {
@@ -38,6 +38,7 @@ function hintedEmail(screen: Screen, interaction: Interaction): string {
 
 const TITLES: Record<Screen, string> = {
   login: 'Sign in', signup: 'Create your account', consent: 'Allow access', 'social-email': 'One more step', 'check-inbox': 'Check your inbox',
+  'email-step-expired': 'This step has expired',
 };
 
 export interface InteractionPagesDeps {

@@ -47,6 +47,15 @@ export function createSocialOutcomePages({ handshakes, pages }: { handshakes: Ha
     return pages.show(req, res, 'login', { email, notice: linkNotice(email, connection, targetConnections) }, 200, interaction);
   }
 
+  /** Shows the offer to sign in and link again when this browser was shown it (a reload); false when none waits. */
+  async function offerAgain(req: Request, res: Response, interaction: Interaction): Promise<boolean> {
+    const pending = pages.linkOffered(req, interaction.uid) ? await handshakes.peekFor(interaction.uid, 'pending_link') : null;
+    if (typeof pending?.data.target_email !== 'string') return false;
+    const targetConnections = Array.isArray(pending.data.target_connections) ? pending.data.target_connections.map(String) : [];
+    await offerLink(req, res, interaction, pending.connection as SocialConnection, pending.data.target_email, targetConnections);
+    return true;
+  }
+
   /**
    * The outcome was shown already and this is the page reloaded: the interaction is alive (its
    * cookie was checked), so the shopper sees its page again, the offer to link when one waits, the
@@ -55,11 +64,7 @@ export function createSocialOutcomePages({ handshakes, pages }: { handshakes: Ha
    * being told to start again from the store.
    */
   async function showAgain(req: Request, res: Response, interaction: Interaction) {
-    const pending = pages.linkOffered(req, interaction.uid) ? await handshakes.peekFor(interaction.uid, 'pending_link') : null;
-    if (typeof pending?.data.target_email === 'string') {
-      const targetConnections = Array.isArray(pending.data.target_connections) ? pending.data.target_connections.map(String) : [];
-      return offerLink(req, res, interaction, pending.connection as SocialConnection, pending.data.target_email, targetConnections);
-    }
+    if (await offerAgain(req, res, interaction)) return;
     const askingEmail = await handshakes.peekFor(interaction.uid, 'pending_email');
     if (askingEmail) return askEmail(req, res, interaction, askingEmail._id, askingEmail.connection as SocialConnection);
     res.redirect(303, `/interaction/${interaction.uid}`);
@@ -69,5 +74,5 @@ export function createSocialOutcomePages({ handshakes, pages }: { handshakes: Ha
     return pages.show(req, res, 'social-email', { pendingId, connectionLabel: CONNECTION_LABELS[connection] }, 200, interaction);
   }
 
-  return { respond, showAgain };
+  return { respond, offerAgain, showAgain };
 }

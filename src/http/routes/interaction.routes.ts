@@ -5,9 +5,7 @@ import { TooManyAttemptsError } from '../../users/attack-protection.ts';
 import { consentForm, credentialsForm, parseForm } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
 import { firstScreenOf, type InteractionPages } from '../interaction-pages.ts';
-import { HANDSHAKE_LIFETIME_MS, type HandshakeStore } from '../../auth/handshake.store.ts';
-import { CONNECTION_LABELS } from '../../auth/passport-setup.ts';
-import type { SocialConnection } from '../../auth/profile-mapping.ts';
+import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import type { RenderView } from '../views.ts';
 import type { CurrentProvider } from '../../oidc/live-provider.ts';
 
@@ -60,14 +58,12 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
   }
 
   // Shown again on reload for as long as the sign-in lives; the address only while its record does.
-  // A social sign-in's email step (social.routes.ts) says its link continues the sign-in in this browser.
+  // (A social sign-in's email step has its own page: social-email.routes.ts.)
   router.get('/interaction/:uid/check-inbox/:handle', async (req, res) => {
     const details = await pages.load(req, res);
     const found = await handshakes.peek(String(req.params.handle), 'check_inbox');
     const record = found?.uid === details.uid ? found : null;
-    const social = record && record.connection !== PASSWORD_CONNECTION ? CONNECTION_LABELS[record.connection as SocialConnection] : undefined;
-    const locals = social ? { connectionLabel: social, minutes: Math.round(HANDSHAKE_LIFETIME_MS / 60_000) } : {};
-    await pages.show(req, res, 'check-inbox', { email: record ? String(record.data.email) : '', ...locals }, 200, details);
+    await pages.show(req, res, 'check-inbox', { email: record ? String(record.data.email) : '' }, 200, details);
   });
 
   router.post('/interaction/:uid/consent', ...form, async (req, res) => {

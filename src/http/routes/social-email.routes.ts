@@ -1,14 +1,14 @@
-import express, { Router, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { HandshakeStore } from '../../auth/handshake.store.ts';
+import { HANDSHAKE_LIFETIME_MS, type HandshakeStore } from '../../auth/handshake.store.ts';
 import { CONNECTION_LABELS } from '../../auth/passport-setup.ts';
 import type { SocialConnection, SocialProfile } from '../../auth/profile-mapping.ts';
 import type { SocialEmailStep } from '../../auth/social-email-step.ts';
 import type { SocialSigninService } from '../../auth/social-signin.service.ts';
 import { emailField, parseForm } from '../forms.ts';
-import type { InteractionPages } from '../interaction-pages.ts';
+import type { Interaction, InteractionPages } from '../interaction-pages.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
-import { signInExpired, type Sealed, type SocialOutcomePages } from '../social-outcome-pages.ts';
+import type { Sealed, SocialOutcomePages } from '../social-outcome-pages.ts';
 import type { RenderView } from '../views.ts';
 
 interface Deps {
@@ -22,6 +22,7 @@ interface Deps {
 }
 
 const emailForm = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
+const minutes = Math.round(HANDSHAKE_LIFETIME_MS / 60_000);
 
 /**
  * The email step of a social sign-in whose provider shared no address (auth/social-email-step.ts):
@@ -35,7 +36,7 @@ export function socialEmailRoutes({ handshakes, socialSignin, pages, outcomes, c
     const details = await pages.load(req, res);
     const pendingId = String(req.params.pending);
     const pending = await handshakes.peek(pendingId, 'pending_email');
-    if (!pending || pending.uid !== details.uid) throw signInExpired();
+    if (!pending || pending.uid !== details.uid) return stepExpired(req, res, details);
     const connection = pending.connection as SocialConnection;
     let email: string;
     try {
@@ -45,14 +46,24 @@ export function socialEmailRoutes({ handshakes, socialSignin, pages, outcomes, c
       const typed = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
       return pages.show(req, res, 'social-email', { pendingId, connectionLabel: CONNECTION_LABELS[connection], email: typed, error: (err as Error).message }, 400);
     }
-    if (!(await handshakes.take(pendingId, 'pending_email', details.uid))) throw signInExpired();
+    if (!(await handshakes.take(pendingId, 'pending_email', details.uid))) return stepExpired(req, res, details);
     // The same answer whether or not the address has an account; the mail differs (social-email-step.ts).
     const profile = { ...(pending.data.profile as SocialProfile), email, email_verified: false };
     const ctx = await pages.requestContext(req, details.params.client_id);
     await emailStep.start(details.uid, { connection, profile, sealed: pending.data.sealed as Sealed }, ctx);
     // Post/Redirect/Get, as a sign-up's: reloading "Check your inbox" mails nothing again.
     const handle = await handshakes.put({ kind: 'check_inbox', uid: details.uid, connection, data: { email } });
-    res.redirect(303, `/interaction/${details.uid}/check-inbox/${handle}`);
+    res.redirect(303, `/interaction/${details.uid}/email-sent/${handle}`);
+  });
+
+  // Its own address, not the sign-up's check-inbox: once the step is over (its records live 15
+  // minutes, as the link does), a reload says so rather than showing the sign-up's wording.
+  router.get('/interaction/:uid/email-sent/:handle', async (req, res) => {
+    const details = await pages.load(req, res);
+    const record = await handshakes.peek(String(req.params.handle), 'check_inbox');
+    if (record?.uid !== details.uid) return stepExpired(req, res, details);
+    const connectionLabel = CONNECTION_LABELS[record.connection as SocialConnection];
+    await pages.show(req, res, 'check-inbox', { email: String(record.data.email), connectionLabel, minutes }, 200, details);
   });
 
   // The emailed link, opened in the browser that typed the address (the interaction cookie says so):
@@ -65,11 +76,20 @@ export function socialEmailRoutes({ handshakes, socialSignin, pages, outcomes, c
     if (!details) return otherBrowser(res);
     const ticket = typeof req.query.ticket === 'string' ? req.query.ticket : '';
     const signin = await emailStep.redeem(details.uid, ticket);
-    if (!signin) return outcomes.showAgain(req, res, details); // used already (a reload) or expired: where this sign-in stands
+    if (!signin) {
+      // Used already: reloading the offer to sign in to the account shows it again; else the step is over.
+      if (await outcomes.offerAgain(req, res, details)) return;
+      return stepExpired(req, res, details);
+    }
     const profile = { ...signin.profile, email_verified: true };
     const ctx = await pages.requestContext(req, details.params.client_id);
     return outcomes.respond(req, res, details, signin.connection, profile, signin.sealed, await socialSignin.complete(profile, signin.sealed, ctx), ctx);
   });
+
+  /** The interaction lives on (its cookie was checked) but not this step: a fresh start from its first page, or back to the store. */
+  function stepExpired(req: Request, res: Response, interaction: Interaction) {
+    return pages.show(req, res, 'email-step-expired', { minutes }, 400, interaction);
+  }
 
   async function otherBrowser(res: Response) {
     res.status(400).type('html').send(await renderView('message', {
