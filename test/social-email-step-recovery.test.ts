@@ -3,14 +3,14 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { emailStepDriver } from './support/social-email-step.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
-import { follow, healAll, read, type Page, type Trip } from './support/social-steps.ts';
+import { follow, healAll, read, storefrontTokens, submit, usersOf, type Page, type Trip } from './support/social-steps.ts';
 
 /**
  * The email step of an X sign-in without email (social-email-step.test.ts) when the shopper needs a
- * way on: the step expired. Every answer stays the same whether or not the address has an account
+ * way on: a mistyped address, or the step expired. Every answer stays the same whether or not the address has an account
  * (STANDARDS: no account enumeration).
  */
-describe('the email step of a social sign-in, expired', () => {
+describe('the email step of a social sign-in: another address, an expired step', () => {
   let inbox: Inbox;
   let world: SocialWorld;
   before(async () => {
@@ -21,6 +21,45 @@ describe('the email step of a social sign-in, expired', () => {
   beforeEach(() => healAll(world));
 
   const { CONFIRM, CONNECT, newEmail, linkPrefix, passwordAccount, typeAddress, shown, ageStep } = emailStepDriver(() => world);
+
+  /** "Use another address" on "Check your inbox": the email step's form again, with the address typed. */
+  async function useAnotherAddress(trip: Trip, answer: Page, typed: string): Promise<Page> {
+    const form = await follow(trip.agent, read.link(answer.html, /^Use another address$/), world.insole);
+    assert.equal(form.status, 200);
+    assert.equal(read.h1(form.html), 'One more step');
+    assert.equal(read.inputValue(form.html, 'email'), typed, 'the address typed, to correct');
+    return form;
+  }
+
+  test('a mistyped address: "Use another address" goes back to the form of the same sign-in; the new address\'s link finishes it, the first link no longer does', async () => {
+    const owned = newEmail('typo.owned');
+    await passwordAccount(owned);
+    const typo = newEmail('typo.new');
+    const withAccount = await typeAddress(owned);
+    const without = await typeAddress(typo);
+    const firstLinks = [
+      inbox.linkIn(await inbox.waitFor(owned, CONNECT), linkPrefix(withAccount.trip)),
+      inbox.linkIn(await inbox.waitFor(typo, CONFIRM), linkPrefix(without.trip)),
+    ];
+    const forms = [await useAnotherAddress(withAccount.trip, withAccount.answer, owned), await useAnotherAddress(without.trip, without.answer, typo)];
+    assert.deepEqual(shown(forms[0]!, withAccount.trip, owned), shown(forms[1]!, without.trip, typo), 'the same form whether or not the address has an account');
+
+    for (const [i, { trip, x }] of [withAccount, without].entries()) {
+      const users = await usersOf(world.insole).countDocuments();
+      const right = newEmail(`typo.fixed${i}`);
+      const form = read.form(forms[i]!.html, /\/social\/[^/]+\/email$/);
+      const answer = await submit(trip.agent, form.action, { email: right, _csrf: form.csrf }, world.insole);
+      assert.equal(read.h1(answer.html), 'Check your inbox');
+      assert.ok(answer.html.includes(right));
+      const link = inbox.linkIn(await inbox.waitFor(right, CONFIRM), linkPrefix(trip));
+
+      assertStepExpired(await follow(trip.agent, firstLinks[i]!, world.insole), trip);
+      assert.equal(await usersOf(world.insole).countDocuments(), users, 'the first link made nobody');
+      const claims = (await storefrontTokens(trip, await follow(trip.agent, link, world.insole))).claims()!;
+      assert.deepEqual([claims.sub, claims.email, claims.email_verified], [`twitter|${x.id_str}`, right, true]);
+      assert.deepEqual(trip.agent.serverErrors(), []);
+    }
+  });
 
   function assertStepExpired(page: Page, trip: Trip): void {
     assert.equal(page.status, 400);

@@ -61,9 +61,9 @@ export function createHandshakeStore(connection: Connection) {
       await records.deleteOne({ _id: id });
     },
 
-    /** What an interaction left waiting of one kind (an offer replaced by a newer one). */
-    async dropFor(uid: string, kind: HandshakeKind): Promise<void> {
-      await records.deleteMany({ uid, kind });
+    /** What an interaction left waiting of one kind (an offer replaced by a newer one), or those of them `where` matches. */
+    async dropFor(uid: string, kind: HandshakeKind, where: Record<string, unknown> = {}): Promise<void> {
+      await records.deleteMany({ ...where, uid, kind });
     },
 
     /** Everything an interaction left waiting (a cancelled sign-in): the provider tokens in them too. */

@@ -5,12 +5,14 @@ import { linkDigest, newLinkToken } from '../users/email-tickets.ts';
 import type { RequestContext } from '../users/password-signin.service.ts';
 import type { UserRepository } from '../users/user.repository.ts';
 import type { Identity } from '../users/user.model.ts';
-import { HANDSHAKE_LIFETIME_MS, type HandshakeStore } from './handshake.store.ts';
+import { HANDSHAKE_LIFETIME_MS, type Handshake, type HandshakeStore } from './handshake.store.ts';
 import { CONNECTION_LABELS } from './passport-setup.ts';
 import type { SocialConnection, SocialProfile } from './profile-mapping.ts';
 
 type Sealed = Identity['sealed_tokens'];
 export interface EmailedSignin { connection: SocialConnection; profile: SocialProfile; sealed: Sealed }
+/** What "Check your inbox" shows: the address typed, and the pending sign-in its links post again. */
+export interface SentPage { email: string; pendingId: string; connection: SocialConnection }
 
 export type SocialEmailStep = ReturnType<typeof createSocialEmailStep>;
 
@@ -26,6 +28,10 @@ export type SocialEmailStep = ReturnType<typeof createSocialEmailStep>;
  * (scoped to /interaction/<uid>) oidc-provider checks, and its record is bound to that uid. A link
  * forwarded elsewhere does nothing; followed in the right browser it still links nothing until the
  * account is signed in to (interaction-pages.ts finishLogin).
+ *
+ * The step goes on after a mail: "Use another address" posts the same pending sign-in again, and
+ * only the links mailed to the last address typed work (a mistyped address's link, should its
+ * stranger click it, continues nothing). The first link used ends the step: the others die with it.
  */
 export function createSocialEmailStep({ users, handshakes, protection, mails, logs, issuer }: {
   users: Pick<UserRepository, 'findByEmail'>; handshakes: HandshakeStore; protection: Pick<AttackProtection, 'refuseAccountMail'>;
@@ -33,21 +39,52 @@ export function createSocialEmailStep({ users, handshakes, protection, mails, lo
 }) {
   const minutes = Math.round(HANDSHAKE_LIFETIME_MS / 60_000);
 
+  /** Mails the link for `signin`, whose profile carries the typed address; past a limit only the log says so. */
+  async function mailLink(uid: string, signin: EmailedSignin, ctx: RequestContext): Promise<void> {
+    const email = signin.profile.email!;
+    const { connection } = signin;
+    // Before the limits: the shopper moved on from the other address whether or not this mail goes.
+    await handshakes.dropFor(uid, 'emailed_link', { 'data.profile.email': { $ne: email } });
+    const refused = await protection.refuseAccountMail(email, ctx.ip);
+    if (refused) {
+      await logs.record({ type: 'f', ...ctx, connection, strategy: connection, strategy_type: 'social', user_name: email, details: { error: refused } });
+      return;
+    }
+    const owner = await users.findByEmail(email);
+    const { token, digest } = newLinkToken(); // only the digest is stored: a database leak holds no working link
+    await handshakes.put({ _id: digest, kind: 'emailed_link', uid, connection, data: { profile: signin.profile, sealed: signin.sealed } });
+    const url = `${issuer}/interaction/${encodeURIComponent(uid)}/email-link?ticket=${token}`;
+    await mails.socialEmailLink(email, { url, existing: Boolean(owner), connectionLabel: CONNECTION_LABELS[connection], minutes });
+  }
+
   return {
-    /** Mails the link for `signin`, whose profile carries the typed address; past a limit only the log says so. */
-    async start(uid: string, signin: EmailedSignin, ctx: RequestContext): Promise<void> {
-      const email = signin.profile.email!;
-      const { connection } = signin;
-      const refused = await protection.refuseAccountMail(email, ctx.ip);
-      if (refused) {
-        await logs.record({ type: 'f', ...ctx, connection, strategy: connection, strategy_type: 'social', user_name: email, details: { error: refused } });
-        return;
-      }
-      const owner = await users.findByEmail(email);
-      const { token, digest } = newLinkToken(); // only the digest is stored: a database leak holds no working link
-      await handshakes.put({ _id: digest, kind: 'emailed_link', uid, connection, data: { profile: signin.profile, sealed: signin.sealed } });
-      const url = `${issuer}/interaction/${encodeURIComponent(uid)}/email-link?ticket=${token}`;
-      await mails.socialEmailLink(email, { url, existing: Boolean(owner), connectionLabel: CONNECTION_LABELS[connection], minutes });
+    minutes,
+
+    /** The sign-in waiting for an address, when it is this interaction's and has not expired. */
+    async pending(uid: string, pendingId: string): Promise<Handshake | null> {
+      const pending = await handshakes.peek(pendingId, 'pending_email');
+      return pending?.uid === uid ? pending : null;
+    },
+
+    /**
+     * Mails the link for `email` and returns the handle of its "Check your inbox" page; null when
+     * the pending sign-in is over (used by a concurrent post, or expired). The pending sign-in is
+     * put back with the address typed, for another address or another mail, for 15 more minutes.
+     */
+    async send(uid: string, pendingId: string, email: string, ctx: RequestContext): Promise<string | null> {
+      const pending = await handshakes.take(pendingId, 'pending_email', uid);
+      if (!pending) return null;
+      const connection = pending.connection as SocialConnection;
+      const { profile, sealed } = pending.data as { profile: SocialProfile; sealed: Sealed };
+      await mailLink(uid, { connection, profile: { ...profile, email, email_verified: false }, sealed }, ctx);
+      const next = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed, typed: email } });
+      return handshakes.put({ kind: 'check_inbox', uid, connection, data: { email, pending: next } });
+    },
+
+    async sentPage(uid: string, handle: string): Promise<SentPage | null> {
+      const record = await handshakes.peek(handle, 'check_inbox');
+      if (record?.uid !== uid) return null;
+      return { email: String(record.data.email), pendingId: String(record.data.pending), connection: record.connection as SocialConnection };
     },
 
     /** Uses the link once, in the interaction it was mailed for; null when it is not (any more) that interaction's. */
@@ -55,6 +92,7 @@ export function createSocialEmailStep({ users, handshakes, protection, mails, lo
       if (token.length === 0 || token.length > 100) return null;
       const record = await handshakes.take(linkDigest(token), 'emailed_link', uid);
       if (!record) return null;
+      await Promise.all([handshakes.dropFor(uid, 'emailed_link'), handshakes.dropFor(uid, 'pending_email')]);
       return { connection: record.connection as SocialConnection, profile: record.data.profile as SocialProfile, sealed: record.data.sealed as Sealed };
     },
   };

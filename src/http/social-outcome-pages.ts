@@ -66,13 +66,15 @@ export function createSocialOutcomePages({ handshakes, pages }: { handshakes: Ha
   async function showAgain(req: Request, res: Response, interaction: Interaction) {
     if (await offerAgain(req, res, interaction)) return;
     const askingEmail = await handshakes.peekFor(interaction.uid, 'pending_email');
-    if (askingEmail) return askEmail(req, res, interaction, askingEmail._id, askingEmail.connection as SocialConnection);
+    if (askingEmail) return askEmail(req, res, interaction, askingEmail._id, askingEmail.connection as SocialConnection, askingEmail.data.typed);
     res.redirect(303, `/interaction/${interaction.uid}`);
   }
 
-  function askEmail(req: Request, res: Response, interaction: Interaction, pendingId: string, connection: SocialConnection) {
-    return pages.show(req, res, 'social-email', { pendingId, connectionLabel: CONNECTION_LABELS[connection] }, 200, interaction);
+  /** The email step's form; `typed`: the address mailed last, when the shopper comes back to use another. */
+  function askEmail(req: Request, res: Response, interaction: Interaction, pendingId: string, connection: SocialConnection, typed?: unknown) {
+    const email = typeof typed === 'string' ? typed : '';
+    return pages.show(req, res, 'social-email', { pendingId, connectionLabel: CONNECTION_LABELS[connection], email }, 200, interaction);
   }
 
-  return { respond, offerAgain, showAgain };
+  return { respond, offerAgain, showAgain, askEmail };
 }

@@ -35,9 +35,9 @@ export function emailStepDriver(world: () => SocialWorld) {
       return { trip, x, answer: await submit(trip.agent, form.action, { email, _csrf: form.csrf }, world().insole) };
     },
 
-    /** What a page shows, with what is the shopper's own (the address typed, the sign-in's uid) taken out. */
+    /** What a page shows, with what is the shopper's own (the address typed, the sign-in's uid, its records' random ids) taken out. */
     shown(page: Page, trip: Trip, email: string) {
-      const strip = (s: string) => s.split(email).join('<email>').split(trip.uid).join('<uid>');
+      const strip = (s: string) => s.split(email).join('<email>').split(trip.uid).join('<uid>').replace(/\/[\w-]{32}(?=\/|$)/g, '/<id>');
       const text = decode(page.html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ')).trim();
       const links = [...page.html.matchAll(/href="([^"]+)"/g)].map((m) => strip(decode(m[1]!)));
       return { status: page.status, left: page.left, path: strip(new URL(page.url).pathname).replace(/[^/]+$/, '<handle>'), text: strip(text), links };

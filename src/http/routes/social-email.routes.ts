@@ -1,18 +1,16 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { HANDSHAKE_LIFETIME_MS, type HandshakeStore } from '../../auth/handshake.store.ts';
 import { CONNECTION_LABELS } from '../../auth/passport-setup.ts';
-import type { SocialConnection, SocialProfile } from '../../auth/profile-mapping.ts';
+import type { SocialConnection } from '../../auth/profile-mapping.ts';
 import type { SocialEmailStep } from '../../auth/social-email-step.ts';
 import type { SocialSigninService } from '../../auth/social-signin.service.ts';
 import { emailField, parseForm } from '../forms.ts';
 import type { Interaction, InteractionPages } from '../interaction-pages.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
-import type { Sealed, SocialOutcomePages } from '../social-outcome-pages.ts';
+import type { SocialOutcomePages } from '../social-outcome-pages.ts';
 import type { RenderView } from '../views.ts';
 
 interface Deps {
-  handshakes: HandshakeStore;
   socialSignin: SocialSigninService;
   pages: InteractionPages;
   outcomes: SocialOutcomePages;
@@ -22,37 +20,40 @@ interface Deps {
 }
 
 const emailForm = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
-const minutes = Math.round(HANDSHAKE_LIFETIME_MS / 60_000);
 
 /**
  * The email step of a social sign-in whose provider shared no address (auth/social-email-step.ts):
  * the address typed, and the mailed link that continues the sign-in in the browser that typed it.
  */
-export function socialEmailRoutes({ handshakes, socialSignin, pages, outcomes, csrf, emailStep, renderView }: Deps): Router {
+export function socialEmailRoutes({ socialSignin, pages, outcomes, csrf, emailStep, renderView }: Deps): Router {
   const router = Router();
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
 
+  // The form again ("Use another address" on "Check your inbox"), with the address mailed last.
+  router.get('/interaction/:uid/social/:pending/email', async (req, res) => {
+    const details = await pages.load(req, res);
+    const pending = await emailStep.pending(details.uid, String(req.params.pending));
+    if (!pending) return stepExpired(req, res, details);
+    return outcomes.askEmail(req, res, details, pending._id, pending.connection as SocialConnection, pending.data.typed);
+  });
+
   router.post('/interaction/:uid/social/:pending/email', ...form, async (req, res) => {
     const details = await pages.load(req, res);
-    const pendingId = String(req.params.pending);
-    const pending = await handshakes.peek(pendingId, 'pending_email');
-    if (!pending || pending.uid !== details.uid) return stepExpired(req, res, details);
-    const connection = pending.connection as SocialConnection;
+    const pending = await emailStep.pending(details.uid, String(req.params.pending));
+    if (!pending) return stepExpired(req, res, details);
     let email: string;
     try {
       email = parseForm(emailForm, req.body).email;
     } catch (err) {
       // Shown again with what was typed, so a typo is fixed rather than retyped.
       const typed = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
-      return pages.show(req, res, 'social-email', { pendingId, connectionLabel: CONNECTION_LABELS[connection], email: typed, error: (err as Error).message }, 400);
+      const connectionLabel = CONNECTION_LABELS[pending.connection as SocialConnection];
+      return pages.show(req, res, 'social-email', { pendingId: pending._id, connectionLabel, email: typed, error: (err as Error).message }, 400);
     }
-    if (!(await handshakes.take(pendingId, 'pending_email', details.uid))) return stepExpired(req, res, details);
     // The same answer whether or not the address has an account; the mail differs (social-email-step.ts).
-    const profile = { ...(pending.data.profile as SocialProfile), email, email_verified: false };
-    const ctx = await pages.requestContext(req, details.params.client_id);
-    await emailStep.start(details.uid, { connection, profile, sealed: pending.data.sealed as Sealed }, ctx);
+    const handle = await emailStep.send(details.uid, pending._id, email, await pages.requestContext(req, details.params.client_id));
+    if (!handle) return stepExpired(req, res, details);
     // Post/Redirect/Get, as a sign-up's: reloading "Check your inbox" mails nothing again.
-    const handle = await handshakes.put({ kind: 'check_inbox', uid: details.uid, connection, data: { email } });
     res.redirect(303, `/interaction/${details.uid}/email-sent/${handle}`);
   });
 
@@ -60,10 +61,10 @@ export function socialEmailRoutes({ handshakes, socialSignin, pages, outcomes, c
   // minutes, as the link does), a reload says so rather than showing the sign-up's wording.
   router.get('/interaction/:uid/email-sent/:handle', async (req, res) => {
     const details = await pages.load(req, res);
-    const record = await handshakes.peek(String(req.params.handle), 'check_inbox');
-    if (record?.uid !== details.uid) return stepExpired(req, res, details);
-    const connectionLabel = CONNECTION_LABELS[record.connection as SocialConnection];
-    await pages.show(req, res, 'check-inbox', { email: String(record.data.email), connectionLabel, minutes }, 200, details);
+    const sent = await emailStep.sentPage(details.uid, String(req.params.handle));
+    if (!sent) return stepExpired(req, res, details);
+    const connectionLabel = CONNECTION_LABELS[sent.connection];
+    await pages.show(req, res, 'check-inbox', { email: sent.email, pendingId: sent.pendingId, connectionLabel, minutes: emailStep.minutes }, 200, details);
   });
 
   // The emailed link, opened in the browser that typed the address (the interaction cookie says so):
@@ -88,7 +89,7 @@ export function socialEmailRoutes({ handshakes, socialSignin, pages, outcomes, c
 
   /** The interaction lives on (its cookie was checked) but not this step: a fresh start from its first page, or back to the store. */
   function stepExpired(req: Request, res: Response, interaction: Interaction) {
-    return pages.show(req, res, 'email-step-expired', { minutes }, 400, interaction);
+    return pages.show(req, res, 'email-step-expired', { minutes: emailStep.minutes }, 400, interaction);
   }
 
   async function otherBrowser(res: Response) {
