@@ -3,19 +3,19 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { emailStepDriver } from './support/social-email-step.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
-import { follow, healAll, read, storefrontTokens, submit, usersOf, type Page, type Trip } from './support/social-steps.ts';
+import { follow, healAll, logsSince, read, storefrontTokens, submit, usersOf, type Page, type Trip } from './support/social-steps.ts';
 
 /**
  * The email step of an X sign-in without email (social-email-step.test.ts) when the shopper needs a
- * way on: a mistyped address, or the step expired. Every answer stays the same whether or not the address has an account
+ * way on: a mistyped address, a mail that does not come, or the step expired. Every answer stays the same whether or not the address has an account
  * (STANDARDS: no account enumeration).
  */
-describe('the email step of a social sign-in: another address, an expired step', () => {
+describe('the email step of a social sign-in: another address, send again, an expired step', () => {
   let inbox: Inbox;
   let world: SocialWorld;
   before(async () => {
     inbox = await startInbox();
-    world = await startSocialWorld({ mail: { smtp_url: inbox.url } });
+    world = await startSocialWorld({ mail: { smtp_url: inbox.url }, attack_protection: { account_mails: { max_per_address: 3 } } });
   });
   after(async () => { await world.close(); await inbox.close(); });
   beforeEach(() => healAll(world));
@@ -59,6 +59,52 @@ describe('the email step of a social sign-in: another address, an expired step',
       assert.deepEqual([claims.sub, claims.email, claims.email_verified], [`twitter|${x.id_str}`, right, true]);
       assert.deepEqual(trip.agent.serverErrors(), []);
     }
+  });
+
+  /** "Send again" on "Check your inbox". */
+  async function sendAgain(trip: Trip, answer: Page): Promise<Page> {
+    const form = read.form(answer.html, /\/email-sent\/[^/]+\/again$/);
+    return submit(trip.agent, form.action, { _csrf: form.csrf }, world.insole);
+  }
+  const mailsTo = (email: string, subject: RegExp) => inbox.mails.filter((m) => JSON.stringify(m.to).includes(email) && subject.test(m.subject ?? '')).length;
+
+  test('"Send again" mails the link again, the same answer with or without an account, within the mail limit; the earlier link still works', async () => {
+    const owned = newEmail('again.owned');
+    await passwordAccount(owned);
+    const fresh = newEmail('again.new');
+    const since = new Date();
+    const steps = [{ email: owned, subject: CONNECT, ...await typeAddress(owned) }, { email: fresh, subject: CONFIRM, ...await typeAddress(fresh) }];
+    const links: string[][] = [[], []];
+    for (const [i, step] of steps.entries()) {
+      links[i]!.push(inbox.linkIn(await inbox.waitFor(step.email, step.subject), linkPrefix(step.trip)));
+      const again = await sendAgain(step.trip, step.answer);
+      assert.equal(again.status, 200);
+      assert.match(again.html, /We sent the link again to <strong>/);
+      links[i]!.push(inbox.linkIn(await inbox.waitForNth(step.email, step.subject, 2), linkPrefix(step.trip)));
+      step.answer = again;
+    }
+    assert.deepEqual(shown(steps[0]!.answer, steps[0]!.trip, owned), shown(steps[1]!.answer, steps[1]!.trip, fresh));
+
+    const forged = await submit(steps[1]!.trip.agent, read.form(steps[1]!.answer.html, /\/again$/).action, {}, world.insole);
+    assert.equal(forged.status, 403, 'a post without the CSRF token mails nothing');
+
+    // max_per_address: 3 — the fourth mail is refused, and the answer does not change.
+    for (const step of steps) {
+      const third = await sendAgain(step.trip, step.answer);
+      await inbox.waitForNth(step.email, step.subject, 3);
+      const fourth = await sendAgain(step.trip, third);
+      assert.deepEqual(shown(fourth, step.trip, step.email), shown(third, step.trip, step.email));
+    }
+    const refused = (await logsSince(world.insole, since, { type: 'f' })).filter((l) => l.user_name === owned || l.user_name === fresh);
+    assert.deepEqual(refused.map((l) => [l.user_name, l.details?.error]).sort(), [[fresh, 'too many mail requests for this email'], [owned, 'too many mail requests for this email']].sort());
+    assert.deepEqual([mailsTo(owned, CONNECT), mailsTo(fresh, CONFIRM)], [3, 3], 'no fourth mail');
+
+    // The first mail's link still works after "Send again".
+    const offer = await follow(steps[0]!.trip.agent, links[0]![0]!, world.insole);
+    assert.equal(read.notice(offer.html), `You already have an account with ${owned}. Sign in to it once to connect X (Twitter).`);
+    const done = await follow(steps[1]!.trip.agent, links[1]![0]!, world.insole);
+    assert.equal((await storefrontTokens(steps[1]!.trip, done)).claims()!.sub, `twitter|${steps[1]!.x.id_str}`);
+    for (const step of steps) assert.deepEqual(step.trip.agent.serverErrors(), []);
   });
 
   function assertStepExpired(page: Page, trip: Trip): void {

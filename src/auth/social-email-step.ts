@@ -11,8 +11,8 @@ import type { SocialConnection, SocialProfile } from './profile-mapping.ts';
 
 type Sealed = Identity['sealed_tokens'];
 export interface EmailedSignin { connection: SocialConnection; profile: SocialProfile; sealed: Sealed }
-/** What "Check your inbox" shows: the address typed, and the pending sign-in its links post again. */
-export interface SentPage { email: string; pendingId: string; connection: SocialConnection }
+/** What "Check your inbox" shows: the address typed, the pending sign-in its links post again, whether it was "Send again". */
+export interface SentPage { email: string; pendingId: string; connection: SocialConnection; again: boolean }
 
 export type SocialEmailStep = ReturnType<typeof createSocialEmailStep>;
 
@@ -31,7 +31,8 @@ export type SocialEmailStep = ReturnType<typeof createSocialEmailStep>;
  *
  * The step goes on after a mail: "Use another address" posts the same pending sign-in again, and
  * only the links mailed to the last address typed work (a mistyped address's link, should its
- * stranger click it, continues nothing). The first link used ends the step: the others die with it.
+ * stranger click it, continues nothing). "Send again" mails that address a new link, counted as
+ * any mail, and its earlier links still work. The first link used ends the step: the others die with it.
  */
 export function createSocialEmailStep({ users, handshakes, protection, mails, logs, issuer }: {
   users: Pick<UserRepository, 'findByEmail'>; handshakes: HandshakeStore; protection: Pick<AttackProtection, 'refuseAccountMail'>;
@@ -68,23 +69,23 @@ export function createSocialEmailStep({ users, handshakes, protection, mails, lo
 
     /**
      * Mails the link for `email` and returns the handle of its "Check your inbox" page; null when
-     * the pending sign-in is over (used by a concurrent post, or expired). The pending sign-in is
-     * put back with the address typed, for another address or another mail, for 15 more minutes.
+     * the pending sign-in is over. The pending sign-in stays, with the address typed, for 15 more
+     * minutes: "Use another address" and "Send again" post it again (a double click mails twice,
+     * within the limits, rather than calling the step over).
      */
-    async send(uid: string, pendingId: string, email: string, ctx: RequestContext): Promise<string | null> {
-      const pending = await handshakes.take(pendingId, 'pending_email', uid);
+    async send(uid: string, pendingId: string, email: string, ctx: RequestContext, { again = false } = {}): Promise<string | null> {
+      const pending = await handshakes.renew(pendingId, 'pending_email', uid, { 'data.typed': email });
       if (!pending) return null;
       const connection = pending.connection as SocialConnection;
       const { profile, sealed } = pending.data as { profile: SocialProfile; sealed: Sealed };
       await mailLink(uid, { connection, profile: { ...profile, email, email_verified: false }, sealed }, ctx);
-      const next = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed, typed: email } });
-      return handshakes.put({ kind: 'check_inbox', uid, connection, data: { email, pending: next } });
+      return handshakes.put({ kind: 'check_inbox', uid, connection, data: { email, pending: pendingId, again } });
     },
 
     async sentPage(uid: string, handle: string): Promise<SentPage | null> {
       const record = await handshakes.peek(handle, 'check_inbox');
       if (record?.uid !== uid) return null;
-      return { email: String(record.data.email), pendingId: String(record.data.pending), connection: record.connection as SocialConnection };
+      return { email: String(record.data.email), pendingId: String(record.data.pending), connection: record.connection as SocialConnection, again: record.data.again === true };
     },
 
     /** Uses the link once, in the interaction it was mailed for; null when it is not (any more) that interaction's. */

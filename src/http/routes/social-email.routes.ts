@@ -20,6 +20,7 @@ interface Deps {
 }
 
 const emailForm = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
+const sendAgainForm = z.object({ _csrf: z.string().max(512) }).strict();
 
 /**
  * The email step of a social sign-in whose provider shared no address (auth/social-email-step.ts):
@@ -64,7 +65,19 @@ export function socialEmailRoutes({ socialSignin, pages, outcomes, csrf, emailSt
     const sent = await emailStep.sentPage(details.uid, String(req.params.handle));
     if (!sent) return stepExpired(req, res, details);
     const connectionLabel = CONNECTION_LABELS[sent.connection];
-    await pages.show(req, res, 'check-inbox', { email: sent.email, pendingId: sent.pendingId, connectionLabel, minutes: emailStep.minutes }, 200, details);
+    await pages.show(req, res, 'check-inbox', { ...sent, handle: String(req.params.handle), connectionLabel, minutes: emailStep.minutes }, 200, details);
+  });
+
+  // "Send again": the same mail to the same address, a new link (the earlier ones still work), the
+  // same answer with or without an account; counted against the account-mail limits as any mail.
+  router.post('/interaction/:uid/email-sent/:handle/again', ...form, async (req, res) => {
+    parseForm(sendAgainForm, req.body);
+    const details = await pages.load(req, res);
+    const sent = await emailStep.sentPage(details.uid, String(req.params.handle));
+    const ctx = await pages.requestContext(req, details.params.client_id);
+    const handle = sent && await emailStep.send(details.uid, sent.pendingId, sent.email, ctx, { again: true });
+    if (!handle) return stepExpired(req, res, details);
+    res.redirect(303, `/interaction/${details.uid}/email-sent/${handle}`);
   });
 
   // The emailed link, opened in the browser that typed the address (the interaction cookie says so):
