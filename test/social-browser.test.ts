@@ -205,7 +205,7 @@ describe('social sign-in in a real Chromium', () => {
     await tab.close();
   });
 
-  test('X without an email: the email step, "check your inbox", the mailed link in the same browser, then back at the store', async () => {
+  test('X without an email: the email step, a typo fixed with "Use another address", "Send again", the mailed link in the same browser, then back at the store', async () => {
     const account = freshTwitter(world, { email: undefined });
     const tab = await newPage();
     await tab.goto(`${store.origin}/login`);
@@ -215,13 +215,20 @@ describe('social sign-in in a real Chromium', () => {
     await tab.getByText('X (Twitter) did not share an email address with us').waitFor();
     await screenshot(tab, 'social-05-x-email');
 
-    await tab.getByLabel('Email').fill('alan.browser@example.com');
+    await tab.getByLabel('Email').fill('alan.brwoser@example.com');
     await tab.getByRole('button', { name: 'Continue' }).click();
     await tab.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
     await tab.getByText('Open it in this browser to continue signing in with X (Twitter).').waitFor();
     await screenshot(tab, 'social-06-x-check-inbox');
+    await tab.getByRole('link', { name: 'Use another address' }).click();
+    assert.equal(await tab.getByLabel('Email').inputValue(), 'alan.brwoser@example.com', 'the typo, to correct');
+    await tab.getByLabel('Email').fill('alan.browser@example.com');
+    await tab.getByRole('button', { name: 'Continue' }).click();
+    await tab.getByText('We sent a link to alan.browser@example.com.').waitFor();
+    await tab.getByRole('button', { name: 'Send again' }).click();
+    await tab.getByText('We sent the link again to alan.browser@example.com.').waitFor();
 
-    const mail = await inbox.waitFor('alan.browser@example.com', /^Confirm your email/);
+    const mail = await inbox.waitForNth('alan.browser@example.com', /^Confirm your email/, 2);
     await tab.goto(inbox.linkIn(mail, `${world.insole.issuer}/interaction/`));
     await tab.waitForURL(`${store.origin}/callback?**`);
     await tab.getByRole('heading', { name: 'Signed in as alan.browser@example.com' }).waitFor();
