@@ -137,6 +137,13 @@ describe('the email step of a social sign-in: another address, send again, an ex
     assertStepExpired(opened, withAccount.trip);
     assertStepExpired(await follow(without.trip.agent, links[1]!, world.insole), without.trip);
     assert.equal(opened.left, undefined, 'the expired link signs nobody in');
+
+    // Its forms, posted now: the address form and "Send again".
+    const emailForm = read.form(without.trip.landing.html, /\/social\/[^/]+\/email$/);
+    assertStepExpired(await submit(without.trip.agent, emailForm.action, { email: fresh, _csrf: emailForm.csrf }, world.insole), without.trip);
+    const sendAgain = read.form(without.answer.html, /\/again$/);
+    assertStepExpired(await submit(without.trip.agent, sendAgain.action, { _csrf: sendAgain.csrf }, world.insole), without.trip);
+    assert.equal(await world.insole.db.collection('social_handshakes').countDocuments({ uid: without.trip.uid, expiresAt: { $gt: new Date() } }), 0, 'nothing mailed, nothing kept');
   });
 
   test('from the expired step: "sign in again" is the sign-in page of the same sign-in, "go back to the store" returns access_denied', async () => {
