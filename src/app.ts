@@ -9,7 +9,7 @@ import { requestContext } from './http/middleware/request-context.ts';
 import { requireDatabase } from './http/middleware/database-ready.ts';
 import { errorHandler } from './http/middleware/error-handler.ts';
 import { answerDeadline } from './http/middleware/answer-deadline.ts';
-import { healthRoutes } from './http/routes/health.routes.ts';
+import { healthRoutes, type StartupPhase } from './http/routes/health.routes.ts';
 import { assetRoutes } from './http/routes/assets.routes.ts';
 
 export interface AppDeps {
@@ -19,14 +19,19 @@ export interface AppDeps {
   isDatabaseReady: () => boolean;
   /** True once a shutdown has begun: readiness fails while requests are still served. */
   isDraining?: () => boolean;
-  /** oidc-provider, replaced when the signing keys change (a rotation): it answers what no area does. */
-  oidc: LiveProvider;
+  /** Set while insole starts (insole.ts): readiness fails, saying why. */
+  startup?: () => StartupPhase | undefined;
+  /**
+   * oidc-provider, replaced when the signing keys change (a rotation): it answers what no area does.
+   * None while insole starts: every request but the health checks stops at the database gate then.
+   */
+  oidc?: Pick<LiveProvider, 'handle'>;
   /** What to mount, in order: each area's APIs, then its pages. */
   areas: Area[];
 }
 
 /** Express wiring only: no listening, no environment. Areas bring their routers; this is the frame around them. */
-export function createApp({ config, logger, renderView, isDatabaseReady, isDraining, oidc, areas }: AppDeps): Express {
+export function createApp({ config, logger, renderView, isDatabaseReady, isDraining, startup, oidc, areas }: AppDeps): Express {
   const app = express();
   app.set('trust proxy', config.trust_proxy);
   app.disable('x-powered-by');
@@ -55,13 +60,13 @@ export function createApp({ config, logger, renderView, isDatabaseReady, isDrain
   }));
 
   app.use(assetRoutes(config));
-  app.use(healthRoutes(isDatabaseReady, isDraining));
+  app.use(healthRoutes(isDatabaseReady, isDraining, startup));
   // Programs first: they carry bearer tokens, not cookies, and answer in their own error shape.
   for (const api of areas.flatMap((area) => area.apis ?? [])) app.use(api.path, api.router);
   app.use(requireDatabase(isDatabaseReady));
   for (const router of areas.flatMap((area) => area.pages ?? [])) app.use(router);
   // oidc-provider parses its own bodies, so no Express body parser runs before it.
-  app.use(oidc.handle);
+  if (oidc) app.use(oidc.handle);
   app.use(errorHandler(renderView));
   return app;
 }

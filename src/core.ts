@@ -46,14 +46,20 @@ export interface Core {
   relayStatus(): RelayStatus | undefined;
 }
 
-export async function createCore(config: Config, logger: Logger, mongodbUri: string): Promise<Core> {
-  const connection = await connectDatabase(mongodbUri, logger);
+/** Connects (`signal` abandons the attempt), then builds the indexes the core's writes need; a failure closes the connection again. */
+export async function createCore(config: Config, logger: Logger, mongodbUri: string, { signal }: { signal?: AbortSignal } = {}): Promise<Core> {
+  const connection = await connectDatabase(mongodbUri, logger, { signal });
   let segments: SegmentMembership | undefined;
   const { userModel, changes } = userWritesFor(connection, config, () => segments);
   const logModel = createLogModel(connection);
-  await Promise.all([userModel.init(), logModel.init()]);
   const outbox = createEventOutbox(connection, config.events);
-  await outbox.prepare();
+  try {
+    await Promise.all([userModel.init(), logModel.init()]);
+    await outbox.prepare();
+  } catch (err) {
+    await connection.close().catch(() => undefined);
+    throw err;
+  }
   const logOutbox = createLogOutbox(logModel, userModel.collection, outbox, logger, { gatherMs: config.events.gather_ms, sweepMs: config.events.recover_after_ms });
   const logs = createLogService(logModel, logOutbox);
   let relay: EventRelay | undefined;

@@ -1,8 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from 'mongoose';
 import type { Express } from 'express';
 import { createApp } from './app.ts';
+import { waitForDatabase } from './db/wait-for-database.ts';
+import type { StartupPhase } from './http/routes/health.routes.ts';
+import { createViewRenderer } from './http/views.ts';
 import type { Area } from './area.ts';
 import type { Config } from './config/schema.ts';
 import { createCore, type Core } from './core.ts';
@@ -50,12 +53,24 @@ export interface ComposedInsole {
 }
 
 /** The composition root: shared core, then one line per area, then the app that mounts them. */
-export async function composeInsole(config: Config, logger: Logger, mongodbUri: string): Promise<ComposedInsole> {
-  const core = await createCore(config, logger, mongodbUri);
+export async function composeInsole(config: Config, logger: Logger, mongodbUri: string, { signal }: { signal?: AbortSignal } = {}): Promise<ComposedInsole> {
+  const core = await createCore(config, logger, mongodbUri, { signal });
+  try {
+    return await composeAreas(core);
+  } catch (err) {
+    await closeCore(core); // the database may have gone away half-way: the start is tried again from scratch
+    throw err;
+  }
+}
+
+async function composeAreas(core: Core): Promise<ComposedInsole> {
+  const { config, logger } = core;
+  // The two areas that read the database while being built, hooks first: oidc's key re-read timer
+  // then starts only once nothing after it waits on the database.
+  const hooks = await createHooksArea(core);
   const oidc = await createOidcArea(core);
   const accounts = createAccountsArea(core, { endSessions: oidc.endSessions });
   const social = createSocialArea(core, accounts);
-  const hooks = await createHooksArea(core);
   const insight = createInsightArea(core);
   // Every connection, not only the configured ones: a store that turned X off still has its X users to export.
   const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: [PASSWORD_CONNECTION, ...SOCIAL_CONNECTIONS] });
@@ -68,25 +83,54 @@ export async function composeInsole(config: Config, logger: Logger, mongodbUri: 
   return { app, core, areas, hooks, admin, insight, lifecycle };
 }
 
+/** Composed, and the areas' background work started; a failure stops what started and closes the database. */
+async function composeAndStart(config: Config, logger: Logger, mongodbUri: string, signal?: AbortSignal): Promise<ComposedInsole> {
+  const composed = await composeInsole(config, logger, mongodbUri, { signal });
+  try {
+    for (const area of composed.areas) await area.start?.();
+    return composed;
+  } catch (err) {
+    await Promise.all(composed.areas.map((area) => area.stop?.(0)));
+    await closeCore(composed.core);
+    throw err;
+  }
+}
+
+async function closeCore(core: Core): Promise<void> {
+  await core.mailer.close();
+  await core.http.close();
+  await core.connection.close();
+}
+
 /**
  * Takes the port, composes, serves, and starts the areas' background work. main.ts and the tests
- * start insole here. The port comes first: one in use is reported before anything is set up.
+ * start insole here. The port comes first: one in use is reported before anything is set up. Until
+ * the start is done, /health/live answers and every other request gets the outage's 503; a MongoDB
+ * that is away is waited for (`mongodb_wait_at_start_seconds`). `signal` (a shutdown) ends that wait:
+ * the promise then rejects with an AbortError.
  */
-export async function startInsole(config: Config, logger: Logger, mongodbUri: string): Promise<RunningInsole> {
-  const server = createServer(answerStarting);
+export async function startInsole(config: Config, logger: Logger, mongodbUri: string, { signal }: { signal?: AbortSignal } = {}): Promise<RunningInsole> {
+  let phase: StartupPhase = 'starting';
+  const renderView = createViewRenderer(config);
+  const startingApp = createApp({ config, logger, renderView, isDatabaseReady: () => false, startup: () => phase, areas: [] });
+  const server = createServer(startingApp);
   await listen(server, config.port);
   let composed: ComposedInsole;
   try {
-    composed = await composeInsole(config, logger, mongodbUri);
+    composed = await waitForDatabase(() => composeAndStart(config, logger, mongodbUri, signal), {
+      logger, uri: mongodbUri, signal,
+      giveUpAfterMs: config.mongodb_wait_at_start_seconds === undefined ? undefined : config.mongodb_wait_at_start_seconds * 1000,
+      onWaiting: () => { phase = 'waiting for the database'; },
+    });
   } catch (err) {
     server.close();
+    server.closeAllConnections();
     throw err;
   }
-  const { app, core, areas, hooks, admin, insight, lifecycle } = composed;
-  server.off('request', answerStarting).on('request', app);
+  const { app, core, hooks, admin, insight, lifecycle, areas } = composed;
+  server.off('request', startingApp).on('request', app);
   const { port } = server.address() as AddressInfo;
   logger.info({ port, issuer: config.issuer }, 'insole is listening');
-  for (const area of areas) await area.start?.();
   const stopRelay = core.startRelay();
   let stopping: Promise<void> | undefined;
 
@@ -133,9 +177,4 @@ function listen(server: Server, port: number): Promise<void> {
       resolve();
     });
   });
-}
-
-/** Before the app is composed (a second or two): a 503 that says so, rather than no answer. */
-function answerStarting(_req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1', connection: 'close' }).end('insole is starting\n');
 }

@@ -28,12 +28,15 @@ async function main(): Promise<void> {
     logger.warn(`using the development secrets from config/default.json: set ${developmentSecrets.join(' and ')} before going live`);
   }
 
-  const starting = startInsole(config, logger, mongodbUri);
+  // A signal while MongoDB is still awaited ends the wait (startInsole then rejects with an AbortError).
+  const aborted = new AbortController();
+  const starting = startInsole(config, logger, mongodbUri, { signal: aborted.signal });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    aborted.abort();
     // The server listens before its areas have started: a signal then waits for the start to finish
     // and stops what it started, rather than ending the process half-way (Node's default for SIGTERM).
     const insole = await starting.catch(() => undefined);
@@ -46,11 +49,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  await starting.catch(async (err) => {
+  try {
+    await starting;
+  } catch (err) {
+    if (stopping) return; // the shutdown ended the start, and exits 0
     await embedded?.stop();
     throw err;
-  });
-  logger.info(`ready at ${config.issuer} — to sign up as a shopper, run the storefront example (npm run storefront) and open http://localhost:4000`);
+  }
+  if (!stopping) logger.info(`ready at ${config.issuer} — to sign up as a shopper, run the storefront example (npm run storefront) and open http://localhost:4000`);
 }
 
 main().catch((err: unknown) => {

@@ -174,8 +174,11 @@ describe('npm start on the embedded defaults', () => {
     assert.match(stderr, new RegExp(`cannot listen on port ${port}: another program uses it`));
   });
 
-  test('a MONGODB_URI that cannot be read or reached stops npm start and the CLI with one line, no stack and no password', async () => {
+  test('a MONGODB_URI that cannot be read, or reached within mongodb_wait_at_start_seconds, stops npm start and the CLI with one line, no stack and no password', async () => {
     const closed = await freePort(); // nothing listens there
+    // Unset, npm start waits for a database that cannot be reached (database-at-start.test.ts); an unreadable address is never waited for.
+    const configFile = join(dir, 'wait-at-start.json');
+    await writeFile(configFile, JSON.stringify({ data_dir: join(dir, 'data-wait'), mongodb_wait_at_start_seconds: 1 }));
     const cases: [string, RegExp][] = [
       ['mongodb://', /^Cannot connect to MongoDB \(MONGODB_URI\): Protocol and host list are required/],
       ['mongodb://insole:pa:ss-w0rd@db@example/insole', /^Cannot connect to MongoDB \(MONGODB_URI\): Password contains unescaped characters/],
@@ -183,7 +186,7 @@ describe('npm start on the embedded defaults', () => {
     ];
     for (const [uri, message] of cases) {
       for (const program of [['src/main.ts'], ['src/cli/insole.ts', 'clients', 'list']]) {
-        const child = spawn(process.execPath, program, { cwd: ROOT, env: { ...process.env, ...env, MONGODB_URI: uri, NODE_ENV: 'development', LOG_LEVEL: 'silent' } });
+        const child = spawn(process.execPath, program, { cwd: ROOT, env: { ...process.env, ...env, INSOLE_CONFIG: configFile, MONGODB_URI: uri, NODE_ENV: 'development', LOG_LEVEL: 'silent' } });
         let stderr = '';
         child.stderr.on('data', (d) => { stderr += d; });
         const code = await new Promise((resolve) => child.on('exit', resolve));

@@ -175,6 +175,10 @@ export const configSchema = z.object({
       'names no database (the driver would use "test"): add it to the path, e.g. mongodb://db:27017/insole; a deployment that has run without one has its data in "test": add /test to keep it')
     .optional()
     .describe('Names its database (mongodb://db:27017/insole). When unset, an embedded MongoDB-wire server is started with its data under data_dir.'),
+  // README "Operations": a start with MongoDB away is an outage like any other (Kubernetes would
+  // otherwise restart the pod in a loop); this brings back the old fail-fast start for who wants it.
+  mongodb_wait_at_start_seconds: z.number().int().positive().optional()
+    .describe('Unset: a start that cannot reach MongoDB keeps trying (backoff up to 15 s) while /health/live answers and everything else gets 503. Set: after this long without it, exit 1 naming why.'),
   data_dir: z.string().default('./data'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   trust_proxy: trustProxySchema.default(false)

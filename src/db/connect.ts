@@ -7,10 +7,22 @@ mongoose.set('strictQuery', true);
 // Fail fast instead of queueing queries while the database is away: the caller answers 503.
 mongoose.set('bufferCommands', false);
 
-/** MongoDB unreachable at start, or an address the driver cannot read: reported in one line, without a stack. */
-export class DatabaseConnectError extends Error { override name = 'DatabaseConnectError'; }
+/**
+ * MongoDB unreachable at start, or an address the driver cannot read: reported in one line, without
+ * a stack. `unavailable`: the database did not answer (worth trying again), rather than refused us.
+ */
+export class DatabaseConnectError extends Error {
+  override name = 'DatabaseConnectError';
+  readonly unavailable: boolean;
+  constructor(message: string, unavailable: boolean) {
+    super(message);
+    this.unavailable = unavailable;
+  }
+}
 
-export async function connectDatabase(uri: string, logger: Logger): Promise<mongoose.Connection> {
+/** `signal` ends an attempt still waiting for the server at once (a shutdown), rather than after the 5-s server selection. */
+export async function connectDatabase(uri: string, logger: Logger, { signal }: { signal?: AbortSignal } = {}): Promise<mongoose.Connection> {
+  signal?.throwIfAborted();
   const connection = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: 5_000,
     // Notice an outage (and the recovery) within seconds, for /health/ready and the 503 gate.
@@ -25,17 +37,25 @@ export async function connectDatabase(uri: string, logger: Logger): Promise<mong
       countPoolConnections(connection);
       watchReadiness(connection);
     }
-    // mongoose emits 'disconnecting' when close() is called: a shutdown's own close is no outage to warn of.
-    let closing = false;
-    connection.on('disconnecting', () => { closing = true; });
-    connection.on('disconnected', () => { if (!closing) logger.warn('database disconnected'); });
-    connection.on('reconnected', () => logger.info('database reconnected'));
-    await connection.asPromise();
+    // connection.close() would wait for the connect; the client's forced close ends it now.
+    const abort = () => void connection.getClient()?.close(true);
+    signal?.addEventListener('abort', abort, { once: true });
+    await connection.asPromise().finally(() => signal?.removeEventListener('abort', abort));
+    watchOutages(connection, logger); // only once connected: a failed attempt is no outage to warn of
     return connection;
   } catch (err) {
     await connection.close().catch(() => undefined);
-    throw new DatabaseConnectError(`Cannot connect to MongoDB (MONGODB_URI): ${withoutPassword((err as Error).message, uri)}`);
+    const message = `Cannot connect to MongoDB (MONGODB_URI): ${withoutPassword((err as Error).message, uri)}`;
+    throw new DatabaseConnectError(message, isDatabaseUnavailableError(err));
   }
+}
+
+function watchOutages(connection: mongoose.Connection, logger: Logger): void {
+  // mongoose emits 'disconnecting' when close() is called: a shutdown's own close is no outage to warn of.
+  let closing = false;
+  connection.on('disconnecting', () => { closing = true; });
+  connection.on('disconnected', () => { if (!closing) logger.warn('database disconnected'); });
+  connection.on('reconnected', () => logger.info('database reconnected'));
 }
 
 /**
