@@ -19,6 +19,14 @@ describe('configuration', () => {
     assert.deepEqual(config.argon2, { memory_cost_kib: 19456, time_cost: 2, parallelism: 1 });
   });
 
+  test('PORT=0 (any free port) is refused without ISSUER, which would name port 0; with ISSUER it is taken', () => {
+    assert.throws(() => loadConfig({ env: { PORT: '0' } }), (err) => err instanceof ConfigError
+      && err.problems.join('\n') === 'port: 0 (any free port) needs ISSUER: the default issuer, http://localhost:$PORT, would name port 0, not the one the system picks');
+    const config = loadConfig({ env: { PORT: '0', ISSUER: 'https://id.innovashoes.example' } });
+    assert.equal(config.port, 0);
+    assert.equal(config.issuer, 'https://id.innovashoes.example');
+  });
+
   test('environment variables override files, and secrets come from the environment', () => {
     const config = loadConfig({ env: { PORT: '8080', ISSUER: 'https://id.innovashoes.example/', ...PRODUCTION_SECRETS } });
     assert.equal(config.port, 8080);

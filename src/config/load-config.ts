@@ -48,6 +48,9 @@ export function loadConfig({ env = process.env, overrides = {}, production = ALL
   }
   const config = parsed.data;
   const problems = config.env === 'production' ? productionProblems(config, production) : [];
+  // The issuer is fixed before the server listens (every token and the discovery document carry
+  // it): derived from port 0 it was http://localhost:0, never the port the system then picked.
+  if (config.port === 0 && config.issuer === undefined) problems.unshift('port: 0 (any free port) needs ISSUER: the default issuer, http://localhost:$PORT, would name port 0, not the one the system picks');
   if (problems.length) throw new ConfigError(problems);
   return { ...config, issuer: (config.issuer ?? `http://localhost:${config.port}`).replace(/\/$/, '') };
 }
