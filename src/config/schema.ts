@@ -380,7 +380,11 @@ export const configSchema = z.object({
   answer_within_ms: z.number().int().min(1_000).default(60_000)
     .describe('A request with no answer by then gets a 503 and an error log line naming it (a dependency hung without closing its connections). Streams already answering are not cut.'),
   shutdown: z.object({
-    drain_ms: z.number().int().min(0).default(0).describe('On SIGTERM, /health/ready answers 503 this long while requests are still served, so a load balancer that polls readiness stops sending new ones first; then the server closes.'),
+    // 6 s: a balancer polling readiness every 1-2 s (deploy/) has seen the 503 and stopped sending, and
+    // every keep-alive connection idle since the signal has been closed by Node's own idle timer (it
+    // advertises Keep-Alive: timeout=5 and closes at 5 + 1 s, which clients anticipate), not by the
+    // close racing the client's next request (ECONNRESET). config/development.json and test.json: 0.
+    drain_ms: z.number().int().min(0).default(6_000).describe('On SIGTERM, /health/ready answers 503 this long while requests are still served (each answer closing its connection), so a load balancer that polls readiness stops sending new ones first; then the server closes. 0 in development and tests.'),
     grace_ms: z.number().int().positive().default(10_000).describe('Then in-flight requests, the mails they send, hook attempts and jobs get this long to finish; the rest are cut or handed back.'),
   }).strict().prefault({}),
   metrics_token: z.string().min(16).optional().describe('From METRICS_TOKEN. Unset: GET /metrics is not served; set: a scraper presents it as a bearer token.'),
