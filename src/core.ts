@@ -65,7 +65,7 @@ export async function createCore(config: Config, logger: Logger, mongodbUri: str
   let relay: EventRelay | undefined;
   return {
     config, logger, connection, userModel, outbox, logs,
-    users: createUserRepository(userModel, changes),
+    users: createUserRepository(userModel, changes, logger),
     changes,
     mailer: createMailer(config, logger),
     http: createOutboundHttp(config.outbound_http),

@@ -61,7 +61,7 @@ export function createAccountService(deps: {
         await logs.record({ type: 'fvr', ...ctx, ...STRATEGY, user_name: email, details: { error: refused } });
         return;
       }
-      const user = await users.findByEmail(email);
+      const user = await users.findByEmailForVisitor(email);
       if (!user) return verifyFirstSignup.resend(email);
       if (user.email && !user.email_verified) await mails.verification({ user_id: user.user_id, email: user.email });
     },
@@ -73,7 +73,7 @@ export function createAccountService(deps: {
         await logs.record({ type: 'fcpr', ...ctx, ...STRATEGY, user_name: email, details: { error: refused } });
         return;
       }
-      const user = await users.findByEmail(email);
+      const user = await users.findByEmailForVisitor(email);
       const hasPassword = user?.identities.some((i) => i.connection === PASSWORD_CONNECTION);
       if (user && hasPassword) {
         await mails.passwordReset({ user_id: user.user_id, email });

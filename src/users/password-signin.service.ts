@@ -53,7 +53,7 @@ export function createPasswordSigninService(deps: {
       return user;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
-      await noticeSignupAttempt(email, await users.findByEmail(email), ctx);
+      await noticeSignupAttempt(email, await users.findByEmailForVisitor(email), ctx);
       throw new ConflictError('We could not create an account with that email. If you already have one, sign in instead.', 'user_exists');
     }
   }

@@ -1,3 +1,4 @@
+import mongoose from 'mongoose';
 import { AppError } from '../errors/app-error.ts';
 import type { UserDoc } from './user.model.ts';
 
@@ -17,7 +18,8 @@ export class StoredUserError extends AppError {
  * contract other programs write to): a missing optional array or object reads as empty, a missing
  * count as 0, a missing flag as false, `updated_at` as `created_at`. `user_id` (a string) and
  * `created_at` (a BSON date) cannot be made up: without them the user cannot be named, paged
- * (created_at is a cursor field) or aged, so a reader meeting one refuses with StoredUserError.
+ * (created_at is a cursor field) or aged, so a reader meeting one refuses with StoredUserError
+ * (a visitor's read dates it by its ObjectId instead: visitor-reads.ts).
  * The document itself is returned when it is complete (exports call this once per user).
  */
 export function withProfileDefaults<T extends UserDoc>(stored: T): T {
@@ -47,4 +49,15 @@ function isComplete(user: Partial<UserDoc>): boolean {
 export async function completeUser(read: Promise<UserDoc | null>): Promise<UserDoc | null> {
   const user = await read;
   return user && withProfileDefaults(user);
+}
+
+/**
+ * The date a user a migration stored without `created_at` is read with where a visitor is met (a
+ * hosted page, a token: see the repository's visitor reads): the second its ObjectId `_id` was made,
+ * which is when the document was inserted, as Auth0 dates a user it imports. Undefined when the user
+ * has a created_at (of any type: a wrong one is not overwritten) or an `_id` that is no ObjectId.
+ */
+export function dateFromObjectId(stored: Partial<UserDoc> & { _id?: unknown }): Date | undefined {
+  if (stored.created_at != null || !(stored._id instanceof mongoose.Types.ObjectId)) return undefined;
+  return stored._id.getTimestamp();
 }

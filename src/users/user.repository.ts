@@ -7,6 +7,8 @@ import { completeUser as complete, withProfileDefaults } from './stored-user.ts'
 import { accountLinkWrites } from './account-link-writes.ts';
 import { bulkUserReads } from './bulk-user-reads.ts';
 import { sameIdentity } from './main-identity.ts';
+import { createVisitorReads } from './visitor-reads.ts';
+import type { Logger } from '../lib/logger.ts';
 
 export type UserRepository = ReturnType<typeof createUserRepository>;
 
@@ -14,8 +16,10 @@ export type UserRepository = ReturnType<typeof createUserRepository>;
  * Query values arrive already parsed as strings; mongoose's sanitizeFilter guards operator injection
  * as well. Writes that change what the profile says go through `changes`, which keeps the facts.
  */
-export function createUserRepository(users: UserModel, changes: UserChanges) {
+export function createUserRepository(users: UserModel, changes: UserChanges, logger?: Logger) {
   const recent = createRecentSignins();
+  // Hosted pages' and tokens' reads: an undated migrated user is dated, not a 500 (visitor-reads.ts).
+  const forVisitor = createVisitorReads(users, logger);
   changes.onWrite((userId) => recent.forget(userId));
 
   return {
@@ -23,13 +27,19 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
       return complete(users.findOne({ user_id: userId }).lean<UserDoc>().exec());
     },
 
-    /** For the steps of a code flow right after a sign-in on this instance (see recent-signins.ts); else a read. */
+    /** For the steps of a code flow right after a sign-in on this instance (see recent-signins.ts); else a visitor's read. */
     async findSignedIn(userId: string): Promise<UserDoc | null> {
-      return recent.get(userId) ?? this.findByUserId(userId);
+      return recent.get(userId) ?? forVisitor(users.findOne({ user_id: userId }).lean<UserDoc>().exec());
     },
 
+    /** A password sign-in's read (a visitor's). */
     findByEmailWithSecret(email: string): Promise<UserDoc | null> {
-      return complete(users.findOne({ email }).select('+password_hash').lean<UserDoc>().exec());
+      return forVisitor(users.findOne({ email }).select('+password_hash').lean<UserDoc>().exec());
+    },
+
+    /** findByEmail for a hosted page (a password reset, a sign-up of a taken email), whose visitor could be anyone. */
+    findByEmailForVisitor(email: string): Promise<UserDoc | null> {
+      return forVisitor(users.findOne({ email }).lean<UserDoc>().exec());
     },
 
     findByEmail(email: string): Promise<UserDoc | null> {
@@ -44,10 +54,10 @@ export function createUserRepository(users: UserModel, changes: UserChanges) {
     async findByIdentity(provider: string, identityUserId: string): Promise<UserDoc | null> {
       // trusted(): sanitizeFilter would otherwise strip our own $elemMatch (the values are plain strings).
       const holders = await users.find({ identities: trusted({ $elemMatch: { provider: String(provider), user_id: String(identityUserId) } }) }).limit(2).lean<UserDoc[]>().exec();
-      const [a, b] = holders.map(withProfileDefaults);
+      const [a, b] = (await Promise.all(holders.map(forVisitor))).filter((user) => user !== null);
       if (a) return b && holdsAll(b, a) ? b : a;
       // A user a migration stored without identities: its user_id still names the account it signs in with.
-      const named = await complete(users.findOne({ user_id: `${provider}|${identityUserId}` }).lean<UserDoc>().exec());
+      const named = await forVisitor(users.findOne({ user_id: `${provider}|${identityUserId}` }).lean<UserDoc>().exec());
       return named?.identities.length === 0 ? named : null;
     },
 

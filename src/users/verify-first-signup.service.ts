@@ -35,7 +35,7 @@ export function createVerifyFirstSignup(deps: {
      * visitor gets the same answer.
      */
     async start({ email, password_hash }: { email: string; password_hash: string }, ctx: RequestContext, uid?: string): Promise<void> {
-      const owner = await users.findByEmail(email);
+      const owner = await users.findByEmailForVisitor(email);
       if (owner) return noticeSignupAttempt(email, owner, ctx);
       const token = await pending.save({ email, password_hash, ...displayNamesOf(email), ...(uid ? { uid } : {}) }, ttlSeconds);
       await mails.signupConfirmation(email, token);
