@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { segmentFilterSchema, segmentQuerySchema } from '../../insight/segments/segment-filter-schema.ts';
+import { SEGMENT_CONNECTIONS, segmentFilterSchema, segmentQuerySchema, unknownConnections } from '../../insight/segments/segment-filter-schema.ts';
 import { MAX_STATIC_MEMBERS } from '../../insight/segments/segment.repository.ts';
 import type { SegmentView } from '../../insight/segments/segment.service.ts';
 
@@ -49,6 +49,7 @@ export const segmentResponse = z.object({
   is_calculating: z.boolean().describe('The membership is being (re)calculated; count is not final yet.'),
   last_calculated_at: isoDate.optional().describe('When the membership was last calculated or swept.'),
   error: z.string().optional().describe('Why the last calculation failed, if it did.'),
+  warning: z.string().optional().describe('A filter saved before its values were checked that names a connection insole does not have: the segment runs, and that condition matches nobody.'),
   recent: z.object({ entered: z.number().int(), exited: z.number().int(), since: isoDate }).describe('segment.entered / segment.exited events since `since` (7 days).'),
   created_at: isoDate,
   updated_at: isoDate,
@@ -61,7 +62,15 @@ export function toSegmentResponse(view: SegmentView): z.input<typeof segmentResp
     count: view.count, is_calculating: view.is_calculating,
     ...(view.last_calculated_at ? { last_calculated_at: view.last_calculated_at.toISOString() } : {}),
     ...(view.error ? { error: view.error } : {}),
+    ...warningOf(view),
     recent: { entered: view.recent.entered, exited: view.recent.exited, since: view.recent.since.toISOString() },
     created_at: view.created_at.toISOString(), updated_at: view.updated_at.toISOString(),
   };
+}
+
+function warningOf(view: SegmentView): { warning?: string } {
+  const unknown = view.filter ? unknownConnections(view.filter) : [];
+  if (!unknown.length) return {};
+  return { warning: `The filter names connections insole does not have (${unknown.join(', ')}): those conditions match nobody. `
+    + `insole names connections: ${SEGMENT_CONNECTIONS.join(', ')}. A PATCH with a corrected filter fixes it.` };
 }

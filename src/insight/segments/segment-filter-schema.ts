@@ -5,6 +5,8 @@ import { checkFilterShape, FILTER_LIMITS } from './segment-filter-shape.ts';
 import { parseFilterDate } from './segment-dates.ts';
 import { userSearchCatalogue } from '../../search/search-catalogues.ts';
 import { compileSearch } from '../../search/search-compiler.ts';
+import { SOCIAL_CONNECTIONS } from '../../auth/profile-mapping.ts';
+import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
 
 /**
  * A segment filter as JSON: what the dashboard's segment builder writes, what a saved segment
@@ -40,6 +42,11 @@ export interface SegmentFilter {
 }
 
 const SENTIMENT_LABELS = ['negative', 'neutral', 'positive'] as const;
+/**
+ * The connections a user's identity can be in, as `GET /users?connection=` and the dormant report
+ * know them (admin/connection-names.ts): another name would silently match nobody, so it is a 400.
+ */
+export const SEGMENT_CONNECTIONS = [PASSWORD_CONNECTION, ...SOCIAL_CONNECTIONS] as const;
 const MAX_DAYS = 36_500;
 
 // No control characters, as in q (search-parser.ts): a NUL in a city's $regex is an error in
@@ -95,7 +102,8 @@ const node: z.ZodType<SegmentFilter> = z.strictObject({
   interests: interests.optional().describe('Vocabulary keys (config insight.interests, e.g. fitness) or raw topics; a list means any of them.'),
   country: oneOrMany(word, 'a country (ISO code or English name)').optional(),
   city: oneOrMany(word, 'a city').optional().describe('Any case; the whole name.'),
-  connection: oneOrMany(word, 'a connection name').optional().describe('Any of the user\'s identities is in this connection.'),
+  connection: oneOrMany(z.enum(SEGMENT_CONNECTIONS), `a connection (${SEGMENT_CONNECTIONS.join(', ')})`).optional()
+    .describe('Any of the user\'s identities is in this connection.'),
   email_verified: z.boolean({ error: 'expected true or false' }).optional(),
   lifecycle: oneOrMany(z.enum(LIFECYCLE_STATES), `a lifecycle state (${LIFECYCLE_STATES.join(', ')})`).optional(),
   signed_up: dateCondition.optional().describe('On created_at.'),
@@ -127,4 +135,15 @@ export const segmentFilterSchema: z.ZodType<SegmentFilter> = z.preprocess((value
 /** Parses a filter that does not come through the HTTP edge (a saved segment, the CLI); throws zod's error. */
 export function parseSegmentFilter(value: unknown): SegmentFilter {
   return segmentFilterSchema.parse(value);
+}
+
+/**
+ * The connection names a filter holds that insole does not know: none in a filter that passed the
+ * schema, but a segment saved before connections were checked may hold one. It keeps running (that
+ * condition matches nobody, as it always did) and its answer says so (segment-schemas.ts).
+ */
+export function unknownConnections(filter: SegmentFilter): string[] {
+  const named = [filter.connection ?? []].flat().filter((name) => !(SEGMENT_CONNECTIONS as readonly string[]).includes(name));
+  const nested = [...(filter.all ?? []), ...(filter.any ?? []), ...(filter.not ? [filter.not] : [])].flatMap(unknownConnections);
+  return [...new Set([...named, ...nested])];
 }
