@@ -86,9 +86,13 @@ function interests(value: NonNullable<SegmentFilter['interests']>, vocabulary: I
   ]);
 }
 
-/** Cities are stored as the source wrote them: the whole name, any case, metacharacters literal. */
+/**
+ * Cities are stored as the source wrote them: the whole name, any case, metacharacters literal.
+ * Sources write composed letters (NFC); a name typed decomposed (`a` + U+0301, as some keyboards and
+ * a Mac's clipboard give) is composed first, or `Málaga` would not find `Málaga`.
+ */
 function city(values: OneOrMany<string>): MongoFilter {
-  const names = [...new Set(list(values).map((name) => name.replace(/\s+/g, ' ').trim()))];
+  const names = [...new Set(list(values).map((name) => name.normalize('NFC').replace(/\s+/g, ' ').trim()))];
   return or(names.map((name) => ({ 'facts.city': { $regex: `^${escapeRegex(name)}$`, $options: 'i' } })));
 }
 

@@ -1,5 +1,6 @@
 import type { EventOutbox } from '../../events/event-outbox.ts';
 import { isDuplicateKeyError } from '../../db/duplicate-keys.ts';
+import { keyFromName } from './segment-key.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../../errors/app-error.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { UserModel } from '../../users/user.model.ts';
@@ -22,7 +23,6 @@ export interface SegmentPatch { name?: string; description?: string; filter?: Se
 export interface SegmentView extends SegmentDoc { count: number; description_text?: string; recent: { entered: number; exited: number; since: Date } }
 
 const RECENT_DAYS = 7;
-const slug = (name: string) => name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'segment';
 
 export type SegmentService = ReturnType<typeof createSegmentService>;
 
@@ -68,7 +68,7 @@ export function createSegmentService(deps: { users: UserModel; repository: Segme
       if ((input.user_ids?.length ?? 0) > MAX_STATIC_MEMBERS) throw new BadRequestError(`A static segment holds at most ${MAX_STATIC_MEMBERS} users.`, 'invalid_body');
       const now = new Date();
       const segment: SegmentDoc = {
-        _id: repository.newId(), key: input.key ?? slug(input.name), name: input.name, ...(input.description ? { description: input.description } : {}),
+        _id: repository.newId(), key: input.key ?? keyFromName(input.name), name: input.name, ...(input.description ? { description: input.description } : {}),
         type: input.filter ? 'dynamic' : 'static', ...(input.filter ? { filter: input.filter } : { user_ids: [...new Set(input.user_ids)] }),
         created_at: now, updated_at: now, version: 1, is_calculating: true,
       };
