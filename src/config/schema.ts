@@ -361,6 +361,7 @@ export const configSchema = z.object({
       .default({
         // read:roles, read:role_members: who holds which role (GET /roles, /roles/{id}/users, /users/{id}/roles); giving and taking roles stays the operator's.
         admin: ['read:users', 'update:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments', 'read:roles', 'read:role_members'],
+        // No read:roles: no dashboard page calls the role endpoints (README "Dashboard"), and no scope is given without a use.
         marketing: ['read:users', 'read:logs', 'read:stats', 'read:reports', 'read:segments', 'update:segments'],
       })
       .describe("Role → the Management API scopes a dashboard user with it gets (roles in app_metadata.roles). A user with none of them is refused."),
