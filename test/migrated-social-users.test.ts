@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
-import { freshGoogle, socialTrip, storefrontTokens, usersOf } from './support/social-steps.ts';
+import { freshGoogle, read, socialTrip, storefrontTokens, usersOf } from './support/social-steps.ts';
 
 describe('a social user migrated without identities', () => {
   let world: SocialWorld;
@@ -21,6 +21,26 @@ describe('a social user migrated without identities', () => {
     assert.deepEqual(stored!.identities.map((i: { provider: string; user_id: string }) => `${i.provider}|${i.user_id}`), [userId]);
     assert.equal(stored!.logins_count, 1);
     assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': google.sub }), 1, 'no second user was made');
+  });
+
+  test('one stored without created_at signs in too: dated by its ObjectId _id, and the date stored', async () => {
+    const google = freshGoogle(world);
+    const userId = `google-oauth2|${google.sub}`;
+    const { insertedId } = await usersOf(world.insole).insertOne({ user_id: userId, email: google.email });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal((await storefrontTokens(trip, trip.landing)).claims()!.sub, userId);
+    assert.deepEqual((await usersOf(world.insole).findOne({ _id: insertedId }))!.created_at, insertedId.getTimestamp());
+  });
+
+  test('a new Google account whose email a password user stored without created_at holds is offered the link, not a server error', async () => {
+    const google = freshGoogle(world);
+    await usersOf(world.insole).insertOne({
+      user_id: `auth0|undated${google.sub.slice(-6)}`, email: google.email,
+      identities: [{ provider: 'auth0', user_id: `undated${google.sub.slice(-6)}`, connection: 'Username-Password-Authentication', isSocial: false }],
+    });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal(trip.landing.status, 200, trip.landing.html.slice(0, 300));
+    assert.match(read.notice(trip.landing.html) ?? '', new RegExp(`You already have an account with ${google.email.replaceAll('.', '\\.')}`));
   });
 
   test('a user_id held by a document neither lookup finds is a server error at once, not a loop until the request times out', async () => {

@@ -35,7 +35,7 @@ export type SocialEmailStep = ReturnType<typeof createSocialEmailStep>;
  * any mail, and its earlier links still work. The first link used ends the step: the others die with it.
  */
 export function createSocialEmailStep({ users, handshakes, protection, mails, logs, issuer }: {
-  users: Pick<UserRepository, 'findByEmail'>; handshakes: HandshakeStore; protection: Pick<AttackProtection, 'refuseAccountMail'>;
+  users: Pick<UserRepository, 'findByEmailForVisitor'>; handshakes: HandshakeStore; protection: Pick<AttackProtection, 'refuseAccountMail'>;
   mails: Pick<AccountMails, 'socialEmailLink'>; logs: LogService; issuer: string;
 }) {
   const minutes = Math.round(HANDSHAKE_LIFETIME_MS / 60_000);
@@ -51,7 +51,7 @@ export function createSocialEmailStep({ users, handshakes, protection, mails, lo
       await logs.record({ type: 'f', ...ctx, connection, strategy: connection, strategy_type: 'social', user_name: email, details: { error: refused } });
       return;
     }
-    const owner = await users.findByEmail(email);
+    const owner = await users.findByEmailForVisitor(email);
     const { token, digest } = newLinkToken(); // only the digest is stored: a database leak holds no working link
     await handshakes.put({ _id: digest, kind: 'emailed_link', uid, connection, data: { profile: signin.profile, sealed: signin.sealed } });
     const url = `${issuer}/interaction/${encodeURIComponent(uid)}/email-link?ticket=${token}`;

@@ -72,7 +72,7 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
     // "confirm"; merging the victim's Google into it would be account pre-hijacking. The shopper signs
     // in to the account first (interaction-pages.ts finishLogin links then), as Auth0's account-link
     // extension asks.
-    const existing = await users.findByEmail(profile.email);
+    const existing = await users.findByEmailForVisitor(profile.email);
     if (existing) {
       return { kind: 'needs_link', existing: { user_id: existing.user_id, email: existing.email!, connections: existing.identities.map((i) => i.connection) } };
     }
