@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Request } from 'express';
-import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { generateKeyPair, importJWK, SignJWT, UnsecuredJWT } from 'jose';
 import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
 import { ENDED_ELSEWHERE_MESSAGE } from '../src/dashboard/session/follow-standing.ts';
@@ -16,6 +16,7 @@ import { createSignedOutSessions, SIGNED_OUT_TTL_MS } from '../src/dashboard/ses
 import { createLogModel } from '../src/logs/log.model.ts';
 import { STANDING_TTL_MS } from '../src/users/role-standing.ts';
 import { DASHBOARD_CLIENT_ID } from '../src/oidc/dashboard-client.ts';
+import { loadSigningKeys, signingKeysBox } from '../src/oidc/signing-keys.ts';
 import { launchBrowser, type TestBrowser } from './support/browser.ts';
 import { dashboardUser, READER, readerToken, signInThroughHostedPage, startDashboardInsole } from './support/dashboard.ts';
 import { until } from './support/hooks.ts';
@@ -189,6 +190,24 @@ describe('dashboard: an insole session ended elsewhere ends the dashboard sessio
     assert.equal(await sloCount(users[OTHER]), before, 'no sign-out recorded');
     await page.waitForTimeout(SIGNED_OUT_TTL_MS); // past any read this instance kept
     assert.equal(await dashboardAnswer(page), 200, 'the session carries on');
+  });
+
+  test('a logout token accepted once is refused when posted again, on this instance or another, and records one sign-out (Back-Channel Logout §2.6: jti)', async () => {
+    const [key] = await loadSigningKeys(insole.connection, signingKeysBox(insole.config));
+    const sub = 'auth0|replayed-logout';
+    const token = await new SignJWT({ iss: insole.issuer, aud: DASHBOARD_CLIENT_ID, sub, sid: 'replayed-sid', events: { [EVENT]: {} }, jti: `replay-${Date.now()}` })
+      .setProtectedHeader({ alg: 'RS256', typ: 'logout+jwt', kid: key.kid }).setIssuedAt().sign(await importJWK(key, 'RS256'));
+    const post = (base: string) => fetch(`${base}/admin/backchannel-logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ logout_token: token }) });
+    assert.equal((await post(insole.issuer)).status, 200, 'the first delivery is accepted');
+    for (const [where, base] of [['here', insole.issuer], ['on the other instance', `http://127.0.0.1:${second.config.port}`]]) {
+      const replay = await post(base);
+      assert.equal(replay.status, 400, where);
+      assert.equal(replay.headers.get('cache-control'), 'no-store', where);
+      assert.deepEqual(await replay.json(), { error: 'invalid_request', error_description: 'logout_token was already used' }, where);
+    }
+    assert.equal(await sloCount(sub), 1, 'one sign-out recorded');
+    const spent = await insole.db.collection('dashboard_logout_tokens').findOne({});
+    assert.ok(spent?.expires_at instanceof Date && spent.expires_at.getTime() > Date.now() + 5 * 60_000, 'kept until after its token would be refused for its age');
   });
 
   test('a logout token naming only the user (no sid) ends the user\'s sessions signed in before its iat, not later ones nor another user\'s', async () => {

@@ -25,6 +25,7 @@ import { createSessionCookies } from './session/session-cookie.ts';
 import { followStanding } from './session/follow-standing.ts';
 import { readSession, requireSession } from './session/session-guard.ts';
 import { createSignedOutSessions } from './session/signed-out-sessions.ts';
+import { createSpentLogoutTokens } from './session/spent-logout-tokens.ts';
 
 /**
  * The marketing dashboard at /admin (README "Dashboard"): a relying party of insole that signs
@@ -58,7 +59,7 @@ export function createDashboardArea(core: Core, { oidc, standingOf }: { oidc: Li
 
   const router = Router();
   // insole's own server posts here (no cookie, no CSRF token): before the checks of a browser's requests.
-  router.use(backchannelLogoutRoutes({ verify: createLogoutTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer }), logs: core.logs, signedOut }));
+  router.use(backchannelLogoutRoutes({ verify: createLogoutTokenVerifier({ publicKeys: oidc.publicKeys, issuer: config.issuer }), logs: core.logs, signedOut, spent: createSpentLogoutTokens(core.connection) }));
   router.use('/admin', cookieParser(), express.urlencoded({ extended: false, limit: '32kb' }), express.json({ limit: '32kb' }), readSession(cookies));
   // Before the session is checked, so a forged post is refused as such whatever the state of the session.
   router.use('/admin', csrf.doubleCsrfProtection);

@@ -4,8 +4,9 @@ import { DASHBOARD_CLIENT_ID } from '../../oidc/dashboard-client.ts';
 import { InvalidLogoutTokenError, type LogoutNotice } from '../session/logout-token.ts';
 import { insoleSessionKey } from '../session/session-key.ts';
 import type { SignedOutSessions } from '../session/signed-out-sessions.ts';
+import type { SpentLogoutTokens } from '../session/spent-logout-tokens.ts';
 
-interface BackchannelDeps { verify: (token: unknown) => Promise<LogoutNotice>; logs: LogService; signedOut: SignedOutSessions }
+interface BackchannelDeps { verify: (token: unknown) => Promise<LogoutNotice>; logs: LogService; signedOut: SignedOutSessions; spent: SpentLogoutTokens }
 
 /**
  * POST /admin/backchannel-logout: the dashboard as a back-channel logout receiver of its own
@@ -16,9 +17,11 @@ interface BackchannelDeps { verify: (token: unknown) => Promise<LogoutNotice>; l
  * user signed in before the token), which every instance reads (signed-out-sessions.ts): this one
  * at once, the others within SIGNED_OUT_TTL_MS. Mounted before the dashboard's cookie and CSRF
  * checks: the caller is insole's server, with no cookie, and the signed token is the proof.
- * §2.8: 200 once recorded, 400 invalid_request for a token that fails a check, never cached.
+ * §2.8: 200 once recorded, 400 invalid_request for a token that fails a check, never cached. A
+ * token already accepted (by its jti, on any instance: spent-logout-tokens.ts) is one that fails a
+ * check (§2.6, step 10): a captured token posted again answers 400 and writes nothing.
  */
-export function backchannelLogoutRoutes({ verify, logs, signedOut }: BackchannelDeps): Router {
+export function backchannelLogoutRoutes({ verify, logs, signedOut, spent }: BackchannelDeps): Router {
   const router = Router();
   // no-store before the body is read, so that a refused body (too large) is not cached either.
   const noStore: express.RequestHandler = (_req, res, next) => { res.setHeader('Cache-Control', 'no-store'); next(); };
@@ -26,6 +29,7 @@ export function backchannelLogoutRoutes({ verify, logs, signedOut }: Backchannel
     let notice: LogoutNotice;
     try {
       notice = await verify((req.body as Record<string, unknown> | undefined)?.logout_token);
+      if (!(await spent.spend(notice.jti, notice.acceptedUntil))) throw new InvalidLogoutTokenError('logout_token was already used');
     } catch (err) {
       if (!(err instanceof InvalidLogoutTokenError)) throw err;
       req.log.info({ reason: err.message }, 'dashboard back-channel logout refused');

@@ -5,8 +5,14 @@ import { DASHBOARD_CLIENT_ID } from '../../oidc/dashboard-client.ts';
 
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** Who and what a valid logout token ends: the user, and insole's session when it names one. */
-export interface LogoutNotice { sub: string; sid?: string; iat: number }
+/**
+ * Who and what a valid logout token ends: the user, and insole's session when it names one; and
+ * the token's `jti` with the time (in seconds) until which the age check would still accept it.
+ */
+export interface LogoutNotice { sub: string; sid?: string; iat: number; jti: string; acceptedUntil: number }
+
+const MAX_AGE_SECONDS = 300;
+const CLOCK_TOLERANCE_SECONDS = 30;
 
 /** A logout token that fails a check of §2.6: answered 400 invalid_request, nothing ended. */
 export class InvalidLogoutTokenError extends Error {}
@@ -27,12 +33,14 @@ export function createLogoutTokenVerifier({ publicKeys, issuer }: { publicKeys: 
     if (typeof token !== 'string' || !token || token.length > 8192) throw new InvalidLogoutTokenError('logout_token is missing');
     const { payload } = await jwtVerify(token, currentJwks(), {
       issuer, audience: DASHBOARD_CLIENT_ID, algorithms: ['RS256'], typ: 'logout+jwt',
-      requiredClaims: ['iat', 'jti', 'events', 'sub'], maxTokenAge: '5 minutes', clockTolerance: 30,
+      requiredClaims: ['iat', 'jti', 'events', 'sub'], maxTokenAge: MAX_AGE_SECONDS, clockTolerance: CLOCK_TOLERANCE_SECONDS,
     }).catch((err: Error) => { throw new InvalidLogoutTokenError(`logout_token is not valid: ${err.message}`); });
     const event = (payload.events as Record<string, unknown> | undefined)?.[LOGOUT_EVENT];
     if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new InvalidLogoutTokenError('logout_token has no back-channel logout event');
     if ('nonce' in payload) throw new InvalidLogoutTokenError('logout_token must not have a nonce');
     if (payload.sid !== undefined && (typeof payload.sid !== 'string' || !payload.sid)) throw new InvalidLogoutTokenError('logout_token has an invalid sid');
-    return { sub: payload.sub!, iat: payload.iat!, ...(payload.sid ? { sid: payload.sid as string } : {}) };
+    if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 200) throw new InvalidLogoutTokenError('logout_token has an invalid jti');
+    const acceptedUntil = payload.iat! + MAX_AGE_SECONDS + CLOCK_TOLERANCE_SECONDS;
+    return { sub: payload.sub!, iat: payload.iat!, jti: payload.jti, acceptedUntil, ...(payload.sid ? { sid: payload.sid as string } : {}) };
   };
 }
