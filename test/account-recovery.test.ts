@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser } from './support/browser.ts';
-import { startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
+import { startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { buildAuthorization, signInForTokens, oidc } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
@@ -292,5 +292,60 @@ describe('email verification and password reset', () => {
       }
       assert.deepEqual((await logTypes(email)).filter((t) => t === 'scp' || t === 'fcp'), ['scp'], 'one change, and no failed one from a second post');
     });
+  });
+});
+
+describe('a password reset whose address changes while the new password is hashed', () => {
+  let inbox: Inbox;
+  let insole: TestInsole;
+  before(async () => {
+    inbox = await startInbox();
+    const monitored = new URL(testDatabaseUri());
+    monitored.searchParams.set('monitorCommands', 'true'); // to change the address at the moment the link is used up
+    // A slow hash (still the real Argon2id) leaves the change time to land before the password is written.
+    insole = await startTestInsole({ mail: { smtp_url: inbox.url }, argon2: { memory_cost_kib: 65536, time_cost: 8, parallelism: 1 } }, monitored.href);
+  });
+  after(async () => { await insole.stop(); await inbox.close(); });
+
+  test('writes nothing and shows "Link expired": the address is checked in the password\'s own write', async () => {
+    const email = 'moving.mailbox@innovashoes.example';
+    await signInForTokens(insole.issuer, { email, password: 'the password i still know' }, 'signup');
+    await postEmailForm(insole, '/password/reset', email);
+    const link = inbox.linkIn(await inbox.waitFor(email, /Reset your/), `${insole.issuer}/password/reset/new?ticket=`);
+    const before = (await insole.db.collection('users').findOne({ email }))!;
+
+    // Once the link is used up: when the user's address is read (a check before the write), else 50 ms later, well inside the hash.
+    const users = insole.db.collection('users');
+    const started = new Map<number, string>();
+    let redeemed = false;
+    let moved: Promise<unknown> | undefined;
+    const move = () => { moved ??= users.updateOne({ user_id: before.user_id }, { $set: { email: 'moved.mailbox@innovashoes.example' } }); };
+    const client = insole.connection.getClient();
+    const onStarted = (event: { requestId: number; commandName: string; command: Record<string, unknown> }) => {
+      started.set(event.requestId, `${event.commandName}:${String(event.command[event.commandName])}`);
+    };
+    const onSucceeded = (event: { requestId: number }) => {
+      const what = started.get(event.requestId);
+      if (what === 'findAndModify:email_tickets') {
+        redeemed = true;
+        setTimeout(move, 50);
+      }
+      if (what === 'find:users' && redeemed) move();
+    };
+    client.on('commandStarted', onStarted).on('commandSucceeded', onSucceeded);
+    let posted;
+    try {
+      posted = await followMailLink(insole, link, { password: 'taken over by the old mailbox' });
+    } finally {
+      client.off('commandStarted', onStarted).off('commandSucceeded', onSucceeded);
+    }
+    assert.ok(moved, 'the address changed during the reset');
+    await moved;
+    assert.equal(posted.res.status, 400);
+    assert.match(await posted.res.text(), /<h1[^>]*>Link expired</);
+    const after = await users.findOne({ user_id: before.user_id });
+    assert.equal(after!.password_hash, before.password_hash, 'the password is unchanged');
+    const refused = await insole.db.collection('logs').findOne({ type: 'fcp', user_id: before.user_id });
+    assert.equal(refused?.details?.error, 'the email changed since the link was sent');
   });
 });

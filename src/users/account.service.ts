@@ -90,15 +90,16 @@ export function createAccountService(deps: {
 
     /**
      * A new password ends every session and revokes every refresh token of the user, lifts brute-force
-     * blocks, and voids other reset links. The policy is checked before the link is used up. A ticket
-     * made with mark_email_as_verified verifies the address in the same write; one with a
+     * blocks, and voids other reset links. The policy is checked before the link is used up. The
+     * password is written only while the account has the link's address, in that one write; a ticket
+     * made with mark_email_as_verified verifies the address in it too; one with a
      * result_url answers where to send the shopper.
      */
     async resetPassword(token: string, password: string, ctx: RequestContext): Promise<{ redirect?: string }> {
       checkPasswordPolicy(password, policy);
       const ticket = await tickets.redeem('reset_password', token);
-      const written = ticket && await stillAddressedTo(ticket)
-        && await users.replacePasswordHash(ticket.user_id, await hasher.hash(password), { verifyEmail: ticket.mark_email_verified ? ticket.email : undefined });
+      // One conditional write (stillAddressedTo's rule): an address changed while the password hashed sets nothing.
+      const written = ticket && await users.replacePasswordHash(ticket.user_id, await hasher.hash(password), { whileEmail: ticket.email, markVerified: Boolean(ticket.mark_email_verified) });
       if (!written) {
         const error = ticket ? 'the email changed since the link was sent' : 'invalid or used link';
         await logs.record({ type: 'fcp', ...ctx, ...STRATEGY, user_id: ticket?.user_id, user_name: ticket?.email, details: { error } });

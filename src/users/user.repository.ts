@@ -166,17 +166,20 @@ export function createUserRepository(users: UserModel, changes: UserChanges, log
     },
 
     /**
-     * `verifyEmail`: the address to mark verified with it (a password-change ticket's
-     * mark_email_as_verified), in the same write and only while the user still has it; that write
+     * `whileEmail`: written only while the user still has this address (a reset link's), in the same
+     * write, so that an address changed since the link was mailed sets nothing. `markVerified` (a
+     * password-change ticket's mark_email_as_verified) verifies that address with it; that write
      * changes the profile, so it goes through `changes`, which keeps the facts. False: nothing was
      * written (the user is gone, or its address changed since the caller looked).
      */
-    async replacePasswordHash(userId: string, passwordHash: string, { verifyEmail }: { verifyEmail?: string } = {}): Promise<boolean> {
+    async replacePasswordHash(userId: string, passwordHash: string, { whileEmail, markVerified = false }: { whileEmail?: string; markVerified?: boolean } = {}): Promise<boolean> {
       recent.forget(userId);
-      if (verifyEmail === undefined) {
-        return (await users.updateOne({ user_id: userId }, { $set: { password_hash: passwordHash } }).exec()).matchedCount === 1;
+      const where = whileEmail === undefined ? {} : { email: whileEmail };
+      if (!markVerified) {
+        return (await users.updateOne({ user_id: userId, ...where }, { $set: { password_hash: passwordHash } }).exec()).matchedCount === 1;
       }
-      return Boolean(await changes.apply(userId, { $set: { password_hash: passwordHash, email_verified: true, updated_at: new Date() } }, { kind: 'change', where: { email: verifyEmail } }));
+      if (whileEmail === undefined) throw new TypeError('replacePasswordHash: markVerified needs the address to verify');
+      return Boolean(await changes.apply(userId, { $set: { password_hash: passwordHash, email_verified: true, updated_at: new Date() } }, { kind: 'change', where }));
     },
   };
 }
