@@ -235,6 +235,37 @@ describe('the OpenID Connect protocol, as an attacker would try it', () => {
       assert.equal((await exchangeCode(config, callback, request)).claims()?.email, shopper.email);
     });
 
+    test('odd Cookie headers on the sign-in post (quoted values, duplicates, stray separators, a stale resume cookie first or last) still resume to a code; without the interaction cookie it is refused with a 4xx', async () => {
+      const shopper = newShopper();
+      const { config } = await signInForTokens(insole.issuer, shopper, 'signup');
+      const stale = ['_interaction_resume="an-earlier-sign-in"', '_interaction_resume.sig=not-its-signature'];
+      const oddities: Record<string, (own: string[]) => string> = {
+        'stale resume cookie first, quoted': (own) => [...stale, ...own].join('; '),
+        'stale resume cookie last, no spaces': (own) => [...own, ...stale].join(';'),
+        'stray separators and spaces, a quoted value holding a semicolon': (own) => `;; ${own.join(';   ')};pref="a;b"; ;`,
+        'every cookie twice': (own) => [...own, ...own].join('; '),
+      };
+      const signIn = async (header: (own: string[]) => string) => {
+        const agent = new UserAgent(insole.issuer);
+        const request = await buildAuthorization(config);
+        const form = readForm(await (await agent.get(request.url)).res.text());
+        const own = [...agent.cookies].map(([name, value]) => `${name}=${value}`);
+        const posted = await fetch(new URL(form.action, insole.issuer).href, {
+          method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: header(own) },
+          body: new URLSearchParams({ ...shopper, _csrf: form.csrf }).toString(),
+        });
+        return { posted, request };
+      };
+      for (const [what, header] of Object.entries(oddities)) {
+        const { posted, request } = await signIn(header);
+        const callback = posted.headers.get('location') ?? '';
+        assert.ok(callback.startsWith(STOREFRONT.redirect_uri) && new URL(callback).searchParams.has('code'), `${what}: ${posted.status} ${callback}`);
+        assert.equal((await exchangeCode(config, callback, request)).claims()?.email, shopper.email, what);
+      }
+      const { posted } = await signIn((own) => [...stale, ...own.filter((pair) => !pair.startsWith('_interaction='))].join('; '));
+      assert.ok(posted.status >= 400 && posted.status < 500, `no interaction cookie: ${posted.status}`);
+    });
+
     test('a code is bound to the redirect_uri it was issued for', async () => {
       const { agent, config } = await signedInShopper(insole.issuer);
       const { request, code } = await authorizeAgain(insole.issuer, config, agent);

@@ -41,16 +41,17 @@ export function createResumeHere(live: Pick<LiveProvider, 'current' | 'handle'>)
     const keys = provider.keys;
     if (Array.isArray(keys)) throw new Error('resumeHere: the provider signs cookies with a key list, not its own signer');
     const resumeCookies = `${name}=${uid}; ${name}.sig=${keys.sign(`${name}=${uid}`)}`;
-    // The browser's other cookies (its session above all) as it sent them; a resume cookie it sent too
-    // (a client that ignores cookie paths) is replaced, so the one checked is this interaction's.
-    const others = (req.headers.cookie ?? '').split(';').map((pair) => pair.trim())
-      .filter((pair) => pair && !pair.startsWith(`${name}=`) && !pair.startsWith(`${name}.sig=`));
+    // First, then the browser's own header untouched (its session above all): oidc-provider reads
+    // cookies with the `cookies` module, which takes a name's first occurrence, so a resume cookie the
+    // browser sent too (a client that ignores cookie paths) is not the one checked. Browsers list the
+    // cookie with the longest path first (RFC 6265 §5.4), which the resume cookie's would be.
+    const cookie = req.headers.cookie ? `${resumeCookies}; ${req.headers.cookie}` : resumeCookies;
     const { 'content-type': _type, 'content-length': _length, ...headers } = req.headers;
     const resume: IncomingMessage = Object.create(req);
     // The resume route as the provider's router matches it (the interaction's returnTo adds the issuer's path).
     const url = provider.pathFor('resume', { uid, mountPath: '' });
     // A GET as the browser would send it: no form body (the password stays with the sign-in route).
-    Object.assign(resume, { method: 'GET', url, body: undefined, headers: { ...headers, cookie: [...others, resumeCookies].join('; ') } });
+    Object.assign(resume, { method: 'GET', url, body: undefined, headers: { ...headers, cookie } });
     handedOver.set(resume, { uid, result });
     await live.handle(resume, res);
   };
