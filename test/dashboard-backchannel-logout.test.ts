@@ -12,6 +12,7 @@ import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
 import { ENDED_ELSEWHERE_MESSAGE } from '../src/dashboard/session/follow-standing.ts';
 import { createSessionCookies, type DashboardSession } from '../src/dashboard/session/session-cookie.ts';
+import { insoleSessionKey } from '../src/dashboard/session/session-key.ts';
 import { createSignedOutSessions, SIGNED_OUT_TTL_MS } from '../src/dashboard/session/signed-out-sessions.ts';
 import { createLogModel } from '../src/logs/log.model.ts';
 import { STANDING_TTL_MS } from '../src/users/role-standing.ts';
@@ -27,7 +28,7 @@ import { startInbox, type Inbox } from './support/smtp.ts';
 import { readForm, UserAgent } from './support/user-agent.ts';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-const [SHOPPER, OTHER, RESETTER] = ['bcl.dash.shopper@innovashoes.example', 'bcl.dash.other@innovashoes.example', 'bcl.dash.reset@innovashoes.example'];
+const [SHOPPER, OTHER, RESETTER, SIGNER, RETURNER] = ['bcl.dash.shopper@innovashoes.example', 'bcl.dash.other@innovashoes.example', 'bcl.dash.reset@innovashoes.example', 'bcl.dash.signer@innovashoes.example', 'bcl.dash.returner@innovashoes.example'];
 
 describe('dashboard: an insole session ended elsewhere ends the dashboard sessions it signed in', () => {
   let insole: TestInsole;
@@ -57,7 +58,7 @@ describe('dashboard: an insole session ended elsewhere ends the dashboard sessio
     }, database);
     second = await startDashboardInsole({ issuer: insole.issuer }, database);
     const reader = await readerToken(insole);
-    for (const email of [SHOPPER, OTHER, RESETTER]) users[email] = (await dashboardUser(insole, reader, email, ['admin'])).user_id;
+    for (const email of [SHOPPER, OTHER, RESETTER, SIGNER, RETURNER]) users[email] = (await dashboardUser(insole, reader, email, ['admin'])).user_id;
   });
   after(async () => {
     for (const browser of browsers) await browser.close();
@@ -149,6 +150,44 @@ describe('dashboard: an insole session ended elsewhere ends the dashboard sessio
     otherStream.close();
   });
 
+  /** The dashboard's Sign out button: the browser lands on insole's "sign out of insole too?" page. */
+  async function signOutOfDashboard(page: Page): Promise<void> {
+    await page.goto(`${insole.issuer}/admin`);
+    await Promise.all([page.waitForURL(/\/oidc\/logout/), page.getByRole('button', { name: 'Sign out' }).click()]);
+  }
+  /** The dashboard's own records of its sessions' ends (insole's "Success Logout" of its own session, also client insole-dashboard, aside). */
+  const dashboardSignOuts = (userId: string) => logs().find({
+    type: 'slo', client_id: DASHBOARD_CLIENT_ID, user_id: userId, $or: [{ 'details.dashboard_session': { $exists: true } }, { 'details.insole_session': { $exists: true } }],
+  }).sort({ date: 1 }).toArray();
+
+  test('signing out of the dashboard, then of insole, records one dashboard sign-out, which also ends an older dashboard session of that insole session', async () => {
+    const page = await dashboardPage(SIGNER);
+    const older = await page.context().cookies(insole.issuer); // this browser's session before it signs in to the dashboard again
+    await page.goto(`${insole.issuer}/admin/login?return_to=/admin`); // silently, in the same insole session
+    assert.equal((await sessionOf(page)).insole_sid, (await createSessionCookies(insole.config).readSession({ cookies: { 'insole.dashboard': older.find((c) => c.name === 'insole.dashboard')!.value } } as unknown as Request))!.insole_sid);
+    const start = receiver.received.length;
+    await signOutOfDashboard(page);
+    await Promise.all([page.waitForURL(/\/admin\/signed-out/), page.getByRole('button', { name: 'Yes, sign me out' }).click()]);
+    assert.equal(receiver.received.length, start, 'the storefront had no session to end');
+    const events = await dashboardSignOuts(users[SIGNER]);
+    assert.equal(events.length, 1, `one sign-out recorded: ${events.map((e) => e.description).join(' | ')}`);
+    assert.equal(events[0].description, 'Signed out of the dashboard');
+    await page.context().addCookies(older);
+    assert.equal(await dashboardAnswer(page), ENDED_ELSEWHERE_MESSAGE, 'the older session of the same insole session is over too');
+  });
+
+  test('signing out of the dashboard but staying signed in to insole: the dashboard signs in again in a fresh insole sid, which a later sign-out elsewhere still ends', async () => {
+    const page = await dashboardPage(RETURNER);
+    const first = await sessionOf(page);
+    await signOutOfDashboard(page); // and the "sign out of insole too?" page is left alone
+    assert.equal(await dashboardAnswer(page), 200, 'signs in again without a password, and is not refused');
+    const again = await sessionOf(page);
+    assert.ok(again.insole_sid && again.insole_sid !== first.insole_sid, 'a new sid for the dashboard in the same insole session');
+    await storefrontSignInAndOut(page);
+    await until('the dashboard refuses the new session', async () => (await dashboardAnswer(page)) === ENDED_ELSEWHERE_MESSAGE, SIGNED_OUT_TTL_MS + 2000);
+    assert.deepEqual((await dashboardSignOuts(users[RETURNER])).map((e) => e.description), ['Signed out of the dashboard', 'Signed out of the dashboard: the insole session ended elsewhere (back-channel logout)']);
+  });
+
   test('a password reset ends the user\'s dashboard session', async () => {
     const page = await dashboardPage(RESETTER);
     assert.equal(await dashboardAnswer(page), 200);
@@ -208,6 +247,19 @@ describe('dashboard: an insole session ended elsewhere ends the dashboard sessio
     assert.equal(await sloCount(sub), 1, 'one sign-out recorded');
     const spent = await insole.db.collection('dashboard_logout_tokens').findOne({});
     assert.ok(spent?.expires_at instanceof Date && spent.expires_at.getTime() > Date.now() + 5 * 60_000, 'kept until after its token would be refused for its age');
+  });
+
+  test('the dashboard\'s own sign-out ends the sessions of the insole session it left signed in up to it, not one signed in after it with the same sid; a back-channel logout ends every one', async () => {
+    const at = Math.floor(Date.now() / 1000);
+    const user = 'auth0|left-insole';
+    await logs().insertMany([
+      { log_id: `left-${at}`, date: new Date(at * 1000), type: 'slo', user_id: user, client_id: DASHBOARD_CLIENT_ID, details: { dashboard_session: 'k-signed-out', insole_session: insoleSessionKey('left-sid') } },
+      { log_id: `ended-${at}`, date: new Date(at * 1000), type: 'slo', user_id: user, client_id: DASHBOARD_CLIENT_ID, details: { insole_session: insoleSessionKey('ended-sid') } },
+    ]);
+    const ends = await createSignedOutSessions(createLogModel(insole.connection), insole.config.ttl).of(user);
+    assert.equal(ends.ends({ sid: 'a', insole_sid: 'left-sid', signed_in_at: at - 60 }), 'insole');
+    assert.equal(ends.ends({ sid: 'b', insole_sid: 'left-sid', signed_in_at: at + 1 }), undefined, 'signed in after the sign-out, with the sid put back');
+    assert.equal(ends.ends({ sid: 'c', insole_sid: 'ended-sid', signed_in_at: at + 60 }), 'insole');
   });
 
   test('a logout token naming only the user (no sid) ends the user\'s sessions signed in before its iat, not later ones nor another user\'s', async () => {

@@ -7,6 +7,8 @@ import { createDashboardCsrf } from '../http/middleware/csrf.ts';
 import { createLogModel } from '../logs/log.model.ts';
 import { createAccessTokenVerifier } from '../oidc/access-token-verifier.ts';
 import type { LiveProvider } from '../oidc/live-provider.ts';
+import { DASHBOARD_CLIENT_ID } from '../oidc/dashboard-client.ts';
+import { forgetClientAuthorization } from '../oidc/revoke-account.ts';
 import { backchannelLogoutRoutes } from './http/backchannel-logout.routes.ts';
 import { listRoutes } from './http/list.routes.ts';
 import { liveRoutes } from './http/live.routes.ts';
@@ -63,7 +65,8 @@ export function createDashboardArea(core: Core, { oidc, standingOf }: { oidc: Li
   router.use('/admin', cookieParser(), express.urlencoded({ extended: false, limit: '32kb' }), express.json({ limit: '32kb' }), readSession(cookies));
   // Before the session is checked, so a forged post is refused as such whatever the state of the session.
   router.use('/admin', csrf.doubleCsrfProtection);
-  router.use(signInRoutes({ config, signIn, cookies, kit, cookieSeconds: guard.cookieSeconds, logs: core.logs, signedOut }));
+  const leaveInsoleSession = (sub: string, sid: string) => forgetClientAuthorization(core.connection, { accountId: sub, clientId: DASHBOARD_CLIENT_ID, sid });
+  router.use(signInRoutes({ config, signIn, cookies, kit, cookieSeconds: guard.cookieSeconds, logs: core.logs, signedOut, leaveInsoleSession }));
   router.use('/admin', requireSession(guard), followStanding(standingOf, signedOut), requireRole);
   router.use(overviewRoutes({ api, kit, maxAge: config.dashboard.report_max_age_seconds }), segmentRoutes({ api, kit, config }), userRoutes({ api, kit }), listRoutes({ api, kit }), liveRoutes({ feed, verify, standingOf, open: streams }));
   router.use('/admin', sessionEndedPage(kit, cookies));

@@ -40,3 +40,20 @@ export async function revokeAllForAccount(connection: Connection, accountId: str
 export const endSessionsQuietly = (connection: Connection): EndSessions => async (accountId) => {
   await revokeAllForAccount(connection, accountId);
 };
+
+/**
+ * Takes one client's authorization out of the account's insole session (the one whose `sid` it is),
+ * as oidc-provider's own end-session does for the client that asked when the user stays signed in:
+ * that client's next sign-in in the session gets a new `sid`, and the end of the session, later,
+ * sends it no logout token for the old one (it already ended its sessions of it). The dashboard
+ * calls it at its sign-out (signin.routes.ts), in the same process. False: no session held it.
+ */
+export async function forgetClientAuthorization(connection: Connection, { accountId, clientId, sid }: EndedAuthorization): Promise<boolean> {
+  if (/[.$]/.test(clientId)) throw new TypeError(`forgetClientAuthorization: "${clientId}" cannot name a field`);
+  const path = `payload.authorizations.${clientId}`;
+  const { modifiedCount } = await connection.collection<StoredSession>(FLOW_COLLECTION).updateOne(
+    { model: 'Session', 'payload.accountId': accountId, [`${path}.sid`]: sid },
+    { $unset: { [path]: '' } },
+  );
+  return modifiedCount === 1;
+}

@@ -6,7 +6,7 @@ import type { LogService } from '../../logs/log.service.ts';
 import { DASHBOARD_CLIENT_ID } from '../../oidc/dashboard-client.ts';
 import { safeReturnTo, SignInRefusedError, type DashboardSignIn } from '../session/dashboard-signin.ts';
 import type { DashboardSession, SessionCookies } from '../session/session-cookie.ts';
-import { sessionKey } from '../session/session-key.ts';
+import { insoleSessionKey, sessionKey } from '../session/session-key.ts';
 import { keepSession, userOf } from '../session/session-guard.ts';
 import type { SignedOutSessions } from '../session/signed-out-sessions.ts';
 import { renderPage, type PageKit } from './dashboard-page.ts';
@@ -14,16 +14,26 @@ import { renderPage, type PageKit } from './dashboard-page.ts';
 const loginQuery = z.object({ return_to: z.string().max(1000).optional() }).passthrough();
 const callbackQuery = z.object({ state: z.string().max(500).optional(), error: z.string().max(200).optional(), error_description: z.string().max(500).optional() }).passthrough();
 
-interface SignInDeps { config: Config; signIn: DashboardSignIn; cookies: SessionCookies; kit: PageKit; cookieSeconds: number; logs: LogService; signedOut: SignedOutSessions }
+/** Takes the dashboard's authorization out of insole's session `sid` of user `sub` (revoke-account.ts); false when none held it. */
+export type LeaveInsoleSession = (sub: string, sid: string) => Promise<boolean>;
+
+interface SignInDeps {
+  config: Config; signIn: DashboardSignIn; cookies: SessionCookies; kit: PageKit; cookieSeconds: number;
+  logs: LogService; signedOut: SignedOutSessions; leaveInsoleSession: LeaveInsoleSession;
+}
 
 /**
  * Sign-in and sign-out of the dashboard (a relying party of insole): /admin/login starts the code
  * flow, /admin/callback ends it with a new session cookie (rotated at every sign-in), and the
  * sign-out POST clears it, records it (an `slo` event: every instance refuses that session's cookie
  * once it reads it, see signed-out-sessions.ts, and its live streams end), revokes its refresh token,
- * and ends insole's session by RP-initiated logout (id_token_hint).
+ * and ends insole's session by RP-initiated logout (id_token_hint). One `slo` per sign-out: the
+ * dashboard first leaves insole's session it signed in with (its authorization there, by sid), so
+ * that session's end, confirmed next or later, sends the dashboard no logout token for it
+ * (backchannel-logout.routes.ts would record a second `slo`); the sign-out's own event then names
+ * that insole session too, ending any other dashboard session signed in with it until now.
  */
-export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds, logs, signedOut }: SignInDeps): Router {
+export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds, logs, signedOut, leaveInsoleSession }: SignInDeps): Router {
   const router = Router();
   const restart = (returnTo: string) => `/admin/login?return_to=${encodeURIComponent(returnTo)}`;
 
@@ -70,7 +80,11 @@ export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds, logs
     if (session) {
       const warn = (what: string) => (err: Error) => req.log.warn({ err: { message: err.message } }, what);
       await Promise.all([
-        recordSignOut(logs, session, req.ip, req.get('user-agent')).then(() => signedOut.forget(session.who.sub), warn('dashboard sign-out not recorded: a copy of its cookie, and its live streams, last as long as its tokens')),
+        // Not left (no sid kept, or the write failed): the logout token to come records the end of insole's session instead.
+        (session.insole_sid ? leaveInsoleSession(session.who.sub, session.insole_sid) : Promise.resolve(false))
+          .catch((err: Error) => { warn('dashboard did not leave insole\'s session: its end will be recorded again')(err); return false; })
+          .then((left) => recordSignOut(logs, session, left, req.ip, req.get('user-agent')))
+          .then(() => signedOut.forget(session.who.sub), warn('dashboard sign-out not recorded: a copy of its cookie, and its live streams, last as long as its tokens')),
         signIn.revoke(session).catch(warn('dashboard refresh token not revoked: it ends with its grant')),
       ]);
     }
@@ -83,10 +97,14 @@ export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds, logs
   return router;
 }
 
-/** Auth0's `slo`, naming the dashboard session (by its key, not its sid) so that its live streams can end. */
-function recordSignOut(logs: LogService, session: DashboardSession, ip: string | undefined, userAgent: string | undefined): Promise<string> {
+/**
+ * Auth0's `slo`, naming the dashboard session (by its key, not its sid) so that its live streams can
+ * end, and insole's session it left (by its key, not its sid), as a back-channel logout would have.
+ */
+function recordSignOut(logs: LogService, session: DashboardSession, leftInsole: boolean, ip: string | undefined, userAgent: string | undefined): Promise<string> {
   return logs.record({
     type: 'slo', description: 'Signed out of the dashboard', user_id: session.who.sub, user_name: session.who.email,
-    client_id: DASHBOARD_CLIENT_ID, ip, user_agent: userAgent?.slice(0, 512), details: { dashboard_session: sessionKey(session.sid) },
+    client_id: DASHBOARD_CLIENT_ID, ip, user_agent: userAgent?.slice(0, 512),
+    details: { dashboard_session: sessionKey(session.sid), ...(leftInsole && session.insole_sid ? { insole_session: insoleSessionKey(session.insole_sid) } : {}) },
   });
 }

@@ -48,26 +48,42 @@ export function createSignedOutSessions(logs: LogModel, ttl: Config['ttl'], { tt
   const windowMs = (ttl.refresh_token + ttl.access_token) * 1000;
 
   async function read(userId: string): Promise<SignOuts> {
-    const found = await logs.collection.find<{ details?: SloDetails }>(
+    const found = await logs.collection.find<{ date?: Date; details?: SloDetails }>(
       { user_id: userId, date: { $gte: new Date(now() - windowMs) }, type: 'slo', client_id: DASHBOARD_CLIENT_ID },
-      { projection: { _id: 0, 'details.dashboard_session': 1, 'details.insole_session': 1, 'details.signed_in_before': 1 } },
+      { projection: { _id: 0, date: 1, 'details.dashboard_session': 1, 'details.insole_session': 1, 'details.signed_in_before': 1 } },
     ).toArray();
-    return signOutsOf(found.map((log) => log.details ?? {}));
+    return signOutsOf(found.map((log) => ({ ...log.details, at: log.date })));
   }
 
   const reads = createSharedReads(read, { ttlMs, now });
   return { of: reads.get, forget: reads.forget };
 }
 
-function signOutsOf(events: SloDetails[]): SignOuts {
-  const strings = (values: unknown[]) => new Set(values.filter((key): key is string => typeof key === 'string'));
-  const dashboard = strings(events.map((details) => details.dashboard_session));
-  const insole = strings(events.map((details) => details.insole_session));
+/**
+ * insole's sessions ended, by key, with the last sign-in time (seconds) they end: a back-channel
+ * logout's, every sign-in (the session is over, none can follow); the dashboard's own sign-out's
+ * (it left that insole session, signin.routes.ts), those up to it: a sign-in after it with the same
+ * sid (the authorization put back by a request that saved the session meanwhile) carries on.
+ */
+function insoleEnds(events: (SloDetails & { at?: Date })[]): Map<string, number> {
+  const ends = new Map<string, number>();
+  for (const { insole_session, dashboard_session, at } of events) {
+    if (typeof insole_session !== 'string') continue;
+    const until = dashboard_session === undefined ? Infinity : Math.floor((at?.getTime() ?? 0) / 1000);
+    ends.set(insole_session, Math.max(until, ends.get(insole_session) ?? -1));
+  }
+  return ends;
+}
+
+function signOutsOf(events: (SloDetails & { at?: Date })[]): SignOuts {
+  const dashboard = new Set(events.map((details) => details.dashboard_session).filter((key): key is string => typeof key === 'string'));
+  const insole = insoleEnds(events);
   const before = Math.max(-1, ...events.map((details) => details.signed_in_before).filter((at): at is number => typeof at === 'number'));
   return {
     ends(session) {
       if (dashboard.has(sessionKey(session.sid))) return 'dashboard';
-      if (session.insole_sid !== undefined && insole.has(insoleSessionKey(session.insole_sid))) return 'insole';
+      const insoleUntil = session.insole_sid === undefined ? undefined : insole.get(insoleSessionKey(session.insole_sid));
+      if (insoleUntil !== undefined && (session.signed_in_at ?? 0) <= insoleUntil) return 'insole';
       return (session.signed_in_at ?? 0) < before ? 'insole' : undefined;
     },
   };
