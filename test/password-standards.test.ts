@@ -8,7 +8,7 @@ import { Types } from 'mongoose';
 import { AppError } from '../src/errors/app-error.ts';
 import { createPasswordHasher } from '../src/users/password-hasher.ts';
 import { checkPasswordPolicy } from '../src/users/password-policy.ts';
-import { startTestInsole, type TestInsole } from './support/insole.ts';
+import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { buildAuthorization, discoverStorefront } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { interactionUidOf, readForm, UserAgent } from './support/user-agent.ts';
@@ -306,5 +306,46 @@ describe('passwords through the hosted pages', () => {
     assert.match(after, CURRENT_HASH);
     assert.equal(await argon2Verify(after, 'new password for now'), true, 'NFKC before hashing');
     assert.ok((await submitCredentials(insole, 'login', email, 'new password for now')).left);
+  });
+});
+
+describe('a sign-in that re-hashes while a password reset lands', () => {
+  let insole: TestInsole;
+  before(async () => {
+    const monitored = new URL(testDatabaseUri());
+    monitored.searchParams.set('monitorCommands', 'true'); // to write the reset's hash just after the sign-in read the user
+    // A slow hash (still the real Argon2id) leaves the reset time to land before the re-hash is written.
+    insole = await startTestInsole({ argon2: { memory_cost_kib: 65536, time_cost: 8, parallelism: 1 } }, monitored.href);
+  });
+  after(async () => { await insole.stop(); });
+
+  test('keeps the reset\'s password: the re-hash is written only over the hash it verified', async () => {
+    const email = 'rehash.race@innovashoes.example';
+    const password = 'the old password the attacker knows';
+    assert.ok((await submitCredentials(insole, 'signup', email, password)).left);
+    const users = insole.db.collection('users');
+    const weak = await argon2Hash(password, { memoryCost: 8192, timeCost: 1, parallelism: 1, algorithm: 2 }); // re-hashed at the next sign-in
+    await users.updateOne({ email }, { $set: { password_hash: weak } });
+    const reset = bcrypt.hashSync('the owner reset it meanwhile', 4); // any hash other than the verified one
+
+    const started = new Map<number, string>();
+    let moved: Promise<unknown> | undefined;
+    const client = insole.connection.getClient();
+    const onStarted = (event: { requestId: number; commandName: string; command: Record<string, unknown> }) => {
+      started.set(event.requestId, `${event.commandName}:${String(event.command[event.commandName])}`);
+    };
+    const onSucceeded = (event: { requestId: number }) => {
+      // The sign-in read the user: the weak hash verifies in a few ms, the 64 MiB t = 8 re-hash takes far longer.
+      if (started.get(event.requestId) === 'find:users') setTimeout(() => { moved ??= users.updateOne({ email }, { $set: { password_hash: reset } }); }, 30);
+    };
+    client.on('commandStarted', onStarted).on('commandSucceeded', onSucceeded);
+    try {
+      assert.ok((await submitCredentials(insole, 'login', email, password)).left, 'the password was right when it was checked');
+    } finally {
+      client.off('commandStarted', onStarted).off('commandSucceeded', onSucceeded);
+    }
+    assert.ok(moved, 'the reset landed during the sign-in');
+    await moved;
+    assert.equal((await users.findOne({ email }))!.password_hash, reset, 'the reset\'s hash, not the re-hash of the old password');
   });
 });

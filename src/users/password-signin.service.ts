@@ -105,7 +105,8 @@ export function createPasswordSigninService(deps: {
       }
       if (failures.count > 0) await protection.recordSuccess(user.user_id, ctx.ip); // end the run of failures
       if (hasher.needsRehash(user.password_hash!)) {
-        await users.replacePasswordHash(user.user_id, await hasher.hash(password));
+        // Only over the hash just verified: a reset that lands while this one is made keeps its password.
+        await users.replacePasswordHash(user.user_id, await hasher.hash(password), { whileHash: user.password_hash! });
       }
       const log = logs.prepare({ type: 's', ...ctx, ...STRATEGY, user_id: user.user_id, user_name: email });
       const updated = await users.recordLogin(user.user_id, ctx.ip, new Date(), log, user);

@@ -169,12 +169,13 @@ export function createUserRepository(users: UserModel, changes: UserChanges, log
      * `whileEmail`: written only while the user still has this address (a reset link's), in the same
      * write, so that an address changed since the link was mailed sets nothing. `markVerified` (a
      * password-change ticket's mark_email_as_verified) verifies that address with it; that write
-     * changes the profile, so it goes through `changes`, which keeps the facts. False: nothing was
-     * written (the user is gone, or its address changed since the caller looked).
+     * changes the profile, so it goes through `changes`, which keeps the facts. `whileHash`: written
+     * only over this hash (a sign-in's re-hash). False: nothing was written (the user is gone, or its
+     * address or hash changed since the caller looked).
      */
-    async replacePasswordHash(userId: string, passwordHash: string, { whileEmail, markVerified = false }: { whileEmail?: string; markVerified?: boolean } = {}): Promise<boolean> {
+    async replacePasswordHash(userId: string, passwordHash: string, { whileEmail, whileHash, markVerified = false }: { whileEmail?: string; whileHash?: string; markVerified?: boolean } = {}): Promise<boolean> {
       recent.forget(userId);
-      const where = whileEmail === undefined ? {} : { email: whileEmail };
+      const where = { ...(whileEmail === undefined ? {} : { email: whileEmail }), ...(whileHash === undefined ? {} : { password_hash: whileHash }) };
       if (!markVerified) {
         return (await users.updateOne({ user_id: userId, ...where }, { $set: { password_hash: passwordHash } }).exec()).matchedCount === 1;
       }
