@@ -75,7 +75,7 @@ async function composeAreas(core: Core): Promise<ComposedInsole> {
   // Every connection, not only the configured ones: a store that turned X off still has its X users to export.
   const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: [PASSWORD_CONNECTION, ...SOCIAL_CONNECTIONS] });
   const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
-  const dashboard = createDashboardArea(core, { oidc: oidc.provider, standingOf: admin.standingOf });
+  const dashboard = createDashboardArea(core, { oidc: oidc.provider, standingOf: admin.standingOf, dashboardSecret: oidc.dashboardSecret });
   const metrics = createMetricsArea(core, hooks.durableHooks);
   const areas: Area[] = [hooks, metrics, admin, pages, dashboard, oidc, insight];
   const lifecycle = { draining: false };

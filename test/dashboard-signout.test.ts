@@ -5,9 +5,8 @@ import type { Cookie, Page } from 'playwright-core';
 import { SIGNED_OUT_MESSAGE } from '../src/dashboard/session/follow-standing.ts';
 import { createSessionCookies } from '../src/dashboard/session/session-cookie.ts';
 import { SIGNED_OUT_TTL_MS } from '../src/dashboard/session/signed-out-sessions.ts';
-import { dashboardClient } from '../src/oidc/dashboard-client.ts';
 import { launchBrowser, type TestBrowser } from './support/browser.ts';
-import { dashboardUser, readerToken, signInThroughHostedPage, startDashboardInsole } from './support/dashboard.ts';
+import { dashboardClientOf, dashboardUser, readerToken, signInThroughHostedPage, startDashboardInsole } from './support/dashboard.ts';
 import { until } from './support/hooks.ts';
 import { testDatabaseUri, type TestInsole } from './support/insole.ts';
 
@@ -126,7 +125,7 @@ describe('dashboard: signing out ends the session for any copy of its cookie', (
   test('the session\'s refresh token is revoked at insole: no copy renews it', async () => {
     const session = createSessionCookies(a.config).readSession({ cookies: { 'insole.dashboard': copy.find((c) => c.name === 'insole.dashboard')!.value } } as unknown as Request);
     assert.ok(session?.refresh_token, 'the session held a refresh token');
-    const client = dashboardClient(a.config);
+    const client = await dashboardClientOf(a);
     const res = await fetch(`${a.issuer}/oauth/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },

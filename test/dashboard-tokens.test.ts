@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { dashboardClient } from '../src/oidc/dashboard-client.ts';
+import { dashboardClientOf } from './support/dashboard.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { STANDING_TTL_MS } from '../src/users/role-standing.ts';
 import { until } from './support/hooks.ts';
@@ -31,7 +31,7 @@ describe('Management API tokens on behalf of a signed-in user (the dashboard)', 
 
   /** The dashboard's code flow, up to its callback (which insole itself will serve). */
   async function dashboardSignIn(email: string, password: string, scope = 'read:users update:users read:reports') {
-    const client = dashboardClient(insole.config);
+    const client = await dashboardClientOf(insole);
     const config = await oidc.discovery(new URL(insole.issuer), client.client_id, client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
     const verifier = oidc.randomPKCECodeVerifier();
     const url = oidc.buildAuthorizationUrl(config, {

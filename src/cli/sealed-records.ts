@@ -3,6 +3,7 @@ import { idpTokensBox } from '../auth/idp-tokens.ts';
 import type { Config } from '../config/schema.ts';
 import type { Keyring, Sealed } from '../lib/sealed-box.ts';
 import { clientSecretsBox } from '../oidc/client-secrets.ts';
+import { DASHBOARD_SECRET_COLLECTION } from '../oidc/dashboard-client.ts';
 import { modelCollection } from '../oidc/flow-collection.ts';
 import { signingKeysBox } from '../oidc/signing-keys.ts';
 
@@ -18,6 +19,7 @@ export function sealedPlaces(config: Config): SealedPlace[] {
   return [
     { label: 'signing keys', collection: 'signing_keys', path: 'private_jwk', box: signingKeysBox(config) },
     { label: 'client secrets', collection: modelCollection('Client'), path: 'payload.client_secret_sealed', box: clientSecretsBox(config) },
+    { label: 'dashboard client secret', collection: DASHBOARD_SECRET_COLLECTION, path: 'secret_sealed', box: clientSecretsBox(config) },
     { label: 'social provider tokens', collection: 'users', array: 'identities', path: 'sealed_tokens', box: tokens },
     // Short-lived (a sign-in in progress), but their tokens move onto the identity as they are.
     { label: 'social sign-ins in progress', collection: 'social_handshakes', path: 'data.sealed', box: tokens },

@@ -37,11 +37,11 @@ import { createSpentLogoutTokens } from './session/spent-logout-tokens.ts';
  * request asks where its own user stands now (the Management API's cached read, role-standing.ts)
  * and whether its session signed out (the same cache's pace, signed-out-sessions.ts).
  */
-export function createDashboardArea(core: Core, { oidc, standingOf }: { oidc: LiveProvider; standingOf: StandingOf }): Area {
+export function createDashboardArea(core: Core, { oidc, standingOf, dashboardSecret }: { oidc: LiveProvider; standingOf: StandingOf; dashboardSecret?: string }): Area {
   const { config, renderView, logger } = core;
-  if (!config.dashboard.enabled) return {};
+  if (!dashboardSecret) return {}; // the oidc area reads it exactly when dashboard.enabled
   const cookies = createSessionCookies(config);
-  const signIn = createDashboardSignIn(config);
+  const signIn = createDashboardSignIn(config, dashboardSecret);
   const api = createManagementClient(config.issuer);
   const csrf = createDashboardCsrf(config, (req) => req.dashboard?.session.sid);
   const kit: PageKit = { renderView, csrfToken: (req, res) => csrf.generateCsrfToken(req, res), roles: config.dashboard.roles };

@@ -11,8 +11,11 @@ import { moveToFlowCollection } from './flow-collection.ts';
 import { createProvider } from './provider.ts';
 import { clientGrantProblems } from './resource-servers.ts';
 import { ConfigError } from '../config/load-config.ts';
+import type { Keyring } from '../lib/sealed-box.ts';
+import { clientSecretsBox } from './client-secrets.ts';
+import { loadDashboardClientSecret } from './dashboard-client.ts';
 import { createSealingInstanceNote } from './sealing-instances.ts';
-import { loadSigningKeys, signingKeysBox } from './signing-keys.ts';
+import { checkKeyEncryptionKey, loadSigningKeys, signingKeysBox } from './signing-keys.ts';
 import { backchannelFetch, createLogoutNotices } from './backchannel-logout.ts';
 import { revokeAllForAccount, type EndSessions } from './revoke-account.ts';
 
@@ -20,15 +23,28 @@ export type OidcArea = Area & {
   provider: LiveProvider;
   /** Ends an account's sessions and tokens, and sends each of their clients its logout token. */
   endSessions: EndSessions;
+  /** The dashboard's client secret, the same on every instance whatever key it seals with; unset when the dashboard is off. */
+  dashboardSecret?: string;
 };
 
+/**
+ * Keys that open none of the stored signing keys are not this deployment's (a typo, another
+ * database's): refused, naming the signing key, before a first start seals the dashboard's secret with them.
+ */
+async function readDashboardSecret({ config, connection }: Core, keyBox: Keyring): Promise<string> {
+  await checkKeyEncryptionKey(connection, keyBox);
+  return loadDashboardClientSecret(connection, clientSecretsBox(config));
+}
+
 /** The OpenID Provider: oidc-provider over MongoDB, rebuilt when the signing keys change, and Auth0's /v2/logout. */
-export async function createOidcArea({ config, connection, users, logs, logger, renderView, http }: Core): Promise<OidcArea> {
+export async function createOidcArea(core: Core): Promise<OidcArea> {
+  const { config, connection, users, logs, logger, renderView, http } = core;
   const grantProblems = clientGrantProblems(config);
   if (grantProblems.length) throw new ConfigError(grantProblems);
   const keyBox = signingKeysBox(config);
   const noteSealingKey = createSealingInstanceNote(connection, keyBox.keyId);
   await moveToFlowCollection(connection, logger);
+  const dashboardSecret = config.dashboard.enabled ? await readDashboardSecret(core, keyBox) : undefined;
   const timeoutMs = config.backchannel_logout.timeout_ms;
   const logoutNotices = createLogoutNotices({ logger, timeoutMs });
   const fetch = backchannelFetch(http, timeoutMs);
@@ -42,7 +58,7 @@ export async function createOidcArea({ config, connection, users, logs, logger, 
     },
     build: (signingKeys) => {
       const answered503 = (err: Error) => logger.warn({ err: { message: err.message } }, 'database unavailable: answered 503');
-      const built = createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable: answered503, fetch });
+      const built = createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable: answered503, fetch, dashboardSecret });
       built.use(logoutLogging(logs));
       logoutNotices.watch(built);
       built.on('server_error', (ctx, err) => {
@@ -58,5 +74,5 @@ export async function createOidcArea({ config, connection, users, logs, logger, 
   const endSessions: EndSessions = async (accountId) => {
     await logoutNotices.send(provider.current(), await revokeAllForAccount(connection, accountId));
   };
-  return { provider, endSessions, pages: [logoutRoutes(provider.current), apiTokenUserinfoRoutes(apiTokenUserinfo), authorizePostRoutes()], stop: () => provider.stop() };
+  return { provider, endSessions, dashboardSecret, pages: [logoutRoutes(provider.current), apiTokenUserinfoRoutes(apiTokenUserinfo), authorizePostRoutes()], stop: () => provider.stop() };
 }

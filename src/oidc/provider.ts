@@ -42,9 +42,11 @@ export interface ProviderDeps {
   onDatabaseUnavailable: (err: Error) => void;
   /** How logout tokens go out (backchannel-logout.ts): insole's dispatcher and deadline. */
   fetch: NonNullable<Configuration['fetch']>;
+  /** The dashboard's client secret (dashboard-client.ts); unset when the dashboard is off. */
+  dashboardSecret?: string;
 }
 
-export function createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable, fetch }: ProviderDeps): Provider {
+export function createProvider({ config, connection, users, signingKeys, renderView, onDatabaseUnavailable, fetch, dashboardSecret }: ProviderDeps): Provider {
   const apis = new Map(config.apis.map((api) => [api.identifier, api]));
   const { ttl } = config;
   const ruleClaims = createRuleClaimsStore(connection, Math.max(ttl.session, ttl.refresh_token));
@@ -54,7 +56,7 @@ export function createProvider({ config, connection, users, signingKeys, renderV
     adapter: storage.Adapter,
     clients: [
       ...config.clients.map(({ client_secret, ...client }) => (client_secret ? { ...client, client_secret } : client)),
-      ...(config.dashboard.enabled ? [dashboardClient(config)] : []),
+      ...(dashboardSecret ? [dashboardClient(config, dashboardSecret)] : []),
     ],
     jwks: { keys: signingKeys },
     findAccount: createFindAccount(users),

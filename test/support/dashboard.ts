@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
+import { clientSecretsBox } from '../../src/oidc/client-secrets.ts';
+import { dashboardClient, loadDashboardClientSecret } from '../../src/oidc/dashboard-client.ts';
 import type { UserDoc } from '../../src/users/user.model.ts';
 import { startTestInsole, type TestInsole } from './insole.ts';
 import { api, m2mClientConfig, managementToken } from './management.ts';
@@ -55,6 +57,11 @@ export async function signInThroughHostedPage(page: Page, insole: TestInsole, em
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(DASHBOARD_PASSWORD);
   await Promise.all([page.waitForURL((url) => url.pathname.startsWith('/admin')), page.getByRole('button', { name: 'Sign in' }).click()]);
+}
+
+/** The dashboard's client as insole registers it, its secret read from the database as the instances read it. */
+export async function dashboardClientOf(insole: TestInsole) {
+  return dashboardClient(insole.config, await loadDashboardClientSecret(insole.connection, clientSecretsBox(insole.config)));
 }
 
 /** A number as the dashboard prints it ("12,345"). */

@@ -47,8 +47,8 @@ function insoleSidOf(idToken: string | undefined): string | undefined {
  * state and nonce, the client secret by HTTP Basic, RP-initiated logout with id_token_hint. It
  * asks for every scope a role can give; insole cuts the token down to the user's roles.
  */
-export function createDashboardSignIn(config: Config) {
-  const client = dashboardClient(config);
+export function createDashboardSignIn(config: Config, secret: string) {
+  const client = dashboardClient(config, secret);
   const audience = managementAudience(config.issuer);
   const scopes = [...new Set(Object.values(config.dashboard.roles).flat())];
   let discovered: Promise<oidc.Configuration> | undefined;
