@@ -16,6 +16,7 @@ import { createCsrf } from './middleware/csrf.ts';
 import { accountRoutes } from './routes/account.routes.ts';
 import { homeRoutes } from './routes/home.routes.ts';
 import { interactionRoutes } from './routes/interaction.routes.ts';
+import { interactionResetRoutes } from './routes/interaction-reset.routes.ts';
 import { socialEmailRoutes } from './routes/social-email.routes.ts';
 import { socialRoutes } from './routes/social.routes.ts';
 
@@ -34,6 +35,7 @@ export function createHostedPagesArea({ config, renderView }: Core, { oidc, acco
       homeRoutes(config, renderView),
       cookies,
       interactionRoutes({ provider, pages, csrf, renderView, handshakes: social.handshakes, passwordSignin: accounts.passwordSignin, verifyEmailFirst: config.signup.verify_email_first }),
+      interactionResetRoutes({ account: accounts.account, pages, csrf, renderView }),
       socialRoutes({ ...social, provider, pages, outcomes, callbackCookie: createCallbackCookie(config), timeoutMs: config.connections.timeout_ms }),
       socialEmailRoutes({ ...social, pages, outcomes, csrf, renderView }),
       accountRoutes({ account: accounts.account, renderView, csrf, handshakes: social.handshakes }),

@@ -1,0 +1,58 @@
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { BadRequestError } from '../../errors/app-error.ts';
+import type { AccountService } from '../../users/account.service.ts';
+import { emailField, parseForm } from '../forms.ts';
+import type { InteractionPages } from '../interaction-pages.ts';
+import type { createCsrf } from '../middleware/csrf.ts';
+import type { RenderView } from '../views.ts';
+
+interface Deps { account: AccountService; pages: InteractionPages; csrf: ReturnType<typeof createCsrf>; renderView: RenderView }
+
+const emailRequest = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
+const TITLE = 'Reset your password';
+
+/**
+ * "Forgot your password?" on a sign-in page: the reset mail is asked for inside the sign-in, so a
+ * popup sign-in (loginWithPopup()) keeps its opener on these pages too (pages.load sends the popup's
+ * Cross-Origin-Opener-Policy, popup-opener-policy.ts) and "Back to sign in" returns to the same
+ * interaction. What the mail's link opens, /password/reset/new, is not part of the sign-in (it opens
+ * in another tab, from the mail) and keeps account.routes.ts's pages and `same-origin`. The answers
+ * are those of /password/reset: the same redirect and page whether or not the address has an account.
+ */
+export function interactionResetRoutes({ account, pages, csrf, renderView }: Deps): Router {
+  const router = Router();
+  const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
+  const back = (uid: string) => ({ href: `/interaction/${uid}/login`, label: 'Back to sign in' });
+
+  const showForm = async (req: Request, res: Response, locals: { email?: string; error?: string } = {}, status = 200) => {
+    const { uid } = await pages.load(req, res);
+    res.status(status).type('html').send(await renderView('email-request', {
+      title: TITLE, lead: 'Enter the email of your account and we will send you a link to choose a new password.', button: 'Send reset link',
+      action: `/interaction/${uid}/password/reset`, email: '', csrfToken: csrf.generateCsrfToken(req, res), back: back(uid), ...locals,
+    }));
+  };
+
+  router.get('/interaction/:uid/password/reset', (req, res) => showForm(req, res));
+  router.post('/interaction/:uid/password/reset', ...form, async (req, res) => {
+    let email: string;
+    try {
+      email = parseForm(emailRequest, req.body).email;
+    } catch (err) {
+      if (!(err instanceof BadRequestError)) throw err;
+      const typed = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
+      return showForm(req, res, { email: typed, error: err.message }, 400);
+    }
+    const { uid, params } = await pages.load(req, res);
+    await account.requestPasswordReset(email, await pages.requestContext(req, params.client_id));
+    res.redirect(303, `/interaction/${uid}/password/reset/sent`); // Post/Redirect/Get, as /password/reset
+  });
+  router.get('/interaction/:uid/password/reset/sent', async (req, res) => {
+    const { uid } = await pages.load(req, res);
+    res.type('html').send(await renderView('message', {
+      title: 'Check your inbox', message: 'If that address has an account, we have sent it a link to reset the password. Choose the new password there, then come back here and sign in.', back: back(uid),
+    }));
+  });
+
+  return router;
+}

@@ -1,0 +1,120 @@
+// loginWithPopup() (auth0-spa-js, unchanged, in a real Chromium) when the shopper leaves the plain
+// sign-in inside the popup: "Forgot your password?", a verify-first sign-up, a refused form. Every
+// answer the popup gets must keep its opener (COOP unsafe-none; popup-opener-policy.ts), or the SDK
+// reports "Popup closed" ('cancelled') and never gets the code.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { launchBrowser, type TestBrowser } from './support/browser.ts';
+import { startTestInsole, type TestInsole } from './support/insole.ts';
+import { api, managementToken, m2mClientConfig } from './support/management.ts';
+import { trustCertificate } from './support/sdk-tenant.ts';
+import { startInbox, type Inbox } from './support/smtp.ts';
+import { appState, loginWithPopup, startSpaShop, type SpaShop } from './support/spa-shop.ts';
+import { selfSignedCertificate, startTlsProxy, type TlsProxy } from './support/tls-proxy.ts';
+
+const CLIENT_ID = 'spa-shop';
+const M2M = { client_id: 'popup-admin', client_secret: 'popup-admin-secret-0123456789', scopes: ['create:users'] };
+
+describe('loginWithPopup(): password reset, verify-first sign-up and a refused form stay inside the popup', () => {
+  let proxy: TlsProxy;
+  let insole: TestInsole;
+  let issuer: string;
+  let spa: SpaShop;
+  let browser: TestBrowser;
+  let inbox: Inbox;
+  let serial = 0;
+
+  before(async () => {
+    const certificate = await selfSignedCertificate();
+    trustCertificate(certificate);
+    proxy = await startTlsProxy(certificate);
+    issuer = `https://localhost:${proxy.port}`;
+    spa = await startSpaShop(certificate, { popup: { domain: `localhost:${proxy.port}`, issuer, clientId: CLIENT_ID, authorizationParams: { scope: 'openid profile email' } } });
+    inbox = await startInbox();
+    insole = await startTestInsole({
+      issuer, trust_proxy: 'loopback', mail: { smtp_url: inbox.url }, signup: { verify_email_first: true },
+      clients: [{
+        client_id: CLIENT_ID, client_name: 'SPA Shop', token_endpoint_auth_method: 'none',
+        redirect_uris: [spa.url('popup')], grant_types: ['authorization_code'],
+      }, m2mClientConfig(M2M)],
+    });
+    proxy.forwardTo(insole.url);
+    browser = await launchBrowser({ trust: certificate.cert });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await spa?.close();
+    await proxy?.close();
+    await insole?.stop();
+    await inbox?.close();
+  });
+
+  const newEmail = (name: string) => `${name}.${Date.now()}${++serial}@innovashoes.example`;
+
+  /** The app's page calls loginWithPopup(); every navigation answer insole sends the popup is recorded with its COOP. */
+  async function openPopup(): Promise<{ page: Page; popup: Page; done: Promise<string>; answers: () => string[] }> {
+    const page = await browser.newPage({ signedOut: true });
+    await page.goto(spa.url('popup'));
+    const seen: { from: Page | null; answer: string }[] = [];
+    page.context().on('response', (response) => {
+      if (response.url().startsWith(`${issuer}/`) && response.request().isNavigationRequest()) {
+        const path = new URL(response.url()).pathname.replace(/\/[A-Za-z0-9_-]{20,}/g, '/<id>');
+        seen.push({ from: response.frame().page(), answer: `${response.status()} ${path} ${response.headers()['cross-origin-opener-policy']}` });
+      }
+    });
+    const opened = page.waitForEvent('popup');
+    const done = loginWithPopup(page);
+    const popup = await opened;
+    // The popup's own answers, not those of the tabs the mailed links open.
+    const answers = () => seen.filter(({ from }) => from === popup).map(({ answer }) => answer);
+    return { page, popup, done, answers };
+  }
+
+  async function signInThere(popup: Page, email: string, password: string): Promise<void> {
+    await popup.getByLabel('Email').fill(email);
+    await popup.getByLabel('Password').fill(password);
+    await popup.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  /** Opens the link of a mail in a new tab of the same browser (a webmail's link), as a shopper does. */
+  async function openMailedLink(to: string, subject: RegExp, prefix: string): Promise<Page> {
+    const link = inbox.linkIn(await inbox.waitFor(to, subject), `${issuer}${prefix}`);
+    const tab = await browser.newPage();
+    await tab.goto(link);
+    return tab;
+  }
+
+  const severing = (answers: string[]) => answers.filter((answer) => !answer.endsWith(' unsafe-none'));
+
+  test('"Forgot your password?": the reset mail is asked for and the popup goes back to the sign-in, which finishes there', async () => {
+    const email = newEmail('forgetful');
+    const { access_token } = await managementToken(insole, M2M);
+    const created = await api(insole, access_token, 'POST', '/users', { connection: 'Username-Password-Authentication', email, password: 'the one I forgot', email_verified: true });
+    assert.equal(created.status, 201);
+
+    const { page, popup, done, answers } = await openPopup();
+    await popup.getByRole('link', { name: 'Forgot your password?' }).click();
+    await popup.getByLabel('Email').fill(email);
+    await popup.getByRole('button', { name: 'Send reset link' }).click();
+    await popup.getByRole('heading', { name: 'Check your inbox' }).waitFor();
+
+    const tab = await openMailedLink(email, /Reset your .* password/, '/password/reset/new?ticket=');
+    await tab.getByLabel('New password', { exact: true }).fill('a brand new one for the shop');
+    await tab.getByRole('button', { name: 'Change password' }).click();
+    await tab.getByRole('heading', { name: 'Password changed' }).waitFor();
+    await tab.close();
+
+    await popup.getByRole('link', { name: 'Back to sign in' }).click();
+    await signInThere(popup, email, 'a brand new one for the shop');
+    assert.equal(await done, 'ok', `the SDK's answer; insole's answers to the popup: ${answers().join(', ')}`);
+    assert.equal((await appState(page)).user?.email, email);
+    assert.deepEqual(severing(answers()), [], 'every answer to the popup keeps its opener');
+    assert.deepEqual(answers().map((answer) => answer.split(' ')[1]), [
+      '/authorize', '/interaction/<id>/password/reset', '/interaction/<id>/password/reset', '/interaction/<id>/password/reset/sent',
+      '/interaction/<id>/login', '/interaction/<id>/login',
+    ]);
+    await page.close();
+  });
+});
