@@ -117,4 +117,30 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
     ]);
     await page.close();
   });
+
+  test('a verify-first sign-up: the mailed link, opened in another tab, creates the account with a page saying so; the shopper signs in in the popup', async () => {
+    const email = newEmail('newcomer');
+    const { page, popup, done, answers } = await openPopup();
+    await popup.getByRole('link', { name: 'Create an account' }).click();
+    await popup.getByLabel('Email').fill(email);
+    await popup.getByLabel('Password').fill('my first shop password');
+    await popup.getByRole('button', { name: 'Create account' }).click();
+    await popup.getByRole('heading', { name: 'Check your inbox' }).waitFor();
+    assert.match(await popup.getByRole('status').innerText(), /then come back to this window and sign in/);
+
+    const tab = await openMailedLink(email, /Confirm your email/, '/email/verify?ticket=');
+    const confirmed = tab.waitForResponse((response) => /\/interaction\/[^/]+\/verified\//.test(response.url()));
+    await tab.getByRole('button', { name: 'Confirm my email' }).click();
+    await tab.getByRole('heading', { name: 'Email confirmed' }).waitFor();
+    assert.equal((await confirmed).headers()['cross-origin-opener-policy'], 'same-origin', 'the mail\'s tab is no popup');
+    assert.match(await tab.getByRole('status').innerText(), /account is ready\. Go back to the window where you signed up and sign in there/);
+    await tab.close();
+
+    await popup.getByRole('link', { name: 'Sign in', exact: true }).click();
+    await signInThere(popup, email, 'my first shop password');
+    assert.equal(await done, 'ok', `the SDK's answer; insole's answers to the popup: ${answers().join(', ')}`);
+    assert.equal((await appState(page)).user?.email, email);
+    assert.deepEqual(severing(answers()), [], 'every answer to the popup keeps its opener');
+    await page.close();
+  });
 });

@@ -78,10 +78,15 @@ export function createInteractionPages({ provider, renderView, csrf, connections
     });
   }
 
+  /** Whether the interaction is a popup sign-in's (loginWithPopup(); popup-opener-policy.ts). */
+  async function isPopup(interaction: Pick<Interaction, 'params'>): Promise<boolean> {
+    if (interaction.params.response_mode !== 'web_message') return false; // no client look-up on an ordinary sign-in's pages
+    return isPopupSignIn(interaction.params, await clientOf(interaction.params.client_id));
+  }
+
   /** A popup sign-in's pages, redirects and errors keep their opener (popup-opener-policy.ts); the others keep helmet's `same-origin`. */
   async function keepOpenerOfPopup(res: Response, interaction: Pick<Interaction, 'params'>): Promise<void> {
-    if (interaction.params.response_mode !== 'web_message') return; // no client look-up on an ordinary sign-in's pages
-    if (isPopupSignIn(interaction.params, await clientOf(interaction.params.client_id))) res.setHeader('Cross-Origin-Opener-Policy', POPUP_OPENER_POLICY);
+    if (await isPopup(interaction)) res.setHeader('Cross-Origin-Opener-Policy', POPUP_OPENER_POLICY);
   }
 
   /** The interaction of the route's `:uid`, which oidc-provider checks belongs to this browser (its cookie). */
@@ -93,6 +98,7 @@ export function createInteractionPages({ provider, renderView, csrf, connections
 
   return {
     load,
+    isPopup,
     keepOpenerOfPopup,
 
     /** `loaded`: the interaction, when the caller has already read it (saves a database read). */

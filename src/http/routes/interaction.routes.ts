@@ -63,7 +63,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
     const details = await pages.load(req, res);
     const found = await handshakes.peek(String(req.params.handle), 'check_inbox');
     const record = found?.uid === details.uid ? found : null;
-    await pages.show(req, res, 'check-inbox', { email: record ? String(record.data.email) : '' }, 200, details);
+    await pages.show(req, res, 'check-inbox', { email: record ? String(record.data.email) : '', popup: await pages.isPopup(details) }, 200, details);
   });
 
   router.post('/interaction/:uid/consent', ...form, async (req, res) => {
@@ -81,10 +81,17 @@ export function interactionRoutes({ provider, passwordSignin, pages, csrf, hands
   });
 
   // A verify-first sign-up resumes here once its emailed link was used; only in the browser that
-  // signed up (the interaction cookie proves it). Elsewhere the shopper is told to sign in.
+  // signed up (the interaction cookie proves it). Elsewhere the shopper is told to sign in. Not a
+  // popup's (loginWithPopup()): this is the mail's tab, whose web_message answer would have no
+  // opener to post the code to (a blank page, and the popup's sign-in used up), so the account is
+  // ready and the shopper signs in in the popup, which said so. This page is never the popup's: it
+  // is not loaded through pages.load and keeps `same-origin`.
   router.get('/interaction/:uid/verified/:handle', async (req, res) => {
-    const details = await pages.load(req, res).catch(() => undefined);
+    const details = await provider().interactionDetails(req, res).catch(() => undefined);
     const record = details && await handshakes.take(String(req.params.handle), 'verified_signup', details.uid);
+    if (record && await pages.isPopup(details)) {
+      return res.type('html').send(await renderView('message', { title: 'Email confirmed', message: 'Your email is confirmed and your account is ready. Go back to the window where you signed up and sign in there.' }));
+    }
     const ctx = details && await pages.requestContext(req, details.params.client_id);
     const user = record && ctx && await passwordSignin.completeVerifiedSignup(String(record.data.user_id), ctx);
     if (!user || !ctx) {
