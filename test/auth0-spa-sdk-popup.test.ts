@@ -143,4 +143,50 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
     assert.deepEqual(severing(answers()), [], 'every answer to the popup keeps its opener');
     await page.close();
   });
+
+  test('a refused form (CSRF) in the popup answers with the popup\'s policy: the shopper can go on and sign in there', async () => {
+    const email = newEmail('steady');
+    const { access_token } = await managementToken(insole, M2M);
+    assert.equal((await api(insole, access_token, 'POST', '/users', { connection: 'Username-Password-Authentication', email, password: 'steady as she goes', email_verified: true })).status, 201);
+
+    const { page, popup, done, answers } = await openPopup();
+    const uid = /\/interaction\/([^/]+)\/login$/.exec(String(await popup.locator('form[action$="/login"]').getAttribute('action')))![1];
+    await popup.locator('input[name="_csrf"]').evaluate((input: HTMLInputElement) => { input.value = 'not-the-token'; });
+    await signInThere(popup, email, 'steady as she goes');
+    await popup.getByText('This form has expired').waitFor();
+    assert.equal(answers().at(-1), '403 /interaction/<id>/login unsafe-none');
+
+    await popup.goto(`${issuer}/interaction/${uid}/login`);
+    await signInThere(popup, email, 'steady as she goes');
+    assert.equal(await done, 'ok', `the SDK's answer; insole's answers to the popup: ${answers().join(', ')}`);
+    assert.deepEqual(severing(answers()), []);
+    await page.close();
+  });
+
+  test('a refused form keeps same-origin outside a popup sign-in', async () => {
+    const authorize = (params: Record<string, string>) => `${issuer}/authorize?${new URLSearchParams({
+      client_id: CLIENT_ID, redirect_uri: spa.url('popup'), response_type: 'code', scope: 'openid', state: 's', nonce: 'n',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...params,
+    })}`;
+    /** The policy of a sign-in form posted with a wrong token, to each form of the interaction. */
+    async function refusals(params: Record<string, string>): Promise<string[]> {
+      const answer = await fetch(authorize(params));
+      const uid = /\/interaction\/([A-Za-z0-9_-]+)\//.exec(await answer.text())![1];
+      const cookie = answer.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+      const post = async (path: string) => {
+        const refused = await fetch(`${issuer}/interaction/${uid}${path}`, {
+          method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+          body: new URLSearchParams({ email: 'a@innovashoes.example', password: 'x', _csrf: 'forged' }), redirect: 'manual',
+        });
+        return `${refused.status} ${refused.headers.get('cross-origin-opener-policy')}`;
+      };
+      return [await post('/login'), await post('/signup'), await post('/password/reset')];
+    }
+    assert.deepEqual(await refusals({ response_mode: 'web_message' }), ['403 unsafe-none', '403 unsafe-none', '403 unsafe-none']);
+    assert.deepEqual(await refusals({}), ['403 same-origin', '403 same-origin', '403 same-origin'], 'loginWithRedirect');
+    const noInteraction = await fetch(`${issuer}/interaction/no-such-sign-in/login`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=forged',
+    });
+    assert.equal(`${noInteraction.status} ${noInteraction.headers.get('cross-origin-opener-policy')}`, '403 same-origin');
+  });
 });

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { HandshakeStore } from '../auth/handshake.store.ts';
 import { CONNECTION_LABELS } from '../auth/passport-setup.ts';
 import type { SocialConnection, SocialProfile } from '../auth/profile-mapping.ts';
@@ -100,6 +100,19 @@ export function createInteractionPages({ provider, renderView, csrf, connections
     load,
     isPopup,
     keepOpenerOfPopup,
+
+    /**
+     * The CSRF check (middleware/csrf.ts) of the interaction's forms. A refusal inside a popup sign-in
+     * answers with the popup's policy, as its pages do: a `same-origin` error page severs the popup
+     * from the app for good. The interaction is read only then, one read per refusal; one that
+     * cannot be read (over, another browser's) leaves the refusal `same-origin`.
+     */
+    checkCsrf(req: Request, res: Response, next: NextFunction): void {
+      csrf.doubleCsrfProtection(req, res, (refused?: unknown) => {
+        if (!refused) return next();
+        load(req, res).then(() => next(refused), () => next(refused));
+      });
+    },
 
     /** `loaded`: the interaction, when the caller has already read it (saves a database read). */
     async show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200, loaded?: InteractionDetails): Promise<void> {

@@ -34,10 +34,10 @@ export function createHostedPagesArea({ config, renderView }: Core, { oidc, acco
     pages: [
       homeRoutes(config, renderView),
       cookies,
-      interactionRoutes({ provider, pages, csrf, renderView, handshakes: social.handshakes, passwordSignin: accounts.passwordSignin, verifyEmailFirst: config.signup.verify_email_first }),
+      interactionRoutes({ provider, pages, renderView, handshakes: social.handshakes, passwordSignin: accounts.passwordSignin, verifyEmailFirst: config.signup.verify_email_first }),
       interactionResetRoutes({ account: accounts.account, pages, csrf, renderView }),
       socialRoutes({ ...social, provider, pages, outcomes, callbackCookie: createCallbackCookie(config), timeoutMs: config.connections.timeout_ms }),
-      socialEmailRoutes({ ...social, pages, outcomes, csrf, renderView }),
+      socialEmailRoutes({ ...social, pages, outcomes, renderView }),
       accountRoutes({ account: accounts.account, renderView, csrf, handshakes: social.handshakes }),
     ],
   };

@@ -22,7 +22,7 @@ const TITLE = 'Reset your password';
  */
 export function interactionResetRoutes({ account, pages, csrf, renderView }: Deps): Router {
   const router = Router();
-  const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
+  const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), pages.checkCsrf];
   const back = (uid: string) => ({ href: `/interaction/${uid}/login`, label: 'Back to sign in' });
 
   const showForm = async (req: Request, res: Response, locals: { email?: string; error?: string } = {}, status = 200) => {

@@ -3,7 +3,6 @@ import { AppError } from '../../errors/app-error.ts';
 import { PASSWORD_CONNECTION, type PasswordSigninService } from '../../users/password-signin.service.ts';
 import { TooManyAttemptsError } from '../../users/attack-protection.ts';
 import { consentForm, credentialsForm, parseForm } from '../forms.ts';
-import type { createCsrf } from '../middleware/csrf.ts';
 import { firstScreenOf, type InteractionPages } from '../interaction-pages.ts';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import type { RenderView } from '../views.ts';
@@ -16,13 +15,12 @@ interface Deps {
   verifyEmailFirst: boolean;
   passwordSignin: PasswordSigninService;
   pages: InteractionPages;
-  csrf: ReturnType<typeof createCsrf>;
 }
 
 /** The hosted pages inside an OIDC interaction: sign in, sign up, consent for third-party apps. */
-export function interactionRoutes({ provider, passwordSignin, pages, csrf, handshakes, renderView, verifyEmailFirst }: Deps): Router {
+export function interactionRoutes({ provider, passwordSignin, pages, handshakes, renderView, verifyEmailFirst }: Deps): Router {
   const router = Router();
-  const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), csrf.doubleCsrfProtection];
+  const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), pages.checkCsrf];
 
   router.get('/interaction/:uid', async (req, res) => {
     const details = await pages.load(req, res);

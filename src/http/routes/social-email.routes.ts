@@ -6,7 +6,6 @@ import type { SocialEmailStep } from '../../auth/social-email-step.ts';
 import type { SocialSigninService } from '../../auth/social-signin.service.ts';
 import { emailField, parseForm } from '../forms.ts';
 import type { Interaction, InteractionPages } from '../interaction-pages.ts';
-import type { createCsrf } from '../middleware/csrf.ts';
 import type { SocialOutcomePages } from '../social-outcome-pages.ts';
 import type { RenderView } from '../views.ts';
 
@@ -14,7 +13,6 @@ interface Deps {
   socialSignin: SocialSigninService;
   pages: InteractionPages;
   outcomes: SocialOutcomePages;
-  csrf: ReturnType<typeof createCsrf>;
   emailStep: SocialEmailStep;
   renderView: RenderView;
 }
@@ -26,9 +24,9 @@ const sendAgainForm = z.object({ _csrf: z.string().max(512) }).strict();
  * The email step of a social sign-in whose provider shared no address (auth/social-email-step.ts):
  * the address typed, and the mailed link that continues the sign-in in the browser that typed it.
  */
-export function socialEmailRoutes({ socialSignin, pages, outcomes, csrf, emailStep, renderView }: Deps): Router {
+export function socialEmailRoutes({ socialSignin, pages, outcomes, emailStep, renderView }: Deps): Router {
   const router = Router();
-  const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), csrf.doubleCsrfProtection];
+  const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), pages.checkCsrf];
 
   // The form again ("Use another address" on "Check your inbox"), with the address mailed last.
   router.get('/interaction/:uid/social/:pending/email', async (req, res) => {
