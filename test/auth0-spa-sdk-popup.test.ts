@@ -189,4 +189,25 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
     });
     assert.equal(`${noInteraction.status} ${noInteraction.headers.get('cross-origin-opener-policy')}`, '403 same-origin');
   });
+
+  test('"Forgot your password?" of a sign-in that is over (or not this browser\'s) falls back to /password/reset', async () => {
+    const signInPage = await fetch(`${issuer}/authorize?${new URLSearchParams({
+      client_id: CLIENT_ID, redirect_uri: spa.url('popup'), response_type: 'code', scope: 'openid', state: 's', nonce: 'n', response_mode: 'web_message',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+    })}`);
+    const html = await signInPage.text();
+    const uid = /\/interaction\/([A-Za-z0-9_-]+)\/password\/reset/.exec(html)![1];
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+    // The CSRF cookie without the interaction's: the sign-in cannot be read (SessionNotFound).
+    const cookie = signInPage.headers.getSetCookie().map((line) => line.split(';')[0]).filter((pair) => !pair!.startsWith('_interaction')).join('; ');
+    const reset = `${issuer}/interaction/${uid}/password/reset`;
+    const where = (answer: Response) => `${answer.status} ${answer.headers.get('location')} ${answer.headers.get('cross-origin-opener-policy')}`;
+    assert.equal(where(await fetch(reset, { headers: { cookie }, redirect: 'manual' })), '303 /password/reset same-origin');
+    assert.equal(where(await fetch(`${reset}/sent`, { headers: { cookie }, redirect: 'manual' })), '303 /password/reset/sent same-origin');
+    const asked = await fetch(reset, {
+      method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual',
+      body: new URLSearchParams({ email: newEmail('nobody'), _csrf: csrf }),
+    });
+    assert.equal(where(asked), '303 /password/reset/sent same-origin', 'the request is taken, as /password/reset takes it');
+  });
 });

@@ -24,9 +24,16 @@ export function interactionResetRoutes({ account, pages, csrf, renderView }: Dep
   const router = Router();
   const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), pages.checkCsrf];
   const back = (uid: string) => ({ href: `/interaction/${uid}/login`, label: 'Back to sign in' });
+  /** The interaction, or undefined when it is over or not this browser's: the reset itself does not need it. */
+  const live = (req: Request, res: Response) => pages.load(req, res).catch((err: unknown) => {
+    if ((err as { name?: unknown })?.name === 'SessionNotFound') return undefined; // a database outage still answers 503
+    throw err;
+  });
 
   const showForm = async (req: Request, res: Response, locals: { email?: string; error?: string } = {}, status = 200) => {
-    const { uid } = await pages.load(req, res);
+    const interaction = await live(req, res);
+    if (!interaction) return res.redirect(303, '/password/reset'); // a sign-in page left open too long: the plain reset page
+    const { uid } = interaction;
     res.status(status).type('html').send(await renderView('email-request', {
       title: TITLE, lead: 'Enter the email of your account and we will send you a link to choose a new password.', button: 'Send reset link',
       action: `/interaction/${uid}/password/reset`, email: '', csrfToken: csrf.generateCsrfToken(req, res), back: back(uid), ...locals,
@@ -43,12 +50,16 @@ export function interactionResetRoutes({ account, pages, csrf, renderView }: Dep
       const typed = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
       return showForm(req, res, { email: typed, error: err.message }, 400);
     }
-    const { uid, params } = await pages.load(req, res);
-    await account.requestPasswordReset(email, await pages.requestContext(req, params.client_id));
-    res.redirect(303, `/interaction/${uid}/password/reset/sent`); // Post/Redirect/Get, as /password/reset
+    const interaction = await live(req, res);
+    const ctx = interaction ? await pages.requestContext(req, interaction.params.client_id) : { ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512) };
+    await account.requestPasswordReset(email, ctx);
+    // Post/Redirect/Get, as /password/reset (whose page it is when the sign-in is over).
+    res.redirect(303, interaction ? `/interaction/${interaction.uid}/password/reset/sent` : '/password/reset/sent');
   });
   router.get('/interaction/:uid/password/reset/sent', async (req, res) => {
-    const { uid } = await pages.load(req, res);
+    const interaction = await live(req, res);
+    if (!interaction) return res.redirect(303, '/password/reset/sent');
+    const { uid } = interaction;
     res.type('html').send(await renderView('message', {
       title: 'Check your inbox', message: 'If that address has an account, we have sent it a link to reset the password. Choose the new password there, then come back here and sign in.', back: back(uid),
     }));
