@@ -163,12 +163,12 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
     await page.close();
   });
 
-  test('a refused form keeps same-origin outside a popup sign-in', async () => {
+  test('a refused form, and the reset form, keep same-origin outside a popup sign-in', async () => {
     const authorize = (params: Record<string, string>) => `${issuer}/authorize?${new URLSearchParams({
       client_id: CLIENT_ID, redirect_uri: spa.url('popup'), response_type: 'code', scope: 'openid', state: 's', nonce: 'n',
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...params,
     })}`;
-    /** The policy of a sign-in form posted with a wrong token, to each form of the interaction. */
+    /** The policy of the reset form's page, then of a form posted with a wrong token to each form of the interaction. */
     async function refusals(params: Record<string, string>): Promise<string[]> {
       const answer = await fetch(authorize(params));
       const uid = /\/interaction\/([A-Za-z0-9_-]+)\//.exec(await answer.text())![1];
@@ -180,10 +180,11 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
         });
         return `${refused.status} ${refused.headers.get('cross-origin-opener-policy')}`;
       };
-      return [await post('/login'), await post('/signup'), await post('/password/reset')];
+      const resetPage = await fetch(`${issuer}/interaction/${uid}/password/reset`, { headers: { cookie } });
+      return [`${resetPage.status} ${resetPage.headers.get('cross-origin-opener-policy')}`, await post('/login'), await post('/signup'), await post('/password/reset')];
     }
-    assert.deepEqual(await refusals({ response_mode: 'web_message' }), ['403 unsafe-none', '403 unsafe-none', '403 unsafe-none']);
-    assert.deepEqual(await refusals({}), ['403 same-origin', '403 same-origin', '403 same-origin'], 'loginWithRedirect');
+    assert.deepEqual(await refusals({ response_mode: 'web_message' }), ['200 unsafe-none', '403 unsafe-none', '403 unsafe-none', '403 unsafe-none']);
+    assert.deepEqual(await refusals({}), ['200 same-origin', '403 same-origin', '403 same-origin', '403 same-origin'], 'loginWithRedirect');
     const noInteraction = await fetch(`${issuer}/interaction/no-such-sign-in/login`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=forged',
     });
