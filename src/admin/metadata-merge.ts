@@ -39,6 +39,11 @@ export function assertMergedFits(field: 'user_metadata' | 'app_metadata', patch:
   if (size > METADATA_MAX_CHARS) throw new BadRequestError(`${field}: merged with the stored one it would be ${size} characters of JSON; at most ${METADATA_MAX_CHARS}.`, 'invalid_body');
 }
 
+/** The cap for both metadata objects a PATCH may carry, against the user as stored (read again when a write retries). */
+export function assertPatchFits(patch: Partial<Record<'user_metadata' | 'app_metadata', MetadataPatch>>, stored: Partial<Record<'user_metadata' | 'app_metadata', Record<string, unknown>>>): void {
+  for (const field of ['user_metadata', 'app_metadata'] as const) if (patch[field] !== undefined) assertMergedFits(field, patch[field], stored[field]);
+}
+
 /** The metadata a patch leaves, by the rule above. */
 export function mergedMetadata(stored: Record<string, unknown> | undefined, patch: MetadataPatch): Record<string, unknown> {
   if (!Object.keys(patch).length) return {};

@@ -10,7 +10,7 @@ import type { Identity, UserDoc } from '../users/user.model.ts';
 import type { UserRepository } from '../users/user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 import type { Config } from '../config/schema.ts';
-import { mergedMetadata, metadataUpdate, type MetadataPatch } from './metadata-merge.ts';
+import { assertPatchFits, mergedMetadata, metadataUpdate, type MetadataPatch } from './metadata-merge.ts';
 import { assertMayChangeRoles, assertMayChangeSignIn, type RoleRights } from './role-members.ts';
 import { sameIdentity } from '../users/main-identity.ts';
 
@@ -102,7 +102,8 @@ export function createUserAdminService(deps: {
     }
     let updated: UserDoc | null;
     try {
-      updated = await users.update(userId, set, unset, current);
+      // The cap holds for what is stored: a concurrent PATCH written first is measured again on the retry.
+      updated = await users.update(userId, set, unset, current, (stored) => assertPatchFits(patch, stored));
     } catch (err) {
       // Auth0 answers a taken email here with a 400 and this message (a 409 only for POST /users):
       // scripts written against it test for exactly that.

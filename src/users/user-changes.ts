@@ -13,6 +13,12 @@ export interface ChangeOptions {
   /** More conditions of the write (e.g. "not linked yet"); a write whose condition fails returns null. */
   where?: Record<string, unknown>;
   arrayFilters?: Record<string, unknown>[];
+  /**
+   * A rule the change must keep, checked against the user as each attempt reads it (it throws to
+   * refuse): a concurrent write retried over may have made a change that was fine when the caller
+   * checked it break the rule (two metadata patches within their cap, past it together).
+   */
+  check?: (current: UserDoc) => void;
   /** The moment of the change (default: now); the sweep and tests set it. */
   now?: Date;
 }
@@ -64,9 +70,10 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
       return created.toObject({ versionKey: false });
     },
 
-    async apply(userId: string, change: Update, { kind, before, where = {}, arrayFilters, now }: ChangeOptions): Promise<UserDoc | null> {
+    async apply(userId: string, change: Update, { kind, before, where = {}, arrayFilters, check, now }: ChangeOptions): Promise<UserDoc | null> {
       let current = before ?? await read(userId);
       for (let attempt = 0; current && attempt < MAX_ATTEMPTS; attempt++) {
+        check?.(current);
         const after = structuredClone(current) as UserDoc & Record<string, unknown>;
         applyChange(after, change, arrayFilters);
         const { facts, events } = insight.update(kind, current, after, now);

@@ -146,9 +146,12 @@ export function createUserRepository(users: UserModel, changes: UserChanges, log
       return Boolean(await changes.apply(userId, { $set: { email_verified: true, updated_at: new Date() } }, { kind: 'change', where: { email } }));
     },
 
-    /** An admin's change: `$set`/`$unset` paths built by the caller from known fields only. */
-    update(userId: string, set: Record<string, unknown>, unset: Record<string, ''>, before?: UserDoc): Promise<UserDoc | null> {
-      return changes.apply(userId, Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }, { kind: 'change', before });
+    /**
+     * An admin's change: `$set`/`$unset` paths built by the caller from known fields only. `check`:
+     * what the change must still keep when a concurrent write made it retry (see user-changes.ts).
+     */
+    update(userId: string, set: Record<string, unknown>, unset: Record<string, ''>, before?: UserDoc, check?: (current: UserDoc) => void): Promise<UserDoc | null> {
+      return changes.apply(userId, Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }, { kind: 'change', before, check });
     },
 
     /**

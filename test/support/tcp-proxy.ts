@@ -10,7 +10,20 @@ export interface TcpProxy {
   hold(): void;
   /** Dies (as stop()) at the first client bytes that `matches`, before they reach the service: a failure at an exact moment. */
   stopAt(matches: (chunk: Buffer) => boolean): Promise<void>;
+  /**
+   * Holds the first client bytes that `matches` (and what that connection sends after them) before
+   * they reach the service, until `release()`: one request stopped at an exact step, e.g. a write
+   * after its read, while others go on over the pool's other connections.
+   */
+  holdAt(matches: (chunk: Buffer) => boolean): HeldWrite;
   close(): Promise<void>;
+}
+
+export interface HeldWrite {
+  /** Settles once the matching bytes arrived and are being held. */
+  readonly held: Promise<void>;
+  /** Sends what was held, in order, and lets the connection flow again. */
+  release(): void;
 }
 
 /**
@@ -23,6 +36,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let port = 0;
   let trap: { matches: (chunk: Buffer) => boolean; sprung: () => void } | undefined;
   let holding = false;
+  let holdTrap: { matches: (chunk: Buffer) => boolean; caught: (socket: Socket) => void } | undefined;
+  const heldBack = new Map<Socket, { chunks: Buffer[]; forward: (chunk: Buffer) => void }>();
 
   const pipe = (client: Socket) => {
     const upstream = createConnection(target);
@@ -36,15 +51,29 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on('data', (chunk: Buffer) => { if (!holding) client.write(chunk); });
     upstream.on('end', () => client.end());
     client.on('end', () => upstream.end());
+    const forward = (chunk: Buffer) => {
+      if (!upstream.write(chunk)) {
+        client.pause();
+        upstream.once('drain', () => client.resume());
+      }
+    };
     client.on('data', (chunk: Buffer) => {
       if (holding) return;
-      if (trap?.matches(chunk)) {
+      if (holdTrap?.matches(chunk)) {
+        const { caught } = holdTrap;
+        holdTrap = undefined;
+        heldBack.set(client, { chunks: [], forward });
+        caught(client);
+      }
+      const waiting = heldBack.get(client);
+      if (waiting) {
+        waiting.chunks.push(chunk);
+      } else if (trap?.matches(chunk)) {
         const { sprung } = trap;
         trap = undefined;
         void stop().then(sprung);
-      } else if (!upstream.write(chunk)) {
-        client.pause();
-        upstream.once('drain', () => client.resume());
+      } else {
+        forward(chunk);
       }
     });
   };
@@ -75,6 +104,19 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     start: async () => { holding = false; await listen(); },
     hold: () => { holding = true; },
     stopAt: (matches) => new Promise<void>((sprung) => { trap = { matches, sprung }; }),
+    holdAt: (matches) => {
+      let socket: Socket | undefined;
+      const held = new Promise<void>((resolve) => { holdTrap = { matches, caught: (client) => { socket = client; resolve(); } }; });
+      return {
+        held,
+        release: () => {
+          if (!socket) return;
+          const waiting = heldBack.get(socket);
+          heldBack.delete(socket);
+          for (const chunk of waiting?.chunks ?? []) waiting!.forward(chunk);
+        },
+      };
+    },
     close: stop,
   };
 }

@@ -1,0 +1,59 @@
+// Management API writes that read a user, check it, then write: a concurrent request that lands
+// between the check and the write must not get past the check. Each test holds one request's write
+// at the database wire (a TCP proxy in front of the run's MongoDB-wire server) while another runs,
+// so the interleaving is forced, not left to timing.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { api, m2mClientConfig, managementToken } from './support/management.ts';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+
+const ADMIN = { client_id: 'race-admin', client_secret: 'race-admin-secret-0123456789abcdef', scopes: ['read:users', 'update:users'] };
+
+/** A findAndModify (mongoose's findOneAndUpdate) whose bytes hold `marker`: the write of one request. */
+const writeWith = (marker: string) => (chunk: Buffer) => chunk.includes('findAndModify') && chunk.includes(marker);
+
+describe('Management API writes racing each other', () => {
+  let proxy: TcpProxy;
+  let insole: TestInsole;
+  let token: string;
+  let serial = 0;
+  before(async () => {
+    const database = new URL(testDatabaseUri());
+    proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
+    database.port = String(proxy.port);
+    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN)] }, database.toString());
+    token = (await managementToken(insole, ADMIN)).access_token;
+  });
+  after(async () => { await insole.stop(); await proxy.close(); });
+
+  const users = () => insole.db.collection('users');
+  async function seedUser(extra: Record<string, unknown> = {}): Promise<string> {
+    const now = new Date();
+    const user_id = `auth0|race${String(++serial).padStart(6, '0')}`;
+    await users().insertOne({
+      user_id, email: `race${serial}@innovashoes.example`, email_verified: true, name: `Racer ${serial}`,
+      identities: [{ provider: 'auth0', user_id: user_id.slice(6), connection: 'Username-Password-Authentication', isSocial: false }],
+      created_at: now, updated_at: now, logins_count: 0, blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {}, ...extra,
+    });
+    return user_id;
+  }
+
+  test('two metadata PATCHes each within the 16 kB cap, together past it: the one written second is the 400 it would get alone', async () => {
+    const userId = await seedUser();
+    const path = `/users/${encodeURIComponent(userId)}`;
+    const hold = proxy.holdAt(writeWith('user_metadata.second'));
+    // The second PATCH has read the user and checked the cap; its write waits at the wire.
+    const second = api(insole, token, 'PATCH', path, { user_metadata: { second: 'y'.repeat(9_000) } });
+    await hold.held;
+    const first = await api(insole, token, 'PATCH', path, { user_metadata: { first: 'x'.repeat(9_000) } });
+    assert.equal(first.status, 200, first.body.message);
+    hold.release();
+    const late = await second;
+    assert.equal(late.status, 400, `the late PATCH was answered ${late.status}: it stored ${JSON.stringify(late.body.user_metadata ?? {}).length} characters`);
+    assert.match(late.body.message, /^user_metadata: merged with the stored one it would be 18\d{3} characters of JSON; at most 16384\.$/);
+    const stored = await users().findOne({ user_id: userId });
+    assert.deepEqual(Object.keys(stored!.user_metadata), ['first']);
+    assert.ok(JSON.stringify(stored!.user_metadata).length <= 16_384);
+  });
+});
