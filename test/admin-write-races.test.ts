@@ -56,4 +56,43 @@ describe('Management API writes racing each other', () => {
     assert.deepEqual(Object.keys(stored!.user_metadata), ['first']);
     assert.ok(JSON.stringify(stored!.user_metadata).length <= 16_384);
   });
+
+  async function seedGoogleUser(sub: string): Promise<string> {
+    const now = new Date();
+    await users().insertOne({
+      user_id: `google-oauth2|${sub}`, email: `${sub}@gmail.example`, email_verified: true,
+      identities: [{ provider: 'google-oauth2', user_id: sub, connection: 'google-oauth2', isSocial: true }],
+      created_at: now, updated_at: now, logins_count: 1, blocked: false, blocked_for: [], user_metadata: {}, app_metadata: {},
+    });
+    return `google-oauth2|${sub}`;
+  }
+
+  // The block lands after the link checked the secondary and while its identities are being added to the primary.
+  for (const [how, block] of [
+    ['an admin blocks it (PATCH blocked: true)', (userId: string) => api(insole, token, 'PATCH', `/users/${encodeURIComponent(userId)}`, { blocked: true })],
+    ['brute-force protection blocks an IP for it (blocked_for)', (userId: string) => users().updateOne({ user_id: userId }, { $push: { blocked_for: { identifier: 'x@gmail.example', ip: '10.0.0.9' } } as never })],
+  ] as const) {
+    test(`a secondary blocked while its link is written (${how}): the link is the 400 of a blocked secondary and moves nothing`, async () => {
+      const primaryId = await seedUser();
+      const sub = `racer${Date.now()}${serial}`;
+      const secondaryId = await seedGoogleUser(sub);
+      const hold = proxy.holdAt(writeWith(sub));
+      const linking = api(insole, token, 'POST', `/users/${encodeURIComponent(primaryId)}/identities`, { provider: 'google-oauth2', user_id: sub });
+      await hold.held;
+      await block(secondaryId);
+      hold.release();
+      const res = await linking;
+      assert.deepEqual([res.status, res.body.errorCode], [400, 'operation_not_supported'], res.body.message);
+      assert.match(res.body.message, /is blocked/);
+      const [primary, secondary] = await Promise.all([users().findOne({ user_id: primaryId }), users().findOne({ user_id: secondaryId })]);
+      assert.ok(secondary, 'the blocked secondary still exists');
+      assert.deepEqual(primary!.identities.map((i: { provider: string }) => i.provider), ['auth0'], 'its Google is not on the primary');
+      assert.deepEqual(secondary.identities.map((i: { user_id: string }) => i.user_id), [sub]);
+      // The refused link let go of the secondary: once unblocked it links into another user too (not a 409 "being linked").
+      await users().updateOne({ user_id: secondaryId }, { $set: { blocked: false, blocked_for: [] } });
+      const again = await api(insole, token, 'POST', `/users/${encodeURIComponent(await seedUser())}/identities`, { provider: 'google-oauth2', user_id: sub });
+      assert.equal(again.status, 201, again.body.message);
+      assert.equal(await users().countDocuments({ user_id: secondaryId }), 0);
+    });
+  }
 });

@@ -53,6 +53,11 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
     return user;
   }
 
+  // The secondary's blocks go with it: its identities would sign in to the (unblocked) primary.
+  const isBlocked = (user: UserDoc) => user.blocked || user.blocked_for.length > 0;
+  const blockedRefusal = (secondary: UserDoc) => new BadRequestError(`The secondary user ${secondary.user_id} is blocked${secondary.blocked ? '' : ' (brute-force blocks in blocked_for)'}: `
+    + 'linking it would let it sign in again as the primary. Unblock it first if that is meant.', 'operation_not_supported');
+
   /** What a link may not do, checked before anything is written. */
   function assertMayLink(primary: UserDoc, secondary: UserDoc, rights: RoleRights): void {
     if (primary.user_id === secondary.user_id) throw new BadRequestError('A user cannot be linked to itself.', 'invalid_body');
@@ -62,11 +67,7 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
       throw new BadRequestError('A password (database) user cannot be the secondary of a link here: its password and email stay with the user. '
         + 'Link the other way round, the password user as the primary.', 'operation_not_supported');
     }
-    // The secondary's blocks go with it: its identities would sign in to the (unblocked) primary.
-    if (secondary.blocked || secondary.blocked_for.length) {
-      throw new BadRequestError(`The secondary user ${secondary.user_id} is blocked${secondary.blocked ? '' : ' (brute-force blocks in blocked_for)'}: `
-        + 'linking it would let it sign in again as the primary. Unblock it first if that is meant.', 'operation_not_supported');
-    }
+    if (isBlocked(secondary)) throw blockedRefusal(secondary);
     const theirs = identitiesOf(secondary);
     const already = theirs.filter((i) => primary.identities.some(sameIdentity(i)));
     if (already.length && already.length < theirs.length) {
@@ -78,21 +79,39 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
     assertMayChangeSignIn(primary, { password: false, email: false, identities: true }, rights, dashboard);
   }
 
-  /** Adds what the primary lacks, then deletes the secondary as read; again when it changed (a sign-in) in between. */
+  /**
+   * Adds what the primary lacks, then deletes the secondary as read and unblocked; again when it
+   * changed (a sign-in) in between. A block that landed after the checks refuses the link as one
+   * found by them would: what was added to the primary is taken off again first.
+   */
   async function move(primaryId: string, secondaryId: string): Promise<void> {
+    const added: Identity[] = [];
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const secondary = await users.findWithIdentityTokens(secondaryId);
       if (!secondary) return; // a concurrent request finished it
+      if (isBlocked(secondary)) {
+        await undo(primaryId, secondaryId, added);
+        throw blockedRefusal(secondary);
+      }
       const primary = await primaryUser(primaryId);
       const own = primary.identities.length ? [] : [mainIdentityOf(primary)];
-      const missing = [...own, ...identitiesOf(secondary).filter((i) => !primary.identities.some(sameIdentity(i)))];
-      if (missing.length && !await users.addIdentities(primaryId, missing, new Date(), { first: own.length > 0 })) continue; // the primary changed: look again
+      const theirs = identitiesOf(secondary).filter((i) => !primary.identities.some(sameIdentity(i)));
+      if (theirs.length || own.length) {
+        if (!await users.addIdentities(primaryId, [...own, ...theirs], new Date(), { first: own.length > 0 })) continue; // the primary changed: look again
+        added.push(...theirs);
+      }
       await endSessions(secondaryId);
       if (await users.removeLinked(secondaryId, revOf(secondary))) return;
       await pause(); // its last sign-in's log is moved within events.gather_ms
     }
     throw new AppError('link_unfinished', 503, 'The secondary user kept changing (sign-ins in progress). Its identities are on the primary; '
       + 'send the same request again to finish the link.', { expose: true });
+  }
+
+  /** A refused link: takes off the primary what it added, and gives the secondary up for later links. */
+  async function undo(primaryId: string, secondaryId: string, added: Identity[]): Promise<void> {
+    for (const identity of added) await users.unlinkIdentity(primaryId, identity.provider, identity.user_id, new Date());
+    await users.releaseLinkClaim(secondaryId, primaryId);
   }
 
   return {

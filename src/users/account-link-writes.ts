@@ -30,6 +30,12 @@ export function accountLinkWrites(users: UserModel, changes: UserChanges, recent
       return claim(held); // conditional: of two links taking the stale claim over, one wins
     },
 
+    /** Gives the user up after a refused link (its secondary got blocked): later links of it are not held off. */
+    async releaseLinkClaim(userId: string, primaryId: string): Promise<void> {
+      recent.forget(userId);
+      await users.updateOne({ user_id: userId, linked_to: primaryId }, { $unset: { linked_to: '' } }).exec();
+    },
+
     /** Adds identities another user holds (a link), unless the user already holds one of them. */
     async addIdentities(userId: string, identities: Identity[], at: Date, { first = false } = {}): Promise<UserDoc | null> {
       const held = identities.map((i) => ({ identities: trusted({ $elemMatch: { provider: String(i.provider), user_id: String(i.user_id) } }) }));
@@ -39,13 +45,15 @@ export function accountLinkWrites(users: UserModel, changes: UserChanges, recent
     },
 
     /**
-     * Deletes the secondary user of a link, only as it was read (`rev`) and with no sign-in log or
-     * insight event still waiting in it to be moved (they would be lost with it).
+     * Deletes the secondary user of a link, only as it was read (`rev`), not blocked (a brute-force
+     * block does not change `rev`) and with no sign-in log or insight event still waiting in it to
+     * be moved (they would be lost with it).
      */
     async removeLinked(userId: string, rev: number | null): Promise<boolean> {
       recent.forget(userId);
       const none = trusted({ $exists: false });
-      return (await users.deleteOne({ user_id: userId, 'facts.rev': rev, 'pending_logs.0': none, 'pending_events.0': none }).exec()).deletedCount === 1;
+      const unblocked = { blocked: trusted({ $ne: true }), 'blocked_for.0': none };
+      return (await users.deleteOne({ user_id: userId, 'facts.rev': rev, ...unblocked, 'pending_logs.0': none, 'pending_events.0': none }).exec()).deletedCount === 1;
     }
   };
 }
