@@ -472,6 +472,38 @@ describe('web standards', () => {
       assert.ok(firstDone.left?.startsWith(STOREFRONT.redirect_uri), `the first tab's form still works: HTTP ${firstDone.res.status} ${alert(await firstDone.res.text()) ?? ''}`);
     });
 
+    test('a first visit loading two sign-in pages at once: the form whose cookie value lost is shown again (400, a fresh token), does nothing, then signs in', async () => {
+      const email = newEmail('csrf.first.visit');
+      const { sub } = await signUp(insole, email);
+      const agent = browser(insole);
+      const first = await openInteraction(insole, agent);
+      const firstInteractionCookies = [...agent.cookies].filter(([name]) => name.startsWith('_interaction'));
+      // The second page was requested alongside the first, so without the cookie the first one set:
+      // it sets another value, which the browser keeps (the last one set wins).
+      const firstValue = agent.cookies.get(CSRF_COOKIE);
+      agent.cookies.delete(CSRF_COOKIE);
+      await openInteraction(insole, agent);
+      assert.ok(agent.cookies.get(CSRF_COOKIE) && agent.cookies.get(CSRF_COOKIE) !== firstValue, 'the second page set another cookie value');
+      for (const [name, value] of firstInteractionCookies) agent.cookies.set(name, value);
+
+      const url = `${insole.issuer}/interaction/${first.uid}/login`;
+      const mark = agent.setCookies.length;
+      const stale = await agent.postForm(url, { email, password: PASSWORD, _csrf: first.form.csrf });
+      const html = await stale.res.text();
+      assert.equal(stale.res.status, 400, `HTTP ${stale.res.status} ${alert(html) ?? html.slice(0, 200)}`);
+      assert.equal(stale.left, undefined);
+      assert.match(alert(html) ?? '', /its form was out of date\. Nothing was done: please try again\.$/);
+      assert.match(html, new RegExp(`value="${email.replaceAll('.', '\\.')}"`), 'what was typed is kept');
+      assert.deepEqual(agent.setsOf('_session', mark), [], 'no session');
+      assert.equal((await users().findOne({ user_id: sub }))!.logins_count, 1, 'no login counted');
+      assert.equal(await insole.db.collection('logs').countDocuments({ user_id: sub, type: { $in: ['s', 'f', 'fp', 'fu'] } }), 0, 'no sign-in event, not even a failed one');
+
+      const again = readForm(html);
+      assert.notEqual(again.csrf, first.form.csrf);
+      const done = await agent.postForm(url, { email, password: PASSWORD, _csrf: again.csrf });
+      assert.ok(done.left?.startsWith(STOREFRONT.redirect_uri), `the form shown again signs in: HTTP ${done.res.status}`);
+    });
+
     test('sign-up: forged posts are refused and create nobody', async () => {
       const email = newEmail('csrf.signup');
       const agent = browser(insole);

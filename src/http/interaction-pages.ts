@@ -96,6 +96,13 @@ export function createInteractionPages({ provider, renderView, csrf, connections
     return details;
   }
 
+  function withPopupPolicy(check: (req: Request, res: Response, next: NextFunction) => void) {
+    return (req: Request, res: Response, next: NextFunction): void => check(req, res, (refused?: unknown) => {
+      if (!refused) return next();
+      load(req, res).then(() => next(refused), () => next(refused));
+    });
+  }
+
   return {
     load,
     isPopup,
@@ -107,12 +114,10 @@ export function createInteractionPages({ provider, renderView, csrf, connections
      * from the app for good. The interaction is read only then, one read per refusal; one that
      * cannot be read (over, another browser's) leaves the refusal `same-origin`.
      */
-    checkCsrf(req: Request, res: Response, next: NextFunction): void {
-      csrf.doubleCsrfProtection(req, res, (refused?: unknown) => {
-        if (!refused) return next();
-        load(req, res).then(() => next(refused), () => next(refused));
-      });
-    },
+    checkCsrf: withPopupPolicy(csrf.doubleCsrfProtection),
+
+    /** checkCsrf for the sign-in and sign-up forms, where a form left stale by a page loaded at the same time is shown again (`reshow`; csrf.ts). */
+    checkFormCsrf: (reshow: (req: Request, res: Response) => Promise<void>) => withPopupPolicy(csrf.interactionFormProtection(reshow)),
 
     /** `loaded`: the interaction, when the caller has already read it (saves a database read). */
     async show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200, loaded?: InteractionDetails): Promise<void> {

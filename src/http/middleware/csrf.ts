@@ -27,11 +27,27 @@ export function createCsrf(config: Config) {
     const value: unknown = (req.cookies as Record<string, unknown> | undefined)?.[cookieName];
     return typeof value === 'string' && BROWSER_VALUE.test(value) ? value : undefined;
   };
+  const uidOf = (req: Request) => String(req.params?.uid ?? '');
   // Length-prefixed, so no interaction and browser value can be read as another pair.
   const sign = (key: KeyObject, req: Request, browser: string) => {
-    const uid = String(req.params?.uid ?? '');
+    const uid = uidOf(req);
     return createHmac('sha256', key).update(`${uid.length}!${uid}!${browser}`).digest('base64url');
   };
+  // The token's second half: insole made it for this interaction, whatever the browser value.
+  const stamp = (key: KeyObject, req: Request) => createHmac('sha256', key).update(`interaction!${uidOf(req)}`).digest('base64url');
+  const same = (sent: string, expected: string) => {
+    const [a, b] = [Buffer.from(sent), Buffer.from(expected)];
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+
+  /** Whether the token checks out: for this browser and interaction ('valid'), only for this interaction ('stale'), or not at all. */
+  function verdict(req: Request): 'valid' | 'stale' | 'invalid' {
+    const browser = browserOf(req);
+    const field: unknown = (req.body as Record<string, unknown> | undefined)?._csrf;
+    const [forBrowser = '', forInteraction = ''] = typeof field === 'string' ? field.split('.', 2) : [];
+    if (browser === undefined || !keys.some((key) => same(forInteraction, stamp(key, req)))) return 'invalid';
+    return keys.some((key) => same(forBrowser, sign(key, req, browser))) ? 'valid' : 'stale';
+  }
 
   return {
     /** The token for the form of the page at `req`; a browser without the cookie gets it on `res`. */
@@ -41,19 +57,28 @@ export function createCsrf(config: Config) {
         browser = randomBytes(32).toString('hex');
         res.cookie(cookieName, browser, cookieOptions);
       }
-      return sign(keys[0], req, browser);
+      return `${sign(keys[0], req, browser)}.${stamp(keys[0], req)}`;
     },
 
     /** Mounted on the forms' posts: the `_csrf` field must be this browser's token for this interaction. */
     doubleCsrfProtection(req: Request, _res: Response, next: NextFunction): void {
-      const browser = browserOf(req);
-      const field: unknown = (req.body as Record<string, unknown> | undefined)?._csrf;
-      const sent = Buffer.from(typeof field === 'string' ? field : '');
-      const valid = browser !== undefined && keys.some((key) => {
-        const expected = Buffer.from(sign(key, req, browser));
-        return sent.length === expected.length && timingSafeEqual(sent, expected);
-      });
-      next(valid ? undefined : expired());
+      next(verdict(req) === 'valid' ? undefined : expired());
+    },
+
+    /**
+     * doubleCsrfProtection for a sign-in's own forms, with one kindness. Two pages loaded at once
+     * on a browser's first visit (two tabs) each set a cookie value; the browser keeps the last, so
+     * the other page's form no longer matches it. A token insole made for this very interaction
+     * (which oidc-provider's interaction cookie ties to this browser) whose only fault is the browser
+     * value is that case: `reshow` shows the form again with a fresh token (a 400), and nothing else
+     * is done. Any other token is refused as before.
+     */
+    interactionFormProtection(reshow: (req: Request, res: Response) => Promise<void>) {
+      return (req: Request, res: Response, next: NextFunction): void => {
+        const found = uidOf(req) ? verdict(req) : 'invalid';
+        if (found === 'stale') reshow(req, res).catch(next);
+        else next(found === 'valid' ? undefined : expired());
+      };
     },
   };
 }

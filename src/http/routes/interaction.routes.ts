@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { Router, type Request } from 'express';
 import { AppError } from '../../errors/app-error.ts';
 import { PASSWORD_CONNECTION, type PasswordSigninService } from '../../users/password-signin.service.ts';
 import { TooManyAttemptsError } from '../../users/attack-protection.ts';
@@ -17,10 +17,14 @@ interface Deps {
   pages: InteractionPages;
 }
 
+const STALE_FORM = 'This page was opened at the same time as another one of this site, so its form was out of date. Nothing was done: please try again.';
+const typedEmail = (req: Request) => (typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '');
+
 /** The hosted pages inside an OIDC interaction: sign in, sign up, consent for third-party apps. */
 export function interactionRoutes({ provider, passwordSignin, pages, handshakes, renderView, verifyEmailFirst }: Deps): Router {
   const router = Router();
-  const form = [express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), pages.checkCsrf];
+  const bodyParser = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+  const form = [bodyParser, pages.checkCsrf];
 
   router.get('/interaction/:uid', async (req, res) => {
     const details = await pages.load(req, res);
@@ -33,9 +37,11 @@ export function interactionRoutes({ provider, passwordSignin, pages, handshakes,
   router.get('/interaction/:uid/login', (req, res) => pages.show(req, res, 'login'));
 
   for (const screen of ['login', 'signup'] as const) {
-    router.post(`/interaction/:uid/${screen}`, ...form, async (req, res) => {
+    // A form left behind by a page loaded at the same time on a first visit (csrf.ts): shown again, fresh.
+    const stale = pages.checkFormCsrf((req, res) => pages.show(req, res, screen, { error: STALE_FORM, email: typedEmail(req) }, 400));
+    router.post(`/interaction/:uid/${screen}`, bodyParser, stale, async (req, res) => {
       const details = await pages.load(req, res);
-      let email = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
+      let email = typedEmail(req);
       try {
         const credentials = parseForm(credentialsForm, req.body);
         email = credentials.email;
