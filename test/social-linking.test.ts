@@ -4,7 +4,9 @@ import bcrypt from 'bcryptjs';
 import { runCli } from '../src/cli/insole.ts';
 import { answerConsent } from './fakes/drive.ts';
 import { signInForTokens } from './support/relying-party.ts';
+import { testDatabaseUri } from './support/insole.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 import {
   follow, freshFacebook, freshGoogle, healAll, logsSince, read, socialTrip, storefrontTokens, submit, usersOf, type Page, type Trip,
 } from './support/social-steps.ts';
@@ -297,5 +299,44 @@ describe('linking a social identity to an existing account', () => {
     const toFacebook = await unverified.agent.get(new URL(read.link(unverified.landing.html, /Continue with Facebook/), world.insole.issuer).href);
     const done = await follow(unverified.agent, (await answerConsent(toFacebook.left!, 'allow')).href, world.insole);
     assert.equal((await storefrontTokens(unverified, done)).claims()!.sub, sub);
+  });
+});
+
+describe('a block that lands while the hosted page links a social identity', () => {
+  let proxy: TcpProxy;
+  let world: SocialWorld;
+  before(async () => {
+    // The database behind a TCP proxy, so the link's write can be held at the wire while the block lands.
+    const database = new URL(testDatabaseUri());
+    proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
+    database.port = String(proxy.port);
+    world = await startSocialWorld({}, undefined, {}, database.toString());
+  });
+  after(async () => { await world.close(); await proxy.close(); });
+
+  test('the account is blocked after its password sign-in was checked, before Google is written to it: no link, and the sign-in is refused as a blocked one', async () => {
+    const email = `blocked.mid.link.${Date.now()}@gmail.com`;
+    const password = 'heel toe heel toe marathon';
+    const sub = (await signInForTokens(world.insole.issuer, { email, password }, 'signup')).tokens.claims()!.sub;
+    const google = freshGoogle(world, { email, email_verified: true });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.match(read.notice(trip.landing.html) ?? '', /Sign in to it once to connect Google/);
+    const since = new Date();
+
+    // The link's write names the Google account; it waits at the wire while an admin blocks the user.
+    const hold = proxy.holdAt((chunk) => chunk.includes('findAndModify') && chunk.includes(google.sub));
+    const form = read.form(trip.landing.html, /\/interaction\/[^/]+\/login$/);
+    const signingIn = submit(trip.agent, form.action, { email, password, _csrf: form.csrf }, world.insole);
+    await hold.held;
+    await usersOf(world.insole).updateOne({ user_id: sub }, { $set: { blocked: true } });
+    hold.release();
+    const page = await signingIn;
+
+    assert.equal(page.left, undefined, 'no redirect to the storefront');
+    assert.equal(page.status, 403);
+    assert.equal(read.alert(page.html), 'This account cannot sign in. Please contact the store.');
+    const user = (await usersOf(world.insole).findOne({ user_id: sub }))!;
+    assert.deepEqual(user.identities.map((i: { provider: string }) => i.provider), ['auth0'], 'Google is not on the blocked account');
+    assert.ok(!(await logsSince(world.insole, since)).some((l) => l.type === 'link'), 'no link logged');
   });
 });

@@ -47,12 +47,19 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
     return updated ?? user;
   }
 
-  async function link(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<void> {
+  /**
+   * Links the identity to the account just signed in to; false when the account was blocked since
+   * (its sign-in checked that before): nothing is written, and the sign-in must be refused.
+   */
+  async function link(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<boolean> {
     const identity = identityOf(profile, sealed);
     // A user a migration stored without identities keeps its own first (main-identity.ts).
-    if (user.identities.length) await users.linkIdentity(user.user_id, identity, new Date());
-    else await users.addIdentities(user.user_id, [mainIdentityOf(user), identity], new Date(), { first: true });
+    const linked = user.identities.length
+      ? await users.linkIdentity(user.user_id, identity, new Date())
+      : Boolean(await users.addIdentities(user.user_id, [mainIdentityOf(user), identity], new Date(), { first: true, unblocked: true }));
+    if (!linked && (await users.findByUserId(user.user_id))?.blocked) return false;
     await logs.record({ type: 'link', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email, details: { linked: `${profile.connection}|${profile.id}` } });
+    return true;
   }
 
   async function refuseBlocked(user: UserDoc, profile: SocialProfile, ctx: RequestContext): Promise<SocialOutcome> {

@@ -18,6 +18,9 @@ import type { ResumeHere } from '../oidc/resume-here.ts';
 export type Interaction = Awaited<ReturnType<ReturnType<CurrentProvider>['interactionDetails']>>;
 type InteractionDetails = Interaction;
 
+/** What a blocked account's sign-in is told (a social one, or one blocked while it was being linked). */
+export const ACCOUNT_BLOCKED = 'This account cannot sign in. Please contact the store.';
+
 export type Screen = 'login' | 'signup' | 'consent' | 'social-email' | 'check-inbox' | 'email-step-expired';
 
 /** The page an interaction opens on: consent when that is what it asks, else sign-in or (screen_hint) sign-up. */
@@ -103,6 +106,12 @@ export function createInteractionPages({ provider, renderView, csrf, connections
     });
   }
 
+  /** `loaded`: the interaction, when the caller has already read it (saves a database read). */
+  async function show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200, loaded?: InteractionDetails): Promise<void> {
+    const details = loaded ?? await load(req, res);
+    res.status(status).type('html').send(await render(req, res, screen, details, extra));
+  }
+
   return {
     load,
     isPopup,
@@ -119,11 +128,7 @@ export function createInteractionPages({ provider, renderView, csrf, connections
     /** checkCsrf for the sign-in and sign-up forms, where a form left stale by a page loaded at the same time is shown again (`reshow`; csrf.ts). */
     checkFormCsrf: (reshow: (req: Request, res: Response) => Promise<void>) => withPopupPolicy(csrf.interactionFormProtection(reshow)),
 
-    /** `loaded`: the interaction, when the caller has already read it (saves a database read). */
-    async show(req: Request, res: Response, screen: Screen, extra: Record<string, unknown> = {}, status = 200, loaded?: InteractionDetails): Promise<void> {
-      const details = loaded ?? await load(req, res);
-      res.status(status).type('html').send(await render(req, res, screen, details, extra));
-    },
+    show,
 
     /**
      * The first page of a sign-in, answered by `/authorize` itself (sign-in-page-at-authorize.ts).
@@ -160,7 +165,8 @@ export function createInteractionPages({ provider, renderView, csrf, connections
       const { uid } = interaction;
       const pending = pendingLink.wasOffered(req, uid) ? await handshakes.takeFor(uid, 'pending_link') : null;
       if (pending && pending.data.target_user_id === user.user_id) {
-        await socialSignin.link(user, pending.data.profile as SocialProfile, pending.data.sealed as Identity['sealed_tokens'], ctx);
+        const linked = await socialSignin.link(user, pending.data.profile as SocialProfile, pending.data.sealed as Identity['sealed_tokens'], ctx);
+        if (!linked) return show(req, res, 'login', { error: ACCOUNT_BLOCKED }, 403, interaction); // blocked since its sign-in was checked
       }
       const outcome = await postLogin.run(user, { ...ctx, connection, uid, query: interaction.params });
       if (outcome.denied) return resume(req, res, interaction, { error: 'access_denied', error_description: outcome.denied });

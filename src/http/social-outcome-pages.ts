@@ -7,7 +7,7 @@ import type { SocialOutcome } from '../auth/social-signin.service.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Identity } from '../users/user.model.ts';
 import type { RequestContext } from '../users/password-signin.service.ts';
-import type { Interaction, InteractionPages } from './interaction-pages.ts';
+import { ACCOUNT_BLOCKED, type Interaction, type InteractionPages } from './interaction-pages.ts';
 
 export type Sealed = Identity['sealed_tokens'];
 
@@ -25,7 +25,7 @@ export function createSocialOutcomePages({ handshakes, pages }: { handshakes: Ha
   async function respond(req: Request, res: Response, interaction: Interaction, connection: SocialConnection, profile: SocialProfile, sealed: Sealed, outcome: SocialOutcome, ctx: RequestContext) {
     const { uid } = interaction;
     if (outcome.kind === 'signed_in') return pages.finishLogin(req, res, interaction, outcome.user, ctx, connection);
-    if (outcome.kind === 'blocked') return pages.show(req, res, 'login', { error: 'This account cannot sign in. Please contact the store.' }, 403);
+    if (outcome.kind === 'blocked') return pages.show(req, res, 'login', { error: ACCOUNT_BLOCKED }, 403);
     if (outcome.kind === 'needs_email') {
       const id = await handshakes.put({ kind: 'pending_email', uid, connection, data: { profile, sealed } });
       return askEmail(req, res, interaction, id, connection);

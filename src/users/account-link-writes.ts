@@ -36,12 +36,16 @@ export function accountLinkWrites(users: UserModel, changes: UserChanges, recent
       await users.updateOne({ user_id: userId, linked_to: primaryId }, { $unset: { linked_to: '' } }).exec();
     },
 
-    /** Adds identities another user holds (a link), unless the user already holds one of them. */
-    async addIdentities(userId: string, identities: Identity[], at: Date, { first = false } = {}): Promise<UserDoc | null> {
+    /**
+     * Adds identities another user holds (a link), unless the user already holds one of them.
+     * `unblocked`: only while the user is not blocked (the hosted pages' link into the signed-in account).
+     */
+    async addIdentities(userId: string, identities: Identity[], at: Date, { first = false, unblocked = false } = {}): Promise<UserDoc | null> {
       const held = identities.map((i) => ({ identities: trusted({ $elemMatch: { provider: String(i.provider), user_id: String(i.user_id) } }) }));
       // first: the user holds none yet, so the first of these is its main identity (identities[0]).
       const empty = first ? { 'identities.0': trusted({ $exists: false }) } : {};
-      return changes.apply(userId, { $push: { identities: { $each: identities } }, $set: { updated_at: at } }, { kind: 'change', where: { $nor: held, ...empty } });
+      const notBlocked = unblocked ? { blocked: trusted({ $ne: true }) } : {};
+      return changes.apply(userId, { $push: { identities: { $each: identities } }, $set: { updated_at: at } }, { kind: 'change', where: { $nor: held, ...empty, ...notBlocked } });
     },
 
     /**

@@ -64,10 +64,13 @@ export function createUserRepository(users: UserModel, changes: UserChanges, log
     ...accountLinkWrites(users, changes, recent),
     ...bulkUserReads(users),
 
-    /** Adds a secondary identity unless some identity of that provider account is already there. */
+    /**
+     * Adds a secondary identity unless some identity of that provider account is already there, and
+     * only while the user is not blocked (a block may land after the sign-in that asked for the link).
+     */
     async linkIdentity(userId: string, identity: Identity, at: Date): Promise<boolean> {
       const linked = await changes.apply(userId, { $push: { identities: identity }, $set: { updated_at: at } }, {
-        kind: 'change', where: { identities: trusted({ $not: { $elemMatch: { provider: String(identity.provider), user_id: String(identity.user_id) } } }) },
+        kind: 'change', where: { identities: trusted({ $not: { $elemMatch: { provider: String(identity.provider), user_id: String(identity.user_id) } } }), blocked: trusted({ $ne: true }) },
       });
       return Boolean(linked);
     },

@@ -23,7 +23,7 @@ export interface FakesLayout {
 }
 
 /** insole with all three connections pointed at fake providers on loopback; `logger` to read its log lines. */
-export async function startSocialWorld(overrides: Record<string, unknown> = {}, logger?: Logger, layout: FakesLayout = {}): Promise<SocialWorld> {
+export async function startSocialWorld(overrides: Record<string, unknown> = {}, logger?: Logger, layout: FakesLayout = {}, databaseUri = testDatabaseUri()): Promise<SocialWorld> {
   const under = (name: string) => (layout.pathPrefix === undefined ? undefined : `${layout.pathPrefix}/${name}`);
   const google = await startFakeGoogle({ clientId: 'google-client', clientSecret: 'google-secret', pathPrefix: under('google') });
   const facebook = await startFakeFacebook({ appId: 'fb-app', appSecret: 'fb-secret', pathPrefix: under('facebook') });
@@ -48,7 +48,7 @@ export async function startSocialWorld(overrides: Record<string, unknown> = {}, 
       },
     },
     ...overrides,
-  }, testDatabaseUri(), logger);
+  }, databaseUri, logger);
   for (const [fake, name] of [[google, 'google-oauth2'], [facebook, 'facebook'], [twitter, 'twitter']] as const) {
     fake.registerRedirectUri(`${insole.issuer}/login/callback/${name}`);
   }
