@@ -8,7 +8,7 @@ import { startTestInsole, testDatabaseUri, type TestInsole } from './support/ins
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 
-const ADMIN = { client_id: 'race-admin', client_secret: 'race-admin-secret-0123456789abcdef', scopes: ['read:users', 'update:users'] };
+const ADMIN = { client_id: 'race-admin', client_secret: 'race-admin-secret-0123456789abcdef', scopes: ['read:users', 'update:users', 'create:role_members'] };
 
 /** A findAndModify (mongoose's findOneAndUpdate) whose bytes hold `marker`: the write of one request. */
 const writeWith = (marker: string) => (chunk: Buffer) => chunk.includes('findAndModify') && chunk.includes(marker);
@@ -22,7 +22,7 @@ describe('Management API writes racing each other', () => {
     const database = new URL(testDatabaseUri());
     proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
     database.port = String(proxy.port);
-    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN)] }, database.toString());
+    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN)], dashboard: { roles: { marketing: ['read:users'] } } }, database.toString());
     token = (await managementToken(insole, ADMIN)).access_token;
   });
   after(async () => { await insole.stop(); await proxy.close(); });
@@ -55,6 +55,24 @@ describe('Management API writes racing each other', () => {
     const stored = await users().findOne({ user_id: userId });
     assert.deepEqual(Object.keys(stored!.user_metadata), ['first']);
     assert.ok(JSON.stringify(stored!.user_metadata).length <= 16_384);
+  });
+
+  test('a role given while a PATCH fills app_metadata up to the cap: the role, retried over it, is the 400 of the cap', async () => {
+    const userId = await seedUser();
+    const path = `/users/${encodeURIComponent(userId)}`;
+    // {"notes":"x…"} is 16,379 characters: within the cap alone, past it with "roles":["marketing"].
+    const notes = 'x'.repeat(16_384 - 17);
+    const hold = proxy.holdAt(writeWith('app_metadata.roles'));
+    const giving = api(insole, token, 'POST', `${path}/roles`, { roles: ['marketing'] });
+    await hold.held;
+    const patched = await api(insole, token, 'PATCH', path, { app_metadata: { notes } });
+    assert.equal(patched.status, 200, patched.body.message);
+    hold.release();
+    const given = await giving;
+    assert.equal(given.status, 400, `the role was answered ${given.status}`);
+    assert.match(given.body.message, /^app_metadata: merged with the stored one it would be 16401 characters of JSON; at most 16384\.$/);
+    const stored = await users().findOne({ user_id: userId });
+    assert.deepEqual(stored!.app_metadata, { notes });
   });
 
   async function seedGoogleUser(sub: string): Promise<string> {

@@ -39,15 +39,16 @@ export function createUserRoles(deps: { admin: UserAdminService; users: UserRepo
     return next.length !== held.length;
   }
 
-  async function add(user: UserDoc, ids: string[]): Promise<void> {
-    if (!await users.changeRoles(user.user_id, { add: ids }, user)) throw new UserNotFoundError();
+  /** The checks of `checkAssign` again on the user as a retried write reads it: a concurrent PATCH may have filled the metadata. */
+  async function add(user: UserDoc, ids: string[], rights: RoleRights): Promise<void> {
+    if (!await users.changeRoles(user.user_id, { add: ids }, user, (stored) => checkAssign(stored, ids, rights))) throw new UserNotFoundError();
   }
 
   return {
     async assign(userId: string, ids: string[], rights: RoleRights): Promise<void> {
       roles.assertKnown(ids);
       const user = await admin.getUser(userId);
-      if (checkAssign(user, ids, rights)) await add(user, ids);
+      if (checkAssign(user, ids, rights)) await add(user, ids, rights);
     },
 
     /**
@@ -63,7 +64,7 @@ export function createUserRoles(deps: { admin: UserAdminService; users: UserRepo
         found.push(user);
       }
       const due = found.filter((user) => checkAssign(user, [role], rights));
-      for (const user of due) await add(user, [role]);
+      for (const user of due) await add(user, [role], rights);
     },
 
     /** A role that config gives the user (admin, by a verified address in dashboard.admins) cannot be taken here: a 400 names it. */

@@ -160,10 +160,11 @@ export function createUserRepository(users: UserModel, changes: UserChanges, log
     /**
      * Gives or takes dashboard roles with MongoDB's array operators, not a new list: a concurrent
      * change of the user's other roles (another request, another instance) is kept, not overwritten.
+     * `check`: what the change must still keep when such a change made it retry (user-changes.ts).
      */
-    changeRoles(userId: string, change: { add: string[] } | { remove: string[] }, before?: UserDoc): Promise<UserDoc | null> {
+    changeRoles(userId: string, change: { add: string[] } | { remove: string[] }, before?: UserDoc, check?: (current: UserDoc) => void): Promise<UserDoc | null> {
       const roles = 'add' in change ? { $addToSet: { 'app_metadata.roles': { $each: change.add } } } : { $pull: { 'app_metadata.roles': { $in: change.remove } } };
-      return changes.apply(userId, { ...roles, $set: { updated_at: new Date() } }, { kind: 'change', before });
+      return changes.apply(userId, { ...roles, $set: { updated_at: new Date() } }, { kind: 'change', before, check });
     },
 
     async remove(userId: string): Promise<boolean> {
