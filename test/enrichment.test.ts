@@ -7,10 +7,13 @@ import { hookSettings, jobsFor, jobsOf, newShopper, settled, until, userByEmail 
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { captureLogs } from './support/log-capture.ts';
 import { buildAuthorization, completeAuthorization, discoverStorefront, exchangeCode, signInForTokens } from './support/relying-party.ts';
+import { confirmEmail, signUpVerified } from './support/verified-signup.ts';
 
 /**
  * FullContact enrichment as a durable hook: the sign-in only queues a job; the worker calls the
  * (fake) Person Enrich API afterwards, retries what is worth retrying, and writes the profile once.
+ * Only a verified address is looked up (enrichment-verified-email.test.ts): the shoppers here confirm
+ * the link mailed at their sign-up, which queues the job as a sign-in would.
  */
 
 const enrichedUser = (insole: TestInsole, email: string) =>
@@ -44,13 +47,15 @@ describe('FullContact enrichment after sign-in', () => {
     const person = fullContactPerson({ email: shopper.email, twitter: 'samtrails' });
     fullcontact.know(shopper.email, person);
     const hold = fullcontact.holdNext();
+    await signInForTokens(insole.issuer, shopper, 'signup');
+    await confirmEmail(insole, shopper.email); // the verified address is queued; the page does not wait for FullContact
+    const call = await hold.arrived; // FullContact now has the request open…
 
-    // The storefront's sign-up, in its two halves: the hosted form (where post-login runs), then the code exchange.
+    // …and the storefront's sign-in, in its two halves (the hosted form, where post-login runs, then the code exchange), finishes all the same.
     const rp = await discoverStorefront(insole.issuer);
     const request = await buildAuthorization(rp);
-    const { callback } = await completeAuthorization(insole.issuer, request, shopper, 'signup');
-    const call = await hold.arrived; // FullContact now has the request open…
-    const tokens = await exchangeCode(rp, callback, request); // …and the sign-in finishes all the same
+    const { callback } = await completeAuthorization(insole.issuer, request, shopper);
+    const tokens = await exchangeCode(rp, callback, request);
     assert.equal(call.answered, false, 'the sign-in completed while FullContact still held its answer');
     assert.equal(tokens.claims()?.email, shopper.email);
     assert.equal((await userByEmail(insole, shopper.email))?.user_metadata?.fullcontact, undefined, 'not enriched before FullContact answered');
@@ -72,13 +77,14 @@ describe('FullContact enrichment after sign-in', () => {
       topics: ['running', 'fitness', 'coffee', 'food & drink'],
     });
     assert.ok(user.app_metadata.fullcontact.checked_at instanceof Date, 'a real BSON date');
+    assert.equal(fullcontact.enrichCalls().length, 1, 'the sign-in queued nothing more: the job was under way');
   });
 
   test('FullContact failing three times (500, 503, a timeout) and then answering: enriched exactly once, one log line per attempt', async () => {
     const shopper = newShopper('flaky');
     fullcontact.know(shopper.email);
     fullcontact.script({ status: 500, body: { status: 500, message: 'Internal error' } }, { status: 503 }, { status: 200, body: {}, delayMs: 1_500 });
-    await signInForTokens(insole.issuer, shopper, 'signup');
+    await signUpVerified(insole, shopper);
     const user = await enrichedUser(insole, shopper.email);
 
     const [job, ...others] = await settled(insole, user.user_id, 'fullcontact');
@@ -102,7 +108,7 @@ describe('FullContact enrichment after sign-in', () => {
     const shopper = newShopper('limited');
     fullcontact.know(shopper.email);
     fullcontact.script({ status: 429, headers: { 'retry-after': '1' }, body: { status: 429, message: 'Rate limit exceeded' } });
-    await signInForTokens(insole.issuer, shopper, 'signup');
+    await signUpVerified(insole, shopper);
     const user = await enrichedUser(insole, shopper.email);
 
     const [first, second] = fullcontact.enrichCalls();
@@ -114,7 +120,7 @@ describe('FullContact enrichment after sign-in', () => {
 
   test('404 is recorded as "no match" and not asked again', async () => {
     const shopper = newShopper('unknown');
-    await signInForTokens(insole.issuer, shopper, 'signup');
+    await signUpVerified(insole, shopper);
     const user = await until('no match recorded', async () => {
       const u = await userByEmail(insole, shopper.email);
       return u?.app_metadata?.fullcontact?.status === 'no_match' && u;
@@ -132,7 +138,7 @@ describe('FullContact enrichment after sign-in', () => {
     const shopper = newShopper('queued');
     fullcontact.know(shopper.email);
     fullcontact.script({ status: 202, body: { status: 202, message: 'Queued for search. Please retry your query later.' } });
-    await signInForTokens(insole.issuer, shopper, 'signup');
+    await signUpVerified(insole, shopper);
     const user = await enrichedUser(insole, shopper.email);
     const [job] = await jobsFor(insole, user.user_id, 'fullcontact');
     assert.equal(job!.attempts, 2);
@@ -142,7 +148,7 @@ describe('FullContact enrichment after sign-in', () => {
   test('an enriched profile is not enriched again until refresh_after_days have passed', async () => {
     const shopper = newShopper('refresh');
     fullcontact.know(shopper.email, fullContactPerson({ email: shopper.email, city: 'Boulder' }));
-    await signInForTokens(insole.issuer, shopper, 'signup');
+    await signUpVerified(insole, shopper);
     const user = await enrichedUser(insole, shopper.email);
     await signInForTokens(insole.issuer, shopper);
     assert.equal((await jobsFor(insole, user.user_id, 'fullcontact')).length, 1, 'fresh: no new job');
@@ -158,7 +164,9 @@ describe('FullContact enrichment after sign-in', () => {
     });
     assert.ok(refreshed.app_metadata.fullcontact.checked_at > longAgo);
     const jobs = await settled(insole, user.user_id, 'fullcontact');
-    assert.deepEqual(jobs.map((j) => j.key), [`fullcontact:${user.user_id}:never`, `fullcontact:${user.user_id}:${longAgo.toISOString()}`]);
+    // fullcontact:<user_id>:<the address's tag>:<the last look-up, or never>
+    const [first, second] = jobs.map((j) => /^fullcontact:(.+):([0-9a-f]{16}):(.+)$/.exec(j.key)?.slice(1));
+    assert.deepEqual([first, second], [[user.user_id, first![1], 'never'], [user.user_id, first![1], longAgo.toISOString()]]);
     assert.equal(fullcontact.enrichCalls().length, 2);
   });
 });
@@ -176,7 +184,7 @@ describe('FullContact refusing the API key (401)', () => {
     try {
       first = newShopper('refused');
       fullcontact.know(first.email);
-      await signInForTokens(wrongKey.issuer, first, 'signup');
+      await signUpVerified(wrongKey, first);
       const user = await userByEmail(wrongKey, first.email);
       const [job] = await until('the job to be parked', async () => {
         const jobs = await jobsFor(wrongKey, user!.user_id, 'fullcontact');
@@ -196,7 +204,7 @@ describe('FullContact refusing the API key (401)', () => {
       // While disabled, sign-ins queue nothing and FullContact hears nothing more.
       const second = newShopper('refused-too');
       fullcontact.know(second.email);
-      await signInForTokens(wrongKey.issuer, second, 'signup');
+      await signUpVerified(wrongKey, second);
       const secondUser = await userByEmail(wrongKey, second.email);
       assert.equal((await jobsFor(wrongKey, secondUser!.user_id, 'fullcontact')).length, 0);
       assert.equal(fullcontact.enrichCalls().length, 1);
@@ -228,7 +236,7 @@ describe('FullContact unreachable (nothing listens at base_url)', () => {
     const insole = await startTestInsole(hookSettings({ fullcontact }, { fullcontact: { base_url: `http://127.0.0.1:${closedPort}` } }), testDatabaseUri(), logs.logger);
     try {
       const shopper = newShopper('unreachable');
-      await signInForTokens(insole.issuer, shopper, 'signup');
+      await signUpVerified(insole, shopper);
       const user = await userByEmail(insole, shopper.email);
       const [job] = await until('an attempt to fail', async () => {
         const jobs = await jobsFor(insole, user!.user_id, 'fullcontact');
@@ -251,7 +259,7 @@ describe('durable hooks switched off', () => {
     try {
       const shopper = newShopper('off');
       fullcontact.know(shopper.email);
-      await signInForTokens(insole.issuer, shopper, 'signup');
+      await signUpVerified(insole, shopper);
       assert.equal(await jobsOf(insole).countDocuments(), 0);
       assert.deepEqual(insole.hooks.metrics(), {});
     } finally {

@@ -10,6 +10,7 @@ import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import { freshFacebook, freshGoogle, freshTwitter, socialTrip, storefrontTokens, usersOf } from './support/social-steps.ts';
+import { signUpVerified } from './support/verified-signup.ts';
 
 /**
  * Deployments behind an API gateway or egress proxy configure base URLs with a path
@@ -89,7 +90,7 @@ describe('hook base URLs with a path prefix (FullContact, remote sentiment)', ()
     const shopper = newShopper('gateway');
     fullcontact.know(shopper.email, fullContactPerson({ email: shopper.email, twitter: 'gateway_runner' }));
     sentiment.scores.set('gateway_runner', { score: 2, tweets_analyzed: 4 });
-    await signInForTokens(insole.issuer, shopper, 'signup');
+    await signUpVerified(insole, shopper);
     const user = await until('enrichment and sentiment', async () => {
       const found = await userByEmail(insole, shopper.email);
       return found?.app_metadata?.fullcontact?.status === 'matched' && found.app_metadata.sentiment_initialized === true && found;

@@ -7,6 +7,7 @@ import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { bindEventQueue, AMQP_URL, type EventQueue, type ReceivedEvent } from './support/rabbitmq.ts';
 import { signInForTokens } from './support/relying-party.ts';
+import { signUpVerified } from './support/verified-signup.ts';
 
 const ADMIN = { client_id: 'insight-admin', client_secret: 'insight-admin-secret-0123456789abcdef', scopes: ['read:users', 'create:users', 'update:users'] };
 const DAY = 86_400_000;
@@ -47,7 +48,7 @@ describe('insight: facts are written with every change of the profile, and their
   test('a sign-up stores facts and lifecycle new; FullContact enrichment updates them in the same write; a lifecycle.new event is published', async () => {
     const shopper = newShopper('facts');
     fullcontact.know(shopper.email, fullContactPerson({ email: shopper.email, gender: 'Male', ageRange: '30-39' }));
-    await signInForTokens(insole.issuer, shopper, 'signup');
+    await signUpVerified(insole, shopper);
     const enriched = await until('enrichment', async () => {
       const user = await userByEmail(insole, shopper.email);
       return user?.app_metadata?.fullcontact?.status === 'matched' && user;

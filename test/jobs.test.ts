@@ -11,6 +11,7 @@ import { hookSettings, jobsFor, jobsOf, newShopper, settled, until, userByEmail 
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { captureLogs } from './support/log-capture.ts';
 import { signInForTokens } from './support/relying-party.ts';
+import { signUpVerified } from './support/verified-signup.ts';
 
 describe('hooks configuration', () => {
   test('credentials come from the environment, and each hook is on when it has them', () => {
@@ -211,7 +212,7 @@ describe('the hook worker', () => {
     const plain = await startTestInsole({}, databaseUri);
     const shopper = newShopper('crashed');
     fullcontact.know(shopper.email);
-    await signInForTokens(plain.issuer, shopper, 'signup');
+    await signUpVerified(plain, shopper);
     const user = (await userByEmail(plain, shopper.email))!;
     const now = new Date();
     await jobsOf(plain).insertOne({
@@ -239,7 +240,7 @@ describe('the hook worker', () => {
       const shopper = newShopper('doomed');
       fullcontact.know(shopper.email);
       fullcontact.script({ status: 500 }, { status: 502 }, { status: 503 });
-      await signInForTokens(insole.issuer, shopper, 'signup');
+      await signUpVerified(insole, shopper);
       const user = (await userByEmail(insole, shopper.email))!;
       const [job] = await settled(insole, user.user_id, 'fullcontact');
       assert.equal(job!.state, 'dead');
@@ -265,7 +266,7 @@ describe('the hook worker', () => {
     const shopper = newShopper('interrupted');
     fullcontact.know(shopper.email);
     const hold = fullcontact.holdNext();
-    await signInForTokens(insole.issuer, shopper, 'signup');
+    await signUpVerified(insole, shopper);
     await hold.arrived;
     const user = (await userByEmail(insole, shopper.email))!;
     await insole.stop(100); // FullContact still holds its answer when the grace runs out
@@ -291,7 +292,7 @@ describe('the hook worker', () => {
       const shoppers = Array.from({ length: 10 }, (_, i) => newShopper(`pair${i}`));
       for (const s of shoppers) fullcontact.know(s.email);
       // Sign-ups alternate between the instances, then everybody signs in again on the other one.
-      await Promise.all(shoppers.map((s, i) => signInForTokens((i % 2 ? a : b).issuer, s, 'signup')));
+      await Promise.all(shoppers.map((s, i) => signUpVerified(i % 2 ? a : b, s)));
       await Promise.all(shoppers.map((s, i) => signInForTokens((i % 2 ? b : a).issuer, s)));
       await until('every job to be done', async () => (await jobsOf(a).countDocuments({ state: 'done' })) === shoppers.length);
 

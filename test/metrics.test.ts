@@ -4,6 +4,7 @@ import { startFakeFullContact, type FakeFullContact } from './fakes/fake-fullcon
 import { hookSettings, jobsOf, until } from './support/hooks.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { signInForTokens } from './support/relying-party.ts';
+import { signUpVerified } from './support/verified-signup.ts';
 
 const TOKEN = 'scraper-token-0123456789abcdef';
 
@@ -20,7 +21,7 @@ describe('hook metrics for a Prometheus scraper', () => {
     assert.equal((await fetch(`${insole.issuer}/metrics`)).status, 401);
     assert.equal((await fetch(`${insole.issuer}/metrics`, { headers: { authorization: 'Bearer wrong-token-of-same-size!!' } })).status, 401);
 
-    await signInForTokens(insole.issuer, { email: 'counted@innovashoes.example', password: 'count my enrichment' }, 'signup');
+    await signUpVerified(insole, { email: 'counted@innovashoes.example', password: 'count my enrichment' });
     await until('the enrichment job to finish', async () => (await jobsOf(insole).findOne({ hook: 'fullcontact', state: 'done' })));
 
     const res = await fetch(`${insole.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });

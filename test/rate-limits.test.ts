@@ -9,6 +9,7 @@ import { hookSettings, jobsFor, jobsOf, newShopper, settled, until, userByEmail 
 import { captureLogs } from './support/log-capture.ts';
 import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { signInForTokens } from './support/relying-party.ts';
+import { signUpVerified } from './support/verified-signup.ts';
 
 /**
  * A rate limit (HTTP 429) is the API pacing us: the job waits for it without using up its attempts,
@@ -62,7 +63,7 @@ describe('hooks that meet rate limits', () => {
     const handle = `${tag}${process.pid % 1000}`.slice(0, 15);
     fullcontact.know(shopper.email, fullContactPerson({ email: shopper.email, twitter: handle }));
     x.tweet(handle, 'These @InnovaShoes are great');
-    await signInForTokens(insole.issuer, shopper, 'signup');
+    await signUpVerified(insole, shopper);
     return (await userByEmail(insole, shopper.email))!;
   }
 
@@ -121,7 +122,7 @@ describe('hooks that meet rate limits', () => {
       sentiment.script(tooMany);
       const shopper = newShopper('backlog');
       fullcontact.know(shopper.email, fullContactPerson({ email: shopper.email, twitter: `backlog${process.pid % 1000}` }));
-      await signInForTokens(insole.issuer, shopper, 'signup');
+      await signUpVerified(insole, shopper);
       const user = (await userByEmail(insole, shopper.email))!;
       const deferred = await until('the sentiment service to turn the job away', async () => (await jobsFor(insole, user.user_id, 'sentiment')).find((j) => j.rate_limited === 1));
       // A backlog larger than a day of the API's quota: this job met its first 429 two days ago.
@@ -150,10 +151,10 @@ describe('hooks that meet rate limits', () => {
     try {
       const shoppers = [newShopper('first'), newShopper('second'), newShopper('third')];
       const held = fullcontact.holdNext();
-      await signInForTokens(insole.issuer, shoppers[0]!, 'signup');
+      await signUpVerified(insole, shoppers[0]!);
       await held.arrived;
       // The first lookup is in flight (concurrency 1): the other two jobs are due and wait.
-      for (const shopper of shoppers.slice(1)) await signInForTokens(insole.issuer, shopper, 'signup');
+      for (const shopper of shoppers.slice(1)) await signUpVerified(insole, shopper);
       fullcontact.script(...Array.from({ length: 4 }, () => ({ status: 429, body: { status: 429, message: 'Too many requests' } })));
       held.release();
 

@@ -9,6 +9,7 @@ import { startTestInsole, testDatabaseUri, type TestInsole } from './support/ins
 import { signInForTokens } from './support/relying-party.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import { freshTwitter, socialTrip, storefrontTokens, usersOf } from './support/social-steps.ts';
+import { signUpVerified } from './support/verified-signup.ts';
 
 /** Twitter sentiment about the store, once per user: the handle from the Twitter identity or from FullContact. */
 
@@ -121,7 +122,7 @@ describe('remote sentiment for handles FullContact found, on two insole instance
       fullcontact.know(s.credentials.email, fullContactPerson({ email: s.credentials.email, twitter: s.handle }));
       sentiment.scores.set(s.handle.toLowerCase(), { score: i - 2, tweets_analyzed: 3 });
     }
-    for (const [i, s] of shoppers.entries()) await signInForTokens((i % 2 ? a : b).issuer, s.credentials, 'signup');
+    for (const [i, s] of shoppers.entries()) await signUpVerified(i % 2 ? a : b, s.credentials);
     for (let round = 0; round < 2; round++) {
       await Promise.all(shoppers.map((s, i) => signInForTokens(((i + round) % 2 ? b : a).issuer, s.credentials)));
     }
@@ -150,7 +151,7 @@ describe('remote sentiment for handles FullContact found, on two insole instance
     const shoppers = [newShopper('plainok'), newShopper('queued')];
     for (const [i, s] of shoppers.entries()) fullcontact.know(s.email, fullContactPerson({ email: s.email, twitter: `keeps_${i}_${process.pid % 1000}` }));
     sentiment.script({ status: 200, text: 'OK' }, { status: 202, body: 'queued' }); // the next two calls, whichever shopper comes first
-    for (const s of shoppers) await signInForTokens(a.issuer, s, 'signup');
+    for (const s of shoppers) await signUpVerified(a, s);
     for (const s of shoppers) {
       const user = (await userByEmail(a, s.email))!;
       const stored = await sentimentOf(a, user.user_id);
@@ -163,7 +164,7 @@ describe('remote sentiment for handles FullContact found, on two insole instance
   test('a shopper whose handle nobody knows gets no sentiment job', async () => {
     const shopper = newShopper('nohandle');
     fullcontact.know(shopper.email, fullContactPerson({ email: shopper.email }));
-    await signInForTokens(a.issuer, shopper, 'signup');
+    await signUpVerified(a, shopper);
     const user = (await userByEmail(a, shopper.email))!;
     await settled(a, user.user_id, 'fullcontact');
     assert.equal((await jobsFor(a, user.user_id, 'sentiment')).length, 0);

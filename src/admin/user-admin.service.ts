@@ -13,6 +13,7 @@ import type { Config } from '../config/schema.ts';
 import { assertPatchFits, mergedMetadata, metadataUpdate, type MetadataPatch } from './metadata-merge.ts';
 import { assertMayChangeRoles, assertMayChangeSignIn, type RoleRights } from './role-members.ts';
 import { sameIdentity } from '../users/main-identity.ts';
+import { enrichmentOfAddress } from '../hooks/builtin/user-metadata.ts';
 
 export class UserNotFoundError extends NotFoundError {
   constructor() { super('The user does not exist.'); }
@@ -100,6 +101,7 @@ export function createUserAdminService(deps: {
     for (const field of ['user_metadata', 'app_metadata'] as const) {
       if (patch[field] !== undefined) metadataUpdate(field, patch[field], current[field], set, unset);
     }
+    if (set.email !== undefined) forgetEnrichment(current, set, unset);
     let updated: UserDoc | null;
     try {
       // The cap holds for what is stored: a concurrent PATCH written first is measured again on the retry.
@@ -115,6 +117,16 @@ export function createUserAdminService(deps: {
     if (patch.password !== undefined || patch.blocked === true) await endSessions(userId);
     if (set.email && patch.verify_email) await mails.verification({ user_id: userId, email: set.email as string });
     return updated;
+  }
+
+  /**
+   * A new address: what FullContact said about the old one is not this address's (whoever now holds
+   * the profile may not be that person), so it goes in the same write, unless the patch writes that
+   * metadata itself. The new address is enriched once it is verified (hooks).
+   */
+  function forgetEnrichment(current: UserDoc, set: Record<string, unknown>, unset: Record<string, ''>): void {
+    const written = (path: string) => path in set || path in unset || path.split('.')[0]! in set;
+    for (const path of enrichmentOfAddress(current)) if (!written(path)) unset[path] = '';
   }
 
   /**

@@ -13,6 +13,10 @@ export async function createHooksArea({ config, connection, changes, users, logs
   const durableHooks = await createDurableHooks({
     config: config.hooks, connection, hooks: createBuiltinHooks(config.hooks, changes, http), findUser: users.findByUserId, logger,
   });
+  // Enrichment waits for a verified email (fullcontact.hook.ts): an address verified outside a sign-in queues it then.
+  changes.onWrite((_userId, before, after) => {
+    if (before && before.email_verified !== true && after.email_verified === true) durableHooks.emailVerified(after);
+  });
   const rules = createRulesStep({ rules: config.rules, issuer: config.issuer, logger, logs, http, metadata: createMetadataStore(changes) });
   return {
     durableHooks,

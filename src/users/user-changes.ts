@@ -5,6 +5,7 @@ import type { UserDoc, UserModel } from './user.model.ts';
 import { withProfileDefaults } from './stored-user.ts';
 
 type Update = Modifier<UserDoc & Record<string, unknown>>;
+type WriteListener = (userId: string, before: UserDoc | undefined, after: UserDoc) => void;
 
 export interface ChangeOptions {
   kind: Exclude<ChangeKind, 'insert'>;
@@ -45,9 +46,9 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
   };
   const revOf = (user: UserDoc) => (user.facts as { rev?: number } | undefined)?.rev ?? null;
   const listeners = new Set<() => void>();
-  const writeListeners = new Set<(userId: string) => void>();
-  const written = (userId: string, events: unknown[]) => {
-    for (const listener of writeListeners) listener(userId);
+  const writeListeners = new Set<WriteListener>();
+  const written = (userId: string, events: unknown[], before: UserDoc | undefined, after: UserDoc) => {
+    for (const listener of writeListeners) listener(userId, before, after);
     if (events.length) for (const listener of listeners) listener();
   };
 
@@ -55,8 +56,11 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
     /** Called after a write that stored events, so the relay moves them at once. */
     onEvents(listener: () => void): void { listeners.add(listener); },
 
-    /** Called after every write to a user through here (caches of the profile forget it). */
-    onWrite(listener: (userId: string) => void): void { writeListeners.add(listener); },
+    /**
+     * Called after every write to a user through here, with the profile before (none for an insert)
+     * and after it: caches of the profile forget it; the hooks see an email become verified.
+     */
+    onWrite(listener: WriteListener): void { writeListeners.add(listener); },
 
     /**
      * A new user, complete with facts and its first events, in one insert. `quiet`: a migration
@@ -65,9 +69,9 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
     async insert(user: UserDoc, { quiet = false } = {}): Promise<UserDoc> {
       const { facts, events: caused } = insight.update('insert', undefined, user);
       const events = quiet ? [] : caused;
-      const created = await users.create({ ...user, facts, ...(events.length ? { pending_events: events } : {}) });
-      written(user.user_id, events);
-      return created.toObject({ versionKey: false });
+      const created = (await users.create({ ...user, facts, ...(events.length ? { pending_events: events } : {}) })).toObject({ versionKey: false });
+      written(user.user_id, events, undefined, created);
+      return created;
     },
 
     async apply(userId: string, change: Update, { kind, before, where = {}, arrayFilters, check, now }: ChangeOptions): Promise<UserDoc | null> {
@@ -83,8 +87,9 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
           { user_id: userId, 'facts.rev': revOf(current), ...where }, write, { returnDocument: 'after', ...(arrayFilters ? { arrayFilters } : {}) },
         ).lean<UserDoc>().exec();
         if (stored) {
-          written(userId, events);
-          return withProfileDefaults(stored);
+          const after = withProfileDefaults(stored);
+          written(userId, events, current, after);
+          return after;
         }
         const fresh = await read(userId);
         // Same revision: it is `where` that failed (or the user is gone), not a concurrent write.

@@ -68,6 +68,15 @@ export async function createDurableHooks({ config, connection, hooks: configured
   return {
     step,
     queue,
+    /**
+     * The user's address was just verified (a link, an admin, a ticket): queues what now applies, as
+     * a sign-in would. After the write, like a sign-in's queueing: a crash in between leaves it to
+     * the next sign-in. A failure is logged; the verification stands.
+     */
+    emailVerified(user: UserDoc): void {
+      if (!hooks.length) return;
+      enqueueFor(user, hooks).catch((err: unknown) => log.warn({ err: { message: (err as Error).message }, user_id: user.user_id }, 'could not queue hooks for a newly verified email; the next sign-in will'));
+    },
     /** Starts the worker when at least one hook is enabled. */
     async start(): Promise<void> {
       if (hooks.length) await worker.start();
