@@ -459,7 +459,8 @@ describe('social sign-in: the callback cannot be forged, replayed or taken elsew
   async function consentedCallback(connection: Connection, agent?: ShopperAgent) {
     const start = await openSignIn(world.insole, agent);
     const toProvider = await start.agent.get(`${world.insole.issuer}/interaction/${start.uid}/connect/${connection}`);
-    return { ...start, callback: new URL(await answerConsent(toProvider.left!, 'allow')) };
+    assert.ok(toProvider.left, `connect/${connection} answered ${toProvider.res.status}, not a redirect to the provider: ${(await toProvider.res.text().catch(() => "")).slice(0, 600)}`);
+    return { ...start, callback: new URL(await answerConsent(toProvider.left, 'allow')) };
   }
 
   /** Back on this browser's own sign-in page (interaction `uid`), told to try again. */
