@@ -13,7 +13,7 @@ import type { Logger } from './lib/logger.ts';
 import { createAdminArea, type AdminArea } from './admin/admin.area.ts';
 import { createDashboardArea } from './dashboard/dashboard.area.ts';
 import { createSocialArea } from './auth/social.area.ts';
-import { SOCIAL_CONNECTIONS } from './auth/profile-mapping.ts';
+import { CONNECTIONS } from './auth/connections.ts';
 import { createHooksArea, type HooksArea } from './hooks/hooks.area.ts';
 import type { DurableHooks } from './hooks/jobs/durable-hooks.ts';
 import { createMetricsArea } from './http/metrics.area.ts';
@@ -21,7 +21,6 @@ import { createHostedPagesArea } from './http/pages.area.ts';
 import { createOidcArea } from './oidc/oidc.area.ts';
 import { createInsightArea, type InsightArea } from './insight/insight.area.ts';
 import { createAccountsArea } from './users/accounts.area.ts';
-import { PASSWORD_CONNECTION } from './users/password-user.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -72,8 +71,7 @@ async function composeAreas(core: Core): Promise<ComposedInsole> {
   const accounts = createAccountsArea(core, { endSessions: oidc.endSessions });
   const social = createSocialArea(core, accounts);
   const insight = createInsightArea(core);
-  // Every connection, not only the configured ones: a store that turned X off still has its X users to export.
-  const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: [PASSWORD_CONNECTION, ...SOCIAL_CONNECTIONS] });
+  const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: CONNECTIONS });
   const pages = createHostedPagesArea(core, { oidc: oidc.provider, accounts, social, hooks });
   const dashboard = createDashboardArea(core, { oidc: oidc.provider, standingOf: admin.standingOf, dashboardSecret: oidc.dashboardSecret });
   const metrics = createMetricsArea(core, hooks.durableHooks);

@@ -46,7 +46,7 @@ import { createUserAdminService } from './user-admin.service.ts';
 import { createUserListing } from './user-listing.service.ts';
 
 /** The Management API (/api/v2): its services, and the router that serves them to M2M clients. */
-interface AdminAreaDeps { oidc: LiveProvider; accounts: AccountsArea; insight: Pick<InsightArea, 'segments'>; connections: string[] }
+interface AdminAreaDeps { oidc: LiveProvider; accounts: AccountsArea; insight: Pick<InsightArea, 'segments'>; connections: readonly string[] }
 
 export function createAdminArea(core: Core, { oidc, accounts, insight, connections }: AdminAreaDeps) {
   const { config, connection, logs, userModel, logger } = core;

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import type { LifecycleState } from '../insight/lifecycle/lifecycle-state.ts';
 import { afterDays, type LifecycleWindows } from '../insight/lifecycle/lifecycle-windows.ts';
 import { parseFilterDate } from '../insight/segments/segment-dates.ts';
-import { SOCIAL_CONNECTIONS } from '../auth/profile-mapping.ts';
-import { PASSWORD_CONNECTION } from '../users/password-user.ts';
+import { CONNECTIONS } from '../auth/connections.ts';
 import type { UserDoc } from '../users/user.model.ts';
 import { isoOrNull, primaryConnection, type MongoFilter, type RowReport } from './row-report.ts';
 
@@ -20,7 +19,6 @@ import { isoOrNull, primaryConnection, type MongoFilter, type RowReport } from '
  */
 export const DORMANT_MODES = ['never_returned', 'inactive'] as const;
 /** The connections a user can be in: another name would match nobody, and an empty list reads as "no one dormant". */
-const CONNECTIONS = [PASSWORD_CONNECTION, ...SOCIAL_CONNECTIONS] as const;
 export type DormantMode = (typeof DORMANT_MODES)[number];
 
 const NOT_BACK: LifecycleState[] = ['new', 'never_returned'];

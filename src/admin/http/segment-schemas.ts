@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { SEGMENT_CONNECTIONS, segmentFilterSchema, segmentQuerySchema, unknownConnections } from '../../insight/segments/segment-filter-schema.ts';
+import { CONNECTIONS } from '../../auth/connections.ts';
+import { segmentFilterSchema, segmentQuerySchema, unknownConnections } from '../../insight/segments/segment-filter-schema.ts';
 import { MAX_STATIC_MEMBERS } from '../../insight/segments/segment.repository.ts';
 import type { SegmentView } from '../../insight/segments/segment.service.ts';
 
@@ -72,5 +73,5 @@ function warningOf(view: SegmentView): { warning?: string } {
   const unknown = view.filter ? unknownConnections(view.filter) : [];
   if (!unknown.length) return {};
   return { warning: `The filter names connections insole does not have (${unknown.join(', ')}): those conditions match nobody. `
-    + `insole names connections: ${SEGMENT_CONNECTIONS.join(', ')}. A PATCH with a corrected filter fixes it.` };
+    + `insole names connections: ${CONNECTIONS.join(', ')}. A PATCH with a corrected filter fixes it.` };
 }

@@ -31,7 +31,7 @@ export type UserJobsService = ReturnType<typeof createUserJobsService>;
 export function createUserJobsService(deps: {
   jobs: UserJobRepository; files: ExportFileRepository; links: DownloadLinks; issuer: string;
   /** Connections users can belong to: the database connection and every social one, configured or not. */
-  connections: string[];
+  connections: readonly string[];
   /** The saved segment an export names; throws SegmentNotFoundError (404) when it does not exist, or was deleted. */
   findSegment(id: string): Promise<unknown>;
   /** Tells this instance's worker that a job is waiting. */

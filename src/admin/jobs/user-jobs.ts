@@ -20,7 +20,7 @@ export function importDepsFor(users: UserRepository, dashboard: Config['dashboar
 }
 
 /** Users export/import jobs: their collection, file store, API service and this instance's worker. */
-export function createUserJobs(deps: { config: Config; connection: Connection; users: UserRepository; connections: string[]; findSegment(id: string): Promise<unknown>; logger: Logger }) {
+export function createUserJobs(deps: { config: Config; connection: Connection; users: UserRepository; connections: readonly string[]; findSegment(id: string): Promise<unknown>; logger: Logger }) {
   const { config, connection, users } = deps;
   const settings = config.admin_api.jobs;
   const model = createUserJobModel(connection);

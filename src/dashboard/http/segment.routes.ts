@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { CONNECTIONS } from '../../auth/connections.ts';
 import type { Config } from '../../config/schema.ts';
 import { parseInput } from '../../http/edge/input.ts';
 import { PREORDER_SEGMENT_FILTER } from '../../insight/segments/campaign-segments.ts';
@@ -13,7 +14,6 @@ import { passDownload } from './download.ts';
 
 const idParams = z.object({ id: z.string().regex(/^seg_[0-9a-f]{24}$/, 'not a segment id') });
 const pageQuery = z.object({ saved: z.string().max(200).optional(), deleted: z.string().max(200).optional(), from: z.string().max(1000).optional(), start: z.enum(['pre-order']).optional() }).strict();
-const CONNECTIONS = ['Username-Password-Authentication', 'google-oauth2', 'facebook', 'twitter'];
 
 /**
  * Saved segments and the segment builder: the list with sizes and recent movement (the pre-order

@@ -5,8 +5,7 @@ import { checkFilterShape, FILTER_LIMITS } from './segment-filter-shape.ts';
 import { parseFilterDate } from './segment-dates.ts';
 import { userSearchCatalogue } from '../../search/search-catalogues.ts';
 import { compileSearch } from '../../search/search-compiler.ts';
-import { SOCIAL_CONNECTIONS } from '../../auth/profile-mapping.ts';
-import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
+import { CONNECTIONS } from '../../auth/connections.ts';
 
 /**
  * A segment filter as JSON: what the dashboard's segment builder writes, what a saved segment
@@ -46,7 +45,6 @@ const SENTIMENT_LABELS = ['negative', 'neutral', 'positive'] as const;
  * The connections a user's identity can be in, as `GET /users?connection=` and the dormant report
  * know them (admin/connection-names.ts): another name would silently match nobody, so it is a 400.
  */
-export const SEGMENT_CONNECTIONS = [PASSWORD_CONNECTION, ...SOCIAL_CONNECTIONS] as const;
 const MAX_DAYS = 36_500;
 
 // No control characters, as in q (search-parser.ts): a NUL in a city's $regex is an error in
@@ -102,7 +100,7 @@ const node: z.ZodType<SegmentFilter> = z.strictObject({
   interests: interests.optional().describe('Vocabulary keys (config insight.interests, e.g. fitness) or raw topics; a list means any of them.'),
   country: oneOrMany(word, 'a country (ISO code or English name)').optional(),
   city: oneOrMany(word, 'a city').optional().describe('Any case; the whole name.'),
-  connection: oneOrMany(z.enum(SEGMENT_CONNECTIONS), `a connection (${SEGMENT_CONNECTIONS.join(', ')})`).optional()
+  connection: oneOrMany(z.enum(CONNECTIONS), `a connection (${CONNECTIONS.join(', ')})`).optional()
     .describe('Any of the user\'s identities is in this connection.'),
   email_verified: z.boolean({ error: 'expected true or false' }).optional(),
   lifecycle: oneOrMany(z.enum(LIFECYCLE_STATES), `a lifecycle state (${LIFECYCLE_STATES.join(', ')})`).optional(),
@@ -143,7 +141,7 @@ export function parseSegmentFilter(value: unknown): SegmentFilter {
  * condition matches nobody, as it always did) and its answer says so (segment-schemas.ts).
  */
 export function unknownConnections(filter: SegmentFilter): string[] {
-  const named = [filter.connection ?? []].flat().filter((name) => !(SEGMENT_CONNECTIONS as readonly string[]).includes(name));
+  const named = [filter.connection ?? []].flat().filter((name) => !(CONNECTIONS as readonly string[]).includes(name));
   const nested = [...(filter.all ?? []), ...(filter.any ?? []), ...(filter.not ? [filter.not] : [])].flatMap(unknownConnections);
   return [...new Set([...named, ...nested])];
 }
