@@ -15,7 +15,7 @@ export interface AuditResult { checks: Check[]; figures: Record<string, number |
 /** Work that may legitimately have been done twice: jobs running on an instance killed with -9, or while the database was away. */
 export interface CrashWindow { jobIds: Set<string> }
 
-interface UserRow { user_id: string; email?: string; logins_count?: number; created_at?: unknown; identities?: { provider: string; profileData?: { screen_name?: string } }[]; app_metadata?: { fullcontact?: { status?: string }; sentiment_initialized?: boolean } }
+interface UserRow { user_id: string; email?: string; email_verified?: boolean; logins_count?: number; created_at?: unknown; identities?: { provider: string; profileData?: { screen_name?: string } }[]; app_metadata?: { fullcontact?: { status?: string }; sentiment_initialized?: boolean } }
 
 const count = <T>(items: T[], key: (item: T) => string) => items.reduce((m, item) => m.set(key(item), (m.get(key(item)) ?? 0) + 1), new Map<string, number>());
 const sample = (items: string[]) => (items.length ? `${items.length}: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ', …' : ''}` : 'none');
@@ -25,7 +25,7 @@ export async function audit(suite: Suite, attempts: Attempt[], shoppers: Shopper
   const checks: Check[] = [];
   const check = (name: string, failures: string[], detail = '') => checks.push({ name, ok: failures.length === 0, detail: failures.length ? `failures ${sample(failures)}` : detail });
 
-  const users = await db.collection<UserRow>('users').find({}, { projection: { user_id: 1, email: 1, logins_count: 1, created_at: 1, identities: 1, app_metadata: 1 } }).toArray();
+  const users = await db.collection<UserRow>('users').find({}, { projection: { user_id: 1, email: 1, email_verified: 1, logins_count: 1, created_at: 1, identities: 1, app_metadata: 1 } }).toArray();
   const logs = await db.collection<{ log_id: string; type: string; user_id?: string }>('logs').find({}, { projection: { log_id: 1, type: 1, user_id: 1 } }).toArray();
   const outbox = await db.collection<{ _id: string; state: string; attempts: number }>('event_outbox').find({}, { projection: { state: 1, attempts: 1 } }).toArray();
   const jobs = await db.collection<{ _id: mongoose.Types.ObjectId; hook: string; user_id: string; state: string; attempts: number }>('hook_jobs').find({}).toArray();
@@ -62,19 +62,22 @@ export async function audit(suite: Suite, attempts: Attempt[], shoppers: Shopper
   const duplicates = [...arrivals].filter(([, n]) => n > 1);
   check('every duplicate was published again after a lease ran out or a confirm was lost', duplicates.filter(([id]) => (records.get(id)?.attempts ?? 0) < 2).map(([id, n]) => `${id}×${n}`));
 
-  // Hook jobs: each done once, none left behind.
+  // Hook jobs: each done once, none left behind. FullContact looks up only a verified email (the
+  // password shoppers sign up unverified and never confirm; Google vouches for its shoppers' addresses).
+  const verified = (u: UserRow) => u.email_verified === true;
   const expectedHandle = (u: UserRow) => u.identities?.find((i) => i.provider === 'twitter')?.profileData?.screen_name?.toLowerCase()
-    ?? (u.email && SuiteFullContact.knows(u.email) ? SuiteFullContact.handleFor(u.email) : undefined);
+    ?? (verified(u) && u.email && SuiteFullContact.knows(u.email) ? SuiteFullContact.handleFor(u.email) : undefined);
   const jobsOf = count(jobs, (j) => `${j.hook} ${j.user_id}`);
-  check('one FullContact job per user, done', users.filter((u) => jobsOf.get(`fullcontact ${u.user_id}`) !== 1).map((u) => u.user_id));
+  check('one FullContact job per verified user, done; none for the others', users.filter((u) => (jobsOf.get(`fullcontact ${u.user_id}`) ?? 0) !== (verified(u) ? 1 : 0)).map((u) => u.user_id),
+    `${users.filter(verified).length} of ${users.length} verified`);
   check('one sentiment job per user with an X handle, none for the others', users.filter((u) => (jobsOf.get(`sentiment ${u.user_id}`) ?? 0) !== (expectedHandle(u) ? 1 : 0)).map((u) => u.user_id));
   check('no job pending, running, dead or disabled', jobs.filter((j) => j.state !== 'done').map((j) => `${j.hook} ${j.user_id} ${j.state}`), `${jobs.length} jobs`);
-  check('their results are on the profiles', users.filter((u) => !u.app_metadata?.fullcontact?.status || (expectedHandle(u) && u.app_metadata.sentiment_initialized !== true)).map((u) => u.user_id));
+  check('their results are on the profiles', users.filter((u) => Boolean(u.app_metadata?.fullcontact?.status) !== verified(u) || (expectedHandle(u) && u.app_metadata?.sentiment_initialized !== true)).map((u) => u.user_id));
 
   // API effects at the fakes: once per user, a repetition only for a job the crash interrupted.
   const explained = (hook: string, user: UserRow) => jobs.some((j) => j.hook === hook && j.user_id === user.user_id && crash.jobIds.has(String(j._id)));
   const fc = suite.fullcontact.effects;
-  check('FullContact answered each user once', users.filter((u) => { const n = fc.get(u.email!.toLowerCase()) ?? 0; return n < 1 || (n > 1 && !explained('fullcontact', u)); }).map((u) => `${u.email}×${fc.get(u.email!.toLowerCase()) ?? 0}`));
+  check('FullContact answered each verified user once, no other', users.filter((u) => { const n = fc.get(u.email!.toLowerCase()) ?? 0; return verified(u) ? n < 1 || (n > 1 && !explained('fullcontact', u)) : n > 0; }).map((u) => `${u.email}×${fc.get(u.email!.toLowerCase()) ?? 0}`));
   check('X answered each handle once', users.filter((u) => { const h = expectedHandle(u); const n = h ? suite.x.effects.get(h) ?? 0 : 0; return h ? n < 1 || (n > 1 && !explained('sentiment', u)) : false; }).map((u) => expectedHandle(u)!));
 
   // Tokens: every completed sign-in's tokens verified at the storefront (ok means verified); refresh tokens stored for them.
