@@ -19,6 +19,20 @@ export const credentialsForm = z.object({
 
 export const consentForm = z.object({ _csrf: z.string().max(512) }).strict();
 
+/** A form that asks only for an email (a reset or a new confirmation link, a social sign-in's email step). */
+export const emailForm = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
+
+/** The words of the page that asks for a reset link: on its own (/password/reset) and inside a sign-in. */
+export const RESET_REQUEST = {
+  title: 'Reset your password', lead: 'Enter the email of your account and we will send you a link to choose a new password.', button: 'Send reset link',
+};
+
+/** What was typed in a form's email field, bounded: a form shown again keeps it, so a typo is fixed rather than retyped. */
+export function typedEmail(body: unknown): string {
+  const email = (body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' ? email.slice(0, 254) : '';
+}
+
 /** A hosted page's form through the edge guard: the first problem becomes a 400 fit for a person. */
 export function parseForm<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   return parseInput(schema, body, 'form');

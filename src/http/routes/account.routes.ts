@@ -4,7 +4,7 @@ import { AppError, BadRequestError } from '../../errors/app-error.ts';
 import { InvalidLinkError, type AccountService } from '../../users/account.service.ts';
 import { PASSWORD_CONNECTION } from '../../users/password-user.ts';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
-import { emailField, parseForm } from '../forms.ts';
+import { emailForm, parseForm, RESET_REQUEST, typedEmail } from '../forms.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
 import type { RenderView } from '../views.ts';
 
@@ -20,7 +20,6 @@ const DEAD_LINKS = {
   reset: { hint: 'Reset links work once, for a short time.', href: '/password/reset', label: 'Ask for a new one' },
   unblock: { hint: 'Still cannot sign in? Resetting your password lifts the block as well:', href: '/password/reset', label: 'reset your password' },
 } as const;
-const emailRequest = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
 const ticketForm = z.object({ ticket: ticketField, _csrf: z.string().max(512) }).strict();
 const newPasswordForm = z.object({ ticket: ticketField, password: z.string().min(1, 'Enter a new password.').max(1024, 'That password is too long.'), _csrf: z.string().max(512) }).strict();
 
@@ -64,11 +63,10 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
     router.get(path, (req, res) => show(req, res));
     return async (req: Request, res: Response): Promise<string | undefined> => {
       try {
-        return parseForm(emailRequest, req.body).email;
+        return parseForm(emailForm, req.body).email;
       } catch (err) {
         if (!(err instanceof BadRequestError)) throw err;
-        const typed = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
-        await show(req, res, { email: typed, error: err.message }, 400);
+        await show(req, res, { email: typedEmail(req.body), error: err.message }, 400);
         return undefined;
       }
     };
@@ -103,7 +101,7 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
     await message(req, res, 'Email confirmed', 'Thank you! Your email is confirmed. You can close this page and go back to the store.');
   });
 
-  const resetEmail = emailPage('/password/reset', 'Reset your password', 'Enter the email of your account and we will send you a link to choose a new password.', 'Send reset link');
+  const resetEmail = emailPage('/password/reset', RESET_REQUEST.title, RESET_REQUEST.lead, RESET_REQUEST.button);
   router.post('/password/reset', ...form, async (req, res) => {
     const email = await resetEmail(req, res);
     if (email === undefined) return;

@@ -1,16 +1,13 @@
 import express, { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import { BadRequestError } from '../../errors/app-error.ts';
 import type { AccountService } from '../../users/account.service.ts';
-import { emailField, parseForm } from '../forms.ts';
+import { emailForm, parseForm, RESET_REQUEST, typedEmail } from '../forms.ts';
 import type { InteractionPages } from '../interaction-pages.ts';
 import type { createCsrf } from '../middleware/csrf.ts';
 import type { RenderView } from '../views.ts';
 
 interface Deps { account: AccountService; pages: InteractionPages; csrf: ReturnType<typeof createCsrf>; renderView: RenderView }
 
-const emailRequest = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
-const TITLE = 'Reset your password';
 
 /**
  * "Forgot your password?" on a sign-in page: the reset mail is asked for inside the sign-in, so a
@@ -35,8 +32,7 @@ export function interactionResetRoutes({ account, pages, csrf, renderView }: Dep
     if (!interaction) return res.redirect(303, '/password/reset'); // a sign-in page left open too long: the plain reset page
     const { uid } = interaction;
     res.status(status).type('html').send(await renderView('email-request', {
-      title: TITLE, lead: 'Enter the email of your account and we will send you a link to choose a new password.', button: 'Send reset link',
-      action: `/interaction/${uid}/password/reset`, email: '', csrfToken: csrf.generateCsrfToken(req, res), back: back(uid), ...locals,
+      ...RESET_REQUEST, action: `/interaction/${uid}/password/reset`, email: '', csrfToken: csrf.generateCsrfToken(req, res), back: back(uid), ...locals,
     }));
   };
 
@@ -44,11 +40,10 @@ export function interactionResetRoutes({ account, pages, csrf, renderView }: Dep
   router.post('/interaction/:uid/password/reset', ...form, async (req, res) => {
     let email: string;
     try {
-      email = parseForm(emailRequest, req.body).email;
+      email = parseForm(emailForm, req.body).email;
     } catch (err) {
       if (!(err instanceof BadRequestError)) throw err;
-      const typed = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
-      return showForm(req, res, { email: typed, error: err.message }, 400);
+      return showForm(req, res, { email: typedEmail(req.body), error: err.message }, 400);
     }
     const interaction = await live(req, res);
     const ctx = interaction ? await pages.requestContext(req, interaction.params.client_id) : { ip: req.ip, user_agent: req.get('user-agent')?.slice(0, 512) };

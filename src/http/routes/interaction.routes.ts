@@ -1,8 +1,8 @@
-import express, { Router, type Request } from 'express';
+import express, { Router } from 'express';
 import { AppError } from '../../errors/app-error.ts';
 import { PASSWORD_CONNECTION, type PasswordSigninService } from '../../users/password-signin.service.ts';
 import { TooManyAttemptsError } from '../../users/attack-protection.ts';
-import { consentForm, credentialsForm, parseForm } from '../forms.ts';
+import { consentForm, credentialsForm, parseForm, typedEmail } from '../forms.ts';
 import { firstScreenOf, type InteractionPages } from '../interaction-pages.ts';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
 import type { RenderView } from '../views.ts';
@@ -18,7 +18,6 @@ interface Deps {
 }
 
 const STALE_FORM = 'This page was opened at the same time as another one of this site, so its form was out of date. Nothing was done: please try again.';
-const typedEmail = (req: Request) => (typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '');
 
 /** The hosted pages inside an OIDC interaction: sign in, sign up, consent for third-party apps. */
 export function interactionRoutes({ provider, passwordSignin, pages, handshakes, renderView, verifyEmailFirst }: Deps): Router {
@@ -38,10 +37,10 @@ export function interactionRoutes({ provider, passwordSignin, pages, handshakes,
 
   for (const screen of ['login', 'signup'] as const) {
     // A form left behind by a page loaded at the same time on a first visit (csrf.ts): shown again, fresh.
-    const stale = pages.checkFormCsrf((req, res) => pages.show(req, res, screen, { error: STALE_FORM, email: typedEmail(req) }, 400));
+    const stale = pages.checkFormCsrf((req, res) => pages.show(req, res, screen, { error: STALE_FORM, email: typedEmail(req.body) }, 400));
     router.post(`/interaction/:uid/${screen}`, bodyParser, stale, async (req, res) => {
       const details = await pages.load(req, res);
-      let email = typedEmail(req);
+      let email = typedEmail(req.body);
       try {
         const credentials = parseForm(credentialsForm, req.body);
         email = credentials.email;

@@ -4,7 +4,7 @@ import { CONNECTION_LABELS } from '../../auth/passport-setup.ts';
 import type { SocialConnection } from '../../auth/profile-mapping.ts';
 import type { SocialEmailStep } from '../../auth/social-email-step.ts';
 import type { SocialSigninService } from '../../auth/social-signin.service.ts';
-import { emailField, parseForm } from '../forms.ts';
+import { emailForm, parseForm, typedEmail } from '../forms.ts';
 import type { Interaction, InteractionPages } from '../interaction-pages.ts';
 import type { SocialOutcomePages } from '../social-outcome-pages.ts';
 import type { RenderView } from '../views.ts';
@@ -17,7 +17,6 @@ interface Deps {
   renderView: RenderView;
 }
 
-const emailForm = z.object({ email: emailField, _csrf: z.string().max(512) }).strict();
 const sendAgainForm = z.object({ _csrf: z.string().max(512) }).strict();
 
 /**
@@ -44,10 +43,8 @@ export function socialEmailRoutes({ socialSignin, pages, outcomes, emailStep, re
     try {
       email = parseForm(emailForm, req.body).email;
     } catch (err) {
-      // Shown again with what was typed, so a typo is fixed rather than retyped.
-      const typed = typeof req.body?.email === 'string' ? req.body.email.slice(0, 254) : '';
       const connectionLabel = CONNECTION_LABELS[pending.connection as SocialConnection];
-      return pages.show(req, res, 'social-email', { pendingId: pending._id, connectionLabel, email: typed, error: (err as Error).message }, 400);
+      return pages.show(req, res, 'social-email', { pendingId: pending._id, connectionLabel, email: typedEmail(req.body), error: (err as Error).message }, 400);
     }
     // The same answer whether or not the address has an account; the mail differs (social-email-step.ts).
     const handle = await emailStep.send(details.uid, pending._id, email, await pages.requestContext(req, details.params.client_id));
