@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
+import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 import type { Keyring, Sealed } from '../lib/sealed-box.ts';
 import { keyEncryptionKeyMismatch } from './signing-keys.ts';
 
@@ -24,7 +25,7 @@ export async function loadDashboardClientSecret(connection: Connection, box: Key
   let record = await records.findOne({ _id: DASHBOARD_CLIENT_ID });
   if (!record) {
     const made = { _id: DASHBOARD_CLIENT_ID, secret_sealed: box.seal(randomBytes(32).toString('base64url')), created_at: new Date() };
-    await records.insertOne(made).catch((err: { code?: number }) => { if (err.code !== 11000) throw err; });
+    await records.insertOne(made).catch((err: unknown) => { if (!isDuplicateKeyError(err)) throw err; }); // another instance made it first
     record = await records.findOne({ _id: DASHBOARD_CLIENT_ID });
   }
   try {
