@@ -182,6 +182,19 @@ describe('linking user accounts through the Management API (POST /users/{id}/ide
     assert.deepEqual([trip.landing.status, trip.landing.left], [403, undefined], 'the blocked Google account still cannot sign in');
   });
 
+  test('a blocked primary (an admin\'s block) is a 400 writing nothing: the secondary stays whole and its Google still signs in to it', async () => {
+    const primary = await seedPasswordUser({ blocked: true });
+    const google = freshGoogle(world);
+    const secondary = await seedGoogleUser(google.sub);
+    const was = [await stored(primary.user_id), await stored(secondary.user_id)];
+    const res = await link(LINKER, primary.user_id, { provider: 'google-oauth2', user_id: google.sub });
+    assert.deepEqual([res.status, res.body.errorCode], [400, 'operation_not_supported'], JSON.stringify(res.body));
+    assert.equal(res.body.message, `The primary user ${primary.user_id} is blocked: the secondary's identities would move into an account that cannot sign in, `
+      + 'and the secondary would be deleted. Unblock it first if that is meant.');
+    assert.deepEqual([await stored(primary.user_id), await stored(secondary.user_id)], was, 'nothing written (no claim on the secondary either)');
+    assert.equal(await signInWithGoogle(), secondary.user_id);
+  });
+
   test('link_with: the secondary named by its ID token, issued to the client that calls; one for another client, not signed by insole or no ID token is a 400', async () => {
     const primary = await seedPasswordUser();
     const google = freshGoogle(world);

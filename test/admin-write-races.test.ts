@@ -113,4 +113,23 @@ describe('Management API writes racing each other', () => {
       assert.equal(await users().countDocuments({ user_id: secondaryId }), 0);
     });
   }
+
+  test('a primary blocked while the link adds identities to it (PATCH blocked: true): the 400 of a blocked primary, nothing moved, the secondary free', async () => {
+    const primaryId = await seedUser();
+    const sub = `racer${Date.now()}${serial}`;
+    const secondaryId = await seedGoogleUser(sub);
+    const hold = proxy.holdAt(writeWith(sub));
+    const linking = api(insole, token, 'POST', `/users/${encodeURIComponent(primaryId)}/identities`, { provider: 'google-oauth2', user_id: sub });
+    await hold.held;
+    const blocking = await api(insole, token, 'PATCH', `/users/${encodeURIComponent(primaryId)}`, { blocked: true });
+    assert.equal(blocking.status, 200, blocking.body.message);
+    hold.release();
+    const res = await linking;
+    assert.deepEqual([res.status, res.body.errorCode], [400, 'operation_not_supported'], res.body.message);
+    assert.match(res.body.message, /^The primary user auth0\|race\d+ is blocked: /);
+    const [primary, secondary] = await Promise.all([users().findOne({ user_id: primaryId }), users().findOne({ user_id: secondaryId })]);
+    assert.deepEqual(primary!.identities.map((i: { provider: string }) => i.provider), ['auth0'], 'its Google is not on the blocked primary');
+    assert.deepEqual(secondary?.identities.map((i: { user_id: string }) => i.user_id), [sub], 'the secondary still exists, whole');
+    assert.equal(secondary!.linked_to, undefined, 'the refused link let go of it');
+  });
 });

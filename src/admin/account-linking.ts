@@ -57,10 +57,17 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
   const isBlocked = (user: UserDoc) => user.blocked || user.blocked_for.length > 0;
   const blockedRefusal = (secondary: UserDoc) => new BadRequestError(`The secondary user ${secondary.user_id} is blocked${secondary.blocked ? '' : ' (brute-force blocks in blocked_for)'}: `
     + 'linking it would let it sign in again as the primary. Unblock it first if that is meant.', 'operation_not_supported');
+  // An admin's block (not brute-force blocks: those stay on the primary, in force, and refuse no
+  // social sign-in). Auth0 asks that both users sign in before a link; a blocked primary cannot, and
+  // the secondary's identities would move into an account that refuses them (the hosted pages' link
+  // refuses it too).
+  const primaryBlockedRefusal = (primary: UserDoc) => new BadRequestError(`The primary user ${primary.user_id} is blocked: `
+    + "the secondary's identities would move into an account that cannot sign in, and the secondary would be deleted. Unblock it first if that is meant.", 'operation_not_supported');
 
   /** What a link may not do, checked before anything is written. */
   function assertMayLink(primary: UserDoc, secondary: UserDoc, rights: RoleRights): void {
     if (primary.user_id === secondary.user_id) throw new BadRequestError('A user cannot be linked to itself.', 'invalid_body');
+    if (primary.blocked) throw primaryBlockedRefusal(primary);
     // insole keeps a password, and the email that signs in with it, on the user, not on the identity:
     // moved to another user the identity would sign in to nothing.
     if (identitiesOf(secondary).some((i) => i.provider === 'auth0')) {
@@ -80,24 +87,26 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
   }
 
   /**
-   * Adds what the primary lacks, then deletes the secondary as read and unblocked; again when it
-   * changed (a sign-in) in between. A block that landed after the checks refuses the link as one
-   * found by them would: what was added to the primary is taken off again first.
+   * Adds what the primary lacks (while it is unblocked), then deletes the secondary as read and
+   * unblocked; again when either changed (a sign-in) in between. A block of either that landed
+   * after the checks refuses the link as one found by them would: what was added to the primary is
+   * taken off again first.
    */
   async function move(primaryId: string, secondaryId: string): Promise<void> {
     const added: Identity[] = [];
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const secondary = await users.findWithIdentityTokens(secondaryId);
       if (!secondary) return; // a concurrent request finished it
-      if (isBlocked(secondary)) {
-        await undo(primaryId, secondaryId, added);
-        throw blockedRefusal(secondary);
-      }
       const primary = await primaryUser(primaryId);
+      const refusal = isBlocked(secondary) ? blockedRefusal(secondary) : primary.blocked ? primaryBlockedRefusal(primary) : undefined;
+      if (refusal) {
+        await undo(primaryId, secondaryId, added);
+        throw refusal;
+      }
       const own = primary.identities.length ? [] : [mainIdentityOf(primary)];
       const theirs = identitiesOf(secondary).filter((i) => !primary.identities.some(sameIdentity(i)));
       if (theirs.length || own.length) {
-        if (!await users.addIdentities(primaryId, [...own, ...theirs], new Date(), { first: own.length > 0 })) continue; // the primary changed: look again
+        if (!await users.addIdentities(primaryId, [...own, ...theirs], new Date(), { first: own.length > 0, unblocked: true })) continue; // the primary changed: look again
         added.push(...theirs);
       }
       await endSessions(secondaryId);
