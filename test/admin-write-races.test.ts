@@ -9,6 +9,9 @@ import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 
 const ADMIN = { client_id: 'race-admin', client_secret: 'race-admin-secret-0123456789abcdef', scopes: ['read:users', 'update:users', 'create:role_members'] };
+// A storefront's token: it keeps profiles, it may not give or take dashboard roles.
+const STORE = { client_id: 'race-store', client_secret: 'race-store-secret-0123456789abcdef', scopes: ['read:users', 'update:users'] };
+const BOSS = 'race.boss@innovashoes.example';
 
 /** A findAndModify (mongoose's findOneAndUpdate) whose bytes hold `marker`: the write of one request. */
 const writeWith = (marker: string) => (chunk: Buffer) => chunk.includes('findAndModify') && chunk.includes(marker);
@@ -17,13 +20,15 @@ describe('Management API writes racing each other', () => {
   let proxy: TcpProxy;
   let insole: TestInsole;
   let token: string;
+  let storeToken: string;
   let serial = 0;
   before(async () => {
     const database = new URL(testDatabaseUri());
     proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
     database.port = String(proxy.port);
-    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN)], dashboard: { roles: { marketing: ['read:users'] } } }, database.toString());
+    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN), m2mClientConfig(STORE)], dashboard: { admins: [BOSS], roles: { marketing: ['read:users'] } } }, database.toString());
     token = (await managementToken(insole, ADMIN)).access_token;
+    storeToken = (await managementToken(insole, STORE)).access_token;
   });
   after(async () => { await insole.stop(); await proxy.close(); });
 
@@ -73,6 +78,42 @@ describe('Management API writes racing each other', () => {
     assert.match(given.body.message, /^app_metadata: merged with the stored one it would be 16401 characters of JSON; at most 16384\.$/);
     const stored = await users().findOne({ user_id: userId });
     assert.deepEqual(stored!.app_metadata, { notes });
+  });
+
+  // The role check of a PATCH (role scopes) holds for what is stored: a write that lands before it
+  // must not turn a change that needed no role scope into one that gives or takes a role.
+  test('email_verified: true from a storefront while another PATCH moves the address to one in dashboard.admins: the late one is the 403 it would get alone, no admin made', async () => {
+    const userId = await seedUser({ email_verified: false });
+    const path = `/users/${encodeURIComponent(userId)}`;
+    const hold = proxy.holdAt(writeWith(userId));
+    // Checked against the address as read (in no config list): no role given, no role scope needed.
+    const verifying = api(insole, storeToken, 'PATCH', path, { email_verified: true });
+    await hold.held;
+    const moved = await api(insole, storeToken, 'PATCH', path, { email: BOSS });
+    assert.equal(moved.status, 200, moved.body.message);
+    hold.release();
+    const late = await verifying;
+    assert.equal(late.status, 403, `the late PATCH was answered ${late.status}`);
+    assert.match(late.body.message, /expected create:role_members \(it would give the role admin\)/);
+    const stored = await users().findOne({ user_id: userId });
+    assert.deepEqual([stored!.email, stored!.email_verified], [BOSS, false], 'the address in dashboard.admins is not verified: no admin');
+  });
+
+  test('app_metadata: {} from a storefront while an admin gives a role: the late one is the 403 it would get alone, the role stays', async () => {
+    const userId = await seedUser({ app_metadata: { plan: 'gold' } });
+    const path = `/users/${encodeURIComponent(userId)}`;
+    const hold = proxy.holdAt(writeWith(userId));
+    // Checked against the user as read (no roles): emptying app_metadata takes no role away.
+    const clearing = api(insole, storeToken, 'PATCH', path, { app_metadata: {} });
+    await hold.held;
+    const given = await api(insole, token, 'POST', `${path}/roles`, { roles: ['marketing'] });
+    assert.equal(given.status, 204, given.body?.message);
+    hold.release();
+    const late = await clearing;
+    assert.equal(late.status, 403, `the late PATCH was answered ${late.status}`);
+    assert.match(late.body.message, /expected delete:role_members \(it would take away the role marketing\)/);
+    const stored = await users().findOne({ user_id: userId });
+    assert.deepEqual(stored!.app_metadata, { plan: 'gold', roles: ['marketing'] });
   });
 
   async function seedGoogleUser(sub: string): Promise<string> {

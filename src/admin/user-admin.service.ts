@@ -13,6 +13,7 @@ import type { Config } from '../config/schema.ts';
 import { assertPatchFits, mergedMetadata, metadataUpdate, type MetadataPatch } from './metadata-merge.ts';
 import { assertMayChangeRoles, assertMayChangeSignIn, type RoleRights } from './role-members.ts';
 import { sameIdentity } from '../users/main-identity.ts';
+import type { RoleHolder } from '../users/roles.ts';
 import { enrichmentOfAddress } from '../hooks/builtin/user-metadata.ts';
 
 export class UserNotFoundError extends NotFoundError {
@@ -87,12 +88,12 @@ export function createUserAdminService(deps: {
       set.email = patch.email;
       set.email_verified = patch.email_verified ?? false; // a new address is unproven until said otherwise
     }
-    assertMayChangeRoles(current, {
+    const signIn = { password: patch.password !== undefined, email: set.email !== undefined };
+    assertRoleRights(current, {
       email: (set.email as string | undefined) ?? current.email,
       email_verified: (set.email_verified as boolean | undefined) ?? current.email_verified,
       app_metadata: patch.app_metadata === undefined ? current.app_metadata : mergedMetadata(current.app_metadata, patch.app_metadata),
-    }, rights, dashboard);
-    assertMayChangeSignIn(current, { password: patch.password !== undefined, email: set.email !== undefined }, rights, dashboard);
+    }, signIn, rights);
     if (patch.password !== undefined) {
       if (!current.identities.some((i) => i.connection === PASSWORD_CONNECTION)) throw new BadRequestError('This user has no password: it signs in with a social connection.', 'operation_not_supported');
       checkPasswordPolicy(patch.password, policy);
@@ -104,8 +105,11 @@ export function createUserAdminService(deps: {
     if (set.email !== undefined) forgetEnrichment(current, set, unset);
     let updated: UserDoc | null;
     try {
-      // The cap holds for what is stored: a concurrent PATCH written first is measured again on the retry.
-      updated = await users.update(userId, set, unset, current, (stored) => assertPatchFits(patch, stored));
+      // The cap and the role scopes hold for what is stored: a retry over a concurrent write checks them again.
+      updated = await users.update(userId, set, unset, current, (stored, after) => {
+        assertPatchFits(patch, stored);
+        assertRoleRights(stored, after, signIn, rights);
+      });
     } catch (err) {
       // Auth0 answers a taken email here with a 400 and this message (a 409 only for POST /users):
       // scripts written against it test for exactly that.
@@ -117,6 +121,12 @@ export function createUserAdminService(deps: {
     if (patch.password !== undefined || patch.blocked === true) await endSessions(userId);
     if (set.email && patch.verify_email) await mails.verification({ user_id: userId, email: set.email as string });
     return updated;
+  }
+
+  /** Who may change what `before` → `after` changes: roles given or taken, a new password or email for a user with roles. */
+  function assertRoleRights(before: UserDoc, after: RoleHolder, signIn: { password: boolean; email: boolean }, rights: RoleRights): void {
+    assertMayChangeRoles(before, after, rights, dashboard);
+    assertMayChangeSignIn(before, signIn, rights, dashboard);
   }
 
   /**

@@ -15,11 +15,12 @@ export interface ChangeOptions {
   where?: Record<string, unknown>;
   arrayFilters?: Record<string, unknown>[];
   /**
-   * A rule the change must keep, checked against the user as each attempt reads it (it throws to
-   * refuse): a concurrent write retried over may have made a change that was fine when the caller
-   * checked it break the rule (two metadata patches within their cap, past it together).
+   * A rule the change must keep, checked against the user as each attempt reads it and as the
+   * change would leave it (it throws to refuse): a concurrent write retried over may have made a
+   * change that was fine when the caller checked it break the rule (two metadata patches within
+   * their cap, past it together; a verified flag set on an address since moved into dashboard.admins).
    */
-  check?: (current: UserDoc) => void;
+  check?: (current: UserDoc, after: UserDoc) => void;
   /** The moment of the change (default: now); the sweep and tests set it. */
   now?: Date;
 }
@@ -77,9 +78,9 @@ export function createUserChanges(users: UserModel, insight: UserInsight) {
     async apply(userId: string, change: Update, { kind, before, where = {}, arrayFilters, check, now }: ChangeOptions): Promise<UserDoc | null> {
       let current = before ?? await read(userId);
       for (let attempt = 0; current && attempt < MAX_ATTEMPTS; attempt++) {
-        check?.(current);
         const after = structuredClone(current) as UserDoc & Record<string, unknown>;
         applyChange(after, change, arrayFilters);
+        check?.(current, after);
         const { facts, events } = insight.update(kind, current, after, now);
         const write = { ...change, $set: { ...change.$set, facts } } as Record<string, unknown>;
         if (events.length) write.$push = { ...(change.$push as object | undefined), pending_events: { $each: events } };

@@ -153,7 +153,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges, log
      * An admin's change: `$set`/`$unset` paths built by the caller from known fields only. `check`:
      * what the change must still keep when a concurrent write made it retry (see user-changes.ts).
      */
-    update(userId: string, set: Record<string, unknown>, unset: Record<string, ''>, before?: UserDoc, check?: (current: UserDoc) => void): Promise<UserDoc | null> {
+    update(userId: string, set: Record<string, unknown>, unset: Record<string, ''>, before?: UserDoc, check?: (current: UserDoc, after: UserDoc) => void): Promise<UserDoc | null> {
       return changes.apply(userId, Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }, { kind: 'change', before, check });
     },
 
@@ -162,7 +162,7 @@ export function createUserRepository(users: UserModel, changes: UserChanges, log
      * change of the user's other roles (another request, another instance) is kept, not overwritten.
      * `check`: what the change must still keep when such a change made it retry (user-changes.ts).
      */
-    changeRoles(userId: string, change: { add: string[] } | { remove: string[] }, before?: UserDoc, check?: (current: UserDoc) => void): Promise<UserDoc | null> {
+    changeRoles(userId: string, change: { add: string[] } | { remove: string[] }, before?: UserDoc, check?: (current: UserDoc, after: UserDoc) => void): Promise<UserDoc | null> {
       const roles = 'add' in change ? { $addToSet: { 'app_metadata.roles': { $each: change.add } } } : { $pull: { 'app_metadata.roles': { $in: change.remove } } };
       return changes.apply(userId, { ...roles, $set: { updated_at: new Date() } }, { kind: 'change', before, check });
     },
