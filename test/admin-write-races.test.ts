@@ -8,10 +8,11 @@ import { startTestInsole, testDatabaseUri, type TestInsole } from './support/ins
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 
-const ADMIN = { client_id: 'race-admin', client_secret: 'race-admin-secret-0123456789abcdef', scopes: ['read:users', 'update:users', 'create:role_members'] };
+const ADMIN = { client_id: 'race-admin', client_secret: 'race-admin-secret-0123456789abcdef', scopes: ['read:users', 'update:users', 'create:role_members', 'delete:role_members'] };
 // A storefront's token: it keeps profiles, it may not give or take dashboard roles.
 const STORE = { client_id: 'race-store', client_secret: 'race-store-secret-0123456789abcdef', scopes: ['read:users', 'update:users'] };
 const BOSS = 'race.boss@innovashoes.example';
+const CHIEF = 'race.chief@innovashoes.example';
 
 /** A findAndModify (mongoose's findOneAndUpdate) whose bytes hold `marker`: the write of one request. */
 const writeWith = (marker: string) => (chunk: Buffer) => chunk.includes('findAndModify') && chunk.includes(marker);
@@ -26,7 +27,7 @@ describe('Management API writes racing each other', () => {
     const database = new URL(testDatabaseUri());
     proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
     database.port = String(proxy.port);
-    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN), m2mClientConfig(STORE)], dashboard: { admins: [BOSS], roles: { marketing: ['read:users'] } } }, database.toString());
+    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN), m2mClientConfig(STORE)], dashboard: { admins: [BOSS, CHIEF], roles: { admin: ['read:users', 'update:users'], marketing: ['read:users'] } } }, database.toString());
     token = (await managementToken(insole, ADMIN)).access_token;
     storeToken = (await managementToken(insole, STORE)).access_token;
   });
@@ -114,6 +115,23 @@ describe('Management API writes racing each other', () => {
     assert.match(late.body.message, /expected delete:role_members \(it would take away the role marketing\)/);
     const stored = await users().findOne({ user_id: userId });
     assert.deepEqual(stored!.app_metadata, { plan: 'gold', roles: ['marketing'] });
+  });
+
+  test('admin taken out of app_metadata.roles while a PATCH verifies the user\'s dashboard.admins address: the late one is the 400 it would get alone, nothing taken', async () => {
+    const userId = await seedUser({ email: CHIEF, email_verified: false, app_metadata: { roles: ['admin'] } });
+    const path = `/users/${encodeURIComponent(userId)}`;
+    const hold = proxy.holdAt(writeWith(userId));
+    // Checked against the user as read (admin only by app_metadata.roles): the role can be taken there.
+    const removing = api(insole, token, 'DELETE', `${path}/roles`, { roles: ['admin'] });
+    await hold.held;
+    const verified = await api(insole, storeToken, 'PATCH', path, { email_verified: true });
+    assert.equal(verified.status, 200, verified.body.message);
+    hold.release();
+    const late = await removing;
+    assert.deepEqual([late.status, late.body?.errorCode], [400, 'operation_not_supported'], `the late DELETE was answered ${late.status}: the user stays admin by config`);
+    assert.match(late.body.message, /^The role admin comes from config dashboard\.admins/);
+    const stored = await users().findOne({ user_id: userId });
+    assert.deepEqual([stored!.email_verified, stored!.app_metadata], [true, { roles: ['admin'] }]);
   });
 
   async function seedGoogleUser(sub: string): Promise<string> {

@@ -39,6 +39,19 @@ export function createUserRoles(deps: { admin: UserAdminService; users: UserRepo
     return next.length !== held.length;
   }
 
+  /** Every check of taking `ids` from `user`; whether anything is left to write (none held: nothing). */
+  function checkRemove(user: UserDoc, ids: string[], rights: RoleRights): boolean {
+    const fixed = roles.fromConfig(user).filter((role) => ids.includes(role));
+    if (fixed.length) {
+      throw new BadRequestError(`The role ${fixed.join(', ')} comes from config dashboard.admins, which names this user's verified address: `
+        + 'remove the address there to take it away. Nothing was written.', 'operation_not_supported');
+    }
+    const held = storedRoles(user);
+    const next = held.filter((role) => !ids.includes(role as string));
+    assertMayWrite(user, next, rights);
+    return next.length !== held.length;
+  }
+
   /** The checks of `checkAssign` again on the user as a retried write reads it: a concurrent PATCH may have filled the metadata. */
   async function add(user: UserDoc, ids: string[], rights: RoleRights): Promise<void> {
     if (!await users.changeRoles(user.user_id, { add: ids }, user, (stored) => checkAssign(stored, ids, rights))) throw new UserNotFoundError();
@@ -71,16 +84,9 @@ export function createUserRoles(deps: { admin: UserAdminService; users: UserRepo
     async remove(userId: string, ids: string[], rights: RoleRights): Promise<void> {
       roles.assertKnown(ids);
       const user = await admin.getUser(userId);
-      const fixed = roles.fromConfig(user).filter((role) => ids.includes(role));
-      if (fixed.length) {
-        throw new BadRequestError(`The role ${fixed.join(', ')} comes from config dashboard.admins, which names this user's verified address: `
-          + 'remove the address there to take it away. Nothing was written.', 'operation_not_supported');
-      }
-      const held = storedRoles(user);
-      const next = held.filter((role) => !ids.includes(role as string));
-      assertMayWrite(user, next, rights);
-      if (next.length === held.length) return;
-      if (!await users.changeRoles(userId, { remove: ids }, user)) throw new UserNotFoundError();
+      if (!checkRemove(user, ids, rights)) return;
+      // Again on a retry: a concurrent PATCH may have verified the address that makes the user admin.
+      if (!await users.changeRoles(userId, { remove: ids }, user, (stored) => checkRemove(stored, ids, rights))) throw new UserNotFoundError();
     },
   };
 }
