@@ -173,6 +173,26 @@ describe('Management API writes racing each other', () => {
     });
   }
 
+  test('a role given to the secondary while a storefront\'s link is written: the link is the 403 it would get alone, the secondary keeps its role and its Google', async () => {
+    const primaryId = await seedUser();
+    const sub = `racer${Date.now()}${serial}`;
+    const secondaryId = await seedGoogleUser(sub);
+    const hold = proxy.holdAt(writeWith(sub));
+    // Checked against the secondary as read (no roles): deleting it takes none away, no role scope needed.
+    const linking = api(insole, storeToken, 'POST', `/users/${encodeURIComponent(primaryId)}/identities`, { provider: 'google-oauth2', user_id: sub });
+    await hold.held;
+    const given = await api(insole, token, 'POST', `/users/${encodeURIComponent(secondaryId)}/roles`, { roles: ['marketing'] });
+    assert.equal(given.status, 204, given.body?.message);
+    hold.release();
+    const res = await linking;
+    assert.deepEqual([res.status, res.body.errorCode], [403, 'insufficient_scope'], res.body.message);
+    assert.match(res.body.message, /expected delete:role_members \(it would take away the role marketing\)/);
+    const [primary, secondary] = await Promise.all([users().findOne({ user_id: primaryId }), users().findOne({ user_id: secondaryId })]);
+    assert.deepEqual(primary!.identities.map((i: { provider: string }) => i.provider), ['auth0'], 'its Google is taken off the primary again');
+    assert.deepEqual([secondary?.app_metadata, secondary?.identities.map((i: { user_id: string }) => i.user_id)], [{ roles: ['marketing'] }, [sub]]);
+    assert.equal(secondary!.linked_to, undefined, 'the refused link let go of it');
+  });
+
   test('a primary blocked while the link adds identities to it (PATCH blocked: true): the 400 of a blocked primary, nothing moved, the secondary free', async () => {
     const primaryId = await seedUser();
     const sub = `racer${Date.now()}${serial}`;

@@ -67,19 +67,24 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
   /** What a link may not do, checked before anything is written. */
   function assertMayLink(primary: UserDoc, secondary: UserDoc, rights: RoleRights): void {
     if (primary.user_id === secondary.user_id) throw new BadRequestError('A user cannot be linked to itself.', 'invalid_body');
-    if (primary.blocked) throw primaryBlockedRefusal(primary);
     // insole keeps a password, and the email that signs in with it, on the user, not on the identity:
     // moved to another user the identity would sign in to nothing.
     if (identitiesOf(secondary).some((i) => i.provider === 'auth0')) {
       throw new BadRequestError('A password (database) user cannot be the secondary of a link here: its password and email stay with the user. '
         + 'Link the other way round, the password user as the primary.', 'operation_not_supported');
     }
-    if (isBlocked(secondary)) throw blockedRefusal(secondary);
     const theirs = identitiesOf(secondary);
     const already = theirs.filter((i) => primary.identities.some(sameIdentity(i)));
     if (already.length && already.length < theirs.length) {
       throw new ConflictError(`The identity ${already[0].provider}|${already[0].user_id} is on both users: unlink it from one first.`, 'identity_already_linked');
     }
+    assertStillMayLink(primary, secondary, rights);
+  }
+
+  /** What a concurrent write can change (a block, a role): checked again on each read of the move. */
+  function assertStillMayLink(primary: UserDoc, secondary: UserDoc, rights: RoleRights): void {
+    if (primary.blocked) throw primaryBlockedRefusal(primary);
+    if (isBlocked(secondary)) throw blockedRefusal(secondary);
     // The secondary stops existing, roles and all: that takes its roles away.
     assertMayChangeRoles(secondary, { email: undefined, email_verified: false, app_metadata: {} }, rights, dashboard);
     // Whoever signs in with the secondary's identities becomes the primary, with its roles.
@@ -88,18 +93,19 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
 
   /**
    * Adds what the primary lacks (while it is unblocked), then deletes the secondary as read and
-   * unblocked; again when either changed (a sign-in) in between. A block of either that landed
+   * unblocked; again when either changed (a sign-in) in between. A block or a role that landed
    * after the checks refuses the link as one found by them would: what was added to the primary is
    * taken off again first.
    */
-  async function move(primaryId: string, secondaryId: string): Promise<void> {
+  async function move(primaryId: string, secondaryId: string, rights: RoleRights): Promise<void> {
     const added: Identity[] = [];
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const secondary = await users.findWithIdentityTokens(secondaryId);
       if (!secondary) return; // a concurrent request finished it
       const primary = await primaryUser(primaryId);
-      const refusal = isBlocked(secondary) ? blockedRefusal(secondary) : primary.blocked ? primaryBlockedRefusal(primary) : undefined;
-      if (refusal) {
+      try {
+        assertStillMayLink(primary, secondary, rights);
+      } catch (refusal) {
         await undo(primaryId, secondaryId, added);
         throw refusal;
       }
@@ -134,7 +140,7 @@ export function createAccountLinking(deps: { users: UserRepository; logs: LogSer
         if (!await users.findByUserId(secondary.user_id)) throw new BadRequestError('The secondary user does not exist (any more).', 'inexistent_user');
         throw new ConflictError(`The secondary user ${secondary.user_id} is being linked to another user.`, 'identity_already_linked');
       }
-      await move(primaryId, secondary.user_id);
+      await move(primaryId, secondary.user_id, rights);
       const moved = identitiesOf(secondary);
       await logs.record({
         type: 'link', user_id: primaryId, user_name: primary.email, connection: moved[0].connection, strategy: moved[0].provider, strategy_type: 'social',
