@@ -113,4 +113,21 @@ describe('account pre-hijacking: a matching verified email does not link', () =>
     assert.deepEqual(await connectionsOf(accountSub), ['Username-Password-Authentication', 'google-oauth2']);
     assert.equal((await userOf(accountSub))!.identities[1].user_id, google.sub);
   });
+
+  test('a Google account holding the victim\'s address unverified does not get it verified when Google later vouches for another address of the attacker\'s', async () => {
+    const victim = victimEmail();
+    const google = freshGoogle(world, { email: victim, email_verified: false });
+    const user_id = `google-oauth2|${google.sub}`;
+    const first = await socialTrip(world.insole, 'google-oauth2');
+    await storefrontTokens(first, first.landing);
+    assert.equal((await userOf(user_id))!.email_verified, false);
+
+    const attackerOwn = `attacker.${google.sub.slice(-6)}@gmail.com`;
+    world.google.account = { ...google, email: attackerOwn, email_verified: true };
+    const again = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal((await storefrontTokens(again, again.landing)).claims()!.email_verified, false);
+    const user = (await userOf(user_id))!;
+    assert.deepEqual([user.email, user.email_verified, user.logins_count], [victim, false, 2], 'the victim\'s address is not verified by a word about another');
+    assert.equal(user.identities[0].profileData.email, attackerOwn, 'profileData is what Google sent');
+  });
 });

@@ -148,6 +148,37 @@ describe('FullContact after a Google sign-up: only when Google vouches for the e
     assert.deepEqual(await jobsFor(world.insole, stranger.user_id, 'fullcontact'), [], 'nothing queued for what Google did not verify');
     assert.deepEqual(fullcontact.enrichCalls().map((c) => c.body), [{ email: vouched.email }]);
   });
+
+  test('a returning sign-in whose Google now vouches for the same address enriches it, once; vouching for another address looks nothing up', async () => {
+    fullcontact.reset();
+    const account = freshGoogle(world, { email_verified: false });
+    fullcontact.know(account.email);
+    await signInWithGoogle(world);
+    const user_id = `google-oauth2|${account.sub}`;
+    assert.deepEqual(await jobsFor(world.insole, user_id, 'fullcontact'), []);
+
+    world.google.account = { ...account, email_verified: true };
+    await signInWithGoogle(world);
+    const user = await until('the newly vouched-for address to be enriched', async () => {
+      const found = await userByEmail(world.insole, account.email);
+      return found?.app_metadata?.fullcontact?.status === 'matched' && found;
+    });
+    assert.equal(user.email_verified, true);
+    await signInWithGoogle(world);
+    const [job, ...more] = await settled(world.insole, user_id, 'fullcontact');
+    assert.deepEqual([job!.state, job!.attempts, more.length], ['done', 1, 0], 'one job for the sign-in and the verification together');
+    assert.deepEqual(fullcontact.enrichCalls().map((c) => c.body), [{ email: account.email }], 'FullContact was asked once');
+
+    const other = freshGoogle(world, { email_verified: false });
+    fullcontact.know(other.email);
+    await signInWithGoogle(world);
+    world.google.account = { ...other, email: `someone.else.${other.sub.slice(-6)}@gmail.com`, email_verified: true };
+    await signInWithGoogle(world);
+    const stranger = (await userByEmail(world.insole, other.email))!;
+    assert.deepEqual([stranger.email_verified, stranger.logins_count], [false, 2]);
+    assert.deepEqual(await jobsFor(world.insole, stranger.user_id, 'fullcontact'), [], 'nothing queued for an address Google did not vouch for');
+    assert.equal(fullcontact.enrichCalls().length, 1);
+  });
 });
 
 /** The storefront's sign-in with the fake Google's current account, back to the storefront with tokens. */

@@ -284,6 +284,31 @@ describe('social sign-in: profiles, identities and counts', () => {
     const user = await usersOf(world.insole).findOne({ user_id: `google-oauth2|${a.sub}` });
     assert.equal(user?.email_verified, false);
   });
+
+  test('Google: a returning sign-in whose Google now verifies the same address verifies it (the ID token says so); one that stops saying so does not unverify it', async () => {
+    const a = freshGoogle(world, { email_verified: false });
+    const user_id = `google-oauth2|${a.sub}`;
+    const signIn = async () => {
+      const trip = await socialTrip(world.insole, 'google-oauth2');
+      const claims = (await storefrontTokens(trip, trip.landing)).claims()!;
+      const user = (await usersOf(world.insole).findOne({ user_id }))!;
+      return { claims, user };
+    };
+    assert.equal((await signIn()).user.email_verified, false);
+
+    world.google.account = { ...a, email_verified: true };
+    const vouched = await signIn();
+    assert.deepEqual([vouched.claims.email, vouched.claims.email_verified], [a.email, true]);
+    assert.deepEqual([vouched.user.email, vouched.user.email_verified, vouched.user.logins_count], [a.email, true, 2]);
+    assert.equal(vouched.user.facts.email_verified, true, 'the facts follow the profile');
+
+    world.google.account = { ...a, email_verified: false };
+    const unsaid = await signIn();
+    assert.equal(unsaid.claims.email_verified, true);
+    assert.equal(unsaid.user.email_verified, true, 'verified stays verified');
+    assert.equal(unsaid.user.identities[0].profileData.email_verified, false, 'profileData is what Google sent this time');
+    assert.equal(unsaid.user.logins_count, 3);
+  });
 });
 
 describe('social sign-in: the shopper cancels, the provider fails', () => {

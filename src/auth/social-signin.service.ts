@@ -38,13 +38,26 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
       .filter(([, v]) => v !== undefined && v !== null)) as Partial<UserDoc>;
   }
 
+  /**
+   * The provider now vouches for the very address the user has, unverified (Auth0 refreshes root
+   * attributes from the primary identity at each login). Only upwards: a provider that stops saying
+   * so, or vouches for another address, proves nothing about the stored one (README "Social sign-in").
+   */
+  function vouchesAnew(user: UserDoc, profile: SocialProfile): boolean {
+    return profile.email_verified && profile.email !== undefined && profile.email === user.email && user.email_verified !== true;
+  }
+
   async function signInReturning(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<UserDoc> {
     // No identities stored (a migrated user): findByIdentity found it by its user_id, which names this one.
     const primary = user.identities.length === 0 || (user.identities[0].provider === profile.connection && user.identities[0].user_id === profile.id);
     const log = logs.prepare({ type: 's', ...ctx, ...strategyOf(profile), user_id: user.user_id, user_name: user.email ?? user.nickname });
     const updated = await users.recordSocialLogin(user, identityOf(profile, sealed), primary ? rootFieldsOf(profile) : {}, ctx.ip, new Date(), log);
-    if (updated) logs.write(log);
-    return updated ?? user;
+    if (!updated) return user;
+    logs.write(log);
+    if (!primary || !vouchesAnew(updated, profile)) return updated;
+    // Only while the stored address is still the one vouched for (an admin may change it meanwhile).
+    // The write queues the hooks a verified address now allows (hooks.area.ts), as the mailed link does.
+    return (await users.markEmailVerified(updated.user_id, profile.email!)) ?? updated;
   }
 
   /**

@@ -144,9 +144,9 @@ export function createUserRepository(users: UserModel, changes: UserChanges, log
       await users.updateOne({ user_id: userId }, update).exec();
     },
 
-    /** Only if the address is still the one the link was sent to. */
-    async markEmailVerified(userId: string, email: string): Promise<boolean> {
-      return Boolean(await changes.apply(userId, { $set: { email_verified: true, updated_at: new Date() } }, { kind: 'change', where: { email } }));
+    /** Only if the address is still the one the link was sent to (or the provider vouched for): the user as written, else null. */
+    markEmailVerified(userId: string, email: string): Promise<UserDoc | null> {
+      return changes.apply(userId, { $set: { email_verified: true, updated_at: new Date() } }, { kind: 'change', where: { email } });
     },
 
     /**
