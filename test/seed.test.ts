@@ -144,6 +144,9 @@ describe('insole seed: 2,000 shoppers', () => {
     inRange('password verified', share(by('Username-Password-Authentication').filter((u) => u.email_verified), by('Username-Password-Authentication')), 0.6, 0.85);
     const xWithoutEmail = by('twitter').filter((u) => !u.email);
     assert.ok(xWithoutEmail.length > 0 && xWithoutEmail.length < by('twitter').length / 4, 'a few X users have no email');
+    // The provider's address, or one typed on the email step, whose mailed link made the user verified.
+    assert.ok([...by('facebook'), ...by('twitter')].every((u) => u.email_verified === Boolean(u.email)), 'Facebook and X addresses are verified');
+    assert.ok(by('facebook').some((u) => !u.identities[0].profileData!.email), 'some typed on the email step');
     assert.ok(by('twitter').every((u) => /^\w{1,15}$/.test(u.screen_name!) && u.identities[0].profileData!.screen_name === u.screen_name));
 
     const checks = users.map((u) => (u.app_metadata.fullcontact as { status?: string } | undefined)?.status);
@@ -152,6 +155,12 @@ describe('insole seed: 2,000 shoppers', () => {
     inRange('FullContact no_match', share(checks.filter((s) => s === 'no_match'), users), 0.2, 0.45);
     assert.ok(matched.every((u) => u.user_metadata.fullcontact && u.user_metadata.fullcontact_profile));
     assert.ok(users.filter((u) => !u.email).every((u) => !u.app_metadata.fullcontact), 'FullContact is asked by email only');
+    const unverified = users.filter((u) => u.email && u.email_verified !== true);
+    inRange('unverified emails', share(unverified, users), 0.08, 0.2);
+    for (const user of unverified) {
+      const { fullcontact, fullcontact_profile } = user.user_metadata;
+      assert.deepEqual([fullcontact, fullcontact_profile, user.app_metadata.fullcontact], [undefined, undefined, undefined], `${user.user_id}: FullContact asks about a verified email only`);
+    }
 
     const facebook = by('facebook');
     inRange('Facebook likes granted', share(facebook.filter((u) => u.likes?.length), facebook), 0.5, 0.8);

@@ -52,12 +52,13 @@ function sentimentRecord(random: SeededRandom, analyzedAt: Date, settings: HookS
 }
 
 /**
- * FullContact for shoppers with an email; then sentiment for those with an X handle (their own X
- * sign-in, or one FullContact found), analysed seconds after the handle became known, unless the
- * job never succeeded (X API quota, outages: about one in eight).
+ * FullContact for shoppers with a verified email (the hook asks about no other: fullcontact.hook.ts);
+ * then sentiment for those with an X handle (their own X sign-in, or one FullContact found),
+ * analysed seconds after the handle became known, unless the job never succeeded (X API quota,
+ * outages: about one in eight).
  */
-export function hookResults(random: SeededRandom, shopper: { person: Person; email?: string; signedUpWithX: boolean }, signIns: SignIn[], settings: HookSettings, now: Date): HookResults {
-  const { person, email } = shopper;
+export function hookResults(random: SeededRandom, shopper: { person: Person; verifiedEmail?: string; signedUpWithX: boolean }, signIns: SignIn[], settings: HookSettings, now: Date): HookResults {
+  const { person, verifiedEmail: email } = shopper;
   const user_metadata: Record<string, unknown> = {};
   const app_metadata: Record<string, unknown> = {};
   const checks = email ? fullContactChecks(random, signIns, settings, now) : [];

@@ -49,7 +49,8 @@ function googleAccount(random: SeededRandom, person: Person): Account {
 
 /**
  * Facebook shares an address for most accounts (phone-only ones have none: the shopper typed one
- * on the ask-email page, unverified), and gender, birthday, city and likes as far as granted.
+ * on the ask-email page, whose mailed link made the user, verified), and gender, birthday, city and
+ * likes as far as granted.
  */
 function facebookAccount(random: SeededRandom, person: Person): Account {
   const id = random.digits(random.chance(0.5) ? 16 : 17);
@@ -58,7 +59,7 @@ function facebookAccount(random: SeededRandom, person: Person): Account {
   const name = `${person.given_name} ${person.family_name}`;
   const profileData = { id, name, first_name: person.given_name, last_name: person.family_name, ...(providerEmail ? { email: person.email } : {}), ...graph };
   return {
-    user_id: `facebook|${id}`, email: person.email, email_verified: providerEmail, name, given_name: person.given_name, family_name: person.family_name,
+    user_id: `facebook|${id}`, email: person.email, email_verified: true, name, given_name: person.given_name, family_name: person.family_name,
     nickname: person.given_name, picture: pictureOf(person.email, id), ...root,
     identities: [{ provider: 'facebook', user_id: id, connection: 'facebook', isSocial: true, profileData }],
   };
@@ -76,8 +77,9 @@ function xLocation(random: SeededRandom, person: Person): string {
 
 /**
  * X shares the address only when the account has one verified and the app may ask; otherwise the
- * ask-email page took one (unverified). A few have none: accounts migrated from Auth0, which did
- * not ask for one (insole keeps the Auth0 ids and profiles of migrated users).
+ * ask-email page took one, verified by the link it mailed (the user is made by that link). A few
+ * have none: accounts migrated from Auth0, which did not ask for one (insole keeps the Auth0 ids
+ * and profiles of migrated users).
  */
 function twitterAccount(random: SeededRandom, person: Person): Account {
   const id = `1${random.digits(18)}`;
@@ -88,7 +90,7 @@ function twitterAccount(random: SeededRandom, person: Person): Account {
   const name = `${person.given_name} ${person.family_name}`;
   const profileData = { id_str: id, name, screen_name: handle, location, followers_count: Math.floor(random.exponential(300)), ...(source === 'provider' ? { email } : {}) };
   return {
-    user_id: `twitter|${id}`, ...(email ? { email } : {}), email_verified: source === 'provider', name, nickname: handle, screen_name: handle,
+    user_id: `twitter|${id}`, ...(email ? { email } : {}), email_verified: email !== undefined, name, nickname: handle, screen_name: handle,
     picture: pictureOf(email, id), location,
     identities: [{ provider: 'twitter', user_id: id, connection: 'twitter', isSocial: true, profileData }],
   };

@@ -37,7 +37,8 @@ export function generateShopper(plan: ShopperPlan, number: number): Shopper {
   const createdAt = signUpTime(random, person.country, plan.period);
   const signIns = signInHistory(random, person.country, createdAt, now);
   const account = accountOf(random, person, connection, createdAt);
-  const hooks = hookResults(random, { person, email: account.email, signedUpWithX: connection === 'twitter' }, signIns, plan.hooks, now);
+  const verifiedEmail = account.email_verified === true ? account.email : undefined;
+  const hooks = hookResults(random, { person, verifiedEmail, signedUpWithX: connection === 'twitter' }, signIns, plan.hooks, now);
   const last = signIns[signIns.length - 1];
   const user: UserDoc = {
     ...account,
