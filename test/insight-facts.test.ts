@@ -96,6 +96,7 @@ describe('the other facts', () => {
     assert.equal(factsOf({ app_metadata: { fullcontact: { status: 'no_match', checked_at: now } } }).enrichment, 'no_match');
     assert.equal(factsOf({}).enrichment, 'pending');
     assert.equal(factsOf({ email: undefined }).enrichment, undefined, 'nothing to look up without an email');
+    assert.equal(factsOf({ email_verified: false }).enrichment, undefined, 'FullContact is asked about verified addresses only');
     assert.equal(factsOf({}, { enrichmentEnabled: false }).enrichment, undefined);
   });
 

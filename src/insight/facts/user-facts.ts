@@ -36,7 +36,7 @@ export interface UserFacts {
   /** The user's distinct connections, primary first. */
   connections: string[];
   email_verified: boolean;
-  /** FullContact: matched, no match, or waiting for its first check; absent when enrichment is off and nothing is stored. */
+  /** FullContact: matched, no match, or waiting for its first check (a verified email only); absent when enrichment is off and nothing is stored. */
   enrichment?: 'matched' | 'no_match' | 'pending';
   computed_at: Date;
 }
@@ -56,7 +56,7 @@ export interface StoredFacts extends UserFacts {
 export interface DeriveOptions {
   vocabulary: InterestVocabulary;
   now: Date;
-  /** FullContact enrichment is on (hooks.fullcontact.enabled): users with an email and no check yet are pending. */
+  /** FullContact enrichment is on (hooks.fullcontact.enabled): users with a verified email and no check yet are pending. */
   enrichmentEnabled?: boolean;
   /** hooks.sentiment's thresholds, to label scores a rule stored without a label. */
   sentimentThresholds?: SentimentThresholds;
@@ -65,7 +65,8 @@ export interface DeriveOptions {
 function enrichmentState(user: UserDoc, enrichment: Enrichment, enabled: boolean): UserFacts['enrichment'] {
   if (enrichment.status) return enrichment.status; // the last check's word, even over an older answer still stored
   if (enrichment.present) return 'matched'; // a rule stores an answer only when FullContact knew the shopper
-  return enabled && user.email ? 'pending' : undefined;
+  // FullContact is asked about verified addresses only (fullcontact.hook.ts): an unverified one waits for nothing.
+  return enabled && user.email && user.email_verified === true ? 'pending' : undefined;
 }
 
 /** The facts of a profile. Pure: the same profile, vocabulary and `now` give the same facts. */
