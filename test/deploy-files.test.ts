@@ -5,13 +5,15 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { ConfigError, loadConfig } from '../src/config/load-config.ts';
+import { configSchema } from '../src/config/schema.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 
 // Docker and a cluster are not on the test machines, so the examples are checked for what can go
 // wrong without them: insole's own config loader accepts exactly the settings each example gives it
 // (production mode, which refuses development secrets and the examples' placeholders, http issuers and
 // missing TRUST_PROXY), the
-// probes name routes that answer, and the stop grace outlasts insole's drain plus its grace.
+// probes name routes that answer, neither drains shorter than the default, and the stop grace outlasts
+// insole's drain plus its grace.
 const ROOT = resolve(import.meta.dirname, '..');
 const read = (path: string) => readFile(join(ROOT, path), 'utf8');
 const SECRET = 'f'.repeat(64);
@@ -24,6 +26,10 @@ function composeEnv(environment: Env): Env {
     /\$\{(\w+)(?::\?[^}]*|:-([^}]*))?\}/g, (_m, v: string, fallback?: string) => given[v] ?? fallback ?? assert.fail(`${name} needs \${${v}}`),
   )]));
 }
+
+// A balancer polling readiness loses requests with a shorter drain than the default (README Operations,
+// test/shutdown-drain.test.ts): an example may drain longer, never shorter.
+const DEFAULT_DRAIN_MS = configSchema.shape.shutdown.parse(undefined).drain_ms;
 
 const seconds = (duration: string) => Number(/^(\d+)s$/.exec(duration)?.[1] ?? assert.fail(`not a duration in seconds: ${duration}`));
 
@@ -44,6 +50,7 @@ describe('deployment examples (docker-compose.yml, deploy/)', () => {
     assert.ok(mount, 'the config file compose names is mounted');
     const config = loadConfig({ env: { ...composeEnv(app.environment), INSOLE_CONFIG: join(ROOT, mount.split(':')[0]) } });
     assert.equal(config.issuer, 'https://localhost:8443');
+    assert.ok(config.shutdown.drain_ms >= DEFAULT_DRAIN_MS, `compose drains ${config.shutdown.drain_ms} ms, less than the default ${DEFAULT_DRAIN_MS}`);
     assert.ok(seconds(app.stop_grace_period) * 1000 > config.shutdown.drain_ms + config.shutdown.grace_ms, 'docker waits longer than insole drains and finishes');
 
     const caddyfile = await read('deploy/compose/Caddyfile');
@@ -80,6 +87,7 @@ describe('deployment examples (docker-compose.yml, deploy/)', () => {
       && /^secrets\.key_encryption_key: [^\n]*set INSOLE_KEY_ENCRYPTION_KEY/m.test(err.problems.join('\n')));
     const config = loadConfig({ env: { ...env, INSOLE_COOKIE_SECRETS: SECRET, INSOLE_KEY_ENCRYPTION_KEY: SECRET.replace(/f/g, 'e') } });
     assert.equal(config.issuer, 'https://id.innovashoes.example');
+    assert.ok(config.shutdown.drain_ms >= DEFAULT_DRAIN_MS, `Kubernetes drains ${config.shutdown.drain_ms} ms, less than the default ${DEFAULT_DRAIN_MS}`);
     assert.ok(pod.terminationGracePeriodSeconds * 1000 > config.shutdown.drain_ms + config.shutdown.grace_ms, 'Kubernetes waits longer than insole drains and finishes');
   });
 
