@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { clientSecretsBox } from '../../src/oidc/client-secrets.ts';
 import { dashboardClient, loadDashboardClientSecret } from '../../src/oidc/dashboard-client.ts';
+import type { Logger } from '../../src/lib/logger.ts';
 import type { UserDoc } from '../../src/users/user.model.ts';
 import { startTestInsole, type TestInsole } from './insole.ts';
 import { api, m2mClientConfig, managementToken } from './management.ts';
@@ -29,13 +30,13 @@ export async function seedShoppers(insole: TestInsole, count = 260): Promise<Use
   return users;
 }
 
-export async function startDashboardInsole(overrides: Record<string, unknown> = {}, databaseUri?: string): Promise<TestInsole> {
+export async function startDashboardInsole(overrides: Record<string, unknown> = {}, databaseUri?: string, logger?: Logger): Promise<TestInsole> {
   return startTestInsole({
     clients: [m2mClientConfig(READER)],
     admin_api: { rate_limit: { requests: 10_000, window_seconds: 60 } },
     hooks: { enabled: false }, insight: { sweep_seconds: 86_400, events_poll_ms: 3_600_000 },
     ...overrides,
-  }, databaseUri);
+  }, databaseUri, logger);
 }
 
 /** A password user with these roles (app_metadata.roles), verified, created through the Management API. */

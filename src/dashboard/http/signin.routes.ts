@@ -4,7 +4,7 @@ import { parseInput } from '../../http/edge/input.ts';
 import type { Config } from '../../config/schema.ts';
 import type { LogService } from '../../logs/log.service.ts';
 import { DASHBOARD_CLIENT_ID } from '../../oidc/dashboard-client.ts';
-import { safeReturnTo, SignInRefusedError, type DashboardSignIn } from '../session/dashboard-signin.ts';
+import { DashboardClientRefusedError, safeReturnTo, SignInRefusedError, type DashboardSignIn } from '../session/dashboard-signin.ts';
 import type { DashboardSession, SessionCookies } from '../session/session-cookie.ts';
 import { insoleSessionKey, sessionKey } from '../session/session-key.ts';
 import { keepSession, userOf } from '../session/session-guard.ts';
@@ -65,6 +65,10 @@ export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds, logs
     try {
       session = await signIn.finish(callbackUrl, flow);
     } catch (err) {
+      if (err instanceof DashboardClientRefusedError) {
+        req.log.error({ token_endpoint: err.tokenEndpointSaid }, 'dashboard sign-in failed: the token endpoint refused the dashboard client (insole-dashboard): the instance answering it holds another dashboard client secret (dashboard_client) than this one; restart the instances started before it was last replaced');
+        return renderPage(kit, req, res, 'message', { title: 'Sign-in unavailable', message: err.message, link: { href: restart(flow.return_to), text: 'Try again' } }, err.status);
+      }
       // A code used twice (two tabs, a replayed link) or made up is the caller's doing, not a server error.
       if (!(err instanceof SignInRefusedError)) throw err;
       return renderPage(kit, req, res, 'message', { title: 'Not signed in', message: err.message, link: { href: restart(flow.return_to), text: 'Sign in again' } }, 400);

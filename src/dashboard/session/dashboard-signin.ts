@@ -14,6 +14,31 @@ export class SignInRefusedError extends AppError {
   constructor(cause: unknown) { super('sign_in_refused', 400, 'This sign-in could not be completed: its code was already used, has expired, or was not issued for it.', { cause }); }
 }
 
+/**
+ * The token endpoint refused the dashboard's own client (RFC 6749 §5.2 `invalid_client`): the secret
+ * this instance holds is not the one the answering instance registered (a secret replaced by
+ * `keys dashboard-secret` while older instances still serve). Nothing the admin did: a server fault,
+ * told to the operator in the log and to the admin plainly, never as an expired code.
+ */
+export class DashboardClientRefusedError extends AppError {
+  readonly tokenEndpointSaid: string;
+  constructor(tokenEndpointSaid: string, cause: unknown) {
+    super('dashboard_client_refused', 500, 'The dashboard could not sign you in: insole refused the dashboard\'s own client credentials. This is a server configuration problem, not something you did; the operator has been told in the server log. Try again in a few minutes.', { cause });
+    this.tokenEndpointSaid = tokenEndpointSaid;
+  }
+}
+
+/**
+ * What the token endpoint said refusing the client, if it did: in the WWW-Authenticate challenge of
+ * its 401 when the client authenticated by HTTP Basic (§5.2; oidc-provider answers so), else in the body.
+ */
+function clientRefusal(err: unknown): string | undefined {
+  const said = ({ error, error_description }: { error?: string; error_description?: string }) =>
+    error === 'invalid_client' ? `${error}${error_description ? `: ${error_description}` : ''}`.slice(0, 300) : undefined;
+  if (err instanceof oidc.WWWAuthenticateChallengeError) return err.cause.map((challenge) => said(challenge.parameters)).find(Boolean);
+  return err instanceof oidc.ResponseBodyError ? said(err) : undefined;
+}
+
 // openid-client's codes for a callback (or the token answer to its code) that fails a check, as
 // opposed to insole being unreachable or answering nonsense, which stays a server error.
 const REFUSED_CALLBACK = new Set(['OAUTH_INVALID_RESPONSE', 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED', 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED']);
@@ -96,7 +121,11 @@ export function createDashboardSignIn(config: Config, secret: string) {
     async finish(callbackUrl: URL, flow: SignInFlow): Promise<DashboardSession> {
       const tokens = await oidc.authorizationCodeGrant(await configuration(), callbackUrl, {
         pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true,
-      }).catch((err: unknown) => { throw isRefusedCallback(err) ? new SignInRefusedError(err) : err; });
+      }).catch((err: unknown) => {
+        const refusal = clientRefusal(err);
+        if (refusal) throw new DashboardClientRefusedError(refusal, err);
+        throw isRefusedCallback(err) ? new SignInRefusedError(err) : err;
+      });
       return toSession(tokens);
     },
 

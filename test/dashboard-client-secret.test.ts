@@ -1,0 +1,74 @@
+// The dashboard's client secret (dashboard_client) held by instances behind one issuer: a sign-in's
+// callback runs on one instance, and its token request may be answered by another. When they hold
+// different secrets, the token endpoint answers invalid_client (RFC 6749 §5.2), and the admin must be
+// told that plainly, not that the code expired; the operator reads the cause in the log.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { clientSecretsBox } from '../src/oidc/client-secrets.ts';
+import { DASHBOARD_CLIENT_ID } from '../src/oidc/dashboard-client.ts';
+import { BrowserAgent } from './support/checked-agent.ts';
+import { DASHBOARD_PASSWORD, dashboardClientOf, dashboardUser, readerToken, startDashboardInsole } from './support/dashboard.ts';
+import { testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { captureLogs } from './support/log-capture.ts';
+import { startPathBalancer, type PathBalancer } from './support/path-balancer.ts';
+import { readForm } from './support/user-agent.ts';
+
+const EMAIL = 'secret.admin@innovashoes.example';
+
+describe('dashboard sign-in when instances hold different dashboard client secrets', () => {
+  const databaseUri = testDatabaseUri();
+  let balancer: PathBalancer;
+  const running: TestInsole[] = [];
+  const { logger, lines } = captureLogs();
+  const start = async () => {
+    const instance = await startDashboardInsole({ issuer: balancer.url }, databaseUri, logger);
+    running.push(instance);
+    return instance;
+  };
+
+  /** The dashboard's pages (its callback and token request) on `dashboard`; insole's own endpoints on `provider`. */
+  async function signInAcross(dashboard: TestInsole, provider: TestInsole) {
+    balancer.route = (path) => ({ port: (path.startsWith('/admin') ? dashboard : provider).config.port });
+    const agent = new BrowserAgent(balancer.url);
+    const form = readForm(await (await agent.get(`${balancer.url}/admin/users`)).res.text());
+    const done = await agent.postForm(new URL(form.action, balancer.url).href, { email: EMAIL, password: DASHBOARD_PASSWORD, _csrf: form.csrf });
+    return { status: done.res.status, path: new URL(done.url).pathname, page: await done.res.text() };
+  }
+
+  before(async () => { balancer = await startPathBalancer(); });
+  after(async () => {
+    for (const instance of running) await instance.stop();
+    await balancer?.close();
+  });
+
+  test('a token endpoint refusing the dashboard client shows a distinct page (no secret) and logs the cause, not "expired"', async () => {
+    const first = await start();
+    balancer.route = () => ({ port: first.config.port });
+    await dashboardUser(first, await readerToken(first), EMAIL, ['admin']);
+    const firstSecret = (await dashboardClientOf(first)).client_secret;
+    // Another secret stored since the first instance started (as a replacement would): the second holds it.
+    await first.db.collection('dashboard_client').updateOne({ _id: DASHBOARD_CLIENT_ID as never }, { $set: { secret_sealed: clientSecretsBox(first.config).seal(randomBytes(32).toString('base64url')) } });
+    const second = await start();
+    const secondSecret = (await dashboardClientOf(second)).client_secret;
+    assert.notEqual(secondSecret, firstSecret);
+
+    assert.equal((await signInAcross(first, first)).path, '/admin/users', 'alone, the first instance still signs in with the secret it holds');
+    lines.length = 0;
+    const refused = await signInAcross(first, second);
+    assert.equal(refused.status, 500);
+    assert.equal(refused.path, '/admin/callback');
+    assert.match(refused.page, /Sign-in unavailable/);
+    assert.match(refused.page, /insole refused the dashboard&#39;s own client credentials/);
+    assert.doesNotMatch(refused.page, /expired|already used/i, 'not shown as an expired or used code');
+    for (const secret of [firstSecret, secondSecret]) {
+      assert.ok(!refused.page.includes(secret), 'no secret on the page');
+      assert.ok(!lines.some((line) => line.includes(secret)), 'no secret in the log');
+    }
+    const logged = lines.map((line) => JSON.parse(line) as { level: number; msg: string; token_endpoint?: string })
+      .find((line) => line.msg.startsWith('dashboard sign-in failed: the token endpoint refused the dashboard client'));
+    assert.ok(logged, lines.join('\n'));
+    assert.equal(logged.level, 50, 'logged as an error for the operator');
+    assert.match(logged.token_endpoint ?? '', /^invalid_client/);
+  });
+});
