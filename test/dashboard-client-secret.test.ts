@@ -1,13 +1,15 @@
 // The dashboard's client secret (dashboard_client) held by instances behind one issuer: a sign-in's
 // callback runs on one instance, and its token request may be answered by another. When they hold
 // different secrets, the token endpoint answers invalid_client (RFC 6749 §5.2), and the admin must be
-// told that plainly, not that the code expired; the operator reads the cause in the log.
+// told that plainly, not that the code expired; the operator reads the cause in the log. The CLI's
+// `keys dashboard-secret --replace` makes that happen on purpose until every instance restarted.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { clientSecretsBox } from '../src/oidc/client-secrets.ts';
 import { DASHBOARD_CLIENT_ID } from '../src/oidc/dashboard-client.ts';
 import { BrowserAgent } from './support/checked-agent.ts';
+import { cli } from './support/cli-run.ts';
 import { DASHBOARD_PASSWORD, dashboardClientOf, dashboardUser, readerToken, startDashboardInsole } from './support/dashboard.ts';
 import { testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { captureLogs } from './support/log-capture.ts';
@@ -16,8 +18,18 @@ import { readForm } from './support/user-agent.ts';
 
 const EMAIL = 'secret.admin@innovashoes.example';
 
+/** What this instance's token endpoint says to the dashboard client with this secret: a made-up refresh token is invalid_grant once the secret is accepted. */
+async function tokenEndpointSays(insole: TestInsole, secret: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${insole.config.port}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${DASHBOARD_CLIENT_ID}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'not-a-refresh-token' }),
+  });
+  return ((await res.json()) as { error: string }).error;
+}
+
 describe('dashboard sign-in when instances hold different dashboard client secrets', () => {
-  const databaseUri = testDatabaseUri();
+  let databaseUri: string;
   let balancer: PathBalancer;
   const running: TestInsole[] = [];
   const { logger, lines } = captureLogs();
@@ -36,6 +48,16 @@ describe('dashboard sign-in when instances hold different dashboard client secre
     return { status: done.res.status, path: new URL(done.url).pathname, page: await done.res.text() };
   }
 
+  /** A new database with its first instance (the dashboard secret is made) and the admin. */
+  async function firstInstance(): Promise<TestInsole> {
+    for (const instance of running.splice(0)) await instance.stop();
+    databaseUri = testDatabaseUri();
+    const first = await start();
+    balancer.route = () => ({ port: first.config.port });
+    await dashboardUser(first, await readerToken(first), EMAIL, ['admin']);
+    return first;
+  }
+
   before(async () => { balancer = await startPathBalancer(); });
   after(async () => {
     for (const instance of running) await instance.stop();
@@ -43,9 +65,7 @@ describe('dashboard sign-in when instances hold different dashboard client secre
   });
 
   test('a token endpoint refusing the dashboard client shows a distinct page (no secret) and logs the cause, not "expired"', async () => {
-    const first = await start();
-    balancer.route = () => ({ port: first.config.port });
-    await dashboardUser(first, await readerToken(first), EMAIL, ['admin']);
+    const first = await firstInstance();
     const firstSecret = (await dashboardClientOf(first)).client_secret;
     // Another secret stored since the first instance started (as a replacement would): the second holds it.
     await first.db.collection('dashboard_client').updateOne({ _id: DASHBOARD_CLIENT_ID as never }, { $set: { secret_sealed: clientSecretsBox(first.config).seal(randomBytes(32).toString('base64url')) } });
@@ -70,5 +90,35 @@ describe('dashboard sign-in when instances hold different dashboard client secre
     assert.ok(logged, lines.join('\n'));
     assert.equal(logged.level, 50, 'logged as an error for the operator');
     assert.match(logged.token_endpoint ?? '', /^invalid_client/);
+  });
+
+  test('keys dashboard-secret --replace: a new sealed secret, never printed; running instances keep theirs until restarted, then all agree', async () => {
+    const first = await firstInstance();
+    const oldSecret = (await dashboardClientOf(first)).client_secret;
+    await assert.rejects(cli(databaseUri, 'keys', 'dashboard-secret'), { name: 'CliError', message: /^keys dashboard-secret needs --replace/ });
+    assert.equal((await dashboardClientOf(first)).client_secret, oldSecret, 'without --replace nothing is written');
+
+    const replaced = await cli(databaseUri, 'keys', 'dashboard-secret', '--replace');
+    assert.equal(replaced.code, 0, replaced.out);
+    assert.match(replaced.out, /restart every instance/);
+    const newSecret = (await dashboardClientOf(first)).client_secret; // as the next instance to start reads it
+    assert.notEqual(newSecret, oldSecret);
+    assert.match(newSecret, /^[\w-]{43}$/, '32 bytes, base64url');
+    assert.ok(!replaced.out.includes(newSecret) && !replaced.err.includes(newSecret), 'never printed');
+    assert.ok(!JSON.stringify(await first.db.collection('dashboard_client').find().toArray()).includes(newSecret), 'kept sealed');
+
+    // The running instance keeps what it read at start, in its provider and its dashboard alike.
+    assert.equal((await signInAcross(first, first)).path, '/admin/users');
+    assert.equal(await tokenEndpointSays(first, oldSecret), 'invalid_grant');
+    // An instance started since holds the new one: a sign-in split between them is refused, plainly.
+    const second = await start();
+    assert.equal(await tokenEndpointSays(second, oldSecret), 'invalid_client');
+    assert.equal(await tokenEndpointSays(second, newSecret), 'invalid_grant');
+    assert.match((await signInAcross(first, second)).page, /Sign-in unavailable/);
+    // Once the first has restarted, every pair signs in, both ways.
+    await first.stop();
+    const restarted = await start();
+    assert.equal((await signInAcross(restarted, second)).path, '/admin/users');
+    assert.equal((await signInAcross(second, restarted)).path, '/admin/users');
   });
 });

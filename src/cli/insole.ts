@@ -6,7 +6,7 @@ import type { ProductionCheck } from '../config/production-checks.ts';
 import { isOperatorMistake } from '../operator-mistakes.ts';
 import { CliError, connectToConfiguredDatabase } from './cli-database.ts';
 import { createClient, listClients, updateClient } from './clients.command.ts';
-import { listKeys, revokeKey, rotateKeys } from './keys.command.ts';
+import { listKeys, replaceDashboardSecret, revokeKey, rotateKeys } from './keys.command.ts';
 import { planReport, REPORT_OPTIONS, rowFormat, type ReportPlan } from './report-params.ts';
 import { writeReport } from './report.command.ts';
 import { parseSeedOptions, seedCommand } from './seed.command.ts';
@@ -45,6 +45,10 @@ Commands (each takes the options shown with it; any other is refused):
                  provider tokens); safe while serving, and again. Prints counts, and whether a previous
                  key is still needed (exit code 1 while one is). Run with the servers' keys: refused
                  while an instance seen in the last 3 signing_keys.refresh_seconds seals with another.
+  keys dashboard-secret --replace
+                 Writes a new client secret for the dashboard (insole-dashboard), sealed; never printed.
+                 Instances read it at start: restart every instance after it (until all have, a
+                 dashboard sign-in may fail with "Sign-in unavailable").
   users unblock --email ADDRESS
                  Lifts the brute-force blocks of a user (the IPs in blocked_for).
   users unlink --email ADDRESS --connection google-oauth2|facebook|twitter
@@ -107,6 +111,7 @@ const OPTIONS = {
   gender: { type: 'string' }, age: { type: 'string' }, interest: { type: 'string', multiple: true }, country: { type: 'string', multiple: true },
   lifecycle: { type: 'string' }, filter: { type: 'string' }, mode: { type: 'string' }, days: { type: 'string' },
   'created-from': { type: 'string' }, 'created-to': { type: 'string' }, label: { type: 'string' }, force: { type: 'boolean' },
+  replace: { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
 /**
@@ -137,6 +142,7 @@ const COMMANDS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
   'keys list': [],
   'keys revoke': ['kid'],
   'keys reseal': [],
+  'keys dashboard-secret': ['replace'],
   'users unblock': ['email'],
   'users unlink': ['email', 'connection'],
   'users grant-admin': ['email', 'role'],
@@ -152,7 +158,7 @@ const COMMANDS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
  * encryption key where it seals one. None needs the server's TLS proxy, cookie keys or mail relay,
  * which refused every command where only the servers had them.
  */
-const SEALING = ['clients create', 'clients update', 'keys rotate', 'keys reseal'];
+const SEALING = ['clients create', 'clients update', 'keys rotate', 'keys reseal', 'keys dashboard-secret'];
 const productionChecksOf = (command: string): ProductionCheck[] => (SEALING.includes(command) ? ['database', 'key_encryption_key'] : ['database']);
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -181,6 +187,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (command === 'keys list') await listKeys(db.connection);
     if (command === 'keys revoke') await revokeKey(db.connection, config, values.kid);
     if (command === 'keys reseal') return await resealCommand(db.connection, config);
+    if (command === 'keys dashboard-secret') await replaceDashboardSecret(db.connection, config, values.replace);
     if (command === 'users unblock') await unblockUser(db.connection, config, values.email);
     if (command === 'users unlink') await unlinkIdentity(db.connection, config, values.email, values.connection);
     if (command === 'users grant-admin') await grantRole(db.connection, config, values.email, values.role);

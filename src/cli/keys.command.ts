@@ -1,6 +1,8 @@
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/schema.ts';
-import { describeKeyState, listSigningKeys, revokeSigningKey, rotateSigningKey, signingKeysBox } from '../oidc/signing-keys.ts';
+import { clientSecretsBox } from '../oidc/client-secrets.ts';
+import { DASHBOARD_SECRET_COLLECTION, replaceDashboardClientSecret } from '../oidc/dashboard-client.ts';
+import { checkKeyEncryptionKey, describeKeyState, listSigningKeys, revokeSigningKey, rotateSigningKey, signingKeysBox } from '../oidc/signing-keys.ts';
 import { CliError } from './cli-database.ts';
 
 /**
@@ -37,4 +39,18 @@ export async function listKeys(connection: Connection): Promise<void> {
   for (const key of await listSigningKeys(connection)) {
     console.log(`${key._id}\t${key.alg}\t${key.created_at.toISOString()}\t${describeKeyState(key)}`);
   }
+}
+
+/**
+ * `keys dashboard-secret --replace`: a new dashboard client secret (it leaked, or the database did).
+ * Never printed: nobody types it. Instances read it at start only (the provider registers it and the
+ * dashboard presents it), so the operator restarts them; until all have, a sign-in whose callback
+ * and token request meet an old and a new instance is refused (the callback's "Sign-in unavailable").
+ */
+export async function replaceDashboardSecret(connection: Connection, config: Config, replace: boolean | undefined): Promise<void> {
+  if (!replace) throw new CliError('keys dashboard-secret needs --replace: it writes a new dashboard client secret, and dashboard sign-ins may fail until every instance has restarted.');
+  await checkKeyEncryptionKey(connection, signingKeysBox(config)); // the servers must be able to open it
+  await replaceDashboardClientSecret(connection, clientSecretsBox(config));
+  console.log(`The dashboard's client secret (${DASHBOARD_SECRET_COLLECTION}) is replaced, sealed; it is never shown.`);
+  console.log('Running instances keep the one they read at start: restart every instance now (a rolling restart). Until all have, a dashboard sign-in may fail with "Sign-in unavailable" (sign in again).');
 }

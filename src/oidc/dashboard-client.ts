@@ -36,6 +36,20 @@ export async function loadDashboardClientSecret(connection: Connection, box: Key
 }
 
 /**
+ * A fresh secret for the dashboard, sealed as loadDashboardClientSecret makes one, in place of the
+ * stored one (or the first, when no instance has started yet). Instances read the secret at start
+ * only: each one started before keeps the old one until it restarts (README "Replacing the
+ * dashboard's client secret").
+ */
+export async function replaceDashboardClientSecret(connection: Connection, box: Keyring): Promise<void> {
+  await connection.collection<DashboardSecretRecord>(DASHBOARD_SECRET_COLLECTION).updateOne(
+    { _id: DASHBOARD_CLIENT_ID },
+    { $set: { secret_sealed: box.seal(randomBytes(32).toString('base64url')), created_at: new Date() } },
+    { upsert: true },
+  );
+}
+
+/**
  * The dashboard is a relying party of insole like any other (code flow + PKCE), registered by
  * insole itself: a confidential, first-party client with the secret above, and the only client that
  * may ask for Management API tokens on behalf of a signed-in user (`management_delegation`).
