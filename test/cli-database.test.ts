@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,5 +72,29 @@ describe('the CLI finds the database npm start runs, and is not held up by one t
     assert.equal(connections, 1);
     assert.ok(!existsSync(join(own, 'mongo', 'insole.mv')), 'no embedded database was started');
     assert.ok(existsSync(join(own, 'mongo', 'uri')), 'the running server\'s file is untouched');
+  });
+
+  test('a uri file naming a port another program took since (an HTTP server) is passed over at the driver\'s first failed handshake, not after its 5-s server selection', async () => {
+    const handshakes: string[] = []; // connections it accepted
+    // Node's HTTP server answers the driver's binary hello with a 400 and closes: no MongoDB answer.
+    const other = createServer((_req, res) => res.end('not a database')).on('connection', (socket) => handshakes.push(socket.remoteAddress ?? ''));
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    const own = join(dataDir, 'taken');
+    await mkdir(join(own, 'mongo'), { recursive: true });
+    const uri = `mongodb://127.0.0.1:${(other.address() as { port: number }).port}/insole`;
+    await writeFile(join(own, 'mongo', 'uri'), uri);
+    try {
+      const { code, out, connections } = await cliWithoutUri(own, 'clients', 'list');
+      assert.equal(code, 0, out);
+      assert.match(out, new RegExp(`names ${uri.replace(/[.]/g, '\\.')}, where something listens that does not answer as the database .*: starting the embedded database\\.`));
+      // The port check's connection and one handshake, not a server selection's worth of heartbeats (one each 0.5 s).
+      assert.equal(handshakes.length, 2);
+      assert.equal(connections, 2, 'the one tried there, and the embedded database');
+      assert.ok(existsSync(join(own, 'mongo', 'insole.mv')), 'the CLI ran its own embedded database on the data file');
+    } finally {
+      other.closeAllConnections();
+      other.close();
+    }
   });
 });

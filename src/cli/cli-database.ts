@@ -21,7 +21,7 @@ const PROBE_MS = 1_000;
  * Whether anything refuses connections at the address a uri file names. `npm start` removes the file
  * when it stops, but not when it is killed (`kill -9`, a crash): the driver would then wait its whole
  * server selection timeout (5 s) on a dead port. A refused TCP connection says so at once. Anything
- * else (it accepts, the address cannot be read, no answer) is left to the driver, as before.
+ * else (it accepts, the address cannot be read, no answer) is left to the driver's first handshake.
  */
 async function refusesConnections(uri: string): Promise<{ address: string } | undefined> {
   const match = /^mongodb:\/\/([^/,@]+):(\d+)(?:\/|$)/.exec(uri);
@@ -53,7 +53,11 @@ export async function connectToConfiguredDatabase(config: Config): Promise<{ con
   // The file stays: another `npm start` may be writing its own address there right now.
   if (stale) console.error(`${uriFile} names ${stale.address}, where no server listens (one was stopped without removing it): starting the embedded database.`);
   if (running && !stale) {
-    const connection = await connectDatabase(running, logger).catch(() => undefined);
+    // Something listens: the database's own answer to the driver's handshake tells it from another
+    // program that took the port since, which would otherwise hold the CLI for the 5-s server selection.
+    const connection = await connectDatabase(running, logger, { oneTry: true }).catch(() => {
+      console.error(`${uriFile} names ${running}, where something listens that does not answer as the database (another program took its port, or it is not up): starting the embedded database.`);
+    });
     if (connection) return { connection, close: () => connection.close() };
   }
   const embedded = await startEmbeddedMongo({ dataFile: resolve(config.data_dir, 'mongo', 'insole.mv') });

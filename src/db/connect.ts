@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import type { ServerHeartbeatFailedEvent } from 'mongodb';
 import type { Logger } from '../lib/logger.ts';
 
 // Refuse operator objects where a value is expected ({"$gt": ""}), and unknown query fields.
@@ -20,9 +21,14 @@ export class DatabaseConnectError extends Error {
   }
 }
 
-/** `signal` ends an attempt still waiting for the server at once (a shutdown), rather than after the 5-s server selection. */
-export async function connectDatabase(uri: string, logger: Logger, { signal }: { signal?: AbortSignal } = {}): Promise<mongoose.Connection> {
+/**
+ * `signal` ends an attempt still waiting for the server at once (a shutdown), rather than after the
+ * 5-s server selection. `oneTry`: the first failed handshake (the driver's first heartbeat, whose
+ * hello another program cannot answer) ends it too, for an address that may be stale.
+ */
+export async function connectDatabase(uri: string, logger: Logger, { signal, oneTry }: { signal?: AbortSignal; oneTry?: boolean } = {}): Promise<mongoose.Connection> {
   signal?.throwIfAborted();
+  let handshakeFailure: Error | undefined;
   const connection = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: 5_000,
     // Notice an outage (and the recovery) within seconds, for /health/ready and the 503 gate.
@@ -40,13 +46,19 @@ export async function connectDatabase(uri: string, logger: Logger, { signal }: {
     // connection.close() would wait for the connect; the client's forced close ends it now.
     const abort = () => void connection.getClient()?.close(true);
     signal?.addEventListener('abort', abort, { once: true });
-    await connection.asPromise().finally(() => signal?.removeEventListener('abort', abort));
+    const giveUp = ({ failure }: ServerHeartbeatFailedEvent) => { handshakeFailure = failure; abort(); };
+    if (oneTry) connection.getClient()?.once('serverHeartbeatFailed', giveUp);
+    await connection.asPromise().finally(() => {
+      signal?.removeEventListener('abort', abort);
+      connection.getClient()?.off('serverHeartbeatFailed', giveUp); // connected: later outages are waited out as always
+    });
     watchOutages(connection, logger); // only once connected: a failed attempt is no outage to warn of
     return connection;
   } catch (err) {
     await connection.close().catch(() => undefined);
-    const message = `Cannot connect to MongoDB (MONGODB_URI): ${withoutPassword((err as Error).message, uri)}`;
-    throw new DatabaseConnectError(message, isDatabaseUnavailableError(err));
+    const reason = handshakeFailure ?? err;
+    const message = `Cannot connect to MongoDB (MONGODB_URI): ${withoutPassword((reason as Error).message, uri)}`;
+    throw new DatabaseConnectError(message, isDatabaseUnavailableError(reason));
   }
 }
 
