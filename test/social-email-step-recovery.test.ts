@@ -20,7 +20,7 @@ describe('the email step of a social sign-in: another address, send again, an ex
   after(async () => { await world.close(); await inbox.close(); });
   beforeEach(() => healAll(world));
 
-  const { CONFIRM, CONNECT, newEmail, linkPrefix, passwordAccount, typeAddress, shown, ageStep } = emailStepDriver(() => world);
+  const { CONFIRM, CONNECT, newEmail, linkPrefix, passwordAccount, typeAddress, shown, ageStep, sendAgainDue } = emailStepDriver(() => world);
 
   /** "Use another address" on "Check your inbox": the email step's form again, with the address typed. */
   async function useAnotherAddress(trip: Trip, answer: Page, typed: string): Promise<Page> {
@@ -61,10 +61,17 @@ describe('the email step of a social sign-in: another address, send again, an ex
     }
   });
 
-  /** "Send again" on "Check your inbox". */
-  async function sendAgain(trip: Trip, answer: Page): Promise<Page> {
+  /** "Send again" on "Check your inbox", a minute or more after the last mail unless `soon`. */
+  async function sendAgain(trip: Trip, answer: Page, { soon = false } = {}): Promise<Page> {
+    if (!soon) await sendAgainDue(trip);
     const form = read.form(answer.html, /\/email-sent\/[^/]+\/again$/);
     return submit(trip.agent, form.action, { _csrf: form.csrf }, world.insole);
+  }
+  /** "Send again" as the browser posts it: the page with its Retry-After. */
+  async function sendAgainRaw(trip: Trip, answer: Page): Promise<Page & { retryAfter: string | null }> {
+    const form = read.form(answer.html, /\/email-sent\/[^/]+\/again$/);
+    const { res, url, left } = await trip.agent.postForm(new URL(form.action, world.insole.issuer).href, { _csrf: form.csrf });
+    return { status: res.status, url, left, html: await res.text(), retryAfter: res.headers.get('retry-after') };
   }
   const mailsTo = (email: string, subject: RegExp) => inbox.mails.filter((m) => JSON.stringify(m.to).includes(email) && subject.test(m.subject ?? '')).length;
 
@@ -105,6 +112,38 @@ describe('the email step of a social sign-in: another address, send again, an ex
     const done = await follow(steps[1]!.trip.agent, links[1]![0]!, world.insole);
     assert.equal((await storefrontTokens(steps[1]!.trip, done)).claims()!.sub, `twitter|${steps[1]!.x.id_str}`);
     for (const step of steps) assert.deepEqual(step.trip.agent.serverErrors(), []);
+  });
+
+  test('"Send again" within a minute of the last mail sends nothing and shows the page again saying to wait (429), the same with or without an account; two clicks at once mail once', async () => {
+    const owned = newEmail('soon.owned');
+    await passwordAccount(owned);
+    const fresh = newEmail('soon.new');
+    const steps = [{ email: owned, subject: CONNECT, ...await typeAddress(owned) }, { email: fresh, subject: CONFIRM, ...await typeAddress(fresh) }];
+    const linkRecords = (trip: Trip) => world.insole.db.collection('social_handshakes').countDocuments({ kind: 'emailed_link', uid: trip.uid });
+    const soon: Page[] = [];
+    for (const step of steps) {
+      await inbox.waitFor(step.email, step.subject);
+      const answer = await sendAgainRaw(step.trip, step.answer);
+      assert.equal(answer.status, 429);
+      assert.ok(Number(answer.retryAfter) >= 1 && Number(answer.retryAfter) <= 60, `Retry-After ${answer.retryAfter}`);
+      assert.equal(read.h1(answer.html), 'Check your inbox');
+      assert.equal(read.alert(answer.html), 'We sent the link less than a minute ago. Give it a minute to arrive, and look in your spam folder, before sending it again.');
+      assert.equal(await linkRecords(step.trip), 1, 'no new link, so no mail');
+      soon.push(answer);
+    }
+    assert.deepEqual(shown(soon[0]!, steps[0]!.trip, owned), shown(soon[1]!, steps[1]!.trip, fresh));
+
+    // A minute on, the re-shown page's own button mails; of two clicks at once, one does.
+    for (const [i, step] of steps.entries()) {
+      await sendAgainDue(step.trip);
+      const both = await Promise.all([sendAgain(step.trip, soon[i]!, { soon: true }), sendAgain(step.trip, soon[i]!, { soon: true })]);
+      assert.deepEqual(both.map((page) => page.status).sort(), [200, 429]);
+      assert.match(both.find((page) => page.status === 200)!.html, /We sent the link again to <strong>/);
+      await inbox.waitForNth(step.email, step.subject, 2);
+      assert.equal(await linkRecords(step.trip), 2);
+      assert.deepEqual(step.trip.agent.serverErrors(), []);
+    }
+    assert.deepEqual([mailsTo(owned, CONNECT), mailsTo(fresh, CONFIRM)], [2, 2]);
   });
 
   function assertStepExpired(page: Page, trip: Trip): void {

@@ -49,10 +49,10 @@ export function createHandshakeStore(connection: Connection) {
       return records.findOneAndDelete({ _id: id, kind, ...(uid ? { uid } : {}), ...live() });
     },
 
-    /** Another lifetime from now for a live record of `uid`, with `set` (dotted paths) applied; null when it is gone. */
-    async renew(id: string, kind: HandshakeKind, uid: string, set: Record<string, unknown>): Promise<Handshake | null> {
+    /** Another lifetime from now for a live record of `uid` that `where` matches, with `set` (dotted paths) applied; null when there is none. */
+    async renew(id: string, kind: HandshakeKind, uid: string, set: Record<string, unknown>, where: Record<string, unknown> = {}): Promise<Handshake | null> {
       const expiresAt = new Date(Date.now() + HANDSHAKE_LIFETIME_MS);
-      return records.findOneAndUpdate({ _id: id, kind, uid, ...live() }, { $set: { ...set, expiresAt } }, { returnDocument: 'after' });
+      return records.findOneAndUpdate({ ...where, _id: id, kind, uid, ...live() }, { $set: { ...set, expiresAt } }, { returnDocument: 'after' });
     },
 
     async peekFor(uid: string, kind: HandshakeKind): Promise<Handshake | null> {

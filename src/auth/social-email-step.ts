@@ -17,6 +17,15 @@ export interface SentPage { email: string; pendingId: string; connection: Social
 export type SocialEmailStep = ReturnType<typeof createSocialEmailStep>;
 
 /**
+ * "Send again" mails at most once a minute per pending sign-in, its first mail included: a shopper
+ * who clicks before the mail could arrive gets a page saying to wait instead of another mail (the
+ * account-mail limits count per address and IP over hours, and let a few clicks in a row through).
+ */
+export const SEND_AGAIN_AFTER_MS = 60_000;
+/** "Send again" within SEND_AGAIN_AFTER_MS of the last mail: nothing sent; `retryAfter` in whole seconds. */
+export interface TooSoon { retryAfter: number }
+
+/**
  * The address a shopper types when the provider shared none (X, a Facebook account made with a phone
  * number). Whether it has an account must not show (STANDARDS: no account enumeration), so the page
  * answers "check your inbox" either way and the difference goes into the mail, which only the
@@ -32,7 +41,7 @@ export type SocialEmailStep = ReturnType<typeof createSocialEmailStep>;
  * The step goes on after a mail: "Use another address" posts the same pending sign-in again, and
  * only the links mailed to the last address typed work (a mistyped address's link, should its
  * stranger click it, continues nothing). "Send again" mails that address a new link, counted as
- * any mail, and its earlier links still work. The first link used ends the step: the others die with it.
+ * any mail, at most once a minute, and its earlier links still work. The first link used ends the step: the others die with it.
  */
 export function createSocialEmailStep({ users, handshakes, protection, mails, logs, issuer }: {
   users: Pick<UserRepository, 'findByEmailForVisitor'>; handshakes: HandshakeStore; protection: Pick<AttackProtection, 'refuseAccountMail'>;
@@ -58,6 +67,14 @@ export function createSocialEmailStep({ users, handshakes, protection, mails, lo
     await mails.socialEmailLink(email, { url, existing: Boolean(owner), connectionLabel: CONNECTION_LABELS[connection], minutes });
   }
 
+  /** Why "Send again" wrote nothing: the sign-in mailed too recently (TooSoon), or it is over (null). */
+  async function tooSoon(uid: string, pendingId: string, now: number): Promise<TooSoon | null> {
+    const pending = await handshakes.peek(pendingId, 'pending_email');
+    const sentAt = pending?.uid === uid ? pending.data.sent_at : undefined;
+    if (!(sentAt instanceof Date)) return null;
+    return { retryAfter: Math.max(1, Math.ceil((sentAt.getTime() + SEND_AGAIN_AFTER_MS - now) / 1000)) };
+  }
+
   return {
     minutes,
 
@@ -69,13 +86,18 @@ export function createSocialEmailStep({ users, handshakes, protection, mails, lo
 
     /**
      * Mails the link for `email` and returns the handle of its "Check your inbox" page; null when
-     * the pending sign-in is over. The pending sign-in stays, with the address typed, for 15 more
-     * minutes: "Use another address" and "Send again" post it again (a double click mails twice,
-     * within the limits, rather than calling the step over).
+     * the pending sign-in is over. The pending sign-in stays, with the address typed and when it
+     * was mailed, for 15 more minutes: "Use another address" and "Send again" post it again. "Send
+     * again" sooner than SEND_AGAIN_AFTER_MS after the last mail is TooSoon and sends nothing: the
+     * same for every address (it is the sign-in's clock, not the address's), and one conditional
+     * write, so of two clicks at once one mails.
      */
-    async send(uid: string, pendingId: string, email: string, ctx: RequestContext, { again = false } = {}): Promise<string | null> {
-      const pending = await handshakes.renew(pendingId, 'pending_email', uid, { 'data.typed': email });
-      if (!pending) return null;
+    async send(uid: string, pendingId: string, email: string, ctx: RequestContext, { again = false } = {}): Promise<string | TooSoon | null> {
+      const now = Date.now();
+      // $not $gt: a record without sent_at (made before it was kept) may send again.
+      const due = again ? { 'data.sent_at': { $not: { $gt: new Date(now - SEND_AGAIN_AFTER_MS) } } } : {};
+      const pending = await handshakes.renew(pendingId, 'pending_email', uid, { 'data.typed': email, 'data.sent_at': new Date(now) }, due);
+      if (!pending) return again ? tooSoon(uid, pendingId, now) : null;
       const connection = pending.connection as SocialConnection;
       const { profile, sealed } = pending.data as { profile: SocialProfile; sealed: Sealed };
       await mailLink(uid, { connection, profile: { ...profile, email, email_verified: false }, sealed }, ctx);

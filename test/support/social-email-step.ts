@@ -1,3 +1,4 @@
+import { SEND_AGAIN_AFTER_MS } from '../../src/auth/social-email-step.ts';
 import { signInForTokens } from './relying-party.ts';
 import type { SocialWorld } from './social.ts';
 import { decode, freshTwitter, read, socialTrip, submit, usersOf, type Page, type Trip } from './social-steps.ts';
@@ -41,6 +42,11 @@ export function emailStepDriver(world: () => SocialWorld) {
       const text = decode(page.html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ')).trim();
       const links = [...page.html.matchAll(/href="([^"]+)"/g)].map((m) => strip(decode(m[1]!)));
       return { status: page.status, left: page.left, path: strip(new URL(page.url).pathname).replace(/[^/]+$/, '<handle>'), text: strip(text), links };
+    },
+
+    /** A minute passes since the step last mailed: "Send again" may mail again (SEND_AGAIN_AFTER_MS). */
+    async sendAgainDue(trip: Trip): Promise<void> {
+      await world().insole.db.collection('social_handshakes').updateMany({ uid: trip.uid, kind: 'pending_email' }, { $set: { 'data.sent_at': new Date(Date.now() - SEND_AGAIN_AFTER_MS - 1000) } });
     },
 
     /** The 15 minutes of the step's records (the link's, the page's) pass; the sign-in (an hour) lives on. */

@@ -2,7 +2,7 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { CONNECTION_LABELS } from '../../auth/passport-setup.ts';
 import type { SocialConnection } from '../../auth/profile-mapping.ts';
-import type { SocialEmailStep } from '../../auth/social-email-step.ts';
+import type { SentPage, SocialEmailStep } from '../../auth/social-email-step.ts';
 import type { SocialSigninService } from '../../auth/social-signin.service.ts';
 import { emailForm, parseForm, typedEmail } from '../forms.ts';
 import type { Interaction, InteractionPages } from '../interaction-pages.ts';
@@ -59,12 +59,13 @@ export function socialEmailRoutes({ socialSignin, pages, outcomes, emailStep, re
     const details = await pages.load(req, res);
     const sent = await emailStep.sentPage(details.uid, String(req.params.handle));
     if (!sent) return stepExpired(req, res, details);
-    const connectionLabel = CONNECTION_LABELS[sent.connection];
-    await pages.show(req, res, 'check-inbox', { ...sent, handle: String(req.params.handle), connectionLabel, minutes: emailStep.minutes }, 200, details);
+    await showSent(req, res, details, sent, String(req.params.handle));
   });
 
   // "Send again": the same mail to the same address, a new link (the earlier ones still work), the
   // same answer with or without an account; counted against the account-mail limits as any mail.
+  // Within a minute of the last mail: the page again, saying to wait, with 429 and Retry-After
+  // (RFC 6585 §4), and nothing sent.
   router.post('/interaction/:uid/email-sent/:handle/again', ...form, async (req, res) => {
     parseForm(sendAgainForm, req.body);
     const details = await pages.load(req, res);
@@ -72,7 +73,9 @@ export function socialEmailRoutes({ socialSignin, pages, outcomes, emailStep, re
     const ctx = await pages.requestContext(req, details.params.client_id);
     const handle = sent && await emailStep.send(details.uid, sent.pendingId, sent.email, ctx, { again: true });
     if (!handle) return stepExpired(req, res, details);
-    res.redirect(303, `/interaction/${details.uid}/email-sent/${handle}`);
+    if (typeof handle === 'string') return res.redirect(303, `/interaction/${details.uid}/email-sent/${handle}`);
+    res.setHeader('Retry-After', String(handle.retryAfter));
+    await showSent(req, res, details, sent, String(req.params.handle), { tooSoon: true }, 429);
   });
 
   // The emailed link, opened in the browser that typed the address (the interaction cookie says so):
@@ -94,6 +97,12 @@ export function socialEmailRoutes({ socialSignin, pages, outcomes, emailStep, re
     const ctx = await pages.requestContext(req, details.params.client_id);
     return outcomes.respond(req, res, details, signin.connection, profile, signin.sealed, await socialSignin.complete(profile, signin.sealed, ctx), ctx);
   });
+
+  /** "Check your inbox" for the mail `handle` names. */
+  function showSent(req: Request, res: Response, details: Interaction, sent: SentPage, handle: string, extra: Record<string, unknown> = {}, status = 200) {
+    const connectionLabel = CONNECTION_LABELS[sent.connection];
+    return pages.show(req, res, 'check-inbox', { ...sent, handle, connectionLabel, minutes: emailStep.minutes, ...extra }, status, details);
+  }
 
   /** The interaction lives on (its cookie was checked) but not this step: a fresh start from its first page, or back to the store. */
   function stepExpired(req: Request, res: Response, interaction: Interaction) {
