@@ -1,5 +1,6 @@
 // loginWithPopup() (auth0-spa-js, unchanged, in a real Chromium) when the shopper leaves the plain
-// sign-in inside the popup: "Forgot your password?", a verify-first sign-up, a refused form. Every
+// sign-in inside the popup: "Forgot your password?", a verify-first sign-up, a refused form (its
+// "Continue" after a link confirmed in this browser: auth0-spa-sdk-popup-handover.test.ts). Every
 // answer the popup gets must keep its opener (COOP unsafe-none; popup-opener-policy.ts), or the SDK
 // reports "Popup closed" ('cancelled') and never gets the code.
 import assert from 'node:assert/strict';
@@ -118,7 +119,7 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
     await page.close();
   });
 
-  test('a verify-first sign-up: the mailed link, opened in another tab, creates the account with a page saying so; the shopper signs in in the popup', async () => {
+  test('a verify-first sign-up: the mailed link, opened in another tab, creates the account with a page saying so; the shopper may sign in with the password in the popup', async () => {
     const email = newEmail('newcomer');
     const { page, popup, done, answers } = await openPopup();
     await popup.getByRole('link', { name: 'Create an account' }).click();
@@ -126,14 +127,14 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
     await popup.getByLabel('Password').fill('my first shop password');
     await popup.getByRole('button', { name: 'Create account' }).click();
     await popup.getByRole('heading', { name: 'Check your inbox' }).waitFor();
-    assert.match(await popup.getByRole('status').innerText(), /then come back to this window and sign in/);
+    assert.match(await popup.getByRole('status').innerText(), /then come back to this window and press Continue\. Opened it on another device\? Then come back and sign in/);
 
     const tab = await openMailedLink(email, /Confirm your email/, '/email/verify?ticket=');
     const confirmed = tab.waitForResponse((response) => /\/interaction\/[^/]+\/verified\//.test(response.url()));
     await tab.getByRole('button', { name: 'Confirm my email' }).click();
     await tab.getByRole('heading', { name: 'Email confirmed' }).waitFor();
     assert.equal((await confirmed).headers()['cross-origin-opener-policy'], 'same-origin', 'the mail\'s tab is no popup');
-    assert.match(await tab.getByRole('status').innerText(), /account is ready\. Go back to the window where you signed up and sign in there/);
+    assert.match(await tab.getByRole('status').innerText(), /account is ready\. Go back to the window where you signed up and press Continue there/);
     await tab.close();
 
     await popup.getByRole('link', { name: 'Sign in', exact: true }).click();

@@ -7,7 +7,7 @@ import { indexBuilds } from '../db/index-builds.ts';
  * or through an emailed link), bound to the OIDC interaction (uid) that started it. In MongoDB, so any instance can take the
  * callback; every read filters on expiry (the TTL index is only housekeeping).
  */
-export type HandshakeKind = 'state' | 'request_token' | 'result' | 'pending_email' | 'pending_link' | 'verified_signup' | 'check_inbox' | 'emailed_link';
+export type HandshakeKind = 'state' | 'request_token' | 'result' | 'pending_email' | 'pending_link' | 'verified_signup' | 'check_inbox' | 'emailed_link' | 'popup_handover';
 
 export interface Handshake<T = Record<string, unknown>> {
   _id: string;

@@ -17,6 +17,7 @@ interface Deps {
   pages: InteractionPages;
 }
 
+const SIGN_IN_OVER_AFTER_SIGNUP = 'This sign-in has expired or was already used. If you confirmed your email, your account is ready: go back to the store and sign in with your email and password.';
 const STALE_FORM = 'This page was opened at the same time as another one of this site, so its form was out of date. Nothing was done: please try again.';
 
 /** The hosted pages inside an OIDC interaction: sign in, sign up, consent for third-party apps. */
@@ -66,8 +67,31 @@ export function interactionRoutes({ provider, passwordSignin, pages, handshakes,
     const details = await pages.load(req, res);
     const found = await handshakes.peek(String(req.params.handle), 'check_inbox');
     const record = found?.uid === details.uid ? found : null;
-    await pages.show(req, res, 'check-inbox', { email: record ? String(record.data.email) : '', popup: await pages.isPopup(details) }, 200, details);
+    await pages.show(req, res, 'check-inbox', { email: record ? String(record.data.email) : '', handle: String(req.params.handle), popup: await pages.isPopup(details) }, 200, details);
   });
+
+  // A popup sign-up's "Continue" (its check-inbox page): the sign-in finishes here, in the popup,
+  // once its link was confirmed in this browser (the handover the mail's tab left, below), exactly
+  // once (take). Anything else, a link not used yet or used on another device, is the same page
+  // saying so: the same whether or not the address has an account (nothing was confirmed either way).
+  router.post('/interaction/:uid/check-inbox/:handle/continue', ...form, async (req, res) => {
+    const details = await pages.load(req, res).catch((err) => signInOver(res, err));
+    if (!details) return;
+    const handover = await handshakes.takeFor(details.uid, 'popup_handover');
+    const ctx = await pages.requestContext(req, details.params.client_id);
+    const user = handover && await passwordSignin.completeVerifiedSignup(String(handover.data.user_id), ctx);
+    if (user) return pages.finishLogin(req, res, details, user, ctx, PASSWORD_CONNECTION);
+    const found = await handshakes.peek(String(req.params.handle), 'check_inbox');
+    const email = found?.uid === details.uid ? String(found.data.email) : '';
+    await pages.show(req, res, 'check-inbox', { email, handle: String(req.params.handle), popup: true, notConfirmed: true }, 409, details);
+  });
+
+  /** The popup's sign-in is over (expired, finished): the account, if the link was confirmed, is there all the same. */
+  async function signInOver(res: express.Response, err: unknown): Promise<undefined> {
+    if ((err as { name?: unknown })?.name !== 'SessionNotFound') throw err;
+    res.status(400).type('html').send(await renderView('message', { title: 'This sign-in is over', message: SIGN_IN_OVER_AFTER_SIGNUP }));
+    return undefined;
+  }
 
   router.post('/interaction/:uid/consent', ...form, async (req, res) => {
     parseForm(consentForm, req.body);
@@ -86,14 +110,17 @@ export function interactionRoutes({ provider, passwordSignin, pages, handshakes,
   // A verify-first sign-up resumes here once its emailed link was used; only in the browser that
   // signed up (the interaction cookie proves it). Elsewhere the shopper is told to sign in. Not a
   // popup's (loginWithPopup()): this is the mail's tab, whose web_message answer would have no
-  // opener to post the code to (a blank page, and the popup's sign-in used up), so the account is
-  // ready and the shopper signs in in the popup, which said so. This page is never the popup's: it
+  // opener to post the code to (a blank page, and the popup's sign-in used up), so it leaves a
+  // handover the popup's "Continue" takes (above), and says so. This page is never the popup's: it
   // is not loaded through pages.load and keeps `same-origin`.
   router.get('/interaction/:uid/verified/:handle', async (req, res) => {
     const details = await provider().interactionDetails(req, res).catch(() => undefined);
     const record = details && await handshakes.take(String(req.params.handle), 'verified_signup', details.uid);
     if (record && await pages.isPopup(details)) {
-      return res.type('html').send(await renderView('message', { title: 'Email confirmed', message: 'Your email is confirmed and your account is ready. Go back to the window where you signed up and sign in there.' }));
+      // This browser holds the popup's interaction (its cookie, checked above): the popup may go on.
+      await handshakes.dropFor(details.uid, 'popup_handover');
+      await handshakes.put({ kind: 'popup_handover', uid: details.uid, connection: PASSWORD_CONNECTION, data: { user_id: record.data.user_id } });
+      return res.type('html').send(await renderView('message', { title: 'Email confirmed', message: 'Your email is confirmed and your account is ready. Go back to the window where you signed up and press Continue there.' }));
     }
     const ctx = details && await pages.requestContext(req, details.params.client_id);
     const user = record && ctx && await passwordSignin.completeVerifiedSignup(String(record.data.user_id), ctx);
