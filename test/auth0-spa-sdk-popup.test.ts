@@ -182,10 +182,10 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
         return `${refused.status} ${refused.headers.get('cross-origin-opener-policy')}`;
       };
       const resetPage = await fetch(`${issuer}/interaction/${uid}/password/reset`, { headers: { cookie } });
-      return [`${resetPage.status} ${resetPage.headers.get('cross-origin-opener-policy')}`, await post('/login'), await post('/signup'), await post('/password/reset')];
+      return [`${resetPage.status} ${resetPage.headers.get('cross-origin-opener-policy')}`, await post('/login'), await post('/signup'), await post('/password/reset'), await post('/check-inbox/some-handle/continue')];
     }
-    assert.deepEqual(await refusals({ response_mode: 'web_message' }), ['200 unsafe-none', '403 unsafe-none', '403 unsafe-none', '403 unsafe-none']);
-    assert.deepEqual(await refusals({}), ['200 same-origin', '403 same-origin', '403 same-origin', '403 same-origin'], 'loginWithRedirect');
+    assert.deepEqual(await refusals({ response_mode: 'web_message' }), ['200 unsafe-none', '403 unsafe-none', '403 unsafe-none', '403 unsafe-none', '403 unsafe-none']);
+    assert.deepEqual(await refusals({}), ['200 same-origin', '403 same-origin', '403 same-origin', '403 same-origin', '403 same-origin'], 'loginWithRedirect');
     const noInteraction = await fetch(`${issuer}/interaction/no-such-sign-in/login`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=forged',
     });
