@@ -62,9 +62,17 @@ export async function audit(suite: Suite, attempts: Attempt[], shoppers: Shopper
   const duplicates = [...arrivals].filter(([, n]) => n > 1);
   check('every duplicate was published again after a lease ran out or a confirm was lost', duplicates.filter(([id]) => (records.get(id)?.attempts ?? 0) < 2).map(([id, n]) => `${id}×${n}`));
 
-  // Hook jobs: each done once, none left behind. FullContact looks up only a verified email (the
-  // password shoppers sign up unverified and never confirm; Google vouches for its shoppers' addresses).
+  // Addresses: a password shopper's is verified exactly when they confirmed the mailed link (a lost
+  // answer to the confirmation included: email-confirmation.ts), whatever fault it met on the way.
   const verified = (u: UserRow) => u.email_verified === true;
+  const shopperOf = new Map(shoppers.map((s) => [s.email, s]));
+  const confirmed = (s: Shopper) => s.confirmation?.outcome === 'confirmed' || s.confirmation?.outcome === 'answer lost';
+  const confirmations = shoppers.filter((s) => s.confirmation);
+  check('every password shopper who set out to confirm the mailed link got there', confirmations.filter((s) => !confirmed(s)).map((s) => `${s.email} ${s.confirmation!.outcome}`), `${confirmations.length} confirmations`);
+  check('a password shopper\'s address is verified exactly when they confirmed it', users.filter((u) => { const s = shopperOf.get(u.email!); return s?.connection === 'password' && verified(u) !== confirmed(s); }).map((u) => `${u.email} ${u.email_verified}`));
+
+  // Hook jobs: each done once, none left behind. FullContact looks up only a verified email (queued
+  // when a confirmation verifies it, or at the sign-in of a user created verified: Google vouches).
   const expectedHandle = (u: UserRow) => u.identities?.find((i) => i.provider === 'twitter')?.profileData?.screen_name?.toLowerCase()
     ?? (verified(u) && u.email && SuiteFullContact.knows(u.email) ? SuiteFullContact.handleFor(u.email) : undefined);
   const jobsOf = count(jobs, (j) => `${j.hook} ${j.user_id}`);
@@ -89,6 +97,7 @@ export async function audit(suite: Suite, attempts: Attempt[], shoppers: Shopper
   const figures: Record<string, number | string> = {
     users: users.length, 'log events': logs.length, 'outbox records': outbox.length, 'events received': [...arrivals.values()].reduce((a, b) => a + b, 0),
     'duplicate events': duplicates.reduce((sum, [, n]) => sum + n - 1, 0), 'broker redeliveries (ours)': suite.counter.redeliveries(),
+    'addresses confirmed by the link': confirmations.filter(confirmed).length, 'sv events': types.get('sv') ?? 0,
     'hook jobs': jobs.length, 'job attempts > 1': jobs.filter((j) => j.attempts > 1).length,
     'FullContact effects': [...fc.values()].reduce((a, b) => a + b, 0), 'X effects': [...suite.x.effects.values()].reduce((a, b) => a + b, 0),
     'tokens verified': ok.length, 'refresh tokens stored': refresh, 'signing keys used': [...count(ok, (a) => a.kid ?? '?')].map(([k, n]) => `${k.slice(0, 8)}×${n}`).join(' '),

@@ -1,6 +1,6 @@
 import type { ProxiedRequest } from './balancer.ts';
 import type { Attempt } from './load.ts';
-import { ALREADY_EXISTS } from './shopper-flows.ts';
+import { ALREADY_EXISTS, type Shopper } from './shopper-flows.ts';
 
 /** Figures are printed, never asserted (except where the issue states one; the scenario says how). */
 
@@ -39,6 +39,18 @@ export function signInFigures(attempts: Attempt[], from: number, to: number): Re
     failed: failed.length,
     'errors by cause': failed.length ? [...byReason].map(([reason, n]) => `${reason} ×${n}`).join(', ') : 'none',
     'retries that found their account (already exists)': inWindow.filter((a) => a.reason === ALREADY_EXISTS).length,
+  };
+}
+
+/** The mailed-link confirmations that ended in each window (when the address was verified), and what they met on the way. */
+export function confirmationFigures(shoppers: Shopper[], windows: Window[]): Record<string, string | number> {
+  const all = shoppers.map((s) => s.confirmation).filter((c) => c?.end !== undefined && c.end >= windows[0]!.from);
+  const ended = (from: number, to: number) => all.filter((c) => c!.end! >= from && c!.end! < to);
+  const failures = all.flatMap((c) => c!.failures);
+  return {
+    'email confirmations ended': windows.map(({ label, from, to }) => `${label} ${ended(from, to).length}`).join(' · '),
+    'their failed requests, tried again': failures.length ? `${failures.length}: ${[...new Set(failures)].slice(0, 3).join(', ')}` : 0,
+    'links spent by a lost answer / new links asked': `${all.reduce((n, c) => n + c!.spent, 0)} / ${all.reduce((n, c) => n + c!.resent, 0)}`,
   };
 }
 

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { Inbox } from '../support/smtp.ts';
+import { confirmEmail } from './email-confirmation.ts';
 import { ALREADY_EXISTS, SignInFailure, signIn, type Connection, type Shopper, type SocialFakes } from './shopper-flows.ts';
 import { traced, type Step, type Storefront } from './storefront.ts';
 
@@ -7,6 +9,8 @@ import { traced, type Step, type Storefront } from './storefront.ts';
  * coming back to sign in, with a pause between visits. A shopper whose sign-in fails tries again
  * (a new sign-in from the storefront, as a person would) until it works; after `stop()` they keep
  * trying for `retryForMs`, so "shoppers on the dead instance can retry and finish" can be checked.
+ * With `confirmShare`, that share of new password shoppers then confirm the link mailed at sign-up
+ * (email-confirmation.ts), which is when FullContact may look them up; the others stay unverified.
  */
 export interface Attempt {
   id: number;
@@ -38,6 +42,10 @@ export interface LoadOptions {
   issuer: string;
   storefront: Storefront;
   fakes: SocialFakes;
+  /** Where insole's mails arrive (the suite's SMTP server): needed with a confirmShare. */
+  inbox?: Inbox;
+  /** The share of new password shoppers who confirm their mailed link (default none: the benches' sign-ins only). */
+  confirmShare?: number;
   concurrency: number;
   thinkMs: number;
   retryForMs: number;
@@ -76,11 +84,13 @@ export function newShopper(connection: Connection): Shopper {
 }
 
 let ids = 0;
+const CONFIRM_WITHIN_MS = 8_000;
 
 export function startLoad(options: LoadOptions): Load {
   const { attempts, shoppers, returning } = options.history;
   let running = true;
   let stoppedAt = Infinity;
+  const keepTrying = () => running || Date.now() - stoppedAt <= options.retryForMs;
 
   function nextVisit(): { shopper: Shopper; screen: 'signup' | 'login' } {
     const roll = Math.random();
@@ -90,6 +100,7 @@ export function startLoad(options: LoadOptions): Load {
       return { shopper: known[Math.floor(Math.random() * known.length)]!, screen: 'login' };
     }
     const shopper = newShopper(connection);
+    if (connection === 'password' && Math.random() < (options.confirmShare ?? 0)) shopper.confirms = true;
     shoppers.push(shopper);
     return { shopper, screen: 'signup' };
   }
@@ -114,12 +125,26 @@ export function startLoad(options: LoadOptions): Load {
   async function visit(shopper: Shopper, screen: 'signup' | 'login'): Promise<void> {
     let last = await attempt(shopper, screen);
     while (!last.ok) {
-      if (!running && Date.now() - stoppedAt > options.retryForMs) return;
+      if (!keepTrying()) return;
       // A sign-up whose answer was lost may have created the account: the shopper signs in instead.
       const next = last.reason === ALREADY_EXISTS ? 'login' : last.screen;
       await sleep(300 + Math.random() * 400);
       last = await attempt(shopper, next, last.id);
     }
+    if (screen === 'signup' && shopper.confirms) confirmLater(shopper);
+  }
+
+  /**
+   * The shopper opens the mail within seconds (at once when the load stops), while the worker goes
+   * on: a confirmation can meet a fault its sign-up did not (a database going away meanwhile).
+   */
+  const confirming: Promise<void>[] = [];
+  let stopping!: () => void;
+  const stopped = new Promise<void>((resolve) => { stopping = resolve; });
+  function confirmLater(shopper: Shopper): void {
+    confirming.push(Promise.race([sleep(Math.random() * CONFIRM_WITHIN_MS), stopped]).then(async () => {
+      shopper.confirmation = await confirmEmail(options.issuer, options.inbox!, shopper, keepTrying);
+    }));
   }
 
   const workers = Array.from({ length: options.concurrency }, async () => {
@@ -134,7 +159,9 @@ export function startLoad(options: LoadOptions): Load {
     async stop() {
       running = false;
       stoppedAt = Date.now();
+      stopping();
       await Promise.all(workers);
+      await Promise.all(confirming);
     },
   };
 }

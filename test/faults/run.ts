@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { audit, type CrashWindow } from './audit.ts';
 import type { BrokerMode } from './broker.ts';
 import { ROOT } from './cluster.ts';
-import { printBlock } from './figures.ts';
+import { confirmationFigures, printBlock } from './figures.ts';
 import { deadlineAnswers } from './instance-logs.ts';
 import { createHistory, startLoad } from './load.ts';
 import type { Durations, Scenario } from './scenario.ts';
@@ -53,7 +53,7 @@ try {
   for (const scenario of chosen) {
     const scenarioStart = Date.now();
     console.log(`▶ ${scenario.title}`);
-    const load = startLoad({ issuer: suite.balancer.url, storefront: suite.storefront, fakes: suite, concurrency: Number(values.concurrency), thinkMs: 100, retryForMs: 60_000, history });
+    const load = startLoad({ issuer: suite.balancer.url, storefront: suite.storefront, fakes: suite, inbox: suite.inbox, confirmShare: 2 / 3, concurrency: Number(values.concurrency), thinkMs: 100, retryForMs: 60_000, history });
     let stopped = false;
     const stopLoad = async () => { if (!stopped) { stopped = true; await load.stop(); } };
     const outcome = await scenario.run({ suite, history, durations, crash, stopLoad }).finally(stopLoad);
@@ -61,6 +61,8 @@ try {
     const audited = await audit(suite, history.attempts, history.shoppers, crash);
     const checks = [...outcome.checks, { name: `background work settled (${settled.settled ? `${(settled.ms / 1000).toFixed(1)} s` : 'not in time'})`, ok: settled.settled, detail: '' }, ...audited.checks];
     const hung = await deadlineAnswers(suite, scenarioStart, Date.now());
+    const windows = [...outcome.windows, { label: 'later', from: outcome.windows.at(-1)!.to, to: Infinity }];
+    Object.assign(outcome.figures, confirmationFigures(history.shoppers, windows));
     printBlock('figures', { ...outcome.figures, 'requests cut by answer_within_ms (hung inside insole)': hung.length ? `${hung.length}: ${hung.slice(0, 3).join(', ')}` : 0 });
     printBlock('audit (the whole run so far)', audited.figures);
     for (const c of checks) console.log(`  ${c.ok ? '✔' : '✖'} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);

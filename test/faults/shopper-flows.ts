@@ -2,6 +2,7 @@ import { answerConsent } from '../fakes/drive.ts';
 import type { FakeGoogle, GoogleAccount } from '../fakes/fake-google.ts';
 import type { FakeTwitter, TwitterAccount } from '../fakes/fake-twitter.ts';
 import { readForm } from '../support/user-agent.ts';
+import type { Confirmation } from './email-confirmation.ts';
 import { buildRequest, exchange, ShopperBrowser, type Storefront } from './storefront.ts';
 
 /**
@@ -22,6 +23,9 @@ export interface Shopper {
   twitter?: TwitterAccount;
   /** The user_id insole gave this shopper, once a sign-in completed. */
   userId?: string;
+  /** A password shopper who confirms the mailed link after signing up (the others never do). */
+  confirms?: boolean;
+  confirmation?: Confirmation;
 }
 
 export class SignInFailure extends Error {

@@ -6,6 +6,7 @@ import mongoose from 'mongoose';
 import { startFakeGoogle, type FakeGoogle } from '../fakes/fake-google.ts';
 import { startFakeTwitter, type FakeTwitter } from '../fakes/fake-twitter.ts';
 import { freePort } from '../support/insole.ts';
+import { startInbox, type Inbox } from '../support/smtp.ts';
 import { startBalancer, type Balancer } from './balancer.ts';
 import { controlBroker, type BrokerControl, type BrokerMode } from './broker.ts';
 import { createInstance, startDatabase, type Database, type Instance } from './cluster.ts';
@@ -16,7 +17,7 @@ import { connectStorefront, SHOP_API, STOREFRONT, type Storefront } from './stor
 /**
  * Everything a fault scenario runs against: the dev database (H2 file), three insole processes
  * behind the balancer, RabbitMQ with a consumer counting events, the fake social providers and
- * APIs, and the storefront. The knobs that make crashes and outages resolve in seconds rather
+ * APIs, an SMTP server receiving insole's mails, and the storefront. The knobs that make crashes and outages resolve in seconds rather
  * than minutes (leases, polls, back-off) are in the INSOLE_CONFIG file written here.
  */
 export interface Suite {
@@ -30,6 +31,8 @@ export interface Suite {
   x: SuiteXApi;
   google: FakeGoogle;
   twitter: FakeTwitter;
+  /** The SMTP server every instance sends its mails to (the shoppers' inboxes). */
+  inbox: Inbox;
   storefront: Storefront;
   /** The suite's own connection, for audits (it reconnects after a database restart, like insole). */
   mongo: mongoose.Connection;
@@ -52,12 +55,13 @@ export interface SuiteSettings {
 
 export const SETTINGS: SuiteSettings = { hookLeaseMs: 5_000, outboxClaimMs: 3_000, keyRefreshSeconds: 2, keyActivateSeconds: 3, drainMs: 1_500 };
 
-function instanceConfig(fakes: { fullcontact: SuiteFullContact; x: SuiteXApi; google: FakeGoogle; twitter: FakeTwitter }, dir: string, s: SuiteSettings, metricsToken: string, exchange: string) {
-  const { fullcontact, x, google, twitter } = fakes;
+function instanceConfig(fakes: { fullcontact: SuiteFullContact; x: SuiteXApi; google: FakeGoogle; twitter: FakeTwitter; inbox: Inbox }, dir: string, s: SuiteSettings, metricsToken: string, exchange: string) {
+  const { fullcontact, x, google, twitter, inbox } = fakes;
   return {
     data_dir: join(dir, 'data'),
     log_level: 'info',
     signup: { verify_email_first: false },
+    mail: { smtp_url: inbox.url },
     clients: [{ client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, redirect_uris: [STOREFRONT.redirect_uri], client_name: 'Fault-suite storefront' }],
     apis: [{ identifier: SHOP_API, scopes: ['read:orders'] }],
     connections: {
@@ -85,6 +89,7 @@ export async function startSuite({ brokerMode, amqpUrl, settings = SETTINGS }: {
   const { fullcontact, x } = await startSuiteApis();
   const google = await startFakeGoogle({ clientId: 'faults-google', clientSecret: 'faults-google-secret' });
   const twitter = await startFakeTwitter({ consumerKey: 'faults-x-key', consumerSecret: 'faults-x-secret' });
+  const inbox = await startInbox();
   const ports = [await freePort(), await freePort(), await freePort()];
   const balancer = await startBalancer(ports.map((port, i) => ({ name: `insole-${'abc'[i]}`, port })));
   for (const [fake, connection] of [[google, 'google-oauth2'], [twitter, 'twitter']] as const) fake.registerRedirectUri(`${balancer.url}/login/callback/${connection}`);
@@ -96,7 +101,7 @@ export async function startSuite({ brokerMode, amqpUrl, settings = SETTINGS }: {
 
   const metricsToken = randomBytes(16).toString('hex');
   const configFile = join(dir, 'insole.json');
-  await writeFile(configFile, JSON.stringify(instanceConfig({ fullcontact, x, google, twitter }, dir, settings, metricsToken, exchange), null, 2));
+  await writeFile(configFile, JSON.stringify(instanceConfig({ fullcontact, x, google, twitter, inbox }, dir, settings, metricsToken, exchange), null, 2));
   const env = {
     issuer: balancer.url, mongodbUri: db.uri, amqpUrl: broker.instanceUrl, configFile, logDir: dir,
     cookieSecret: randomBytes(32).toString('hex'), keyEncryptionKey: randomBytes(32).toString('hex'),
@@ -108,12 +113,12 @@ export async function startSuite({ brokerMode, amqpUrl, settings = SETTINGS }: {
   const storefront = await connectStorefront(balancer.url);
 
   return {
-    dir, db, instances, balancer, broker, counter, fullcontact, x, google, twitter, storefront, mongo, settings, metricsToken,
+    dir, db, instances, balancer, broker, counter, fullcontact, x, google, twitter, inbox, storefront, mongo, settings, metricsToken,
     keyEncryptionKey: env.keyEncryptionKey, cookieSecret: env.cookieSecret,
     async close() {
       await broker.restore();
       for (const instance of instances) if (instance.child && instance.child.exitCode === null) { instance.child.kill('SIGTERM'); await instance.exited; }
-      await Promise.allSettled([counter.close(), mongo.close(), balancer.close(), fullcontact.close(), x.close(), google.close(), twitter.close(), broker.close()]);
+      await Promise.allSettled([counter.close(), mongo.close(), balancer.close(), fullcontact.close(), x.close(), google.close(), twitter.close(), inbox.close(), broker.close()]);
       await db.stop();
     },
   };
