@@ -7,19 +7,24 @@ import { usersOf } from './social-steps.ts';
 /**
  * insole's `hooks` settings pointed at fake APIs, with a fast worker: polls every 50 ms and backs
  * off from 50 ms (capped at 400 ms), so retries happen within a test. Hooks without a fake are off.
+ * Each attempt's budget (timeout_ms) is a wall-clock deadline that a loaded machine can overrun
+ * without anything being wrong: at 2 s, two attempts in jobs.test.ts's two-instance test took
+ * 2.25 and 2.32 s under load and were retried (attempts 2). So it is far above what an attempt
+ * against a loopback fake takes; a test about the budget itself sets its own (enrichment.test.ts).
  */
+const HOOK_BUDGET_MS = 20_000;
 export function hookSettings(fakes: { fullcontact?: FakeFullContact; sentiment?: FakeSentimentService; x?: FakeXApi }, tweak: { worker?: object; fullcontact?: object; sentiment?: object } = {}) {
   const { fullcontact, sentiment, x } = fakes;
   return {
     hooks: {
       worker: { poll_ms: 50, base_delay_ms: 50, max_delay_ms: 400, ...tweak.worker },
       fullcontact: fullcontact
-        ? { api_key: fullcontact.apiKey, base_url: fullcontact.url, timeout_ms: 2_000, ...tweak.fullcontact }
+        ? { api_key: fullcontact.apiKey, base_url: fullcontact.url, timeout_ms: HOOK_BUDGET_MS, ...tweak.fullcontact }
         : { enabled: false },
       sentiment: sentiment
-        ? { mode: 'remote', remote_url: sentiment.endpoint, secret: sentiment.secret, timeout_ms: 2_000, ...tweak.sentiment }
+        ? { mode: 'remote', remote_url: sentiment.endpoint, secret: sentiment.secret, timeout_ms: HOOK_BUDGET_MS, ...tweak.sentiment }
         : x
-          ? { mode: 'builtin', x_bearer_token: x.bearerToken, x_base_url: x.url, timeout_ms: 2_000, ...tweak.sentiment }
+          ? { mode: 'builtin', x_bearer_token: x.bearerToken, x_base_url: x.url, timeout_ms: HOOK_BUDGET_MS, ...tweak.sentiment }
           : { enabled: false },
     },
   };
