@@ -13,6 +13,9 @@ import {
   socialTrip, storefrontTokens, submit, usersOf, type Connection, type Page, type Trip,
 } from './support/social-steps.ts';
 
+// The provider budget (connections.timeout_ms) of the world where providers fail: short, so a slow
+// provider's tests are quick. Elsewhere the worlds keep the default (support/social.ts says why).
+const TIMEOUT_MS = 1_500;
 // A slow provider answers LATE_MS after insole's timeout: long after the shopper has the sign-in page
 // again. The shopper's wait is bounded by timeout_ms plus SLACK_MS (redirects and a page on a busy
 // machine), less than LATE_MS, so a sign-in that waited for the provider fails the bound.
@@ -316,7 +319,7 @@ describe('social sign-in: the shopper cancels, the provider fails', () => {
   let since: Date;
   let usersBefore: number;
   const logged = captureLogs();
-  before(async () => { world = await startSocialWorld({}, logged.logger); });
+  before(async () => { world = await startSocialWorld({ connections: { timeout_ms: TIMEOUT_MS } }, logged.logger); });
   after(async () => {
     await world.close();
     // Late provider answers (after a timeout) included: nothing went wrong on insole's side.

@@ -22,8 +22,16 @@ export interface FakesLayout {
   facebookProfileQuery?: string;
 }
 
-/** insole with all three connections pointed at fake providers on loopback; `logger` to read its log lines. */
+/**
+ * insole with all three connections pointed at fake providers on loopback; `logger` to read its log lines.
+ * `overrides.connections` is merged into the connections (e.g. `{ timeout_ms }`). The provider budget
+ * (connections.timeout_ms) stays at its default (10 s): it is a wall-clock deadline on the whole
+ * strategy run, our own handshake write included. At 1.5 s a loaded machine can overrun it on a
+ * connect to Google (one database write) or X (that and one loopback request), which then shows the
+ * 502 sign-in page where the test expects the redirect. Only tests of a slow provider set a short one.
+ */
 export async function startSocialWorld(overrides: Record<string, unknown> = {}, logger?: Logger, layout: FakesLayout = {}, databaseUri = testDatabaseUri()): Promise<SocialWorld> {
+  const { connections, ...settings } = overrides as { connections?: Record<string, unknown> };
   const under = (name: string) => (layout.pathPrefix === undefined ? undefined : `${layout.pathPrefix}/${name}`);
   const google = await startFakeGoogle({ clientId: 'google-client', clientSecret: 'google-secret', pathPrefix: under('google') });
   const facebook = await startFakeFacebook({ appId: 'fb-app', appSecret: 'fb-secret', pathPrefix: under('facebook') });
@@ -31,7 +39,6 @@ export async function startSocialWorld(overrides: Record<string, unknown> = {}, 
   const facebookProfile = facebook.endpoints.profileURL + (layout.facebookProfileQuery ? `?${layout.facebookProfileQuery}` : '');
   const insole = await startTestInsole({
     connections: {
-      timeout_ms: 1_500,
       'google-oauth2': {
         client_id: 'google-client', client_secret: 'google-secret',
         authorization_url: google.endpoints.authorizationURL, token_url: google.endpoints.tokenURL, userinfo_url: google.endpoints.userProfileURL,
@@ -46,8 +53,9 @@ export async function startSocialWorld(overrides: Record<string, unknown> = {}, 
         request_token_url: twitter.endpoints.requestTokenURL, authorization_url: twitter.endpoints.userAuthorizationURL,
         access_token_url: twitter.endpoints.accessTokenURL, profile_url: twitter.endpoints.userProfileURL,
       },
+      ...connections,
     },
-    ...overrides,
+    ...settings,
   }, databaseUri, logger);
   for (const [fake, name] of [[google, 'google-oauth2'], [facebook, 'facebook'], [twitter, 'twitter']] as const) {
     fake.registerRedirectUri(`${insole.issuer}/login/callback/${name}`);
