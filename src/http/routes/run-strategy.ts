@@ -8,7 +8,8 @@ export type StrategyOutcome = { kind: 'redirected' } | ProviderOutcome;
 /**
  * Runs a passport strategy as a promise with a deadline: a provider that hangs (the oauth library
  * has no timeouts) must not hang the shopper. After the deadline, late strategy output is ignored:
- * a redirect can no longer be sent because the response is already out.
+ * passport writes through a gate that closes when the outcome is settled, so a redirect that comes
+ * while the route is still recording the failure cannot go out before (or instead of) its page.
  */
 /** The part of a Passport instance we use (its own typings describe only the global singleton). */
 export interface Authenticator {
@@ -26,16 +27,32 @@ export function runStrategy(passport: Authenticator, connection: string, req: Re
       resolve(outcome);
     };
     const timer = setTimeout(() => settle({ kind: 'failed', reason: `no answer from the provider within ${timeoutMs} ms` }), timeoutMs);
-    // passport's redirect writes headers itself; once we have answered, swallow what comes late.
-    const setHeader = res.setHeader.bind(res);
-    res.setHeader = ((name: string, value: string | number | readonly string[]) => (res.headersSent ? res : setHeader(name, value))) as typeof res.setHeader;
     res.once('finish', () => settle({ kind: 'redirected' }));
 
     passport.authenticate(connection, { ...options, session: false }, (err: unknown, user: ProviderResult | false, info?: { message?: string }) => {
       if (err) return settle({ kind: 'failed', reason: describe(err) });
       if (!user) return settle({ kind: 'denied', reason: info?.message ?? 'denied by the user' });
       settle({ kind: 'success', result: user });
-    })(req, res, (err?: unknown) => settle({ kind: 'failed', reason: describe(err) }));
+    })(req, untilSettled(res, () => settled), (err?: unknown) => settle({ kind: 'failed', reason: describe(err) }));
+  });
+}
+
+/**
+ * The response as passport sees it: once `settled`, what passport does to it (a redirect is
+ * `statusCode`, `setHeader` and `end`: passport's authenticate.js) is dropped. The route answers on
+ * the response itself.
+ */
+function untilSettled(res: Response, settled: () => boolean): Response {
+  return new Proxy(res, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => (settled() ? target : (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+    set(target, prop, value) {
+      if (!settled()) Reflect.set(target, prop, value, target);
+      return true;
+    },
   });
 }
 
