@@ -158,11 +158,31 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     // Answered requests may still be sending their mail (a verification or reset link the page promised).
     if (core.mailer.sending()) logger.info({ mails: core.mailer.sending() }, 'waiting for the mails being sent');
     const mailsSent = core.mailer.close(Math.max(0, graceEnds - performance.now()));
-    await stopRelay(); // before the database: its last round marks what the broker confirmed
-    await areasStopped; // before the database: the last attempts record their outcome
-    await mailsSent;
+    const lastWork = (async () => {
+      await stopRelay(); // before the database: its last round marks what the broker confirmed
+      await areasStopped; // before the database: the last attempts record their outcome
+      await mailsSent;
+    })();
+    // Those last writes need the database: gone, each would wait out the driver's server selection
+    // (5 s) in turn, past the grace. What is unfinished then is left to the leases and claims that
+    // cover a crash (an unconfirmed event is sent again, a job is taken over).
+    if (!(await finishedWithin(lastWork, graceEnds - performance.now()))) {
+      logger.warn({ grace_ms: graceMs }, 'shutdown grace is over: closing with work unfinished (is the database away?); it is picked up as after a crash');
+    }
     await core.http.close(); // after the hooks: their last attempts may still be calling out
     await core.connection.close();
+  }
+}
+
+/** Whether `work` ended within `ms`: its failure within them is thrown; a later one is dropped, the shutdown having moved on. */
+async function finishedWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, ms)); });
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined); // no unhandled rejection when it fails after the deadline
   }
 }
 

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../src/db/embedded-mongo.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { captureLogs } from './support/log-capture.ts';
+import { AMQP_URL } from './support/rabbitmq.ts';
 import { buildAuthorization, discoverStorefront, signInForTokens } from './support/relying-party.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 import { readForm, UserAgent } from './support/user-agent.ts';
@@ -124,6 +125,35 @@ describe('the database silent, its connections open', () => {
     // No heartbeat for two intervals: readiness goes red long before the driver's 30-s connect
     // timeout would call the server lost. (A wall-clock step is not an outage: clock-step.test.ts.)
     await until(async () => (await fetch(`${insole.issuer}/health/ready`)).status === 503, 'readiness reports the silent database', 10_000);
+  });
+});
+
+// Found by the fault-suite work: SIGTERM after the database's process died took longer than drain_ms
+// + grace_ms, each last database write of the shutdown (the event relay's round, the areas' stops)
+// waiting out the driver's 5-s server selection in turn. A bound, not a speed: the unbounded wait is seconds past it.
+describe('SIGTERM with the database gone', () => {
+  let mongo: EmbeddedMongo;
+  let insole: TestInsole;
+  const captured = captureLogs('info');
+  const GRACE_MS = 1_000;
+  before(async () => {
+    mongo = await startEmbeddedMongo();
+    // Each area that writes at its stop, on: the event relay (a broker to confirm to), the hook worker.
+    const work = { events: { amqp_url: AMQP_URL }, hooks: { fullcontact: { api_key: 'gone-at-shutdown', base_url: 'http://127.0.0.1:9' } } };
+    insole = await startTestInsole({ ...work, shutdown: { drain_ms: 0, grace_ms: GRACE_MS } }, `${mongo.uri}/gone-at-shutdown`, captured.logger);
+  });
+  after(async () => { await insole.stop(); await mongo.stop(); });
+
+  test('the shutdown still ends within the grace (plus a margin), saying what it left unfinished', async () => {
+    await signInForTokens(insole.issuer, { email: 'gone.at.shutdown@innovashoes.example', password: 'heel drop 8 millimetres' }, 'signup');
+    await mongo.stop();
+    await until(async () => (await fetch(`${insole.issuer}/health/ready`)).status === 503, 'readiness reports the outage');
+
+    const started = performance.now();
+    await insole.stop();
+    const took = performance.now() - started;
+    assert.ok(took < GRACE_MS + 1_500, `stopped after ${Math.round(took)} ms; the bound is grace_ms (${GRACE_MS}) and a margin`);
+    assert.ok(captured.lines.some((line) => line.includes('shutdown grace is over')), 'the log says the shutdown cut its last work short');
   });
 });
 
