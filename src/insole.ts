@@ -68,7 +68,7 @@ async function composeAreas(core: Core): Promise<ComposedInsole> {
   // then starts only once nothing after it waits on the database.
   const hooks = await createHooksArea(core);
   const oidc = await createOidcArea(core);
-  const accounts = createAccountsArea(core, { endSessions: oidc.endSessions });
+  const accounts = createAccountsArea(core, { endSessions: oidc.endSessions, queueVerifiedHooks: hooks.durableHooks.queueVerified });
   const social = createSocialArea(core, accounts);
   const insight = createInsightArea(core);
   const admin = createAdminArea(core, { oidc: oidc.provider, accounts, insight, connections: CONNECTIONS });

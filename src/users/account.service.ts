@@ -8,6 +8,7 @@ import type { PasswordHasher } from './password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
 import type { RequestContext } from './password-signin.service.ts';
 import { PASSWORD_CONNECTION, PASSWORD_STRATEGY as STRATEGY } from './password-user.ts';
+import type { UserDoc } from './user.model.ts';
 import type { UserRepository } from './user.repository.ts';
 import type { SignupConfirmation, VerifyFirstSignup } from './verify-first-signup.service.ts';
 import { ticketResultRedirect } from './ticket-result.ts';
@@ -25,8 +26,10 @@ export type AccountService = ReturnType<typeof createAccountService>;
 export function createAccountService(deps: {
   endSessions: EndSessions; users: UserRepository; tickets: EmailTickets; mails: AccountMails; logs: LogService;
   hasher: PasswordHasher; policy: PasswordPolicy; protection: AttackProtection; verifyFirstSignup: VerifyFirstSignup;
+  /** Queues (awaited, idempotent by job key) what a verified address now allows: the durable hooks' queueing (README "Hooks"). */
+  queueVerifiedHooks: (user: UserDoc) => Promise<void>;
 }) {
-  const { endSessions, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup } = deps;
+  const { endSessions, users, tickets, mails, logs, hasher, policy, protection, verifyFirstSignup, queueVerifiedHooks } = deps;
 
   /**
    * A reset link works only while the account still has the address it was mailed to: once the
@@ -38,16 +41,25 @@ export function createAccountService(deps: {
   }
 
   return {
-    /** The link of a pending sign-up creates its user; the link of an existing user verifies its email. */
+    /**
+     * The link of a pending sign-up creates its user; the link of an existing user verifies its email.
+     * The link is spent last, after the verification and its hooks' queueing are written, so a crash or
+     * a lost database at any step leaves it working for a retry that completes (each step is
+     * idempotent). Two clicks at once both verify (the same write) and both get the confirmation;
+     * the one that spends the link logs the `sv`.
+     */
     async verifyEmail(token: string, ctx: RequestContext): Promise<EmailConfirmation> {
       const signup = await verifyFirstSignup.confirm(token, ctx);
       if (signup) return signup;
-      const ticket = await tickets.redeem('verify_email', token);
-      if (!ticket || !(await users.markEmailVerified(ticket.user_id, ticket.email))) {
-        await logs.record({ type: 'fv', ...ctx, ...STRATEGY, user_id: ticket?.user_id, user_name: ticket?.email, details: { error: 'invalid or used link' } });
+      const ticket = await tickets.peek('verify_email', token);
+      const user = ticket && await users.markEmailVerified(ticket.user_id, ticket.email);
+      if (!user) {
+        if (ticket) await tickets.redeem('verify_email', token); // the address changed: the link is void, as before
+        await logs.record({ type: 'fv', ...ctx, ...STRATEGY, user_id: ticket?.user_id, user_name: ticket?.email, details: { error: ticket ? 'the email changed since the link was sent' : 'invalid or used link' } });
         throw new InvalidLinkError();
       }
-      await logs.record({ type: 'sv', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
+      await queueVerifiedHooks(user);
+      if (await tickets.redeem('verify_email', token)) await logs.record({ type: 'sv', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
       return { kind: 'verified', user_id: ticket.user_id, uid: ticket.uid, redirect: ticketResultRedirect(ticket, 'Your email was verified. You can continue using the application.') };
     },
 

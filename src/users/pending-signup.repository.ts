@@ -52,10 +52,15 @@ export function createPendingSignupRepository(connection: Connection) {
       return token;
     },
 
-    /** Uses the link up: of two concurrent confirmations exactly one gets the sign-up. */
-    async take(token: string): Promise<PendingSignup | null> {
+    /** The live sign-up of a link, not used up: that comes once its user exists (done), so a crash in between leaves the link working. */
+    async peek(token: string): Promise<PendingSignup | null> {
       if (!isPlausibleToken(token)) return null;
-      return records.findOneAndDelete({ ticket: linkDigest(token), ...live() });
+      return records.findOne({ ticket: linkDigest(token), ...live() });
+    },
+
+    /** The sign-up is done (its user exists, or the address is taken): its link stops working. */
+    async done(signup: PendingSignup): Promise<void> {
+      await records.deleteOne({ ticket: signup.ticket });
     },
 
     /** A fresh link for a live pending sign-up (the previous link stops working); null when there is none. */

@@ -2,7 +2,7 @@ import type { LogService } from '../logs/log.service.ts';
 import type { AccountMails } from './account-mails.ts';
 import type { RequestContext } from './password-signin.service.ts';
 import { displayNamesOf, newPasswordUser, PASSWORD_STRATEGY } from './password-user.ts';
-import type { PendingSignupRepository } from './pending-signup.repository.ts';
+import type { PendingSignup, PendingSignupRepository } from './pending-signup.repository.ts';
 import type { SignupAttemptNotice } from './signup-attempt.ts';
 import type { UserRepository } from './user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
@@ -28,6 +28,30 @@ export function createVerifyFirstSignup(deps: {
 }) {
   const { pending, users, logs, mails, noticeSignupAttempt, ttlSeconds } = deps;
 
+  /** The sign-up's user; when the address has one already, it is this sign-up's own (made by an earlier try of the link) or another's: taken. */
+  async function createUser(signup: PendingSignup, ctx: RequestContext): Promise<SignupConfirmation> {
+    const { email } = signup;
+    const user = newPasswordUser({
+      email, password_hash: signup.password_hash, email_verified: true, now: new Date(), names: { name: signup.name, nickname: signup.nickname },
+    });
+    // The sign-up happens now, and the same click proved the mailbox.
+    // Not a sign-in yet: the `s` follows when the browser that signed up finishes (daily stats count logins by it).
+    const log = logs.prepare({ type: 'ss', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email, details: { signed_in: false } });
+    try {
+      await users.insert(user, { log });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      // The Argon2 hash (with its own random salt) names the sign-up: the same one means this link made the user already.
+      const holder = await users.findByEmailWithSecret(email);
+      if (holder?.password_hash === signup.password_hash) return { kind: 'created', user_id: holder.user_id, uid: signup.uid };
+      await logs.record({ type: 'fs', ...ctx, ...PASSWORD_STRATEGY, user_name: email, details: { error: 'user_exists' } });
+      return { kind: 'taken', email };
+    }
+    logs.write(log);
+    await logs.record({ type: 'sv', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
+    return { kind: 'created', user_id: user.user_id, uid: signup.uid };
+  }
+
   return {
     /**
      * Keeps the sign-up and mails its link; a newer sign-up for the email replaces it. An address
@@ -41,27 +65,17 @@ export function createVerifyFirstSignup(deps: {
       await mails.signupConfirmation(email, token);
     },
 
-    /** The link was confirmed: the user is created, verified, in one insert. Null: no live sign-up has this link. */
+    /**
+     * The link was confirmed: the user is created, verified, in one insert. Null: no live sign-up
+     * has this link. The link is used up after the insert, so a crash or a lost database in between
+     * leaves it working: the retry finds the user it made (as does a second click at once).
+     */
     async confirm(token: string, ctx: RequestContext): Promise<SignupConfirmation | null> {
-      const signup = await pending.take(token);
+      const signup = await pending.peek(token);
       if (!signup) return null;
-      const { email } = signup;
-      const user = newPasswordUser({
-        email, password_hash: signup.password_hash, email_verified: true, now: new Date(), names: { name: signup.name, nickname: signup.nickname },
-      });
-      // The sign-up happens now, and the same click proved the mailbox.
-      // Not a sign-in yet: the `s` follows when the browser that signed up finishes (daily stats count logins by it).
-      const log = logs.prepare({ type: 'ss', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email, details: { signed_in: false } });
-      try {
-        await users.insert(user, { log });
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-        await logs.record({ type: 'fs', ...ctx, ...PASSWORD_STRATEGY, user_name: email, details: { error: 'user_exists' } });
-        return { kind: 'taken', email };
-      }
-      logs.write(log);
-      await logs.record({ type: 'sv', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
-      return { kind: 'created', user_id: user.user_id, uid: signup.uid };
+      const confirmation = await createUser(signup, ctx);
+      await pending.done(signup);
+      return confirmation;
     },
 
     /** Mails a fresh link (the older one stops working) when a sign-up for the email is pending. */

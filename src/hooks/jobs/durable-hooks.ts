@@ -58,6 +58,11 @@ export async function createDurableHooks({ config, connection, hooks: configured
     },
   });
 
+  /** Queues, for a verified address, what now applies; nothing when it is queued or done already (the job key). */
+  async function queueVerified(user: UserDoc): Promise<void> {
+    if (hooks.length) await enqueueFor(user, hooks);
+  }
+
   const step: PostLoginStep = {
     name: 'durable-hooks',
     async run(user) {
@@ -70,13 +75,14 @@ export async function createDurableHooks({ config, connection, hooks: configured
     queue,
     /**
      * The user's address was just verified (a link, an admin, a ticket): queues what now applies, as
-     * a sign-in would. After the write, like a sign-in's queueing: a crash in between leaves it to
-     * the next sign-in. A failure is logged; the verification stands.
+     * a sign-in would, right after the write. A crash in between leaves it to the next sign-in, and
+     * a failure is logged; the verification stands. The mailed link does not rely on this: it awaits
+     * queueVerified before it is spent, so a retry queues it.
      */
     emailVerified(user: UserDoc): void {
-      if (!hooks.length) return;
-      enqueueFor(user, hooks).catch((err: unknown) => log.warn({ err: { message: (err as Error).message }, user_id: user.user_id }, 'could not queue hooks for a newly verified email; the next sign-in will'));
+      queueVerified(user).catch((err: unknown) => log.warn({ err: { message: (err as Error).message }, user_id: user.user_id }, 'could not queue hooks for a newly verified email; the next sign-in will'));
     },
+    queueVerified,
     /** Starts the worker when at least one hook is enabled. */
     async start(): Promise<void> {
       if (hooks.length) await worker.start();
