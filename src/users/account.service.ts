@@ -102,27 +102,31 @@ export function createAccountService(deps: {
 
     /**
      * A new password ends every session and revokes every refresh token of the user, lifts brute-force
-     * blocks, and voids other reset links. The policy is checked before the link is used up. The
+     * blocks, and voids other reset links. The policy is checked before the link is looked at. The
      * password is written only while the account has the link's address, in that one write; a ticket
-     * made with mark_email_as_verified verifies the address in it too; one with a
-     * result_url answers where to send the shopper.
+     * made with mark_email_as_verified verifies the address in it too; one with a result_url answers
+     * where to send the shopper. The link is used up last, as the verification link is: a crash or a
+     * lost database once the password is written but before the sessions are ended leaves it working,
+     * and the retry ends them (each step may run again). The request that spends it logs the `scp`.
      */
     async resetPassword(token: string, password: string, ctx: RequestContext): Promise<{ redirect?: string }> {
       checkPasswordPolicy(password, policy);
-      const ticket = await tickets.redeem('reset_password', token);
+      const ticket = await tickets.peek('reset_password', token);
       // One conditional write (stillAddressedTo's rule): an address changed while the password hashed sets nothing.
       const written = ticket && await users.replacePasswordHash(ticket.user_id, await hasher.hash(password), { whileEmail: ticket.email, markVerified: Boolean(ticket.mark_email_verified) });
       if (!written) {
+        if (ticket) await tickets.redeem('reset_password', token); // the address changed: the link is void, as before
         const error = ticket ? 'the email changed since the link was sent' : 'invalid or used link';
         await logs.record({ type: 'fcp', ...ctx, ...STRATEGY, user_id: ticket?.user_id, user_name: ticket?.email, details: { error } });
         throw new InvalidLinkError();
       }
       await endSessions(ticket.user_id);
-      await tickets.voidAll(ticket.user_id, 'reset_password');
       const user = await users.findByUserId(ticket.user_id);
       for (const block of user?.blocked_for ?? []) if (block.ip) await protection.unblock(ticket.user_id, block.ip);
       await users.clearBlockedFor(ticket.user_id);
-      await logs.record({ type: 'scp', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
+      const spent = await tickets.redeem('reset_password', token);
+      await tickets.voidAll(ticket.user_id, 'reset_password');
+      if (spent) await logs.record({ type: 'scp', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
       return { redirect: ticketResultRedirect(ticket, 'You can now login to the application with the new password.') };
     },
 
