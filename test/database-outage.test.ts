@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../src/db/embedded-mongo.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
@@ -134,18 +136,33 @@ describe('the database silent, its connections open', () => {
 describe('SIGTERM with the database gone', () => {
   let mongo: EmbeddedMongo;
   let insole: TestInsole;
+  let fullcontact: Server;
+  const asked: IncomingMessage[] = [];
   const captured = captureLogs('info');
   const GRACE_MS = 1_000;
   before(async () => {
     mongo = await startEmbeddedMongo();
-    // Each area that writes at its stop, on: the event relay (a broker to confirm to), the hook worker.
-    const work = { events: { amqp_url: AMQP_URL }, hooks: { fullcontact: { api_key: 'gone-at-shutdown', base_url: 'http://127.0.0.1:9' } } };
+    // A FullContact that never answers: a hook attempt is in flight at the shutdown, and its worker
+    // hands the job back (a database write) once the grace interrupts it.
+    fullcontact = createServer((req) => { asked.push(req); });
+    await new Promise<void>((resolve) => fullcontact.listen(0, '127.0.0.1', resolve));
+    const base_url = `http://127.0.0.1:${(fullcontact.address() as AddressInfo).port}`;
+    const work = { events: { amqp_url: AMQP_URL }, hooks: { fullcontact: { api_key: 'gone-at-shutdown', base_url, timeout_ms: 30_000 } } };
     insole = await startTestInsole({ ...work, shutdown: { drain_ms: 0, grace_ms: GRACE_MS } }, `${mongo.uri}/gone-at-shutdown`, captured.logger);
   });
-  after(async () => { await insole.stop(); await mongo.stop(); });
+  after(async () => {
+    await insole.stop();
+    await mongo.stop();
+    fullcontact.closeAllConnections();
+    await new Promise((resolve) => fullcontact.close(resolve));
+  });
 
   test('the shutdown still ends within the grace (plus a margin), saying what it left unfinished', async () => {
-    await signInForTokens(insole.issuer, { email: 'gone.at.shutdown@innovashoes.example', password: 'heel drop 8 millimetres' }, 'signup');
+    const shopper = { email: 'gone.at.shutdown@innovashoes.example', password: 'heel drop 8 millimetres' };
+    await signInForTokens(insole.issuer, shopper, 'signup');
+    await insole.db.collection('users').updateOne({ email: shopper.email }, { $set: { email_verified: true } });
+    await signInForTokens(insole.issuer, shopper); // queues the FullContact look-up of the (now verified) address
+    await until(async () => asked.length > 0, 'the hook attempt to be calling FullContact');
     await mongo.stop();
     await until(async () => (await fetch(`${insole.issuer}/health/ready`)).status === 503, 'readiness reports the outage');
 
