@@ -163,16 +163,21 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
       await areasStopped; // before the database: the last attempts record their outcome
       await mailsSent;
     })();
-    // Those last writes need the database: gone, each would wait out the driver's server selection
-    // (5 s) in turn, past the grace. What is unfinished then is left to the leases and claims that
-    // cover a crash (an unconfirmed event is sent again, a job is taken over).
-    if (!(await finishedWithin(lastWork, graceEnds - performance.now()))) {
-      logger.warn({ grace_ms: graceMs }, 'shutdown grace is over: closing with work unfinished (is the database away?); it is picked up as after a crash');
+    // Those last writes need the database. Up, they take milliseconds, even after the grace (a job
+    // or hook attempt cut short hands its lease back then, for another instance to take at once).
+    // Gone, each would wait out the driver's server selection (5 s) in turn: past the grace and
+    // LAST_WRITES_MS, what is unfinished is left to the leases and claims that cover a crash (an
+    // unconfirmed event is sent again, a job is taken over when its lease ends).
+    if (!(await finishedWithin(lastWork, Math.max(0, graceEnds - performance.now()) + LAST_WRITES_MS))) {
+      logger.warn({ grace_ms: graceMs, last_writes_ms: LAST_WRITES_MS }, 'shutdown grace is over: closing with work unfinished (is the database away?); it is picked up as after a crash');
     }
     await core.http.close(); // after the hooks: their last attempts may still be calling out
     await core.connection.close();
   }
 }
+
+/** After the grace, how long the last database writes (hand-backs, the relay's marks) may still take. */
+export const LAST_WRITES_MS = 1_000;
 
 /** Whether `work` ended within `ms`: its failure within them is thrown; a later one is dropped, the shutdown having moved on. */
 async function finishedWithin(work: Promise<void>, ms: number): Promise<boolean> {

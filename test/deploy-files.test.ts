@@ -7,6 +7,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { ConfigError, loadConfig } from '../src/config/load-config.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { startTestInsole, type TestInsole } from './support/insole.ts';
+import { LAST_WRITES_MS } from '../src/insole.ts';
 
 // Docker and a cluster are not on the test machines, so the examples are checked for what can go
 // wrong without them: insole's own config loader accepts exactly the settings each example gives it
@@ -51,7 +52,7 @@ describe('deployment examples (docker-compose.yml, deploy/)', () => {
     const config = loadConfig({ env: { ...composeEnv(app.environment), INSOLE_CONFIG: join(ROOT, mount.split(':')[0]) } });
     assert.equal(config.issuer, 'https://localhost:8443');
     assert.ok(config.shutdown.drain_ms >= DEFAULT_DRAIN_MS, `compose drains ${config.shutdown.drain_ms} ms, less than the default ${DEFAULT_DRAIN_MS}`);
-    assert.ok(seconds(app.stop_grace_period) * 1000 > config.shutdown.drain_ms + config.shutdown.grace_ms, 'docker waits longer than insole drains and finishes');
+    assert.ok(seconds(app.stop_grace_period) * 1000 > config.shutdown.drain_ms + config.shutdown.grace_ms + LAST_WRITES_MS, 'docker waits longer than insole drains and finishes');
 
     const caddyfile = await read('deploy/compose/Caddyfile');
     assert.match(caddyfile, /dynamic a insole 3000/);
@@ -88,7 +89,7 @@ describe('deployment examples (docker-compose.yml, deploy/)', () => {
     const config = loadConfig({ env: { ...env, INSOLE_COOKIE_SECRETS: SECRET, INSOLE_KEY_ENCRYPTION_KEY: SECRET.replace(/f/g, 'e') } });
     assert.equal(config.issuer, 'https://id.innovashoes.example');
     assert.ok(config.shutdown.drain_ms >= DEFAULT_DRAIN_MS, `Kubernetes drains ${config.shutdown.drain_ms} ms, less than the default ${DEFAULT_DRAIN_MS}`);
-    assert.ok(pod.terminationGracePeriodSeconds * 1000 > config.shutdown.drain_ms + config.shutdown.grace_ms, 'Kubernetes waits longer than insole drains and finishes');
+    assert.ok(pod.terminationGracePeriodSeconds * 1000 > config.shutdown.drain_ms + config.shutdown.grace_ms + LAST_WRITES_MS, 'Kubernetes waits longer than insole drains and finishes');
   });
 
   test('the probe paths answer on a running insole; readiness reports the database', async () => {
