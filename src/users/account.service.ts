@@ -130,11 +130,13 @@ export function createAccountService(deps: {
       return { redirect: ticketResultRedirect(ticket, 'You can now login to the application with the new password.') };
     },
 
+    /** The link is used up last, as the others are: a crash before the block is lifted leaves it working (each step may run again). */
     async unblock(token: string): Promise<void> {
-      const ticket = await tickets.redeem('unblock', token);
+      const ticket = await tickets.peek('unblock', token);
       if (!ticket?.ip) throw new InvalidLinkError();
       await protection.unblock(ticket.user_id, ticket.ip);
       await users.clearBlockedFor(ticket.user_id, ticket.ip);
+      await tickets.redeem('unblock', token);
     },
   };
 }
