@@ -4,9 +4,10 @@
 // so the interleaving is forced, not left to timing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestInsole, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { startTestInsole, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import { proxiedDatabase } from './support/proxied-database.ts';
+import type { TcpProxy } from './support/tcp-proxy.ts';
 
 const ADMIN = { client_id: 'race-admin', client_secret: 'race-admin-secret-0123456789abcdef', scopes: ['read:users', 'update:users', 'create:role_members', 'delete:role_members'] };
 // A storefront's token: it keeps profiles, it may not give or take dashboard roles.
@@ -24,10 +25,9 @@ describe('Management API writes racing each other', () => {
   let storeToken: string;
   let serial = 0;
   before(async () => {
-    const database = new URL(testDatabaseUri());
-    proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
-    database.port = String(proxy.port);
-    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN), m2mClientConfig(STORE)], dashboard: { admins: [BOSS, CHIEF], roles: { admin: ['read:users', 'update:users'], marketing: ['read:users'] } } }, database.toString());
+    let uri: string;
+    ({ proxy, uri } = await proxiedDatabase());
+    insole = await startTestInsole({ clients: [m2mClientConfig(ADMIN), m2mClientConfig(STORE)], dashboard: { admins: [BOSS, CHIEF], roles: { admin: ['read:users', 'update:users'], marketing: ['read:users'] } } }, uri);
     token = (await managementToken(insole, ADMIN)).access_token;
     storeToken = (await managementToken(insole, STORE)).access_token;
   });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { until } from './support/hooks.ts';
-import { startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
+import { databaseBack, proxiedDatabase } from './support/proxied-database.ts';
 import { buildAuthorization, oidc, signInForTokens } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import type { TcpProxy } from './support/tcp-proxy.ts';
 import { readForm, UserAgent } from './support/user-agent.ts';
 
 /**
@@ -19,11 +19,10 @@ describe('a reset link whose database is lost after the new password, before the
   let insole: TestInsole;
   before(async () => {
     inbox = await startInbox();
-    const database = new URL(testDatabaseUri());
-    proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
-    database.port = String(proxy.port);
+    let uri: string;
+    ({ proxy, uri } = await proxiedDatabase());
     const storefront = { client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, redirect_uris: [STOREFRONT.redirect_uri] };
-    insole = await startTestInsole({ mail: { smtp_url: inbox.url }, clients: [storefront] }, database.toString());
+    insole = await startTestInsole({ mail: { smtp_url: inbox.url }, clients: [storefront] }, uri);
   });
   after(async () => { await insole.stop(); await proxy.close(); await inbox.close(); });
 
@@ -53,8 +52,7 @@ describe('a reset link whose database is lost after the new password, before the
     const cut = proxy.stopAt((chunk) => chunk.includes('findAndModify') && chunk.includes('Session') && chunk.includes(user_id));
     assert.equal((await newPassword(link, 'a password only i know')).status, 503);
     await cut;
-    await proxy.start();
-    await until('the database to be reachable again', async () => (await fetch(`${insole.issuer}/health/ready`)).status === 200);
+    await databaseBack(proxy, insole.issuer);
     assert.equal(await signedIn(), true, 'the password was written, the sessions not yet ended');
 
     const retried = await newPassword(link, 'a password only i know');

@@ -3,10 +3,10 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { runCli } from '../src/cli/insole.ts';
 import { answerConsent } from './fakes/drive.ts';
+import { proxiedDatabase } from './support/proxied-database.ts';
 import { signInForTokens } from './support/relying-party.ts';
-import { testDatabaseUri } from './support/insole.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import type { TcpProxy } from './support/tcp-proxy.ts';
 import {
   follow, freshFacebook, freshGoogle, healAll, logsSince, read, socialTrip, storefrontTokens, submit, usersOf, type Page, type Trip,
 } from './support/social-steps.ts';
@@ -310,10 +310,9 @@ describe('a block that lands while the hosted page links a social identity', () 
   let world: SocialWorld;
   before(async () => {
     // The database behind a TCP proxy, so the link's write can be held at the wire while the block lands.
-    const database = new URL(testDatabaseUri());
-    proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
-    database.port = String(proxy.port);
-    world = await startSocialWorld({}, undefined, {}, database.toString());
+    let uri: string;
+    ({ proxy, uri } = await proxiedDatabase());
+    world = await startSocialWorld({}, undefined, {}, uri);
   });
   after(async () => { await world.close(); await proxy.close(); });
 

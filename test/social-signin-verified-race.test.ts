@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { STOREFRONT, testDatabaseUri } from './support/insole.ts';
+import { STOREFRONT } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
+import { proxiedDatabase } from './support/proxied-database.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import { freshGoogle, socialTrip, storefrontTokens, usersOf } from './support/social-steps.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import type { TcpProxy } from './support/tcp-proxy.ts';
 
 const ADMIN = { client_id: 'verified-race-admin', client_secret: 'verified-race-admin-secret-0123456789', scopes: ['read:users', 'update:users'] };
 
@@ -18,11 +19,10 @@ describe('a returning sign-in verifying its address vs an admin changing it mean
   let world: SocialWorld;
   before(async () => {
     // The database behind a TCP proxy, so the verification's write can be held at the wire.
-    const database = new URL(testDatabaseUri());
-    proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
-    database.port = String(proxy.port);
+    let uri: string;
+    ({ proxy, uri } = await proxiedDatabase());
     const clients = [m2mClientConfig(ADMIN), { client_id: STOREFRONT.client_id, client_secret: STOREFRONT.client_secret, redirect_uris: [STOREFRONT.redirect_uri] }];
-    world = await startSocialWorld({ clients }, undefined, {}, database.toString());
+    world = await startSocialWorld({ clients }, undefined, {}, uri);
   });
   after(async () => { await world.close(); await proxy.close(); });
 

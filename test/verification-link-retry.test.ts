@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startFakeFullContact, type FakeFullContact } from './fakes/fake-fullcontact.ts';
-import { hookSettings, jobsFor, settled, until } from './support/hooks.ts';
-import { signInLogsWritten, startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
+import { hookSettings, jobsFor, settled } from './support/hooks.ts';
+import { signInLogsWritten, startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
+import { databaseBack, proxiedDatabase } from './support/proxied-database.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
 import { follow, openSignIn, read, submit, type Page } from './support/social-steps.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
-import { readForm, UserAgent } from './support/user-agent.ts';
+import type { TcpProxy } from './support/tcp-proxy.ts';
+import { pressLink } from './support/user-agent.ts';
 
 /**
  * A mailed "Confirm your email" link is used up only after what it does is written, so a crash or
@@ -16,30 +17,6 @@ import { readForm, UserAgent } from './support/user-agent.ts';
  * fault-suite work: the link was spent first, and a retry got "Link expired" for an address still
  * unverified). The database is behind a TCP proxy that dies at one exact write (stopAt) or holds it.
  */
-
-/** The database of a new test, behind a proxy: its URI for insole. */
-async function proxiedDatabase(): Promise<{ proxy: TcpProxy; uri: string }> {
-  const database = new URL(testDatabaseUri());
-  const proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port) });
-  database.port = String(proxy.port);
-  return { proxy, uri: database.toString() };
-}
-
-/** Opens the link and presses its button, as the shopper: the answer's status and page. */
-async function pressLink(issuer: string, link: string): Promise<{ status: number; html: string }> {
-  const agent = new UserAgent(issuer);
-  const html = await (await agent.get(link)).res.text();
-  const { action, csrf } = readForm(html);
-  const ticket = /name="ticket" value="([^"]+)"/.exec(html)![1]!;
-  const answer = await agent.postForm(new URL(action, issuer).href, { _csrf: csrf, ticket });
-  return { status: answer.res.status, html: await answer.res.text() };
-}
-
-/** The proxy is back and the driver has found the database again. */
-async function databaseBack(proxy: TcpProxy, issuer: string): Promise<void> {
-  await proxy.start();
-  await until('the database to be reachable again', async () => (await fetch(`${issuer}/health/ready`)).status === 200);
-}
 
 describe('the link of an existing user (signup.verify_email_first: false)', () => {
   let inbox: Inbox;

@@ -67,3 +67,13 @@ export function readForm(html: string): { action: string; csrf: string } {
 export function interactionUidOf(html: string): string | undefined {
   return /action="\/interaction\/([^/"?#]+)\//.exec(html)?.[1];
 }
+
+/** Opens a mailed link and presses its page's button (a ticket form: links act only on a POST), as the shopper: the answer's status and page. */
+export async function pressLink(issuer: string, link: string): Promise<{ status: number; html: string }> {
+  const agent = new UserAgent(issuer);
+  const html = await (await agent.get(link)).res.text();
+  const { action, csrf } = readForm(html);
+  const ticket = /name="ticket" value="([^"]+)"/.exec(html)![1]!;
+  const answer = await agent.postForm(new URL(action, issuer).href, { _csrf: csrf, ticket });
+  return { status: answer.res.status, html: await answer.res.text() };
+}
