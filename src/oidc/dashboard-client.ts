@@ -12,6 +12,9 @@ export const DASHBOARD_SECRET_COLLECTION = 'dashboard_client';
 
 interface DashboardSecretRecord { _id: string; secret_sealed: Sealed; created_at: Date }
 
+/** 32 random bytes, sealed: a new secret as both the first start and a replacement make it. */
+const freshSealedSecret = (box: Keyring): Sealed => box.seal(randomBytes(32).toString('base64url'));
+
 /**
  * The dashboard's client secret: 32 random bytes made by the first instance that starts, kept
  * sealed as the CLI's client secrets are (clientSecretsBox: the current key encryption key or a
@@ -24,7 +27,7 @@ export async function loadDashboardClientSecret(connection: Connection, box: Key
   const records = connection.collection<DashboardSecretRecord>(DASHBOARD_SECRET_COLLECTION);
   let record = await records.findOne({ _id: DASHBOARD_CLIENT_ID });
   if (!record) {
-    const made = { _id: DASHBOARD_CLIENT_ID, secret_sealed: box.seal(randomBytes(32).toString('base64url')), created_at: new Date() };
+    const made = { _id: DASHBOARD_CLIENT_ID, secret_sealed: freshSealedSecret(box), created_at: new Date() };
     await records.insertOne(made).catch((err: unknown) => { if (!isDuplicateKeyError(err)) throw err; }); // another instance made it first
     record = await records.findOne({ _id: DASHBOARD_CLIENT_ID });
   }
@@ -44,7 +47,7 @@ export async function loadDashboardClientSecret(connection: Connection, box: Key
 export async function replaceDashboardClientSecret(connection: Connection, box: Keyring): Promise<void> {
   await connection.collection<DashboardSecretRecord>(DASHBOARD_SECRET_COLLECTION).updateOne(
     { _id: DASHBOARD_CLIENT_ID },
-    { $set: { secret_sealed: box.seal(randomBytes(32).toString('base64url')), created_at: new Date() } },
+    { $set: { secret_sealed: freshSealedSecret(box), created_at: new Date() } },
     { upsert: true },
   );
 }
