@@ -21,6 +21,7 @@ import { createHostedPagesArea } from './http/pages.area.ts';
 import { createOidcArea } from './oidc/oidc.area.ts';
 import { createInsightArea, type InsightArea } from './insight/insight.area.ts';
 import { createAccountsArea } from './users/accounts.area.ts';
+import { finishedWithin } from './lib/finished-within.ts';
 
 export interface RunningInsole {
   server: Server;
@@ -178,18 +179,6 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
 
 /** After the grace, how long the last database writes (hand-backs, the relay's marks) may still take. */
 export const LAST_WRITES_MS = 1_000;
-
-/** Whether `work` ended within `ms`: its failure within them is thrown; a later one is dropped, the shutdown having moved on. */
-async function finishedWithin(work: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, ms)); });
-  try {
-    return await Promise.race([work.then(() => true as const), late]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => undefined); // no unhandled rejection when it fails after the deadline
-  }
-}
 
 /** Listening, or the reason it could not (a port in use is an error to report, not a wait forever). */
 function listen(server: Server, port: number): Promise<void> {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/logger.ts';
+import { finishedWithin } from '../lib/finished-within.ts';
 
 export interface Mail { to: string; subject: string; html: string; text: string }
 
@@ -55,10 +56,7 @@ export function createMailer(config: Config, logger: Logger): Mailer {
     },
     sending: () => inFlight.size,
     async close(waitMs = 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const givenUp = new Promise<void>((resolve) => { timer = setTimeout(resolve, waitMs); });
-      await Promise.race([Promise.all(inFlight), givenUp]);
-      clearTimeout(timer);
+      await finishedWithin(Promise.all(inFlight), waitMs); // each mail's own failure is logged where it is sent
       transport.close();
     },
   };

@@ -6,6 +6,7 @@ import type { JobQueue } from './job-queue.ts';
 import type { HookMetrics } from './hook-metrics.ts';
 import type { RetryPolicy } from './job-outcome.ts';
 import { runAttempt, type AttemptDeps } from './run-attempt.ts';
+import { finishedWithin } from '../../lib/finished-within.ts';
 
 export interface WorkerSettings extends RetryPolicy {
   pollMs: number;
@@ -86,11 +87,7 @@ export function createHookWorker(deps: Omit<AttemptDeps, 'policy'> & { queue: Jo
       running = false;
       wakeup.wake();
       await loop;
-      if (inFlight.size) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => { timer = setTimeout(resolve, graceMs); })]);
-        clearTimeout(timer);
-      }
+      if (inFlight.size) await finishedWithin(Promise.allSettled([...inFlight]), graceMs);
       shutdown.abort(new Error('insole is shutting down'));
       await Promise.allSettled([...inFlight]);
     },
