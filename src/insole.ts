@@ -169,11 +169,14 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     // Gone, each would wait out the driver's server selection (5 s) in turn: past the grace and
     // LAST_WRITES_MS, what is unfinished is left to the leases and claims that cover a crash (an
     // unconfirmed event is sent again, a job is taken over when its lease ends).
-    if (!(await finishedWithin(lastWork, Math.max(0, graceEnds - performance.now()) + LAST_WRITES_MS))) {
+    const lastWritesEnd = Math.max(graceEnds, performance.now()) + LAST_WRITES_MS;
+    if (!(await finishedWithin(lastWork, lastWritesEnd - performance.now()))) {
       logger.warn({ grace_ms: graceMs, last_writes_ms: LAST_WRITES_MS }, 'shutdown grace is over: closing with work unfinished (is the database away?); it is picked up as after a crash');
     }
     await core.http.close(); // after the hooks: their last attempts may still be calling out
-    await core.connection.close();
+    // The driver's close first ends its pooled sessions, one more command: with the database gone it
+    // too would wait out the server selection. Those sessions expire on the server by themselves.
+    await finishedWithin(core.connection.close(), lastWritesEnd - performance.now());
   }
 }
 
