@@ -135,8 +135,13 @@ describe('the database silent, its connections open', () => {
 // waiting out the driver's 5-s server selection in turn. A bound, not a speed: grace_ms, the 1 s the
 // last writes get after it, and a margin (3 s in all, for a loaded machine) stay below the 5-s wait
 // that the unbounded shutdown always adds.
-describe('SIGTERM with the database gone', () => {
+// CI of 2026-12-06 then read 6.3 s: the hook worker's grace began only once its poll loop's claim,
+// waiting on the gone database, gave up (5 s); the FullContact call ran on until then, and the
+// outbound HTTP close waited for it. Whether a claim was in flight depended on the machine's load;
+// a database that answers nothing (a partition: every command hangs) makes it certain.
+describe('SIGTERM with the database away', () => {
   let mongo: EmbeddedMongo;
+  let proxy: TcpProxy;
   let insole: TestInsole;
   let fullcontact: Server;
   const asked: IncomingMessage[] = [];
@@ -150,10 +155,12 @@ describe('SIGTERM with the database gone', () => {
     await new Promise<void>((resolve) => fullcontact.listen(0, '127.0.0.1', resolve));
     const base_url = `http://127.0.0.1:${(fullcontact.address() as AddressInfo).port}`;
     const work = { events: { amqp_url: AMQP_URL }, hooks: { fullcontact: { api_key: 'gone-at-shutdown', base_url, timeout_ms: 30_000 } } };
-    insole = await startTestInsole({ ...work, shutdown: { drain_ms: 0, grace_ms: GRACE_MS } }, `${mongo.uri}/gone-at-shutdown`, captured.logger);
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(mongo.uri).port) });
+    insole = await startTestInsole({ ...work, shutdown: { drain_ms: 0, grace_ms: GRACE_MS } }, `mongodb://127.0.0.1:${proxy.port}/gone-at-shutdown`, captured.logger);
   });
   after(async () => {
     await insole.stop();
+    await proxy.close();
     await mongo.stop();
     fullcontact.closeAllConnections();
     await new Promise((resolve) => fullcontact.close(resolve));
@@ -165,14 +172,17 @@ describe('SIGTERM with the database gone', () => {
     await insole.db.collection('users').updateOne({ email: shopper.email }, { $set: { email_verified: true } });
     await signInForTokens(insole.issuer, shopper); // queues the FullContact look-up of the (now verified) address
     await until(async () => asked.length > 0, 'the hook attempt to be calling FullContact');
-    await mongo.stop();
-    await until(async () => (await fetch(`${insole.issuer}/health/ready`)).status === 503, 'readiness reports the outage');
+    proxy.hold();
+    // Two missed heartbeats: by then the worker (one attempt in flight of its 8) has sent its next
+    // claim, polling every 500 ms, and the claim waits for an answer that never comes.
+    await until(async () => (await fetch(`${insole.issuer}/health/ready`)).status === 503, 'readiness reports the outage', 10_000);
 
     const started = performance.now();
     await insole.stop();
     const took = performance.now() - started;
     assert.ok(took < GRACE_MS + 4_000, `stopped after ${Math.round(took)} ms; the bound is grace_ms (${GRACE_MS}), 1 s for the last writes and a margin`);
     assert.ok(captured.lines.some((line) => line.includes('shutdown grace is over')), 'the log says the shutdown cut its last work short');
+    assert.ok(asked[0]!.destroyed, 'the FullContact call was interrupted at the grace, not left running');
   });
 });
 

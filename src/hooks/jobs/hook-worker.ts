@@ -86,10 +86,12 @@ export function createHookWorker(deps: Omit<AttemptDeps, 'policy'> & { queue: Jo
       if (!running) return;
       running = false;
       wakeup.wake();
-      await loop;
-      if (inFlight.size) await finishedWithin(Promise.allSettled([...inFlight]), graceMs);
+      // The grace runs from now: a claim in flight can be waiting out the driver's server selection
+      // (the database gone), and the attempts must not run on, calling out, until it gives up.
+      const settled = async () => { await loop; await Promise.allSettled([...inFlight]); };
+      await finishedWithin(settled(), graceMs);
       shutdown.abort(new Error('insole is shutting down'));
-      await Promise.allSettled([...inFlight]);
+      await settled(); // a claim answered now starts its attempt already interrupted: the job is released
     },
 
     metrics: () => metrics.snapshot(),
