@@ -97,7 +97,7 @@ async function composeAndStart(config: Config, logger: Logger, mongodbUri: strin
 
 async function closeCore(core: Core): Promise<void> {
   await core.mailer.close();
-  await core.http.close();
+  await core.http.close(0);
   await core.connection.close();
 }
 
@@ -173,7 +173,9 @@ export async function startInsole(config: Config, logger: Logger, mongodbUri: st
     if (!(await finishedWithin(lastWork, lastWritesEnd - performance.now()))) {
       logger.warn({ grace_ms: graceMs, last_writes_ms: LAST_WRITES_MS }, 'shutdown grace is over: closing with work unfinished (is the database away?); it is picked up as after a crash');
     }
-    await core.http.close(); // after the hooks: their last attempts may still be calling out
+    // After the hooks: their last attempts may still be calling out. A call still out at the end
+    // (a request's rule waiting on a silent API, its connection already closed) is cut.
+    await core.http.close(lastWritesEnd - performance.now());
     // The driver's close first ends its pooled sessions, one more command: with the database gone it
     // too would wait out the server selection. Those sessions expire on the server by themselves.
     await finishedWithin(core.connection.close(), lastWritesEnd - performance.now());

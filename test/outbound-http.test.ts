@@ -112,7 +112,7 @@ describe('the dispatcher on its own', () => {
       assert.deepEqual(proxy.forwards, [], "the Node agent went straight to the NO_PROXY host too");
       assert.equal(near.enrichCalls().length, 2);
     } finally {
-      await http.close();
+      await http.close(0);
     }
   });
 
@@ -124,7 +124,7 @@ describe('the dispatcher on its own', () => {
       assert.equal(far.calls.length, 0, 'the API never heard of it');
       assert.equal(proxy.tunnels.length, 1);
     } finally {
-      await http.close();
+      await http.close(0);
     }
   });
 
@@ -137,7 +137,7 @@ describe('the dispatcher on its own', () => {
     assert.ok(tunnelsTo(near) >= 1 && tunnelsTo(near) <= 3, `10 calls to one origin used ${tunnelsTo(near)} tunnels`);
     assert.ok(tunnelsTo(far) >= 1 && tunnelsTo(far) <= 3, `10 calls to another used ${tunnelsTo(far)} tunnels`);
     assert.ok(proxy.openTunnels() >= 2, 'idle connections stay open for the next call');
-    await http.close();
+    await http.close(0);
     await until('the pooled connections are closed', () => proxy.openTunnels() === 0);
   });
 
@@ -156,7 +156,7 @@ describe('a server that trickles bytes, floods, or says nothing', () => {
     server = await startTrickleServer();
     http = createOutboundHttp(settings({ body_timeout_ms: 300, headers_timeout_ms: 300, max_response_bytes: 256 * 1024 }));
   });
-  after(async () => { await http.close(); await server.close(); });
+  after(async () => { await http.close(0); await server.close(); });
 
   const call = (path: string, signal = longSignal()) => callJsonApi({ http, service: 'FullContact', url: `${server.url}${path}`, signal, expect: [200] });
   const lastSent = () => server.sent.at(-1)!;

@@ -2,6 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { EnvHttpProxyAgent, errors, fetch as undiciFetch, type Dispatcher } from 'undici';
 import type { OutboundHttpConfig } from '../config/outbound-http-schema.ts';
+import { finishedWithin } from '../lib/finished-within.ts';
 
 /** undici's fetch, always on insole's dispatcher. */
 export type OutboundFetch = (url: string | URL, init?: Omit<NonNullable<Parameters<typeof undiciFetch>[1]>, 'dispatcher'>) => ReturnType<typeof undiciFetch>;
@@ -17,8 +18,8 @@ export interface OutboundHttp {
    * http.request themselves (passport's `oauth`, via OAuth2#setAgent). One per protocol.
    */
   nodeAgent(protocol: 'http:' | 'https:'): HttpAgent;
-  /** Lets calls in flight finish, then closes every pooled connection (shutdown). */
-  close(): Promise<void>;
+  /** Lets calls in flight finish for up to `waitMs`, then cuts them, and closes every pooled connection (shutdown). */
+  close(waitMs: number): Promise<void>;
 }
 
 /**
@@ -65,9 +66,9 @@ export function createOutboundHttp(config: OutboundHttpConfig): OutboundHttp {
       return res;
     },
     nodeAgent: (protocol) => agents[protocol],
-    async close() {
+    async close(waitMs) {
       for (const agent of Object.values(agents)) agent.destroy();
-      await dispatcher.close();
+      if (!(await finishedWithin(dispatcher.close(), waitMs))) await dispatcher.destroy();
     },
   };
 }
