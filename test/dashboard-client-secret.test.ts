@@ -34,7 +34,8 @@ describe('dashboard sign-in when instances hold different dashboard client secre
   const running: TestInsole[] = [];
   const { logger, lines } = captureLogs();
   const start = async () => {
-    const instance = await startDashboardInsole({ issuer: balancer.url }, databaseUri, logger);
+    // Access tokens of 31 s: a session is renewed on its first page after a second (RENEW_BEFORE_SECONDS 30).
+    const instance = await startDashboardInsole({ issuer: balancer.url, ttl: { access_token: 31 } }, databaseUri, logger);
     running.push(instance);
     return instance;
   };
@@ -45,7 +46,7 @@ describe('dashboard sign-in when instances hold different dashboard client secre
     const agent = new BrowserAgent(balancer.url);
     const form = readForm(await (await agent.get(`${balancer.url}/admin/users`)).res.text());
     const done = await agent.postForm(new URL(form.action, balancer.url).href, { email: EMAIL, password: DASHBOARD_PASSWORD, _csrf: form.csrf });
-    return { status: done.res.status, path: new URL(done.url).pathname, page: await done.res.text() };
+    return { agent, status: done.res.status, path: new URL(done.url).pathname, page: await done.res.text() };
   }
 
   /** A new database with its first instance (the dashboard secret is made) and the admin. */
@@ -73,7 +74,8 @@ describe('dashboard sign-in when instances hold different dashboard client secre
     const secondSecret = (await dashboardClientOf(second)).client_secret;
     assert.notEqual(secondSecret, firstSecret);
 
-    assert.equal((await signInAcross(first, first)).path, '/admin/users', 'alone, the first instance still signs in with the secret it holds');
+    const signedIn = await signInAcross(first, first);
+    assert.equal(signedIn.path, '/admin/users', 'alone, the first instance still signs in with the secret it holds');
     lines.length = 0;
     const refused = await signInAcross(first, second);
     assert.equal(refused.status, 500);
@@ -90,6 +92,19 @@ describe('dashboard sign-in when instances hold different dashboard client secre
     assert.ok(logged, lines.join('\n'));
     assert.equal(logged.level, 50, 'logged as an error for the operator');
     assert.match(logged.token_endpoint ?? '', /^invalid_client/);
+
+    // The session signed in on the first alone, renewed through the second: the same cause, an error too.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    lines.length = 0;
+    balancer.route = (path) => ({ port: (path.startsWith('/admin') ? first : second).config.port });
+    await signedIn.agent.get(`${balancer.url}/admin/users`);
+    const renewal = lines.map((line) => JSON.parse(line) as { level: number; msg: string; token_endpoint?: string })
+      .find((line) => line.msg.startsWith('dashboard session could not be renewed'));
+    assert.ok(renewal, lines.join('\n'));
+    assert.equal(renewal.level, 50, 'logged as an error, not as an ended session');
+    assert.match(renewal.msg, /the token endpoint refused the dashboard client/);
+    assert.match(renewal.token_endpoint ?? '', /^invalid_client/);
+    for (const secret of [firstSecret, secondSecret]) assert.ok(!lines.some((line) => line.includes(secret)), 'no secret in the log');
   });
 
   test('keys dashboard-secret --replace: a new sealed secret, never printed; running instances keep theirs until restarted, then all agree', async () => {

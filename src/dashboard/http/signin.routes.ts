@@ -66,7 +66,7 @@ export function signInRoutes({ config, signIn, cookies, kit, cookieSeconds, logs
       session = await signIn.finish(callbackUrl, flow);
     } catch (err) {
       if (err instanceof DashboardClientRefusedError) {
-        req.log.error({ token_endpoint: err.tokenEndpointSaid }, 'dashboard sign-in failed: the token endpoint refused the dashboard client (insole-dashboard): the instance answering it holds another dashboard client secret (dashboard_client) than this one; restart the instances started before it was last replaced (README "Replacing the dashboard\'s client secret")');
+        req.log.error({ token_endpoint: err.tokenEndpointSaid }, `dashboard sign-in failed: ${DashboardClientRefusedError.forTheOperator}`);
         return renderPage(kit, req, res, 'message', { title: 'Sign-in unavailable', message: err.message, link: { href: restart(flow.return_to), text: 'Try again' } }, err.status);
       }
       // A code used twice (two tabs, a replayed link) or made up is the caller's doing, not a server error.

@@ -22,6 +22,8 @@ export class SignInRefusedError extends AppError {
  */
 export class DashboardClientRefusedError extends AppError {
   readonly tokenEndpointSaid: string;
+  /** What the operator reads in the log, after what failed (a sign-in's callback, a session's renewal). */
+  static readonly forTheOperator = 'the token endpoint refused the dashboard client (insole-dashboard): the instance answering it holds another dashboard client secret (dashboard_client) than this one; restart the instances started before it was last replaced (README "Replacing the dashboard\'s client secret")';
   constructor(tokenEndpointSaid: string, cause: unknown) {
     super('dashboard_client_refused', 500, 'The dashboard could not sign you in: insole refused the dashboard\'s own client credentials. This is a server configuration problem, not something you did; the operator has been told in the server log. Try again in a few minutes.', { cause });
     this.tokenEndpointSaid = tokenEndpointSaid;
@@ -37,6 +39,11 @@ function clientRefusal(err: unknown): string | undefined {
     error === 'invalid_client' ? `${error}${error_description ? `: ${error_description}` : ''}`.slice(0, 300) : undefined;
   if (err instanceof oidc.WWWAuthenticateChallengeError) return err.cause.map((challenge) => said(challenge.parameters)).find(Boolean);
   return err instanceof oidc.ResponseBodyError ? said(err) : undefined;
+}
+
+function clientRefusedError(err: unknown): DashboardClientRefusedError | undefined {
+  const refusal = clientRefusal(err);
+  return refusal ? new DashboardClientRefusedError(refusal, err) : undefined;
 }
 
 // openid-client's codes for a callback (or the token answer to its code) that fails a check, as
@@ -122,9 +129,7 @@ export function createDashboardSignIn(config: Config, secret: string) {
       const tokens = await oidc.authorizationCodeGrant(await configuration(), callbackUrl, {
         pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true,
       }).catch((err: unknown) => {
-        const refusal = clientRefusal(err);
-        if (refusal) throw new DashboardClientRefusedError(refusal, err);
-        throw isRefusedCallback(err) ? new SignInRefusedError(err) : err;
+        throw clientRefusedError(err) ?? (isRefusedCallback(err) ? new SignInRefusedError(err) : err);
       });
       return toSession(tokens);
     },
@@ -132,7 +137,10 @@ export function createDashboardSignIn(config: Config, secret: string) {
     /** A fresh access token from the refresh token (which rotates: the new one replaces it). */
     async refresh(session: DashboardSession): Promise<DashboardSession> {
       if (!session.refresh_token) throw new Error('no refresh token');
-      return toSession(await oidc.refreshTokenGrant(await configuration(), session.refresh_token, { audience }), session);
+      const tokens = await oidc.refreshTokenGrant(await configuration(), session.refresh_token, { audience }).catch((err: unknown) => {
+        throw clientRefusedError(err) ?? err;
+      });
+      return toSession(tokens, session);
     },
 
     /**

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { decodeJwt } from 'jose';
 import { SessionExpiredError } from '../management-client.ts';
-import type { DashboardSignIn } from './dashboard-signin.ts';
+import { DashboardClientRefusedError, type DashboardSignIn } from './dashboard-signin.ts';
 import type { DashboardSession, SessionCookies } from './session-cookie.ts';
 
 /** Who is signed in, as the ID token says, and what the access token allows. */
@@ -60,8 +60,10 @@ export function requireSession(deps: GuardDeps): RequestHandler {
         req.dashboard = { session, user: userOf(session) };
         return next();
       } catch (err) {
-        // Revoked, rotated by a concurrent request, or insole's session ended: sign in again.
-        req.log.info({ err: { message: (err as Error).message } }, 'dashboard session could not be renewed');
+        // Revoked, rotated by a concurrent request, or insole's session ended: sign in again. A
+        // refused dashboard client is the operator's to mend (the sign-in it leads to fails too).
+        if (err instanceof DashboardClientRefusedError) req.log.error({ token_endpoint: err.tokenEndpointSaid }, `dashboard session could not be renewed: ${DashboardClientRefusedError.forTheOperator}`);
+        else req.log.info({ err: { message: (err as Error).message } }, 'dashboard session could not be renewed');
       }
     }
     if (current) deps.cookies.clearSession(res);
