@@ -70,12 +70,17 @@ describe('loginWithPopup(): a verify-first sign-up confirmed in this browser con
     popup.on('response', (response) => {
       if (response.request().isNavigationRequest()) answers.push(`${response.status()} ${response.headers()['cross-origin-opener-policy']}`);
     });
+    await signUpIn(popup, email);
+    return { page, popup, done, answers };
+  }
+
+  /** From a page with a "Create an account" link: signs up `email` there, up to "Check your inbox". */
+  async function signUpIn(popup: Page, email: string) {
     await popup.getByRole('link', { name: 'Create an account' }).click();
     await popup.getByLabel('Email').fill(email);
     await popup.getByLabel('Password').fill(PASSWORD);
     await popup.getByRole('button', { name: 'Create account' }).click();
     await popup.getByRole('heading', { name: 'Check your inbox' }).waitFor();
-    return { page, popup, done, answers };
   }
 
   /** Presses Continue in the popup; the answer insole gave. */
@@ -120,6 +125,30 @@ describe('loginWithPopup(): a verify-first sign-up confirmed in this browser con
     assert.match(await again.text(), /This sign-in has expired or was already used\. If you confirmed your email, your account is ready/);
     const user = await insole.db.collection('users').findOne({ email });
     assert.equal(user?.logins_count, 1, 'one sign-in: the handover\'s');
+    await page.close();
+  });
+
+  test('two sign-ups in one popup: Continue finishes only the sign-up of its own page', async () => {
+    const first = newEmail('first.try');
+    const second = newEmail('second.try');
+    const { page, popup, done, answers } = await signUpInPopup(first);
+    const firstPage = popup.url();
+    // Back to the sign-in, then a sign-up with another address: the same popup, the same sign-in.
+    await popup.getByRole('link', { name: 'Sign in', exact: true }).click();
+    await signUpIn(popup, second);
+    assert.match(await confirmLink(first, browser), /press Continue there/);
+
+    const answer = await pressContinue(popup);
+    assert.equal(answer.status(), 409, 'the second sign-up is not confirmed: the first one\'s link does not sign it in');
+    assert.ok((await popup.getByRole('status').innerText()).includes(second), 'the page is still the second sign-up\'s');
+    assert.match(await popup.getByRole('alert').innerText(), /not confirmed yet in this browser/);
+    assert.equal(await handoversOf(uidOf(popup)), 1, 'the first sign-up\'s handover waits for its own page');
+
+    await popup.goto(firstPage);
+    await popup.getByRole('button', { name: CONTINUE }).click();
+    assert.equal(await done, 'ok', `insole's answers to the popup: ${answers.join(', ')}`);
+    assert.equal((await appState(page)).user?.email, first);
+    assert.equal(await insole.db.collection('users').countDocuments({ email: second }), 0);
     await page.close();
   });
 

@@ -59,8 +59,9 @@ export function createHandshakeStore(connection: Connection) {
       return records.findOne({ uid, kind, ...live() });
     },
 
-    async takeFor(uid: string, kind: HandshakeKind): Promise<Handshake | null> {
-      return records.findOneAndDelete({ uid, kind, ...live() });
+    /** Atomic read-and-delete of what an interaction left of one kind, or of the one `where` matches. */
+    async takeFor(uid: string, kind: HandshakeKind, where: Record<string, unknown> = {}): Promise<Handshake | null> {
+      return records.findOneAndDelete({ ...where, uid, kind, ...live() });
     },
 
     async drop(id: string): Promise<void> {

@@ -9,7 +9,7 @@ import type { SignupAttemptNotice } from './signup-attempt.ts';
 import type { UserDoc } from './user.model.ts';
 import type { UserRepository } from './user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
-import type { VerifyFirstSignup } from './verify-first-signup.service.ts';
+import type { SignupSignin, VerifyFirstSignup } from './verify-first-signup.service.ts';
 
 export { PASSWORD_CONNECTION };
 
@@ -64,7 +64,7 @@ export function createPasswordSigninService(deps: {
      * verify-first-signup.service.ts), and an existing email gets the very same answer after the
      * same hashing work; otherwise the user is created and signed in at once, as in Auth0.
      */
-    async signUp({ email, password }: Credentials, ctx: RequestContext, { verifyFirst = false, uid }: { verifyFirst?: boolean; uid?: string } = {}): Promise<SignupResult> {
+    async signUp({ email, password }: Credentials, ctx: RequestContext, { verifyFirst = false, signin }: { verifyFirst?: boolean; signin?: SignupSignin } = {}): Promise<SignupResult> {
       await protection.countSignup(ctx.ip);
       try {
         checkPasswordPolicy(password, policy);
@@ -74,7 +74,7 @@ export function createPasswordSigninService(deps: {
       }
       const password_hash = await hasher.hash(password);
       if (!verifyFirst) return { kind: 'signed_up', user: await signUpNow(email, password_hash, ctx) };
-      await verifyFirstSignup.start({ email, password_hash }, ctx, uid);
+      await verifyFirstSignup.start({ email, password_hash }, ctx, signin);
       return { kind: 'check_inbox', email };
     },
 

@@ -16,6 +16,11 @@ export interface PendingSignup {
   nickname: string;
   /** The sign-in (OIDC interaction) to finish when the link is confirmed in the same browser. */
   uid?: string;
+  /**
+   * The handle of this sign-up's "Check your inbox" page in that sign-in: a popup's Continue there
+   * finishes this sign-up only, not another one made in the same popup (interaction.routes.ts).
+   */
+  check_inbox?: string;
   /** SHA-256 of the emailed link's token; a new link replaces it, so only the latest link works. */
   ticket: string;
   created_at: Date;

@@ -7,9 +7,12 @@ import type { SignupAttemptNotice } from './signup-attempt.ts';
 import type { UserRepository } from './user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 
+/** The sign-in a sign-up was made in, and its "Check your inbox" page there (PendingSignup). */
+export type SignupSignin = Pick<PendingSignup, 'uid' | 'check_inbox'>;
+
 export type SignupConfirmation =
   /** The user now exists; `uid` names the sign-in to finish if the confirming browser is still in it. */
-  | { kind: 'created'; user_id: string; uid?: string }
+  | ({ kind: 'created'; user_id: string } & SignupSignin)
   /** The address got an account meanwhile (a social sign-in, say): nothing was created. */
   | { kind: 'taken'; email: string };
 
@@ -27,6 +30,7 @@ export function createVerifyFirstSignup(deps: {
   noticeSignupAttempt: SignupAttemptNotice; ttlSeconds: number;
 }) {
   const { pending, users, logs, mails, noticeSignupAttempt, ttlSeconds } = deps;
+  const created = (user_id: string, { uid, check_inbox }: PendingSignup): SignupConfirmation => ({ kind: 'created', user_id, uid, check_inbox });
 
   /** The sign-up's user; when the address has one already, it is this sign-up's own (made by an earlier try of the link) or another's: taken. */
   async function createUser(signup: PendingSignup, ctx: RequestContext): Promise<SignupConfirmation> {
@@ -43,13 +47,13 @@ export function createVerifyFirstSignup(deps: {
       if (!isDuplicateKeyError(err)) throw err;
       // The Argon2 hash (with its own random salt) names the sign-up: the same one means this link made the user already.
       const holder = await users.findByEmailWithSecret(email);
-      if (holder?.password_hash === signup.password_hash) return { kind: 'created', user_id: holder.user_id, uid: signup.uid };
+      if (holder?.password_hash === signup.password_hash) return created(holder.user_id, signup);
       await logs.record({ type: 'fs', ...ctx, ...PASSWORD_STRATEGY, user_name: email, details: { error: 'user_exists' } });
       return { kind: 'taken', email };
     }
     logs.write(log);
     await logs.record({ type: 'sv', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
-    return { kind: 'created', user_id: user.user_id, uid: signup.uid };
+    return created(user.user_id, signup);
   }
 
   return {
@@ -58,10 +62,11 @@ export function createVerifyFirstSignup(deps: {
      * with an account changes nothing: its owner is told (within the account-mail limits), and the
      * visitor gets the same answer.
      */
-    async start({ email, password_hash }: { email: string; password_hash: string }, ctx: RequestContext, uid?: string): Promise<void> {
+    async start({ email, password_hash }: { email: string; password_hash: string }, ctx: RequestContext, signin: SignupSignin = {}): Promise<void> {
       const owner = await users.findByEmailForVisitor(email);
       if (owner) return noticeSignupAttempt(email, owner, ctx);
-      const token = await pending.save({ email, password_hash, ...displayNamesOf(email), ...(uid ? { uid } : {}) }, ttlSeconds);
+      const { uid, check_inbox } = signin;
+      const token = await pending.save({ email, password_hash, ...displayNamesOf(email), ...(uid ? { uid } : {}), ...(check_inbox ? { check_inbox } : {}) }, ttlSeconds);
       await mails.signupConfirmation(email, token);
     },
 

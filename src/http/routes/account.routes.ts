@@ -95,7 +95,9 @@ export function accountRoutes({ account, renderView, csrf, handshakes }: Deps): 
     if (confirmed.kind === 'verified' && confirmed.redirect) return res.redirect(303, confirmed.redirect);
     if (confirmed.uid) {
       // A sign-up waits for this: hand over to its interaction, which finishes the sign-in if this browser is in it.
-      const handle = await handshakes.put({ kind: 'verified_signup', uid: confirmed.uid, connection: PASSWORD_CONNECTION, data: { user_id: confirmed.user_id } });
+      // A popup's: for the "Check your inbox" page of this very sign-up (interaction.routes.ts).
+      const check_inbox = confirmed.kind === 'created' ? confirmed.check_inbox ?? null : null;
+      const handle = await handshakes.put({ kind: 'verified_signup', uid: confirmed.uid, connection: PASSWORD_CONNECTION, data: { user_id: confirmed.user_id, check_inbox } });
       return res.redirect(303, `/interaction/${confirmed.uid}/verified/${handle}`);
     }
     await message(req, res, 'Email confirmed', 'Thank you! Your email is confirmed. You can close this page and go back to the store.');

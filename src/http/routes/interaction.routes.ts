@@ -47,10 +47,12 @@ export function interactionRoutes({ provider, passwordSignin, pages, handshakes,
         email = credentials.email;
         const ctx = await pages.requestContext(req, details.params.client_id);
         if (screen === 'login') return await pages.finishLogin(req, res, details, await passwordSignin.signIn(credentials, ctx), ctx, PASSWORD_CONNECTION);
-        const result = await passwordSignin.signUp(credentials, ctx, { verifyFirst: verifyEmailFirst, uid: details.uid });
+        // The sign-up knows its "Check your inbox" page: a popup's Continue there finishes it and no other.
+        const check_inbox = handshakes.newId();
+        const result = await passwordSignin.signUp(credentials, ctx, { verifyFirst: verifyEmailFirst, signin: { uid: details.uid, check_inbox } });
         if (result.kind === 'signed_up') return await pages.finishLogin(req, res, details, result.user, ctx, PASSWORD_CONNECTION);
         // Post/Redirect/Get: reloading "Check your inbox" must not sign up again (a new mail, and the first link dead).
-        const handle = await handshakes.put({ kind: 'check_inbox', uid: details.uid, connection: PASSWORD_CONNECTION, data: { email: result.email } });
+        const handle = await handshakes.put({ _id: check_inbox, kind: 'check_inbox', uid: details.uid, connection: PASSWORD_CONNECTION, data: { email: result.email } });
         return res.redirect(303, `/interaction/${details.uid}/check-inbox/${handle}`);
       } catch (err) {
         // Expected refusals are shown in the form; anything else goes to the error handler.
@@ -72,12 +74,14 @@ export function interactionRoutes({ provider, passwordSignin, pages, handshakes,
 
   // A popup sign-up's "Continue" (its check-inbox page): the sign-in finishes here, in the popup,
   // once its link was confirmed in this browser (the handover the mail's tab left, below), exactly
-  // once (take). Anything else, a link not used yet or used on another device, is the same page
-  // saying so: the same whether or not the address has an account (nothing was confirmed either way).
+  // once (take). Only this page's sign-up: a popup may hold several (back to the sign-up, another
+  // address), and another one's link must not sign this one in. Anything else, a link not used
+  // yet or used on another device, is the same page saying so: the same whether or not the address
+  // has an account (nothing was confirmed either way).
   router.post('/interaction/:uid/check-inbox/:handle/continue', ...form, async (req, res) => {
     const details = await pages.load(req, res).catch((err) => signInOver(res, err));
     if (!details) return;
-    const handover = await handshakes.takeFor(details.uid, 'popup_handover');
+    const handover = await handshakes.takeFor(details.uid, 'popup_handover', { 'data.check_inbox': String(req.params.handle) });
     const ctx = await pages.requestContext(req, details.params.client_id);
     const user = handover && await passwordSignin.completeVerifiedSignup(String(handover.data.user_id), ctx);
     if (user) return pages.finishLogin(req, res, details, user, ctx, PASSWORD_CONNECTION);
@@ -118,8 +122,9 @@ export function interactionRoutes({ provider, passwordSignin, pages, handshakes,
     const record = details && await handshakes.take(String(req.params.handle), 'verified_signup', details.uid);
     if (record && await pages.isPopup(details)) {
       // This browser holds the popup's interaction (its cookie, checked above): the popup may go on.
-      await handshakes.dropFor(details.uid, 'popup_handover');
-      await handshakes.put({ kind: 'popup_handover', uid: details.uid, connection: PASSWORD_CONNECTION, data: { user_id: record.data.user_id } });
+      const { user_id, check_inbox } = record.data;
+      await handshakes.dropFor(details.uid, 'popup_handover', { 'data.check_inbox': check_inbox });
+      await handshakes.put({ kind: 'popup_handover', uid: details.uid, connection: PASSWORD_CONNECTION, data: { user_id, check_inbox } });
       return res.type('html').send(await renderView('message', { title: 'Email confirmed', message: 'Your email is confirmed and your account is ready. Go back to the window where you signed up and press Continue there.' }));
     }
     const ctx = details && await pages.requestContext(req, details.params.client_id);
