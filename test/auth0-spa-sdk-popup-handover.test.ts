@@ -195,14 +195,17 @@ describe('loginWithPopup(): a verify-first sign-up confirmed in this browser con
     assert.deepEqual(withAccount, without);
   });
 
-  test('the popup\'s sign-in expired after the link was confirmed here: Continue gets a clear page, the account is there', async () => {
+  test('the popup\'s sign-in expired after the link was confirmed here: Continue\'s clear page tells the app, the account is there', async () => {
     const email = newEmail('late');
-    const { page, popup } = await signUpInPopup(email);
+    const { page, popup, done } = await signUpInPopup(email);
     await confirmLink(email, browser);
     await insole.db.collection(FLOW_COLLECTION).deleteOne({ _id: `Interaction:${uidOf(popup)}` as never });
     const answer = await pressContinue(popup);
     assert.equal(answer.status(), 400);
-    assert.match(await popup.getByRole('status').innerText(), /If you confirmed your email, your account is ready: go back to the store and sign in/);
+    assert.equal(answer.headers()['cross-origin-opener-policy'], 'unsafe-none');
+    assert.match(await answer.text(), /If you confirmed your email, your account is ready: go back to the store and sign in/);
+    // The page's script (popup-over.js) posts that to the app, whose SDK closes the popup.
+    assert.equal(await done, 'login_required');
     assert.equal((await insole.db.collection('users').findOne({ email }))?.email_verified, true);
     await page.close();
   });

@@ -11,6 +11,7 @@ import type { PostLogin } from '../hooks/post-login.ts';
 import type { RenderView } from './views.ts';
 import type { CurrentProvider } from '../oidc/live-provider.ts';
 import type { PendingLinkCookie } from './pending-link-cookie.ts';
+import type { PopupCookie } from './popup-cookie.ts';
 import { isPopupSignIn, POPUP_OPENER_POLICY } from '../oidc/popup-opener-policy.ts';
 import type { ResumeHere } from '../oidc/resume-here.ts';
 
@@ -53,6 +54,8 @@ export interface InteractionPagesDeps {
   socialSignin: SocialSigninService;
   postLogin: PostLogin;
   pendingLink: PendingLinkCookie;
+  /** Tells a popup sign-in's pages once its interaction is gone (popup-cookie.ts). */
+  popupCookie: PopupCookie;
   /** Finishes the interaction and answers with its resume (src/oidc/resume-here.ts). */
   resume: ResumeHere;
 }
@@ -60,7 +63,7 @@ export interface InteractionPagesDeps {
 export type InteractionPages = ReturnType<typeof createInteractionPages>;
 
 /** What every hosted page of an interaction shares: rendering with brand, CSRF and connections, and finishing the login. */
-export function createInteractionPages({ provider, renderView, csrf, connections, handshakes, socialSignin, postLogin, pendingLink, resume }: InteractionPagesDeps) {
+export function createInteractionPages({ provider, renderView, csrf, connections, handshakes, socialSignin, postLogin, pendingLink, popupCookie, resume }: InteractionPagesDeps) {
   async function clientOf(clientId: unknown) {
     return provider().Client.find(String(clientId));
   }
@@ -92,9 +95,15 @@ export function createInteractionPages({ provider, renderView, csrf, connections
     if (await isPopup(interaction)) res.setHeader('Cross-Origin-Opener-Policy', POPUP_OPENER_POLICY);
   }
 
-  /** The interaction of the route's `:uid`, which oidc-provider checks belongs to this browser (its cookie). */
+  /**
+   * The interaction of the route's `:uid`, which oidc-provider checks belongs to this browser (its
+   * cookie). One that is over (SessionNotFound) notes whether it was a popup's, whose page saying so tells the app (popup-cookie.ts).
+   */
   async function load(req: Request, res: Response): Promise<InteractionDetails> {
-    const details = await provider().interactionDetails(req, res);
+    const details = await provider().interactionDetails(req, res).catch((err: unknown) => {
+      if ((err as { name?: unknown })?.name === 'SessionNotFound') popupCookie.over(req, res);
+      throw err;
+    });
     await keepOpenerOfPopup(res, details);
     return details;
   }

@@ -9,6 +9,7 @@ import type { AccountsArea } from '../users/accounts.area.ts';
 import { createCallbackCookie, signedCookieSecrets } from './callback-cookie.ts';
 import { createInteractionPages } from './interaction-pages.ts';
 import { createPendingLinkCookie } from './pending-link-cookie.ts';
+import { createPopupCookie } from './popup-cookie.ts';
 import { createSocialOutcomePages } from './social-outcome-pages.ts';
 import { signInPageAtAuthorize } from './sign-in-page-at-authorize.ts';
 import { createResumeHere } from '../oidc/resume-here.ts';
@@ -26,8 +27,10 @@ interface PagesDeps { oidc: LiveProvider; accounts: AccountsArea; social: Social
 export function createHostedPagesArea({ config, renderView }: Core, { oidc, accounts, social, hooks }: PagesDeps): Area {
   const csrf = createCsrf(config);
   const provider = oidc.current;
-  const pages = createInteractionPages({ ...social, provider, renderView, csrf, postLogin: hooks.postLogin, pendingLink: createPendingLinkCookie(config), resume: createResumeHere(oidc) });
+  const popupCookie = createPopupCookie(config);
+  const pages = createInteractionPages({ ...social, provider, renderView, csrf, postLogin: hooks.postLogin, pendingLink: createPendingLinkCookie(config), popupCookie, resume: createResumeHere(oidc) });
   oidc.use(signInPageAtAuthorize(pages, social.connections));
+  oidc.use(popupCookie.remember());
   const outcomes = createSocialOutcomePages({ handshakes: social.handshakes, pages });
   const cookies = Router().use(cookieParser(signedCookieSecrets(config)));
   return {

@@ -3,6 +3,7 @@ import { AppError, UnavailableError } from '../../errors/app-error.ts';
 import { isDatabaseUnavailableError } from '../../db/connect.ts';
 import { StoredUserError } from '../../users/stored-user.ts';
 import type { RenderView } from '../views.ts';
+import { overPage } from '../popup-cookie.ts';
 
 const SIGN_IN_OVER = 'This sign-in has expired or was already used. Go back to the store and start again.';
 
@@ -23,7 +24,8 @@ export function errorHandler(renderView: RenderView): ErrorRequestHandler {
     if (shown.status === 429 && retryAfter) res.setHeader('Retry-After', String(retryAfter));
     res.status(shown.status);
     if (wantsHtml(req)) {
-      res.type('html').send(await renderView('error', { title: 'Something went wrong', error: shown.code, description: shown.message }));
+      // A popup sign-in's page whose sign-in is over tells the app (popup-cookie.ts).
+      res.type('html').send(await renderView('error', { title: 'Something went wrong', error: shown.code, description: shown.message, ...overPage(res) }));
     } else {
       res.json({ error: shown.code, error_description: shown.message });
     }

@@ -5,6 +5,7 @@ import { TooManyAttemptsError } from '../../users/attack-protection.ts';
 import { consentForm, credentialsForm, parseForm, typedEmail } from '../forms.ts';
 import { firstScreenOf, type InteractionPages } from '../interaction-pages.ts';
 import type { HandshakeStore } from '../../auth/handshake.store.ts';
+import { overPage } from '../popup-cookie.ts';
 import type { RenderView } from '../views.ts';
 import type { CurrentProvider } from '../../oidc/live-provider.ts';
 
@@ -93,7 +94,7 @@ export function interactionRoutes({ provider, passwordSignin, pages, handshakes,
   /** The popup's sign-in is over (expired, finished): the account, if the link was confirmed, is there all the same. */
   async function signInOver(res: express.Response, err: unknown): Promise<undefined> {
     if ((err as { name?: unknown })?.name !== 'SessionNotFound') throw err;
-    res.status(400).type('html').send(await renderView('message', { title: 'This sign-in is over', message: SIGN_IN_OVER_AFTER_SIGNUP }));
+    res.status(400).type('html').send(await renderView('message', { title: 'This sign-in is over', message: SIGN_IN_OVER_AFTER_SIGNUP, ...overPage(res) }));
     return undefined;
   }
 
