@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { HandshakeStore } from './handshake.store.ts';
+import { offProviderClock } from './provider-clock.ts';
 
 type Callback = (err: Error | null, ...rest: unknown[]) => void;
 
@@ -20,12 +21,12 @@ export function oauth2StateStore(handshakes: HandshakeStore, connection: string)
       // passport starts a new authorization when a callback has neither code nor error; outside an
       // interaction that would bind a state to no one, so it is a failed sign-in instead.
       if (!req.params.uid) return cb(new Error('the provider came back without a code'));
-      handshakes.put({ kind: 'state', uid: String(req.params.uid), connection, data: {} })
+      offProviderClock(req, () => handshakes.put({ kind: 'state', uid: String(req.params.uid), connection, data: {} }))
         .then((state) => cb(null, state), cb);
     },
     verify(req: Request, state: string, cb: Callback) {
       if (typeof state !== 'string' || !state) return cb(null, false, { message: 'The sign-in request is missing its state.' });
-      handshakes.take(state, 'state').then((record) => {
+      offProviderClock(req, () => handshakes.take(state, 'state')).then((record) => {
         if (!record || record.connection !== connection) return cb(null, false, { message: STATE_USED_UP });
         req.handshakeUid = record.uid;
         cb(null, true);
@@ -39,7 +40,7 @@ export function oauth1RequestTokenStore(handshakes: HandshakeStore) {
   const id = (token: string) => `twitter:${token}`;
   return {
     get(req: Request, token: string, cb: Callback) {
-      handshakes.take(id(token), 'request_token').then((record) => {
+      offProviderClock(req, () => handshakes.take(id(token), 'request_token')).then((record) => {
         if (!record) return cb(null, undefined, { message: STATE_USED_UP });
         req.handshakeUid = record.uid;
         cb(null, record.data.token_secret);
@@ -49,7 +50,7 @@ export function oauth1RequestTokenStore(handshakes: HandshakeStore) {
       // passport-oauth1 does not check the request-token answer; without a token it would send the
       // shopper to the provider with oauth_token=undefined.
       if (!token || !tokenSecret) return cb(new Error('the provider sent no request token'));
-      handshakes.put({ _id: id(token), kind: 'request_token', uid: String(req.params.uid), connection: 'twitter', data: { token_secret: tokenSecret } })
+      offProviderClock(req, () => handshakes.put({ _id: id(token), kind: 'request_token', uid: String(req.params.uid), connection: 'twitter', data: { token_secret: tokenSecret } }))
         .then(() => cb(null), cb);
     },
     destroy(_req: Request, _token: string, cb: Callback) {

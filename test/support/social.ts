@@ -25,10 +25,10 @@ export interface FakesLayout {
 /**
  * insole with all three connections pointed at fake providers on loopback; `logger` to read its log lines.
  * `overrides.connections` is merged into the connections (e.g. `{ timeout_ms }`). The provider budget
- * (connections.timeout_ms) stays at its default (10 s): it is a wall-clock deadline on the whole
- * strategy run, our own handshake write included. At 1.5 s a loaded machine can overrun it on a
- * connect to Google (one database write) or X (that and one loopback request), which then shows the
- * 502 sign-in page where the test expects the redirect. Only tests of a slow provider set a short one.
+ * (connections.timeout_ms) stays at its default (10 s): it is a wall-clock deadline on the strategy
+ * run less our own handshake writes (provider-clock.ts). At 1.5 s a loaded machine could still
+ * overrun it on a connect to X (one loopback request, and the event loop's own delays), which then
+ * shows the 502 sign-in page where the test expects the redirect. Only tests of a slow provider set a short one.
  */
 export async function startSocialWorld(overrides: Record<string, unknown> = {}, logger?: Logger, layout: FakesLayout = {}, databaseUri = testDatabaseUri()): Promise<SocialWorld> {
   const { connections, ...settings } = overrides as { connections?: Record<string, unknown> };

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { ProviderResult } from '../../auth/passport-setup.ts';
+import { pausableDeadline } from '../../auth/provider-clock.ts';
 import type { ProviderOutcome } from '../../auth/social-callback.ts';
 
 /** `redirected`: passport answered itself (to the provider); otherwise how the round trip ended. */
@@ -7,7 +8,8 @@ export type StrategyOutcome = { kind: 'redirected' } | ProviderOutcome;
 
 /**
  * Runs a passport strategy as a promise with a deadline: a provider that hangs (the oauth library
- * has no timeouts) must not hang the shopper. After the deadline, late strategy output is ignored:
+ * has no timeouts) must not hang the shopper. The deadline counts only the provider's calls: it
+ * stops while the strategy's stores write insole's own handshake records (provider-clock.ts). After the deadline, late strategy output is ignored:
  * passport writes through a gate that closes when the outcome is settled, so a redirect that comes
  * while the route is still recording the failure cannot go out before (or instead of) its page.
  */
@@ -23,10 +25,11 @@ export function runStrategy(passport: Authenticator, connection: string, req: Re
     const settle = (outcome: StrategyOutcome) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline.clear();
       resolve(outcome);
     };
-    const timer = setTimeout(() => settle({ kind: 'failed', reason: `no answer from the provider within ${timeoutMs} ms` }), timeoutMs);
+    const deadline = pausableDeadline(timeoutMs, () => settle({ kind: 'failed', reason: `no answer from the provider within ${timeoutMs} ms` }));
+    req.providerClock = deadline;
     res.once('finish', () => settle({ kind: 'redirected' }));
 
     passport.authenticate(connection, { ...options, session: false }, (err: unknown, user: ProviderResult | false, info?: { message?: string }) => {
