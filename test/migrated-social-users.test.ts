@@ -21,6 +21,38 @@ describe('a social user migrated without identities', () => {
     assert.deepEqual(stored!.identities.map((i: { provider: string; user_id: string }) => `${i.provider}|${i.user_id}`), [userId]);
     assert.equal(stored!.logins_count, 1);
     assert.equal(await usersOf(world.insole).countDocuments({ 'identities.user_id': google.sub }), 1, 'no second user was made');
+    assert.equal(stored!.email, 'moved.on@innovashoes.example', 'the address as migrated');
+    assert.notEqual(stored!.email_verified, true, 'Google vouching for another address verifies nothing');
+  });
+
+  test('its address stored in other letter case is the one Google now vouches for: verified, and kept as stored', async () => {
+    const google = freshGoogle(world, { email_verified: true });
+    const userId = `google-oauth2|${google.sub}`;
+    const asMigrated = google.email.replace(/^a/, 'A').replace('lovelace', 'Lovelace').replace('gmail.com', 'Gmail.COM');
+    assert.notEqual(asMigrated, google.email);
+    await usersOf(world.insole).insertOne({ user_id: userId, email: asMigrated, email_verified: false, created_at: new Date('2025-03-01T10:00:00Z') });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    const claims = (await storefrontTokens(trip, trip.landing)).claims()!;
+    assert.deepEqual([claims.sub, claims.email_verified], [userId, true]);
+    const stored = (await usersOf(world.insole).findOne({ user_id: userId }))!;
+    assert.deepEqual([stored.email, stored.email_verified, stored.logins_count], [asMigrated, true, 1]);
+  });
+
+  test('a linked (secondary) Google vouching for the address in other letter case verifies nothing', async () => {
+    const google = freshGoogle(world, { email_verified: true });
+    const userId = `facebook|migrated${google.sub.slice(-8)}`;
+    const asMigrated = google.email.toUpperCase();
+    await usersOf(world.insole).insertOne({
+      user_id: userId, email: asMigrated, email_verified: false, created_at: new Date('2025-03-01T10:00:00Z'),
+      identities: [
+        { provider: 'facebook', user_id: `migrated${google.sub.slice(-8)}`, connection: 'facebook', isSocial: true },
+        { provider: 'google-oauth2', user_id: google.sub, connection: 'google-oauth2', isSocial: true },
+      ],
+    });
+    const trip = await socialTrip(world.insole, 'google-oauth2');
+    assert.equal((await storefrontTokens(trip, trip.landing)).claims()!.sub, userId);
+    const stored = (await usersOf(world.insole).findOne({ user_id: userId }))!;
+    assert.deepEqual([stored.email, stored.email_verified, stored.logins_count], [asMigrated, false, 1]);
   });
 
   test('one stored without created_at signs in too: dated by its ObjectId _id, and the date stored', async () => {

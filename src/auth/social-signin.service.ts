@@ -7,6 +7,9 @@ import type { UserRepository } from '../users/user.repository.ts';
 import { isDuplicateKeyError } from '../db/duplicate-keys.ts';
 import { PROVIDER_PROFILE_FIELDS, type SocialProfile } from './profile-mapping.ts';
 
+/** Two addresses as insole compares them: trimmed and lower-cased, as it stores them (README "Profiles and logs"). */
+const sameAddress = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
 export type SocialOutcome =
   | { kind: 'signed_in'; user: UserDoc }
   /** X may not share an email: ask the shopper for one before finishing. */
@@ -42,9 +45,12 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
    * The provider now vouches for the very address the user has, unverified (Auth0 refreshes root
    * attributes from the primary identity at each login). Only upwards: a provider that stops saying
    * so, or vouches for another address, proves nothing about the stored one (README "Social sign-in").
+   * The same address whatever its letter case: insole stores and looks up addresses trimmed and
+   * lower-cased (sign-up, the Admin API, the provider's own), though a migration may have stored one
+   * otherwise; RFC 5321 §2.4 lets a mailbox's local part be case-sensitive, but hosts SHOULD NOT rely on it.
    */
   function vouchesAnew(user: UserDoc, profile: SocialProfile): boolean {
-    return profile.email_verified && profile.email !== undefined && profile.email === user.email && user.email_verified !== true;
+    return profile.email_verified && profile.email != null && user.email != null && sameAddress(profile.email, user.email) && user.email_verified !== true;
   }
 
   async function signInReturning(user: UserDoc, profile: SocialProfile, sealed: Sealed, ctx: RequestContext): Promise<UserDoc> {
@@ -55,9 +61,9 @@ export function createSocialSigninService({ users, logs, pendingSignups }: {
     if (!updated) return user;
     logs.write(log);
     if (!primary || !vouchesAnew(updated, profile)) return updated;
-    // Only while the stored address is still the one vouched for (an admin may change it meanwhile).
-    // The write queues the hooks a verified address now allows (hooks.area.ts), as the mailed link does.
-    return (await users.markEmailVerified(updated.user_id, profile.email!)) ?? updated;
+    // Only while the stored address is still the one compared, as stored (an admin may change it
+    // meanwhile). The write queues the hooks a verified address now allows (hooks.area.ts), as the mailed link does.
+    return (await users.markEmailVerified(updated.user_id, updated.email!)) ?? updated;
   }
 
   /**
