@@ -198,6 +198,16 @@ describe('configuration', () => {
     assert.equal(both.connections['google-oauth2'].client_id, '123.apps.googleusercontent.com');
   });
 
+  test('connections.email_step.send_again_after_seconds: a minute by default; whole seconds from 1 to 600, anything else refused naming the key', () => {
+    const wait = (value?: unknown) => loadConfig({ env: {}, overrides: value === undefined ? {} : { connections: { email_step: { send_again_after_seconds: value } } } })
+      .connections.email_step.send_again_after_seconds;
+    assert.equal(wait(), 60);
+    assert.deepEqual([wait(1), wait(300), wait(600)], [1, 300, 600]);
+    for (const value of [0, -60, 1.5, 601, 3600, '60', null]) {
+      assert.throws(() => wait(value), (err) => err instanceof ConfigError && /^connections\.email_step\.send_again_after_seconds: /m.test(err.problems.join('\n')), String(value));
+    }
+  });
+
   test('a config file that is not JSON is refused with its line, without quoting the text around the mistake (a secret)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'insole-config-'));
     try {

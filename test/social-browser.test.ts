@@ -7,7 +7,6 @@ import { launchBrowser, screenshot, watchForProblems, type PageProblem, type Tes
 import { discoverStorefront, oidc } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
-import { SEND_AGAIN_AFTER_MS } from '../src/auth/social-email-step.ts';
 import { freshGoogle, freshTwitter, usersOf } from './support/social-steps.ts';
 
 /**
@@ -232,8 +231,9 @@ describe('social sign-in in a real Chromium', () => {
     assert.equal(response.status(), 429, 'within a minute of the last mail: nothing sent');
     expectedErrorDocuments.add(response.url());
     await tab.getByRole('alert').getByText('We sent the link less than a minute ago.').waitFor();
-    // A minute on (SEND_AGAIN_AFTER_MS), the same page's button mails again.
-    await world.insole.db.collection('social_handshakes').updateMany({ kind: 'pending_email', 'data.typed': 'alan.browser@example.com' }, { $set: { 'data.sent_at': new Date(Date.now() - SEND_AGAIN_AFTER_MS - 1000) } });
+    // A minute on (connections.email_step.send_again_after_seconds), the same page's button mails again.
+    const waitMs = world.insole.config.connections.email_step.send_again_after_seconds * 1000;
+    await world.insole.db.collection('social_handshakes').updateMany({ kind: 'pending_email', 'data.typed': 'alan.browser@example.com' }, { $set: { 'data.sent_at': new Date(Date.now() - waitMs - 1000) } });
     await tab.getByRole('button', { name: 'Send again' }).click();
     await tab.getByText('We sent the link again to alan.browser@example.com.').waitFor();
 

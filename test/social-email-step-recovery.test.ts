@@ -200,3 +200,48 @@ describe('the email step of a social sign-in: another address, send again, an ex
     assert.deepEqual(trip.agent.serverErrors(), []);
   });
 });
+
+describe('the email step\'s "Send again" wait is a setting (connections.email_step.send_again_after_seconds)', () => {
+  const WAIT_SECONDS = 300;
+  let inbox: Inbox;
+  let world: SocialWorld;
+  before(async () => {
+    inbox = await startInbox();
+    world = await startSocialWorld({ mail: { smtp_url: inbox.url }, connections: { email_step: { send_again_after_seconds: WAIT_SECONDS } } });
+  });
+  after(async () => { await world.close(); await inbox.close(); });
+
+  const { CONFIRM, newEmail, typeAddress, sinceLastMail } = emailStepDriver(() => world);
+
+  async function sendAgain(trip: Trip, page: Page): Promise<Page & { retryAfter: number }> {
+    const form = read.form(page.html, /\/email-sent\/[^/]+\/again$/);
+    const { res, url, left } = await trip.agent.postForm(new URL(form.action, world.insole.issuer).href, { _csrf: form.csrf });
+    return { status: res.status, url, left, html: await res.text(), retryAfter: Number(res.headers.get('retry-after')) };
+  }
+
+  test('five minutes: "Send again" two minutes after the mail still waits (429, Retry-After the three minutes left, the page says five), and mails once they are over', async () => {
+    const email = newEmail('wait.setting');
+    const { trip, answer } = await typeAddress(email);
+    await inbox.waitFor(email, CONFIRM);
+    const links = () => world.insole.db.collection('social_handshakes').countDocuments({ kind: 'emailed_link', uid: trip.uid });
+
+    const atOnce = await sendAgain(trip, answer);
+    assert.equal(atOnce.status, 429);
+    assert.ok(atOnce.retryAfter > WAIT_SECONDS - 30 && atOnce.retryAfter <= WAIT_SECONDS, `Retry-After ${atOnce.retryAfter}`);
+    assert.equal(read.alert(atOnce.html), 'We sent the link less than 5 minutes ago. Give it 5 minutes to arrive, and look in your spam folder, before sending it again.');
+
+    await sinceLastMail(trip, 120); // past the default minute, within the setting
+    const later = await sendAgain(trip, atOnce);
+    assert.equal(later.status, 429, 'two minutes on: still within the five');
+    assert.ok(later.retryAfter > WAIT_SECONDS - 120 - 30 && later.retryAfter <= WAIT_SECONDS - 120, `Retry-After ${later.retryAfter}`);
+    assert.equal(await links(), 1, 'no new link, so no mail');
+
+    await sinceLastMail(trip, WAIT_SECONDS + 1);
+    const due = await sendAgain(trip, later);
+    assert.equal(due.status, 200, 'over: mailed');
+    assert.match(due.html, /We sent the link again to <strong>/);
+    await inbox.waitForNth(email, CONFIRM, 2);
+    assert.equal(await links(), 2);
+    assert.deepEqual(trip.agent.serverErrors(), []);
+  });
+});

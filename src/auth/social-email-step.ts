@@ -16,14 +16,14 @@ export interface SentPage { email: string; pendingId: string; connection: Social
 
 export type SocialEmailStep = ReturnType<typeof createSocialEmailStep>;
 
-/**
- * "Send again" mails at most once a minute per pending sign-in, its first mail included: a shopper
- * who clicks before the mail could arrive gets a page saying to wait instead of another mail (the
- * account-mail limits count per address and IP over hours, and let a few clicks in a row through).
- */
-export const SEND_AGAIN_AFTER_MS = 60_000;
-/** "Send again" within SEND_AGAIN_AFTER_MS of the last mail: nothing sent; `retryAfter` in whole seconds. */
+/** "Send again" within connections.email_step.send_again_after_seconds of the last mail: nothing sent; `retryAfter` in whole seconds. */
 export interface TooSoon { retryAfter: number }
+
+/** The wait as "Check your inbox" says it: "a minute", "2 minutes", "90 seconds". */
+function spanInWords(seconds: number): string {
+  if (seconds % 60 !== 0) return seconds === 1 ? 'a second' : `${seconds} seconds`;
+  return seconds === 60 ? 'a minute' : `${seconds / 60} minutes`;
+}
 
 /**
  * The address a shopper types when the provider shared none (X, a Facebook account made with a phone
@@ -41,13 +41,19 @@ export interface TooSoon { retryAfter: number }
  * The step goes on after a mail: "Use another address" posts the same pending sign-in again, and
  * only the links mailed to the last address typed work (a mistyped address's link, should its
  * stranger click it, continues nothing). "Send again" mails that address a new link, counted as
- * any mail, at most once a minute, and its earlier links still work. The first link used ends the step: the others die with it.
+ * any mail, and its earlier links still work. The first link used ends the step: the others die with it.
+ *
+ * "Send again" mails at most once per `sendAgainAfterSeconds` (a minute by default) per pending
+ * sign-in, its first mail included: a shopper who clicks before the mail could arrive gets a page
+ * saying to wait instead of another mail (the account-mail limits count per address and IP over
+ * hours, and let a few clicks in a row through).
  */
-export function createSocialEmailStep({ users, handshakes, protection, mails, logs, issuer }: {
+export function createSocialEmailStep({ users, handshakes, protection, mails, logs, issuer, sendAgainAfterSeconds }: {
   users: Pick<UserRepository, 'findByEmailForVisitor'>; handshakes: HandshakeStore; protection: Pick<AttackProtection, 'refuseAccountMail'>;
-  mails: Pick<AccountMails, 'socialEmailLink'>; logs: LogService; issuer: string;
+  mails: Pick<AccountMails, 'socialEmailLink'>; logs: LogService; issuer: string; sendAgainAfterSeconds: number;
 }) {
   const minutes = Math.round(HANDSHAKE_LIFETIME_MS / 60_000);
+  const sendAgainAfterMs = sendAgainAfterSeconds * 1000;
 
   /** Mails the link for `signin`, whose profile carries the typed address; past a limit only the log says so. */
   async function mailLink(uid: string, signin: EmailedSignin, ctx: RequestContext): Promise<void> {
@@ -72,11 +78,13 @@ export function createSocialEmailStep({ users, handshakes, protection, mails, lo
     const pending = await handshakes.peek(pendingId, 'pending_email');
     const sentAt = pending?.uid === uid ? pending.data.sent_at : undefined;
     if (!(sentAt instanceof Date)) return null;
-    return { retryAfter: Math.max(1, Math.ceil((sentAt.getTime() + SEND_AGAIN_AFTER_MS - now) / 1000)) };
+    return { retryAfter: Math.max(1, Math.ceil((sentAt.getTime() + sendAgainAfterMs - now) / 1000)) };
   }
 
   return {
     minutes,
+    /** How long "Send again" waits after a mail, in words for its page. */
+    sendAgainWait: spanInWords(sendAgainAfterSeconds),
 
     /** The sign-in waiting for an address, when it is this interaction's and has not expired. */
     async pending(uid: string, pendingId: string): Promise<Handshake | null> {
@@ -88,14 +96,14 @@ export function createSocialEmailStep({ users, handshakes, protection, mails, lo
      * Mails the link for `email` and returns the handle of its "Check your inbox" page; null when
      * the pending sign-in is over. The pending sign-in stays, with the address typed and when it
      * was mailed, for 15 more minutes: "Use another address" and "Send again" post it again. "Send
-     * again" sooner than SEND_AGAIN_AFTER_MS after the last mail is TooSoon and sends nothing: the
+     * again" sooner than `sendAgainAfterSeconds` after the last mail is TooSoon and sends nothing: the
      * same for every address (it is the sign-in's clock, not the address's), and one conditional
      * write, so of two clicks at once one mails.
      */
     async send(uid: string, pendingId: string, email: string, ctx: RequestContext, { again = false } = {}): Promise<string | TooSoon | null> {
       const now = Date.now();
       // $not $gt: a record without sent_at (made before it was kept) may send again.
-      const due = again ? { 'data.sent_at': { $not: { $gt: new Date(now - SEND_AGAIN_AFTER_MS) } } } : {};
+      const due = again ? { 'data.sent_at': { $not: { $gt: new Date(now - sendAgainAfterMs) } } } : {};
       const pending = await handshakes.renew(pendingId, 'pending_email', uid, { 'data.typed': email, 'data.sent_at': new Date(now) }, due);
       if (!pending) return again ? tooSoon(uid, pendingId, now) : null;
       const connection = pending.connection as SocialConnection;

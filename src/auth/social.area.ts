@@ -18,7 +18,8 @@ export function createSocialArea({ config, connection, users, logs, http }: Core
     connections: enabledConnections(config),
     passport: createPassport(config, handshakes, http),
     socialSignin: createSocialSigninService({ users, logs, pendingSignups: accounts.pendingSignups }),
-    emailStep: createSocialEmailStep({ users, handshakes, protection: accounts.protection, mails: accounts.mails, logs, issuer: config.issuer }),
+    emailStep: createSocialEmailStep({ users, handshakes, protection: accounts.protection, mails: accounts.mails, logs, issuer: config.issuer,
+      sendAgainAfterSeconds: config.connections.email_step.send_again_after_seconds }),
     socialCallbacks: createSocialCallbacks({ handshakes, sealTokens: (tokens) => tokenBox.seal(JSON.stringify(tokens)) }),
   };
 }

@@ -89,6 +89,11 @@ const connectionsSchema = z.object({
   facebook: facebookSchema.prefault({}),
   twitter: twitterSchema.prefault({}),
   timeout_ms: z.number().int().positive().default(10_000).describe('How long to wait for a provider before giving up.'),
+  // README "Social sign-in": the step lives 15 minutes after its last mail, so a wait of that much would leave "Send again" nothing to do.
+  email_step: z.object({
+    send_again_after_seconds: z.number().int().positive().max(600).default(60)
+      .describe('"Send again" on the email step of a social sign-in without email mails at most once per this many seconds per pending sign-in, counted from its last mail; sooner, a 429 with Retry-After and nothing sent. At most 600 (the step lives 15 minutes after a mail).'),
+  }).strict().prefault({}),
 }).strict().superRefine((connections, ctx) => {
   // A connection is on when both halves of its credentials are set: one alone left its button
   // off the sign-in page without a word, which reads as the variable being ignored.

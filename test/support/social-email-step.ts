@@ -1,4 +1,3 @@
-import { SEND_AGAIN_AFTER_MS } from '../../src/auth/social-email-step.ts';
 import { signInForTokens } from './relying-party.ts';
 import type { SocialWorld } from './social.ts';
 import { decode, freshTwitter, read, socialTrip, submit, usersOf, type Page, type Trip } from './social-steps.ts';
@@ -12,6 +11,9 @@ import { decode, freshTwitter, read, socialTrip, submit, usersOf, type Page, typ
 export function emailStepDriver(world: () => SocialWorld) {
   let serial = 0;
   const password = 'heel toe heel toe marathon';
+  const sinceLastMail = async (trip: Trip, seconds: number): Promise<void> => {
+    await world().insole.db.collection('social_handshakes').updateMany({ uid: trip.uid, kind: 'pending_email' }, { $set: { 'data.sent_at': new Date(Date.now() - seconds * 1000) } });
+  };
 
   return {
     password,
@@ -44,10 +46,11 @@ export function emailStepDriver(world: () => SocialWorld) {
       return { status: page.status, left: page.left, path: strip(new URL(page.url).pathname).replace(/[^/]+$/, '<handle>'), text: strip(text), links };
     },
 
-    /** A minute passes since the step last mailed: "Send again" may mail again (SEND_AGAIN_AFTER_MS). */
-    async sendAgainDue(trip: Trip): Promise<void> {
-      await world().insole.db.collection('social_handshakes').updateMany({ uid: trip.uid, kind: 'pending_email' }, { $set: { 'data.sent_at': new Date(Date.now() - SEND_AGAIN_AFTER_MS - 1000) } });
-    },
+    /** `seconds` pass since the step last mailed. */
+    sinceLastMail,
+
+    /** The wait (connections.email_step.send_again_after_seconds) passes since the step last mailed: "Send again" may mail again. */
+    sendAgainDue: (trip: Trip) => sinceLastMail(trip, world().insole.config.connections.email_step.send_again_after_seconds + 1),
 
     /** The 15 minutes of the step's records (the link's, the page's) pass; the sign-in (an hour) lives on. */
     async ageStep(trip: Trip): Promise<void> {

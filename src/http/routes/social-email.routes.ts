@@ -64,8 +64,8 @@ export function socialEmailRoutes({ socialSignin, pages, outcomes, emailStep, re
 
   // "Send again": the same mail to the same address, a new link (the earlier ones still work), the
   // same answer with or without an account; counted against the account-mail limits as any mail.
-  // Within a minute of the last mail: the page again, saying to wait, with 429 and Retry-After
-  // (RFC 6585 §4), and nothing sent.
+  // Within connections.email_step.send_again_after_seconds (a minute) of the last mail: the page
+  // again, saying to wait, with 429 and Retry-After (RFC 6585 §4), and nothing sent.
   router.post('/interaction/:uid/email-sent/:handle/again', ...form, async (req, res) => {
     parseForm(sendAgainForm, req.body);
     const details = await pages.load(req, res);
@@ -75,7 +75,7 @@ export function socialEmailRoutes({ socialSignin, pages, outcomes, emailStep, re
     if (!handle) return stepExpired(req, res, details);
     if (typeof handle === 'string') return res.redirect(303, `/interaction/${details.uid}/email-sent/${handle}`);
     res.setHeader('Retry-After', String(handle.retryAfter));
-    await showSent(req, res, details, sent, String(req.params.handle), { tooSoon: true }, 429);
+    await showSent(req, res, details, sent, String(req.params.handle), { tooSoon: emailStep.sendAgainWait }, 429);
   });
 
   // The emailed link, opened in the browser that typed the address (the interaction cookie says so):
