@@ -8,7 +8,7 @@ export interface TcpProxy {
   start(): Promise<void>;
   /** Like a network partition that drops packets: connections stay open, nothing gets through either way. */
   hold(): void;
-  /** Dies (as stop()) at the first client bytes that `matches`, before they reach the service: a failure at an exact moment. */
+  /** Dies (as stop(), its connections reset) at the first client bytes that `matches`, before they reach the service: a failure at an exact moment. */
   stopAt(matches: (chunk: Buffer) => boolean): Promise<void>;
   /**
    * Holds the first client bytes that `matches` (and what that connection sends after them) before
@@ -71,7 +71,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       } else if (trap?.matches(chunk)) {
         const { sprung } = trap;
         trap = undefined;
-        void stop().then(sprung);
+        void stop(true).then(sprung);
       } else {
         forward(chunk);
       }
@@ -88,19 +88,26 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     });
   });
 
-  // close() stops accepting at once but waits for open connections: so cut them, then wait.
-  const stop = async () => {
+  // close() stops accepting at once but waits for open connections: so cut them, then wait. `reset`:
+  // with a TCP reset rather than a FIN (stopAt). Cut with a FIN in the middle of traffic, the MongoDB
+  // driver's monitor, whose hello was on its way, sometimes waited for its answer forever, and
+  // /health/ready never came back (databaseBack timed out, even after 45 s, in about half the runs of
+  // verification-link-retry on two busy cores; none in 3 runs with the reset).
+  const stop = async (reset = false) => {
     const closing = server;
     server = undefined;
     const closed = new Promise<void>((resolve) => (closing ? closing.close(() => resolve()) : resolve()));
-    for (const socket of sockets) socket.destroy();
+    for (const socket of sockets) {
+      if (reset) socket.resetAndDestroy();
+      else socket.destroy();
+    }
     await closed;
   };
 
   await listen();
   return {
     get port() { return port; },
-    stop,
+    stop: () => stop(),
     start: async () => { holding = false; await listen(); },
     hold: () => { holding = true; },
     stopAt: (matches) => new Promise<void>((sprung) => { trap = { matches, sprung }; }),
@@ -117,6 +124,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         },
       };
     },
-    close: stop,
+    close: () => stop(),
   };
 }
