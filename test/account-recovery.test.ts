@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createEmailTickets } from '../src/users/email-tickets.ts';
 import { launchBrowser } from './support/browser.ts';
 import { startTestInsole, STOREFRONT, testDatabaseUri, type TestInsole } from './support/insole.ts';
 import { api, m2mClientConfig, managementToken } from './support/management.ts';
@@ -92,6 +93,44 @@ describe('email verification and password reset', () => {
     assert.ok(!inbox.mails.some((m) => m.to && JSON.stringify(m.to).includes('nobody.here')));
   });
 
+  test('only the newest "Confirm your email" link works: one mailed again, then one an admin sends, replace the older ones', async () => {
+    const email = 'asks.again@innovashoes.example';
+    const linkOf = (mail: Parameters<Inbox['linkIn']>[0]) => inbox.linkIn(mail, `${insole.issuer}/email/verify?ticket=`);
+    await signInForTokens(insole.issuer, { email, password: 'which mail was the right one' }, 'signup');
+    const first = linkOf(await inbox.waitFor(email, /Confirm your email/));
+    await postEmailForm(insole, '/email/verify/resend', email);
+    const second = linkOf(await inbox.waitForNth(email, /Confirm your email/, 2));
+    const { access_token } = await managementToken(insole, ADMIN);
+    const sent = await api(insole, access_token, 'POST', '/jobs/verification-email', { user_id: (await user(email))!.user_id });
+    assert.equal(sent.status, 201);
+    const third = linkOf(await inbox.waitForNth(email, /Confirm your email/, 3));
+
+    for (const older of [first, second]) {
+      const refused = await followMailLink(insole, older);
+      assert.equal(refused.res.status, 400);
+      assert.match(await refused.res.text(), /<h1[^>]*>Link expired</, 'the answer of a used link');
+    }
+    assert.equal((await user(email))!.email_verified, false, 'an older link verified nothing');
+    const confirmed = await followMailLink(insole, third);
+    assert.equal(confirmed.res.status, 200);
+    assert.match(await confirmed.res.text(), /Email confirmed/);
+    assert.equal((await user(email))!.email_verified, true);
+  });
+
+  test('two links of a user made at the same moment (two requests, two instances): exactly one works', async () => {
+    const tickets = createEmailTickets(insole.connection);
+    let sameMoment = 0;
+    for (let i = 0; i < 5; i++) {
+      const user = { user_id: `auth0|at.once.${i}`, email: `at.once.${i}@innovashoes.example` };
+      const tokens = await Promise.all([tickets.issue('reset_password', user, 60), tickets.issue('reset_password', user, 60)]);
+      const live = (await Promise.all(tokens.map((token) => tickets.peek('reset_password', token)))).filter(Boolean);
+      assert.equal(live.length, 1);
+      const made = await insole.db.collection('email_tickets').distinct('created_at', { user_id: user.user_id });
+      if (made.length === 1) sameMoment++;
+    }
+    assert.ok(sameMoment > 0, 'some pair was made within one millisecond (the tie the digest breaks)');
+  });
+
   test('a password reset revokes the old refresh token, and its link works once', async () => {
     const email = 'forgetful@innovashoes.example';
     const { config, tokens, agent: elsewhere } = await signInForTokens(insole.issuer, { email, password: 'my original password' }, 'signup');
@@ -127,6 +166,24 @@ describe('email verification and password reset', () => {
     assert.equal(reused.res.status, 400);
     assert.match(await reused.res.text(), /expired or was already used/);
     assert.ok((await logTypes(email)).includes('scp'));
+  });
+
+  test('only the newest reset link works: asking again makes the older mail\'s link a dead one', async () => {
+    const email = 'asks.twice@innovashoes.example';
+    const linkOf = (mail: Parameters<Inbox['linkIn']>[0]) => inbox.linkIn(mail, `${insole.issuer}/password/reset/new?ticket=`);
+    await signInForTokens(insole.issuer, { email, password: 'the password i forgot' }, 'signup');
+    await postEmailForm(insole, '/password/reset', email);
+    const older = linkOf(await inbox.waitFor(email, /Reset your/));
+    await postEmailForm(insole, '/password/reset', email);
+    const newer = linkOf(await inbox.waitForNth(email, /Reset your/, 2));
+
+    const page = await new UserAgent(insole.issuer).get(older);
+    assert.equal(page.res.status, 400);
+    assert.match(await page.res.text(), /expired or was already used/);
+    const changed = await followMailLink(insole, newer, { password: 'the one from the newest mail' });
+    assert.equal(changed.res.status, 200);
+    assert.match(await changed.res.text(), /Password changed/);
+    await signInForTokens(insole.issuer, { email, password: 'the one from the newest mail' });
   });
 
   test('a reset link mailed to the old address stops working once the account\'s email is changed', async () => {

@@ -26,6 +26,15 @@ interface TicketRecord {
 export type Ticket = Omit<TicketRecord, '_id'>;
 /** What a ticket may carry beyond its user: where it was asked from, the sign-in it resumes, an API ticket's options. */
 export type TicketExtra = Pick<TicketRecord, 'ip' | 'uid' | 'result_url' | 'email_in_result' | 'mark_email_verified'>;
+
+/**
+ * Kinds whose newest link replaces the older ones of the user, as a verify-first sign-up's does
+ * (pending-signup.repository.ts): a verification or reset mail asked for again, or a Management API
+ * ticket of that kind. Auth0 does so for reset links (a new password-change ticket invalidates the
+ * reset link mailed before: https://community.auth0.com/t/invalidating-password-reset-links-after-password-change/150437).
+ * Unblock links stay: each lifts the block of its own IP.
+ */
+const NEWEST_ONLY: ReadonlySet<TicketKind> = new Set(['verify_email', 'reset_password']);
 export type EmailTickets = ReturnType<typeof createEmailTickets>;
 
 /** What is stored of a link's token: a database leak does not leak working links. */
@@ -52,6 +61,15 @@ export function createEmailTickets(connection: Connection, { createIndexes = tru
     tickets.createIndex({ user_id: 1, kind: 1 }),
   ])) : () => Promise.resolve();
 
+  /**
+   * Older unused links of the user and kind are used up: they get the answer of a used link. Older is
+   * by (created_at, digest), so of two links made at once by two requests exactly one survives.
+   */
+  async function replaceOlder(kind: TicketKind, userId: string, createdAt: Date, digest: string): Promise<void> {
+    const older = [{ created_at: { $lt: createdAt } }, { created_at: createdAt, _id: { $lt: digest } }];
+    await tickets.updateMany({ user_id: userId, kind, used_at: { $exists: false }, $or: older }, { $set: { used_at: new Date() } });
+  }
+
   return {
     async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, extra: TicketExtra = {}): Promise<string> {
       await ready();
@@ -63,6 +81,7 @@ export function createEmailTickets(connection: Connection, { createIndexes = tru
         _id: digest, kind, user_id: user.user_id, email: user.email, ...options,
         created_at: now, expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
       });
+      if (NEWEST_ONLY.has(kind)) await replaceOlder(kind, user.user_id, now, digest);
       return token;
     },
 
