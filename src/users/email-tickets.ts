@@ -62,12 +62,16 @@ export function createEmailTickets(connection: Connection, { createIndexes = tru
   ])) : () => Promise.resolve();
 
   /**
-   * Older unused links of the user and kind are used up: they get the answer of a used link. Older is
-   * by (created_at, digest), so of two links made at once by two requests exactly one survives.
+   * Every unused link of the user and kind but the newest is used up: they get the answer of a used
+   * link. Newest is by (created_at, digest), found after this issue's insert, so of links issued at
+   * once (two requests, two instances) the last look sees them all and exactly one survives.
    */
-  async function replaceOlder(kind: TicketKind, userId: string, createdAt: Date, digest: string): Promise<void> {
-    const older = [{ created_at: { $lt: createdAt } }, { created_at: createdAt, _id: { $lt: digest } }];
-    await tickets.updateMany({ user_id: userId, kind, used_at: { $exists: false }, $or: older }, { $set: { used_at: new Date() } });
+  async function keepNewestOnly(kind: TicketKind, userId: string): Promise<void> {
+    const live = { user_id: userId, kind, used_at: { $exists: false } };
+    const [newest] = await tickets.find(live, { projection: { created_at: 1 } }).sort({ created_at: -1, _id: -1 }).limit(1).toArray();
+    if (!newest) return;
+    const older = [{ created_at: { $lt: newest.created_at } }, { created_at: newest.created_at, _id: { $lt: newest._id } }];
+    await tickets.updateMany({ ...live, $or: older }, { $set: { used_at: new Date() } });
   }
 
   return {
@@ -81,7 +85,7 @@ export function createEmailTickets(connection: Connection, { createIndexes = tru
         _id: digest, kind, user_id: user.user_id, email: user.email, ...options,
         created_at: now, expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
       });
-      if (NEWEST_ONLY.has(kind)) await replaceOlder(kind, user.user_id, now, digest);
+      if (NEWEST_ONLY.has(kind)) await keepNewestOnly(kind, user.user_id);
       return token;
     },
 
