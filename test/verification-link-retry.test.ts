@@ -15,7 +15,9 @@ import { pressLink } from './support/user-agent.ts';
  * A mailed "Confirm your email" link is used up only after what it does is written, so a crash or
  * a lost database between any two steps leaves it working, and the retry completes (found by the
  * fault-suite work: the link was spent first, and a retry got "Link expired" for an address still
- * unverified). The database is behind a TCP proxy that dies at one exact write (stopAt) or holds it.
+ * unverified). The `sv` is written before the spend, once (the ticket keeps the first try's event),
+ * so a crash after the spend cannot lose it. The database is behind a TCP proxy that dies at one
+ * exact write (stopAt) or holds it.
  */
 
 describe('the link of an existing user (signup.verify_email_first: false)', () => {
@@ -43,6 +45,8 @@ describe('the link of an existing user (signup.verify_email_first: false)', () =
   }
   const verified = async (user_id: string) => (await insole.db.collection('users').findOne({ user_id }))!.email_verified;
   const svCount = (email: string) => insole.db.collection('logs').countDocuments({ type: 'sv', user_name: email });
+  /** The sv's own insert into the logs (with its outbox marker), not the ticket's copy of it: its description ends there (BSON's NUL). */
+  const svWrite = (email: string) => (chunk: Buffer) => chunk.includes('outbox_pending') && chunk.includes('Success Verification Email\0') && chunk.includes(email);
 
   test('the database lost at the verification\'s write: a 503, then the same link verifies the address, logged once', async () => {
     const { email, link, user_id } = await unverifiedUser('lost.at.verify');
@@ -61,18 +65,48 @@ describe('the link of an existing user (signup.verify_email_first: false)', () =
     assert.equal((await pressLink(insole.issuer, link)).status, 400, 'once it has done its work, the link is used up');
   });
 
-  test('the database lost as the link is used up: the retry confirms and logs the sv once', async () => {
+  test('the database lost as the link is used up: the sv is written already, and the retry confirms without a second one', async () => {
     const { email, link, user_id } = await unverifiedUser('lost.at.spend');
     const cut = proxy.stopAt((chunk) => chunk.includes('findAndModify') && chunk.includes('email_tickets'));
     assert.equal((await pressLink(insole.issuer, link)).status, 503);
     await cut;
     await databaseBack(proxy, insole.issuer);
     assert.equal(await verified(user_id), true, 'verified before the link was to be spent');
+    assert.equal(await svCount(email), 1, 'the sv is written with the verification, before the spend');
+
+    const retried = await pressLink(insole.issuer, link);
+    assert.equal(retried.status, 200);
+    assert.match(retried.html, /Email confirmed/);
+    assert.equal(await svCount(email), 1);
+  });
+
+  test('the database lost as the sv is written: the link is not spent yet, and the same link then confirms and logs it, once', async () => {
+    const { email, link, user_id } = await unverifiedUser('lost.at.sv');
+    const cut = proxy.stopAt(svWrite(email));
+    assert.equal((await pressLink(insole.issuer, link)).status, 503);
+    await cut;
+    await databaseBack(proxy, insole.issuer);
+    assert.equal(await verified(user_id), true);
     assert.equal(await svCount(email), 0);
 
     const retried = await pressLink(insole.issuer, link);
     assert.equal(retried.status, 200);
     assert.match(retried.html, /Email confirmed/);
+    assert.equal(await svCount(email), 1);
+    assert.equal((await pressLink(insole.issuer, link)).status, 400);
+  });
+
+  test('two clicks at once, the first held as it writes the sv: both confirm, and they write the same sv', async () => {
+    const { email, link } = await unverifiedUser('double.click.sv');
+    const held = proxy.holdAt(svWrite(email));
+    const first = pressLink(insole.issuer, link);
+    await held.held;
+    const second = await pressLink(insole.issuer, link);
+    held.release();
+    for (const answer of [second, await first]) {
+      assert.equal(answer.status, 200);
+      assert.match(answer.html, /Email confirmed/);
+    }
     assert.equal(await svCount(email), 1);
   });
 

@@ -38,6 +38,12 @@ export function createLogService(logs: LogModel, outbox: LogOutbox) {
       return log.log_id;
     },
 
+    /**
+     * A log prepared and kept elsewhere first (a mailed link's, on its ticket: email-tickets.ts
+     * eventOnce), which several tries may bring: stored once, by its unique log_id.
+     */
+    recordOnce: (log: LogDoc): Promise<void> => outbox.store(log),
+
     /** Which of these log_ids are stored. */
     async findWrittenLogIds(ids: string[]): Promise<Set<string>> {
       // trusted(): sanitizeFilter would otherwise strip our own $in (the values are our ids).

@@ -1,9 +1,9 @@
 import { AppError } from '../errors/app-error.ts';
-import type { LogService } from '../logs/log.service.ts';
+import type { LogEventInput, LogService } from '../logs/log.service.ts';
 import type { EndSessions } from '../oidc/revoke-account.ts';
 import type { AccountMails } from './account-mails.ts';
 import type { AttackProtection } from './attack-protection.ts';
-import type { EmailTickets, Ticket } from './email-tickets.ts';
+import type { EmailTickets, Ticket, TicketKind } from './email-tickets.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from './password-policy.ts';
 import type { RequestContext } from './password-signin.service.ts';
@@ -40,13 +40,21 @@ export function createAccountService(deps: {
     return (await users.findByUserId(ticket.user_id))?.email === ticket.email;
   }
 
+  /**
+   * A link's success event, written before the link is spent, so a crash after the spend cannot lose
+   * it; the ticket keeps the first try's event, so a retry or a second click at once writes no other.
+   */
+  async function recordOnce(kind: TicketKind, token: string, event: LogEventInput): Promise<void> {
+    await logs.recordOnce(await tickets.eventOnce(kind, token, logs.prepare(event)));
+  }
+
   return {
     /**
      * The link of a pending sign-up creates its user; the link of an existing user verifies its email.
      * The link is spent last, after the verification and its hooks' queueing are written, so a crash or
      * a lost database at any step leaves it working for a retry that completes (each step is
-     * idempotent). Two clicks at once both verify (the same write) and both get the confirmation;
-     * the one that spends the link logs the `sv`.
+     * idempotent). The `sv` is written before the spend, once (recordOnce). Two clicks at once both
+     * verify (the same write) and both get the confirmation; one `sv`.
      */
     async verifyEmail(token: string, ctx: RequestContext): Promise<EmailConfirmation> {
       const signup = await verifyFirstSignup.confirm(token, ctx);
@@ -59,7 +67,8 @@ export function createAccountService(deps: {
         throw new InvalidLinkError();
       }
       await queueVerifiedHooks(user);
-      if (await tickets.redeem('verify_email', token)) await logs.record({ type: 'sv', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
+      await recordOnce('verify_email', token, { type: 'sv', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
+      await tickets.redeem('verify_email', token);
       return { kind: 'verified', user_id: ticket.user_id, uid: ticket.uid, redirect: ticketResultRedirect(ticket, 'Your email was verified. You can continue using the application.') };
     },
 
@@ -107,7 +116,8 @@ export function createAccountService(deps: {
      * made with mark_email_as_verified verifies the address in it too; one with a result_url answers
      * where to send the shopper. The link is used up last, as the verification link is: a crash or a
      * lost database once the password is written but before the sessions are ended leaves it working,
-     * and the retry ends them (each step may run again). The request that spends it logs the `scp`.
+     * and the retry ends them (each step may run again). The `scp` is written before the spend, once
+     * (recordOnce), so a crash after the spend cannot lose it.
      */
     async resetPassword(token: string, password: string, ctx: RequestContext): Promise<{ redirect?: string }> {
       checkPasswordPolicy(password, policy);
@@ -124,9 +134,9 @@ export function createAccountService(deps: {
       const user = await users.findByUserId(ticket.user_id);
       for (const block of user?.blocked_for ?? []) if (block.ip) await protection.unblock(ticket.user_id, block.ip);
       await users.clearBlockedFor(ticket.user_id);
-      const spent = await tickets.redeem('reset_password', token);
+      await recordOnce('reset_password', token, { type: 'scp', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
+      await tickets.redeem('reset_password', token);
       await tickets.voidAll(ticket.user_id, 'reset_password');
-      if (spent) await logs.record({ type: 'scp', ...ctx, ...STRATEGY, user_id: ticket.user_id, user_name: ticket.email });
       return { redirect: ticketResultRedirect(ticket, 'You can now login to the application with the new password.') };
     },
 

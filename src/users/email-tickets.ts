@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { indexBuilds } from '../db/index-builds.ts';
+import type { LogDoc } from '../logs/log.model.ts';
 
 export type TicketKind = 'verify_email' | 'reset_password' | 'unblock';
 
@@ -18,6 +19,8 @@ interface TicketRecord {
   email_in_result?: boolean;
   /** A password-change ticket's mark_email_as_verified: the new password verifies the address too. */
   mark_email_verified?: boolean;
+  /** The log event of the link's use (`sv`, `scp`), kept by its first try: every try writes this one (eventOnce). */
+  event?: LogDoc;
   created_at: Date;
   expiresAt: Date;
   used_at?: Date;
@@ -102,6 +105,20 @@ export function createEmailTickets(connection: Connection, { createIndexes = tru
         { _id: linkDigest(token), kind, used_at: { $exists: false }, expiresAt: { $gt: new Date() } },
         { $set: { used_at: new Date() } },
       );
+    },
+
+    /**
+     * The one log event of a link's use, the same for every try: the first try keeps `event` on the
+     * ticket and a retry, or a second click at once, gets that one back, so writing it (by its unique
+     * log_id) before the link is spent logs it once. Neither used_at nor the expiry is checked: a try
+     * that found the link live has done its work by now, and its event must be written.
+     */
+    async eventOnce(kind: TicketKind, token: string, event: LogDoc): Promise<LogDoc> {
+      const _id = linkDigest(token);
+      const kept = await tickets.updateOne({ _id, kind, event: { $exists: false } }, { $set: { event } });
+      if (kept.modifiedCount === 1) return event;
+      // Kept by an earlier try; the ticket gone (its TTL clean-up, past expiry): this try's own.
+      return (await tickets.findOne({ _id, kind }))?.event ?? event;
     },
 
     /** A new password voids every other reset link of the user. */
