@@ -293,7 +293,7 @@ export const configSchema = z.object({
     poll_ms: z.number().int().positive().default(500).describe('How often the relay looks for events written by other instances.'),
     batch_size: z.number().int().min(1).max(1000).default(100),
     gather_ms: z.number().int().min(0).max(60_000).default(500)
-      .describe('Log events written within this long are moved to event_outbox together (one write for a burst of sign-ins); it delays their publication as much, and a sign-in\'s or sign-up\'s own log (s, ss), written with them, shows in the logs API that much later.'),
+      .describe('Log events written within this long are moved to event_outbox together (one write for a burst of sign-ins); it delays their publication as much, and a sign-in\'s or sign-up\'s own log (s, ss, a verify-first sign-up\'s sv), written with them, shows in the logs API that much later.'),
     claim_ms: z.number().int().min(1000).default(30_000).describe('Lease on claimed events: another instance retries them after this.'),
     recover_after_ms: z.number().int().min(1000).default(60_000)
       .describe('A log event whose writer stopped before moving it to event_outbox (a crash) is moved by the sweep this often; a staged event still unconfirmed this long is published if its log exists, else dropped.'),

@@ -14,13 +14,14 @@ export const OUTBOX_PENDING = 'outbox_pending';
 
 /**
  * A sign-in's `s` or `ss` log travels in the user write that counts the login (this field of the
- * user, see user.repository.ts): that write is what makes it durable, without transactions. The log
+ * user, see user.repository.ts), and a verify-first sign-up's `sv` with its `ss` in the insert that
+ * makes the user: that write is what makes it durable, without transactions. The log
  * itself is inserted by the batched move, with the others of its burst (no write per sign-in), and
  * the copy is pulled after that. One older than a sweep period was never moved, maybe never written,
  * and the sweep writes it (once: log_id is unique) and moves it.
  */
 export const CARRIED_LOGS = 'pending_logs';
-const isCarried = (log: LogDoc) => Boolean(log.user_id) && (log.type === 's' || log.type === 'ss');
+const isCarried = (log: LogDoc) => Boolean(log.user_id) && (log.type === 's' || log.type === 'ss' || log.type === 'sv');
 
 export interface LogOutboxSettings {
   /** Logs written here are moved together after this wait: one insertMany and one updateMany for a burst of sign-ins. */
@@ -119,7 +120,7 @@ export function createLogOutbox(logs: LogModel, users: Collection, outbox: Event
     },
 
     /**
-     * A sign-in's `s` or `ss`, which its user write carries already: written and moved with the
+     * A sign-in's `s` or `ss` (or a sign-up's `sv`), which its user write carries already: written and moved with the
      * others within gatherMs (in `move`), so it shows in the logs API that much later.
      */
     carried(log: LogDoc): void {

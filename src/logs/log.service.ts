@@ -23,7 +23,7 @@ export function createLogService(logs: LogModel, outbox: LogOutbox) {
   }
 
   /**
-   * A prepared `s` or `ss` log, after the user write that carried it succeeded: it is inserted with the
+   * A prepared `s`, `ss` or `sv` log, after the user write that carried it succeeded: it is inserted with the
    * next batched move (within events.gather_ms), not by this request (log-outbox.ts).
    */
   const write = (log: LogDoc): void => outbox.carried(log);

@@ -111,11 +111,11 @@ export function createUserRepository(users: UserModel, changes: UserChanges, log
 
     /**
      * One insert of the complete profile and its facts: a crash cannot leave a half-made user. `log`:
-     * the sign-up's `ss`, carried in the same insert; the caller then hands it to the log service,
-     * which writes it with its batch (logs/log-outbox.ts).
+     * the sign-up's `ss` (and a verify-first sign-up's `sv`), carried in the same insert; the caller
+     * then hands them to the log service, which writes them with its batch (logs/log-outbox.ts).
      */
-    async insert(user: UserDoc, options?: { quiet?: boolean; log?: LogDoc }): Promise<UserDoc> {
-      const created = await changes.insert(options?.log ? { ...user, pending_logs: [options.log] } : user, options);
+    async insert(user: UserDoc, options?: { quiet?: boolean; log?: LogDoc | LogDoc[] }): Promise<UserDoc> {
+      const created = await changes.insert(options?.log ? { ...user, pending_logs: [options.log].flat() } : user, options);
       if (!options?.quiet) recent.remember(created); // a sign-up signs in: its code flow follows (an import does not)
       return created;
     },

@@ -38,11 +38,13 @@ export function createVerifyFirstSignup(deps: {
     const user = newPasswordUser({
       email, password_hash: signup.password_hash, email_verified: true, now: new Date(), names: { name: signup.name, nickname: signup.nickname },
     });
-    // The sign-up happens now, and the same click proved the mailbox.
+    // The sign-up happens now, and the same click proved the mailbox: both logs travel in the insert, so
+    // a crash right after it loses neither (the retry finds the user and logs nothing more).
     // Not a sign-in yet: the `s` follows when the browser that signed up finishes (daily stats count logins by it).
-    const log = logs.prepare({ type: 'ss', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email, details: { signed_in: false } });
+    const signedUp = logs.prepare({ type: 'ss', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email, details: { signed_in: false } });
+    const verified = logs.prepare({ type: 'sv', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
     try {
-      await users.insert(user, { log });
+      await users.insert(user, { log: [signedUp, verified] });
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
       // The Argon2 hash (with its own random salt) names the sign-up: the same one means this link made the user already.
@@ -51,8 +53,8 @@ export function createVerifyFirstSignup(deps: {
       await logs.record({ type: 'fs', ...ctx, ...PASSWORD_STRATEGY, user_name: email, details: { error: 'user_exists' } });
       return { kind: 'taken', email };
     }
-    logs.write(log);
-    await logs.record({ type: 'sv', ...ctx, ...PASSWORD_STRATEGY, user_id: user.user_id, user_name: email });
+    logs.write(signedUp);
+    logs.write(verified);
     return created(user.user_id, signup);
   }
 
