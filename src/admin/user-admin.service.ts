@@ -68,7 +68,7 @@ export function createUserAdminService(deps: {
     });
     try {
       const created = await users.insert({ ...user, blocked: input.blocked ?? false });
-      if (input.verify_email ?? !email_verified) await mails.verification({ user_id: created.user_id, email });
+      if (input.verify_email ?? !email_verified) await mails.verification({ user_id: created.user_id, email }, { newUser: true });
       return created;
     } catch (err) {
       if (isDuplicateKeyError(err)) throw new ConflictError('The user already exists.', 'auth0_idp_error');

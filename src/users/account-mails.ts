@@ -24,9 +24,9 @@ export function createAccountMails({ config, mailer, tickets, render }: { config
     send('verify-email', to, `Confirm your email for ${config.brand.name}`, { url: link(pages.verify_email, token), days: Math.round(ttl.verification_ttl / 86400) });
 
   return {
-    /** Confirms the address of an existing user. */
-    async verification(user: Recipient): Promise<void> {
-      await sendVerifyLink(user.email, await tickets.issue('verify_email', user, ttl.verification_ttl));
+    /** Confirms the address of an existing user; `newUser`: one just made, whose first link this is. */
+    async verification(user: Recipient, { newUser = false } = {}): Promise<void> {
+      await sendVerifyLink(user.email, await tickets.issue('verify_email', user, ttl.verification_ttl, {}, { newUser }));
     },
 
     /** The link that turns a pending (verify-first) sign-up into an account; the same mail to the shopper. */

@@ -78,7 +78,8 @@ export function createEmailTickets(connection: Connection, { createIndexes = tru
   }
 
   return {
-    async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, extra: TicketExtra = {}): Promise<string> {
+    /** `newUser`: the user was just made and has no older link to use up (two commands a sign-up saves). */
+    async issue(kind: TicketKind, user: { user_id: string; email: string }, ttlSeconds: number, extra: TicketExtra = {}, { newUser = false } = {}): Promise<string> {
       await ready();
       const { token, digest } = newLinkToken();
       const now = new Date();
@@ -88,7 +89,7 @@ export function createEmailTickets(connection: Connection, { createIndexes = tru
         _id: digest, kind, user_id: user.user_id, email: user.email, ...options,
         created_at: now, expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
       });
-      if (NEWEST_ONLY.has(kind)) await keepNewestOnly(kind, user.user_id);
+      if (NEWEST_ONLY.has(kind) && !newUser) await keepNewestOnly(kind, user.user_id);
       return token;
     },
 

@@ -49,7 +49,7 @@ export function createPasswordSigninService(deps: {
       const log = logs.prepare({ type: 'ss', ...ctx, ...STRATEGY, user_id: fresh.user_id, user_name: email });
       const user = await users.insert(fresh, { log });
       logs.write(log);
-      await mails.verification({ user_id: user.user_id, email });
+      await mails.verification({ user_id: user.user_id, email }, { newUser: true });
       return user;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
