@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { finishedWithin } from '../lib/finished-within.ts';
 import type { Logger } from '../lib/logger.ts';
 import { publishConfirmed, type OutgoingMessage, type PublishOutcome } from './publish-confirmed.ts';
 
@@ -156,7 +157,7 @@ export function createAmqpPublisher(options: PublisherOptions) {
       model = undefined;
       channel = undefined;
       // A broker that stopped answering would hold close() until the heartbeat gives up.
-      await Promise.race([closing?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      if (closing) await finishedWithin(closing.close().catch(() => undefined), 2_000);
     },
   };
 }
