@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { startFakeFullContact, type FakeFullContact } from './fakes/fake-fullcontact.ts';
 import { hookSettings, jobsFor, settled } from './support/hooks.ts';
 import { signInLogsWritten, startTestInsole, STOREFRONT, type TestInsole } from './support/insole.ts';
-import { databaseBack, proxiedDatabase } from './support/proxied-database.ts';
+import { lostThenBack, proxiedDatabase } from './support/proxied-database.ts';
 import { signInForTokens } from './support/relying-party.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
 import { startSocialWorld, type SocialWorld } from './support/social.ts';
@@ -51,10 +51,7 @@ describe('the link of an existing user (signup.verify_email_first: false)', () =
   test('the database lost at the verification\'s write: a 503, then the same link verifies the address, logged once', async () => {
     const { email, link, user_id } = await unverifiedUser('lost.at.verify');
     const cut = proxy.stopAt((chunk) => chunk.includes('findAndModify') && chunk.includes(user_id) && chunk.includes('email_verified'));
-    const failed = await pressLink(insole.issuer, link);
-    await cut;
-    assert.equal(failed.status, 503);
-    await databaseBack(proxy, insole.issuer);
+    await lostThenBack(proxy, insole.issuer, cut, () => pressLink(insole.issuer, link));
     assert.equal(await verified(user_id), false);
 
     const retried = await pressLink(insole.issuer, link);
@@ -68,9 +65,7 @@ describe('the link of an existing user (signup.verify_email_first: false)', () =
   test('the database lost as the link is used up: the sv is written already, and the retry confirms without a second one', async () => {
     const { email, link, user_id } = await unverifiedUser('lost.at.spend');
     const cut = proxy.stopAt((chunk) => chunk.includes('findAndModify') && chunk.includes('email_tickets'));
-    assert.equal((await pressLink(insole.issuer, link)).status, 503);
-    await cut;
-    await databaseBack(proxy, insole.issuer);
+    await lostThenBack(proxy, insole.issuer, cut, () => pressLink(insole.issuer, link));
     assert.equal(await verified(user_id), true, 'verified before the link was to be spent');
     assert.equal(await svCount(email), 1, 'the sv is written with the verification, before the spend');
 
@@ -83,9 +78,7 @@ describe('the link of an existing user (signup.verify_email_first: false)', () =
   test('the database lost as the sv is written: the link is not spent yet, and the same link then confirms and logs it, once', async () => {
     const { email, link, user_id } = await unverifiedUser('lost.at.sv');
     const cut = proxy.stopAt(svWrite(email));
-    assert.equal((await pressLink(insole.issuer, link)).status, 503);
-    await cut;
-    await databaseBack(proxy, insole.issuer);
+    await lostThenBack(proxy, insole.issuer, cut, () => pressLink(insole.issuer, link));
     assert.equal(await verified(user_id), true);
     assert.equal(await svCount(email), 0);
 
@@ -132,9 +125,7 @@ describe('the link of an existing user (signup.verify_email_first: false)', () =
     const { email, link, user_id } = await unverifiedUser('lost.at.enqueue');
     fullcontact.know(email);
     const cut = proxy.stopAt((chunk) => chunk.includes('findAndModify') && chunk.includes('hook_jobs') && chunk.includes(user_id));
-    assert.equal((await pressLink(insole.issuer, link)).status, 503);
-    await cut;
-    await databaseBack(proxy, insole.issuer);
+    await lostThenBack(proxy, insole.issuer, cut, () => pressLink(insole.issuer, link));
     assert.equal(await verified(user_id), true);
     assert.deepEqual(await jobsFor(insole, user_id, 'fullcontact'), [], 'the verification was written, its job was not');
 
@@ -188,9 +179,7 @@ describe('the link of a verify-first sign-up (signup.verify_email_first: true)',
   test('the database lost as the user is inserted: a 503, then the same link creates it, once', async () => {
     const { email, link } = await pendingSignup('lost.at.insert');
     const cut = proxy.stopAt((chunk) => chunk.includes('insert') && chunk.includes('users') && chunk.includes(email));
-    assert.equal((await pressLink(world.insole.issuer, link)).status, 503);
-    await cut;
-    await databaseBack(proxy, world.insole.issuer);
+    await lostThenBack(proxy, world.insole.issuer, cut, () => pressLink(world.insole.issuer, link));
     assert.deepEqual(await usersWith(email), []);
 
     const retried = await pressLink(world.insole.issuer, link);
@@ -214,9 +203,7 @@ describe('the link of a verify-first sign-up (signup.verify_email_first: true)',
       inserted = chunk.includes('insert') && chunk.includes('users') && chunk.includes(email);
       return false;
     });
-    assert.equal((await pressLink(world.insole.issuer, link)).status, 503);
-    await cut;
-    await databaseBack(proxy, world.insole.issuer);
+    await lostThenBack(proxy, world.insole.issuer, cut, () => pressLink(world.insole.issuer, link));
     assert.equal((await usersWith(email)).length, 1, 'the user was inserted');
 
     const retried = await pressLink(world.insole.issuer, link);
@@ -229,9 +216,7 @@ describe('the link of a verify-first sign-up (signup.verify_email_first: true)',
   test('the database lost after the insert, as the link is used up: the retry finds its user, not "You already have an account"', async () => {
     const { email, link } = await pendingSignup('lost.at.delete');
     const cut = proxy.stopAt((chunk) => chunk.includes('delete') && chunk.includes('pending_signups'));
-    assert.equal((await pressLink(world.insole.issuer, link)).status, 503);
-    await cut;
-    await databaseBack(proxy, world.insole.issuer);
+    await lostThenBack(proxy, world.insole.issuer, cut, () => pressLink(world.insole.issuer, link));
     assert.equal((await usersWith(email)).length, 1, 'the user was made before the link was to be spent');
 
     const retried = await pressLink(world.insole.issuer, link);

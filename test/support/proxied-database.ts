@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { until } from './hooks.ts';
 import { testDatabaseUri } from './insole.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
@@ -14,7 +15,17 @@ export async function proxiedDatabase(): Promise<{ proxy: TcpProxy; uri: string 
 }
 
 /** The proxy is back and insole's driver has found the database again. */
-export async function databaseBack(proxy: TcpProxy, issuer: string): Promise<void> {
+async function databaseBack(proxy: TcpProxy, issuer: string): Promise<void> {
   await proxy.start();
   await until('the database to be reachable again', async () => (await fetch(`${issuer}/health/ready`)).status === 200);
+}
+
+/**
+ * A request that meets the database lost at the write `cut` waits for: it answers 503. Returns once
+ * the database is back, for the test's retry of the same request.
+ */
+export async function lostThenBack(proxy: TcpProxy, issuer: string, cut: Promise<void>, request: () => Promise<{ status: number }>): Promise<void> {
+  assert.equal((await request()).status, 503, 'the database lost mid-request: a 503');
+  await cut;
+  await databaseBack(proxy, issuer);
 }
