@@ -7,20 +7,18 @@ import { after, before, describe, test } from 'node:test';
 import type { Page, Response } from 'playwright-core';
 import { FLOW_COLLECTION } from '../src/oidc/flow-collection.ts';
 import { launchBrowser, type TestBrowser } from './support/browser.ts';
-import { startTestInsole, type TestInsole } from './support/insole.ts';
+import type { TestInsole } from './support/insole.ts';
 import { api, managementToken, m2mClientConfig } from './support/management.ts';
-import { trustCertificate } from './support/sdk-tenant.ts';
+import { startPopupShop, type PopupShop } from './support/popup-shop.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
-import { appState, loginWithPopup, startSpaShop, type SpaShop } from './support/spa-shop.ts';
-import { selfSignedCertificate, startTlsProxy, type TlsProxy } from './support/tls-proxy.ts';
+import { appState, loginWithPopup, type SpaShop } from './support/spa-shop.ts';
 
-const CLIENT_ID = 'spa-shop';
 const M2M = { client_id: 'handover-admin', client_secret: 'handover-admin-secret-0123456789', scopes: ['create:users'] };
 const PASSWORD = 'my first shop password';
 const CONTINUE = "I've confirmed my email — continue";
 
 describe('loginWithPopup(): a verify-first sign-up confirmed in this browser continues in the popup', () => {
-  let proxy: TlsProxy;
+  let shop: PopupShop;
   let insole: TestInsole;
   let issuer: string;
   let spa: SpaShop;
@@ -30,29 +28,13 @@ describe('loginWithPopup(): a verify-first sign-up confirmed in this browser con
   let serial = 0;
 
   before(async () => {
-    const certificate = await selfSignedCertificate();
-    trustCertificate(certificate);
-    trust = certificate.cert;
-    proxy = await startTlsProxy(certificate);
-    issuer = `https://localhost:${proxy.port}`;
-    spa = await startSpaShop(certificate, { popup: { domain: `localhost:${proxy.port}`, issuer, clientId: CLIENT_ID, authorizationParams: { scope: 'openid profile email' } } });
     inbox = await startInbox();
-    insole = await startTestInsole({
-      issuer, trust_proxy: 'loopback', mail: { smtp_url: inbox.url }, signup: { verify_email_first: true },
-      clients: [{
-        client_id: CLIENT_ID, client_name: 'SPA Shop', token_endpoint_auth_method: 'none',
-        redirect_uris: [spa.url('popup')], grant_types: ['authorization_code'],
-      }, m2mClientConfig(M2M)],
-    });
-    proxy.forwardTo(insole.url);
-    browser = await launchBrowser({ trust });
+    shop = await startPopupShop({ mail: { smtp_url: inbox.url }, signup: { verify_email_first: true } }, [m2mClientConfig(M2M)]);
+    ({ issuer, insole, spa, browser, trust } = shop);
   });
 
   after(async () => {
-    await browser?.close();
-    await spa?.close();
-    await proxy?.close();
-    await insole?.stop();
+    await shop?.close();
     await inbox?.close();
   });
 

@@ -7,40 +7,26 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { FLOW_COLLECTION } from '../src/oidc/flow-collection.ts';
-import { launchBrowser, type TestBrowser } from './support/browser.ts';
-import { startTestInsole, type TestInsole } from './support/insole.ts';
-import { trustCertificate } from './support/sdk-tenant.ts';
-import { loginWithPopup, startSpaShop, type SpaShop } from './support/spa-shop.ts';
-import { selfSignedCertificate, startTlsProxy, type TlsProxy } from './support/tls-proxy.ts';
+import type { TestBrowser } from './support/browser.ts';
+import type { TestInsole } from './support/insole.ts';
+import { POPUP_CLIENT_ID, startPopupShop, type PopupShop } from './support/popup-shop.ts';
+import { loginWithPopup, type SpaShop } from './support/spa-shop.ts';
 
-const CLIENT_ID = 'spa-shop';
 
 describe('loginWithPopup(): a popup whose sign-in is over tells the app', () => {
-  let proxy: TlsProxy;
+  let shop: PopupShop;
   let insole: TestInsole;
   let issuer: string;
   let spa: SpaShop;
   let browser: TestBrowser;
 
   before(async () => {
-    const certificate = await selfSignedCertificate();
-    trustCertificate(certificate);
-    proxy = await startTlsProxy(certificate);
-    issuer = `https://localhost:${proxy.port}`;
-    spa = await startSpaShop(certificate, { popup: { domain: `localhost:${proxy.port}`, issuer, clientId: CLIENT_ID, authorizationParams: { scope: 'openid profile email' } } });
-    insole = await startTestInsole({
-      issuer, trust_proxy: 'loopback',
-      clients: [{ client_id: CLIENT_ID, client_name: 'SPA Shop', token_endpoint_auth_method: 'none', redirect_uris: [spa.url('popup')], grant_types: ['authorization_code'] }],
-    });
-    proxy.forwardTo(insole.url);
-    browser = await launchBrowser({ trust: certificate.cert });
+    shop = await startPopupShop();
+    ({ issuer, insole, spa, browser } = shop);
   });
 
   after(async () => {
-    await browser?.close();
-    await spa?.close();
-    await proxy?.close();
-    await insole?.stop();
+    await shop?.close();
   });
 
   const uidOf = async (popup: Page) => /\/interaction\/([^/]+)\//.exec(`${await popup.locator('form').first().getAttribute('action')}/`)![1]!;
@@ -67,7 +53,7 @@ describe('loginWithPopup(): a popup whose sign-in is over tells the app', () => 
   /** `/authorize` for the SPA client; the interaction's uid and the cookies insole set. */
   async function authorize(extra: Record<string, string>): Promise<{ uid: string; cookies: string[] }> {
     const query = new URLSearchParams({
-      client_id: CLIENT_ID, response_type: 'code', redirect_uri: spa.url('popup'), scope: 'openid', state: 'some-state',
+      client_id: POPUP_CLIENT_ID, response_type: 'code', redirect_uri: spa.url('popup'), scope: 'openid', state: 'some-state',
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGrSjCIuAw', code_challenge_method: 'S256', ...extra,
     });
     const response = await fetch(`${issuer}/authorize?${query}`, { redirect: 'manual', headers: { accept: 'text/html' } });

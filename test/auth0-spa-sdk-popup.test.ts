@@ -6,19 +6,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, type TestBrowser } from './support/browser.ts';
-import { startTestInsole, type TestInsole } from './support/insole.ts';
+import type { TestBrowser } from './support/browser.ts';
+import type { TestInsole } from './support/insole.ts';
 import { api, managementToken, m2mClientConfig } from './support/management.ts';
-import { trustCertificate } from './support/sdk-tenant.ts';
+import { POPUP_CLIENT_ID, startPopupShop, type PopupShop } from './support/popup-shop.ts';
 import { startInbox, type Inbox } from './support/smtp.ts';
-import { appState, loginWithPopup, startSpaShop, type SpaShop } from './support/spa-shop.ts';
-import { selfSignedCertificate, startTlsProxy, type TlsProxy } from './support/tls-proxy.ts';
+import { appState, loginWithPopup, type SpaShop } from './support/spa-shop.ts';
 
-const CLIENT_ID = 'spa-shop';
 const M2M = { client_id: 'popup-admin', client_secret: 'popup-admin-secret-0123456789', scopes: ['create:users'] };
 
 describe('loginWithPopup(): password reset, verify-first sign-up and a refused form stay inside the popup', () => {
-  let proxy: TlsProxy;
+  let shop: PopupShop;
   let insole: TestInsole;
   let issuer: string;
   let spa: SpaShop;
@@ -27,28 +25,13 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
   let serial = 0;
 
   before(async () => {
-    const certificate = await selfSignedCertificate();
-    trustCertificate(certificate);
-    proxy = await startTlsProxy(certificate);
-    issuer = `https://localhost:${proxy.port}`;
-    spa = await startSpaShop(certificate, { popup: { domain: `localhost:${proxy.port}`, issuer, clientId: CLIENT_ID, authorizationParams: { scope: 'openid profile email' } } });
     inbox = await startInbox();
-    insole = await startTestInsole({
-      issuer, trust_proxy: 'loopback', mail: { smtp_url: inbox.url }, signup: { verify_email_first: true },
-      clients: [{
-        client_id: CLIENT_ID, client_name: 'SPA Shop', token_endpoint_auth_method: 'none',
-        redirect_uris: [spa.url('popup')], grant_types: ['authorization_code'],
-      }, m2mClientConfig(M2M)],
-    });
-    proxy.forwardTo(insole.url);
-    browser = await launchBrowser({ trust: certificate.cert });
+    shop = await startPopupShop({ mail: { smtp_url: inbox.url }, signup: { verify_email_first: true } }, [m2mClientConfig(M2M)]);
+    ({ issuer, insole, spa, browser } = shop);
   });
 
   after(async () => {
-    await browser?.close();
-    await spa?.close();
-    await proxy?.close();
-    await insole?.stop();
+    await shop?.close();
     await inbox?.close();
   });
 
@@ -166,7 +149,7 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
 
   test('a refused form, and the reset form, keep same-origin outside a popup sign-in', async () => {
     const authorize = (params: Record<string, string>) => `${issuer}/authorize?${new URLSearchParams({
-      client_id: CLIENT_ID, redirect_uri: spa.url('popup'), response_type: 'code', scope: 'openid', state: 's', nonce: 'n',
+      client_id: POPUP_CLIENT_ID, redirect_uri: spa.url('popup'), response_type: 'code', scope: 'openid', state: 's', nonce: 'n',
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...params,
     })}`;
     /** The policy of the reset form's page, then of a form posted with a wrong token to each form of the interaction. */
@@ -194,7 +177,7 @@ describe('loginWithPopup(): password reset, verify-first sign-up and a refused f
 
   test('"Forgot your password?" of a sign-in that is over (or not this browser\'s) falls back to /password/reset', async () => {
     const signInPage = await fetch(`${issuer}/authorize?${new URLSearchParams({
-      client_id: CLIENT_ID, redirect_uri: spa.url('popup'), response_type: 'code', scope: 'openid', state: 's', nonce: 'n', response_mode: 'web_message',
+      client_id: POPUP_CLIENT_ID, redirect_uri: spa.url('popup'), response_type: 'code', scope: 'openid', state: 's', nonce: 'n', response_mode: 'web_message',
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
     })}`);
     const html = await signInPage.text();
